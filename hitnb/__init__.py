@@ -1,0 +1,59 @@
+"""hitnb: persistent, code-aware memoization and experiments for notebooks and Python.
+
+>>> from hitnb import memo
+>>> @memo
+... def slow_square(x):
+...     return x * x
+
+Importing hitnb is cheap: it loads neither IPython, numpy nor pandas.
+"""
+
+from hitnb.config import Settings, configure, settings
+from hitnb.core.memo import MemoizedFunction, experiment, load, memo, runs
+from hitnb.core.modes import mode
+from hitnb.core.runs import Lazy, Run
+from hitnb.errors import (
+    CodecError,
+    ConfigError,
+    CorruptEntryError,
+    CorruptEntryWarning,
+    HitnbError,
+    HitnbWarning,
+    StoreWriteWarning,
+    UnhashableArgumentError,
+    UnknownKeyError,
+)
+from hitnb.hashing.values import hash_value, register_hasher
+from hitnb.store.codecs import BlobData, Codec, register_codec, unregister_codec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BlobData",
+    "Codec",
+    "CodecError",
+    "ConfigError",
+    "CorruptEntryError",
+    "CorruptEntryWarning",
+    "HitnbError",
+    "HitnbWarning",
+    "Lazy",
+    "MemoizedFunction",
+    "Run",
+    "Settings",
+    "StoreWriteWarning",
+    "UnhashableArgumentError",
+    "UnknownKeyError",
+    "__version__",
+    "configure",
+    "experiment",
+    "hash_value",
+    "load",
+    "memo",
+    "mode",
+    "register_codec",
+    "register_hasher",
+    "runs",
+    "settings",
+    "unregister_codec",
+]

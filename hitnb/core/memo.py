@@ -1,0 +1,346 @@
+"""``@memo`` and ``@experiment``: persistent memoization keyed on code and arguments.
+
+A call becomes a key (see :mod:`hitnb.hashing.fingerprint`); a key meets bytes in
+the store. A hit returns the stored result; a miss runs the function, stores the
+result and returns it. Exceptions from the function propagate and store nothing.
+A result that cannot be stored is still returned, with a :class:`StoreWriteWarning`.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import time
+import types
+import warnings
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Any, Generic, ParamSpec, TypeVar, overload
+
+from hitnb import config
+from hitnb.config import Mode, check_mode
+from hitnb.core import modes
+from hitnb.core.arguments import Binder, summarize
+from hitnb.core.runs import Lazy, Run
+from hitnb.core.seeding import seeded
+from hitnb.errors import (
+    CodecError,
+    ConfigError,
+    CorruptEntryError,
+    CorruptEntryWarning,
+    StoreWriteWarning,
+    UnhashableArgumentError,
+    UnknownKeyError,
+)
+from hitnb.hashing.code import function_fingerprint
+from hitnb.hashing.fingerprint import PYTHON, KeyParts
+from hitnb.hashing.values import UnhashableValue, digest_value, qualified_name
+from hitnb.store.local import Entry, LocalStore, open_store
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_MISS: Any = object()
+
+
+def current_store(store: str | os.PathLike[str] | None = None) -> LocalStore:
+    """The store for ``store`` (a folder), or the one the settings select."""
+    path = Path(store).expanduser().resolve() if store is not None else config.store_path()
+    return open_store(path)
+
+
+def _origin() -> str:
+    """Where calls come from: the notebook's path when Jupyter tells us, else the script."""
+    session = os.environ.get("JPY_SESSION_NAME")
+    if session:
+        return session
+    main = sys.modules.get("__main__")
+    return str(getattr(main, "__file__", "") or "")
+
+
+class MemoizedFunction(Generic[P, R]):
+    """A function whose results persist in the store; made by :func:`memo`."""
+
+    def __init__(
+        self,
+        fn: Callable[P, R],
+        *,
+        ignore: Iterable[str] = (),
+        version: str | int | None = None,
+        mode: str | None = None,
+        seed: bool | str = False,
+        lazy: bool = False,
+        mmap: bool = False,
+        codec: str | None = None,
+        experiment: bool = False,
+        store: str | os.PathLike[str] | None = None,
+        name: str | None = None,
+    ) -> None:
+        if not callable(fn):
+            raise TypeError(f"@memo decorates functions, got {type(fn).__qualname__}: {fn!r}")
+        functools.update_wrapper(self, fn)
+        self.__wrapped__ = fn
+        self.function = fn
+        self.identity = name or qualified_name(fn)
+        self.binder = Binder(fn)
+        self.ignore = frozenset((ignore,) if isinstance(ignore, str) else ignore)
+        unknown = self.ignore - set(self.binder.names)
+        if unknown:
+            raise ConfigError(
+                f"ignore= names {sorted(unknown)} that {self.identity}() does not have; "
+                f"its parameters are {list(self.binder.names)}"
+            )
+        self.version = None if version is None else str(version)
+        self.mode: Mode | None = None if mode is None else check_mode(mode)
+        self.seed_name = "seed" if seed is True else (seed or None)
+        self._seed_is_parameter = self.seed_name in self.binder.names
+        self.lazy = lazy
+        self.mmap = mmap
+        self.codec = codec
+        self.experiment = experiment
+        self.store_location = store
+
+    def __repr__(self) -> str:
+        kind = "experiment" if self.experiment else "memo"
+        return f"<hitnb {kind} {self.identity}>"
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        """Decorating a method works: the instance is the first argument (and is hashed)."""
+        return self if instance is None else types.MethodType(self, instance)
+
+    # -- keys ------------------------------------------------------------------------------
+    def _store(self) -> LocalStore:
+        return current_store(self.store_location)
+
+    def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        """Bound arguments, and the seed to use (None without ``seed=``)."""
+        seed = None
+        if self.seed_name is not None and not self._seed_is_parameter:
+            seed = kwargs.pop(self.seed_name, 0)
+        bound = self.binder.bind(args, kwargs)
+        if self._seed_is_parameter:
+            seed = bound[self.seed_name]  # type: ignore[index]
+        return bound, seed
+
+    def _parts(self, bound: dict[str, Any], seed: Any) -> KeyParts:
+        digests = {}
+        for name, value in bound.items():
+            if name in self.ignore:
+                continue
+            try:
+                digests[name] = digest_value(value).hex()
+            except UnhashableValue as exc:
+                raise UnhashableArgumentError(
+                    name, exc.type_name, exc.reason, self.identity, exc.path
+                ) from None
+        extras = {"python": PYTHON}
+        if self.version is not None:
+            extras["version"] = self.version
+        if seed is not None and not self._seed_is_parameter:
+            extras["seed"] = repr(seed)
+        return KeyParts(self.identity, function_fingerprint(self.function).hex(), digests, extras)
+
+    def key(self, *args: P.args, **kwargs: P.kwargs) -> str:
+        """The key a call with these arguments has; computes nothing."""
+        bound, seed = self._bind(args, dict(kwargs))
+        return self._parts(bound, seed).key
+
+    # -- calls -----------------------------------------------------------------------------
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        result: R = self._call(None, args, dict(kwargs))
+        return result
+
+    def recompute(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run the function again and store the result over the old one."""
+        result: R = self._call("recompute", args, dict(kwargs))
+        return result
+
+    def with_mode(self, mode: str) -> Callable[P, R]:
+        """This function with cache mode ``mode`` for the calls made through the result.
+
+        ``clean.with_mode("read-only")(df)`` reads a stored result but never writes one.
+        """
+        checked = check_mode(mode)
+
+        def call(*args: P.args, **kwargs: P.kwargs) -> R:
+            result: R = self._call(checked, args, dict(kwargs))
+            return result
+
+        return call
+
+    def is_cached(self, *args: P.args, **kwargs: P.kwargs) -> bool:
+        """Whether a call with these arguments would be a hit; computes nothing."""
+        return self._store().contains(self.key(*args, **kwargs))
+
+    def _call(self, call_mode: Mode | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        mode = modes.resolve(call_mode, self.mode)
+        bound, seed = self._bind(args, kwargs)
+        if mode == "off":
+            return self._run(bound, seed)[0]
+        parts = self._parts(bound, seed)
+        key = parts.key
+        store = self._store()
+        if mode != "recompute":
+            value = self._lookup(store, key)
+            if value is not _MISS:
+                return value
+        value, duration = self._run(bound, seed)
+        if mode != "read-only":
+            self._save(store, key, value, parts, bound, duration)
+        return Lazy(key, store, value=value) if self.lazy else value
+
+    def _lookup(self, store: LocalStore, key: str) -> Any:
+        """The stored value for ``key``, or ``_MISS``; a broken entry is dropped with a warning."""
+        try:
+            entry = store.get(key)
+            if entry is None or entry.status != "ok":
+                return _MISS
+            value = (
+                Lazy(key, store, mmap=self.mmap) if self.lazy else store.load(entry, mmap=self.mmap)
+            )
+        except CorruptEntryError as exc:
+            warnings.warn(
+                f"{self.identity}: stored result {key} is corrupt ({exc}); it was dropped and is "
+                "being recomputed",
+                CorruptEntryWarning,
+                stacklevel=4,
+            )
+            store.drop_corrupt(key)
+            return _MISS
+        except CodecError as exc:
+            warnings.warn(
+                f"{self.identity}: stored result {key} cannot be loaded in this process ({exc}); "
+                "recomputing",
+                CorruptEntryWarning,
+                stacklevel=4,
+            )
+            return _MISS
+        store.note_hit(key)
+        return value
+
+    def _run(self, bound: dict[str, Any], seed: Any) -> tuple[Any, float]:
+        context = seeded(seed) if seed is not None else nullcontext()
+        start = time.perf_counter()
+        with context:
+            value = self.binder.call(self.function, bound)
+        return value, time.perf_counter() - start
+
+    def _save(
+        self,
+        store: LocalStore,
+        key: str,
+        value: Any,
+        parts: KeyParts,
+        bound: dict[str, Any],
+        duration: float,
+    ) -> Entry | None:
+        params = {n: summarize(v) for n, v in bound.items() if n not in self.ignore}
+        if parts.extras.get("seed") is not None:
+            params[self.seed_name or "seed"] = summarize(parts.extras["seed"])
+        try:
+            return store.put(
+                key,
+                value,
+                codec=self.codec,
+                function=self.identity,
+                code=parts.code,
+                args=parts.args_fingerprint,
+                duration=duration,
+                experiment=self.experiment,
+                params=params,
+                parts=parts.to_json(),
+                origin=_origin(),
+            )
+        except (CodecError, OSError) as exc:
+            warnings.warn(
+                f"{self.identity}: the result was returned but not stored: {exc}",
+                StoreWriteWarning,
+                stacklevel=5,
+            )
+            return None
+
+    # -- the function's entries -----------------------------------------------------------
+    def runs(self) -> list[Run]:
+        """Past stored calls of this function, newest first; values load on demand."""
+        store = self._store()
+        return [Run.from_entry(e, store) for e in store.entries(self.identity)]
+
+    def clear(self) -> int:
+        """Remove every stored result of this function (all code versions); return how many."""
+        store = self._store()
+        return len(store.delete(e.key for e in store.entries(self.identity)))
+
+
+@overload
+def memo(fn: Callable[P, R], /) -> MemoizedFunction[P, R]: ...
+
+
+@overload
+def memo(
+    *,
+    ignore: Iterable[str] = (),
+    version: str | int | None = None,
+    mode: str | None = None,
+    seed: bool | str = False,
+    lazy: bool = False,
+    mmap: bool = False,
+    codec: str | None = None,
+    store: str | os.PathLike[str] | None = None,
+    name: str | None = None,
+) -> Callable[[Callable[P, R]], MemoizedFunction[P, R]]: ...
+
+
+def memo(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    """Memoize a function persistently, keyed on its code and its arguments' values.
+
+    Options:
+      ignore: parameter names left out of the key (``verbose``, ``device``, ``n_jobs``).
+      version: a manual version bumped on top of code hashing (e.g. when data on disk changed).
+      mode: this function's default cache mode: ``on``, ``off``, ``recompute``, ``read-only``.
+      seed: seed ``random``/numpy/torch before each call from the ``seed`` keyword (or the
+        keyword named here), default 0; the seed is part of the key.
+      lazy: return a :class:`~hitnb.Lazy` handle that loads the result on first use.
+      mmap: load numpy results as read-only memory maps.
+      codec: the name of the codec to try first for results.
+      store: a store folder for this function only.
+      name: the identity under which results are stored (default ``module.qualname``).
+
+    >>> @memo
+    ... def square(x):
+    ...     return x * x
+    """
+    if fn is not None:
+        return MemoizedFunction(fn, **options)
+    return lambda f: MemoizedFunction(f, **options)
+
+
+def experiment(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
+    """``@memo`` whose results are experiments: recorded as runs and never evicted.
+
+    Takes the same options as :func:`memo`.
+    """
+    options["experiment"] = True
+    return memo(fn, **options) if fn is not None else memo(**options)
+
+
+def load(key: str, *, store: str | os.PathLike[str] | None = None, mmap: bool = False) -> Any:
+    """Any stored result by its key, the id that tables and ``runs()`` show."""
+    st = current_store(store)
+    if st.get(key) is None:
+        raise UnknownKeyError(key, str(st.root))
+    return Lazy(key, st, mmap=mmap).value
+
+
+def runs(
+    function: str | MemoizedFunction[Any, Any] | None = None,
+    *,
+    experiments_only: bool = False,
+    store: str | os.PathLike[str] | None = None,
+) -> list[Run]:
+    """Stored calls in the store, newest first: of one function (name or object) or all."""
+    name = function.identity if isinstance(function, MemoizedFunction) else function
+    st = current_store(store)
+    entries = st.entries(name, experiment=True if experiments_only else None)
+    return [Run.from_entry(e, st) for e in entries]

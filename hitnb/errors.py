@@ -1,0 +1,71 @@
+"""Errors and warnings raised by hitnb.
+
+Every error says what went wrong and what to do about it; every warning is a
+subclass of :class:`HitnbWarning` so users can filter them as one family.
+"""
+
+from __future__ import annotations
+
+
+class HitnbError(Exception):
+    """Base class of every error hitnb raises on purpose."""
+
+
+class ConfigError(HitnbError, ValueError):
+    """A setting has a value hitnb cannot use."""
+
+
+class UnhashableArgumentError(HitnbError, TypeError):
+    """An argument's value cannot be hashed deterministically.
+
+    Raised instead of silently giving two different values the same key.
+    """
+
+    def __init__(
+        self, argument: str, value_type: str, reason: str, function: str = "", path: str = ""
+    ) -> None:
+        self.argument = argument
+        self.value_type = value_type
+        self.reason = reason
+        where = f" of {function}()" if function else ""
+        inside = f" at {argument}{path}" if path else ""
+        super().__init__(
+            f"argument {argument!r}{where} holds a value of type {value_type}{inside} that cannot "
+            f"be hashed deterministically ({reason}). Pass a hashable value, register a hasher "
+            f"for the type with hitnb.register_hasher(...), or leave the argument out of the "
+            f"cache key with ignore=({argument!r},)."
+        )
+
+
+class UnknownKeyError(HitnbError, KeyError):
+    """No entry with that key is in the store."""
+
+    def __init__(self, key: str, store: str) -> None:
+        self.key = key
+        super().__init__(
+            f"no entry with key {key!r} in the store at {store}; list stored entries with "
+            f"`hitnb.runs()` or a function's `.runs()`"
+        )
+
+    def __str__(self) -> str:  # KeyError would otherwise print the repr of the message
+        return str(self.args[0])
+
+
+class CodecError(HitnbError):
+    """A value could not be encoded or decoded by its codec."""
+
+
+class CorruptEntryError(HitnbError):
+    """A stored blob or manifest does not match its checksum or cannot be read."""
+
+
+class HitnbWarning(UserWarning):
+    """Base class of every warning hitnb emits."""
+
+
+class StoreWriteWarning(HitnbWarning):
+    """A result was computed and returned but could not be stored."""
+
+
+class CorruptEntryWarning(HitnbWarning):
+    """A stored entry was found corrupt; it was dropped and will be recomputed."""

@@ -1,0 +1,1 @@
+"""Keys: hashing values and code into fingerprints. Knows nothing of storage or IPython."""

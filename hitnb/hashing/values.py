@@ -1,0 +1,507 @@
+"""Type-tagged, canonical hashing of Python values with xxh3_128.
+
+Rules (documented in docs/how-it-works.md):
+
+* Every value is framed with a type tag, so ``1``, ``1.0``, ``True`` and ``"1"`` differ.
+* Containers hash their elements recursively; dicts and sets hash independently of
+  insertion order; shared and cyclic references are handled.
+* Floats hash by their IEEE-754 bits, except that every NaN hashes the same:
+  ``0.0`` and ``-0.0`` are different keys (``1/x`` tells them apart).
+* numpy arrays, pandas objects and torch tensors feed their buffers straight into
+  the hasher, without pickling. pyarrow tables hash their IPC stream.
+* Functions hash by their code fingerprint (:mod:`hitnb.hashing.code`), classes and
+  modules by name (and, for user code, their source).
+* Anything else hashes through ``__reduce_ex__(5)``, the same protocol pickle uses,
+  but with our canonical encoding of the parts. A value that pickle refuses
+  (generators, open files, locks, sockets) raises :class:`UnhashableValue`, never a
+  silent collision.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import enum
+import math
+import struct
+import types
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import xxhash
+
+Encoder = Callable[["ValueHasher", Any], None]
+
+_custom: dict[type, Callable[[Any], Any]] = {}
+_NAN = b"nan"
+_pack_double = struct.Struct("<d").pack
+_pack_len = struct.Struct("<Q").pack
+_RAW_THRESHOLD = 1 << 14
+_NEWOBJ = getattr(copyreg, "__newobj__")  # noqa: B009 - absent from typeshed
+
+
+class UnhashableValue(TypeError):
+    """A value cannot be hashed deterministically; ``path`` says where inside the argument."""
+
+    def __init__(self, type_name: str, reason: str, path: str = "") -> None:
+        self.type_name = type_name
+        self.reason = reason
+        self.path = path
+        super().__init__(f"{type_name} at {path or 'top level'}: {reason}")
+
+
+def register_hasher(cls: type, to_hashable: Callable[[Any], Any]) -> None:
+    """Hash instances of ``cls`` (and subclasses) as ``to_hashable(instance)`` instead.
+
+    Use it for types whose pickled form is not deterministic or carries state that
+    does not matter for results, e.g. ``register_hasher(Model, lambda m: m.config)``.
+    """
+    _custom[cls] = to_hashable
+
+
+def qualified_name(obj: Any) -> str:
+    """``module.qualname`` of a class or function, the stable identity of global code."""
+    module = getattr(obj, "__module__", None) or "?"
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj)
+    return f"{module}.{name}"
+
+
+class ValueHasher:
+    """Accumulates the canonical encoding of values into one xxh3_128 digest.
+
+    Small frames are collected in a bytearray and large buffers are fed to xxhash
+    directly, so hashing a 1 GiB array is one pass over its memory and no copy.
+    """
+
+    __slots__ = ("_active", "_buf", "_h", "_path")
+
+    def __init__(self, _active: dict[int, int] | None = None) -> None:
+        self._h = xxhash.xxh3_128()
+        self._buf = bytearray()
+        self._active: dict[int, int] = {} if _active is None else _active
+        self._path: list[str] = []
+
+    # -- output -------------------------------------------------------------------------
+    def digest(self) -> bytes:
+        self._flush()
+        return self._h.digest()
+
+    def hexdigest(self) -> str:
+        self._flush()
+        return self._h.hexdigest()
+
+    def _flush(self) -> None:
+        if self._buf:
+            self._h.update(self._buf)
+            self._buf.clear()
+
+    # -- framing ------------------------------------------------------------------------
+    def frame(self, tag: bytes, payload: bytes | bytearray | memoryview = b"") -> None:
+        """Append ``tag`` and a length-prefixed ``payload``: frames never run together."""
+        buf = self._buf
+        buf += tag
+        buf += _pack_len(len(payload))
+        if len(payload) >= _RAW_THRESHOLD:
+            self._flush()
+            self._h.update(payload)
+        else:
+            buf += payload
+
+    def raw_buffer(self, tag: bytes, header: str, buffer: Any, nbytes: int) -> None:
+        """Frame a large contiguous buffer, feeding it to xxhash without copying it."""
+        self.frame(tag, header.encode())
+        self._buf += _pack_len(nbytes)
+        self._flush()
+        self._h.update(buffer)
+
+    def text(self, tag: bytes, text: str) -> None:
+        self.frame(tag, text.encode("utf-8", "surrogatepass"))
+
+    # -- values -------------------------------------------------------------------------
+    def update(self, value: Any) -> None:
+        """Add one value to the digest."""
+        encoder = _EXACT.get(type(value))
+        if encoder is not None:
+            encoder(self, value)
+        else:
+            self._update_other(value)
+
+    def update_child(self, label: str, value: Any) -> None:
+        """Hash a member of a container, remembering where it is for error messages."""
+        self._path.append(label)
+        try:
+            self.update(value)
+        finally:
+            self._path.pop()
+
+    def sub_digest(self, value: Any) -> bytes:
+        """Digest of one value alone, sharing cycle bookkeeping (for order-free containers)."""
+        child = ValueHasher(self._active)
+        child._path = self._path
+        child.update(value)
+        return child.digest()
+
+    def fail(self, value: Any, reason: str) -> UnhashableValue:
+        return UnhashableValue(type(value).__qualname__, reason, "".join(self._path))
+
+    def _update_other(self, value: Any) -> None:
+        cls = type(value)
+        for base in cls.__mro__:
+            if base in _custom:
+                self.text(b"C", qualified_name(base))
+                self.update(_custom[base](value))
+                return
+        module = cls.__module__.partition(".")[0]
+        special = _BY_MODULE.get(module)
+        if special is not None and special(self, value):
+            return
+        for kind, encoder in _BY_KIND:
+            if isinstance(value, kind):
+                encoder(self, value)
+                return
+        self._reduce(value)
+
+    # -- containers and objects, with cycle detection --------------------------------------
+    def enter(self, value: Any) -> bool:
+        """Start a container; return False (after framing a back-reference) if already open."""
+        ident = id(value)
+        depth = self._active.get(ident)
+        if depth is not None:
+            self.frame(b"@", str(len(self._active) - depth).encode())
+            return False
+        self._active[ident] = len(self._active)
+        return True
+
+    def leave(self, value: Any) -> None:
+        del self._active[id(value)]
+
+    def sequence(self, tag: bytes, items: Any, count: int, value: Any) -> None:
+        if not self.enter(value):
+            return
+        self.frame(tag, str(count).encode())
+        for i, item in enumerate(items):
+            self.update_child(f"[{i}]", item)
+        self.leave(value)
+
+    def unordered(self, tag: bytes, items: Any, value: Any, *, pairs: bool) -> None:
+        """Hash a dict's items or a set's elements independently of their order."""
+        if not self.enter(value):
+            return
+        items = list(items)
+        self.frame(tag, str(len(items)).encode())
+        keys = [kv[0] for kv in items] if pairs else items
+        key_type = type(keys[0]) if keys else str
+        if key_type in (str, int, bytes) and all(type(k) is key_type for k in keys):
+            for item in sorted(items, key=(lambda kv: kv[0]) if pairs else None):
+                if pairs:
+                    self.update_child(f"[{item[0]!r}]", item[0])
+                    self.update_child(f"[{item[0]!r}]", item[1])
+                else:
+                    self.update_child("{}", item)
+        else:
+            digests = sorted(self.sub_digest(item) for item in items)
+            self.frame(b"h", b"".join(digests))
+        self.leave(value)
+
+    def _reduce(self, value: Any) -> None:
+        """Hash an arbitrary object through the pickle protocol's ``__reduce_ex__``."""
+        try:
+            reduced = value.__reduce_ex__(5)
+        except Exception as exc:
+            raise self.fail(value, f"pickle refuses it: {exc}") from None
+        if isinstance(reduced, str):
+            self.text(b"G", f"{type(value).__module__}.{reduced}")
+            return
+        if not self.enter(value):
+            return
+        self.text(b"O", qualified_name(type(value)))
+        func, args, *rest = (*reduced, None, None, None)[:5]
+        if func is _NEWOBJ and args and args[0] is type(value):
+            args = args[1:]
+        else:
+            self.update_child(".__reduce__", func)
+        self.update_child(".__reduce__args", args)
+        state, listitems, dictitems = rest
+        if state is not None:
+            if isinstance(state, tuple) and len(state) == 2 and state[0] is None:
+                state = state[1]  # (None, slots) from objects with __slots__ only
+            self.update_child(".__dict__", state)
+        if listitems is not None:
+            self.update_child(".items", list(listitems))
+        if dictitems is not None:
+            self.update_child(".items", dict(dictitems))
+        self.leave(value)
+
+
+# -- encoders for exact builtin types ------------------------------------------------------
+def _none(h: ValueHasher, v: None) -> None:
+    h.frame(b"N")
+
+
+def _bool(h: ValueHasher, v: bool) -> None:
+    h.frame(b"T" if v else b"F")
+
+
+def _int(h: ValueHasher, v: int) -> None:
+    h.frame(b"i", str(v).encode() if v.bit_length() > 62 else v.to_bytes(8, "little", signed=True))
+
+
+def _float(h: ValueHasher, v: float) -> None:
+    h.frame(b"f", _NAN if math.isnan(v) else _pack_double(v))
+
+
+def _complex(h: ValueHasher, v: complex) -> None:
+    h.frame(b"c", b"".join(_NAN if math.isnan(x) else _pack_double(x) for x in (v.real, v.imag)))
+
+
+def _str(h: ValueHasher, v: str) -> None:
+    h.text(b"s", v)
+
+
+def _bytes(h: ValueHasher, v: bytes | bytearray) -> None:
+    h.frame(b"b", v)
+
+
+def _memoryview(h: ValueHasher, v: memoryview) -> None:
+    data = v if v.c_contiguous else v.tobytes()
+    h.raw_buffer(b"m", f"{v.format}|{v.shape}", data, v.nbytes)
+
+
+def _tuple(h: ValueHasher, v: tuple[Any, ...]) -> None:
+    h.sequence(b"t", v, len(v), v)
+
+
+def _list(h: ValueHasher, v: list[Any]) -> None:
+    h.sequence(b"l", v, len(v), v)
+
+
+def _dict(h: ValueHasher, v: dict[Any, Any]) -> None:
+    h.unordered(b"d", v.items(), v, pairs=True)
+
+
+def _set(h: ValueHasher, v: set[Any] | frozenset[Any]) -> None:
+    h.unordered(b"S" if type(v) is set else b"Z", v, v, pairs=False)
+
+
+def _range(h: ValueHasher, v: range) -> None:
+    h.frame(b"r", f"{v.start},{v.stop},{v.step}".encode())
+
+
+def _slice(h: ValueHasher, v: slice) -> None:
+    h.frame(b"x")
+    h.update((v.start, v.stop, v.step))
+
+
+def _type(h: ValueHasher, v: type) -> None:
+    from hitnb.hashing.code import class_fingerprint
+
+    h.frame(b"y", class_fingerprint(v))
+
+
+def _function(h: ValueHasher, v: Any) -> None:
+    from hitnb.hashing.code import function_fingerprint
+
+    h.frame(b"u", function_fingerprint(v))
+
+
+def _builtin(h: ValueHasher, v: Any) -> None:
+    owner = getattr(v, "__self__", None)
+    if owner is not None and not isinstance(owner, types.ModuleType):
+        h.text(b"M", getattr(v, "__qualname__", v.__name__))
+        h.update_child(".__self__", owner)
+    else:
+        h.text(b"B", qualified_name(v))
+
+
+def _method(h: ValueHasher, v: types.MethodType) -> None:
+    h.frame(b"M")
+    h.update_child(".__func__", v.__func__)
+    h.update_child(".__self__", v.__self__)
+
+
+def _module(h: ValueHasher, v: types.ModuleType) -> None:
+    from hitnb.hashing.code import module_fingerprint
+
+    h.frame(b"Q", module_fingerprint(v))
+
+
+_EXACT: dict[type, Encoder] = {
+    type(None): _none,
+    bool: _bool,
+    int: _int,
+    float: _float,
+    complex: _complex,
+    str: _str,
+    bytes: _bytes,
+    bytearray: _bytes,
+    memoryview: _memoryview,
+    tuple: _tuple,
+    list: _list,
+    dict: _dict,
+    set: _set,
+    frozenset: _set,
+    range: _range,
+    slice: _slice,
+    type: _type,
+    types.FunctionType: _function,
+    types.BuiltinFunctionType: _builtin,
+    types.MethodType: _method,
+    types.ModuleType: _module,
+}
+
+
+# -- encoders by kind, for subclasses and library types -------------------------------------
+def _enum(h: ValueHasher, v: enum.Enum) -> None:
+    h.text(b"E", f"{qualified_name(type(v))}.{v.name}")
+
+
+def _namedtuple_or_tuple(h: ValueHasher, v: tuple[Any, ...]) -> None:
+    h.text(b"T", qualified_name(type(v)))
+    h.sequence(b"t", v, len(v), v)
+
+
+def _dict_subclass(h: ValueHasher, v: dict[Any, Any]) -> None:
+    h.text(b"D", qualified_name(type(v)))
+    if isinstance(v, OrderedDict):
+        h.sequence(b"o", list(v.items()), len(v), v)
+    else:
+        h.unordered(b"d", v.items(), v, pairs=True)
+    if isinstance(v, defaultdict):
+        h.update_child(".default_factory", v.default_factory)
+    if getattr(v, "__dict__", None):
+        h.update_child(".__dict__", v.__dict__)
+
+
+def _type_subclass(h: ValueHasher, v: type) -> None:
+    _type(h, v)
+
+
+_BY_KIND: list[tuple[type | tuple[type, ...], Encoder]] = [
+    (enum.Enum, _enum),
+    (type, _type_subclass),
+    (tuple, _namedtuple_or_tuple),
+    (dict, _dict_subclass),
+    ((types.BuiltinMethodType, types.WrapperDescriptorType, types.MethodDescriptorType), _builtin),
+]
+
+
+# -- array libraries, looked up by the value's top-level module, so none is imported here ----
+def _numpy(h: ValueHasher, v: Any) -> bool:
+    import numpy as np
+
+    if isinstance(v, np.ndarray):
+        if v.dtype.hasobject:
+            h.frame(b"a", f"O|{v.shape}".encode())
+            h.update_child(".flat", v.ravel(order="C").tolist())
+            return True
+        dtype = repr(v.dtype.descr) if v.dtype.fields else v.dtype.str
+        data = v if v.flags.c_contiguous else np.ascontiguousarray(v)
+        h.raw_buffer(b"A", f"{dtype}|{v.shape}", data.reshape(-1).view(np.uint8), v.nbytes)
+        return True
+    if isinstance(v, np.generic):
+        h.frame(b"g", f"{v.dtype.str}|".encode() + v.tobytes())
+        return True
+    if isinstance(v, np.dtype):
+        h.text(b"7", str(v.descr))
+        return True
+    return False
+
+
+def _pandas(h: ValueHasher, v: Any) -> bool:
+    import pandas as pd
+
+    if isinstance(v, pd.DataFrame):
+        h.frame(b"PF", str(v.shape).encode())
+        h.update_child(".columns", v.columns)
+        h.update_child(".index", v.index)
+        for i in range(v.shape[1]):
+            _pandas_values(h, v.iloc[:, i], f".iloc[:, {i}]")
+        return True
+    if isinstance(v, pd.Series):
+        h.frame(b"PS")
+        h.update_child(".name", v.name)
+        h.update_child(".index", v.index)
+        _pandas_values(h, v, ".values")
+        return True
+    if isinstance(v, pd.MultiIndex):
+        h.frame(b"PM", str(v.nlevels).encode())
+        h.update_child(".names", list(v.names))
+        for level in range(v.nlevels):
+            _pandas_values(h, v.get_level_values(level), f".levels[{level}]")
+        return True
+    if isinstance(v, pd.Index):
+        h.frame(b"PI")
+        h.update_child(".name", v.name)
+        _pandas_values(h, v, ".values")
+        return True
+    return False
+
+
+def _pandas_values(h: ValueHasher, data: Any, label: str) -> None:
+    """Hash the values of a Series or Index by dtype and buffer, never by pickling."""
+    import numpy as np
+    import pandas as pd
+
+    dtype = data.dtype
+    h.text(b"Pd", str(dtype))
+    if isinstance(dtype, np.dtype) and not dtype.hasobject:
+        h.update_child(label, np.asarray(data))
+    elif pd.api.types.infer_dtype(data, skipna=False) in ("string", "empty"):
+        # Vectorised, collision-safe here because every value is a str (or absent).
+        hashed = pd.util.hash_pandas_object(data, index=False, categorize=False)
+        h.update_child(label, np.asarray(hashed))
+        h.update_child(label + ".isna", np.asarray(pd.isna(data)))
+    else:
+        h.update_child(label, list(data))
+
+
+def _pyarrow(h: ValueHasher, v: Any) -> bool:
+    import pyarrow as pa
+
+    if isinstance(v, pa.Array | pa.ChunkedArray):
+        v = pa.table({"_": v})
+    elif isinstance(v, pa.RecordBatch):
+        v = pa.Table.from_batches([v])
+    if not isinstance(v, pa.Table):
+        return False
+    sink = pa.BufferOutputStream()
+    table = v.combine_chunks()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    buf = sink.getvalue()
+    h.raw_buffer(b"W", "arrow-ipc", buf, buf.size)
+    return True
+
+
+def _torch(h: ValueHasher, v: Any) -> bool:
+    import torch
+
+    if not isinstance(v, torch.Tensor):
+        return False
+    t = v.detach().cpu().contiguous()
+    data = t.reshape(-1).view(torch.uint8).numpy()
+    h.raw_buffer(b"X", f"{t.dtype}|{tuple(t.shape)}", data, data.nbytes)
+    return True
+
+
+_BY_MODULE: dict[str, Callable[[ValueHasher, Any], bool]] = {
+    "numpy": _numpy,
+    "pandas": _pandas,
+    "pyarrow": _pyarrow,
+    "torch": _torch,
+}
+
+
+def digest_value(value: Any) -> bytes:
+    """Binary xxh3_128 digest of one value (16 bytes) under the rules of this module."""
+    h = ValueHasher()
+    try:
+        h.update(value)
+    except RecursionError:
+        raise UnhashableValue(type(value).__qualname__, "nested too deeply to hash") from None
+    return h.digest()
+
+
+def hash_value(value: Any) -> str:
+    """Hex form of :func:`digest_value`."""
+    return digest_value(value).hex()

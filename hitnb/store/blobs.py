@@ -1,0 +1,192 @@
+"""Content-addressed, immutable blobs: ``objects/ab/cdef...`` named by their xxh3_128.
+
+A blob is written to a temp file, hashed while it is written, and renamed into
+place, so a reader never sees half a blob and identical results are stored once.
+Every read checks the bytes against the name; a memory-mapped read checks the size
+(a full check would read the whole file, which is what mmap exists to avoid;
+``hitnb verify`` checks them all).
+
+Small encodings (up to :data:`INLINE_LIMIT` bytes) never become files: they are kept
+inline in the entry, which makes a hit one index lookup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import mmap
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import xxhash
+
+from hitnb.errors import CorruptEntryError
+
+INLINE_LIMIT = 16 * 1024
+FSYNC_THRESHOLD = 1 << 20
+DIR_MODE = 0o700
+
+
+def make_dirs(path: Path) -> None:
+    """Create ``path`` and its parents readable by the owner only."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Where the encoded bytes of a result ended up."""
+
+    checksum: str
+    size: int
+    inline: bytes | None = None
+
+    @property
+    def blob(self) -> str | None:
+        return None if self.inline is not None else self.checksum
+
+
+class BlobWriter(io.RawIOBase):
+    """A write-only binary file that hashes what it is given.
+
+    It keeps the bytes in memory until they pass :data:`INLINE_LIMIT`, then spills
+    them to a temp file in the store. Use :meth:`BlobStore.writer` as a context
+    manager: leaving it with an exception removes the temp file.
+    """
+
+    def __init__(self, tmp_dir: Path) -> None:
+        super().__init__()
+        self._tmp_dir = tmp_dir
+        self._hash = xxhash.xxh3_128()
+        self._memory: bytearray | None = bytearray()
+        self._file: Any = None
+        self.temp_path: Path | None = None
+        self.size = 0
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        n = view.nbytes
+        self._hash.update(view)
+        self.size += n
+        if self._memory is not None:
+            if self.size <= INLINE_LIMIT:
+                self._memory += view
+                return n
+            self._spill()
+        self._file.write(view)
+        return n
+
+    def writable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.size
+
+    def close(self) -> None:
+        """Codecs may close their file; the store still owns (and finishes) the write."""
+
+    def flush(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def _spill(self) -> None:
+        make_dirs(self._tmp_dir)
+        fd, name = tempfile.mkstemp(dir=self._tmp_dir, prefix=f"{os.getpid()}-", suffix=".part")
+        self.temp_path = Path(name)
+        self._file = os.fdopen(fd, "wb")
+        assert self._memory is not None
+        self._file.write(self._memory)
+        self._memory = None
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+        if self.temp_path is not None:
+            self.temp_path.unlink(missing_ok=True)
+
+
+class BlobStore:
+    """The ``objects/`` folder of a store."""
+
+    def __init__(self, root: Path) -> None:
+        self.objects = root / "objects"
+        self.tmp = root / "tmp"
+
+    def path(self, blob_id: str) -> Path:
+        if len(blob_id) != 32 or not all(c in "0123456789abcdef" for c in blob_id):
+            raise CorruptEntryError(f"{blob_id!r} is not a blob id (32 lowercase hex digits)")
+        return self.objects / blob_id[:2] / blob_id[2:]
+
+    @contextlib.contextmanager
+    def writer(self) -> Any:
+        """Yield a :class:`BlobWriter`; the temp file goes away if the block raises."""
+        writer = BlobWriter(self.tmp)
+        try:
+            yield writer
+        except BaseException:
+            writer.discard()
+            raise
+
+    def commit(self, writer: BlobWriter) -> Encoded:
+        """Finish a write: small results stay inline, large ones are renamed into place."""
+        checksum = writer._hash.hexdigest()
+        if writer._memory is not None:
+            return Encoded(checksum, writer.size, bytes(writer._memory))
+        try:
+            writer._file.flush()
+            if writer.size >= FSYNC_THRESHOLD:
+                os.fsync(writer._file.fileno())
+            writer._file.close()
+            writer._file = None
+            target = self.path(checksum)
+            if target.exists():
+                writer.discard()
+            else:
+                make_dirs(target.parent)
+                assert writer.temp_path is not None
+                writer.temp_path.replace(target)
+        except BaseException:
+            writer.discard()
+            raise
+        return Encoded(checksum, writer.size)
+
+    def read(self, blob_id: str) -> bytearray:
+        """The blob's bytes, checked against its id."""
+        path = self.path(blob_id)
+        try:
+            with open(path, "rb", buffering=0) as fh:
+                buf = bytearray(os.fstat(fh.fileno()).st_size)
+                got = fh.readinto(buf)
+        except FileNotFoundError:
+            raise CorruptEntryError(f"blob {blob_id} is missing from {self.objects}") from None
+        if got != len(buf) or xxhash.xxh3_128_hexdigest(buf) != blob_id:
+            raise CorruptEntryError(f"blob {blob_id} does not match its checksum")
+        return buf
+
+    def map(self, blob_id: str, size: int) -> memoryview:
+        """A read-only memory map of the blob, after checking its size."""
+        path = self.path(blob_id)
+        try:
+            with open(path, "rb") as fh:
+                actual = os.fstat(fh.fileno()).st_size
+                if actual != size:
+                    raise CorruptEntryError(f"blob {blob_id} has {actual} bytes, expected {size}")
+                if size == 0:
+                    return memoryview(b"")
+                return memoryview(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
+        except FileNotFoundError:
+            raise CorruptEntryError(f"blob {blob_id} is missing from {self.objects}") from None
+
+    def exists(self, blob_id: str) -> bool:
+        return self.path(blob_id).exists()
+
+    def delete(self, blob_id: str) -> None:
+        self.path(blob_id).unlink(missing_ok=True)
+
+    def ids(self) -> list[str]:
+        """Every blob id present on disk."""
+        if not self.objects.is_dir():
+            return []
+        return [p.parent.name + p.name for p in self.objects.glob("??/*") if len(p.name) == 30]

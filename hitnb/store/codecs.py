@@ -1,0 +1,306 @@
+"""Codecs turn result values into bytes and back, chosen by the value's type.
+
+Built in, in the order they are tried:
+
+=========  ==============================================  =====================
+name       values                                           format
+=========  ==============================================  =====================
+bytes      ``bytes``                                        raw
+str        ``str``                                          UTF-8
+npy        numpy arrays without Python objects             ``.npy``, mmap-able
+parquet    pandas DataFrames (when pyarrow is installed)   Parquet
+plotly     plotly figures                                  plotly JSON
+pickle     anything picklable                               pickle 5, buffers out of band
+dill       what pickle refuses (lambdas, local classes)     dill
+=========  ==============================================  =====================
+
+Users add codecs for their own types with :func:`register_codec`; theirs are tried
+first. A codec writes to a binary file object and reads from a :class:`BlobData`,
+which holds the verified bytes (or a read-only memory map of them).
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, BinaryIO, ClassVar
+
+from hitnb.errors import CodecError
+
+
+@dataclass
+class BlobData:
+    """The stored bytes of one result, already checked against their checksum.
+
+    ``buffer`` is a bytearray, or a read-only memory map when the caller asked for
+    mmap; codecs slice it without copying where their format allows.
+    """
+
+    buffer: bytearray | memoryview
+    mapped: bool = False
+
+    def stream(self) -> BinaryIO:
+        return io.BytesIO(self.buffer)
+
+
+class Codec:
+    """Base class of codecs: subclass it, set ``name``, and implement the three methods.
+
+    ``save`` may return a small JSON-able dict of metadata; it is stored with the
+    entry and handed back to ``load`` (Curifactory's ``extra_metadata``).
+    """
+
+    name: ClassVar[str] = ""
+    types: ClassVar[tuple[type, ...]] = ()
+
+    def can_encode(self, value: Any) -> bool:
+        return bool(self.types) and isinstance(value, self.types)
+
+    def save(self, value: Any, file: BinaryIO) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def load(self, data: BlobData, meta: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+
+def _module_of(value: Any) -> str:
+    return type(value).__module__.partition(".")[0]
+
+
+class BytesCodec(Codec):
+    name = "bytes"
+
+    def can_encode(self, value: Any) -> bool:
+        return type(value) is bytes
+
+    def save(self, value: Any, file: BinaryIO) -> None:
+        file.write(value)
+
+    def load(self, data: BlobData, meta: dict[str, Any]) -> Any:
+        return bytes(data.buffer)
+
+
+class StrCodec(Codec):
+    name = "str"
+
+    def can_encode(self, value: Any) -> bool:
+        return type(value) is str
+
+    def save(self, value: Any, file: BinaryIO) -> None:
+        file.write(value.encode("utf-8", "surrogatepass"))
+
+    def load(self, data: BlobData, meta: dict[str, Any]) -> Any:
+        return bytes(data.buffer).decode("utf-8", "surrogatepass")
+
+
+class NpyCodec(Codec):
+    """numpy arrays as ``.npy``; loaded without a copy, or memory-mapped on request."""
+
+    name = "npy"
+
+    def can_encode(self, value: Any) -> bool:
+        if _module_of(value) != "numpy":
+            return False
+        import numpy as np
+
+        return type(value) is np.ndarray and not value.dtype.hasobject
+
+    def save(self, value: Any, file: BinaryIO) -> None:
+        import numpy as np
+
+        fmt = np.lib.format
+        header = fmt.header_data_from_array_1_0(value)
+        fmt.write_array_header_2_0(file, header)
+        data = value if value.flags.c_contiguous or value.flags.f_contiguous else value.copy()
+        file.write(memoryview(data.reshape(-1, order="A").view(np.uint8)))
+
+    def load(self, data: BlobData, meta: dict[str, Any]) -> Any:
+        import numpy as np
+
+        fmt = np.lib.format
+        stream = data.stream()
+        version = fmt.read_magic(stream)
+        read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+        shape, fortran, dtype = read_header(stream)
+        count = int(np.prod(shape, dtype=np.int64))
+        flat = np.frombuffer(data.buffer, dtype=dtype, count=count, offset=stream.tell())
+        return flat.reshape(shape, order="F" if fortran else "C")
+
+
+class ParquetCodec(Codec):
+    """pandas DataFrames as Parquet, readable by any Arrow tool; needs pyarrow."""
+
+    name = "parquet"
+
+    def can_encode(self, value: Any) -> bool:
+        if _module_of(value) != "pandas":
+            return False
+        import pandas as pd
+
+        if type(value) is not pd.DataFrame:
+            return False
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def save(self, value: Any, file: BinaryIO) -> None:
+        value.to_parquet(file, engine="pyarrow")
+
+    def load(self, data: BlobData, meta: dict[str, Any]) -> Any:
+        import pandas as pd
+        import pyarrow as pa
+
+        return pd.read_parquet(pa.BufferReader(pa.py_buffer(data.buffer)), engine="pyarrow")
+
+
+class PlotlyCodec(Codec):
+    """plotly figures as their JSON, the format plotly.js and the notebook renderers use."""
+
+    name = "plotly"
+
+    def can_encode(self, value: Any) -> bool:
+        if _module_of(value) != "plotly":
+            return False
+        from plotly.basedatatypes import BaseFigure
+
+        return isinstance(value, BaseFigure)
+
+    def save(self, value: Any, file: BinaryIO) -> dict[str, Any]:
+        file.write(value.to_json().encode())
+        return {"class": f"{type(value).__module__}.{type(value).__qualname__}"}
+
+    def load(self, data: BlobData, meta: dict[str, Any]) -> Any:
+        import plotly.io
+
+        return plotly.io.from_json(bytes(data.buffer).decode())
+
+
+_PICKLE_MAGIC = b"HNPK\x01"
+_ALIGN = 64
+
+
+def _padding(offset: int) -> int:
+    return -offset % _ALIGN
+
+
+class PickleCodec(Codec):
+    """Pickle protocol 5 with out-of-band buffers.
+
+    Large buffers (numpy arrays inside tuples, dicts, objects) are written after the
+    pickle stream, 64-byte aligned, and handed back to ``pickle.loads`` as slices of
+    the blob: no copy on load, and a memory map when asked for.
+    """
+
+    name = "pickle"
+    _dumps: ClassVar[Callable[..., bytes]] = staticmethod(pickle.dumps)
+    _loads: ClassVar[Callable[..., Any]] = staticmethod(pickle.loads)
+
+    def can_encode(self, value: Any) -> bool:
+        return True
+
+    def save(self, value: Any, file: BinaryIO) -> None:
+        buffers: list[pickle.PickleBuffer] = []
+        stream = self._dumps(value, protocol=5, buffer_callback=buffers.append)
+        raws = [b.raw() for b in buffers]
+        header = _PICKLE_MAGIC + struct.pack(
+            f"<IQ{len(raws)}Q", len(raws), len(stream), *(r.nbytes for r in raws)
+        )
+        file.write(header)
+        file.write(stream)
+        offset = len(header) + len(stream)
+        for raw in raws:
+            file.write(b"\0" * _padding(offset))
+            offset += _padding(offset)
+            file.write(raw)
+            offset += raw.nbytes
+
+    def load(self, data: BlobData, meta: dict[str, Any]) -> Any:
+        view = memoryview(data.buffer)
+        if bytes(view[: len(_PICKLE_MAGIC)]) != _PICKLE_MAGIC:
+            raise CodecError("not a hitnb pickle blob (bad magic)")
+        pos = len(_PICKLE_MAGIC)
+        count, length = struct.unpack_from("<IQ", view, pos)
+        pos += 12
+        sizes = struct.unpack_from(f"<{count}Q", view, pos)
+        pos += 8 * count
+        stream = view[pos : pos + length]
+        pos += length
+        buffers = []
+        for size in sizes:
+            pos += _padding(pos)
+            buffers.append(view[pos : pos + size])
+            pos += size
+        return self._loads(stream, buffers=buffers)
+
+
+class DillCodec(PickleCodec):
+    """dill, for what pickle refuses: lambdas, closures, classes defined in a notebook cell."""
+
+    name = "dill"
+
+    @staticmethod
+    def _dumps(value: Any, protocol: int, buffer_callback: Any) -> bytes:
+        import dill
+
+        return dill.dumps(value, protocol=protocol, buffer_callback=buffer_callback)  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _loads(data: Any, buffers: Any) -> Any:
+        import dill
+
+        return dill.loads(bytes(data), buffers=buffers)
+
+
+_user_codecs: list[Codec] = []
+_builtin_codecs: list[Codec] = [
+    BytesCodec(),
+    StrCodec(),
+    NpyCodec(),
+    ParquetCodec(),
+    PlotlyCodec(),
+    PickleCodec(),
+]
+FALLBACK: Codec = DillCodec()
+
+
+def register_codec(codec: Codec) -> Codec:
+    """Register a codec for the user's own types; it is tried before the built-in ones.
+
+    A codec of the same name replaces the earlier one, so re-running a notebook cell
+    that registers it is harmless.
+    """
+    if not codec.name:
+        raise CodecError(f"{type(codec).__qualname__} needs a non-empty `name` class attribute")
+    if codec.name in {c.name for c in (*_builtin_codecs, FALLBACK)}:
+        raise CodecError(f"codec name {codec.name!r} is built in; choose another name")
+    _user_codecs[:] = [c for c in _user_codecs if c.name != codec.name]
+    _user_codecs.insert(0, codec)
+    return codec
+
+
+def unregister_codec(name: str) -> None:
+    """Remove a user codec by name (entries it wrote can no longer be loaded)."""
+    _user_codecs[:] = [c for c in _user_codecs if c.name != name]
+
+
+def codecs_for(value: Any, preferred: str | None = None) -> list[Codec]:
+    """The codecs to try for ``value``, best first; the last is the dill fallback."""
+    chosen = [c for c in (*_user_codecs, *_builtin_codecs) if c.can_encode(value)]
+    if preferred is not None:
+        chosen.sort(key=lambda c: c.name != preferred)
+    return [*chosen, FALLBACK]
+
+
+def codec_named(name: str) -> Codec:
+    for codec in (*_user_codecs, *_builtin_codecs, FALLBACK):
+        if codec.name == name:
+            return codec
+    raise CodecError(
+        f"no codec named {name!r} is registered in this process; the entry was written with a "
+        f"custom codec: call hitnb.register_codec(...) for it before loading"
+    )

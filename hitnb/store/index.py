@@ -1,0 +1,245 @@
+"""The SQLite index of entries: one row per stored call, queried without loading blobs.
+
+WAL mode lets many kernels read while one writes; each thread has its own
+connection and a forked child opens new ones. Hits are counted in memory and
+written in batches, so a hit costs a point query and no write transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+_HIT_FLUSH_SECONDS = 2.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    key TEXT PRIMARY KEY,
+    function TEXT NOT NULL,
+    code TEXT NOT NULL,
+    args TEXT NOT NULL,
+    codec TEXT NOT NULL,
+    codec_meta TEXT NOT NULL DEFAULT '{}',
+    blob TEXT,
+    inline BLOB,
+    checksum TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created REAL NOT NULL,
+    duration REAL NOT NULL,
+    hits INTEGER NOT NULL DEFAULT 0,
+    last_access REAL NOT NULL,
+    experiment INTEGER NOT NULL DEFAULT 0,
+    params TEXT NOT NULL DEFAULT '{}',
+    metrics TEXT NOT NULL DEFAULT '{}',
+    parts TEXT NOT NULL DEFAULT '{}',
+    origin TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'ok',
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS entries_by_function ON entries (function, created);
+CREATE INDEX IF NOT EXISTS entries_by_access ON entries (last_access);
+CREATE INDEX IF NOT EXISTS entries_by_blob ON entries (blob);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+_JSON_FIELDS = ("codec_meta", "params", "metrics", "parts")
+COLUMNS = (
+    "key", "function", "code", "args", "codec", "codec_meta", "blob", "inline", "checksum",
+    "size", "created", "duration", "hits", "last_access", "experiment", "params", "metrics",
+    "parts", "origin", "status", "error",
+)  # fmt: skip
+
+
+@dataclass
+class Entry:
+    """One stored call: what was called, how it was stored, and what it cost."""
+
+    key: str
+    function: str
+    code: str
+    args: str
+    codec: str
+    checksum: str
+    size: int
+    created: float
+    duration: float
+    blob: str | None = None
+    inline: bytes | None = None
+    codec_meta: dict[str, Any] = field(default_factory=dict)
+    hits: int = 0
+    last_access: float = 0.0
+    experiment: bool = False
+    params: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    parts: dict[str, Any] = field(default_factory=dict)
+    origin: str = ""
+    status: str = "ok"
+    error: str | None = None
+
+    def row(self) -> tuple[Any, ...]:
+        values = asdict(self)
+        for name in _JSON_FIELDS:
+            values[name] = json.dumps(values[name], default=str)
+        values["experiment"] = int(self.experiment)
+        return tuple(values[c] for c in COLUMNS)
+
+    @classmethod
+    def from_row(cls, row: Iterable[Any]) -> Entry:
+        values = dict(zip(COLUMNS, row, strict=True))
+        for name in _JSON_FIELDS:
+            values[name] = json.loads(values[name] or "{}")
+        values["experiment"] = bool(values["experiment"])
+        return cls(**values)
+
+
+class Index:
+    """The ``index.sqlite`` of a store."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._hits: dict[str, tuple[int, float]] = {}
+        self._hits_lock = threading.Lock()
+        self._last_flush = time.monotonic()
+        self.conn.executescript(_SCHEMA)  # idempotent; executescript manages its own commit
+        self.conn.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+
+    # -- connections ----------------------------------------------------------------------
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection; a forked child gets a new one."""
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None or local.pid != os.getpid():
+            conn = self._connect()
+            local.conn, local.pid = conn, os.getpid()
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        existed = self.path.exists()
+        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        if not existed:
+            self.path.chmod(0o600)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def close(self) -> None:
+        self.flush_hits()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            conn.close()
+        self._local = threading.local()
+
+    class _Transaction:
+        def __init__(self, conn: sqlite3.Connection) -> None:
+            self.conn = conn
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.conn.execute("BEGIN IMMEDIATE")
+            return self.conn
+
+        def __exit__(self, exc_type: object, *_: object) -> None:
+            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+    def transaction(self) -> Index._Transaction:
+        """A write transaction, taken up front so concurrent writers queue instead of failing."""
+        return Index._Transaction(self.conn)
+
+    # -- reads ----------------------------------------------------------------------------
+    def get(self, key: str) -> Entry | None:
+        row = self.conn.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM entries WHERE key = ?", (key,)
+        ).fetchone()
+        return Entry.from_row(row) if row else None
+
+    def contains(self, key: str) -> bool:
+        return (
+            self.conn.execute("SELECT 1 FROM entries WHERE key = ?", (key,)).fetchone() is not None
+        )
+
+    def entries(
+        self,
+        function: str | None = None,
+        *,
+        experiment: bool | None = None,
+        keys: Iterable[str] | None = None,
+    ) -> list[Entry]:
+        """Entries, newest first, filtered by function name, experiment flag or keys."""
+        where: list[str] = []
+        params: list[Any] = []
+        if function is not None:
+            where.append("function = ?")
+            params.append(function)
+        if experiment is not None:
+            where.append("experiment = ?")
+            params.append(int(experiment))
+        if keys is not None:
+            key_list = list(keys)
+            where.append(f"key IN ({', '.join('?' * len(key_list))})")
+            params.extend(key_list)
+        sql = f"SELECT {', '.join(COLUMNS)} FROM entries"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        self.flush_hits()
+        rows = self.conn.execute(sql + " ORDER BY created DESC", params).fetchall()
+        return [Entry.from_row(r) for r in rows]
+
+    def blob_in_use(self, blob_id: str) -> bool:
+        sql = "SELECT 1 FROM entries WHERE blob = ? LIMIT 1"
+        return self.conn.execute(sql, (blob_id,)).fetchone() is not None
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries())
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
+
+    # -- writes ---------------------------------------------------------------------------
+    def put(self, entry: Entry) -> None:
+        placeholders = ", ".join("?" * len(COLUMNS))
+        with self.transaction() as conn:
+            conn.execute(f"INSERT OR REPLACE INTO entries VALUES ({placeholders})", entry.row())
+        self.flush_hits()
+
+    def delete(self, keys: Iterable[str]) -> list[Entry]:
+        """Remove entries; return what was removed so the caller can free their blobs."""
+        key_list = list(keys)
+        if not key_list:
+            return []
+        removed = self.entries(keys=key_list)
+        with self.transaction() as conn:
+            conn.executemany("DELETE FROM entries WHERE key = ?", [(k,) for k in key_list])
+        return removed
+
+    def note_hit(self, key: str) -> None:
+        """Count a hit in memory; written with the next write or every couple of seconds."""
+        now = time.time()
+        with self._hits_lock:
+            count = self._hits.get(key, (0, 0.0))[0]
+            self._hits[key] = (count + 1, now)
+        if time.monotonic() - self._last_flush > _HIT_FLUSH_SECONDS:
+            self.flush_hits()
+
+    def flush_hits(self) -> None:
+        with self._hits_lock:
+            pending, self._hits = self._hits, {}
+            self._last_flush = time.monotonic()
+        if not pending:
+            return
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE entries SET hits = hits + ?, last_access = max(last_access, ?) "
+                "WHERE key = ?",
+                [(n, t, k) for k, (n, t) in pending.items()],
+            )

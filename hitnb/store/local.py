@@ -1,0 +1,238 @@
+"""The embedded store: a local folder with blobs, manifests and a SQLite index.
+
+Layout::
+
+    <root>/
+      index.sqlite          one row per entry, for queries (rebuildable)
+      entries/ab/<key>.json the manifest of each entry: the source of truth
+      objects/ab/<rest>     content-addressed blobs
+      tmp/                  temp files of writes in progress
+      .gitignore            ``*``, so a store inside a repository is never committed
+
+A write goes blob, then manifest (temp + rename), then index row; a crash between
+them leaves at worst an orphan blob or a manifest the index does not know yet,
+which :meth:`LocalStore.get` and ``hitnb verify --repair`` pick up again.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import contextlib
+import json
+import os
+import stat
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Iterable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import xxhash
+
+from hitnb.errors import CodecError, CorruptEntryError, HitnbWarning
+from hitnb.store.blobs import BlobStore, Encoded, make_dirs
+from hitnb.store.codecs import BlobData, codec_named, codecs_for
+from hitnb.store.index import Entry, Index
+
+__all__ = ["BlobData", "Entry", "LocalStore", "open_store"]
+
+STORE_FORMAT = 1
+
+
+class LocalStore:
+    """A store in a local folder; safe to share between threads and processes."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._prepare_root()
+        self.blobs = BlobStore(root)
+        self.manifests = root / "entries"
+        self.index = Index(root / "index.sqlite")
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    def _prepare_root(self) -> None:
+        fresh = not self.root.exists()
+        make_dirs(self.root)
+        if fresh:
+            (self.root / ".gitignore").write_text("# hitnb store: never commit it\n*\n")
+            (self.root / "store.json").write_text(json.dumps({"format": STORE_FORMAT}) + "\n")
+        elif self.root.stat().st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            warnings.warn(
+                f"the hitnb store at {self.root} is writable by other users; whoever can write "
+                f"it can run code in your kernel through pickled results. "
+                f"Fix: chmod 700 {self.root}",
+                HitnbWarning,
+                stacklevel=4,
+            )
+
+    # -- reading ---------------------------------------------------------------------------
+    def get(self, key: str) -> Entry | None:
+        """The entry for ``key``; a manifest the index lacks is indexed again on the way."""
+        entry = self.index.get(key)
+        if entry is None:
+            entry = self.read_manifest(key)
+            if entry is not None:
+                self.index.put(entry)
+        return entry
+
+    def contains(self, key: str) -> bool:
+        return self.index.contains(key) or self.manifest_path(key).exists()
+
+    def load(self, entry: Entry, *, mmap: bool = False) -> Any:
+        """Decode an entry's value, checking its bytes; raises :class:`CorruptEntryError`."""
+        data = self.read_bytes(entry, mmap=mmap)
+        codec = codec_named(entry.codec)
+        try:
+            return codec.load(data, entry.codec_meta)
+        except CodecError:
+            raise
+        except Exception as exc:
+            raise CodecError(
+                f"{entry.codec} codec could not decode entry {entry.key}: {exc}"
+            ) from exc
+
+    def read_bytes(self, entry: Entry, *, mmap: bool = False) -> BlobData:
+        if entry.inline is not None:
+            if xxhash.xxh3_128_hexdigest(entry.inline) != entry.checksum:
+                raise CorruptEntryError(f"entry {entry.key} does not match its checksum")
+            return BlobData(bytearray(entry.inline))
+        if entry.blob is None:
+            raise CorruptEntryError(f"entry {entry.key} has neither inline data nor a blob")
+        if mmap:
+            return BlobData(self.blobs.map(entry.blob, entry.size), mapped=True)
+        return BlobData(self.blobs.read(entry.blob))
+
+    def entries(
+        self, function: str | None = None, *, experiment: bool | None = None
+    ) -> list[Entry]:
+        """Entries, newest first, read from the index only (no blob is loaded)."""
+        return self.index.entries(function, experiment=experiment)
+
+    def note_hit(self, key: str) -> None:
+        self.index.note_hit(key)
+
+    # -- writing ---------------------------------------------------------------------------
+    def encode(
+        self, value: Any, *, codec: str | None = None
+    ) -> tuple[str, dict[str, Any], Encoded]:
+        """Encode ``value`` with the first codec that takes it; return (codec, meta, where).
+
+        Raises :class:`CodecError` naming the type and every codec's reason when none can;
+        an OSError (disk full, read-only store) propagates. Nothing half-written stays.
+        """
+        reasons = []
+        for candidate in codecs_for(value, codec):
+            with self.blobs.writer() as writer:
+                try:
+                    meta = candidate.save(value, writer) or {}
+                except OSError:
+                    raise
+                except Exception as exc:
+                    writer.discard()
+                    reasons.append(f"{candidate.name}: {type(exc).__name__}: {exc}")
+                    continue
+                return candidate.name, meta, self.blobs.commit(writer)
+        raise CodecError(
+            f"cannot store a value of type {type(value).__module__}.{type(value).__qualname__}: "
+            + "; ".join(reasons)
+            + ". Register a codec for it with hitnb.register_codec(...)"
+        )
+
+    def put(self, key: str, value: Any, *, codec: str | None = None, **info: Any) -> Entry:
+        """Store ``value`` under ``key`` with the metadata in ``info`` (see :class:`Entry`)."""
+        codec_name, meta, encoded = self.encode(value, codec=codec)
+        now = time.time()
+        entry = Entry(
+            key=key,
+            codec=codec_name,
+            codec_meta=meta,
+            checksum=encoded.checksum,
+            size=encoded.size,
+            blob=encoded.blob,
+            inline=encoded.inline,
+            created=now,
+            last_access=now,
+            **info,
+        )
+        self.write_manifest(entry)
+        self.index.put(entry)
+        return entry
+
+    def delete(self, keys: Iterable[str]) -> list[Entry]:
+        """Remove entries and the blobs no other entry uses; return the removed entries."""
+        removed = self.index.delete(keys)
+        for entry in removed:
+            self.manifest_path(entry.key).unlink(missing_ok=True)
+            if entry.blob and not self.index.blob_in_use(entry.blob):
+                self.blobs.delete(entry.blob)
+        return removed
+
+    def drop_corrupt(self, key: str) -> None:
+        """Forget an entry found corrupt, keeping its blob only if another entry uses it."""
+        with contextlib.suppress(OSError):
+            self.delete([key])
+        self.manifest_path(key).unlink(missing_ok=True)
+
+    # -- manifests -------------------------------------------------------------------------
+    def manifest_path(self, key: str) -> Path:
+        if len(key) != 32 or not all(c in "0123456789abcdef" for c in key):
+            raise CorruptEntryError(f"{key!r} is not an entry key (32 lowercase hex digits)")
+        return self.manifests / key[:2] / f"{key}.json"
+
+    def write_manifest(self, entry: Entry) -> None:
+        path = self.manifest_path(entry.key)
+        make_dirs(path.parent)
+        record = asdict(entry)
+        if entry.inline is not None:
+            record["inline"] = base64.b64encode(entry.inline).decode()
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(record, fh, default=str)
+            Path(tmp).replace(path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def read_manifest(self, key: str) -> Entry | None:
+        try:
+            with self.manifest_path(key).open() as fh:
+                record = json.load(fh)
+            if record.get("inline") is not None:
+                record["inline"] = base64.b64decode(record["inline"])
+            return Entry(**record)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, TypeError) as exc:
+            raise CorruptEntryError(f"manifest of entry {key} cannot be read: {exc}") from exc
+
+    def close(self) -> None:
+        self.index.close()
+
+
+_open: dict[Path, LocalStore] = {}
+_open_lock = threading.Lock()
+
+
+def open_store(root: Path) -> LocalStore:
+    """The store at ``root``, opened once per process and shared by every caller."""
+    store = _open.get(root)
+    if store is None:
+        with _open_lock:
+            store = _open.get(root)
+            if store is None:
+                store = _open[root] = LocalStore(root)
+    return store
+
+
+@atexit.register
+def _close_all() -> None:
+    for store in list(_open.values()):
+        with contextlib.suppress(Exception):
+            store.close()

@@ -1,0 +1,422 @@
+"""@memo and @experiment as a user meets them."""
+
+from __future__ import annotations
+
+import random
+import threading
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import hitnb
+from hitnb import memo
+from hitnb.errors import (
+    ConfigError,
+    CorruptEntryWarning,
+    StoreWriteWarning,
+    UnhashableArgumentError,
+    UnknownKeyError,
+)
+
+
+def test_hit_returns_stored_value_without_calling(counter):
+    calls = counter()
+
+    @memo
+    def load(path, n=10):
+        calls.hit("load")
+        return {"path": path, "rows": list(range(n))}
+
+    first = load("a.csv")
+    assert load("a.csv") == first
+    assert load("a.csv", n=10) == first  # defaults are applied before hashing
+    assert load(path="a.csv") == first
+    assert calls["load"] == 1
+    load("a.csv", 3)
+    assert calls["load"] == 2
+
+
+def test_results_persist_across_processes(run_python):
+    program = """
+        from hitnb import memo
+        @memo
+        def slow(x):
+            print("computing", x)
+            return {"x": x, "sq": x * x}
+        print(slow(7))
+    """
+    first = run_python(program)
+    second = run_python(program)
+    assert first == "computing 7\n{'x': 7, 'sq': 49}\n"
+    assert second == "{'x': 7, 'sq': 49}\n"
+
+
+def test_exceptions_propagate_and_store_nothing(counter):
+    calls = counter()
+
+    @memo
+    def flaky(x):
+        calls.hit("f")
+        if calls["f"] == 1:
+            raise ValueError("first call fails")
+        return x
+
+    with pytest.raises(ValueError, match="first call fails"):
+        flaky(1)
+    assert not flaky.is_cached(1)
+    assert flaky(1) == 1
+    assert flaky.is_cached(1)
+
+
+def test_is_cached_recompute_clear_runs_load(counter):
+    calls = counter()
+
+    @memo
+    def f(x):
+        calls.hit("f")
+        return x * 2
+
+    assert not f.is_cached(2)
+    f(2)
+    f(3)
+    assert f.is_cached(2) and calls["f"] == 2
+    assert f.recompute(2) == 4 and calls["f"] == 3
+    runs = f.runs()
+    assert [r.arguments for r in runs] == [{"x": 2}, {"x": 3}]  # newest (the recompute) first
+    assert runs[0].value == 4
+    assert hitnb.load(runs[1].key) == 6
+    assert runs[0].duration >= 0 and not runs[0].experiment
+    assert f.clear() == 2
+    assert f.runs() == [] and not f.is_cached(2)
+    with pytest.raises(UnknownKeyError, match="no entry with key"):
+        hitnb.load(runs[0].key)
+
+
+@pytest.mark.parametrize("how", ["context", "function", "call", "configure", "env"])
+@pytest.mark.parametrize("mode", ["off", "recompute", "read-only"])
+def test_cache_modes(how, mode, counter, monkeypatch):
+    calls = counter()
+    options = {"mode": mode} if how == "function" else {}
+
+    @memo(**options)
+    def f(x):
+        calls.hit("f")
+        return x + 1
+
+    @memo
+    def seed_store(x):  # the same function identity, stored in the default mode
+        return x + 1
+
+    def call(x):
+        if how == "context":
+            with hitnb.mode(mode):
+                return f(x)
+        if how == "call":
+            return f.with_mode(mode)(x)
+        return f(x)
+
+    f.with_mode("on")(1)  # 1 is stored under mode "on"
+    assert calls["f"] == 1
+    if how == "configure":
+        hitnb.configure(mode=mode)
+    if how == "env":
+        monkeypatch.setenv("HITNB_MODE", mode)
+    # a stored argument
+    assert call(1) == 2
+    expected_after_stored = {"off": 2, "recompute": 2, "read-only": 1}[mode]
+    assert calls["f"] == expected_after_stored
+    # a new argument: computed in every mode, stored only by "recompute"
+    assert call(5) == 6
+    assert f.with_mode("on").__call__ is not None
+    stored = f.is_cached(5)
+    assert stored == (mode == "recompute")
+
+
+def test_mode_precedence(counter):
+    calls = counter()
+
+    @memo(mode="off")
+    def f(x):
+        calls.hit("f")
+        return x
+
+    f(1)
+    f(1)
+    assert calls["f"] == 2  # per-function "off"
+    with hitnb.mode("on"):
+        f(1)
+        f(1)
+    assert calls["f"] == 3  # the context overrides the function
+    with hitnb.mode("off"):
+        f.with_mode("on")(1)
+    assert calls["f"] == 3  # the call overrides the context: a hit
+
+
+def test_bad_mode_names_the_choices():
+    with pytest.raises(ConfigError, match="'on', 'off', 'recompute', 'read-only'"):
+        hitnb.mode("sometimes").__enter__()
+    with pytest.raises(ConfigError, match="unknown cache mode"):
+        memo(mode="nope")(lambda: 1)
+
+
+def test_ignore_leaves_arguments_out_of_the_key(counter):
+    calls = counter()
+
+    @memo(ignore=("verbose", "n_jobs"))
+    def clean(df, threshold=0.5, verbose=False, n_jobs=1):
+        calls.hit("clean")
+        return df[df["v"] > threshold]
+
+    df = pd.DataFrame({"v": [0.1, 0.7, 0.9]})
+    a = clean(df, 0.5)
+    b = clean(df, 0.5, verbose=True, n_jobs=4)
+    pd.testing.assert_frame_equal(a, b)
+    assert calls["clean"] == 1
+    assert "verbose" not in clean.runs()[0].arguments
+    clean(df, 0.8)
+    assert calls["clean"] == 2
+
+
+def test_ignore_of_unknown_parameter_is_an_error():
+    with pytest.raises(ConfigError, match=r"does not have.*\['x'\]"):
+
+        @memo(ignore=("verbose",))
+        def f(x):
+            return x
+
+
+def test_version_bump_recomputes(counter):
+    calls = counter()
+
+    def make(version):
+        @memo(version=version)
+        def f(x):
+            calls.hit("f")
+            return x
+
+        return f
+
+    make("1")(1)
+    make("1")(1)
+    assert calls["f"] == 1
+    make("2")(1)
+    assert calls["f"] == 2
+    make("1")(1)
+    assert calls["f"] == 2  # the old version's result is still there
+
+
+def test_seed_makes_random_functions_reproducible_and_is_keyed(counter):
+    calls = counter()
+
+    @memo(seed=True)
+    def noisy(n):
+        calls.hit("noisy")
+        return [random.random() for _ in range(n)], np.random.rand(n).tolist()
+
+    random.seed(123)
+    before = random.random()
+    random.seed(123)
+    a = noisy(3)
+    assert random.random() == before  # the caller's random stream is restored
+    b = noisy.recompute(3)
+    assert a == b  # seed 0 by default: same numbers every time
+    c = noisy(3, seed=1)
+    assert c != a and calls["noisy"] == 3
+    assert noisy(3, seed=1) == c and calls["noisy"] == 3
+    assert noisy.runs()[0].arguments["seed"] in ("1", 1)
+
+
+def test_seed_can_be_the_functions_own_parameter(counter):
+    calls = counter()
+
+    @memo(seed="rng_seed")
+    def sample(n, rng_seed=7):
+        calls.hit("s")
+        return np.random.rand(n).tolist()
+
+    assert sample(2) == sample(2, rng_seed=7)
+    assert calls["s"] == 1
+    assert sample(2, rng_seed=8) != sample(2)
+    np.random.seed(7)
+    assert sample(2) == np.random.rand(2).tolist()
+
+
+def test_seed_must_be_an_int():
+    @memo(seed=True)
+    def f():
+        return 1
+
+    with pytest.raises(TypeError, match="seed must be an int"):
+        f(seed="abc")
+
+
+def test_unhashable_argument_names_the_argument_and_the_fix():
+    @memo
+    def consume(data, log=None):
+        return sum(data)
+
+    with pytest.raises(UnhashableArgumentError) as info:
+        consume(x for x in range(3))
+    message = str(info.value)
+    assert "argument 'data'" in message and "generator" in message
+    assert "ignore=('data',)" in message
+    with pytest.raises(UnhashableArgumentError, match=r"argument 'log'.* at log\['lock'\]"):
+        consume([1], log={"lock": threading.Lock()})
+
+
+def test_unpicklable_result_is_returned_with_a_warning(counter):
+    calls = counter()
+
+    @memo
+    def opens():
+        calls.hit("o")
+        return (i for i in range(3))  # neither pickle nor dill can store a generator
+
+    with pytest.warns(StoreWriteWarning, match="not stored.*generator"):
+        gen = opens()
+    assert list(gen) == [0, 1, 2]
+    with pytest.warns(StoreWriteWarning):
+        opens()
+    assert calls["o"] == 2
+    assert not opens.is_cached()
+
+
+def test_corrupt_blob_is_detected_and_recomputed(counter, isolated_store):
+    calls = counter()
+
+    @memo
+    def big(n):
+        calls.hit("big")
+        return np.arange(n, dtype=np.float64)
+
+    expected = big(100_000)
+    entry = hitnb.runs(big)[0]
+    blob_path = next((isolated_store / "objects").glob("*/*"))
+    data = bytearray(blob_path.read_bytes())
+    data[-5] ^= 0xFF
+    blob_path.write_bytes(data)
+    with pytest.warns(CorruptEntryWarning, match="corrupt"):
+        again = big(100_000)
+    np.testing.assert_array_equal(again, expected)
+    assert calls["big"] == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(big(100_000), expected)  # repaired: a clean hit
+    assert calls["big"] == 2
+    assert entry.key == big.key(100_000)
+
+
+def test_lazy_results_load_on_first_use(counter):
+    calls = counter()
+
+    @memo(lazy=True)
+    def table(n):
+        calls.hit("t")
+        return pd.DataFrame({"x": range(n)})
+
+    handle = table(5)
+    assert handle.loaded and len(handle.value) == 5  # a miss has the value at hand
+    again = table(5)
+    assert calls["t"] == 1
+    assert not again.loaded
+    assert again.value["x"].sum() == 10
+    assert again.loaded and again.key == handle.key
+
+
+def test_mmap_results_are_read_only_maps(counter):
+    @memo(mmap=True)
+    def grid(n):
+        return np.ones((n, n))
+
+    first = grid(300)
+    assert first.flags.writeable  # the computed value is the caller's own
+    second = grid(300)
+    assert not second.flags.writeable
+    assert isinstance(second.base, (memoryview, np.ndarray)) or second.base is not None
+    np.testing.assert_array_equal(first, second)
+
+
+def test_experiment_is_memo_with_the_flag(counter):
+    calls = counter()
+
+    @hitnb.experiment
+    def train(lr, batch_size):
+        calls.hit("train")
+        return {"acc": 1 - lr}
+
+    @hitnb.experiment(version="b")
+    def train2(lr):
+        return lr
+
+    train(0.1, 32)
+    train(0.1, 32)
+    train2(0.5)
+    assert calls["train"] == 1
+    run = train.runs()[0]
+    assert run.experiment and run.arguments == {"lr": 0.1, "batch_size": 32}
+    assert [r.function for r in hitnb.runs(experiments_only=True)] == [
+        train2.identity,
+        train.identity,
+    ]
+    assert repr(train).startswith("<hitnb experiment")
+
+
+def test_methods_can_be_memoized(counter):
+    calls = counter()
+
+    class Model:
+        def __init__(self, depth):
+            self.depth = depth
+
+        @memo
+        def predict(self, x):
+            calls.hit("p")
+            return x * self.depth
+
+    assert Model(2).predict(3) == 6
+    assert Model(2).predict(3) == 6
+    assert calls["p"] == 1
+    assert Model(3).predict(3) == 9  # the instance's state is part of the key
+    assert calls["p"] == 2
+
+
+def test_configure_store_moves_results(tmp_path, counter):
+    calls = counter()
+
+    @memo
+    def f(x):
+        calls.hit("f")
+        return x
+
+    f(1)
+    hitnb.configure(store=tmp_path / "other")
+    f(1)
+    assert calls["f"] == 2
+    assert (tmp_path / "other" / "index.sqlite").exists()
+
+
+def test_per_function_store(tmp_path):
+    @memo(store=tmp_path / "private")
+    def f(x):
+        return x
+
+    f(1)
+    assert len(hitnb.runs(store=tmp_path / "private")) == 1
+    assert hitnb.runs() == []
+
+
+def test_keys_do_not_depend_on_keyword_order():
+    @memo
+    def f(a, b, *args, c=1, **kw):
+        return (a, b, args, c, kw)
+
+    assert f.key(1, 2, c=3, z=1, y=2) == f.key(1, b=2, y=2, c=3, z=1)
+    assert f.key(1, 2, 3) != f.key(1, 2)
+    assert f(1, 2, 3, c=4, q=5) == (1, 2, (3,), 4, {"q": 5})
+
+
+def test_decorating_a_non_function_is_a_clear_error():
+    with pytest.raises(TypeError, match="decorates functions"):
+        memo(42)

@@ -1,0 +1,228 @@
+"""Value hashing: canonical, type-tagged, deterministic, and loud about what it cannot hash."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import socket
+import subprocess
+import sys
+import threading
+from collections import OrderedDict, defaultdict, namedtuple
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hitnb.hashing.values import UnhashableValue, hash_value, register_hasher
+
+
+def test_dict_and_set_order_does_not_matter():
+    assert hash_value({"a": 1, "b": 2}) == hash_value({"b": 2, "a": 1})
+    assert hash_value({1: "x", 2: "y"}) == hash_value({2: "y", 1: "x"})
+    assert hash_value({(1, 2): 1, "k": 2}) == hash_value({"k": 2, (1, 2): 1})
+    assert hash_value({3, 1, 2}) == hash_value({2, 3, 1})
+    assert hash_value({"b", "a", 1.5}) == hash_value({1.5, "a", "b"})
+    assert hash_value({"a": {"x", "y"}}) == hash_value({"a": {"y", "x"}})
+
+
+def test_order_matters_where_it_means_something():
+    assert hash_value([1, 2]) != hash_value([2, 1])
+    assert hash_value((1, 2)) != hash_value((2, 1))
+    assert hash_value(OrderedDict(a=1, b=2)) != hash_value(OrderedDict(b=2, a=1))
+
+
+def test_types_are_tagged():
+    values = [1, 1.0, True, "1", b"1", (1,), [1], {1}, frozenset({1}), None, 0, False, "", b""]
+    digests = [hash_value(v) for v in values]
+    assert len(set(digests)) == len(values)
+    assert hash_value([1, 2]) != hash_value((1, 2))
+    assert hash_value({"a": 1}) != hash_value([("a", 1)])
+
+
+def test_framing_prevents_concatenation_collisions():
+    assert hash_value(("ab", "c")) != hash_value(("a", "bc"))
+    assert hash_value(["a", ["b"]]) != hash_value([["a"], "b"])
+    assert hash_value(b"\x00" * 8) != hash_value(0)
+
+
+def test_float_rules():
+    assert hash_value(0.0) != hash_value(-0.0)
+    assert hash_value(float("nan")) == hash_value(float("-nan"))
+    assert hash_value(float("nan")) != hash_value(float("inf"))
+    assert hash_value(0.1 + 0.2) != hash_value(0.3)
+    assert hash_value(2**80) != hash_value(2**80 + 1)
+    assert hash_value(-(2**80)) != hash_value(2**80)
+
+
+def test_numpy_arrays_hash_by_dtype_shape_and_bytes():
+    a = np.arange(12, dtype=np.float64).reshape(3, 4)
+    assert hash_value(a) == hash_value(a.copy())
+    assert hash_value(a) == hash_value(np.asfortranarray(a))  # same values, other layout
+    assert hash_value(a) != hash_value(a.astype(np.float32))
+    assert hash_value(a) != hash_value(a.reshape(4, 3))
+    assert hash_value(a.T) != hash_value(a)
+    assert hash_value(a[:, ::2]) == hash_value(np.ascontiguousarray(a[:, ::2]))
+    b = a.copy()
+    b[2, 3] += 1
+    assert hash_value(a) != hash_value(b)
+    assert hash_value(np.float64(1.0)) != hash_value(np.float32(1.0))
+    assert hash_value(np.array([{"a": 1}, None], dtype=object)) == hash_value(
+        np.array([{"a": 1}, None], dtype=object)
+    )
+
+
+def test_equal_pandas_frames_hash_equal():
+    df = pd.DataFrame({"x": [1, 2, 3], "y": ["a", "b", None], "z": [0.5, 1.5, 2.5]})
+    built_otherwise = pd.DataFrame({"z": [0.5, 1.5, 2.5]})
+    built_otherwise.insert(0, "x", [1, 2, 3])
+    built_otherwise.insert(1, "y", ["a", "b", None])
+    assert df.equals(built_otherwise)
+    assert hash_value(df) == hash_value(built_otherwise)
+    assert hash_value(df) == hash_value(df.copy())
+    assert hash_value(df) != hash_value(df.assign(z=[0.5, 1.5, 2.6]))
+    assert hash_value(df) != hash_value(df.rename(columns={"x": "w"}))
+    assert hash_value(df) != hash_value(df.set_index(pd.Index([1, 2, 3])))
+    assert hash_value(df) != hash_value(df.astype({"x": "float64"}))
+    mixed = pd.DataFrame({"o": [1, "1"]})
+    assert hash_value(mixed) != hash_value(pd.DataFrame({"o": ["1", "1"]}))
+    assert hash_value(df["x"]) != hash_value(df["x"].rename("q"))
+    assert hash_value(df.set_index(["x", "y"])) == hash_value(df.copy().set_index(["x", "y"]))
+
+
+def test_pyarrow_tables():
+    pa = pytest.importorskip("pyarrow")
+    t = pa.table({"a": [1, 2, 3], "b": ["x", "y", "z"]})
+    chunked = pa.concat_tables([t.slice(0, 1), t.slice(1)])
+    assert hash_value(t) == hash_value(chunked)
+    assert hash_value(t) != hash_value(pa.table({"a": [1, 2, 4], "b": ["x", "y", "z"]}))
+
+
+@dataclasses.dataclass
+class Params:
+    lr: float
+    layers: list[int]
+
+
+class Color(enum.Enum):
+    RED = 1
+    BLUE = 2
+
+
+Point = namedtuple("Point", "x y")
+
+
+class Plain:
+    def __init__(self, a, b):
+        self.a = a
+        self.b = b
+
+
+def test_objects_hash_by_class_and_state():
+    assert hash_value(Params(0.1, [1, 2])) == hash_value(Params(0.1, [1, 2]))
+    assert hash_value(Params(0.1, [1, 2])) != hash_value(Params(0.2, [1, 2]))
+    assert hash_value(Color.RED) != hash_value(Color.BLUE)
+    assert hash_value(Point(1, 2)) != hash_value((1, 2))
+    # attribute order in __dict__ does not matter, values do
+    p, q = Plain(1, 2), Plain.__new__(Plain)
+    q.b, q.a = 2, 1
+    assert hash_value(p) == hash_value(q)
+    assert hash_value(p) != hash_value(Plain(1, 3))
+    dd = defaultdict(list, {"a": [1]})
+    assert hash_value(dd) != hash_value(defaultdict(set, {"a": [1]}))
+
+
+def test_shared_and_cyclic_references():
+    inner = [1, 2]
+    assert hash_value([inner, inner]) == hash_value([[1, 2], [1, 2]])
+    cyc: list = [1]
+    cyc.append(cyc)
+    other: list = [1]
+    other.append(other)
+    assert hash_value(cyc) == hash_value(other)
+    d: dict = {"k": 1}
+    d["self"] = d
+    assert len(hash_value(d)) == 32
+
+
+def _gen():
+    yield 1
+
+
+@pytest.mark.parametrize(
+    "make, kind",
+    [
+        (lambda: _gen(), "generator"),
+        (lambda: open(__file__, "rb"), "BufferedReader"),  # noqa: SIM115
+        (lambda: threading.Lock(), "lock"),
+        (lambda: socket.socket(), "socket"),
+        (lambda: open(__file__), "TextIOWrapper"),  # noqa: SIM115
+    ],
+)
+def test_unhashable_values_raise(make, kind):
+    value = make()
+    try:
+        with pytest.raises(UnhashableValue) as info:
+            hash_value({"cfg": [value]})
+        assert kind in info.value.type_name
+        assert info.value.path == "['cfg'][0]"
+    finally:
+        if hasattr(value, "close"):
+            value.close()
+
+
+def test_two_generators_never_collide_silently():
+    with pytest.raises(UnhashableValue):
+        hash_value(_gen())
+
+
+class Model:
+    def __init__(self, config, cache):
+        self.config = config
+        self.cache = cache
+
+
+def test_register_hasher_for_own_types():
+    register_hasher(Model, lambda m: m.config)
+    assert hash_value(Model({"d": 3}, threading.Lock())) == hash_value(Model({"d": 3}, None))
+    assert hash_value(Model({"d": 3}, None)) != hash_value(Model({"d": 4}, None))
+
+
+def test_functions_hash_by_code():
+    def f(x):
+        return x + 1
+
+    def g(x):
+        return x + 2
+
+    assert hash_value(f) != hash_value(g)
+    assert hash_value(len) != hash_value(sum)
+    assert hash_value(np) == hash_value(np)
+
+
+def test_hashes_are_stable_across_processes():
+    code = (
+        "import numpy as np, pandas as pd; from hitnb.hashing.values import hash_value;"
+        "print(hash_value({'a': [1, 2.5, None], 'b': {3, 4}, 'arr': np.arange(5),"
+        " 'df': pd.DataFrame({'x': ['u', 'v']})}))"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PYTHONHASHSEED": str(seed), "PATH": ""},
+        ).stdout
+        for seed in (1, 2)
+    }
+    assert len(runs) == 1
+    local = hash_value(
+        {
+            "a": [1, 2.5, None],
+            "b": {3, 4},
+            "arr": np.arange(5),
+            "df": pd.DataFrame({"x": ["u", "v"]}),
+        }
+    )
+    assert runs == {local + "\n"}

@@ -1,0 +1,166 @@
+"""Every built-in codec round-trips its values; user codecs plug in with their metadata."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from hitnb.errors import CodecError
+from hitnb.store.codecs import BlobData, Codec, register_codec, unregister_codec
+from hitnb.store.local import LocalStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalStore:
+    return LocalStore(tmp_path / "s")
+
+
+def roundtrip(store: LocalStore, value: Any, **kw: Any) -> tuple[Any, str]:
+    entry = store.put("0" * 32, value, function="t", code="c", args="a", duration=0.0)
+    return store.load(store.get(entry.key), **kw), entry.codec
+
+
+@pytest.mark.parametrize(
+    "value, codec",
+    [
+        (b"\x00raw bytes", "bytes"),
+        ("unicode \u2603 text", "str"),
+        ({"nested": [1, 2.5, None, ("t",)]}, "pickle"),
+        (lambda x: x + 1, "dill"),
+    ],
+)
+def test_builtin_codecs(store, value, codec):
+    back, used = roundtrip(store, value)
+    assert used == codec
+    if callable(value):
+        assert back(1) == 2
+    else:
+        assert back == value
+
+
+def test_numpy_array_as_npy_including_fortran_order(store):
+    a = np.asfortranarray(np.random.default_rng(0).random((300, 200)))
+    back, codec = roundtrip(store, a)
+    assert codec == "npy"
+    np.testing.assert_array_equal(back, a)
+    assert back.dtype == a.dtype
+    strided, _ = roundtrip(store, a[::3, ::2])
+    np.testing.assert_array_equal(strided, a[::3, ::2])
+
+
+def test_npy_blob_is_a_real_npy_file(store):
+    a = np.arange(10_000, dtype=np.int32)
+    entry = store.put("1" * 32, a, function="t", code="c", args="a", duration=0.0)
+    assert entry.blob is not None
+    np.testing.assert_array_equal(np.load(store.blobs.path(entry.blob)), a)
+
+
+def test_mmap_loading(store):
+    a = np.arange(1_000_000, dtype=np.float64)
+    back, _ = roundtrip(store, a, mmap=True)
+    assert not back.flags.writeable
+    np.testing.assert_array_equal(back, a)
+    arrays = {"w": np.ones((500, 500)), "b": np.zeros(100)}
+    back, codec = roundtrip(store, arrays, mmap=True)
+    assert codec == "pickle"
+    np.testing.assert_array_equal(back["w"], arrays["w"])
+    assert not back["w"].flags.writeable  # the out-of-band buffer is the memory map itself
+
+
+def test_pickle_keeps_large_buffers_out_of_band(store):
+    big = np.arange(200_000, dtype=np.float64)
+    entry = store.put(
+        "2" * 32, {"a": big, "b": big[:10]}, function="t", code="c", args="a", duration=0.0
+    )
+    assert entry.codec == "pickle"
+    assert entry.size < big.nbytes + 100_000  # buffers stored once each, no pickle overhead
+    back = store.load(entry)
+    np.testing.assert_array_equal(back["a"], big)
+
+
+def test_dataframe_as_parquet(store):
+    df = pd.DataFrame(
+        {
+            "i": [1, 2, 3],
+            "s": ["a", None, "c"],
+            "t": pd.date_range("2026-01-01", periods=3, tz="UTC"),
+        },
+        index=pd.Index([10, 20, 30], name="id"),
+    )
+    back, codec = roundtrip(store, df)
+    assert codec == "parquet"
+    pd.testing.assert_frame_equal(back, df)
+
+
+def test_dataframe_parquet_cannot_take_falls_back_to_pickle(store):
+    df = pd.DataFrame({"mixed": [1, "a", 2.5]})
+    df.columns = [0]  # non-string column names are not Parquet
+    back, codec = roundtrip(store, df)
+    assert codec == "pickle"
+    pd.testing.assert_frame_equal(back, df)
+
+
+def test_plotly_figure_as_json(store):
+    fig = go.Figure(go.Scatter(x=[1, 2, 3], y=[3, 1, 2], name="acc"))
+    fig.update_layout(title="accuracy")
+    back, codec = roundtrip(store, fig)
+    assert codec == "plotly"
+    assert isinstance(back, go.Figure)
+    assert back.to_dict() == fig.to_dict()
+
+
+class Vocab:
+    def __init__(self, words: list[str]):
+        self.words = words
+
+
+class VocabCodec(Codec):
+    """Stores a vocabulary as readable JSON, with metadata used when loading."""
+
+    name = "vocab-json"
+    types = (Vocab,)
+
+    def save(self, value: Vocab, file: BinaryIO) -> dict[str, Any]:
+        file.write(json.dumps(value.words).encode())
+        return {"count": len(value.words)}
+
+    def load(self, data: BlobData, meta: dict[str, Any]) -> Vocab:
+        words = json.loads(bytes(data.buffer))
+        assert len(words) == meta["count"]
+        return Vocab(words)
+
+
+def test_custom_codec_round_trip_with_metadata(store):
+    register_codec(VocabCodec())
+    try:
+        entry = store.put(
+            "3" * 32, Vocab(["a", "b"]), function="t", code="c", args="a", duration=0.0
+        )
+        assert entry.codec == "vocab-json"
+        assert entry.codec_meta == {"count": 2}
+        assert json.loads(store.read_bytes(entry).buffer) == ["a", "b"]
+        assert store.load(store.get(entry.key)).words == ["a", "b"]
+    finally:
+        unregister_codec("vocab-json")
+    with pytest.raises(CodecError, match="register_codec"):
+        store.load(store.get(entry.key))
+
+
+def test_codec_names_are_checked():
+    class Nameless(Codec):
+        pass
+
+    with pytest.raises(CodecError, match="name"):
+        register_codec(Nameless())
+
+    class Clash(Codec):
+        name = "pickle"
+
+    with pytest.raises(CodecError, match="built in"):
+        register_codec(Clash())
