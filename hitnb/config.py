@@ -109,6 +109,25 @@ def _from_env() -> dict[str, Any]:
     return out
 
 
+_ENV_NAMES = ("HITNB_STORE", "HITNB_MODE", "HITNB_QUIET")
+_ENV_KEYS = (
+    tuple(os.environ.encodekey(n) for n in _ENV_NAMES) if hasattr(os.environ, "encodekey") else ()
+)
+
+
+def _env_values() -> tuple[Any, ...]:
+    """The raw values of hitnb's environment variables, read on every call.
+
+    ``os.environ.get`` raises and catches a KeyError for each unset variable (half a
+    microsecond each, a tenth of a cache hit), so the encoded mapping behind
+    ``os.environ`` is read directly where CPython has it; it is always up to date.
+    """
+    data = getattr(os.environ, "_data", None)
+    if data is not None and _ENV_KEYS:
+        return tuple(data.get(k) for k in _ENV_KEYS)
+    return tuple(os.environ.get(n) for n in _ENV_NAMES)
+
+
 class _Config:
     """Holds the values given to :func:`configure` and caches the resolved settings."""
 
@@ -120,13 +139,7 @@ class _Config:
 
     def resolve(self) -> tuple[Settings, Path]:
         """Return the settings in force and the store path they select."""
-        cache_key = (
-            self.generation,
-            os.environ.get("HITNB_STORE"),
-            os.environ.get("HITNB_MODE"),
-            os.environ.get("HITNB_QUIET"),
-            os.getcwd(),
-        )
+        cache_key = (self.generation, *_env_values(), os.getcwd())
         if self._cached is not None and cache_key == self._cache_key:
             return self._cached
         hitnb_home, root = find_project_root(Path.cwd())
@@ -179,6 +192,11 @@ def reset() -> None:
     """Forget everything given to :func:`configure` (used by tests and `%unload_ext`)."""
     _config.overrides.clear()
     _config.generation += 1
+
+
+def current() -> tuple[Settings, Path]:
+    """The settings in force and the store folder they select, resolved once."""
+    return _config.resolve()
 
 
 def settings() -> Settings:

@@ -36,7 +36,7 @@ from hitnb.errors import (
 )
 from hitnb.hashing.code import function_fingerprint
 from hitnb.hashing.fingerprint import PYTHON, KeyParts
-from hitnb.hashing.values import UnhashableValue, digest_value, qualified_name
+from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 from hitnb.store.local import Entry, LocalStore, open_store
 
 P = ParamSpec("P")
@@ -45,10 +45,13 @@ R = TypeVar("R")
 _MISS: Any = object()
 
 
+def _folder(store: str | os.PathLike[str] | None) -> Path | None:
+    return None if store is None else Path(store).expanduser().resolve()
+
+
 def current_store(store: str | os.PathLike[str] | None = None) -> LocalStore:
     """The store for ``store`` (a folder), or the one the settings select."""
-    path = Path(store).expanduser().resolve() if store is not None else config.store_path()
-    return open_store(path)
+    return open_store(_folder(store) or config.store_path())
 
 
 def _origin() -> str:
@@ -93,6 +96,9 @@ class MemoizedFunction(Generic[P, R]):
                 f"its parameters are {list(self.binder.names)}"
             )
         self.version = None if version is None else str(version)
+        self._extras = (
+            {"python": PYTHON} if version is None else {"python": PYTHON, "version": str(version)}
+        )
         self.mode: Mode | None = None if mode is None else check_mode(mode)
         self.seed_name = "seed" if seed is True else (seed or None)
         self._seed_is_parameter = self.seed_name in self.binder.names
@@ -100,7 +106,8 @@ class MemoizedFunction(Generic[P, R]):
         self.mmap = mmap
         self.codec = codec
         self.experiment = experiment
-        self.store_location = store
+        self.store_folder = _folder(store)
+        self._code: str | None = None
 
     def __repr__(self) -> str:
         kind = "experiment" if self.experiment else "memo"
@@ -112,7 +119,12 @@ class MemoizedFunction(Generic[P, R]):
 
     # -- keys ------------------------------------------------------------------------------
     def _store(self) -> LocalStore:
-        return current_store(self.store_location)
+        return open_store(self.store_folder or config.store_path())
+
+    def _code_fingerprint(self) -> str:
+        if self._code is None:
+            self._code = function_fingerprint(self.function).hex()
+        return self._code
 
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         """Bound arguments, and the seed to use (None without ``seed=``)."""
@@ -130,17 +142,15 @@ class MemoizedFunction(Generic[P, R]):
             if name in self.ignore:
                 continue
             try:
-                digests[name] = digest_value(value).hex()
+                digests[name] = hash_value(value)
             except UnhashableValue as exc:
                 raise UnhashableArgumentError(
                     name, exc.type_name, exc.reason, self.identity, exc.path
                 ) from None
-        extras = {"python": PYTHON}
-        if self.version is not None:
-            extras["version"] = self.version
+        extras = self._extras
         if seed is not None and not self._seed_is_parameter:
-            extras["seed"] = repr(seed)
-        return KeyParts(self.identity, function_fingerprint(self.function).hex(), digests, extras)
+            extras = {**extras, "seed": repr(seed)}
+        return KeyParts(self.identity, self._code_fingerprint(), digests, extras)
 
     def key(self, *args: P.args, **kwargs: P.kwargs) -> str:
         """The key a call with these arguments has; computes nothing."""
@@ -149,7 +159,7 @@ class MemoizedFunction(Generic[P, R]):
 
     # -- calls -----------------------------------------------------------------------------
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        result: R = self._call(None, args, dict(kwargs))
+        result: R = self._call(None, args, kwargs)  # kwargs is a fresh dict already
         return result
 
     def recompute(self, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -175,13 +185,14 @@ class MemoizedFunction(Generic[P, R]):
         return self._store().contains(self.key(*args, **kwargs))
 
     def _call(self, call_mode: Mode | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        mode = modes.resolve(call_mode, self.mode)
+        settings, configured_folder = config.current()
+        mode = modes.resolve(call_mode, self.mode, settings.mode)
         bound, seed = self._bind(args, kwargs)
         if mode == "off":
             return self._run(bound, seed)[0]
         parts = self._parts(bound, seed)
         key = parts.key
-        store = self._store()
+        store = open_store(self.store_folder or configured_folder)
         if mode != "recompute":
             value = self._lookup(store, key)
             if value is not _MISS:
@@ -194,11 +205,11 @@ class MemoizedFunction(Generic[P, R]):
     def _lookup(self, store: LocalStore, key: str) -> Any:
         """The stored value for ``key``, or ``_MISS``; a broken entry is dropped with a warning."""
         try:
-            entry = store.get(key)
-            if entry is None or entry.status != "ok":
+            found = store.lookup(key)
+            if found is None or found.status != "ok":
                 return _MISS
             value = (
-                Lazy(key, store, mmap=self.mmap) if self.lazy else store.load(entry, mmap=self.mmap)
+                Lazy(key, store, mmap=self.mmap) if self.lazy else store.load(found, mmap=self.mmap)
             )
         except CorruptEntryError as exc:
             warnings.warn(

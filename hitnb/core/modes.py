@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from hitnb import config
 from hitnb.config import Mode, check_mode
 
 _context_mode: ContextVar[Mode | None] = ContextVar("hitnb_mode", default=None)
@@ -38,8 +37,8 @@ def mode(name: str) -> Iterator[None]:
         _context_mode.reset(token)
 
 
-def resolve(call: Mode | None, function: Mode | None) -> Mode:
-    """The mode in force for one call, given its per-call and per-function modes."""
+def resolve(call: Mode | None, function: Mode | None, configured: Mode) -> Mode:
+    """The mode in force for one call, given its per-call, per-function and configured modes."""
     if call is not None:
         return call
     context = _context_mode.get()
@@ -47,4 +46,4 @@ def resolve(call: Mode | None, function: Mode | None) -> Mode:
         return context
     if function is not None:
         return function
-    return config.settings().mode
+    return configured

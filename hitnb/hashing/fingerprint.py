@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import xxhash
 
@@ -21,23 +20,22 @@ SCHEME = "hitnb-key-1"
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
-@dataclass(frozen=True)
-class KeyParts:
+class KeyParts(NamedTuple):
     """Everything a key is made of, kept with the entry (as JSON) for explanations."""
 
     identity: str
     code: str
-    args: dict[str, str] = field(default_factory=dict)
-    extras: dict[str, str] = field(default_factory=dict)
+    args: dict[str, str]
+    extras: dict[str, str]
 
     @property
     def key(self) -> str:
-        h = xxhash.xxh3_128()
-        for text in (SCHEME, self.identity, self.code, _joined(self.args), _joined(self.extras)):
-            data = text.encode("utf-8", "surrogatepass")
-            h.update(len(data).to_bytes(8, "little"))
-            h.update(data)
-        return h.hexdigest()
+        # Argument names are identifiers (a **kwargs dict is one argument) and digests are hex,
+        # so only the identity and the extras' values need length prefixes to stay unambiguous.
+        args = "".join([f"{name}={digest};" for name, digest in self.args.items()])
+        extras = "".join([f"{name}={len(v)}:{v};" for name, v in self.extras.items()])
+        text = f"{SCHEME}|{len(self.identity)}:{self.identity}|{self.code}|{args}|{extras}"
+        return xxhash.xxh3_128_hexdigest(text.encode("utf-8", "surrogatepass"))
 
     @property
     def args_fingerprint(self) -> str:

@@ -492,8 +492,29 @@ _BY_MODULE: dict[str, Callable[[ValueHasher, Any], bool]] = {
 }
 
 
+def _scalar_frame(value: Any) -> bytes | None:
+    """The frame of a small scalar, as ValueHasher would write it, or None for other values."""
+    kind = type(value)
+    if kind is int and value.bit_length() <= 62:
+        number: int = value
+        return b"i" + _EIGHT + number.to_bytes(8, "little", signed=True)
+    if kind is str and len(value) < 256:
+        text: str = value
+        data = text.encode("utf-8", "surrogatepass")
+        return b"s" + _pack_len(len(data)) + data
+    if kind is float:
+        return b"f" + (_pack_len(3) + _NAN if math.isnan(value) else _EIGHT + _pack_double(value))
+    return None
+
+
+_EIGHT = _pack_len(8)
+
+
 def digest_value(value: Any) -> bytes:
     """Binary xxh3_128 digest of one value (16 bytes) under the rules of this module."""
+    frame = _scalar_frame(value)
+    if frame is not None:
+        return xxhash.xxh3_128_digest(frame)
     h = ValueHasher()
     try:
         h.update(value)
@@ -503,5 +524,8 @@ def digest_value(value: Any) -> bytes:
 
 
 def hash_value(value: Any) -> str:
-    """Hex form of :func:`digest_value`."""
+    """Hex form of :func:`digest_value`: the digest hitnb shows and stores per argument."""
+    frame = _scalar_frame(value)
+    if frame is not None:
+        return xxhash.xxh3_128_hexdigest(frame)
     return digest_value(value).hex()

@@ -42,8 +42,10 @@ class BlobData:
     buffer: bytearray | memoryview
     mapped: bool = False
 
-    def stream(self) -> BinaryIO:
-        return io.BytesIO(self.buffer)
+    def stream(self, limit: int | None = None) -> BinaryIO:
+        """A file over the first ``limit`` bytes (all by default); BytesIO copies what it wraps."""
+        view = memoryview(self.buffer)
+        return io.BytesIO(view if limit is None else view[:limit])
 
 
 class Codec:
@@ -96,6 +98,9 @@ class StrCodec(Codec):
         return bytes(data.buffer).decode("utf-8", "surrogatepass")
 
 
+_NPY_HEADER_MAX = 1 << 16  # .npy headers are padded to 64 bytes and stay far below this
+
+
 class NpyCodec(Codec):
     """numpy arrays as ``.npy``; loaded without a copy, or memory-mapped on request."""
 
@@ -121,7 +126,7 @@ class NpyCodec(Codec):
         import numpy as np
 
         fmt = np.lib.format
-        stream = data.stream()
+        stream = data.stream(limit=_NPY_HEADER_MAX)
         version = fmt.read_magic(stream)
         read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
         shape, fortran, dtype = read_header(stream)
@@ -181,6 +186,8 @@ class PlotlyCodec(Codec):
 
 
 _PICKLE_MAGIC = b"HNPK\x01"
+_MAGIC_LEN = len(_PICKLE_MAGIC)
+_unpack_counts = struct.Struct("<IQ").unpack_from
 _ALIGN = 64
 
 
@@ -221,11 +228,12 @@ class PickleCodec(Codec):
 
     def load(self, data: BlobData, meta: dict[str, Any]) -> Any:
         view = memoryview(data.buffer)
-        if bytes(view[: len(_PICKLE_MAGIC)]) != _PICKLE_MAGIC:
+        if view[:_MAGIC_LEN] != _PICKLE_MAGIC:
             raise CodecError("not a hitnb pickle blob (bad magic)")
-        pos = len(_PICKLE_MAGIC)
-        count, length = struct.unpack_from("<IQ", view, pos)
-        pos += 12
+        count, length = _unpack_counts(view, _MAGIC_LEN)
+        pos = _MAGIC_LEN + 12
+        if count == 0:
+            return self._loads(view[pos : pos + length], buffers=())
         sizes = struct.unpack_from(f"<{count}Q", view, pos)
         pos += 8 * count
         stream = view[pos : pos + length]
@@ -266,6 +274,7 @@ _builtin_codecs: list[Codec] = [
     PickleCodec(),
 ]
 FALLBACK: Codec = DillCodec()
+_BUILTIN_BY_NAME = {c.name: c for c in (*_builtin_codecs, FALLBACK)}
 
 
 def register_codec(codec: Codec) -> Codec:
@@ -297,9 +306,12 @@ def codecs_for(value: Any, preferred: str | None = None) -> list[Codec]:
 
 
 def codec_named(name: str) -> Codec:
-    for codec in (*_user_codecs, *_builtin_codecs, FALLBACK):
+    for codec in _user_codecs:
         if codec.name == name:
             return codec
+    builtin = _BUILTIN_BY_NAME.get(name)
+    if builtin is not None:
+        return builtin
     raise CodecError(
         f"no codec named {name!r} is registered in this process; the entry was written with a "
         f"custom codec: call hitnb.register_codec(...) for it before loading"

@@ -12,10 +12,11 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 SCHEMA_VERSION = 1
 _HIT_FLUSH_SECONDS = 2.0
@@ -58,6 +59,40 @@ COLUMNS = (
 )  # fmt: skip
 
 
+class Stored(NamedTuple):
+    """The part of an entry needed to load its value: what a hit reads from the index."""
+
+    key: str
+    codec: str
+    codec_meta_json: str
+    blob: str | None
+    inline: bytes | None
+    checksum: str
+    size: int
+    status: str
+
+    @property
+    def codec_meta(self) -> dict[str, Any]:
+        if self.codec_meta_json == "{}":
+            return {}
+        meta: dict[str, Any] = json.loads(self.codec_meta_json)
+        return meta
+
+
+_STORED_SQL = f"SELECT {', '.join(Stored._fields).replace('_json', '')} FROM entries WHERE key = ?"
+
+
+_open_indexes: weakref.WeakSet[Index] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for index in list(_open_indexes):
+        index._forget_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 @dataclass
 class Entry:
     """One stored call: what was called, how it was stored, and what it cost."""
@@ -84,8 +119,12 @@ class Entry:
     status: str = "ok"
     error: str | None = None
 
+    def fields(self) -> dict[str, Any]:
+        """The entry as a flat dict (``dataclasses.asdict`` would deep-copy every value)."""
+        return {name: getattr(self, name) for name in COLUMNS}
+
     def row(self) -> tuple[Any, ...]:
-        values = asdict(self)
+        values = self.fields()
         for name in _JSON_FIELDS:
             values[name] = json.dumps(values[name], default=str)
         values["experiment"] = int(self.experiment)
@@ -109,6 +148,7 @@ class Index:
         self._hits: dict[str, tuple[int, float]] = {}
         self._hits_lock = threading.Lock()
         self._last_flush = time.monotonic()
+        _open_indexes.add(self)
         self.conn.executescript(_SCHEMA)  # idempotent; executescript manages its own commit
         self.conn.execute(
             "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
@@ -117,13 +157,18 @@ class Index:
     # -- connections ----------------------------------------------------------------------
     @property
     def conn(self) -> sqlite3.Connection:
-        """This thread's connection; a forked child gets a new one."""
-        local = self._local
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
-        if conn is None or local.pid != os.getpid():
-            conn = self._connect()
-            local.conn, local.pid = conn, os.getpid()
+        """This thread's connection; a forked child gets new ones (see :func:`_after_fork`)."""
+        try:
+            conn: sqlite3.Connection = self._local.conn
+        except AttributeError:
+            conn = self._local.conn = self._connect()
         return conn
+
+    def _forget_after_fork(self) -> None:
+        """In a forked child: drop the parent's connections, pending hits and lock state."""
+        self._local = threading.local()
+        self._hits = {}
+        self._hits_lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
         existed = self.path.exists()
@@ -137,7 +182,7 @@ class Index:
     def close(self) -> None:
         self.flush_hits()
         conn = getattr(self._local, "conn", None)
-        if conn is not None and self._local.pid == os.getpid():
+        if conn is not None:
             conn.close()
         self._local = threading.local()
 
@@ -162,6 +207,11 @@ class Index:
             f"SELECT {', '.join(COLUMNS)} FROM entries WHERE key = ?", (key,)
         ).fetchone()
         return Entry.from_row(row) if row else None
+
+    def find(self, key: str) -> Stored | None:
+        """What loading the value of ``key`` needs, in one cheap point query."""
+        row = self.conn.execute(_STORED_SQL, (key,)).fetchone()
+        return Stored._make(row) if row else None
 
     def contains(self, key: str) -> bool:
         return (

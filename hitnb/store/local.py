@@ -27,7 +27,6 @@ import threading
 import time
 import warnings
 from collections.abc import Iterable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ import xxhash
 from hitnb.errors import CodecError, CorruptEntryError, HitnbWarning
 from hitnb.store.blobs import BlobStore, Encoded, make_dirs
 from hitnb.store.codecs import BlobData, codec_named, codecs_for
-from hitnb.store.index import Entry, Index
+from hitnb.store.index import Entry, Index, Stored
 
 __all__ = ["BlobData", "Entry", "LocalStore", "open_store"]
 
@@ -81,10 +80,14 @@ class LocalStore:
                 self.index.put(entry)
         return entry
 
+    def lookup(self, key: str) -> Stored | Entry | None:
+        """Like :meth:`get`, reading only what loading the value needs (the hit path)."""
+        return self.index.find(key) or self.get(key)
+
     def contains(self, key: str) -> bool:
         return self.index.contains(key) or self.manifest_path(key).exists()
 
-    def load(self, entry: Entry, *, mmap: bool = False) -> Any:
+    def load(self, entry: Entry | Stored, *, mmap: bool = False) -> Any:
         """Decode an entry's value, checking its bytes; raises :class:`CorruptEntryError`."""
         data = self.read_bytes(entry, mmap=mmap)
         codec = codec_named(entry.codec)
@@ -97,7 +100,7 @@ class LocalStore:
                 f"{entry.codec} codec could not decode entry {entry.key}: {exc}"
             ) from exc
 
-    def read_bytes(self, entry: Entry, *, mmap: bool = False) -> BlobData:
+    def read_bytes(self, entry: Entry | Stored, *, mmap: bool = False) -> BlobData:
         if entry.inline is not None:
             if xxhash.xxh3_128_hexdigest(entry.inline) != entry.checksum:
                 raise CorruptEntryError(f"entry {entry.key} does not match its checksum")
@@ -188,7 +191,7 @@ class LocalStore:
     def write_manifest(self, entry: Entry) -> None:
         path = self.manifest_path(entry.key)
         make_dirs(path.parent)
-        record = asdict(entry)
+        record = entry.fields()
         if entry.inline is not None:
             record["inline"] = base64.b64encode(entry.inline).decode()
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")

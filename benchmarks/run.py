@@ -1,0 +1,285 @@
+"""hitnb against joblib.Memory (and plain pickle / np.save as the floor), in one run.
+
+Each measure runs in its own fresh interpreter (no warm in-process state beyond what the
+measure itself builds), repeated; the table reports medians with min and max, and the
+ratios between tools measured in the same run, which are the figures that count on a
+noisy machine.
+
+    python benchmarks/run.py                 # full run, prints the table
+    python benchmarks/run.py --write-docs    # ... and rewrites docs/benchmarks.md
+    python benchmarks/run.py --smoke         # tiny sizes, seconds; used by the test suite
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DOCS = HERE.parent / "docs" / "benchmarks.md"
+
+# Each probe is a small program printing one JSON number (seconds, or bytes per second).
+PROBES: dict[str, str] = {
+    "hit_hitnb": """
+        import hitnb
+        hitnb.configure(store=STORE + "/hitnb")
+        @hitnb.memo
+        def f(x, y=2):
+            return {"x": x, "y": y, "s": "r" * 50}
+        f(1, 2)
+        print(json.dumps(per_call(lambda: f(1, 2), CALLS)))
+    """,
+    "hit_joblib": """
+        import joblib
+        memory = joblib.Memory(STORE + "/joblib", verbose=0)
+        @memory.cache
+        def f(x, y=2):
+            return {"x": x, "y": y, "s": "r" * 50}
+        f(1, 2)
+        print(json.dumps(per_call(lambda: f(1, 2), CALLS)))
+    """,
+    "hit_lru": """
+        import functools
+        @functools.lru_cache
+        def f(x, y=2):
+            return {"x": x, "y": y, "s": "r" * 50}
+        f(1, 2)
+        print(json.dumps(per_call(lambda: f(1, 2), CALLS * 10)))
+    """,
+    "miss_hitnb": """
+        import hitnb, itertools
+        hitnb.configure(store=STORE + "/hitnb")
+        @hitnb.memo
+        def f(x):
+            return x
+        counter = itertools.count()
+        print(json.dumps(per_call(lambda: f(next(counter)), CALLS // 4)))
+    """,
+    "miss_joblib": """
+        import joblib, itertools
+        memory = joblib.Memory(STORE + "/joblib", verbose=0)
+        @memory.cache
+        def f(x):
+            return x
+        counter = itertools.count()
+        print(json.dumps(per_call(lambda: f(next(counter)), CALLS // 4)))
+    """,
+    "hash_hitnb": """
+        import numpy as np
+        from hitnb.hashing.values import digest_value
+        a = np.random.default_rng(0).random(ARRAY_BYTES // 8)
+        digest_value(a)
+        print(json.dumps(a.nbytes / best_of(lambda: digest_value(a), 3)))
+    """,
+    "hash_xxh3_raw": """
+        import numpy as np, xxhash
+        a = np.random.default_rng(0).random(ARRAY_BYTES // 8)
+        xxhash.xxh3_128_digest(a)
+        print(json.dumps(a.nbytes / best_of(lambda: xxhash.xxh3_128_digest(a), 3)))
+    """,
+    "hash_joblib": """
+        import numpy as np, joblib
+        a = np.random.default_rng(0).random(ARRAY_BYTES // 8)
+        print(json.dumps(a.nbytes / best_of(lambda: joblib.hash(a), 1)))
+    """,
+    "store_hitnb": """
+        import numpy as np, itertools
+        from hitnb.store.local import LocalStore
+        store = LocalStore(Path(STORE) / "hitnb-store")
+        a = np.random.default_rng(0).random(ARRAY_BYTES // 8)
+        keys = (f"{i:032x}" for i in itertools.count())
+        def put():
+            a[0] += 1  # a new blob each time, as a new result would be
+            store.put(next(keys), a, function="f", code="c", args="a", duration=0.0)
+        print(json.dumps(a.nbytes / best_of(put, 3)))
+    """,
+    "store_npsave_fsync": """
+        import numpy as np, os
+        a = np.random.default_rng(0).random(ARRAY_BYTES // 8)
+        def save():
+            with open(Path(STORE) / "a.npy", "wb") as fh:
+                np.save(fh, a)
+                fh.flush()
+                os.fsync(fh.fileno())
+        print(json.dumps(a.nbytes / best_of(save, 3)))
+    """,
+    "store_joblib_dump": """
+        import numpy as np, joblib
+        a = np.random.default_rng(0).random(ARRAY_BYTES // 8)
+        print(json.dumps(a.nbytes / best_of(lambda: joblib.dump(a, Path(STORE) / "a.pkl"), 3)))
+    """,
+    "load_hitnb_mmap_first_element": """
+        import numpy as np, time
+        from hitnb.store.local import LocalStore
+        store = LocalStore(Path(STORE) / "hitnb-load")
+        a = np.random.default_rng(0).random(ARRAY_BYTES // 8)
+        store.put("e" * 32, a, function="f", code="c", args="a", duration=0.0)
+        entry = store.get("e" * 32)
+        def first():
+            return float(store.load(entry, mmap=True)[0])
+        print(json.dumps(best_of(first, 5)))
+    """,
+    "load_hitnb_full": """
+        import numpy as np
+        from hitnb.store.local import LocalStore
+        store = LocalStore(Path(STORE) / "hitnb-load")
+        a = np.random.default_rng(0).random(ARRAY_BYTES // 8)
+        store.put("e" * 32, a, function="f", code="c", args="a", duration=0.0)
+        entry = store.get("e" * 32)
+        print(json.dumps(a.nbytes / best_of(lambda: store.load(entry), 3)))
+    """,
+    "load_npload": """
+        import numpy as np
+        a = np.random.default_rng(0).random(ARRAY_BYTES // 8)
+        np.save(Path(STORE) / "b.npy", a)
+        print(json.dumps(a.nbytes / best_of(lambda: np.load(Path(STORE) / "b.npy"), 3)))
+    """,
+}
+
+PRELUDE = """
+import json, time, sys
+from pathlib import Path
+STORE, CALLS, ARRAY_BYTES = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+def per_call(fn, n):
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter() - start) / n)
+    return best
+
+def best_of(fn, n):
+    times = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+"""
+
+
+@dataclass
+class Result:
+    name: str
+    values: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+
+def run_probe(name: str, repeats: int, calls: int, array_bytes: int) -> Result:
+    program = PRELUDE + textwrap.dedent(PROBES[name])
+    values = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="hitnb-bench-") as store:
+            out = subprocess.run(
+                [sys.executable, "-c", program, store, str(calls), str(array_bytes)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        if out.returncode != 0:
+            raise SystemExit(f"benchmark {name} failed:\n{out.stderr}")
+        values.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return Result(name, values)
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 1e-6:
+        return f"{seconds * 1e9:.0f} ns"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} us"
+    return f"{seconds * 1e3:.2f} ms"
+
+
+def fmt_rate(bps: float) -> str:
+    return f"{bps / 1e9:.2f} GB/s"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="hitnb benchmarks against joblib.Memory")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one repeat")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--array-mib", type=int, default=1024)
+    parser.add_argument("--write-docs", action="store_true", help="rewrite docs/benchmarks.md")
+    args = parser.parse_args()
+    repeats = 1 if args.smoke else args.repeats
+    calls = 200 if args.smoke else 5000
+    array_bytes = (1 if args.smoke else args.array_mib) * 2**20
+
+    results = {}
+    for name in PROBES:
+        results[name] = run_probe(name, repeats, calls, array_bytes)
+        print(f"  {name:32s} done", file=sys.stderr)
+
+    def med(name: str) -> float:
+        return results[name].median
+
+    def span(name: str, fmt: object) -> str:
+        r = results[name]
+        return f"{fmt(r.median)} ({fmt(min(r.values))} .. {fmt(max(r.values))})"  # type: ignore[operator]
+
+    rows = [
+        ("disk-backed hit, small args", span("hit_hitnb", fmt_time), span("hit_joblib", fmt_time),
+         f"{med('hit_joblib') / med('hit_hitnb'):.1f}x faster than joblib"),
+        ("in-memory lru_cache hit (floor)", span("hit_lru", fmt_time), "", ""),
+        ("miss overhead, trivial function", span("miss_hitnb", fmt_time),
+         span("miss_joblib", fmt_time), f"{med('miss_joblib') / med('miss_hitnb'):.1f}x faster"),
+        (f"hash a {array_bytes >> 20} MiB float64 array", span("hash_hitnb", fmt_rate),
+         span("hash_joblib", fmt_rate),
+         f"{med('hash_hitnb') / med('hash_xxh3_raw'):.0%} of raw xxh3 "
+         f"({fmt_rate(med('hash_xxh3_raw'))}), "
+         f"{med('hash_hitnb') / med('hash_joblib'):.0f}x joblib"),
+        (f"store a {array_bytes >> 20} MiB array result", span("store_hitnb", fmt_rate),
+         span("store_joblib_dump", fmt_rate),
+         f"{med('store_hitnb') / med('store_npsave_fsync'):.0%} of np.save+fsync "
+         f"({fmt_rate(med('store_npsave_fsync'))})"),
+        ("load it (full read, verified)", span("load_hitnb_full", fmt_rate), "",
+         f"{med('load_hitnb_full') / med('load_npload'):.0%} of np.load "
+         f"({fmt_rate(med('load_npload'))})"),
+        ("load it with mmap: first element", span("load_hitnb_mmap_first_element", fmt_time),
+         "", ""),
+    ]  # fmt: skip
+    header = "| measure | hitnb | joblib | ratio |\n|---|---|---|---|\n"
+    table = header + "".join(f"| {a} | {b} | {c} | {d} |\n" for a, b, c, d in rows)
+    print(table)
+    if args.write_docs and not args.smoke:
+        write_docs(table, repeats, array_bytes)
+    return 0
+
+
+def write_docs(table: str, repeats: int, array_bytes: int) -> None:
+    python = f"{platform.python_implementation()} {platform.python_version()}"
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {python}"
+    import joblib
+
+    DOCS.parent.mkdir(exist_ok=True)
+    DOCS.write_text(
+        "# Benchmarks\n\n"
+        "hitnb and joblib.Memory measured in the same run, on the same data, each measure in a\n"
+        "fresh interpreter. Medians of "
+        f"{repeats} runs, with (min .. max). Machine: {machine}, "
+        f"joblib {joblib.__version__}.\n\n"
+        "Reproduce with:\n\n```\nmake bench        # = .venv/bin/python benchmarks/run.py "
+        "--write-docs\n```\n\n"
+        + table
+        + "\nHow to read it: the ratios are the figures that count; absolute times move with\n"
+        "the machine's load. A *disk-backed hit* reads the result from the store on every call\n"
+        "(no result is kept in process memory), like joblib does.\n"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

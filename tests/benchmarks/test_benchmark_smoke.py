@@ -1,0 +1,22 @@
+"""The benchmark suite still runs (tiny sizes): it must never rot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_benchmark_smoke_run_prints_the_table():
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "| disk-backed hit, small args |" in out.stdout
+    assert "x faster than joblib" in out.stdout
+    assert "of raw xxh3" in out.stdout
