@@ -73,16 +73,18 @@ class LocalStore:
     # -- reading ---------------------------------------------------------------------------
     def get(self, key: str) -> Entry | None:
         """The entry for ``key``; a manifest the index lacks is indexed again on the way."""
-        entry = self.index.get(key)
-        if entry is None:
-            entry = self.read_manifest(key)
-            if entry is not None:
-                self.index.put(entry)
-        return entry
+        return self.index.get(key) or self._reindex(key)
 
     def lookup(self, key: str) -> Stored | Entry | None:
         """Like :meth:`get`, reading only what loading the value needs (the hit path)."""
-        return self.index.find(key) or self.get(key)
+        return self.index.find(key) or self._reindex(key)
+
+    def _reindex(self, key: str) -> Entry | None:
+        """An entry whose manifest exists but whose index row does not (a crash, a lost index)."""
+        entry = self.read_manifest(key)
+        if entry is not None:
+            self.index.put(entry)
+        return entry
 
     def contains(self, key: str) -> bool:
         return self.index.contains(key) or self.manifest_path(key).exists()

@@ -420,3 +420,35 @@ def test_keys_do_not_depend_on_keyword_order():
 def test_decorating_a_non_function_is_a_clear_error():
     with pytest.raises(TypeError, match="decorates functions"):
         memo(42)
+
+
+def test_disk_full_returns_the_result_and_leaves_nothing_behind(
+    counter, isolated_store, monkeypatch
+):
+    import errno
+
+    from hitnb.store.blobs import BlobWriter
+
+    calls = counter()
+    real_write = BlobWriter.write
+
+    def write_until_full(self, data):
+        if self.size + memoryview(data).nbytes > 100_000:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, data)
+
+    @memo
+    def big(n):
+        calls.hit("big")
+        return np.ones(n)
+
+    monkeypatch.setattr(BlobWriter, "write", write_until_full)
+    with pytest.warns(StoreWriteWarning, match="No space left on device"):
+        value = big(50_000)
+    assert value.sum() == 50_000
+    assert list((isolated_store / "tmp").glob("*")) == []
+    assert not big.is_cached(50_000)
+    monkeypatch.setattr(BlobWriter, "write", real_write)  # space is back
+    big(50_000)
+    big(50_000)
+    assert calls["big"] == 2
