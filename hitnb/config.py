@@ -26,6 +26,8 @@ from hitnb.errors import ConfigError
 
 Mode = Literal["on", "off", "recompute", "read-only"]
 MODES: tuple[str, ...] = get_args(Mode)
+Sensitivity = Literal["major", "minor", "patch"]
+SENSITIVITIES: tuple[str, ...] = get_args(Sensitivity)
 
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", ".git")
 _TRUE = {"1", "true", "yes", "on"}
@@ -42,6 +44,9 @@ class Settings:
     """Default cache mode for every memoized function (see :func:`hitnb.mode`)."""
     quiet: bool = False
     """Silence the one-line notes hitnb prints in notebooks."""
+    version_sensitivity: Sensitivity = "minor"
+    """Which part of an installed package's version is part of the key of code that uses it:
+    ``major`` (2), ``minor`` (2.4, the default) or ``patch`` (2.4.6)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Settings from ``[tool.hitnb]`` that this version does not know, kept for newer code."""
 
@@ -51,6 +56,16 @@ def check_mode(mode: str) -> Mode:
     if mode not in MODES:
         raise ConfigError(f"unknown cache mode {mode!r}; use one of {', '.join(map(repr, MODES))}")
     return cast(Mode, mode)
+
+
+def check_sensitivity(value: str) -> Sensitivity:
+    """Return ``value`` if it is a version sensitivity, else raise a :class:`ConfigError`."""
+    if value not in SENSITIVITIES:
+        raise ConfigError(
+            f"unknown version sensitivity {value!r}; use one of "
+            f"{', '.join(map(repr, SENSITIVITIES))}"
+        )
+    return cast(Sensitivity, value)
 
 
 def _parse_bool(name: str, text: str) -> bool:
@@ -106,10 +121,12 @@ def _from_env() -> dict[str, Any]:
         out["mode"] = mode
     if (quiet := os.environ.get("HITNB_QUIET")) is not None:
         out["quiet"] = _parse_bool("HITNB_QUIET", quiet)
+    if sensitivity := os.environ.get("HITNB_VERSION_SENSITIVITY"):
+        out["version_sensitivity"] = sensitivity
     return out
 
 
-_ENV_NAMES = ("HITNB_STORE", "HITNB_MODE", "HITNB_QUIET")
+_ENV_NAMES = ("HITNB_STORE", "HITNB_MODE", "HITNB_QUIET", "HITNB_VERSION_SENSITIVITY")
 _ENV_KEYS = (
     tuple(os.environ.encodekey(n) for n in _ENV_NAMES) if hasattr(os.environ, "encodekey") else ()
 )
@@ -150,6 +167,7 @@ class _Config:
         values.update(self.overrides)
         settings = Settings(**values)
         check_mode(settings.mode)
+        check_sensitivity(settings.version_sensitivity)
         if settings.store is not None:
             store_path = Path(settings.store).expanduser()
         elif hitnb_home is not None or root is not None:
@@ -171,6 +189,7 @@ def configure(
     store: str | os.PathLike[str] | None = None,
     mode: str | None = None,
     quiet: bool | None = None,
+    version_sensitivity: str | None = None,
 ) -> Settings:
     """Set process-wide settings; they take precedence over environment and pyproject.
 
@@ -184,6 +203,8 @@ def configure(
         _config.overrides["store"] = os.fspath(store)
     if quiet is not None:
         _config.overrides["quiet"] = bool(quiet)
+    if version_sensitivity is not None:
+        _config.overrides["version_sensitivity"] = check_sensitivity(version_sensitivity)
     _config.generation += 1
     return settings()
 

@@ -22,17 +22,26 @@ class UnhashableArgumentError(HitnbError, TypeError):
     """
 
     def __init__(
-        self, argument: str, value_type: str, reason: str, function: str = "", path: str = ""
+        self,
+        argument: str,
+        value_type: str,
+        reason: str,
+        function: str = "",
+        path: str = "",
+        *,
+        kind: str = "argument",
     ) -> None:
         self.argument = argument
         self.value_type = value_type
         self.reason = reason
-        where = f" of {function}()" if function else ""
+        where = (
+            (" of " if kind == "argument" else " read by ") + f"{function}()" if function else ""
+        )
         inside = f" at {argument}{path}" if path else ""
         super().__init__(
-            f"argument {argument!r}{where} holds a value of type {value_type}{inside} that cannot "
+            f"{kind} {argument!r}{where} holds a value of type {value_type}{inside} that cannot "
             f"be hashed deterministically ({reason}). Pass a hashable value, register a hasher "
-            f"for the type with hitnb.register_hasher(...), or leave the argument out of the "
+            f"for the type with hitnb.register_hasher(...), or leave the {kind} out of the "
             f"cache key with ignore=({argument!r},)."
         )
 

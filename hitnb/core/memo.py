@@ -23,6 +23,7 @@ from hitnb import config
 from hitnb.config import Mode, check_mode
 from hitnb.core import modes
 from hitnb.core.arguments import Binder, summarize
+from hitnb.core.explain import Explanation, announce_miss, explain_call
 from hitnb.core.runs import Lazy, Run
 from hitnb.core.seeding import seeded
 from hitnb.errors import (
@@ -34,7 +35,8 @@ from hitnb.errors import (
     UnhashableArgumentError,
     UnknownKeyError,
 )
-from hitnb.hashing.code import function_fingerprint
+from hitnb.hashing.analysis import analyze
+from hitnb.hashing.dependencies import Fingerprint, fingerprint, written_during
 from hitnb.hashing.fingerprint import PYTHON, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 from hitnb.store.local import Entry, LocalStore, open_store
@@ -89,12 +91,9 @@ class MemoizedFunction(Generic[P, R]):
         self.identity = name or qualified_name(fn)
         self.binder = Binder(fn)
         self.ignore = frozenset((ignore,) if isinstance(ignore, str) else ignore)
-        unknown = self.ignore - set(self.binder.names)
-        if unknown:
-            raise ConfigError(
-                f"ignore= names {sorted(unknown)} that {self.identity}() does not have; "
-                f"its parameters are {list(self.binder.names)}"
-            )
+        self._ignored_globals = self.ignore - set(self.binder.names)
+        if self._ignored_globals:
+            self._check_ignored_globals(fn)
         self.version = None if version is None else str(version)
         self._extras = (
             {"python": PYTHON} if version is None else {"python": PYTHON, "version": str(version)}
@@ -107,7 +106,7 @@ class MemoizedFunction(Generic[P, R]):
         self.codec = codec
         self.experiment = experiment
         self.store_folder = _folder(store)
-        self._code: str | None = None
+        self._written_by_store: dict[Path, frozenset[str]] = {}
 
     def __repr__(self) -> str:
         kind = "experiment" if self.experiment else "memo"
@@ -121,10 +120,15 @@ class MemoizedFunction(Generic[P, R]):
     def _store(self) -> LocalStore:
         return open_store(self.store_folder or config.store_path())
 
-    def _code_fingerprint(self) -> str:
-        if self._code is None:
-            self._code = function_fingerprint(self.function).hex()
-        return self._code
+    def _check_ignored_globals(self, fn: Callable[..., Any]) -> None:
+        code = getattr(fn, "__code__", None)
+        known = set(analyze(fn).reads) | set(code.co_freevars) if code is not None else set()
+        unknown = self._ignored_globals - known
+        if unknown:
+            raise ConfigError(
+                f"ignore= names {sorted(unknown)} that {self.identity}() neither takes nor "
+                f"reads; its parameters are {list(self.binder.names)}"
+            )
 
     def _bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         """Bound arguments, and the seed to use (None without ``seed=``)."""
@@ -136,7 +140,29 @@ class MemoizedFunction(Generic[P, R]):
             seed = bound[self.seed_name]  # type: ignore[index]
         return bound, seed
 
-    def _parts(self, bound: dict[str, Any], seed: Any) -> KeyParts:
+    def _written(self, store: LocalStore) -> frozenset[str]:
+        """Values this function was seen to change (state, not inputs), as the store recorded."""
+        written = self._written_by_store.get(store.root)
+        if written is None:
+            latest = store.entries(self.identity, limit=1)
+            written = frozenset(latest[0].parts.get("written", ())) if latest else frozenset()
+            self._written_by_store[store.root] = written
+        return written
+
+    def _fingerprint(self, settings: config.Settings, written: frozenset[str]) -> Fingerprint:
+        try:
+            return fingerprint(
+                self.function, settings.version_sensitivity, self._ignored_globals, written
+            )
+        except UnhashableValue as exc:
+            label = exc.path.split(" ", 1)[-1].removeprefix("__main__.")
+            raise UnhashableArgumentError(
+                label, exc.type_name, exc.reason, self.identity, kind="global"
+            ) from None
+
+    def _parts(
+        self, bound: dict[str, Any], seed: Any, state: Fingerprint, written: frozenset[str]
+    ) -> KeyParts:
         digests = {}
         for name, value in bound.items():
             if name in self.ignore:
@@ -150,12 +176,33 @@ class MemoizedFunction(Generic[P, R]):
         extras = self._extras
         if seed is not None and not self._seed_is_parameter:
             extras = {**extras, "seed": repr(seed)}
-        return KeyParts(self.identity, self._code_fingerprint(), digests, extras)
+        return KeyParts(
+            self.identity,
+            state.code,
+            state.digest.hex(),
+            digests,
+            extras,
+            state.deps,
+            state.shown,
+            sorted(written) if written else [],
+        )
+
+    def _key_parts(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[KeyParts, Any]:
+        bound, seed = self._bind(args, kwargs)
+        written = self._written(self._store())
+        state = self._fingerprint(config.settings(), written)
+        return self._parts(bound, seed, state, written), bound
 
     def key(self, *args: P.args, **kwargs: P.kwargs) -> str:
         """The key a call with these arguments has; computes nothing."""
-        bound, seed = self._bind(args, dict(kwargs))
-        return self._parts(bound, seed).key
+        return self._key_parts(args, dict(kwargs))[0].key
+
+    def explain(self, *args: P.args, **kwargs: P.kwargs) -> Explanation:
+        """Why a call with these arguments would miss: what differs from the nearest stored
+        call of this function ("helper `clean` changed", "argument `lr` changed 0.1 -> 0.2").
+        Computes nothing."""
+        parts, bound = self._key_parts(args, dict(kwargs))
+        return explain_call(self._store(), parts, self._params(bound, parts))
 
     # -- calls -----------------------------------------------------------------------------
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
@@ -190,17 +237,43 @@ class MemoizedFunction(Generic[P, R]):
         bound, seed = self._bind(args, kwargs)
         if mode == "off":
             return self._run(bound, seed)[0]
-        parts = self._parts(bound, seed)
-        key = parts.key
         store = open_store(self.store_folder or configured_folder)
+        written = self._written(store)
+        state = self._fingerprint(settings, written)
+        parts = self._parts(bound, seed, state, written)
+        key = parts.key
         if mode != "recompute":
             value = self._lookup(store, key)
             if value is not _MISS:
                 return value
+            if not settings.quiet:
+                announce_miss(store, parts, lambda: self._params(bound, parts))
         value, duration = self._run(bound, seed)
         if mode != "read-only":
+            if state.values:
+                parts = self._exclude_written_state(store, state, parts, settings)
+                key = parts.key
             self._save(store, key, value, parts, bound, duration)
         return Lazy(key, store, value=value) if self.lazy else value
+
+    def _exclude_written_state(
+        self, store: LocalStore, before: Fingerprint, parts: KeyParts, settings: config.Settings
+    ) -> KeyParts:
+        """Learn which values the call changed; they are state, so the stored key leaves
+        them out (with the values as they were before the call for everything else)."""
+        written = frozenset(parts.written)
+        newly = written_during(before, self._fingerprint(settings, written))
+        if not newly:
+            return parts
+        written |= newly
+        self._written_by_store[store.root] = written
+        state = before.without(written)
+        return parts._replace(
+            fingerprint=state.digest.hex(),
+            deps=state.deps,
+            shown=state.shown,
+            written=sorted(written),
+        )
 
     def _lookup(self, store: LocalStore, key: str) -> Any:
         """The stored value for ``key``, or ``_MISS``; a broken entry is dropped with a warning."""
@@ -238,6 +311,13 @@ class MemoizedFunction(Generic[P, R]):
             value = self.binder.call(self.function, bound)
         return value, time.perf_counter() - start
 
+    def _params(self, bound: dict[str, Any], parts: KeyParts) -> dict[str, Any]:
+        """The arguments as shown in tables and explanations (small summaries)."""
+        params = {n: summarize(v) for n, v in bound.items() if n not in self.ignore}
+        if parts.extras.get("seed") is not None:
+            params[self.seed_name or "seed"] = summarize(parts.extras["seed"])
+        return params
+
     def _save(
         self,
         store: LocalStore,
@@ -247,9 +327,7 @@ class MemoizedFunction(Generic[P, R]):
         bound: dict[str, Any],
         duration: float,
     ) -> Entry | None:
-        params = {n: summarize(v) for n, v in bound.items() if n not in self.ignore}
-        if parts.extras.get("seed") is not None:
-            params[self.seed_name or "seed"] = summarize(parts.extras["seed"])
+        params = self._params(bound, parts)
         try:
             return store.put(
                 key,

@@ -1,141 +1,67 @@
-"""Fingerprints of code: functions, classes and modules.
+"""What counts as the user's own code, and the identity of everything else.
 
-A function's fingerprint is the xxh3_128 of its normalized AST: comments, blank
-lines, formatting, docstrings and decorators do not count. Functions whose source
-cannot be read (builtins, C extensions, ``exec`` without a file) fall back to their
-bytecode, or for compiled code to module, name and package version.
-
-Fingerprints are memoized per code object, so a repeated call costs a dict lookup.
+User code is code whose source can change under the user's hands: the notebook
+(``__main__``) and modules outside ``site-packages`` and the standard library (the
+project's own modules, relative imports included, editable installs too). It is
+fingerprinted by its source. Everything else is identified by the installed
+distribution's name and version (or Python's version for the standard library),
+at a configurable sensitivity.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
-import inspect
+import os
 import sys
-import textwrap
+import sysconfig
 import types
-import weakref
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-import xxhash
+from hitnb import config
+from hitnb.config import Sensitivity
+from hitnb.hashing.analysis import strip_docstrings, text_digest
 
-from hitnb.hashing.values import qualified_name
-
-_by_code: weakref.WeakKeyDictionary[types.CodeType, bytes] = weakref.WeakKeyDictionary()
-
-
-def _digest(*parts: str | bytes) -> bytes:
-    h = xxhash.xxh3_128()
-    for part in parts:
-        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
-    return h.digest()
-
-
-def _strip(node: ast.AST) -> ast.AST:
-    """Drop what does not change behaviour: docstrings and the decorators of ``node``."""
-    for child in ast.walk(node):
-        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Module):
-            body = child.body
-            if (
-                body
-                and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)
-            ):
-                child.body = body[1:] or [ast.Pass()]
-    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-        node.decorator_list = []
-    return node
+_LIBRARY_DIRS = tuple(
+    {
+        os.path.realpath(p)
+        for key in ("stdlib", "platstdlib", "purelib", "platlib")
+        if (p := sysconfig.get_paths().get(key))
+    }
+)
+_LIBRARY_MARKERS = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}")
+_OWN_PACKAGES = frozenset({"hitnb"})
 
 
-def normalized_source(obj: Any) -> str | None:
-    """The AST dump of a function or class definition, or None if its source is unavailable."""
-    try:
-        source = textwrap.dedent(inspect.getsource(obj))
-        tree = ast.parse(source)
-    except (OSError, TypeError, SyntaxError, IndentationError):
-        return None
-    kinds: tuple[type, ...] = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-    name = getattr(obj, "__name__", "")
-    if name == "<lambda>":
-        lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
-        if len(lambdas) != 1:
-            return None  # several lambdas on the line: the bytecode tells them apart
-        return ast.dump(lambdas[0], annotate_fields=False)
-    for node in ast.walk(tree):
-        if isinstance(node, kinds) and getattr(node, "name", None) == name:
-            return ast.dump(_strip(node), annotate_fields=False)
-    return None
-
-
-def _bytecode_digest(code: types.CodeType) -> bytes:
-    """Fingerprint from the code object itself, for functions without readable source."""
-    consts: list[str | bytes] = []
-    for const in code.co_consts:
-        consts.append(_bytecode_digest(const) if isinstance(const, types.CodeType) else repr(const))
-    return _digest(
-        code.co_code,
-        repr((code.co_argcount, code.co_kwonlyargcount, code.co_flags)),
-        repr(code.co_names),
-        repr(code.co_varnames),
-        repr(code.co_freevars),
-        *consts,
-    )
-
-
-def function_fingerprint(fn: Any) -> bytes:
-    """16-byte fingerprint of a function's code, memoized per code object."""
-    fn = inspect.unwrap(fn)
-    if isinstance(fn, functools.partial):
-        from hitnb.hashing.values import digest_value
-
-        return _digest("partial", digest_value((fn.func, fn.args, fn.keywords)))
-    code = getattr(fn, "__code__", None)
-    if not isinstance(code, types.CodeType):
-        return _digest("compiled", qualified_name(fn), package_version(fn))
-    cached = _by_code.get(code)
-    if cached is None:
-        source = normalized_source(fn)
-        body = source.encode() if source is not None else _bytecode_digest(code)
-        cached = _digest("function", qualified_name(fn), body)
-        _by_code[code] = cached
-    return cached
+def _top(module_name: str) -> str:
+    return module_name.partition(".")[0]
 
 
 @functools.lru_cache(maxsize=4096)
-def _class_digest(cls: type) -> bytes:
-    if cls.__module__ in ("builtins", "__builtin__") or not _is_user_code(cls):
-        return _digest("class", qualified_name(cls), package_version(cls))
-    source = normalized_source(cls)
-    return _digest("class", qualified_name(cls), source or "")
-
-
-def class_fingerprint(cls: type) -> bytes:
-    """16-byte fingerprint of a class: its name, and its source when it is user code."""
-    try:
-        return _class_digest(cls)
-    except TypeError:  # unhashable metaclass instances
-        return _digest("class", qualified_name(cls))
-
-
-def module_fingerprint(module: types.ModuleType) -> bytes:
-    """16-byte fingerprint of a module: its name and installed version."""
-    return _digest("module", module.__name__, package_version(module))
-
-
-def _is_user_code(obj: Any) -> bool:
-    module = sys.modules.get(getattr(obj, "__module__", "") or "")
-    if module is None:
+def _module_is_user_code(module_name: str) -> bool:
+    if module_name == "__main__" or module_name.startswith("__main__."):
         return True
-    path = getattr(module, "__file__", None) or ""
-    return not any(marker in path for marker in ("site-packages", "dist-packages")) and (
-        module.__name__.partition(".")[0] not in sys.stdlib_module_names
-    )
+    top = _top(module_name)
+    if top in _OWN_PACKAGES or top in sys.stdlib_module_names or top == "builtins":
+        return False
+    module = sys.modules.get(module_name) or sys.modules.get(top)
+    path = getattr(module, "__file__", None)
+    if not path:
+        return False  # built into the interpreter, or a namespace package: not editable source
+    real = os.path.realpath(path)
+    if any(marker in real for marker in _LIBRARY_MARKERS):
+        return False
+    return not any(real.startswith(d + os.sep) for d in _LIBRARY_DIRS)
+
+
+def is_user_code(obj: Any) -> bool:
+    """Whether ``obj`` (a function, class or module) is the user's own, editable code."""
+    if isinstance(obj, types.ModuleType):
+        return _module_is_user_code(obj.__name__)
+    module = getattr(obj, "__module__", None)
+    return isinstance(module, str) and _module_is_user_code(module)
 
 
 @functools.lru_cache(maxsize=1)
@@ -145,21 +71,94 @@ def _distributions() -> Mapping[str, list[str]]:
     return metadata.packages_distributions()
 
 
-@functools.lru_cache(maxsize=1024)
-def _version_of_top(top: str) -> str:
+def _trim(version: str, sensitivity: Sensitivity) -> str:
+    parts = version.split(".")
+    keep = {"major": 1, "minor": 2, "patch": len(parts)}[sensitivity]
+    return ".".join(parts[:keep])
+
+
+@functools.lru_cache(maxsize=2048)
+def _version_of_top(top: str, sensitivity: Sensitivity) -> tuple[str, str]:
+    """(distribution name, version) that provides top-level module ``top``."""
     if top in sys.stdlib_module_names or top in ("builtins", "__main__"):
-        return f"python-{sys.version_info.major}.{sys.version_info.minor}"
+        return "python", f"{sys.version_info.major}.{sys.version_info.minor}"
     from importlib import metadata
 
     for dist in _distributions().get(top, []):
         try:
-            return f"{dist}-{metadata.version(dist)}"
+            return dist, _trim(metadata.version(dist), sensitivity)
         except metadata.PackageNotFoundError:
             continue
-    return "unversioned"
+    module = sys.modules.get(top)
+    version = getattr(module, "__version__", None)
+    return top, (_trim(str(version), sensitivity) if version else "unversioned")
 
 
-def package_version(obj: Any) -> str:
-    """``dist-version`` of the installed distribution that provides ``obj``'s module."""
-    module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", "")
-    return _version_of_top((module or "").partition(".")[0])
+def package_version(obj: Any, sensitivity: Sensitivity = "minor") -> tuple[str, str]:
+    """(distribution, version) of the installed package that provides ``obj``."""
+    name = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", "")
+    return _version_of_top(_top(name or "builtins"), sensitivity)
+
+
+def clear_version_cache() -> None:
+    """Forget package versions read so far (after installing or upgrading in a session)."""
+    _distributions.cache_clear()
+    _version_of_top.cache_clear()
+
+
+_module_digests: dict[str, tuple[float, int, str]] = {}
+
+
+def module_source_digest(module: types.ModuleType) -> str:
+    """Digest of a user module's whole source, normalized; cached by file mtime and size."""
+    path = getattr(module, "__file__", None)
+    if not path:
+        return "no-source"
+    try:
+        stat = Path(path).stat()
+        cached = _module_digests.get(path)
+        if cached and cached[:2] == (stat.st_mtime, stat.st_size):
+            return cached[2]
+        source = Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+        tree = strip_docstrings(ast.parse(source))
+        digest = text_digest(ast.dump(tree, annotate_fields=False))
+    except (OSError, SyntaxError, ValueError):
+        return "unreadable"
+    _module_digests[path] = (stat.st_mtime, stat.st_size, digest)
+    return digest
+
+
+def function_fingerprint(fn: Any) -> bytes:
+    """16-byte fingerprint of a function: its code, what it reaches, the globals it reads."""
+    from hitnb.hashing.dependencies import fingerprint
+
+    return fingerprint(fn, config.settings().version_sensitivity).digest
+
+
+def class_fingerprint(cls: type) -> bytes:
+    """16-byte fingerprint of a class: name and version for libraries, code for user classes."""
+    from hitnb.hashing.dependencies import fingerprint
+
+    return fingerprint(cls, config.settings().version_sensitivity).digest
+
+
+def class_code_fingerprint(cls: type) -> bytes:
+    """16-byte fingerprint of a user class's code alone: what identifies an instance's class.
+
+    The instance's own state is hashed next to it; the values its methods read belong to
+    the calls that use them, not to every instance.
+    """
+    from hitnb.hashing.dependencies import plan_for
+
+    plan = plan_for(cls, config.settings().version_sensitivity, frozenset())
+    return bytes.fromhex(plan.code_digest)
+
+
+def module_fingerprint(module: types.ModuleType) -> bytes:
+    """16-byte fingerprint of a module: its source for user modules, else its version."""
+    if is_user_code(module):
+        identity = f"module|{module.__name__}|{module_source_digest(module)}"
+    else:
+        dist, version = package_version(module, config.settings().version_sensitivity)
+        identity = f"module|{module.__name__}|{dist}|{version}"
+    return bytes.fromhex(text_digest(identity))

@@ -1,9 +1,10 @@
 """Cache keys, and the parts they are made of so a miss can say why it missed.
 
-``key = xxh3_128(scheme, identity, code fingerprint, argument fingerprint, extras)``,
-where the argument fingerprint hashes each bound argument's name and value digest
+``key = xxh3_128(scheme, identity, fingerprint, argument digests, extras)``, where the
+*fingerprint* is that of the function's code and of every value it reads
+(:mod:`hitnb.hashing.dependencies`), and each argument's value is hashed on its own,
 in signature order. The parts are stored with every entry; comparing the parts of
-two keys of one function names what changed.
+two keys of one function names what changed (:mod:`hitnb.hashing.explain`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from typing import Any, NamedTuple
 
 import xxhash
 
-from hitnb.hashing.values import ValueHasher, digest_value
-
-SCHEME = "hitnb-key-1"
+SCHEME = "hitnb-key-2"
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -25,8 +24,17 @@ class KeyParts(NamedTuple):
 
     identity: str
     code: str
+    """The code version: a digest over the function's code and the code it reaches."""
+    fingerprint: str
+    """The digest over code and the values of the globals and closures it reads."""
     args: dict[str, str]
     extras: dict[str, str]
+    deps: dict[str, str]
+    """Each dependency's label and digest (or version): what the state is made of."""
+    shown: dict[str, str]
+    """Short reprs of scalar dependency values, for explanations."""
+    written: list[str]
+    """Labels of values the function was seen to change: state, left out of the key."""
 
     @property
     def key(self) -> str:
@@ -34,44 +42,18 @@ class KeyParts(NamedTuple):
         # so only the identity and the extras' values need length prefixes to stay unambiguous.
         args = "".join([f"{name}={digest};" for name, digest in self.args.items()])
         extras = "".join([f"{name}={len(v)}:{v};" for name, v in self.extras.items()])
-        text = f"{SCHEME}|{len(self.identity)}:{self.identity}|{self.code}|{args}|{extras}"
+        text = f"{SCHEME}|{len(self.identity)}:{self.identity}|{self.fingerprint}|{args}|{extras}"
         return xxhash.xxh3_128_hexdigest(text.encode("utf-8", "surrogatepass"))
 
     @property
     def args_fingerprint(self) -> str:
-        return xxhash.xxh3_128_hexdigest(_joined(self.args).encode("utf-8", "surrogatepass"))
+        text = "".join(f"{name}={digest};" for name, digest in self.args.items())
+        return xxhash.xxh3_128_hexdigest(text.encode())
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "identity": self.identity,
-            "code": self.code,
-            "args": self.args,
-            "extras": self.extras,
-        }
+        return self._asdict()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> KeyParts:
-        return cls(data["identity"], data["code"], dict(data["args"]), dict(data["extras"]))
-
-
-def _joined(mapping: Mapping[str, str]) -> str:
-    return "\x1f".join(f"{name}\x1e{value}" for name, value in mapping.items())
-
-
-def argument_digests(arguments: Mapping[str, Any]) -> dict[str, str]:
-    """Hex digest of each argument's value, in the order given (the signature's order).
-
-    Raises :class:`~hitnb.hashing.values.UnhashableValue` naming nothing but the value;
-    the caller knows the argument's name and wraps it into a user-facing error.
-    """
-    out: dict[str, str] = {}
-    for name, value in arguments.items():
-        out[name] = digest_value(value).hex()
-    return out
-
-
-def combined_digest(*values: Any) -> str:
-    """One hex digest over several values, as one tuple."""
-    h = ValueHasher()
-    h.update(values)
-    return h.hexdigest()
+        defaults: dict[str, Any] = {"written": []}
+        return cls(**{name: data.get(name, defaults.get(name, {})) for name in cls._fields})

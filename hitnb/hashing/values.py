@@ -214,7 +214,7 @@ class ValueHasher:
             return
         if not self.enter(value):
             return
-        self.text(b"O", qualified_name(type(value)))
+        self.frame(b"O", _class_identity(type(value)))
         func, args, *rest = (*reduced, None, None, None)[:5]
         if func is _NEWOBJ and args and args[0] is type(value):
             args = args[1:]
@@ -231,6 +231,16 @@ class ValueHasher:
         if dictitems is not None:
             self.update_child(".items", dict(dictitems))
         self.leave(value)
+
+
+def _class_identity(cls: type) -> bytes:
+    """A library class by name (its package version counts where code uses it); a user class
+    by its code, so an instance of an edited class is a different value."""
+    from hitnb.hashing.code import class_code_fingerprint, is_user_code
+
+    if is_user_code(cls):
+        return class_code_fingerprint(cls)
+    return qualified_name(cls).encode()
 
 
 # -- encoders for exact builtin types ------------------------------------------------------

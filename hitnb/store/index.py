@@ -224,6 +224,7 @@ class Index:
         *,
         experiment: bool | None = None,
         keys: Iterable[str] | None = None,
+        limit: int | None = None,
     ) -> list[Entry]:
         """Entries, newest first, filtered by function name, experiment flag or keys."""
         where: list[str] = []
@@ -242,7 +243,10 @@ class Index:
         if where:
             sql += " WHERE " + " AND ".join(where)
         self.flush_hits()
-        rows = self.conn.execute(sql + " ORDER BY created DESC", params).fetchall()
+        sql += " ORDER BY created DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = self.conn.execute(sql, params).fetchall()
         return [Entry.from_row(r) for r in rows]
 
     def blob_in_use(self, blob_id: str) -> bool:

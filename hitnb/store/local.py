@@ -114,10 +114,14 @@ class LocalStore:
         return BlobData(self.blobs.read(entry.blob))
 
     def entries(
-        self, function: str | None = None, *, experiment: bool | None = None
+        self,
+        function: str | None = None,
+        *,
+        experiment: bool | None = None,
+        limit: int | None = None,
     ) -> list[Entry]:
         """Entries, newest first, read from the index only (no blob is loaded)."""
-        return self.index.entries(function, experiment=experiment)
+        return self.index.entries(function, experiment=experiment, limit=limit)
 
     def note_hit(self, key: str) -> None:
         self.index.note_hit(key)

@@ -1,0 +1,86 @@
+"""Explaining misses: compare a call's key parts with the nearest stored call.
+
+``f.explain(...)`` returns an :class:`Explanation`; in a notebook kernel a miss that
+is not just new arguments prints one line with the reason, unless hitnb is quiet.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hitnb.hashing.explain import differences
+from hitnb.hashing.fingerprint import KeyParts
+from hitnb.store.local import Entry, LocalStore
+
+_NEAREST_AMONG = 200
+
+
+@dataclass
+class Explanation:
+    """Why a call would miss (or that it would hit)."""
+
+    function: str
+    key: str
+    cached: bool
+    reasons: list[str] = field(default_factory=list)
+    compared_with: str | None = None
+    """The key of the stored call the reasons compare against."""
+
+    def __str__(self) -> str:
+        name = self.function.removeprefix("__main__.")
+        if self.cached:
+            return f"{name}: stored; this call is a hit"
+        if self.compared_with is None:
+            return f"{name}: no stored call to compare with"
+        return f"{name}: " + "; ".join(self.reasons)
+
+    __repr__ = __str__
+
+
+def _distance(parts: Mapping[str, Any], other: Mapping[str, Any]) -> int:
+    total = 0
+    for section in ("deps", "args", "extras"):
+        mine, theirs = parts.get(section, {}), other.get(section, {})
+        total += sum(mine.get(k) != theirs.get(k) for k in set(mine) | set(theirs))
+    return total
+
+
+def nearest(store: LocalStore, parts: KeyParts) -> Entry | None:
+    """The stored call of the same function whose parts differ least (newest on ties)."""
+    entries = store.entries(parts.identity, limit=_NEAREST_AMONG)
+    mine = parts.to_json()
+    return min(entries, key=lambda e: _distance(mine, e.parts), default=None)
+
+
+def explain_call(store: LocalStore, parts: KeyParts, params: Mapping[str, Any]) -> Explanation:
+    key = parts.key
+    if store.contains(key):
+        return Explanation(parts.identity, key, cached=True)
+    entry = nearest(store, parts)
+    if entry is None:
+        return Explanation(parts.identity, key, cached=False)
+    reasons = differences(entry.parts, entry.params, parts.to_json(), params)
+    return Explanation(parts.identity, key, False, reasons, compared_with=entry.key)
+
+
+def announce_miss(
+    store: LocalStore, parts: KeyParts, params: Callable[[], Mapping[str, Any]]
+) -> None:
+    """In a notebook kernel, print why a call recomputes, when it is not just new arguments.
+
+    New arguments are what the user just typed; a changed helper or global is the news.
+    """
+    if "ipykernel" not in sys.modules:
+        return
+    entry = nearest(store, parts)
+    if entry is None:
+        return
+    reasons = differences(entry.parts, entry.params, parts.to_json(), params())
+    news = [r for r in reasons if not r.startswith("argument ")]
+    if news:
+        more = f" (+{len(news) - 3} more)" if len(news) > 3 else ""
+        name = parts.identity.removeprefix("__main__.")
+        print(f"hitnb: recomputing {name}: {'; '.join(news[:3])}{more}")

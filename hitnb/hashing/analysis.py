@@ -1,0 +1,210 @@
+"""Static analysis of one function: its normalized code, and the global names it uses.
+
+Names come from the bytecode (``LOAD_GLOBAL``/``LOAD_NAME`` in the function and every
+nested code object: comprehensions, lambdas, inner functions), which resolves scopes
+exactly as Python does. The normalized code comes from the AST, so comments, blank
+lines, formatting, docstrings and decorators do not count; without source, from the
+bytecode.
+
+A global the function *writes* is state, not input, and is left out of the key:
+one it assigns (``global n; n += 1``), and a value whose items or attributes it
+assigns or deletes (``CACHE[k] = v``, ``obj.x = 1``) or that it calls a mutating
+method on (``LOG.append(x)``). Otherwise a log list or a call counter would make
+every call miss. (Whether a mutated name holds a value or code is known only when
+the name is resolved: ``utils.update(x)`` on a module is a call, not a mutation.)
+
+Results are memoized per code object: source is read and parsed once.
+"""
+
+from __future__ import annotations
+
+import ast
+import dis
+import inspect
+import textwrap
+import types
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import xxhash
+
+MUTATING_METHODS = frozenset(
+    {
+        "append", "extend", "insert", "remove", "pop", "popitem", "clear", "update",
+        "setdefault", "add", "discard", "sort", "reverse", "appendleft", "extendleft",
+        "popleft", "rotate", "__setitem__", "__delitem__", "write", "writelines",
+    }
+)  # fmt: skip
+
+_READS = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
+_WRITES = frozenset({"STORE_GLOBAL", "DELETE_GLOBAL"})
+_ATTRS = frozenset({"LOAD_ATTR", "LOAD_METHOD"})
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    """What one function's code is and which globals it uses."""
+
+    digest: str
+    """xxh3_128 of the normalized code."""
+    reads: tuple[str, ...]
+    """Global names read (sorted), assigned ones excluded."""
+    assigned: frozenset[str]
+    """Global names the function assigns or deletes: state, never inputs."""
+    mutated: frozenset[str]
+    """Global names the function may mutate in place: state, if they hold values."""
+    attributes: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
+    """For each name read, the attribute chains read from it (``np.linalg.norm``)."""
+    has_source: bool = True
+
+
+_cache: weakref.WeakKeyDictionary[types.CodeType, CodeInfo] = weakref.WeakKeyDictionary()
+
+
+def analyze(fn: Any) -> CodeInfo:
+    """Analyze a function (or lambda, or method's function); memoized per code object."""
+    code: types.CodeType = fn.__code__
+    info = _cache.get(code)
+    if info is None:
+        info = _analyze(fn, code)
+        _cache[code] = info
+    return info
+
+
+def _analyze(fn: Any, code: types.CodeType) -> CodeInfo:
+    reads: set[str] = set()
+    assigned: set[str] = set()
+    chains: dict[str, set[tuple[str, ...]]] = {}
+    for each in _code_objects(code):
+        _scan_bytecode(each, reads, assigned, chains)
+    mutated = {
+        name
+        for name, name_chains in chains.items()
+        if any(chain and chain[-1] in MUTATING_METHODS for chain in name_chains)
+    }
+    tree = _definition_ast(fn)
+    if tree is not None:
+        mutated |= _mutated_names(tree)
+        digest = text_digest(ast.dump(tree, annotate_fields=False))
+    else:
+        digest = bytecode_digest(code)
+    return CodeInfo(
+        digest=digest,
+        reads=tuple(sorted(reads - assigned)),
+        assigned=frozenset(assigned),
+        mutated=frozenset(mutated & reads),
+        attributes={name: frozenset(c) for name, c in chains.items() if name not in assigned},
+        has_source=tree is not None,
+    )
+
+
+def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            yield from _code_objects(const)
+
+
+def _scan_bytecode(
+    code: types.CodeType, reads: set[str], writes: set[str], chains: dict[str, set[tuple[str, ...]]]
+) -> None:
+    current: str | None = None
+    chain: list[str] = []
+
+    def close() -> None:
+        if current is not None:
+            chains.setdefault(current, set()).add(tuple(chain))
+
+    for ins in dis.get_instructions(code):
+        if ins.opname in _ATTRS and current is not None:
+            chain.append(str(ins.argval))
+            continue
+        close()
+        current, chain = None, []
+        if ins.opname in _READS:
+            current = str(ins.argval)
+            reads.add(current)
+        elif ins.opname in _WRITES:
+            writes.add(str(ins.argval))
+    close()
+
+
+def _definition_ast(fn: Any) -> ast.AST | None:
+    """The AST of ``fn``'s definition without docstrings and decorators, or None."""
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return None
+    name = fn.__name__
+    if name == "<lambda>":
+        lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
+        return lambdas[0] if len(lambdas) == 1 else None  # several on a line: use bytecode
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            return strip_docstrings(node)
+    return None
+
+
+def strip_docstrings(node: ast.AST) -> ast.AST:
+    """Remove docstrings everywhere below ``node``, and ``node``'s own decorators."""
+    for child in ast.walk(node):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Module):
+            body = child.body
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
+                child.body = body[1:] or [ast.Pass()]
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        node.decorator_list = []
+    return node
+
+
+def _base_name(node: ast.AST) -> str | None:
+    """``x`` for ``x``, ``x.a``, ``x[0].b`` ...: the name an expression starts from."""
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _mutated_names(tree: ast.AST) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        target: ast.AST | None = None
+        if isinstance(node, ast.Subscript | ast.Attribute) and isinstance(
+            node.ctx, ast.Store | ast.Del
+        ):
+            target = node.value
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in MUTATING_METHODS
+        ):
+            target = node.func.value
+        if target is not None and (name := _base_name(target)) is not None:
+            names.add(name)
+    return names
+
+
+def text_digest(text: str) -> str:
+    """Hex xxh3_128 of a text (source, an AST dump) as UTF-8."""
+    return xxhash.xxh3_128_hexdigest(text.encode("utf-8", "surrogatepass"))
+
+
+def bytecode_digest(code: types.CodeType) -> str:
+    """Fingerprint from the code object itself, for code without readable source."""
+    h = xxhash.xxh3_128()
+    h.update(code.co_code)
+    h.update(repr((code.co_argcount, code.co_kwonlyargcount, code.co_flags)).encode())
+    h.update(repr((code.co_names, code.co_varnames, code.co_freevars)).encode())
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            h.update(bytecode_digest(const).encode())
+        else:
+            h.update(repr(const).encode())
+    return h.hexdigest()

@@ -1,0 +1,375 @@
+"""The dependency graph of a function or class, and its fingerprint at call time.
+
+A *plan* is built once per function (or class) by walking what its code reaches:
+
+* functions and classes of the notebook or the user's modules, transitively: their
+  normalized code; a class also through its bases, methods, properties,
+  static/class methods and nested classes; decorators through ``__wrapped__``;
+  ``functools.partial`` objects and bound methods through their function;
+* modules: a user module through the attributes the code reads from it
+  (``utils.clean`` makes ``clean`` a dependency), or its whole source when the module
+  itself is passed around; a library module, function or class by its distribution
+  and version;
+* *values*: the globals, closure cells, helper defaults and class attributes the code
+  reads that are not code. They are hashed at every call, because mutating a list or
+  an array in place rebinds nothing.
+
+Cycles (recursion, mutual recursion) are fine: each object is visited once.
+
+The plan also records every binding it resolved (namespace, name, object). A plan is
+reused while all of them still hold, which costs one identity check each; rebinding a
+name it depends on (re-running a cell that redefines a helper, reloading a module)
+makes the next call rebuild it. Rebuilding reads no source twice: the analysis of
+each code object is memoized (:mod:`hitnb.hashing.analysis`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import threading
+import types
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
+
+import xxhash
+
+from hitnb.config import Sensitivity
+from hitnb.hashing.analysis import analyze
+from hitnb.hashing.code import is_user_code, module_source_digest, package_version
+from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
+
+_MISSING: Any = object()
+_BUILTINS = vars(builtins)
+_LIBRARY_CALLABLES = (
+    types.BuiltinFunctionType,
+    types.BuiltinMethodType,
+    types.WrapperDescriptorType,
+    types.MethodDescriptorType,
+    types.MethodWrapperType,
+    types.ClassMethodDescriptorType,
+)
+_CODE_TYPES = (
+    types.FunctionType,
+    type,
+    types.ModuleType,
+    functools.partial,
+    types.MethodType,
+    *_LIBRARY_CALLABLES,
+)
+_SKIPPED_MEMBERS = frozenset({"__dict__", "__weakref__", "__module__", "__doc__", "__qualname__"})
+
+
+def _item_reader(namespace: Any, name: str) -> Callable[[], Any]:
+    """Reads ``namespace[name]`` at call time (the value may have been mutated in place)."""
+    return lambda: namespace.get(name)
+
+
+def _cell_reader(cell: types.CellType) -> Callable[[], Any]:
+    return lambda: cell.cell_contents
+
+
+def is_code(obj: Any) -> bool:
+    """Whether ``obj`` counts by its code (or version) rather than by its value."""
+    return isinstance(obj, _CODE_TYPES) or (callable(obj) and hasattr(obj, "__wrapped__"))
+
+
+class Fingerprint(NamedTuple):
+    """What a function's code and the values it reads look like now."""
+
+    digest: bytes
+    """16 bytes over all of the below: what keys are made of."""
+    code: str
+    """Hex digest over the code dependencies only: the function's *code version*."""
+    deps: dict[str, str]
+    """Each dependency's label and digest (or version), code and values alike."""
+    shown: dict[str, str]
+    """Short reprs of scalar global values, so an explanation can say ``0.5 -> 0.7``."""
+    values: tuple[str, ...]
+    """The labels in ``deps`` that are values (hashed at every call) rather than code."""
+
+    def without(self, labels: frozenset[str]) -> Fingerprint:
+        """The same fingerprint with the values under ``labels`` left out."""
+        kept = tuple(label for label in self.values if label not in labels)
+        deps = {k: v for k, v in self.deps.items() if k not in labels}
+        shown = {k: v for k, v in self.shown.items() if k not in labels}
+        return Fingerprint(_compose(self.code, deps, kept), self.code, deps, shown, kept)
+
+
+def _compose(code_digest: str, deps: dict[str, str], values: tuple[str, ...]) -> bytes:
+    text = code_digest + "".join(deps[label] for label in values)
+    return xxhash.xxh3_128_digest(text.encode())
+
+
+class Plan:
+    """The dependencies of one function or class, found by walking its code once."""
+
+    def __init__(self, sensitivity: Sensitivity, ignore: frozenset[str]) -> None:
+        self.sensitivity = sensitivity
+        self.ignore = ignore
+        self.code: dict[str, str] = {}
+        self.values: list[tuple[str, Callable[[], Any]]] = []
+        self._value_labels: set[str] = set()
+        self.bindings: list[tuple[Any, str, Any]] = []
+        self.cells: list[tuple[types.CellType, Any]] = []
+        self._seen: dict[int, Any] = {}
+        self.code_digest = ""
+        self.constant: dict[frozenset[str], Fingerprint] = {}
+        """Fingerprints of this plan when no value is left to hash, by written labels."""
+
+    def still_valid(self) -> bool:
+        """Whether every name the plan resolved is still bound to the same object."""
+        for namespace, name, expected in self.bindings:
+            if namespace.get(name, _MISSING) is not expected:
+                return False
+        for cell, expected in self.cells:
+            try:
+                if cell.cell_contents is not expected:
+                    return False
+            except ValueError:
+                return False
+        return True
+
+    def add_value(self, label: str, read: Callable[[], Any]) -> None:
+        """A value to hash at every call (once per label)."""
+        if label not in self._value_labels:
+            self._value_labels.add(label)
+            self.values.append((label, read))
+
+    # -- walking ----------------------------------------------------------------------------
+    def _first_visit(self, obj: Any) -> bool:
+        if id(obj) in self._seen:
+            return False
+        self._seen[id(obj)] = obj  # keeps it alive, so its id is not reused meanwhile
+        return True
+
+    def add(
+        self, obj: Any, label: str, read: Callable[[], Any], chains: Iterable[tuple[str, ...]] = ()
+    ) -> None:
+        """Add what ``obj`` contributes: code for code, a value read at call time otherwise."""
+        if isinstance(obj, types.FunctionType):
+            self.add_function(obj)
+        elif isinstance(obj, type):
+            self.add_class(obj)
+        elif isinstance(obj, types.ModuleType):
+            self.add_module(obj, frozenset(chains))
+        elif isinstance(obj, functools.partial):
+            self.add(obj.func, label, lambda: obj.func)
+            self.add_value(f"partial {label}", lambda: (obj.args, obj.keywords))
+        elif isinstance(obj, types.MethodType):
+            self.add(obj.__func__, label, lambda: obj.__func__)
+            self.add_value(f"instance {label}", lambda: obj.__self__)
+        elif isinstance(obj, _LIBRARY_CALLABLES):
+            self.add_package(obj)
+        elif callable(obj) and hasattr(obj, "__wrapped__"):  # decorator objects, @memo
+            self.add_class(type(obj))
+            self.add(obj.__wrapped__, label, lambda: obj.__wrapped__)
+        else:
+            self.add_value(label, read)
+
+    def add_package(self, obj: Any) -> None:
+        dist, version = package_version(obj, self.sensitivity)
+        if dist != "python":  # Python's own version is part of every key already
+            self.code[f"package {dist}"] = version
+
+    def add_function(self, fn: types.FunctionType, *, root: bool = False) -> None:
+        if not self._first_visit(fn):
+            return
+        wrapped = getattr(fn, "__wrapped__", None)
+        if wrapped is not None:
+            self.add(wrapped, f"wrapped {qualified_name(fn)}", lambda: wrapped)
+        if not is_user_code(fn):
+            self.add_package(fn)
+            return
+        info = analyze(fn)
+        name = qualified_name(fn)
+        self.code["code" if root else f"function {name}"] = info.digest
+        for var, cell in zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=True):
+            try:
+                content = cell.cell_contents
+            except ValueError:  # not assigned yet (a recursive inner function)
+                continue
+            self.cells.append((cell, content))
+            if var not in self.ignore:
+                self.add(content, f"closure {name}.{var}", _cell_reader(cell))
+        if not root and (fn.__defaults__ or fn.__kwdefaults__):
+            self.add_value(f"defaults {name}", lambda: (fn.__defaults__, fn.__kwdefaults__))
+        namespace = fn.__globals__
+        for var in info.reads:
+            if var in self.ignore:
+                continue
+            obj = namespace.get(var, _MISSING)
+            self.bindings.append((namespace, var, obj))
+            if obj is _MISSING:
+                if var not in _BUILTINS:
+                    self.code[f"missing {fn.__module__}.{var}"] = "undefined"
+                continue
+            if var in info.mutated and not is_code(obj):
+                continue  # state the function writes, like a log list: not an input
+            self.add(
+                obj,
+                f"global {fn.__module__}.{var}",
+                _item_reader(namespace, var),
+                info.attributes.get(var, ()),
+            )
+
+    def add_class(self, cls: type) -> None:
+        if not self._first_visit(cls):
+            return
+        if not is_user_code(cls):
+            self.add_package(cls)
+            return
+        name = qualified_name(cls)
+        shape = xxhash.xxh3_128()
+        shape.update(f"{name}({', '.join(qualified_name(b) for b in cls.__bases__)})".encode())
+        for base in cls.__bases__:
+            self.add_class(base)
+        members = vars(cls)
+        for member_name, member in sorted(members.items()):
+            if member_name in _SKIPPED_MEMBERS or member_name.startswith("_abc_"):
+                continue
+            self.bindings.append((members, member_name, member))
+            functions = [
+                f
+                for attr in ("fget", "fset", "fdel", "func", "__func__")
+                if isinstance(f := getattr(member, attr, None), types.FunctionType)
+            ]
+            if isinstance(member, types.FunctionType):
+                functions.append(member)
+            shape.update(f"|{member_name}:{type(member).__qualname__}".encode())
+            for fn in functions:
+                self.add_function(fn)
+            if isinstance(member, type):
+                self.add_class(member)
+            elif not functions and not member_name.startswith("__"):
+                self.add_value(
+                    f"attribute {name}.{member_name}", _item_reader(members, member_name)
+                )
+        self.code[f"class {name}"] = shape.hexdigest()
+
+    def add_module(self, module: types.ModuleType, chains: frozenset[tuple[str, ...]]) -> None:
+        if not is_user_code(module):
+            self.add_package(module)
+            return
+        if not chains or () in chains:  # the module itself is used, not just attributes of it
+            if self._first_visit(module):
+                self.code[f"module {module.__name__}"] = module_source_digest(module)
+            return
+        namespace = module.__dict__
+        for first in sorted({chain[0] for chain in chains}):
+            obj = namespace.get(first, _MISSING)
+            self.bindings.append((namespace, first, obj))
+            if obj is _MISSING:
+                self.code[f"missing {module.__name__}.{first}"] = "undefined"
+                continue
+            rest = frozenset(chain[1:] for chain in chains if chain[0] == first)
+            self.add(
+                obj,
+                f"global {module.__name__}.{first}",
+                _item_reader(namespace, first),
+                rest,
+            )
+
+    def finish(self) -> Plan:
+        text = "".join(f"{label}={digest};" for label, digest in sorted(self.code.items()))
+        self.code_digest = xxhash.xxh3_128_hexdigest(text.encode("utf-8", "surrogatepass"))
+        self._seen.clear()
+        return self
+
+
+def build_plan(root: Any, sensitivity: Sensitivity, ignore: frozenset[str] = frozenset()) -> Plan:
+    """Walk everything ``root`` (a function or a class) reaches."""
+    plan = Plan(sensitivity, ignore)
+    plan.code["identity"] = qualified_name(root)  # library code is otherwise just a version
+    if isinstance(root, types.FunctionType):
+        plan.add_function(root, root=True)
+    elif isinstance(root, type):
+        plan.add_class(root)
+    else:
+        plan.add(root, "root", lambda: root)
+    return plan.finish()
+
+
+_plans: weakref.WeakKeyDictionary[Any, Plan] = weakref.WeakKeyDictionary()
+_plans_lock = threading.Lock()
+_in_progress = threading.local()
+_SHOWN_TYPES = (int, float, str, bool, type(None))
+
+
+def plan_for(root: Any, sensitivity: Sensitivity, ignore: frozenset[str]) -> Plan:
+    """The plan of ``root``, reused while its bindings hold."""
+    plan = _plans.get(root)
+    if (
+        plan is None
+        or plan.sensitivity != sensitivity
+        or plan.ignore != ignore
+        or not plan.still_valid()
+    ):
+        plan = build_plan(root, sensitivity, ignore)
+        with _plans_lock:
+            _plans[root] = plan
+    return plan
+
+
+def fingerprint(
+    root: Any,
+    sensitivity: Sensitivity = "minor",
+    ignore: frozenset[str] = frozenset(),
+    written: frozenset[str] = frozenset(),
+) -> Fingerprint:
+    """The fingerprint of ``root`` now: its plan's code, and the values it reads hashed.
+
+    ``written`` names values known to be state the function writes (see
+    :func:`written_during`); they are left out. Raises :class:`UnhashableValue` whose
+    ``path`` is the label of a global or closure value that cannot be hashed.
+    """
+    plan = plan_for(root, sensitivity, ignore)
+    constant = plan.constant.get(written)
+    if constant is not None:
+        return constant
+    values = [(label, read) for label, read in plan.values if label not in written]
+    if not values:
+        constant = plan.constant[written] = _code_only(plan)
+        return constant
+    active: set[int] = getattr(_in_progress, "ids", None) or set()
+    if id(root) in active:
+        # A value that reaches back to ``root`` (a dict of functions read by one of them)
+        # counts by its code only, which ends the cycle.
+        return _code_only(plan)
+    active.add(id(root))
+    _in_progress.ids = active
+    try:
+        deps = dict(plan.code)
+        shown: dict[str, str] = {}
+        for label, read in values:
+            value = read()
+            try:
+                deps[label] = hash_value(value)
+            except UnhashableValue as exc:
+                raise UnhashableValue(exc.type_name, exc.reason, label + exc.path) from None
+            if isinstance(value, _SHOWN_TYPES) and len(text := repr(value)) <= 80:
+                shown[label] = text
+    finally:
+        active.discard(id(root))
+    labels = tuple(label for label, _ in values)
+    return Fingerprint(
+        _compose(plan.code_digest, deps, labels), plan.code_digest, deps, shown, labels
+    )
+
+
+def _code_only(plan: Plan) -> Fingerprint:
+    return Fingerprint(
+        _compose(plan.code_digest, {}, ()), plan.code_digest, dict(plan.code), {}, ()
+    )
+
+
+def written_during(before: Fingerprint, after: Fingerprint) -> frozenset[str]:
+    """Values that changed between two fingerprints taken around one call of the function.
+
+    Such a value is state the function writes (a counter, a log, a tracker object), not an
+    input: keeping it in the key would make every call miss.
+    """
+    return frozenset(
+        label for label in before.values if after.deps.get(label) != before.deps[label]
+    )

@@ -1,0 +1,93 @@
+"""Why two keys of one function differ, in words: "helper `clean` changed".
+
+Keys keep their parts (:class:`~hitnb.hashing.fingerprint.KeyParts`), so comparing a
+new call's parts with a stored entry's names each difference: code, helpers,
+classes, globals (with old and new values when they are small scalars), closures,
+package versions, arguments, Python, the manual version and the seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+_NOUNS = {
+    "function": "helper",
+    "class": "class",
+    "global": "global",
+    "closure": "closure variable",
+    "defaults": "default arguments of",
+    "attribute": "class attribute",
+    "module": "module",
+    "partial": "partial",
+    "instance": "bound instance of",
+    "wrapped": "function wrapped by",
+}
+_EXTRAS = {"python": "Python", "version": "version", "seed": "seed"}
+
+
+def _display(name: str) -> str:
+    return name.removeprefix("__main__.")
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, bool | int | float | str)
+
+
+def _change(old: Any, new: Any) -> str:
+    return f" {old} -> {new}" if old is not None and new is not None else ""
+
+
+def _dependency_change(label: str, old: str | None, new: str | None, shown: tuple[Any, Any]) -> str:
+    kind, _, name = label.partition(" ")
+    if kind == "code":
+        return "its own code changed"
+    if kind == "package":
+        if old is None:
+            return f"now uses {name} {new}"
+        if new is None:
+            return f"no longer uses {name}"
+        return f"{name} {old} -> {new}"
+    if kind == "missing":
+        return f"`{_display(name)}` is {'now defined' if new is None else 'no longer defined'}"
+    noun = _NOUNS.get(kind, kind)
+    if old is None:
+        return f"now uses {noun} `{_display(name)}`"
+    if new is None:
+        return f"no longer uses {noun} `{_display(name)}`"
+    return f"{noun} `{_display(name)}` changed{_change(*shown)}"
+
+
+def differences(
+    old: Mapping[str, Any],
+    old_params: Mapping[str, Any],
+    new: Mapping[str, Any],
+    new_params: Mapping[str, Any],
+) -> list[str]:
+    """What differs between two keys' parts (as stored JSON), most telling first."""
+    reasons: list[str] = []
+    old_deps, new_deps = old.get("deps", {}), new.get("deps", {})
+    old_shown, new_shown = old.get("shown", {}), new.get("shown", {})
+    code_first = sorted(set(old_deps) | set(new_deps), key=lambda label: label != "code")
+    for label in code_first:
+        a, b = old_deps.get(label), new_deps.get(label)
+        if a != b:
+            shown = (old_shown.get(label), new_shown.get(label))
+            reasons.append(_dependency_change(label, a, b, shown))
+    old_args, new_args = old.get("args", {}), new.get("args", {})
+    for name in [*new_args, *(n for n in old_args if n not in new_args)]:
+        if old_args.get(name) == new_args.get(name):
+            continue
+        before, after = old_params.get(name), new_params.get(name)
+        if name not in old_args or name not in new_args:
+            reasons.append(f"argument `{name}` {'added' if name in new_args else 'removed'}")
+        elif _scalar(before) and _scalar(after):
+            reasons.append(f"argument `{name}` changed {before!r} -> {after!r}")
+        else:
+            reasons.append(f"argument `{name}` changed")
+    old_extras, new_extras = old.get("extras", {}), new.get("extras", {})
+    for name in sorted(set(old_extras) | set(new_extras)):
+        a, b = old_extras.get(name), new_extras.get(name)
+        if a != b:
+            reasons.append(f"{_EXTRAS.get(name, name)} {a} -> {b}")
+    return reasons
