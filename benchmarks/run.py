@@ -73,6 +73,24 @@ PROBES: dict[str, str] = {
         counter = itertools.count()
         print(json.dumps(per_call(lambda: f(next(counter)), CALLS // 4)))
     """,
+    "fingerprint_cold": """
+        import time
+        Path(STORE, "deps_module.py").write_text(DEPS_MODULE)
+        sys.path.insert(0, STORE)
+        import deps_module
+        from hitnb.hashing.dependencies import fingerprint
+        start = time.perf_counter()
+        fingerprint(deps_module.target)
+        print(json.dumps(time.perf_counter() - start))
+    """,
+    "fingerprint_warm": """
+        Path(STORE, "deps_module.py").write_text(DEPS_MODULE)
+        sys.path.insert(0, STORE)
+        import deps_module
+        from hitnb.hashing.dependencies import fingerprint
+        fingerprint(deps_module.target)
+        print(json.dumps(per_call(lambda: fingerprint(deps_module.target), CALLS)))
+    """,
     "hash_hitnb": """
         import numpy as np
         from hitnb.hashing.values import digest_value
@@ -149,6 +167,18 @@ PRELUDE = """
 import json, time, sys
 from pathlib import Path
 STORE, CALLS, ARRAY_BYTES = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+# A user module whose `target` reaches ten helpers (a chain, with a docstring each) and a global.
+DEPS_MODULE = (
+    "LIMIT = 3\\n"
+    + "".join(
+        f"def helper_{i}(x):\\n    \\"\\"\\"Step {i}.\\"\\"\\"\\n"
+        f"    return helper_{i + 1}(x) + {i}\\n\\n"
+        for i in range(9)
+    )
+    + "def helper_9(x):\\n    return x * LIMIT\\n\\n"
+    + "def target(x):\\n    return helper_0(x) + helper_5(x)\\n"
+)
 
 def per_call(fn, n):
     best = float("inf")
@@ -235,6 +265,10 @@ def main() -> int:
         ("disk-backed hit, small args", span("hit_hitnb", fmt_time), span("hit_joblib", fmt_time),
          f"{med('hit_joblib') / med('hit_hitnb'):.1f}x faster than joblib"),
         ("in-memory lru_cache hit (floor)", span("hit_lru", fmt_time), "", ""),
+        ("code fingerprint, 10 dependencies: cold", span("fingerprint_cold", fmt_time), "",
+         "reads and parses each source once"),
+        ("code fingerprint, 10 dependencies: warm", span("fingerprint_warm", fmt_time), "",
+         "per call: identity checks, values hashed"),
         ("miss overhead, trivial function", span("miss_hitnb", fmt_time),
          span("miss_joblib", fmt_time), f"{med('miss_joblib') / med('miss_hitnb'):.1f}x faster"),
         (f"hash a {array_bytes >> 20} MiB float64 array", span("hash_hitnb", fmt_rate),

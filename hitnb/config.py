@@ -141,7 +141,7 @@ def _env_values() -> tuple[Any, ...]:
     """
     data = getattr(os.environ, "_data", None)
     if data is not None and _ENV_KEYS:
-        return tuple(data.get(k) for k in _ENV_KEYS)
+        return tuple(map(data.get, _ENV_KEYS))
     return tuple(os.environ.get(n) for n in _ENV_NAMES)
 
 

@@ -66,20 +66,28 @@ def explain_call(store: LocalStore, parts: KeyParts, params: Mapping[str, Any]) 
     return Explanation(parts.identity, key, False, reasons, compared_with=entry.key)
 
 
+def _in_kernel() -> bool:
+    """Whether this process is a Jupyter kernel (checked without importing IPython)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
 def announce_miss(
     store: LocalStore, parts: KeyParts, params: Callable[[], Mapping[str, Any]]
 ) -> None:
     """In a notebook kernel, print why a call recomputes, when it is not just new arguments.
 
-    New arguments are what the user just typed; a changed helper or global is the news.
+    New arguments (and seeds) are what the user just typed; a changed helper or global is
+    the news.
     """
-    if "ipykernel" not in sys.modules:
+    if not _in_kernel():
         return
     entry = nearest(store, parts)
     if entry is None:
         return
     reasons = differences(entry.parts, entry.params, parts.to_json(), params())
-    news = [r for r in reasons if not r.startswith("argument ")]
+    news = [r for r in reasons if not r.startswith(("argument ", "seed "))]
     if news:
         more = f" (+{len(news) - 3} more)" if len(news) > 3 else ""
         name = parts.identity.removeprefix("__main__.")

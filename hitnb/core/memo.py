@@ -37,7 +37,7 @@ from hitnb.errors import (
 )
 from hitnb.hashing.analysis import analyze
 from hitnb.hashing.dependencies import Fingerprint, fingerprint, written_during
-from hitnb.hashing.fingerprint import PYTHON, KeyParts
+from hitnb.hashing.fingerprint import PYTHON, KeyParts, compose_key
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 from hitnb.store.local import Entry, LocalStore, open_store
 
@@ -160,9 +160,7 @@ class MemoizedFunction(Generic[P, R]):
                 label, exc.type_name, exc.reason, self.identity, kind="global"
             ) from None
 
-    def _parts(
-        self, bound: dict[str, Any], seed: Any, state: Fingerprint, written: frozenset[str]
-    ) -> KeyParts:
+    def _argument_digests(self, bound: dict[str, Any]) -> dict[str, str]:
         digests = {}
         for name, value in bound.items():
             if name in self.ignore:
@@ -173,9 +171,20 @@ class MemoizedFunction(Generic[P, R]):
                 raise UnhashableArgumentError(
                     name, exc.type_name, exc.reason, self.identity, exc.path
                 ) from None
-        extras = self._extras
+        return digests
+
+    def _extras_with(self, seed: Any) -> dict[str, str]:
         if seed is not None and not self._seed_is_parameter:
-            extras = {**extras, "seed": repr(seed)}
+            return {**self._extras, "seed": repr(seed)}
+        return self._extras
+
+    def _parts(
+        self,
+        state: Fingerprint,
+        digests: dict[str, str],
+        extras: dict[str, str],
+        written: frozenset[str],
+    ) -> KeyParts:
         return KeyParts(
             self.identity,
             state.code,
@@ -184,14 +193,15 @@ class MemoizedFunction(Generic[P, R]):
             extras,
             state.deps,
             state.shown,
-            sorted(written) if written else [],
+            sorted(written),
         )
 
     def _key_parts(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[KeyParts, Any]:
         bound, seed = self._bind(args, kwargs)
         written = self._written(self._store())
         state = self._fingerprint(config.settings(), written)
-        return self._parts(bound, seed, state, written), bound
+        parts = self._parts(state, self._argument_digests(bound), self._extras_with(seed), written)
+        return parts, bound
 
     def key(self, *args: P.args, **kwargs: P.kwargs) -> str:
         """The key a call with these arguments has; computes nothing."""
@@ -240,14 +250,16 @@ class MemoizedFunction(Generic[P, R]):
         store = open_store(self.store_folder or configured_folder)
         written = self._written(store)
         state = self._fingerprint(settings, written)
-        parts = self._parts(bound, seed, state, written)
-        key = parts.key
+        digests = self._argument_digests(bound)
+        extras = self._extras_with(seed)
+        key = compose_key(self.identity, state.digest.hex(), digests, extras)
         if mode != "recompute":
             value = self._lookup(store, key)
             if value is not _MISS:
                 return value
-            if not settings.quiet:
-                announce_miss(store, parts, lambda: self._params(bound, parts))
+        parts = self._parts(state, digests, extras, written)  # a miss: now the parts are needed
+        if mode != "recompute" and not settings.quiet:
+            announce_miss(store, parts, lambda: self._params(bound, parts))
         value, duration = self._run(bound, seed)
         if mode != "read-only":
             if state.values:

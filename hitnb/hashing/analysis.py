@@ -66,7 +66,7 @@ _cache: weakref.WeakKeyDictionary[types.CodeType, CodeInfo] = weakref.WeakKeyDic
 def analyze(fn: Any) -> CodeInfo:
     """Analyze a function (or lambda, or method's function); memoized per code object."""
     code: types.CodeType = fn.__code__
-    info = _cache.get(code)
+    info = _cache.get(code)  # everything below depends on the code object alone
     if info is None:
         info = _analyze(fn, code)
         _cache[code] = info
@@ -132,13 +132,18 @@ def _scan_bytecode(
 
 
 def _definition_ast(fn: Any) -> ast.AST | None:
-    """The AST of ``fn``'s definition without docstrings and decorators, or None."""
+    """The AST of ``fn``'s definition without docstrings and decorators, or None.
+
+    Everything is found from the code object: ``inspect.getsource(fn)`` would follow
+    ``__wrapped__``, and ``functools.wraps`` copies the wrapped function's name.
+    """
+    code = fn.__code__
     try:
-        source = textwrap.dedent(inspect.getsource(fn))
+        source = textwrap.dedent(inspect.getsource(code))
         tree = ast.parse(source)
     except (OSError, TypeError, SyntaxError, IndentationError):
         return None
-    name = fn.__name__
+    name = code.co_name
     if name == "<lambda>":
         lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
         return lambdas[0] if len(lambdas) == 1 else None  # several on a line: use bytecode

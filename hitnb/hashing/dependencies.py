@@ -183,7 +183,7 @@ class Plan:
             self.add_package(fn)
             return
         info = analyze(fn)
-        name = qualified_name(fn)
+        name = f"{fn.__module__}.{fn.__code__.co_qualname}"  # functools.wraps copies __qualname__
         self.code["code" if root else f"function {name}"] = info.digest
         for var, cell in zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=True):
             try:

@@ -68,7 +68,7 @@ def differences(
     reasons: list[str] = []
     old_deps, new_deps = old.get("deps", {}), new.get("deps", {})
     old_shown, new_shown = old.get("shown", {}), new.get("shown", {})
-    code_first = sorted(set(old_deps) | set(new_deps), key=lambda label: label != "code")
+    code_first = sorted(set(old_deps) | set(new_deps), key=lambda label: (label != "code", label))
     for label in code_first:
         a, b = old_deps.get(label), new_deps.get(label)
         if a != b:

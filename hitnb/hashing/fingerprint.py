@@ -19,6 +19,18 @@ SCHEME = "hitnb-key-2"
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
+def compose_key(
+    identity: str, fingerprint: str, args: Mapping[str, str], extras: Mapping[str, str]
+) -> str:
+    """The key: 32 hex digits. The hit path calls this without building :class:`KeyParts`."""
+    # Argument names are identifiers (a **kwargs dict is one argument) and digests are hex,
+    # so only the identity and the extras' values need length prefixes to stay unambiguous.
+    arg_text = "".join([f"{name}={digest};" for name, digest in args.items()])
+    extra_text = "".join([f"{name}={len(v)}:{v};" for name, v in extras.items()])
+    text = f"{SCHEME}|{len(identity)}:{identity}|{fingerprint}|{arg_text}|{extra_text}"
+    return xxhash.xxh3_128_hexdigest(text.encode("utf-8", "surrogatepass"))
+
+
 class KeyParts(NamedTuple):
     """Everything a key is made of, kept with the entry (as JSON) for explanations."""
 
@@ -38,12 +50,7 @@ class KeyParts(NamedTuple):
 
     @property
     def key(self) -> str:
-        # Argument names are identifiers (a **kwargs dict is one argument) and digests are hex,
-        # so only the identity and the extras' values need length prefixes to stay unambiguous.
-        args = "".join([f"{name}={digest};" for name, digest in self.args.items()])
-        extras = "".join([f"{name}={len(v)}:{v};" for name, v in self.extras.items()])
-        text = f"{SCHEME}|{len(self.identity)}:{self.identity}|{self.fingerprint}|{args}|{extras}"
-        return xxhash.xxh3_128_hexdigest(text.encode("utf-8", "surrogatepass"))
+        return compose_key(self.identity, self.fingerprint, self.args, self.extras)
 
     @property
     def args_fingerprint(self) -> str:

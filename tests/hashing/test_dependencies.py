@@ -1,0 +1,141 @@
+"""The dependency plan: what it follows, how it is memoized, how versions count."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+import textwrap
+import types
+
+import pytest
+
+from hitnb.hashing import analysis, code
+from hitnb.hashing.dependencies import build_plan, fingerprint, plan_for
+
+
+def define(source: str, namespace: dict | None = None, name: str = "f") -> types.FunctionType:
+    """Define functions from source in a fresh module-like namespace, with real source lines."""
+    namespace = {} if namespace is None else namespace
+    filename = f"<hitnb-test-{abs(hash(source))}>"
+    import linecache
+
+    text = textwrap.dedent(source)
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace.setdefault("__name__", "__main__")
+    exec(compile(text, filename, "exec"), namespace)
+    return namespace[name]
+
+
+def test_source_is_read_once_per_code_object(monkeypatch):
+    f = define("def helper(x):\n    return x\n\ndef f(x):\n    return helper(x) + 1\n")
+    reads = []
+    real = inspect.getsource
+    monkeypatch.setattr(inspect, "getsource", lambda obj: reads.append(obj) or real(obj))
+    for _ in range(50):
+        fingerprint(f)
+    assert len(reads) == 2  # f and helper, once each
+    f.__globals__["helper"] = define("def helper(x):\n    return x + 1\n", name="helper")
+    fingerprint(f)
+    assert len(reads) == 3  # the rebound helper is new code; f's analysis is reused
+    assert reads[-1].co_name == "helper"
+
+
+def test_plan_is_reused_until_a_name_it_uses_is_rebound():
+    ns: dict = {}
+    f = define("def g(x):\n    return x\n\ndef f(x):\n    return g(x) + LIMIT\n\nLIMIT = 1\n", ns)
+    plan = plan_for(f, "minor", frozenset())
+    assert plan_for(f, "minor", frozenset()) is plan
+    ns["unrelated"] = 5
+    assert plan_for(f, "minor", frozenset()) is plan
+    ns["LIMIT"] = 2  # a value: rebinding it rebuilds the plan too, values are hashed anyway
+    assert plan_for(f, "minor", frozenset()) is not plan
+
+
+def test_a_builtin_shadowed_later_is_picked_up():
+    ns: dict = {}
+    f = define("def f(x):\n    return len(x)\n", ns)
+    before = fingerprint(f)
+    define("def len(x):\n    return 0\n", ns, name="len")
+    assert fingerprint(f).digest != before.digest
+
+
+def test_library_code_counts_by_version_not_source():
+    import json
+
+    f = define("import json\n\ndef f(x):\n    return json.dumps(x)\n")
+    plan = build_plan(f, "minor")
+    assert "package json" not in plan.code  # the standard library: Python's version counts
+    np = pytest.importorskip("numpy")
+    g = define("import numpy as np\n\ndef f(x):\n    return np.mean(x)\n")
+    version = build_plan(g, "minor").code["package numpy"]
+    assert version == ".".join(np.__version__.split(".")[:2])
+    assert build_plan(g, "major").code["package numpy"] == np.__version__.split(".")[0]
+    assert build_plan(g, "patch").code["package numpy"] == np.__version__
+    assert json.dumps  # used
+
+
+def test_fingerprint_cost_is_small_when_warm():
+    import time
+
+    f = define(
+        "def a(x):\n    return x\n\ndef b(x):\n    return a(x)\n\n"
+        "def f(x):\n    return b(x) + K\n\nK = 3\n"
+    )
+    fingerprint(f)
+    start = time.perf_counter()
+    for _ in range(1000):
+        fingerprint(f)
+    per_call = (time.perf_counter() - start) / 1000
+    assert per_call < 200e-6  # generous bound for loaded CI machines; benchmarks report ~3 us
+
+
+def test_cycles_through_values_terminate():
+    ns: dict = {}
+    f = define(
+        "def f(x):\n    return TABLE['g'](x)\n\ndef g(x):\n    return TABLE and x\n\n"
+        "TABLE = {'g': g}\n",
+        ns,
+    )
+    assert len(fingerprint(f).digest) == 16
+
+
+def test_partial_and_bound_method_are_followed():
+    ns: dict = {}
+    f = define(
+        "import functools\n\ndef power(x, k):\n    return x ** k\n\n"
+        "class Scaler:\n    def __init__(self, k):\n        self.k = k\n"
+        "    def scale(self, x):\n        return x * self.k\n\n"
+        "cube = functools.partial(power, k=3)\nscale = Scaler(2).scale\n\n"
+        "def f(x):\n    return cube(x) + scale(x)\n",
+        ns,
+    )
+    labels = set(fingerprint(f).deps)
+    assert {"function __main__.power", "function __main__.Scaler.scale"} <= labels
+    before = fingerprint(f).digest
+    ns["scale"].__self__.k = 5  # the bound instance is a value
+    assert fingerprint(f).digest != before
+    assert isinstance(ns["cube"], functools.partial)
+
+
+def test_user_module_detection(tmp_path, monkeypatch):
+    (tmp_path / "mymod.py").write_text("def h():\n    return 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import mymod
+
+    assert code.is_user_code(mymod)
+    assert code.is_user_code(mymod.h)
+    assert not code.is_user_code(inspect)
+    assert not code.is_user_code(pytest)
+    del sys.modules["mymod"]
+
+
+def test_written_globals_are_not_inputs():
+    f = define(
+        "def f(x):\n    global N\n    N += 1\n    LOG.append(x)\n    CACHE[x] = 1\n"
+        "    return x + LIMIT\n"
+    )
+    info = analysis.analyze(f)
+    assert info.assigned == {"N"}
+    assert info.mutated == {"LOG", "CACHE"}
+    assert "LIMIT" in info.reads
