@@ -159,6 +159,12 @@ CASES: list[Case] = [
         recompute=True,
     ),
     Case(
+        "memoized helper changed",
+        [HEAD, "@memo\ndef helper(v):\n    return v + 1", target("    return helper(x)"), CALL],
+        [HEAD, "@memo\ndef helper(v):\n    return v - 1", target("    return helper(x)"), CALL],
+        recompute=True,
+    ),
+    Case(
         "functools.partial changed",
         [
             HEAD + "\nimport functools",
