@@ -91,6 +91,20 @@ PROBES: dict[str, str] = {
         fingerprint(deps_module.target)
         print(json.dumps(per_call(lambda: fingerprint(deps_module.target), CALLS)))
     """,
+    "memo_cell_hit": """
+        import io, contextlib, hitnb
+        from IPython.core.interactiveshell import InteractiveShell
+        hitnb.configure(store=STORE + "/hitnb")
+        shell = InteractiveShell.instance()
+        shell.run_cell("%load_ext hitnb")
+        shell.run_cell("a, b, c = 1, 'two', [3.0]")
+        cell = "%%memo -q\\nx = a + len(b)\\ny = c * 2\\nprint(x, y)\\ny"
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink):
+            shell.run_cell(cell)
+            seconds = per_call(lambda: shell.run_cell(cell), max(CALLS // 50, 20))
+        print(json.dumps(seconds))
+    """,
     "hash_hitnb": """
         import numpy as np
         from hitnb.hashing.values import digest_value
@@ -269,6 +283,8 @@ def main() -> int:
          "reads and parses each source once"),
         ("code fingerprint, 10 dependencies: warm", span("fingerprint_warm", fmt_time), "",
          "per call: identity checks, values hashed"),
+        ("%%memo hit: 3 inputs, 2 outputs, replay", span("memo_cell_hit", fmt_time), "",
+         "whole cell, IPython's own run_cell included"),
         ("miss overhead, trivial function", span("miss_hitnb", fmt_time),
          span("miss_joblib", fmt_time), f"{med('miss_joblib') / med('miss_hitnb'):.1f}x faster"),
         (f"hash a {array_bytes >> 20} MiB float64 array", span("hash_hitnb", fmt_rate),

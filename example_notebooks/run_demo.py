@@ -46,7 +46,10 @@ def main() -> int:
         print(f"  second run (served by the store): {second:6.2f} s")
     saved = first - second
     print(f"  time saved by the cache: {saved:.2f} s ({first / second:.1f}x faster)")
-    print("\nNext: `.venv/bin/jupyter lab example_notebooks/` to try it yourself.")
+    print(
+        "\nNext: open example_notebooks/quickstart.ipynb in Jupyter with this environment's "
+        "kernel,\nedit the helper `normalize`, and watch only what depends on it run again."
+    )
     return 0
 
 

@@ -28,6 +28,21 @@ from hitnb.store.codecs import BlobData, Codec, register_codec, unregister_codec
 
 __version__ = "0.1.0"
 
+
+def load_ipython_extension(shell: object) -> None:
+    """``%load_ext hitnb``: register the ``%%memo`` and ``%hitnb`` magics."""
+    from hitnb.ipython import load_ipython_extension as load
+
+    load(shell)
+
+
+def unload_ipython_extension(shell: object) -> None:
+    """``%unload_ext hitnb``: remove everything the extension added."""
+    from hitnb.ipython import unload_ipython_extension as unload
+
+    unload(shell)
+
+
 __all__ = [
     "BlobData",
     "Codec",

@@ -55,14 +55,16 @@ def nearest(store: LocalStore, parts: KeyParts) -> Entry | None:
     return min(entries, key=lambda e: _distance(mine, e.parts), default=None)
 
 
-def explain_call(store: LocalStore, parts: KeyParts, params: Mapping[str, Any]) -> Explanation:
+def explain_call(
+    store: LocalStore, parts: KeyParts, params: Mapping[str, Any], *, noun: str = "argument"
+) -> Explanation:
     key = parts.key
     if store.contains(key):
         return Explanation(parts.identity, key, cached=True)
     entry = nearest(store, parts)
     if entry is None:
         return Explanation(parts.identity, key, cached=False)
-    reasons = differences(entry.parts, entry.params, parts.to_json(), params)
+    reasons = differences(entry.parts, entry.params, parts.to_json(), params, noun=noun)
     return Explanation(parts.identity, key, False, reasons, compared_with=entry.key)
 
 

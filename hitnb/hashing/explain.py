@@ -41,7 +41,7 @@ def _change(old: Any, new: Any) -> str:
 def _dependency_change(label: str, old: str | None, new: str | None, shown: tuple[Any, Any]) -> str:
     kind, _, name = label.partition(" ")
     if kind == "code":
-        return "its own code changed"
+        return "its code changed"
     if kind == "package":
         if old is None:
             return f"now uses {name} {new}"
@@ -63,8 +63,13 @@ def differences(
     old_params: Mapping[str, Any],
     new: Mapping[str, Any],
     new_params: Mapping[str, Any],
+    *,
+    noun: str = "argument",
 ) -> list[str]:
-    """What differs between two keys' parts (as stored JSON), most telling first."""
+    """What differs between two keys' parts (as stored JSON), most telling first.
+
+    ``noun`` names what the ``args`` part holds: arguments of a function, inputs of a cell.
+    """
     reasons: list[str] = []
     old_deps, new_deps = old.get("deps", {}), new.get("deps", {})
     old_shown, new_shown = old.get("shown", {}), new.get("shown", {})
@@ -80,11 +85,11 @@ def differences(
             continue
         before, after = old_params.get(name), new_params.get(name)
         if name not in old_args or name not in new_args:
-            reasons.append(f"argument `{name}` {'added' if name in new_args else 'removed'}")
+            reasons.append(f"{noun} `{name}` {'added' if name in new_args else 'removed'}")
         elif _scalar(before) and _scalar(after):
-            reasons.append(f"argument `{name}` changed {before!r} -> {after!r}")
+            reasons.append(f"{noun} `{name}` changed {before!r} -> {after!r}")
         else:
-            reasons.append(f"argument `{name}` changed")
+            reasons.append(f"{noun} `{name}` changed")
     old_extras, new_extras = old.get("extras", {}), new.get("extras", {})
     for name in sorted(set(old_extras) | set(new_extras)):
         a, b = old_extras.get(name), new_extras.get(name)

@@ -8,22 +8,30 @@ from nbhelpers import EXAMPLES, stream_text
 pytestmark = pytest.mark.slow
 
 
+def shown(cell) -> list[str]:
+    """The results a cell showed (text form), leaving out hitnb's badge and run-time lines."""
+    return [
+        o["data"]["text/plain"]
+        for o in cell.get("outputs", [])
+        if "data" in o and not o.get("metadata", {}).get("hitnb", {}).get("badge")
+    ]
+
+
 def test_second_run_is_served_by_the_store(execute_notebook):
     first = execute_notebook(EXAMPLES / "quickstart.ipynb")
     second = execute_notebook(EXAMPLES / "quickstart.ipynb")
     printed_first = "".join(stream_text(c) for c in first.cells)
     printed_second = "".join(stream_text(c) for c in second.cells)
-    assert printed_first.count("counting words...") == 2  # two argument sets computed
+    assert printed_first.count("counting words...") == 3  # three argument sets computed
     assert "counting words..." not in printed_second  # ...and never again
-    results = [
-        [o.get("data", {}).get("text/plain") for o in c.get("outputs", []) if "data" in o]
-        for c in first.cells
-        if c.cell_type == "code"
-    ]
-    again = [
-        [o.get("data", {}).get("text/plain") for o in c.get("outputs", []) if "data" in o]
-        for c in second.cells
-        if c.cell_type == "code"
-    ]
+    results = [shown(c) for c in first.cells if c.cell_type == "code"]
+    again = [shown(c) for c in second.cells if c.cell_type == "code"]
     assert results == again
     assert any(r for r in results)  # the notebook does show results
+    badges = [
+        o
+        for c in second.cells
+        for o in c.get("outputs", [])
+        if o.get("metadata", {}).get("hitnb", {}).get("badge")
+    ]
+    assert len(badges) == 1 and "from cache" in badges[0]["data"]["text/plain"]

@@ -1,0 +1,520 @@
+"""What a notebook cell reads and writes: the analysis behind ``%%memo``.
+
+*Inputs* are the names a cell reads before binding them: at top level in statement
+order (a loop variable read in the loop body is bound by then), and anywhere inside
+comprehensions, lambdas, nested functions, classes and f-strings. *Outputs* are the
+names it binds at top level (assignments of all kinds, ``for``/``with``/``except``
+targets, imports, ``def``, ``class``, walrus), plus inputs it mutates in place: item
+or attribute assignment, ``del``, augmented assignment, or a method call on the name
+(``df.fillna(0, inplace=True)``, ``rows.append(x)``), unless declared pure.
+
+Where it is unsure, the analysis over-approximates inputs (hashing one more value is
+safe) and says why a cell cannot be cached rather than guessing: top-level ``await``,
+``yield`` or ``return``, star imports, shell escapes and magics other than pure ones.
+It never raises: a cell it cannot parse is reported as not cacheable.
+
+This module knows nothing of IPython: it gets the cell's source after IPython's input
+transformations (``!ls`` is ``get_ipython().system('ls')`` by then).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+import types
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from hitnb.hashing.analysis import strip_docstrings, text_digest
+
+PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
+"""Line magics that change nothing a cell's results depend on, allowed in cached cells."""
+
+IPYTHON_NAMES = frozenset(
+    {"In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh", "exit", "quit",
+     "get_ipython", "display", "_exit_code"}
+)  # fmt: skip
+_HISTORY_NAME = re.compile(r"_i?\d+$")
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_NESTED = _SCOPES + _COMPREHENSIONS
+
+
+@dataclass(frozen=True)
+class CellAnalysis:
+    """What running a cell reads and writes, and whether it can be cached."""
+
+    code: str = ""
+    """Digest of the normalized cell: comments, blank lines and docstrings do not count."""
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    mutated: frozenset[str] = frozenset()
+    has_result: bool = False
+    """Whether the last statement is an expression, whose value the cell shows."""
+    reason: str | None = None
+    """Why the cell cannot be cached; None if it can."""
+    uses: frozenset[str] = field(default_factory=frozenset)
+    """Every global name read anywhere (inputs or not), for ``--in`` checks."""
+
+    @property
+    def cacheable(self) -> bool:
+        return self.reason is None
+
+
+def is_session_name(name: str) -> bool:
+    """Names IPython keeps for its own history (``_``, ``_i3``, ``Out``): never inputs."""
+    return name in IPYTHON_NAMES or bool(_HISTORY_NAME.match(name))
+
+
+def analyze_cell(
+    source: str,
+    *,
+    extra_inputs: Iterable[str] = (),
+    extra_outputs: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+) -> CellAnalysis:
+    """Analyze a cell's (transformed) source. Never raises; see ``reason``.
+
+    ``extra_inputs`` are declared inputs, also declared *pure* (a method call on them is
+    not a mutation); ``extra_outputs`` are declared outputs; ``ignore`` drops inputs.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError) as exc:
+        return CellAnalysis(
+            reason=f"it does not parse as Python ({exc.msg if hasattr(exc, 'msg') else exc})"
+        )
+    try:
+        return _analyze(tree, set(extra_inputs), set(extra_outputs), set(ignore))
+    except RecursionError:
+        return CellAnalysis(reason="it is nested too deeply to analyze")
+    except Exception as exc:  # the analyzer must never break a cell; say so and run it uncached
+        return CellAnalysis(reason=f"hitnb could not analyze it ({type(exc).__name__}: {exc})")
+
+
+def _analyze(
+    tree: ast.Module, pure: set[str], extra_out: set[str], ignore: set[str]
+) -> CellAnalysis:
+    reason = _uncacheable(tree)
+    flow = _Flow()
+    flow.block(tree.body)
+    mutated = flow.mutated - pure
+    inputs = (flow.inputs | pure) - ignore
+    outputs = flow.bound | mutated | extra_out
+    inputs = {n for n in inputs if not is_session_name(n)}
+    outputs = {n for n in outputs if not is_session_name(n)}
+    normalized = ast.dump(strip_docstrings(tree), annotate_fields=False)
+    return CellAnalysis(
+        code=text_digest(normalized),
+        inputs=tuple(sorted(inputs)),
+        outputs=tuple(sorted(outputs)),
+        mutated=frozenset(mutated),
+        has_result=bool(tree.body) and isinstance(tree.body[-1], ast.Expr),
+        reason=reason,
+        uses=frozenset(flow.inputs | flow.late_reads),
+    )
+
+
+def _uncacheable(tree: ast.Module) -> str | None:
+    """Why running this cell twice may not do the same thing, as far as code can tell."""
+    for node in _walk_module_scope(tree):
+        if isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith):
+            return "it uses top-level await"
+        if isinstance(node, ast.Yield | ast.YieldFrom):
+            return "it uses yield at top level"
+        if isinstance(node, ast.Return):
+            return "it uses return at top level"
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            return f"`from {node.module} import *` binds names hitnb cannot know"
+    for node in ast.walk(tree):
+        call = _ipython_call(node)
+        if call is None:
+            continue
+        kind, magic = call
+        if kind == "run_line_magic" and magic in PURE_MAGICS:
+            continue
+        if kind in ("system", "getoutput"):
+            return "it runs shell commands (`!`)"
+        return f"it runs the magic %{magic}" if magic else f"it calls get_ipython().{kind}"
+    return None
+
+
+def _ipython_call(node: ast.AST) -> tuple[str, str] | None:
+    """``("run_line_magic", "time")`` for ``get_ipython().run_line_magic('time', ...)``."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+        return None
+    owner = node.func.value
+    if not (
+        isinstance(owner, ast.Call)
+        and isinstance(owner.func, ast.Name)
+        and owner.func.id == "get_ipython"
+    ):
+        return None
+    first = node.args[0] if node.args else None
+    magic = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
+    return node.func.attr, magic
+
+
+def _walk_module_scope(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node evaluated in the module scope (not inside functions, lambdas or classes)."""
+    todo = list(ast.iter_child_nodes(tree))
+    while todo:
+        node = todo.pop()
+        yield node
+        if not isinstance(node, _SCOPES):
+            todo.extend(ast.iter_child_nodes(node))
+
+
+class _Flow:
+    """Walks top-level statements in execution order, tracking what is bound by then."""
+
+    def __init__(self) -> None:
+        self.bound: set[str] = set()
+        """Names bound at top level anywhere in the cell (the outputs)."""
+        self.definitely: set[str] = set()
+        """Names certainly bound at the current point of the walk."""
+        self.inputs: set[str] = set()
+        self.mutated: set[str] = set()
+        self.late_reads: set[str] = set()
+
+    # -- statements -----------------------------------------------------------------------
+    def block(self, statements: list[ast.stmt]) -> None:
+        for statement in statements:
+            self.statement(statement)
+
+    def branch(self, *blocks: list[ast.stmt]) -> None:
+        """Run alternative blocks; afterwards only what all of them bound is certain."""
+        start = set(self.definitely)
+        results = []
+        for block in blocks:
+            self.definitely = set(start)
+            self.block(block)
+            results.append(self.definitely)
+        self.definitely = set.intersection(*results) if results else start
+
+    def statement(self, node: ast.stmt) -> None:
+        if isinstance(node, ast.For | ast.AsyncFor):
+            self.read(node.iter)
+            before = set(self.definitely)
+            self.bind_target(node.target)
+            self.block(node.body)
+            self.definitely = before  # the loop may run zero times
+            self.block(node.orelse)
+        elif isinstance(node, ast.While):
+            self.read(node.test)
+            before = set(self.definitely)
+            self.block(node.body)
+            self.definitely = before
+            self.block(node.orelse)
+        elif isinstance(node, ast.If):
+            self.read(node.test)
+            self.branch(node.body, node.orelse)
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                self.read(item.context_expr)
+                if item.optional_vars is not None:
+                    self.bind_target(item.optional_vars)
+            self.block(node.body)
+        elif isinstance(node, ast.Try | ast.TryStar):
+            before = set(self.definitely)
+            self.block(node.body)
+            for handler in node.handlers:
+                self.definitely = set(before)
+                if handler.type is not None:
+                    self.read(handler.type)
+                if handler.name:
+                    self.bind(handler.name)
+                self.block(handler.body)
+            self.definitely = set(before)
+            self.block(node.orelse)
+            self.block(node.finalbody)
+        elif isinstance(node, ast.Match):
+            self.read(node.subject)
+            start = set(self.definitely)
+            for case in node.cases:  # no case may match: afterwards only `start` is certain
+                self.definitely = set(start)
+                for name in _pattern_names(case.pattern):
+                    self.bind(name)
+                if case.guard is not None:
+                    self.read(case.guard)
+                self.block(case.body)
+            self.definitely = start
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            self.read_definition(node)
+            self.bind(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                self.bind((alias.asname or alias.name).partition(".")[0])
+        elif isinstance(node, ast.Assign):
+            self.read(node.value)
+            for target in node.targets:
+                self.bind_target(target)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                self.read(node.value)
+                self.bind_target(node.target)
+        elif isinstance(node, ast.AugAssign):
+            self.read(node.value)
+            if isinstance(node.target, ast.Name):
+                self.read_name(node.target.id)
+                self.bind(node.target.id)
+            else:
+                self.bind_target(node.target)
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    self.bound.add(target.id)
+                    self.definitely.discard(target.id)
+                else:
+                    self.bind_target(target)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            pass
+        else:  # Expr, Assert, Raise, Pass, Break, Continue, Return, and anything newer
+            self.read(node)
+
+    # -- names ----------------------------------------------------------------------------
+    def bind(self, name: str) -> None:
+        self.bound.add(name)
+        self.definitely.add(name)
+
+    def bind_target(self, target: ast.expr) -> None:
+        """Bind assignment targets; ``x[i] = v`` and ``x.a = v`` mutate ``x`` instead."""
+        if isinstance(target, ast.Name):
+            self.bind(target.id)
+        elif isinstance(target, ast.Tuple | ast.List):
+            for element in target.elts:
+                self.bind_target(element)
+        elif isinstance(target, ast.Starred):
+            self.bind_target(target.value)
+        else:
+            self.read(target)
+            base = _base_name(target)
+            if base is not None:
+                self.mutated.add(base)
+
+    def read_name(self, name: str) -> None:
+        if name not in self.definitely:
+            self.inputs.add(name)
+
+    def read(self, node: ast.AST) -> None:
+        """Reads in an expression evaluated now: names, and what nested scopes use."""
+        for child in _walk_module_scope_of(node):
+            if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
+                self.read_name(child.id)
+            elif isinstance(child, ast.NamedExpr) and isinstance(child.target, ast.Name):
+                self.bind(child.target.id)
+            elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
+                base = _base_name(child.func.value)
+                if base is not None and _ipython_call(child) is None:
+                    self.mutated.add(base)
+            elif isinstance(child, _NESTED):
+                self.read_scope(child)
+
+    def read_definition(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
+        for decorator in node.decorator_list:
+            self.read(decorator)
+        if isinstance(node, ast.ClassDef):
+            for base in (*node.bases, *(k.value for k in node.keywords)):
+                self.read(base)
+        else:
+            self.read_arguments(node.args)
+            if node.returns is not None:
+                self.read(node.returns)
+        self.read_scope(node, evaluated_parts_done=True)
+
+    def read_arguments(self, args: ast.arguments) -> None:
+        for default in (*args.defaults, *(d for d in args.kw_defaults if d is not None)):
+            self.read(default)
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+            if arg is not None and arg.annotation is not None:
+                self.read(arg.annotation)
+
+    def read_scope(self, node: ast.AST, *, evaluated_parts_done: bool = False) -> None:
+        """Global names a nested scope uses. Deferred scopes (functions, lambdas) may run
+        after later statements bound those names; counting them as inputs is the safe side."""
+        if isinstance(node, ast.Lambda) and not evaluated_parts_done:
+            self.read_arguments(node.args)
+        if isinstance(node, _COMPREHENSIONS):
+            self.read(node.generators[0].iter)  # evaluated in the enclosing scope
+        for name, mutates in _scope_globals(node, frozenset()):
+            if name in self.definitely:
+                self.late_reads.add(name)
+            else:
+                self.inputs.add(name)
+            if mutates:
+                self.mutated.add(name)
+
+
+def _walk_module_scope_of(node: ast.AST) -> Iterator[ast.AST]:
+    """``node`` and its descendants evaluated in the same scope; nested scopes are yielded
+    (to be read by :meth:`_Flow.read_scope`) but not descended into."""
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        yield current
+        if not isinstance(current, _NESTED):
+            todo.extend(ast.iter_child_nodes(current))
+
+
+def _base_name(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _pattern_names(pattern: ast.pattern) -> Iterator[str]:
+    for node in ast.walk(pattern):
+        if isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+            yield node.name
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            yield node.rest
+
+
+def _scope_locals(node: ast.AST) -> set[str]:
+    """Names local to a function, lambda, class body or comprehension."""
+    names: set[str] = set()
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+        args = node.args
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+            if arg is not None:
+                names.add(arg.arg)
+        body: list[ast.AST] = list(node.body) if isinstance(node.body, list) else [node.body]
+    elif isinstance(node, ast.ClassDef):
+        body = list(node.body)
+    else:  # a comprehension
+        body = [g.target for g in node.generators]  # type: ignore[attr-defined]
+    declared_global: set[str] = set()
+    todo = list(body)
+    while todo:
+        child = todo.pop()
+        if isinstance(child, ast.Global):
+            declared_global.update(child.names)
+        elif isinstance(child, ast.Nonlocal):
+            names.update(child.names)  # an enclosing function's local: not a global either
+        elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store | ast.Del):
+            names.add(child.id)
+        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(child.name)
+            continue
+        elif isinstance(
+            child, ast.Lambda | ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp
+        ):
+            continue
+        elif isinstance(child, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).partition(".")[0] for a in child.names)
+        elif (isinstance(child, ast.ExceptHandler) and child.name) or (
+            isinstance(child, ast.MatchAs | ast.MatchStar) and child.name
+        ):
+            names.add(child.name)
+        todo.extend(ast.iter_child_nodes(child))
+    return names - declared_global
+
+
+def _scope_globals(node: ast.AST, enclosing: frozenset[str]) -> Iterator[tuple[str, bool]]:
+    """(name, mutates) for each global a nested scope reads, ``global``-assigns or mutates."""
+    local = _scope_locals(node)
+    visible = enclosing | local if not isinstance(node, ast.ClassDef) else enclosing
+    if isinstance(node, ast.ClassDef):
+        parts: list[ast.AST] = list(node.body)
+    elif isinstance(node, _COMPREHENSIONS):
+        gens = node.generators
+        parts = [*(g.iter for g in gens[1:]), *(c for g in gens for c in g.ifs)]
+        parts += [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+    elif isinstance(node, ast.Lambda):
+        parts = [node.body]
+    else:
+        parts = list(node.body)  # type: ignore[attr-defined]
+    todo = parts
+    while todo:
+        child = todo.pop()
+        if isinstance(child, ast.Global):
+            for name in child.names:
+                yield name, True
+        elif isinstance(child, ast.Name):
+            if child.id not in local and child.id not in enclosing:
+                yield child.id, False
+        elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
+            base = _base_name(child.func.value)
+            if base is not None and base not in local and base not in enclosing:
+                yield base, True
+        if isinstance(child, _NESTED):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                for decorator in child.decorator_list:
+                    todo.append(decorator)
+            if isinstance(child, _COMPREHENSIONS):
+                todo.append(child.generators[0].iter)
+            yield from _scope_globals(child, frozenset(visible))
+            continue
+        todo.extend(ast.iter_child_nodes(child))
+
+
+# -- what a cell run leaves behind ---------------------------------------------------------
+Event = tuple[str, Any, Any]
+"""("stdout"|"stderr", text, None) or ("display", data, metadata), in the order they happened."""
+
+NO_RESULT: Any = None
+
+
+@dataclass
+class CellRecord:
+    """A cell's run as stored: its outputs, what it showed, and the value it ended with."""
+
+    outputs: dict[str, Any]
+    deleted: list[str]
+    events: list[Event]
+    result: Any
+    has_result: bool
+    duration: float
+
+
+@dataclass(frozen=True)
+class ModuleRef:
+    """A module bound by a cell (``import numpy as np``), stored by name and imported again."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class ByValue:
+    """A function or class defined in the notebook, stored by value (dill) rather than by a
+    reference to ``__main__`` that a fresh kernel could not resolve."""
+
+    payload: bytes
+
+
+def pack_outputs(values: dict[str, Any]) -> dict[str, Any]:
+    """Make a cell's output values storable: modules by name, notebook code by value."""
+    packed: dict[str, Any] = {}
+    for name, value in values.items():
+        if isinstance(value, types.ModuleType):
+            packed[name] = ModuleRef(value.__name__)
+        elif isinstance(value, types.FunctionType | type) and value.__module__ == "__main__":
+            import dill
+
+            packed[name] = ByValue(dill.dumps(value, recurse=True))
+        else:
+            packed[name] = value
+    return packed
+
+
+def unpack_outputs(packed: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, value in packed.items():
+        if isinstance(value, ModuleRef):
+            values[name] = importlib.import_module(value.name)
+        elif isinstance(value, ByValue):
+            import dill
+
+            values[name] = dill.loads(value.payload)
+        else:
+            values[name] = value
+    return values
+
+
+def is_code_value(value: Any) -> bool:
+    """Modules, functions and classes: a method call on them is not a mutation of data."""
+    return isinstance(
+        value, types.ModuleType | types.FunctionType | types.BuiltinFunctionType | type
+    )

@@ -1,0 +1,97 @@
+"""Recording what a cell shows while it runs, and showing it again on a hit.
+
+Output goes on to the notebook as usual while it is recorded: stdout and stderr through
+a tee on ``sys.stdout``/``sys.stderr``, rich output through the shell's display
+publisher, and matplotlib's inline figures, which IPython would otherwise show only
+after the cell, are flushed inside the recording.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from hitnb.core.cells import Event
+
+_WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+class _Tee:
+    """A stream that records what is written to it and passes it on."""
+
+    def __init__(self, stream: Any, name: str, events: list[Event]) -> None:
+        self._stream = stream
+        self._name = name
+        self._events = events
+
+    def write(self, text: str) -> int:
+        if text:
+            events = self._events
+            if events and events[-1][0] == self._name:
+                events[-1] = (self._name, events[-1][1] + text, None)
+            else:
+                events.append((self._name, text, None))
+        return self._stream.write(text)  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def recording(shell: Any) -> Iterator[list[Event]]:
+    """Record stdout, stderr and display output of the block, in order."""
+    events: list[Event] = []
+    publisher = shell.display_pub
+    original_publish = publisher.publish
+    original_clear = publisher.clear_output
+
+    def publish(data: dict[str, Any], metadata: dict[str, Any] | None = None, **kw: Any) -> None:
+        events.append(("display", dict(data), dict(metadata or {})))
+        original_publish(data, metadata, **kw)
+
+    def clear_output(wait: bool = False) -> None:
+        events.clear()  # what the cell cleared is not part of what it finally shows
+        original_clear(wait)
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Tee(out, "stdout", events), _Tee(err, "stderr", events)
+    publisher.publish = publish
+    publisher.clear_output = clear_output
+    try:
+        yield events
+        _flush_inline_figures()
+    finally:
+        sys.stdout, sys.stderr = out, err
+        del publisher.publish, publisher.clear_output  # back to the class's methods
+
+
+def _flush_inline_figures() -> None:
+    """Show pending matplotlib figures now (the inline backend would do it after the cell)."""
+    backend = sys.modules.get("matplotlib_inline.backend_inline")
+    matplotlib = sys.modules.get("matplotlib")
+    if backend is None or matplotlib is None or "inline" not in matplotlib.get_backend():
+        return
+    backend.flush_figures()
+
+
+def replay(shell: Any, events: list[Event]) -> None:
+    """Show recorded output again, in the order it first appeared."""
+    for kind, payload, metadata in events:
+        if kind == "stdout":
+            sys.stdout.write(payload)
+        elif kind == "stderr":
+            sys.stderr.write(payload)
+        elif kind == "display":
+            shell.display_pub.publish(_without_dead_widgets(payload), metadata)
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+def _without_dead_widgets(data: dict[str, Any]) -> dict[str, Any]:
+    """A widget's view cannot be shown without its live model; keep its text fallback."""
+    if _WIDGET_VIEW not in data:
+        return data
+    rest = {k: v for k, v in data.items() if k != _WIDGET_VIEW}
+    return rest or {"text/plain": "(an interactive widget: run the cell with -f to see it live)"}

@@ -1,0 +1,1 @@
+"""Views: what hitnb shows in a notebook (badge, experiment tables, comparison plots)."""

@@ -1,0 +1,95 @@
+"""The cell analyzer: inputs, outputs, mutations, and what cannot be cached."""
+
+from __future__ import annotations
+
+import pytest
+
+from hitnb.core.cells import analyze_cell, is_session_name
+
+
+def io(source: str, **kw):
+    a = analyze_cell(source, **kw)
+    return set(a.inputs), set(a.outputs)
+
+
+@pytest.mark.parametrize(
+    "source, inputs, outputs",
+    [
+        ("df = load(path)\nresult = clean(df, t)", {"load", "path", "clean", "t"},
+         {"df", "result"}),
+        ("total = 0\nfor i in range(n):\n    total += i", {"range", "n"}, {"total", "i"}),
+        ("x = x + 1", {"x"}, {"x"}),
+        ("y = [v * k for v in data if v > lo]", {"data", "k", "lo"}, {"y"}),
+        ("f = lambda z: z + offset", {"offset"}, {"f"}),
+        ("msg = f'{name}: {value:.{digits}f}'", {"name", "value", "digits"}, {"msg"}),
+        ("def h(a, b=B):\n    return a * S\nout = h(1)", {"B", "S"}, {"h", "out"}),
+        ("import numpy as np\nimport os.path\nz = np.zeros(3)", set(), {"np", "os", "z"}),
+        ("with open(p) as fh:\n    text = fh.read()", {"open", "p"}, {"fh", "text"}),
+        ("if flag:\n    y = 1\nz = y", {"flag", "y"}, {"y", "z"}),
+        ("if (m := pat.match(s)):\n    g = m.group(0)", {"pat", "s"}, {"m", "g", "pat"}),
+        ("class A(Base):\n    k = K\n    def m(self):\n        return G", {"Base", "K", "G"},
+         {"A"}),
+        ("try:\n    v = f()\nexcept E as e:\n    v = None", {"f", "E"}, {"v", "e"}),
+        ("del old", set(), {"old"}),
+        ("d['k'] += 1", {"d"}, {"d"}),
+        ("obj.attr = 3", {"obj"}, {"obj"}),
+        ("rows.append(4)", {"rows"}, {"rows"}),
+        ("def outer():\n    z = 1\n    def inner():\n        return z + W\n    return inner", {"W"},
+         {"outer"}),
+        ("match cmd:\n    case [a, b]:\n        r = a + b", {"cmd"}, {"a", "b", "r"}),
+        ("x: int = 3\ny: int", set(), {"x"}),
+    ],
+)  # fmt: skip
+def test_inputs_and_outputs(source, inputs, outputs):
+    assert io(source) == (inputs, outputs)
+
+
+def test_declared_inputs_are_pure_and_extra_outputs_and_ignore_apply():
+    a = analyze_cell("df.describe()\nx = df.mean()")
+    assert "df" in a.mutated and "df" in a.outputs
+    pure = analyze_cell("df.describe()\nx = df.mean()", extra_inputs=["df"])
+    assert "df" not in pure.outputs and "df" in pure.inputs
+    assert "cache" in analyze_cell("x = 1", extra_outputs=["cache"]).outputs
+    assert "seed" not in analyze_cell("x = seed + 1", ignore=["seed"]).inputs
+
+
+def test_code_digest_ignores_comments_blank_lines_and_docstrings():
+    a = analyze_cell('"""Load."""\nx = f(1)  # load\n\n')
+    b = analyze_cell("x = f( 1 )")
+    assert a.code == b.code
+    assert a.code != analyze_cell("x = f(2)").code
+
+
+def test_last_expression_is_noticed():
+    assert analyze_cell("x = 1\nx + 1").has_result
+    assert not analyze_cell("x = 1").has_result
+
+
+@pytest.mark.parametrize(
+    "source, reason",
+    [
+        ("x = await fetch()", "top-level await"),
+        ("yield 1", "yield"),
+        ("return 3", "return"),
+        ("from os import *", "import *"),
+        ("get_ipython().system('ls')", "shell commands"),
+        ("files = get_ipython().getoutput('ls')", "shell commands"),
+        ("get_ipython().run_line_magic('time', 'x = 1')", "%time"),
+        ("get_ipython().run_cell_magic('bash', '', 'ls')", "%bash"),
+        ("x = (", "does not parse"),
+    ],
+)
+def test_cells_that_cannot_be_cached_say_why(source, reason):
+    analysis = analyze_cell(source)
+    assert not analysis.cacheable
+    assert reason in analysis.reason
+
+
+def test_pure_magics_are_allowed():
+    assert analyze_cell("get_ipython().run_line_magic('matplotlib', 'inline')\nx = 1").cacheable
+
+
+def test_session_names_are_never_inputs_or_outputs():
+    a = analyze_cell("_ = Out[3]\ny = _i2 + _")
+    assert not {"Out", "_", "_i2"} & (set(a.inputs) | set(a.outputs))
+    assert is_session_name("_12") and is_session_name("_i7") and not is_session_name("_private")

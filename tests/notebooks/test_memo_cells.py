@@ -1,0 +1,188 @@
+"""``%%memo`` in real kernels: replay across kernels, partial recomputation, messages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from nbclient.exceptions import CellExecutionError
+from nbhelpers import KernelSession
+
+pytestmark = pytest.mark.slow
+
+SETUP = [
+    "%load_ext hitnb",
+    "import json, pathlib\nLOG = pathlib.Path('executions.log')\n"
+    "def ran(name):\n    with LOG.open('a') as fh:\n        fh.write(name + '\\n')",
+    "%matplotlib inline\nimport numpy as np\nimport pandas as pd\n"
+    "import plotly.graph_objects as go\nimport matplotlib.pyplot as plt\nSCALE = 2",
+    "def clean(v):\n    return v * 3",
+]
+MEMO = {
+    "text": "%%memo\nran('text')\nprint('hello from the cell')\ndata = np.arange(10) * SCALE\n"
+    "labels = ['a', 'b']\nint(data.sum())",
+    "frame": "%%memo\nran('frame')\nfrom IPython.display import HTML, display\n"
+    "frame = pd.DataFrame({'x': clean(data)})\ndisplay(HTML('<b>summary</b>'))\nframe.head(3)",
+    "plot": "%%memo\nran('plot')\nfig_m, ax = plt.subplots()\nax.plot(data)\nplt.show()",
+    "plotly": "%%memo\nran('plotly')\n"
+    "fig = go.Figure(go.Scatter(x=list(range(5)), y=[1, 3, 2, 5, 4]))\nfig",
+    "mutate": "%%memo\nran('mutate')\nframe['y'] = frame['x'] + 1",
+}
+STATE = (
+    "print(json.dumps({'data': data.tolist(), 'labels': labels, 'frame': frame.to_dict('list'),"
+    " 'fig': fig.to_plotly_json()['data'][0]['y'], 'lines': len(ax.lines)}, default=str))"
+)
+
+
+def executions(project: Path) -> list[str]:
+    log = project / "executions.log"
+    return log.read_text().split() if log.exists() else []
+
+
+def shown(cell) -> list[tuple[str, dict]]:
+    """What a cell showed, minus hitnb's badge and execution counts."""
+    out = []
+    for output in cell.outputs:
+        if output.get("metadata", {}).get("hitnb", {}).get("badge"):
+            continue
+        if output.output_type == "stream":
+            out.append((output.name, {"text": output.text}))
+        else:
+            out.append((output.output_type, dict(output.get("data", {}))))
+    return out
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    path = tmp_path / "project"
+    path.mkdir()
+    return path
+
+
+def env(store: Path) -> dict[str, str]:
+    return {"HITNB_STORE": str(store), "PYTHONPATH": ""}
+
+
+def test_second_kernel_runs_no_memo_body_and_shows_the_same(project, isolated_store):
+    runs = []
+    for _ in range(2):
+        with KernelSession(project, env(isolated_store)) as kernel:
+            for cell in [*SETUP, *MEMO.values()]:
+                kernel.run(cell)
+            state = json.loads(kernel.run(STATE))
+            cells = kernel.notebook.cells[len(SETUP) :]
+            runs.append((state, [shown(c) for c in cells], cells))
+    (first_state, first_shown, _), (second_state, second_shown, second_cells) = runs
+    assert executions(project) == list(MEMO)  # each body ran once, in the first kernel only
+    assert second_state == first_state
+    assert second_state["frame"]["y"] == [x + 1 for x in second_state["frame"]["x"]]  # mutation
+    assert second_shown == first_shown
+    kinds = {kind for cell in first_shown for kind, _ in cell}
+    assert {"stdout", "display_data", "execute_result"} <= kinds
+    mimes = {m for cell in first_shown for _, data in cell for m in data}
+    assert {"text/html", "image/png", "application/vnd.plotly.v1+json"} <= mimes
+    badges = [
+        o
+        for c in second_cells
+        for o in c.outputs
+        if o.get("metadata", {}).get("hitnb", {}).get("badge")
+    ]
+    assert len(badges) == len(MEMO)
+    assert "from cache" in badges[0]["data"]["text/plain"]
+
+
+def test_edits_recompute_only_what_they_affect(project, isolated_store):
+    def rerun(kernel: KernelSession, changed: dict[int, str] | None = None) -> list[str]:
+        before = len(executions(project))
+        cells = [*SETUP, *MEMO.values()]
+        for index, source in (changed or {}).items():
+            cells[index] = source
+        for cell in cells[1:]:
+            kernel.run(cell)
+        return executions(project)[before:]
+
+    with KernelSession(project, env(isolated_store)) as kernel:
+        kernel.run(SETUP[0])
+        assert rerun(kernel) == list(MEMO)
+        assert rerun(kernel) == []  # unchanged: every memo cell hits
+        assert rerun(kernel, {3: "def clean(v):\n    return v * 4"}) == ["frame", "mutate"]
+        assert rerun(kernel, {3: "def clean(v):\n    return v * 4", 2: SETUP[2][:-1] + "3"}) == [
+            "text",
+            "frame",
+            "plot",
+            "mutate",
+        ]
+        edited = dict(enumerate([*SETUP, *MEMO.values()]))
+        edited[2] = SETUP[2][:-1] + "3"
+        edited[3] = "def clean(v):\n    return v * 4"
+        edited[len(SETUP) + 3] = MEMO["plotly"].replace("5, 4]", "5, 6]")
+        assert rerun(kernel, edited) == ["plotly"]
+        edited[len(SETUP) + 3] += "  # a comment\n\n"
+        assert rerun(kernel, edited) == []
+
+
+def expect_error(kernel: KernelSession, source: str, *needles: str) -> str:
+    with pytest.raises(CellExecutionError) as info:
+        kernel.run(source)
+    text = str(info.value)
+    for needle in needles:
+        assert needle in text
+    return text
+
+
+def test_bad_options_uncacheable_cells_and_failures_say_so(project, isolated_store):
+    with KernelSession(project, env(isolated_store)) as kernel:
+        for cell in SETUP[:2]:
+            kernel.run(cell)
+        expect_error(
+            kernel, "%%memo --in 'a b'\nx = 1", "UsageError", "comma-separated Python names"
+        )
+        expect_error(kernel, "%%memo --colour red\nx = 1", "UsageError", "unrecognized arguments")
+        expect_error(kernel, "%%memo -n ''\nx = 1", "UsageError", "non-empty name")
+        printed = kernel.run("%%memo\n!echo from-the-shell\nshell_ran = True")
+        assert (
+            "hitnb: this cell is not cached: it runs shell commands (`!`); it runs normally."
+            in printed
+        )
+        assert "from-the-shell" in printed
+        assert kernel.run("print(shell_ran)") == "True\n"
+        printed = kernel.run("%%memo\n%time t = 1")
+        assert "it runs the magic %time" in printed
+        kernel.run("import threading\nlock = threading.Lock()")
+        printed = kernel.run("%%memo\nwith lock:\n    guarded = 2")
+        assert "input `lock` holds a lock" in printed and "--ignore lock" in printed
+        assert "guarded" not in kernel.run("%hitnb ls")
+        kernel.run("%%memo --ignore lock\nwith lock:\n    guarded = 2")
+        for _ in range(2):
+            expect_error(kernel, "%%memo -n boom\nran('fail')\nraise ValueError('boom')", "boom")
+        assert executions(project).count("fail") == 2  # a failing cell stores nothing
+        assert "boom" not in kernel.run("%hitnb ls")
+        printed = kernel.run("%%memo\nsquares = (i * i for i in range(3))")
+        assert "this cell ran but was not cached: output `squares` (a generator)" in printed
+        assert kernel.run("print(list(squares))") == "[0, 1, 4]\n"  # the cell did run
+        kernel.run("%unload_ext hitnb")
+        expect_error(kernel, "%%memo\ny = 1", "UsageError", "%%memo")
+        expect_error(kernel, "%hitnb ls", "UsageError")
+
+
+def test_named_cells_say_why_they_ran(project, isolated_store):
+    with KernelSession(project, env(isolated_store)) as kernel:
+        for cell in SETUP[:2]:
+            kernel.run(cell)
+        kernel.run("N = 10")
+        body = "%%memo -n squares\nran('squares')\nsquares = [i * i for i in range(N)]"
+        assert kernel.run(body) == ""
+        assert kernel.run("%hitnb why") == "squares: no stored call to compare with\n"
+        kernel.run("N = 20")
+        assert kernel.run(body) == "hitnb: recomputing squares: input `N` changed 10 -> 20\n"
+        assert kernel.run("%hitnb why") == "squares: input `N` changed 10 -> 20\n"
+        kernel.run(body)
+        assert kernel.run("%hitnb why") == "the last %%memo cell came from the cache\n"
+        listing = kernel.run("%hitnb ls squares")
+        assert listing.count("squares") == 2
+        assert kernel.run("%hitnb verify").startswith("checked 2 entries: all good")
+        assert kernel.run("%hitnb clear squares") == "removed 2 entries\n"
+        assert "no entries" in kernel.run("%hitnb ls squares")
+        assert "store:" in kernel.run("%hitnb store")
+        expect_error(kernel, "%hitnb frobnicate", "UsageError", "unknown command 'frobnicate'")
