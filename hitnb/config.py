@@ -1,24 +1,27 @@
-"""Settings: where the store lives and how caching behaves by default.
+"""Settings: where the store lives and how caching behaves.
 
-Precedence, highest first:
+One place, four sources, in this order of precedence (highest first):
 
 1. ``hitnb.configure(...)`` in the running process;
-2. environment variables ``HITNB_STORE``, ``HITNB_MODE``, ``HITNB_QUIET``;
+2. environment variables: ``HITNB_`` and the setting's name in capitals
+   (``HITNB_STORE``, ``HITNB_MAX_SIZE``, ...);
 3. a ``[tool.hitnb]`` table in the project's ``pyproject.toml``;
-4. defaults.
+4. the user config file, ``~/.config/hitnb/config.toml`` on Linux (another file with
+   ``HITNB_CONFIG``), which ``hitnb config set`` writes;
 
-The default store is a ``.hitnb/`` folder at the project root, found by walking
-up from the working directory to the first folder that has ``.hitnb/``,
-``pyproject.toml``, ``setup.py`` or ``.git``; outside any project it is the
-user cache folder (``~/.cache/hitnb`` on Linux). Notebooks usually run with the
-notebook's folder as working directory, so every notebook of a project shares
-one store without any configuration.
+then the defaults. The default store is a ``.hitnb/`` folder at the project root, found
+by walking up from the working directory to the first folder that has ``.hitnb/``,
+``pyproject.toml``, ``setup.py`` or ``.git``; outside any project it is the user cache
+folder (``~/.cache/hitnb`` on Linux). Notebooks usually run with the notebook's folder
+as working directory, so every notebook of a project shares one store.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
@@ -31,7 +34,9 @@ SENSITIVITIES: tuple[str, ...] = get_args(Sensitivity)
 
 _PROJECT_MARKERS = ("pyproject.toml", "setup.py", ".git")
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
+_SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+               "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -39,18 +44,26 @@ class Settings:
     """The settings in force; read them with :func:`settings`."""
 
     store: str | None = None
-    """Store location: a folder path. ``None`` means the default described above."""
+    """Store folder. ``None`` means the default described in this module's docstring."""
     mode: Mode = "on"
-    """Default cache mode for every memoized function (see :func:`hitnb.mode`)."""
+    """Default cache mode for every memoized function and cell (see :func:`hitnb.mode`)."""
     quiet: bool = False
-    """Silence the one-line notes hitnb prints in notebooks."""
+    """Silence the badge and the one-line notes hitnb prints in notebooks."""
     version_sensitivity: Sensitivity = "minor"
     """Which part of an installed package's version is part of the key of code that uses it:
     ``major`` (2), ``minor`` (2.4, the default) or ``patch`` (2.4.6)."""
+    max_size: int | None = None
+    """Bytes the store may hold (``"20GB"``); least recently used entries that are not
+    experiments are evicted after writes that pass it. ``None``: no limit."""
+    wait: bool = True
+    """Wait for a call that another process or thread is computing, instead of repeating it."""
+    lock_timeout: float = 3600.0
+    """Seconds to wait for such a call before computing it anyway (with a warning)."""
     extra: dict[str, Any] = field(default_factory=dict)
-    """Settings from ``[tool.hitnb]`` that this version does not know, kept for newer code."""
+    """Settings from files that this version does not know, kept for newer code."""
 
 
+# -- parsing and checking --------------------------------------------------------------------
 def check_mode(mode: str) -> Mode:
     """Return ``mode`` if it is a cache mode, else raise a :class:`ConfigError` listing them."""
     if mode not in MODES:
@@ -68,15 +81,70 @@ def check_sensitivity(value: str) -> Sensitivity:
     return cast(Sensitivity, value)
 
 
-def _parse_bool(name: str, text: str) -> bool:
-    low = text.strip().lower()
+def parse_size(text: str | int) -> int:
+    """``"20GB"``, ``"512 MiB"`` or a number of bytes, as bytes."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(text))
+    unit = match.group(2).lower() if match else ""
+    if not match or unit not in _SIZE_UNITS:
+        raise ConfigError(f"size {text!r} is not understood; write e.g. 500MB, 20GB or 1.5GiB")
+    return int(float(match.group(1)) * _SIZE_UNITS[unit])
+
+
+def _parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    low = str(value).strip().lower()
     if low in _TRUE:
         return True
     if low in _FALSE:
         return False
-    raise ConfigError(f"{name}={text!r} is not a boolean; use 1/0, true/false or yes/no")
+    raise ConfigError(f"{value!r} is not a boolean; use true/false, 1/0 or yes/no")
 
 
+def _parse_float(value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{value!r} is not a number of seconds") from None
+    if number < 0:
+        raise ConfigError(f"{value!r} must not be negative")
+    return number
+
+
+def _parse_optional_size(value: Any) -> int | None:
+    return None if value in (None, "", "none", "None") else parse_size(value)
+
+
+_PARSERS: dict[str, Callable[[Any], Any]] = {
+    "store": lambda v: None if v in (None, "") else os.fspath(v),
+    "mode": check_mode,
+    "quiet": _parse_bool,
+    "version_sensitivity": check_sensitivity,
+    "max_size": _parse_optional_size,
+    "wait": _parse_bool,
+    "lock_timeout": _parse_float,
+}
+NAMES: tuple[str, ...] = tuple(_PARSERS)
+"""Every setting's name."""
+
+
+def parse(name: str, value: Any, source: str) -> Any:
+    """Check one setting's value; a ConfigError names the setting and where it came from."""
+    if name not in _PARSERS:
+        raise ConfigError(f"unknown setting {name!r} in {source}; settings: {', '.join(NAMES)}")
+    try:
+        return _PARSERS[name](value)
+    except ConfigError as exc:
+        raise ConfigError(f"{name} in {source}: {exc}") from None
+
+
+def env_name(name: str) -> str:
+    return f"HITNB_{name.upper()}"
+
+
+# -- sources --------------------------------------------------------------------------------
 def find_project_root(start: Path) -> tuple[Path | None, Path | None]:
     """Walk up from ``start``; return (folder holding an existing ``.hitnb/``, project root)."""
     for folder in (start, *start.parents):
@@ -87,46 +155,56 @@ def find_project_root(start: Path) -> tuple[Path | None, Path | None]:
     return None, None
 
 
-def _pyproject_table(root: Path | None) -> dict[str, Any]:
-    if root is None or not (root / "pyproject.toml").is_file():
-        return {}
+def user_config_path() -> Path:
+    """The user config file (``HITNB_CONFIG`` names another)."""
+    named = os.environ.get("HITNB_CONFIG")
+    if named:
+        return Path(named).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("hitnb")) / "config.toml"
+
+
+def _read_toml(path: Path, table: tuple[str, ...]) -> dict[str, Any]:
     import tomllib
 
     try:
-        with (root / "pyproject.toml").open("rb") as fh:
-            data = tomllib.load(fh)
+        with path.open("rb") as fh:
+            data: Any = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read {root / 'pyproject.toml'}: {exc}") from exc
-    table = data.get("tool", {}).get("hitnb", {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"[tool.hitnb] in {root / 'pyproject.toml'} must be a table")
-    return table
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    for part in table:
+        data = data.get(part, {})
+    if not isinstance(data, dict):
+        raise ConfigError(f"[{'.'.join(table)}] in {path} must be a table")
+    return data
 
 
-def _from_table(table: dict[str, Any], root: Path) -> dict[str, Any]:
-    known = {f.name for f in fields(Settings)} - {"extra"}
-    out: dict[str, Any] = {k: v for k, v in table.items() if k in known}
-    out["extra"] = {k: v for k, v in table.items() if k not in known}
-    if "store" in out:
-        store = str(out["store"])
-        out["store"] = store if "://" in store else str((root / store).resolve())
+def _from_file(values: dict[str, Any], source: str, base: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {"extra": {}}
+    for name, value in values.items():
+        if name not in _PARSERS:
+            out["extra"][name] = value
+            continue
+        parsed = parse(name, value, source)
+        if name == "store" and parsed is not None and "://" not in parsed:
+            parsed = str((base / Path(parsed).expanduser()).resolve())
+        out[name] = parsed
     return out
 
 
 def _from_env() -> dict[str, Any]:
     out: dict[str, Any] = {}
-    if store := os.environ.get("HITNB_STORE"):
-        out["store"] = store
-    if mode := os.environ.get("HITNB_MODE"):
-        out["mode"] = mode
-    if (quiet := os.environ.get("HITNB_QUIET")) is not None:
-        out["quiet"] = _parse_bool("HITNB_QUIET", quiet)
-    if sensitivity := os.environ.get("HITNB_VERSION_SENSITIVITY"):
-        out["version_sensitivity"] = sensitivity
+    for name in NAMES:
+        value = os.environ.get(env_name(name))
+        if value is not None and value != "":
+            out[name] = parse(name, value, f"the environment variable {env_name(name)}")
     return out
 
 
-_ENV_NAMES = ("HITNB_STORE", "HITNB_MODE", "HITNB_QUIET", "HITNB_VERSION_SENSITIVITY")
+_ENV_NAMES = (*(env_name(n) for n in NAMES), "HITNB_CONFIG")
 _ENV_KEYS = (
     tuple(os.environ.encodekey(n) for n in _ENV_NAMES) if hasattr(os.environ, "encodekey") else ()
 )
@@ -145,6 +223,15 @@ def _env_values() -> tuple[Any, ...]:
     return tuple(os.environ.get(n) for n in _ENV_NAMES)
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """The settings in force, the store folder they select, and where each value came from."""
+
+    settings: Settings
+    store_path: Path
+    sources: dict[str, str]
+
+
 class _Config:
     """Holds the values given to :func:`configure` and caches the resolved settings."""
 
@@ -152,31 +239,43 @@ class _Config:
         self.overrides: dict[str, Any] = {}
         self.generation = 0
         self._cache_key: tuple[Any, ...] | None = None
-        self._cached: tuple[Settings, Path] | None = None
+        self._cached: Resolved | None = None
 
-    def resolve(self) -> tuple[Settings, Path]:
-        """Return the settings in force and the store path they select."""
+    def resolve(self) -> Resolved:
         cache_key = (self.generation, *_env_values(), os.getcwd())
         if self._cached is not None and cache_key == self._cache_key:
             return self._cached
         hitnb_home, root = find_project_root(Path.cwd())
-        values: dict[str, Any] = {}
+        layers: list[tuple[str, dict[str, Any]]] = []
+        user_file = user_config_path()
+        user_values = _read_toml(user_file, ())
+        layers.append((str(user_file), _from_file(user_values, str(user_file), user_file.parent)))
         if root is not None:
-            values.update(_from_table(_pyproject_table(root), root))
-        values.update(_from_env())
-        values.update(self.overrides)
-        settings = Settings(**values)
-        check_mode(settings.mode)
-        check_sensitivity(settings.version_sensitivity)
+            project_file = root / "pyproject.toml"
+            table = _read_toml(project_file, ("tool", "hitnb"))
+            project = _from_file(table, str(project_file), root)
+            layers.append((f"{project_file} [tool.hitnb]", project))
+        layers.append(("the environment", _from_env()))
+        layers.append(("hitnb.configure()", dict(self.overrides)))
+        values: dict[str, Any] = {}
+        sources = dict.fromkeys(NAMES, "default")
+        extra: dict[str, Any] = {}
+        for source, layer in layers:
+            extra.update(layer.pop("extra", {}))
+            values.update(layer)
+            sources.update(dict.fromkeys(layer, source))
+        settings = Settings(**values, extra=extra)
         if settings.store is not None:
             store_path = Path(settings.store).expanduser()
         elif hitnb_home is not None or root is not None:
             store_path = (hitnb_home or cast(Path, root)) / ".hitnb"
+            sources["store"] = f"default: the project at {root}"
         else:
             import platformdirs
 
             store_path = Path(platformdirs.user_cache_dir("hitnb"))
-        self._cached = (settings, store_path.resolve())
+            sources["store"] = "default: the user cache folder"
+        self._cached = Resolved(settings, store_path.resolve(), sources)
         self._cache_key = cache_key
         return self._cached
 
@@ -184,27 +283,14 @@ class _Config:
 _config = _Config()
 
 
-def configure(
-    *,
-    store: str | os.PathLike[str] | None = None,
-    mode: str | None = None,
-    quiet: bool | None = None,
-    version_sensitivity: str | None = None,
-) -> Settings:
-    """Set process-wide settings; they take precedence over environment and pyproject.
+def configure(**values: Any) -> Settings:
+    """Set process-wide settings; they take precedence over environment and files.
 
-    Only the arguments given change. ``hitnb.configure(store="path/to/store")`` points every
-    memoized function of this process at another store. Returns the settings now in force.
+    Only the settings given change, e.g. ``hitnb.configure(store="path/to/store")`` or
+    ``hitnb.configure(max_size="20GB", quiet=True)``. Returns the settings now in force.
     """
-    if mode is not None:
-        check_mode(mode)
-        _config.overrides["mode"] = mode
-    if store is not None:
-        _config.overrides["store"] = os.fspath(store)
-    if quiet is not None:
-        _config.overrides["quiet"] = bool(quiet)
-    if version_sensitivity is not None:
-        _config.overrides["version_sensitivity"] = check_sensitivity(version_sensitivity)
+    parsed = {name: parse(name, value, "hitnb.configure()") for name, value in values.items()}
+    _config.overrides.update(parsed)
     _config.generation += 1
     return settings()
 
@@ -217,26 +303,55 @@ def reset() -> None:
 
 def current() -> tuple[Settings, Path]:
     """The settings in force and the store folder they select, resolved once."""
-    return _config.resolve()
+    resolved = _config.resolve()
+    return resolved.settings, resolved.store_path
 
 
 def settings() -> Settings:
     """The settings in force now."""
-    return _config.resolve()[0]
+    return _config.resolve().settings
 
 
 def store_path() -> Path:
     """The folder of the store in force now."""
-    return _config.resolve()[1]
+    return _config.resolve().store_path
+
+
+def sources() -> dict[str, str]:
+    """Where each setting in force came from (``hitnb config list`` shows it)."""
+    return dict(_config.resolve().sources)
+
+
+def write_user_setting(name: str, value: Any) -> Path:
+    """Set (or with ``None``, remove) a setting in the user config file; return its path."""
+    import tomli_w
+
+    path = user_config_path()
+    current_values = _read_toml(path, ())
+    if value is None:
+        current_values.pop(name, None)
+    else:
+        parse(name, value, str(path))  # refuse what could not be read back
+        current_values[name] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomli_w.dumps(current_values))
+    _config.generation += 1
+    return path
 
 
 __all__ = [
     "MODES",
+    "NAMES",
     "Mode",
+    "Sensitivity",
     "Settings",
     "check_mode",
     "configure",
+    "current",
+    "parse_size",
     "reset",
     "settings",
+    "sources",
     "store_path",
+    "write_user_setting",
 ]

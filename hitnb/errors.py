@@ -53,7 +53,7 @@ class UnknownKeyError(HitnbError, KeyError):
         self.key = key
         super().__init__(
             f"no entry with key {key!r} in the store at {store}; list stored entries with "
-            f"`hitnb.runs()` or a function's `.runs()`"
+            f"`hitnb ls` (or `hitnb.runs()` in Python)"
         )
 
     def __str__(self) -> str:  # KeyError would otherwise print the repr of the message

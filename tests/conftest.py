@@ -21,6 +21,7 @@ def isolated_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in [n for n in os.environ if n.startswith("HITNB_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("HITNB_STORE", str(store))
+    monkeypatch.setenv("HITNB_CONFIG", str(tmp_path / "user-config.toml"))  # never the user's
     monkeypatch.chdir(tmp_path)
     config.reset()
     yield store

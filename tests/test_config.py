@@ -58,7 +58,7 @@ def test_bad_settings_say_what_to_use(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="unknown cache mode 'fast'"):
         hitnb.configure(mode="fast")
     monkeypatch.setenv("HITNB_QUIET", "maybe")
-    with pytest.raises(ConfigError, match="HITNB_QUIET='maybe' is not a boolean"):
+    with pytest.raises(ConfigError, match="quiet in the environment variable HITNB_QUIET: 'maybe'"):
         hitnb.settings()
     monkeypatch.setenv("HITNB_QUIET", "yes")
     assert hitnb.settings().quiet is True
@@ -80,3 +80,33 @@ def test_store_follows_the_working_directory(tmp_path, no_env_store, monkeypatch
     monkeypatch.chdir(tmp_path / "b")
     assert config.store_path() != first
     assert Path(config.store_path()).parent == (tmp_path / "b").resolve()
+
+
+def test_user_config_file_is_the_lowest_layer(tmp_path, no_env_store, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text('[tool.hitnb]\nmode = "read-only"\n')
+    monkeypatch.chdir(tmp_path)
+    path = config.write_user_setting("max_size", "2GB")
+    config.write_user_setting("mode", "off")
+    assert path == tmp_path / "user-config.toml"
+    assert hitnb.settings().max_size == 2 * 10**9
+    assert hitnb.settings().mode == "read-only"  # the project file wins over the user file
+    sources = config.sources()
+    assert sources["max_size"] == str(path)
+    assert sources["mode"].endswith("pyproject.toml [tool.hitnb]")
+    assert sources["wait"] == "default"
+    monkeypatch.setenv("HITNB_MAX_SIZE", "500MB")
+    assert hitnb.settings().max_size == 500 * 10**6
+    assert config.sources()["max_size"] == "the environment"
+    config.write_user_setting("max_size", None)
+    assert "max_size" not in path.read_text()
+
+
+def test_sizes_and_unknown_settings():
+    assert config.parse_size("1.5GiB") == int(1.5 * 2**30)
+    assert config.parse_size(1234) == 1234
+    with pytest.raises(ConfigError, match=r"write e\.g\. 500MB"):
+        config.parse_size("lots")
+    with pytest.raises(ConfigError, match=r"unknown setting 'colour'.*settings: store, mode"):
+        hitnb.configure(colour="blue")
+    with pytest.raises(ConfigError, match=r"lock_timeout in hitnb\.configure"):
+        hitnb.configure(lock_timeout=-1)

@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("IPython", "numpy", "pandas", "ipywidgets", "nbformat", "jupyter_server", "plotly", "dill")
+HEAVY = (
+    "IPython", "numpy", "pandas", "ipywidgets", "nbformat", "jupyter_server", "plotly", "dill",
+    "click", "tqdm",
+)  # fmt: skip
 
 
 def test_import_hitnb_loads_no_heavy_module():

@@ -31,6 +31,7 @@ from hitnb.errors import (
     ConfigError,
     CorruptEntryError,
     CorruptEntryWarning,
+    HitnbWarning,
     StoreWriteWarning,
     UnhashableArgumentError,
     UnknownKeyError,
@@ -40,6 +41,7 @@ from hitnb.hashing.dependencies import Fingerprint, fingerprint, written_during
 from hitnb.hashing.fingerprint import PYTHON, KeyParts, compose_key
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 from hitnb.store.local import Entry, LocalStore, open_store
+from hitnb.store.maintenance import keep_under_limit
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -82,6 +84,7 @@ class MemoizedFunction(Generic[P, R]):
         experiment: bool = False,
         store: str | os.PathLike[str] | None = None,
         name: str | None = None,
+        wait: bool | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"@memo decorates functions, got {type(fn).__qualname__}: {fn!r}")
@@ -105,6 +108,7 @@ class MemoizedFunction(Generic[P, R]):
         self.mmap = mmap
         self.codec = codec
         self.experiment = experiment
+        self.wait = wait
         self.store_folder = _folder(store)
         self._written_by_store: dict[Path, frozenset[str]] = {}
 
@@ -155,9 +159,11 @@ class MemoizedFunction(Generic[P, R]):
                 self.function, settings.version_sensitivity, self._ignored_globals, written
             )
         except UnhashableValue as exc:
-            label = exc.path.split(" ", 1)[-1].removeprefix("__main__.")
+            kind, _, where = exc.dependency.partition(" ")
+            name = where.rpartition(".")[2]  # "global mod.THRESHOLD" -> "THRESHOLD"
+            noun = {"closure": "closure variable"}.get(kind, kind)
             raise UnhashableArgumentError(
-                label, exc.type_name, exc.reason, self.identity, kind="global"
+                name, exc.type_name, exc.reason, self.identity, exc.path, kind=noun
             ) from None
 
     def _argument_digests(self, bound: dict[str, Any]) -> dict[str, str]:
@@ -257,7 +263,36 @@ class MemoizedFunction(Generic[P, R]):
             value = self._lookup(store, key)
             if value is not _MISS:
                 return value
-        parts = self._parts(state, digests, extras, written)  # a miss: now the parts are needed
+        wait = mode == "on" and (settings.wait if self.wait is None else self.wait)
+        if not wait:
+            return self._compute(store, key, mode, settings, state, bound, seed, digests, extras)
+        with store.locks.hold(key, settings.lock_timeout) as acquired:
+            if not acquired:
+                warnings.warn(
+                    f"{self.identity}: waited {settings.lock_timeout:.0f} s for another process "
+                    "computing the same call; computing it here as well",
+                    HitnbWarning,
+                    stacklevel=3,
+                )
+            value = self._lookup(store, key)  # computed by whoever held the lock before us?
+            if value is not _MISS:
+                return value
+            return self._compute(store, key, mode, settings, state, bound, seed, digests, extras)
+
+    def _compute(
+        self,
+        store: LocalStore,
+        key: str,
+        mode: Mode,
+        settings: config.Settings,
+        state: Fingerprint,
+        bound: dict[str, Any],
+        seed: Any,
+        digests: dict[str, str],
+        extras: dict[str, str],
+    ) -> Any:
+        """A miss: run the function, store the result (unless read-only), return it."""
+        parts = self._parts(state, digests, extras, self._written(store))
         if mode != "recompute" and not settings.quiet:
             announce_miss(store, parts, lambda: self._params(bound, parts))
         value, duration = self._run(bound, seed)
@@ -266,6 +301,8 @@ class MemoizedFunction(Generic[P, R]):
                 parts = self._exclude_written_state(store, state, parts, settings)
                 key = parts.key
             self._save(store, key, value, parts, bound, duration)
+            if settings.max_size is not None:
+                keep_under_limit(store, settings.max_size)
         return Lazy(key, store, value=value) if self.lazy else value
 
     def _exclude_written_state(
@@ -390,6 +427,7 @@ def memo(
     codec: str | None = None,
     store: str | os.PathLike[str] | None = None,
     name: str | None = None,
+    wait: bool | None = None,
 ) -> Callable[[Callable[P, R]], MemoizedFunction[P, R]]: ...
 
 
@@ -407,6 +445,8 @@ def memo(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
       codec: the name of the codec to try first for results.
       store: a store folder for this function only.
       name: the identity under which results are stored (default ``module.qualname``).
+      wait: wait for a call another process or thread is computing (default: the ``wait``
+        setting, on); ``False`` computes it again here.
 
     >>> @memo
     ... def square(x):

@@ -347,7 +347,7 @@ def fingerprint(
             try:
                 deps[label] = hash_value(value)
             except UnhashableValue as exc:
-                raise UnhashableValue(exc.type_name, exc.reason, label + exc.path) from None
+                raise UnhashableValue(exc.type_name, exc.reason, exc.path, label) from None
             if isinstance(value, _SHOWN_TYPES) and len(text := repr(value)) <= 80:
                 shown[label] = text
     finally:

@@ -41,13 +41,15 @@ _NEWOBJ = getattr(copyreg, "__newobj__")  # noqa: B009 - absent from typeshed
 
 
 class UnhashableValue(TypeError):
-    """A value cannot be hashed deterministically; ``path`` says where inside the argument."""
+    """A value cannot be hashed deterministically; ``path`` says where inside the value, and
+    ``dependency`` which global or closure value of a function it is (when it is one)."""
 
-    def __init__(self, type_name: str, reason: str, path: str = "") -> None:
+    def __init__(self, type_name: str, reason: str, path: str = "", dependency: str = "") -> None:
         self.type_name = type_name
         self.reason = reason
         self.path = path
-        super().__init__(f"{type_name} at {path or 'top level'}: {reason}")
+        self.dependency = dependency
+        super().__init__(f"{type_name} at {dependency}{path or ' (top level)'}: {reason}")
 
 
 def register_hasher(cls: type, to_hashable: Callable[[Any], Any]) -> None:

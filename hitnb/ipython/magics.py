@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 from typing import Any
 
+import click
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 import hitnb
+from hitnb import cli
 from hitnb.core.memo import current_store
 from hitnb.ipython.memo_cell import CellOptions, CellRun, run_memo_cell
-from hitnb.store import maintenance
 
 _NAME = re.compile(r"[\w.\-]{1,200}")
-VERBS = {
-    "ls": "list stored entries: %hitnb ls [FUNCTION] [--experiments]",
-    "why": "say why the last %%memo cell ran again (or that it came from the cache)",
-    "clear": "remove entries: %hitnb clear FUNCTION | KEY | --all",
-    "gc": "remove temp files of interrupted writes and blobs no entry uses",
-    "verify": "check every entry against its checksum and report",
-    "store": "show the store, or use another: %hitnb store [PATH]",
-    "help": "this list",
-}
 
 
 def _names(text: str) -> list[str]:
@@ -36,14 +29,6 @@ def _names(text: str) -> list[str]:
             "(e.g. --in df,threshold)"
         )
     return names
-
-
-def _size(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
 
 
 @magics_class
@@ -92,25 +77,40 @@ class HitnbMagics(Magics):
 
     @line_magic
     def hitnb(self, line: str) -> None:
-        """hitnb's store from the notebook: %hitnb ls | why | clear | gc | verify | store | help"""
+        """hitnb's store from the notebook: the ``hitnb`` command's verbs, plus ``why`` for the
+        last %%memo cell and ``store [PATH]``. ``%hitnb help`` lists them."""
         try:
             words = shlex.split(line)
         except ValueError as exc:
             raise UsageError(f"%hitnb: {exc}") from None
-        verb, rest = (words[0], words[1:]) if words else ("help", [])
-        handler = getattr(self, f"_verb_{verb}", None)
-        if handler is None:
-            raise UsageError(f"%hitnb: unknown command {verb!r}; {self._usage()}")
-        handler(rest)
+        if not words or words[0] in ("help", "-h", "--help"):
+            self._help()
+        elif words[0] == "why" and len(words) == 1:
+            self._why_last_cell()
+        elif words[0] == "store":
+            self._store(words[1:])
+        else:
+            self._command(words)
 
-    def _usage(self) -> str:
-        return "commands: " + ", ".join(VERBS)
+    def _help(self) -> None:
+        print("%hitnb why            why the last %%memo cell ran again (or came from the cache)")
+        print("%hitnb store [PATH]   show the store, or use another one in this session")
+        with contextlib.suppress(SystemExit):
+            cli.main.main(args=["--help"], prog_name="%hitnb", standalone_mode=False)
 
-    def _verb_help(self, rest: list[str]) -> None:
-        for verb, text in VERBS.items():
-            print(f"%hitnb {verb:7s} {text}")
+    def _command(self, words: list[str]) -> None:
+        """Run a verb of the ``hitnb`` command in this kernel."""
+        try:
+            cli.main.main(args=words, prog_name="%hitnb", standalone_mode=False)
+        except click.exceptions.Exit as exc:
+            if exc.exit_code:
+                raise UsageError(f"%hitnb {words[0]} exited with status {exc.exit_code}") from None
+        except click.exceptions.Abort:
+            print("aborted")
+        except click.ClickException as exc:
+            raise UsageError(f"%hitnb: {exc.format_message()}") from None
 
-    def _verb_store(self, rest: list[str]) -> None:
+    def _store(self, rest: list[str]) -> None:
         if len(rest) > 1:
             raise UsageError("%hitnb store takes at most one path")
         if rest:
@@ -118,26 +118,7 @@ class HitnbMagics(Magics):
         store = current_store()
         print(f"store: {store.root} ({store.index.count()} entries)")
 
-    def _verb_ls(self, rest: list[str]) -> None:
-        experiments = "--experiments" in rest
-        names = [w for w in rest if not w.startswith("--")]
-        unknown = [w for w in rest if w.startswith("--") and w != "--experiments"]
-        if unknown or len(names) > 1:
-            raise UsageError("usage: %hitnb ls [FUNCTION] [--experiments]")
-        runs = hitnb.runs(names[0] if names else None, experiments_only=experiments)
-        if not runs:
-            print("no entries")
-            return
-        print(f"{'key':12s}  {'function':32s}  {'created':16s}  {'size':>9s}  {'took':>8s}  hits")
-        for run in runs:
-            name = run.function.removeprefix("__main__.")
-            flag = " *" if run.experiment else ""
-            print(
-                f"{run.key[:12]}  {name[:32]:32s}  {run.created:%Y-%m-%d %H:%M}  "
-                f"{_size(run.size):>9s}  {run.duration:7.2f}s  {run.hits}{flag}"
-            )
-
-    def _verb_why(self, rest: list[str]) -> None:
+    def _why_last_cell(self) -> None:
         run = self.last_run
         if run is None:
             print("no %%memo cell has run in this session yet")
@@ -149,28 +130,3 @@ class HitnbMagics(Magics):
             print(run.explanation)
         else:
             print("the last %%memo cell ran: add -n NAME or --why to have it say why")
-
-    def _verb_clear(self, rest: list[str]) -> None:
-        store = current_store()
-        if rest == ["--all"]:
-            removed = store.delete(e.key for e in store.entries())
-        elif len(rest) == 1:
-            target = rest[0]
-            keys = [e.key for e in store.entries() if target in (e.key, e.function)]
-            keys += [
-                e.key for e in store.entries() if e.function.removeprefix("__main__.") == target
-            ]
-            removed = store.delete(set(keys))
-        else:
-            raise UsageError("usage: %hitnb clear FUNCTION | KEY | --all")
-        print(f"removed {len(removed)} entries")
-
-    def _verb_gc(self, rest: list[str]) -> None:
-        report = maintenance.collect_garbage(current_store())
-        print(f"removed {len(report.removed)} items, freed {_size(report.freed_bytes)}")
-
-    def _verb_verify(self, rest: list[str]) -> None:
-        report = maintenance.verify(current_store())
-        print(f"checked {report.checked} entries: " + ("all good" if report.ok else "problems:"))
-        for problem in report.problems:
-            print(f"  {problem}")

@@ -259,11 +259,40 @@ class Index:
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
 
+    def total_size(self) -> int:
+        """Bytes the entries take: inline data, plus each distinct blob once."""
+        inline, blobs = self.conn.execute(
+            "SELECT (SELECT COALESCE(SUM(size), 0) FROM entries WHERE blob IS NULL),"
+            " (SELECT COALESCE(SUM(size), 0) FROM"
+            "  (SELECT blob, MAX(size) AS size FROM entries WHERE blob IS NOT NULL GROUP BY blob))"
+        ).fetchone()
+        return int(inline) + int(blobs)
+
+    def by_function(self) -> list[tuple[str, int, int, int]]:
+        """(function, entries, experiments, bytes) for every function, most bytes first."""
+        rows = self.conn.execute(
+            "SELECT function, COUNT(*), SUM(experiment), SUM(size) FROM entries"
+            " GROUP BY function ORDER BY SUM(size) DESC"
+        ).fetchall()
+        return [(f, int(n), int(e), int(s)) for f, n, e, s in rows]
+
+    def least_recently_used(self, *, include_experiments: bool) -> list[tuple[str, int, float]]:
+        """(key, size, last access) of evictable entries, least recently used first."""
+        self.flush_hits()
+        where = "" if include_experiments else "WHERE experiment = 0"
+        sql = f"SELECT key, size, last_access FROM entries {where} ORDER BY last_access, created"
+        return [(k, int(s), float(t)) for k, s, t in self.conn.execute(sql).fetchall()]
+
     # -- writes ---------------------------------------------------------------------------
     def put(self, entry: Entry) -> None:
+        self.put_many([entry])
+
+    def put_many(self, entries: Iterable[Entry]) -> None:
+        """Insert or replace entries in one transaction."""
         placeholders = ", ".join("?" * len(COLUMNS))
         with self.transaction() as conn:
-            conn.execute(f"INSERT OR REPLACE INTO entries VALUES ({placeholders})", entry.row())
+            sql = f"INSERT OR REPLACE INTO entries VALUES ({placeholders})"
+            conn.executemany(sql, [e.row() for e in entries])
         self.flush_hits()
 
     def delete(self, keys: Iterable[str]) -> list[Entry]:

@@ -21,6 +21,7 @@ import base64
 import contextlib
 import json
 import os
+import sqlite3
 import stat
 import tempfile
 import threading
@@ -32,10 +33,11 @@ from typing import Any
 
 import xxhash
 
-from hitnb.errors import CodecError, CorruptEntryError, HitnbWarning
+from hitnb.errors import CodecError, CorruptEntryError, CorruptEntryWarning, HitnbWarning
 from hitnb.store.blobs import BlobStore, Encoded, make_dirs
 from hitnb.store.codecs import BlobData, codec_named, codecs_for
 from hitnb.store.index import Entry, Index, Stored
+from hitnb.store.locks import KeyLocks
 
 __all__ = ["BlobData", "Entry", "LocalStore", "open_store"]
 
@@ -50,10 +52,47 @@ class LocalStore:
         self._prepare_root()
         self.blobs = BlobStore(root)
         self.manifests = root / "entries"
-        self.index = Index(root / "index.sqlite")
+        self.locks = KeyLocks(root)
+        self.index = self._open_index(root / "index.sqlite")
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
+
+    def _open_index(self, path: Path) -> Index:
+        """Open the index; rebuild it from the manifests when it is missing or unreadable."""
+        existed = path.exists()
+        try:
+            index = Index(path)
+        except sqlite3.DatabaseError as exc:
+            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+            warnings.warn(
+                f"the index of the hitnb store at {self.root} is unreadable ({exc}); it was "
+                f"moved to {aside.name} and is being rebuilt from the entries' manifests",
+                CorruptEntryWarning,
+                stacklevel=4,
+            )
+            path.replace(aside)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+            index = Index(path)
+            existed = False
+        if not existed and any(self.manifests.glob("??/*.json")):
+            self.rebuild_index(index)
+        return index
+
+    def rebuild_index(self, index: Index | None = None) -> int:
+        """Index every readable manifest (rows already there are replaced); return how many."""
+        index = index or self.index
+        entries = []
+        for path in sorted(self.manifests.glob("??/*.json")):
+            try:
+                entry = self.read_manifest(path.stem)
+            except CorruptEntryError:
+                continue
+            if entry is not None:
+                entries.append(entry)
+        index.put_many(entries)
+        return len(entries)
 
     def _prepare_root(self) -> None:
         fresh = not self.root.exists()
@@ -200,7 +239,7 @@ class LocalStore:
         record = entry.fields()
         if entry.inline is not None:
             record["inline"] = base64.b64encode(entry.inline).decode()
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{os.getpid()}-", suffix=".part")
         try:
             with os.fdopen(fd, "w") as fh:
                 json.dump(record, fh, default=str)

@@ -1,20 +1,39 @@
-"""Looking after a store: check every entry, and remove what no entry needs.
+"""Looking after a store: check, repair, evict, and remove what no entry needs.
 
-``verify`` reads every entry (index row, manifest, bytes against their checksum) and
-reports; it changes nothing. ``collect_garbage`` removes temp files left by writes that
-never finished and blobs that no entry refers to.
+- :func:`verify` reads every entry (index row, manifest, bytes against their checksum)
+  and reports; it changes nothing.
+- :func:`repair` fixes what verify finds: drops entries whose bytes are gone or wrong,
+  indexes manifests the index lacks, writes manifests the index has alone, then
+  collects garbage.
+- :func:`evict` removes the least recently used entries until the store is under a size
+  and/or drops entries not used for a while; experiments are kept unless asked.
+- :func:`collect_garbage` removes temp files of writes whose process is gone, blobs no
+  entry uses and lock files nobody holds.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from hitnb.errors import CorruptEntryError
-from hitnb.store.local import LocalStore
+from hitnb.errors import ConfigError, CorruptEntryError
+from hitnb.store.local import Entry, LocalStore
 
 STALE_TEMP_SECONDS = 3600.0
-"""A temp file older than this belongs to a write that died (writes take seconds)."""
+"""A temp file this old belongs to a write that died, whatever its process id says."""
+
+_AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+Progress = Callable[[list[Entry]], Iterable[Entry]]
+"""Wraps the entries a pass walks over, e.g. in a progress bar (the CLI uses tqdm)."""
+
+
+def _no_progress(items: list[Entry]) -> Iterable[Entry]:
+    return items
 
 
 @dataclass
@@ -24,6 +43,7 @@ class Report:
     checked: int = 0
     problems: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    fixed: list[str] = field(default_factory=list)
     freed_bytes: int = 0
 
     @property
@@ -31,50 +51,189 @@ class Report:
         return not self.problems
 
 
-def verify(store: LocalStore) -> Report:
+def parse_age(text: str | float) -> float:
+    """``"30d"``, ``"12h"``, ``"2w"`` or a number of seconds, as seconds."""
+    if isinstance(text, int | float):
+        return float(text)
+    match = re.fullmatch(r"\s*([\d.]+)\s*([smhdw]?)\s*", str(text))
+    if not match:
+        raise ConfigError(f"age {text!r} is not understood; write e.g. 90s, 12h, 30d or 2w")
+    return float(match.group(1)) * _AGE_UNITS[match.group(2) or "s"]
+
+
+def verify(store: LocalStore, progress: Progress = _no_progress) -> Report:
     """Check every entry's manifest and bytes; report problems without changing anything."""
     report = Report()
-    for entry in store.entries():
+    entries = store.entries()
+    for entry in progress(entries):
         report.checked += 1
         try:
-            manifest = store.read_manifest(entry.key)
-            if manifest is None:
+            if store.read_manifest(entry.key) is None:
                 report.problems.append(f"{entry.key}: index row without a manifest")
             store.read_bytes(entry)
         except CorruptEntryError as exc:
             report.problems.append(f"{entry.key}: {exc}")
-    indexed = {e.key for e in store.entries()}
+    indexed = {e.key for e in entries}
     for path in store.manifests.glob("??/*.json"):
         if path.stem not in indexed:
             report.problems.append(f"{path.stem}: manifest without an index row")
+    for path in _stale_temp_files(store, time.time()):
+        report.problems.append(f"stray temp file {path.name}")
     return report
 
 
-def collect_garbage(store: LocalStore, *, now: float | None = None) -> Report:
-    """Remove stale temp files and blobs no entry uses."""
+def repair(store: LocalStore, progress: Progress = _no_progress) -> Report:
+    """Make the store consistent; drop what cannot be read. Returns what it did."""
+    report = Report()
+    indexed = {e.key for e in store.entries()}
+    for path in store.manifests.glob("??/*.json"):
+        if path.stem in indexed:
+            continue
+        try:
+            entry = store.read_manifest(path.stem)
+        except CorruptEntryError:
+            path.unlink(missing_ok=True)
+            report.removed.append(f"unreadable manifest {path.stem}")
+            continue
+        if entry is not None:
+            store.index.put(entry)
+            report.fixed.append(f"{entry.key}: indexed again from its manifest")
+    for entry in progress(store.entries()):
+        report.checked += 1
+        try:
+            store.read_bytes(entry)
+        except CorruptEntryError as exc:
+            store.drop_corrupt(entry.key)
+            report.removed.append(f"{entry.key}: {exc}")
+            continue
+        if store.read_manifest(entry.key) is None:
+            store.write_manifest(entry)
+            report.fixed.append(f"{entry.key}: manifest written again from the index")
+    garbage = collect_garbage(store)
+    report.removed += garbage.removed
+    report.freed_bytes += garbage.freed_bytes
+    return report
+
+
+def evict(
+    store: LocalStore,
+    *,
+    max_size: int | None = None,
+    older_than: float | None = None,
+    include_experiments: bool = False,
+    now: float | None = None,
+    dry_run: bool = False,
+) -> Report:
+    """Remove least recently used entries: all unused for ``older_than`` seconds, then more
+    until the store holds at most ``max_size`` bytes. Experiments stay unless included."""
     report = Report()
     now = time.time() if now is None else now
-    if store.blobs.tmp.is_dir():
-        for path in store.blobs.tmp.iterdir():
-            stat = path.stat()
-            if now - stat.st_mtime > STALE_TEMP_SECONDS:
-                path.unlink(missing_ok=True)
-                report.removed.append(f"temp file {path.name}")
-                report.freed_bytes += stat.st_size
+    candidates = store.index.least_recently_used(include_experiments=include_experiments)
+    doomed = []
+    if older_than is not None:
+        doomed += [key for key, _, last in candidates if now - last > older_than]
+    if max_size is not None:
+        excess = store.index.total_size() - max_size
+        for key, size, _ in candidates:
+            if excess <= 0:
+                break
+            if key not in doomed:
+                doomed.append(key)
+                excess -= size
+    if dry_run:
+        sizes = {key: size for key, size, _ in candidates}
+        report.removed = [f"{key} (would be removed)" for key in doomed]
+        report.freed_bytes = sum(sizes[key] for key in doomed)
+        return report
+    before = store.index.total_size()
+    for entry in store.delete(doomed):
+        report.removed.append(f"{entry.key} ({entry.function})")
+    report.freed_bytes = before - store.index.total_size()
+    return report
+
+
+_last_limit_check: dict[Path, float] = {}
+LIMIT_CHECK_SECONDS = 5.0
+
+
+def keep_under_limit(store: LocalStore, max_size: int) -> Report | None:
+    """After a write: evict least recently used entries if the store passed ``max_size``.
+
+    Checked at most every few seconds per store, so a burst of writes (a sweep) costs one
+    size query, and hits never pay anything.
+    """
+    now = time.monotonic()
+    if now - _last_limit_check.get(store.root, -LIMIT_CHECK_SECONDS) < LIMIT_CHECK_SECONDS:
+        return None
+    _last_limit_check[store.root] = now
+    if store.index.total_size() <= max_size:
+        return None
+    return evict(store, max_size=max_size)
+
+
+def collect_garbage(store: LocalStore, *, now: float | None = None) -> Report:
+    """Remove temp files of dead writes, blobs no entry uses, and lock files nobody holds."""
+    report = Report()
+    now = time.time() if now is None else now
+    for path in _stale_temp_files(store, now):
+        size = path.stat().st_size
+        path.unlink(missing_ok=True)
+        report.removed.append(f"temp file {path.name}")
+        report.freed_bytes += size
     for blob_id in store.blobs.ids():
         report.checked += 1
-        if not store.index.blob_in_use(blob_id) and not _blob_young(store, blob_id, now):
-            path = store.blobs.path(blob_id)
+        path = store.blobs.path(blob_id)
+        try:
+            young = now - path.stat().st_mtime < STALE_TEMP_SECONDS
+        except FileNotFoundError:
+            continue
+        # A young blob may belong to an entry whose manifest and row are being written now.
+        if not young and not store.index.blob_in_use(blob_id):
             size = path.stat().st_size
             store.blobs.delete(blob_id)
             report.removed.append(f"orphan blob {blob_id}")
             report.freed_bytes += size
+    store.locks.remove_unheld()
     return report
 
 
-def _blob_young(store: LocalStore, blob_id: str, now: float) -> bool:
-    """A blob written moments ago may belong to an entry whose index row is on its way."""
+def _stale_temp_files(store: LocalStore, now: float) -> list[Path]:
+    """Temp files whose writing process is gone, or that are older than any write takes."""
+    stale = []
+    folders = [store.blobs.tmp, *store.manifests.glob("??")]
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in folder.glob("*.part"):
+            pid = path.name.lstrip(".").partition("-")[0]
+            try:
+                old = now - path.stat().st_mtime > STALE_TEMP_SECONDS
+            except FileNotFoundError:
+                continue
+            if old or (pid.isdigit() and not _alive(int(pid))):
+                stale.append(path)
+    return stale
+
+
+def _alive(pid: int) -> bool:
     try:
-        return now - store.blobs.path(blob_id).stat().st_mtime < STALE_TEMP_SECONDS
-    except FileNotFoundError:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
         return True
+    return True
+
+
+def store_stats(store: LocalStore) -> dict[str, object]:
+    """Entries, experiments, bytes, and the same per function."""
+    functions = store.index.by_function()
+    return {
+        "store": str(store.root),
+        "entries": sum(n for _, n, _, _ in functions),
+        "experiments": sum(e for _, _, e, _ in functions),
+        "bytes": store.index.total_size(),
+        "functions": [
+            {"function": f, "entries": n, "experiments": e, "bytes": s} for f, n, e, s in functions
+        ],
+    }

@@ -181,8 +181,9 @@ def test_named_cells_say_why_they_ran(project, isolated_store):
         assert kernel.run("%hitnb why") == "the last %%memo cell came from the cache\n"
         listing = kernel.run("%hitnb ls squares")
         assert listing.count("squares") == 2
-        assert kernel.run("%hitnb verify").startswith("checked 2 entries: all good")
+        assert kernel.run("%hitnb verify") == "checked 2 entries\nall good\n"
         assert kernel.run("%hitnb clear squares") == "removed 2 entries\n"
         assert "no entries" in kernel.run("%hitnb ls squares")
         assert "store:" in kernel.run("%hitnb store")
-        expect_error(kernel, "%hitnb frobnicate", "UsageError", "unknown command 'frobnicate'")
+        expect_error(kernel, "%hitnb frobnicate", "UsageError", "No such command 'frobnicate'")
+        assert "--max-size" in kernel.run("%hitnb gc --help")  # the CLI's own options

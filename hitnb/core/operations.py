@@ -1,0 +1,197 @@
+"""What the ``hitnb`` command line and the ``%hitnb`` magic do, once for both.
+
+Each operation takes a store and returns data; the hosts only parse words and print.
+Keys can be given by any unique prefix of at least six characters (listings show 12).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hitnb.core.runs import Run
+from hitnb.errors import ConfigError, HitnbError, UnknownKeyError
+from hitnb.hashing.explain import differences
+from hitnb.store import maintenance
+from hitnb.store.local import Entry, LocalStore
+
+MIN_PREFIX = 6
+
+
+def display_name(function: str) -> str:
+    return function.removeprefix("__main__.")
+
+
+def resolve_key(store: LocalStore, key: str) -> str:
+    """The full key for ``key`` or a unique prefix of it."""
+    if len(key) == 32 and store.index.contains(key):
+        return key
+    if len(key) < MIN_PREFIX or not all(c in "0123456789abcdef" for c in key):
+        raise UnknownKeyError(key, str(store.root))
+    rows = store.index.conn.execute(
+        "SELECT key FROM entries WHERE key >= ? AND key < ? LIMIT 2", (key, key + "g")
+    ).fetchall()
+    if not rows:
+        raise UnknownKeyError(key, str(store.root))
+    if len(rows) > 1:
+        raise HitnbError(f"key prefix {key!r} is ambiguous; give more characters")
+    return str(rows[0][0])
+
+
+def matches(entry: Entry, function: str) -> bool:
+    """Whether ``function`` names the entry's function (with or without its module)."""
+    return function in (entry.function, display_name(entry.function)) or (
+        entry.function.rpartition(".")[2] == function
+    )
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    """``"2d"``/``"12h"`` ago, or an ISO date or time, as a timestamp."""
+    now = time.time() if now is None else now
+    try:
+        return now - maintenance.parse_age(text)
+    except ConfigError:
+        pass
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"--since {text!r} is neither an age (30m, 12h, 2d) nor a date (2026-11-20)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()
+    return moment.timestamp()
+
+
+def list_runs(
+    store: LocalStore,
+    function: str | None = None,
+    *,
+    experiments: bool = False,
+    since: float | None = None,
+) -> list[Run]:
+    """Stored runs, newest first, filtered by function, experiment flag and creation time."""
+    entries = store.entries(experiment=True if experiments else None)
+    if function is not None:
+        entries = [e for e in entries if matches(e, function)]
+    if since is not None:
+        entries = [e for e in entries if e.created >= since]
+    return [Run.from_entry(e, store) for e in entries]
+
+
+def format_size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+def format_runs(runs: list[Run]) -> list[str]:
+    """A plain table of runs, one line each, an asterisk marking experiments."""
+    lines = [f"{'key':12s}  {'function':32s}  {'created':16s}  {'size':>9s}  {'took':>8s}  hits"]
+    for run in runs:
+        flag = " *" if run.experiment else ""
+        lines.append(
+            f"{run.key[:12]}  {display_name(run.function)[:32]:32s}  "
+            f"{run.created:%Y-%m-%d %H:%M}  {format_size(run.size):>9s}  "
+            f"{run.duration:7.2f}s  {run.hits}{flag}"
+        )
+    return lines
+
+
+def run_record(run: Run) -> dict[str, Any]:
+    """A run as JSON-able data (``--json`` output)."""
+    return {
+        "key": run.key,
+        "function": run.function,
+        "arguments": run.arguments,
+        "created": run.created.isoformat(),
+        "duration": run.duration,
+        "experiment": run.experiment,
+        "hits": run.hits,
+        "size": run.size,
+        "codec": run.codec,
+        "status": run.status,
+        "metrics": run.metrics,
+    }
+
+
+def show(store: LocalStore, key: str) -> dict[str, Any]:
+    """Everything stored about one entry except its value."""
+    entry = store.get(resolve_key(store, key))
+    assert entry is not None
+    return {
+        **run_record(Run.from_entry(entry, store)),
+        "origin": entry.origin,
+        "blob": entry.blob,
+        "code_version": entry.code,
+        "dependencies": entry.parts.get("deps", {}),
+        "last_access": dt.datetime.fromtimestamp(entry.last_access).astimezone().isoformat(),
+    }
+
+
+def why(
+    store: LocalStore, key: str, against: str | None = None
+) -> tuple[Entry, Entry | None, list[str]]:
+    """How entry ``key`` differs from ``against`` (default: the newest other entry of its
+    function): what made their keys different."""
+    entry = store.get(resolve_key(store, key))
+    assert entry is not None
+    if against is not None:
+        other = store.get(resolve_key(store, against))
+    else:
+        siblings = [e for e in store.entries(entry.function, limit=200) if e.key != entry.key]
+        other = siblings[0] if siblings else None
+    if other is None:
+        return entry, None, []
+    noun = "input" if entry.function == "cell" else "argument"
+    return (
+        entry,
+        other,
+        differences(other.parts, other.params, entry.parts, entry.params, noun=noun),
+    )
+
+
+@dataclass
+class Cleared:
+    removed: list[Entry]
+    kept_experiments: int
+
+
+def clear(
+    store: LocalStore,
+    targets: Sequence[str] = (),
+    *,
+    everything: bool = False,
+    older_than: float | None = None,
+    include_experiments: bool = True,
+) -> Cleared:
+    """Remove entries named by function or key (prefix), all of them, or those not used for
+    ``older_than`` seconds. Experiments go too unless ``include_experiments`` is False."""
+    entries = store.entries()
+    chosen: list[Entry] = []
+    if everything:
+        chosen = entries
+    for target in targets:
+        hits = [e for e in entries if matches(e, target)]
+        if not hits:
+            try:
+                full = resolve_key(store, target)
+            except UnknownKeyError:
+                raise HitnbError(
+                    f"{target!r} is neither a function with stored entries nor a key; "
+                    "see `hitnb ls`"
+                ) from None
+            hits = [e for e in entries if e.key == full]
+        chosen += hits
+    if older_than is not None:
+        cutoff = time.time() - older_than
+        chosen += [e for e in entries if e.last_access < cutoff]
+    unique = {e.key: e for e in chosen}
+    kept = [k for k, e in unique.items() if e.experiment and not include_experiments]
+    removed = store.delete(k for k in unique if k not in kept)
+    return Cleared(removed, len(kept))
