@@ -121,3 +121,35 @@ def test_the_wait_can_be_turned_off(isolated_store: Path) -> None:
     assert slow(1) == 1  # did not wait: computed here too
     other.join()
     assert runs == [1, 1]
+
+
+def test_a_crashed_holder_leaves_no_stale_lock(tmp_path: Path, isolated_store: Path) -> None:
+    import signal
+    import time
+
+    from hitnb.store.local import LocalStore
+
+    key = "ab" * 16
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom pathlib import Path\nfrom hitnb.store.local import LocalStore\n"
+            f"store = LocalStore(Path({str(isolated_store)!r}))\n"
+            f"with store.locks.hold({key!r}, 5):\n"
+            "    print('holding', flush=True)\n"
+            "    time.sleep(60)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+    store = LocalStore(isolated_store)
+    with store.locks.hold(key, 0.2) as acquired:
+        assert not acquired  # really held by the other process
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    start = time.monotonic()
+    with store.locks.hold(key, 5) as acquired:
+        assert acquired
+    assert time.monotonic() - start < 1.0
