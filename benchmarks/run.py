@@ -105,6 +105,26 @@ PROBES: dict[str, str] = {
             seconds = per_call(lambda: shell.run_cell(cell), max(CALLS // 50, 20))
         print(json.dumps(seconds))
     """,
+    "table_10k_runs": """
+        import time, hitnb
+        from hitnb.store.local import open_store
+        from hitnb.store.index import Entry
+        hitnb.configure(store=STORE + "/hitnb")
+        store = open_store(hitnb.config.store_path())
+        count = 10_000 if ARRAY_BYTES > 2**20 else 500
+        store.index.put_many(
+            Entry(key=f"{i:032x}", function="__main__.train", code="c" * 32, args="a" * 32,
+                  codec="pickle", checksum="0" * 32, size=100, created=1e9 + i, duration=1.5,
+                  inline=b"", experiment=True, params={"lr": i / count, "batch_size": 32 << i % 3},
+                  metrics={"accuracy": (i % 97) / 97, "loss": 1 - (i % 89) / 89},
+                  series={"accuracy": [[e, e / 10] for e in range(10)]})
+            for i in range(count)
+        )
+        from hitnb.widgets.table import ExperimentTable
+        start = time.perf_counter()
+        table = ExperimentTable("train")
+        print(json.dumps(time.perf_counter() - start))
+    """,
     "hash_hitnb": """
         import numpy as np
         from hitnb.hashing.values import digest_value
@@ -285,6 +305,8 @@ def main() -> int:
          "per call: identity checks, values hashed"),
         ("%%memo hit: 3 inputs, 2 outputs, replay", span("memo_cell_hit", fmt_time), "",
          "whole cell, IPython's own run_cell included"),
+        ("experiment table: open with 10,000 runs", span("table_10k_runs", fmt_time), "",
+         "rows from the index, no result loaded"),
         ("miss overhead, trivial function", span("miss_hitnb", fmt_time),
          span("miss_joblib", fmt_time), f"{med('miss_joblib') / med('miss_hitnb'):.1f}x faster"),
         (f"hash a {array_bytes >> 20} MiB float64 array", span("hash_hitnb", fmt_rate),

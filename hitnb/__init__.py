@@ -9,7 +9,8 @@ Importing hitnb is cheap: it loads neither IPython, numpy nor pandas.
 """
 
 from hitnb.config import Settings, configure, settings
-from hitnb.core.memo import MemoizedFunction, experiment, load, memo, runs
+from hitnb.core.experiment import log
+from hitnb.core.memo import MemoizedFunction, experiment, experiments, load, memo, runs
 from hitnb.core.modes import mode
 from hitnb.core.runs import Lazy, Run
 from hitnb.errors import (
@@ -62,8 +63,10 @@ __all__ = [
     "__version__",
     "configure",
     "experiment",
+    "experiments",
     "hash_value",
     "load",
+    "log",
     "memo",
     "mode",
     "register_codec",

@@ -18,6 +18,7 @@ import hitnb
 from hitnb import config
 from hitnb.core import operations
 from hitnb.core.memo import current_store
+from hitnb.core.names import display_name
 from hitnb.errors import HitnbError
 from hitnb.store import maintenance
 from hitnb.store.local import Entry, LocalStore
@@ -107,7 +108,7 @@ def show(ctx: click.Context, key: str, as_json: bool) -> None:
 def why(ctx: click.Context, key: str, against: str | None) -> None:
     """What made an entry's key differ from another entry of the same function."""
     entry, other, reasons = operations.why(_store(ctx), key, against)
-    name = operations.display_name(entry.function)
+    name = display_name(entry.function)
     if other is None:
         click.echo(f"{name}: no other entry to compare with")
     elif not reasons:
@@ -213,7 +214,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     )
     for row in info["functions"]:  # type: ignore[attr-defined]
         click.echo(
-            f"  {operations.display_name(row['function'])[:40]:40s} {row['entries']:6d} entries"
+            f"  {display_name(row['function'])[:40]:40s} {row['entries']:6d} entries"
             f"  {operations.format_size(row['bytes']):>9s}"
         )
 

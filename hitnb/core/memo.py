@@ -12,6 +12,7 @@ import functools
 import os
 import sys
 import time
+import traceback
 import types
 import warnings
 from collections.abc import Callable, Iterable
@@ -21,9 +22,11 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from hitnb import config
 from hitnb.config import Mode, check_mode
-from hitnb.core import modes
+from hitnb.core import events, modes
 from hitnb.core.arguments import Binder, summarize
+from hitnb.core.experiment import experiments_frame, metrics_of, recording
 from hitnb.core.explain import Explanation, announce_miss, explain_call
+from hitnb.core.names import names_function
 from hitnb.core.runs import Lazy, Run
 from hitnb.core.seeding import seeded
 from hitnb.errors import (
@@ -252,7 +255,7 @@ class MemoizedFunction(Generic[P, R]):
         mode = modes.resolve(call_mode, self.mode, settings.mode)
         bound, seed = self._bind(args, kwargs)
         if mode == "off":
-            return self._run(bound, seed)[0]
+            return self._run(bound, seed)[0]  # hitnb.log still works: nothing is kept
         store = open_store(self.store_folder or configured_folder)
         written = self._written(store)
         state = self._fingerprint(settings, written)
@@ -295,12 +298,18 @@ class MemoizedFunction(Generic[P, R]):
         parts = self._parts(state, digests, extras, self._written(store))
         if mode != "recompute" and not settings.quiet:
             announce_miss(store, parts, lambda: self._params(bound, parts))
-        value, duration = self._run(bound, seed)
+        start = time.perf_counter()
+        try:
+            value, duration, series = self._run(bound, seed)
+        except Exception as exc:
+            if self.experiment and mode != "read-only":
+                self._save_failure(store, key, exc, parts, bound, time.perf_counter() - start)
+            raise
         if mode != "read-only":
             if state.values:
                 parts = self._exclude_written_state(store, state, parts, settings)
                 key = parts.key
-            self._save(store, key, value, parts, bound, duration)
+            self._save(store, key, value, parts, bound, duration, series)
             if settings.max_size is not None:
                 keep_under_limit(store, settings.max_size)
         return Lazy(key, store, value=value) if self.lazy else value
@@ -351,14 +360,17 @@ class MemoizedFunction(Generic[P, R]):
             )
             return _MISS
         store.note_hit(key)
+        if events.has_listeners("hit"):
+            events.announce("hit", value, key, store)
         return value
 
-    def _run(self, bound: dict[str, Any], seed: Any) -> tuple[Any, float]:
+    def _run(self, bound: dict[str, Any], seed: Any) -> tuple[Any, float, dict[str, Any]]:
+        """Call the function; return its value, the seconds it took, and logged series."""
         context = seeded(seed) if seed is not None else nullcontext()
-        start = time.perf_counter()
-        with context:
+        with context, recording() as recorder:
+            start = time.perf_counter()
             value = self.binder.call(self.function, bound)
-        return value, time.perf_counter() - start
+        return value, time.perf_counter() - start, recorder.series
 
     def _params(self, bound: dict[str, Any], parts: KeyParts) -> dict[str, Any]:
         """The arguments as shown in tables and explanations (small summaries)."""
@@ -375,10 +387,14 @@ class MemoizedFunction(Generic[P, R]):
         parts: KeyParts,
         bound: dict[str, Any],
         duration: float,
+        series: dict[str, Any],
+        *,
+        status: str = "ok",
+        error: str | None = None,
     ) -> Entry | None:
-        params = self._params(bound, parts)
+        metrics = metrics_of(value, series) if self.experiment else {}
         try:
-            return store.put(
+            entry = store.put(
                 key,
                 value,
                 codec=self.codec,
@@ -387,9 +403,13 @@ class MemoizedFunction(Generic[P, R]):
                 args=parts.args_fingerprint,
                 duration=duration,
                 experiment=self.experiment,
-                params=params,
+                params=self._params(bound, parts),
+                metrics=metrics,
+                series=series if self.experiment else {},
                 parts=parts.to_json(),
                 origin=_origin(),
+                status=status,
+                error=error,
             )
         except (CodecError, OSError) as exc:
             warnings.warn(
@@ -398,12 +418,35 @@ class MemoizedFunction(Generic[P, R]):
                 stacklevel=5,
             )
             return None
+        events.announce("stored", entry)
+        return entry
+
+    def _save_failure(
+        self,
+        store: LocalStore,
+        key: str,
+        exc: Exception,
+        parts: KeyParts,
+        bound: dict[str, Any],
+        duration: float,
+    ) -> None:
+        """Keep a failed experiment as a run (status "failed", with its traceback); the next
+        call with the same arguments runs again, since only "ok" entries are hits."""
+        trace = "".join(traceback.format_exception(exc))
+        self._save(store, key, None, parts, bound, duration, {}, status="failed", error=trace)
 
     # -- the function's entries -----------------------------------------------------------
     def runs(self) -> list[Run]:
         """Past stored calls of this function, newest first; values load on demand."""
         store = self._store()
         return [Run.from_entry(e, store) for e in store.entries(self.identity)]
+
+    def table(self, **options: Any) -> Any:
+        """An inline table of this function's experiment runs (ipywidgets): sortable, filterable,
+        paged, with a detail view and comparison plots. See :mod:`hitnb.widgets.table`."""
+        from hitnb.widgets.table import open_table  # the one way from core up to a view
+
+        return open_table(self, **options)
 
     def clear(self) -> int:
         """Remove every stored result of this function (all code versions); return how many."""
@@ -481,7 +524,24 @@ def runs(
     store: str | os.PathLike[str] | None = None,
 ) -> list[Run]:
     """Stored calls in the store, newest first: of one function (name or object) or all."""
-    name = function.identity if isinstance(function, MemoizedFunction) else function
     st = current_store(store)
-    entries = st.entries(name, experiment=True if experiments_only else None)
+    only = True if experiments_only else None
+    if isinstance(function, MemoizedFunction):
+        entries = st.entries(function.identity, experiment=only)
+    else:
+        entries = st.entries(function, experiment=only)
+        if function is not None and not entries:  # "train" for __main__.train or pkg.train
+            entries = [
+                e for e in st.entries(experiment=only) if names_function(function, e.function)
+            ]
     return [Run.from_entry(e, st) for e in entries]
+
+
+def experiments(
+    function: str | MemoizedFunction[Any, Any] | None = None,
+    *,
+    store: str | os.PathLike[str] | None = None,
+) -> Any:
+    """The runs of an experiment (or of all experiments) as a pandas DataFrame: one row per
+    run, indexed by key, with parameters and scalar metrics as columns."""
+    return experiments_frame(runs(function, experiments_only=True, store=store))

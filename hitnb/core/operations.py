@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hitnb.core.names import display_name, names_function
 from hitnb.core.runs import Run
 from hitnb.errors import ConfigError, HitnbError, UnknownKeyError
 from hitnb.hashing.explain import differences
@@ -19,10 +20,6 @@ from hitnb.store import maintenance
 from hitnb.store.local import Entry, LocalStore
 
 MIN_PREFIX = 6
-
-
-def display_name(function: str) -> str:
-    return function.removeprefix("__main__.")
 
 
 def resolve_key(store: LocalStore, key: str) -> str:
@@ -43,9 +40,7 @@ def resolve_key(store: LocalStore, key: str) -> str:
 
 def matches(entry: Entry, function: str) -> bool:
     """Whether ``function`` names the entry's function (with or without its module)."""
-    return function in (entry.function, display_name(entry.function)) or (
-        entry.function.rpartition(".")[2] == function
-    )
+    return names_function(function, entry.function)
 
 
 def parse_since(text: str, now: float | None = None) -> float:

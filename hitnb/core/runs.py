@@ -68,6 +68,11 @@ class Run:
     codec: str
     status: str
     metrics: dict[str, Any] = field(default_factory=dict)
+    series: dict[str, list[list[float]]] = field(default_factory=dict, repr=False)
+    error: str | None = field(default=None, repr=False)
+    code: str = field(default="", repr=False)
+    """The code version: runs with the same code share it."""
+    origin: str = field(default="", repr=False)
     _store: LocalStore | None = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -84,6 +89,10 @@ class Run:
             codec=entry.codec,
             status=entry.status,
             metrics=entry.metrics,
+            series=entry.series,
+            error=entry.error,
+            code=entry.code,
+            origin=entry.origin,
             _store=store,
         )
 

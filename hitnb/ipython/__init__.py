@@ -1,4 +1,5 @@
-"""The IPython extension: ``%load_ext hitnb`` registers the magics, ``%unload_ext`` removes them.
+"""The IPython extension: ``%load_ext hitnb`` registers the magics and the badge on cached
+results; ``%unload_ext hitnb`` removes every one of those hooks.
 
 Only this package imports IPython; ``import hitnb`` does not.
 """
@@ -11,21 +12,26 @@ _loaded: dict[int, Any] = {}
 
 
 def load_ipython_extension(shell: Any) -> None:
-    """Register ``%%memo`` and ``%hitnb`` in ``shell``."""
+    """Register ``%%memo``, ``%hitnb``, ``%experiments`` and the result badge in ``shell``."""
+    from hitnb.ipython.badges import ResultBadges
     from hitnb.ipython.magics import HitnbMagics
 
     if id(shell) in _loaded:
         return
     magics = HitnbMagics(shell)
     shell.register_magics(magics)
-    _loaded[id(shell)] = magics
+    badges = ResultBadges(shell)
+    badges.start()
+    _loaded[id(shell)] = (magics, badges)
 
 
 def unload_ipython_extension(shell: Any) -> None:
     """Remove everything :func:`load_ipython_extension` added."""
-    magics = _loaded.pop(id(shell), None)
-    if magics is None:
+    loaded = _loaded.pop(id(shell), None)
+    if loaded is None:
         return
+    magics, badges = loaded
+    badges.stop()
     manager = shell.magics_manager
     for kind, names in magics.magics.items():
         for name in names:

@@ -76,6 +76,16 @@ class HitnbMagics(Magics):
         return value
 
     @line_magic
+    def experiments(self, line: str) -> Any:
+        """``%experiments [NAME]``: the table of an experiment's runs (of all without NAME)."""
+        from hitnb.widgets.table import open_table
+
+        words = shlex.split(line)
+        if len(words) > 1:
+            raise UsageError("usage: %experiments [FUNCTION]")
+        return open_table(words[0] if words else None)
+
+    @line_magic
     def hitnb(self, line: str) -> None:
         """hitnb's store from the notebook: the ``hitnb`` command's verbs, plus ``why`` for the
         last %%memo cell and ``store [PATH]``. ``%hitnb help`` lists them."""

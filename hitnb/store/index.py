@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _HIT_FLUSH_SECONDS = 2.0
 
 _SCHEMA = """
@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS entries (
     parts TEXT NOT NULL DEFAULT '{}',
     origin TEXT NOT NULL DEFAULT '',
     status TEXT NOT NULL DEFAULT 'ok',
-    error TEXT
+    error TEXT,
+    series TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS entries_by_function ON entries (function, created);
 CREATE INDEX IF NOT EXISTS entries_by_access ON entries (last_access);
@@ -51,11 +52,12 @@ CREATE INDEX IF NOT EXISTS entries_by_blob ON entries (blob);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-_JSON_FIELDS = ("codec_meta", "params", "metrics", "parts")
+_JSON_FIELDS = ("codec_meta", "params", "metrics", "parts", "series")
+_ADDED_COLUMNS = {"series": "series TEXT NOT NULL DEFAULT '{}'"}  # by schema version 2
 COLUMNS = (
     "key", "function", "code", "args", "codec", "codec_meta", "blob", "inline", "checksum",
     "size", "created", "duration", "hits", "last_access", "experiment", "params", "metrics",
-    "parts", "origin", "status", "error",
+    "parts", "origin", "status", "error", "series",
 )  # fmt: skip
 
 
@@ -118,6 +120,8 @@ class Entry:
     origin: str = ""
     status: str = "ok"
     error: str | None = None
+    series: dict[str, list[list[float]]] = field(default_factory=dict)
+    """Metric series logged during the call: name -> [[step, value], ...]."""
 
     def fields(self) -> dict[str, Any]:
         """The entry as a flat dict (``dataclasses.asdict`` would deep-copy every value)."""
@@ -150,11 +154,20 @@ class Index:
         self._last_flush = time.monotonic()
         _open_indexes.add(self)
         self.conn.executescript(_SCHEMA)  # idempotent; executescript manages its own commit
-        self.conn.execute(
-            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-        )
+        self._migrate()
 
     # -- connections ----------------------------------------------------------------------
+    def _migrate(self) -> None:
+        """Bring an index written by an older hitnb up to this schema (columns only grow)."""
+        present = {row[1] for row in self.conn.execute("PRAGMA table_info(entries)")}
+        with self.transaction() as conn:
+            for name, definition in _ADDED_COLUMNS.items():
+                if name not in present:
+                    conn.execute(f"ALTER TABLE entries ADD COLUMN {definition}")
+            conn.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+
     @property
     def conn(self) -> sqlite3.Connection:
         """This thread's connection; a forked child gets new ones (see :func:`_after_fork`)."""
@@ -291,7 +304,7 @@ class Index:
         """Insert or replace entries in one transaction."""
         placeholders = ", ".join("?" * len(COLUMNS))
         with self.transaction() as conn:
-            sql = f"INSERT OR REPLACE INTO entries VALUES ({placeholders})"
+            sql = f"INSERT OR REPLACE INTO entries ({', '.join(COLUMNS)}) VALUES ({placeholders})"
             conn.executemany(sql, [e.row() for e in entries])
         self.flush_hits()
 

@@ -175,3 +175,24 @@ def test_store_dir_created_lazily_with_parents(tmp_path):
     LocalStore(root)
     assert (root / "index.sqlite").exists()
     assert Path(root / "store.json").read_text().strip() == '{"format": 1}'
+
+
+def test_an_index_from_an_older_hitnb_gains_new_columns(tmp_path):
+    import sqlite3
+
+    root = tmp_path / "old"
+    store = LocalStore(root)
+    put(store, [1, 2])
+    store.close()
+    conn = sqlite3.connect(root / "index.sqlite")
+    conn.execute("ALTER TABLE entries DROP COLUMN series")  # what schema 1 looked like
+    conn.execute("UPDATE meta SET value = '1' WHERE name = 'schema_version'")
+    conn.commit()
+    conn.close()
+    reopened = LocalStore(root)
+    assert reopened.load(reopened.get(KEY)) == [1, 2]
+    assert reopened.get(KEY).series == {}
+    version = reopened.index.conn.execute(
+        "SELECT value FROM meta WHERE name = 'schema_version'"
+    ).fetchone()[0]
+    assert version == "2"
