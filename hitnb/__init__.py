@@ -8,6 +8,7 @@
 Importing hitnb is cheap: it loads neither IPython, numpy nor pandas.
 """
 
+from hitnb._version import __version__
 from hitnb.config import Settings, configure, settings
 from hitnb.core.experiment import log
 from hitnb.core.memo import MemoizedFunction, experiment, experiments, load, memo, runs
@@ -27,7 +28,15 @@ from hitnb.errors import (
 from hitnb.hashing.values import hash_value, register_hasher
 from hitnb.store.codecs import BlobData, Codec, register_codec, unregister_codec
 
-__version__ = "0.1.0"
+
+def export(keys: str | list[str], path: str, *, store: str | None = None) -> object:
+    """Write stored runs (keys or key prefixes) as a notebook at ``path``; return its path.
+
+    Several runs of one experiment become one notebook that ends with a comparison.
+    """
+    from hitnb.exporting.notebook import export as write
+
+    return write(keys, path, store=store)
 
 
 def load_ipython_extension(shell: object) -> None:
@@ -64,6 +73,7 @@ __all__ = [
     "configure",
     "experiment",
     "experiments",
+    "export",
     "hash_value",
     "load",
     "log",

@@ -219,6 +219,28 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         )
 
 
+@main.command()
+@click.argument("keys", nargs=-1, required=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="the notebook to write")
+@click.pass_context
+def export(ctx: click.Context, keys: tuple[str, ...], output: str | None) -> None:
+    """Write runs (KEYs or prefixes) as a notebook that repeats them; several runs of one
+    experiment become one notebook with a comparison."""
+    import warnings
+
+    from hitnb.exporting.notebook import default_path
+    from hitnb.exporting.notebook import export as write
+
+    store = _store(ctx)
+    target = output or default_path(store, list(keys))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = write(list(keys), target, store=ctx.obj.get("store"))
+    for warning in caught:
+        click.echo(f"note: {warning.message}", err=True)
+    click.echo(str(path))
+
+
 @main.group("config")
 def config_group() -> None:
     """Show and change settings (written to the user config file)."""

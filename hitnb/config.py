@@ -59,6 +59,10 @@ class Settings:
     """Wait for a call that another process or thread is computing, instead of repeating it."""
     lock_timeout: float = 3600.0
     """Seconds to wait for such a call before computing it anyway (with a warning)."""
+    keep_inputs: bool = True
+    """Keep the arguments and globals of a computed call that have no exact literal form
+    (arrays, frames, objects) in the store, each distinct value once, so the run can be
+    exported as a notebook that repeats it. Off: exports leave such inputs to the reader."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Settings from files that this version does not know, kept for newer code."""
 
@@ -125,6 +129,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "max_size": _parse_optional_size,
     "wait": _parse_bool,
     "lock_timeout": _parse_float,
+    "keep_inputs": _parse_bool,
 }
 NAMES: tuple[str, ...] = tuple(_PARSERS)
 """Every setting's name."""

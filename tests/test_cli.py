@@ -128,3 +128,25 @@ def test_help_version_and_python_m(isolated_store):
     module = subprocess.run([sys.executable, "-m", "hitnb", "ls"], capture_output=True, text=True)
     assert module.returncode == 0 and module.stdout.strip() == "no entries"
     assert run("frobnicate").returncode == 2
+
+
+def test_export(filled, tmp_path):
+    key = filled["square"][0]
+    target = tmp_path / "out" / "square.ipynb"
+    out = run("export", key[:10], "-o", str(target))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(target)
+    import nbformat
+
+    notebook = nbformat.read(target, as_version=4)
+    assert notebook.metadata["hitnb"]["keys"] == [key]
+    assert any(c.source.startswith("result = square(x=x)") for c in notebook.cells)
+    several = run("export", *filled["square"], "-o", str(tmp_path / "all.ipynb"))
+    assert several.returncode == 0
+    assert (
+        nbformat.read(tmp_path / "all.ipynb", as_version=4)
+        .cells[0]
+        .source.startswith("# 3 runs of `")
+    )
+    missing = run("export", "abcdef12")
+    assert missing.returncode == 1 and "no entry with key" in missing.stderr

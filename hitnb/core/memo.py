@@ -27,6 +27,7 @@ from hitnb.core.arguments import Binder, summarize
 from hitnb.core.experiment import experiments_frame, metrics_of, recording
 from hitnb.core.explain import Explanation, announce_miss, explain_call
 from hitnb.core.names import names_function
+from hitnb.core.recipe import INPUT_FUNCTION, function_recipe
 from hitnb.core.runs import Lazy, Run
 from hitnb.core.seeding import seeded
 from hitnb.errors import (
@@ -40,7 +41,7 @@ from hitnb.errors import (
     UnknownKeyError,
 )
 from hitnb.hashing.analysis import analyze
-from hitnb.hashing.dependencies import Fingerprint, fingerprint, written_during
+from hitnb.hashing.dependencies import Fingerprint, fingerprint, plan_for, written_during
 from hitnb.hashing.fingerprint import PYTHON, KeyParts, compose_key
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 from hitnb.store.local import Entry, LocalStore, open_store
@@ -59,6 +60,14 @@ def _folder(store: str | os.PathLike[str] | None) -> Path | None:
 def current_store(store: str | os.PathLike[str] | None = None) -> LocalStore:
     """The store for ``store`` (a folder), or the one the settings select."""
     return open_store(_folder(store) or config.store_path())
+
+
+def keep_input(store: LocalStore, value: Any) -> str:
+    """Store an input value under its own digest (once) so exports can load it; return the key."""
+    key = hash_value(value)
+    if not store.contains(key):
+        store.put(key, value, function=INPUT_FUNCTION, code="", args="", duration=0.0)
+    return key
 
 
 def _origin() -> str:
@@ -398,6 +407,7 @@ class MemoizedFunction(Generic[P, R]):
                 key,
                 value,
                 codec=self.codec,
+                recipe=self._recipe(store, bound),
                 function=self.identity,
                 code=parts.code,
                 args=parts.args_fingerprint,
@@ -420,6 +430,19 @@ class MemoizedFunction(Generic[P, R]):
             return None
         events.announce("stored", entry)
         return entry
+
+    def _recipe(self, store: LocalStore, bound: dict[str, Any]) -> dict[str, Any]:
+        """How to make this call again in a notebook of its own (for export); never raises."""
+        settings = config.settings()
+
+        def keep(value: Any) -> str | None:
+            return keep_input(store, value) if settings.keep_inputs else None
+
+        try:
+            plan = plan_for(self.function, settings.version_sensitivity, self._ignored_globals)
+            return function_recipe(self.function, plan, bound, keep, ignore=self._ignored_globals)
+        except Exception as exc:  # a recipe is a convenience: the result is stored regardless
+            return {"notes": [f"no recipe could be written: {type(exc).__name__}: {exc}"]}
 
     def _save_failure(
         self,

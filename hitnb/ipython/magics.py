@@ -63,6 +63,7 @@ class HitnbMagics(Magics):
                 f"got {args.name!r} (e.g. %%memo -n load_data)"
             )
         options = CellOptions(
+            line=line,
             name=args.name,
             force=args.force,
             experiment=args.experiment,

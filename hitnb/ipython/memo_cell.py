@@ -26,6 +26,8 @@ from hitnb.core.cells import (
     unpack_outputs,
 )
 from hitnb.core.explain import Explanation, explain_call
+from hitnb.core.memo import keep_input
+from hitnb.core.recipe import cell_recipe
 from hitnb.errors import CodecError, CorruptEntryError
 from hitnb.hashing.fingerprint import PYTHON, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_value
@@ -42,6 +44,8 @@ ABSENT = "absent"
 class CellOptions:
     """The options of one ``%%memo`` line."""
 
+    line: str = ""
+    """The line as typed, kept so an exported notebook has the same magic."""
     name: str | None = None
     force: bool = False
     experiment: bool = False
@@ -111,7 +115,9 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     value, record = _run_recorded(shell, source, analysis)
     run = CellRun(hit=False, explanation=explanation)
     if mode != "read-only":
-        run.note = _store_record(store, key, record, parts, params, options, quiet)
+        run.note = _store_record(
+            store, key, record, cell, shell.user_ns, parts, params, options, quiet
+        )
     return value, run
 
 
@@ -233,10 +239,34 @@ def _run_recorded(shell: Any, source: str, analysis: CellAnalysis) -> tuple[Any,
     return value, record
 
 
+def _cell_recipe(
+    store: LocalStore,
+    cell: str,
+    namespace: dict[str, Any],
+    inputs: dict[str, Any],
+    options: CellOptions,
+) -> dict[str, Any]:
+    """How to run this cell again in a notebook of its own; never raises."""
+    settings = config.settings()
+
+    def keep(value: Any) -> str | None:
+        return keep_input(store, value) if settings.keep_inputs else None
+
+    source = f"%%memo {options.line}".rstrip() + "\n" + cell
+    try:
+        return cell_recipe(
+            source, {n: namespace[n] for n in inputs if n in namespace}, namespace, keep
+        )
+    except Exception as exc:
+        return {"notes": [f"no recipe could be written: {type(exc).__name__}: {exc}"]}
+
+
 def _store_record(
     store: LocalStore,
     key: str,
     record: CellRecord,
+    cell: str,
+    namespace: dict[str, Any],
     parts: KeyParts,
     params: dict[str, Any],
     options: CellOptions,
@@ -249,6 +279,7 @@ def _store_record(
             key,
             packed,
             codec="pickle",
+            recipe=_cell_recipe(store, cell, namespace, params, options),
             function=parts.identity,
             code=parts.code,
             args=parts.args_fingerprint,

@@ -50,6 +50,7 @@ CREATE INDEX IF NOT EXISTS entries_by_function ON entries (function, created);
 CREATE INDEX IF NOT EXISTS entries_by_access ON entries (last_access);
 CREATE INDEX IF NOT EXISTS entries_by_blob ON entries (blob);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS recipes (key TEXT PRIMARY KEY, recipe TEXT NOT NULL);
 """
 
 _JSON_FIELDS = ("codec_meta", "params", "metrics", "parts", "series")
@@ -300,6 +301,16 @@ class Index:
     def put(self, entry: Entry) -> None:
         self.put_many([entry])
 
+    def put_recipe(self, key: str, recipe: dict[str, Any]) -> None:
+        """How to make entry ``key`` again (see :mod:`hitnb.core.recipe`); kept apart from the
+        entries so listing them never reads sources."""
+        with self.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO recipes VALUES (?, ?)", (key, json.dumps(recipe)))
+
+    def recipe(self, key: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT recipe FROM recipes WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
     def put_many(self, entries: Iterable[Entry]) -> None:
         """Insert or replace entries in one transaction."""
         placeholders = ", ".join("?" * len(COLUMNS))
@@ -316,6 +327,7 @@ class Index:
         removed = self.entries(keys=key_list)
         with self.transaction() as conn:
             conn.executemany("DELETE FROM entries WHERE key = ?", [(k,) for k in key_list])
+            conn.executemany("DELETE FROM recipes WHERE key = ?", [(k,) for k in key_list])
         return removed
 
     def note_hit(self, key: str) -> None:

@@ -192,8 +192,17 @@ class LocalStore:
             + ". Register a codec for it with hitnb.register_codec(...)"
         )
 
-    def put(self, key: str, value: Any, *, codec: str | None = None, **info: Any) -> Entry:
-        """Store ``value`` under ``key`` with the metadata in ``info`` (see :class:`Entry`)."""
+    def put(
+        self,
+        key: str,
+        value: Any,
+        *,
+        codec: str | None = None,
+        recipe: dict[str, Any] | None = None,
+        **info: Any,
+    ) -> Entry:
+        """Store ``value`` under ``key`` with the metadata in ``info`` (see :class:`Entry`) and,
+        for export, the ``recipe`` that makes it again."""
         codec_name, meta, encoded = self.encode(value, codec=codec)
         now = time.time()
         entry = Entry(
@@ -208,9 +217,22 @@ class LocalStore:
             last_access=now,
             **info,
         )
-        self.write_manifest(entry)
+        self.write_manifest(entry, recipe)
+        if recipe is not None:
+            self.index.put_recipe(key, recipe)
         self.index.put(entry)
         return entry
+
+    def recipe(self, key: str) -> dict[str, Any] | None:
+        """The recipe stored with an entry (from the index, else its manifest)."""
+        found = self.index.recipe(key)
+        if found is None:
+            try:
+                with self.manifest_path(key).open() as fh:
+                    found = json.load(fh).get("recipe")
+            except (OSError, ValueError):
+                return None
+        return found
 
     def delete(self, keys: Iterable[str]) -> list[Entry]:
         """Remove entries and the blobs no other entry uses; return the removed entries."""
@@ -233,10 +255,12 @@ class LocalStore:
             raise CorruptEntryError(f"{key!r} is not an entry key (32 lowercase hex digits)")
         return self.manifests / key[:2] / f"{key}.json"
 
-    def write_manifest(self, entry: Entry) -> None:
+    def write_manifest(self, entry: Entry, recipe: dict[str, Any] | None = None) -> None:
         path = self.manifest_path(entry.key)
         make_dirs(path.parent)
-        record = entry.fields()
+        record: dict[str, Any] = entry.fields()
+        if recipe is not None:
+            record["recipe"] = recipe
         if entry.inline is not None:
             record["inline"] = base64.b64encode(entry.inline).decode()
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{os.getpid()}-", suffix=".part")
@@ -254,6 +278,7 @@ class LocalStore:
                 record = json.load(fh)
             if record.get("inline") is not None:
                 record["inline"] = base64.b64decode(record["inline"])
+            record.pop("recipe", None)
             return Entry(**record)
         except FileNotFoundError:
             return None

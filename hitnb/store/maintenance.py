@@ -107,7 +107,7 @@ def repair(store: LocalStore, progress: Progress = _no_progress) -> Report:
             report.removed.append(f"{entry.key}: {exc}")
             continue
         if store.read_manifest(entry.key) is None:
-            store.write_manifest(entry)
+            store.write_manifest(entry, store.index.recipe(entry.key))
             report.fixed.append(f"{entry.key}: manifest written again from the index")
     garbage = collect_garbage(store)
     report.removed += garbage.removed

@@ -228,9 +228,26 @@ class ExperimentTable(widgets.VBox):  # type: ignore[misc]
             for name in run.series:
                 display(curves_figure([run], name))
             load = widgets.Button(description="Load result", icon="download")
+            export = widgets.Button(description="Export notebook", icon="file-code-o")
             result = widgets.Output()
             load.on_click(lambda _: self._load_result(run, result))
-            display(widgets.HBox([load]), result)
+            export.on_click(lambda _: self.export([run.key], result))
+            display(widgets.HBox([load, export]), result)
+
+    def export(self, keys: list[str] | None = None, into: widgets.Output | None = None) -> Any:
+        """Export runs (default: the ticked ones) as a notebook; show a link to it."""
+        from hitnb.exporting.notebook import default_path, export
+
+        wanted = keys or list(self.model.selected)
+        if not wanted:
+            raise ValueError("tick the runs to export, or pass their keys")
+        store = current_store(self.store_location)
+        path = export(wanted, default_path(store, wanted), store=self.store_location)
+        target = into or self.plot
+        with target:
+            display(widgets.HTML(f'exported: <a href="{html.escape(str(path))}" '
+                                 f'target="_blank">{html.escape(str(path))}</a>'))  # fmt: skip
+        return path
 
     def _load_result(self, run: Run, into: widgets.Output) -> None:
         into.clear_output()

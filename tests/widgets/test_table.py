@@ -112,3 +112,13 @@ def test_all_experiments_and_a_function_without_metrics():
     assert "all experiments" in table.title.value
     with pytest.raises(ValueError, match="no metrics to plot"):
         table.compare()
+
+
+def test_export_from_the_table(swept, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    table = swept.table()
+    with pytest.raises(ValueError, match="tick the runs to export"):
+        table.export()
+    table.select([r["key"] for r in table.model.rows[:2]])
+    path = table.export()
+    assert path.exists() and path.name == "test_table_train-2-runs.ipynb"

@@ -1,0 +1,351 @@
+"""How to make a stored call again: the *recipe* kept with each entry, for export.
+
+A recipe is what a notebook needs to repeat the call far from the kernel that made it:
+
+- ``imports``: statements for the modules, library functions and user-module code that
+  the notebook code uses (``import numpy as np``, ``from utils import scale``);
+- ``definitions``: the source of every function and class defined in the notebook that
+  the call reaches, each once, classes before functions and bases before subclasses;
+- ``values`` and ``arguments``: for each global the code reads and each argument, a
+  Python literal when one reproduces the value exactly (checked by hashing it back),
+  else the key under which the value itself was kept in the store;
+- ``call``: the call, written with those names.
+
+It is captured when the call is computed, because only then are the notebook's sources
+and values at hand. What cannot be written as source is kept as a value and named in
+``notes``.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import keyword
+import linecache
+import math
+import sys
+import textwrap
+import types
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from hitnb.hashing.dependencies import Plan, is_code
+from hitnb.hashing.values import UnhashableValue, hash_value
+
+MAX_LITERAL = 20_000
+"""Longest literal source written into a notebook; larger values are loaded from the store."""
+INPUT_FUNCTION = "hitnb.input"
+"""The function name under which inputs kept for export are stored."""
+
+KeepValue = Callable[[Any], str | None]
+"""Stores a value by its digest for export and returns that key (None if it cannot)."""
+
+
+# -- literals ---------------------------------------------------------------------------------
+def _literal_source(value: Any, depth: int = 0) -> str | None:
+    if depth > 20:
+        return None
+    kind = type(value)
+    if value is None or kind in (bool, int, str, bytes, complex):
+        return repr(value)
+    if kind is float:
+        return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
+    if kind in (list, tuple, set, frozenset):
+        items = [_literal_source(v, depth + 1) for v in value]
+        if any(i is None for i in items):
+            return None
+        inner = ", ".join(items)  # type: ignore[arg-type]
+        if kind is list:
+            return f"[{inner}]"
+        if kind is tuple:
+            return f"({inner},)" if len(items) == 1 else f"({inner})"
+        return f"{kind.__name__}([{inner}])" if items else f"{kind.__name__}()"
+    if kind is dict:
+        pairs = [
+            (_literal_source(k, depth + 1), _literal_source(v, depth + 1)) for k, v in value.items()
+        ]
+        if any(k is None or v is None for k, v in pairs):
+            return None
+        return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+    small_array = kind.__module__ == "numpy" and kind.__name__ == "ndarray" and value.size <= 2000
+    if small_array and value.dtype.kind in "biufc":
+        return f"np.array({value.tolist()!r}, dtype={str(value.dtype)!r})"
+    return None
+
+
+def literal(value: Any) -> str | None:
+    """Python source that evaluates to an equal value with the same hash, or None."""
+    try:
+        source = _literal_source(value)
+    except Exception:
+        return None
+    if source is None or len(source) > MAX_LITERAL:
+        return None
+    try:
+        namespace: dict[str, Any] = {}
+        if "np.array(" in source:
+            import numpy
+
+            namespace["np"] = numpy
+        again = eval(source, namespace)  # our own generated literal, checked right here
+        return source if hash_value(again) == hash_value(value) else None
+    except Exception:
+        return None
+
+
+def describe_value(value: Any, keep: KeepValue) -> dict[str, str]:
+    """``{"literal": source}``, else ``{"key": stored key}``, else ``{"missing": why}``."""
+    source = literal(value)
+    if source is not None:
+        return {"literal": source}
+    try:
+        key = keep(value)
+    except UnhashableValue as exc:
+        return {"missing": f"a {exc.type_name} that cannot be hashed"}
+    if key is None:
+        return {"missing": f"a {type(value).__qualname__} that was not kept (keep_inputs is off)"}
+    return {"key": key}
+
+
+# -- sources ----------------------------------------------------------------------------------
+def _cell_sources() -> list[tuple[str, str]]:
+    """(filename, text) of code that lives only in memory, newest last: notebook cells."""
+    out = []
+    for filename, entry in list(linecache.cache.items()):
+        if len(entry) == 4 and entry[1] is None and entry[2]:
+            out.append((filename, "".join(entry[2])))
+    return out
+
+
+def _definition_in(text: str, name: str, kinds: tuple[type, ...]) -> str | None:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, kinds) and node.name == name:  # type: ignore[attr-defined]
+            return _with_decorators(text, node)
+    return None
+
+
+def _with_decorators(text: str, node: ast.AST) -> str:
+    lines = text.splitlines()
+    first = min([d.lineno for d in getattr(node, "decorator_list", [])] + [node.lineno])  # type: ignore[attr-defined]
+    return "\n".join(lines[first - 1 : node.end_lineno])  # type: ignore[attr-defined]
+
+
+_function_sources: weakref.WeakKeyDictionary[types.CodeType, str | None] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def function_source(fn: Any) -> str | None:
+    """The source of a function's definition, decorators included (read once per code)."""
+    fn = inspect.unwrap(fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    if code not in _function_sources:
+        try:
+            _function_sources[code] = textwrap.dedent(inspect.getsource(code)).rstrip()
+        except (OSError, TypeError):
+            _function_sources[code] = None
+    return _function_sources[code]
+
+
+def class_source(cls: type) -> str | None:
+    """The source of a notebook class: found in the cell of one of its methods, or in the
+    newest cell that defines a class of that name (``inspect`` cannot find notebook classes)."""
+    try:
+        return textwrap.dedent(inspect.getsource(cls)).rstrip()
+    except (OSError, TypeError):
+        pass
+    kinds = (ast.ClassDef,)
+    files = []
+    for member in vars(cls).values():
+        code = getattr(inspect.unwrap(member), "__code__", None) if callable(member) else None
+        if code is not None:
+            files.append(code.co_filename)
+    cells = dict(_cell_sources())
+    for filename in files:
+        if filename in cells and (found := _definition_in(cells[filename], cls.__name__, kinds)):
+            return found
+    for _, text in reversed(list(cells.items())):
+        if found := _definition_in(text, cls.__name__, kinds):
+            return found
+    return None
+
+
+def import_statement(name: str, obj: Any) -> str | None:
+    """``import numpy as np`` or ``from utils import scale as s``: binds ``obj`` to ``name``."""
+    if isinstance(obj, types.ModuleType):
+        module_name: str = obj.__name__
+        if module_name == name:
+            return f"import {module_name}"
+        if "." in module_name and module_name.rpartition(".")[2] == name:
+            parent, _, child = module_name.rpartition(".")
+            return f"from {parent} import {child}"
+        return f"import {module_name} as {name}"
+    module = getattr(obj, "__module__", None)
+    qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if not module or not qualname or not qualname.isidentifier() or module == "__main__":
+        return None  # nested, a lambda, or defined in the notebook: not importable by name
+    suffix = "" if qualname == name else f" as {name}"
+    top = module.partition(".")[0]
+    if getattr(sys.modules.get(top), qualname, None) is obj:  # prefer the public path
+        return f"from {top} import {qualname}{suffix}"
+    return f"from {module} import {qualname}{suffix}"
+
+
+# -- the recipe ------------------------------------------------------------------------------
+class _Writer:
+    def __init__(self, namespace: Mapping[str, Any], keep: KeepValue) -> None:
+        self.namespace = namespace
+        self.keep = keep
+        self.imports: dict[str, None] = {}
+        self.classes: list[dict[str, str]] = []
+        self.functions: list[dict[str, str]] = []
+        self.values: dict[str, dict[str, str]] = {}
+        self.notes: list[str] = []
+        self.done: set[str] = set()
+
+    def name(self, name: str) -> None:
+        """Make ``name``, as bound in the notebook, available in the exported notebook."""
+        if name in self.done or name not in self.namespace:
+            return
+        self.done.add(name)
+        self.bind(name, self.namespace[name])
+
+    def bind(self, name: str, obj: Any) -> None:
+        wrapped = getattr(obj, "__wrapped__", None)
+        target = inspect.unwrap(obj) if wrapped is not None else obj
+        in_notebook = getattr(target, "__module__", None) == "__main__"
+        if in_notebook and isinstance(target, types.FunctionType) and target.__name__ == name:
+            self.define(name, "function", function_source(obj))
+        elif in_notebook and isinstance(target, type) and target.__name__ == name:
+            for base in target.__bases__:
+                if base.__module__ == "__main__":
+                    self.name(base.__name__)
+            self.define(name, "class", class_source(target))
+        elif (statement := import_statement(name, obj)) is not None:
+            self.imports[statement] = None
+        elif is_code(obj):
+            self.notes.append(f"`{name}` is code that cannot be written as source; it is loaded")
+            self.values[name] = describe_value(obj, self.keep)
+        else:
+            self.values[name] = describe_value(obj, self.keep)
+
+    def define(self, name: str, kind: str, source: str | None, *, load: bool = True) -> None:
+        if source is None:
+            if load:
+                self.notes.append(f"the source of {kind} `{name}` was not found; it is loaded")
+                self.values[name] = describe_value(self.namespace[name], self.keep)
+            else:
+                self.notes.append(f"the source of {kind} `{name}` was not found")
+            return
+        (self.classes if kind == "class" else self.functions).append(
+            {"name": name, "kind": kind, "source": source}
+        )
+        for used in _names_used_at_definition(source):
+            self.name(used)
+
+
+def _names_used_at_definition(source: str) -> list[str]:
+    """Decorators, bases and defaults: names evaluated when a definition runs."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    node = tree.body[0] if tree.body else None
+    parts: list[ast.AST] = list(getattr(node, "decorator_list", []))
+    if isinstance(node, ast.ClassDef):
+        parts += [*node.bases, *(k.value for k in node.keywords), *node.body]
+    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        parts += [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
+    names = []
+    for part in parts:
+        for child in ast.walk(part):
+            if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
+                names.append(child.id)
+    return names
+
+
+def _call_source(name: str, signature: inspect.Signature, bound: Mapping[str, Any]) -> str:
+    """``train(lr=lr, batch_size=batch_size)``: the call, with each argument by its own name."""
+    parts = []
+    for param in signature.parameters.values():
+        if param.name not in bound:
+            continue
+        expr = param.name
+        if param.kind is param.POSITIONAL_ONLY:
+            parts.append(expr)
+        elif param.kind is param.VAR_POSITIONAL:
+            parts.append(f"*{expr}")
+        elif param.kind is param.VAR_KEYWORD:
+            parts.append(f"**{expr}")
+        else:
+            parts.append(f"{param.name}={expr}")
+    return f"{name}({', '.join(parts)})"
+
+
+def function_recipe(
+    fn: Any,
+    plan: Plan,
+    bound: Mapping[str, Any],
+    keep: KeepValue,
+    *,
+    ignore: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
+    """The recipe of a call of ``fn`` (the undecorated function) with ``bound`` arguments.
+
+    Globals named in ``ignore`` (state, connections) are left for the reader to provide."""
+    signature = inspect.signature(fn)
+    name = fn.__name__
+    arguments = {n: describe_value(v, keep) for n, v in bound.items()}
+    if fn.__module__ != "__main__":
+        statement = import_statement(name, fn) or f"from {fn.__module__} import {name}"
+        writer_imports = [statement]
+        recipe_parts: dict[str, Any] = {"imports": writer_imports, "definitions": [], "values": {}}
+        notes: list[str] = []
+    else:
+        writer = _Writer(fn.__globals__, keep)
+        writer.done.add(name)
+        writer.define(name, "function", function_source(fn), load=False)
+        for namespace, global_name, _ in plan.bindings:
+            if namespace is fn.__globals__ and global_name not in ignore:
+                writer.name(global_name)
+        recipe_parts = {
+            "imports": list(writer.imports),
+            "definitions": writer.classes + writer.functions,
+            "values": writer.values,
+        }
+        notes = writer.notes
+    return {
+        **recipe_parts,
+        "arguments": arguments,
+        "call": _call_source(name, signature, bound),
+        "function": name,
+        "notes": notes,
+    }
+
+
+def cell_recipe(
+    source: str,
+    inputs: Mapping[str, Any],
+    namespace: Mapping[str, Any],
+    keep: KeepValue,
+) -> dict[str, Any]:
+    """The recipe of a ``%%memo`` cell: its source, and how to get each of its inputs."""
+    writer = _Writer(namespace, keep)
+    for name in inputs:
+        if name.isidentifier() and not keyword.iskeyword(name):
+            writer.name(name)
+    return {
+        "imports": list(writer.imports),
+        "definitions": writer.classes + writer.functions,
+        "values": writer.values,
+        "arguments": {},
+        "cell": source,
+        "notes": writer.notes,
+    }

@@ -1,0 +1,1 @@
+"""Export: stored runs as notebooks (nbformat) that re-execute to the same result."""

@@ -1,0 +1,164 @@
+"""Exported runs re-execute in a fresh kernel: same value hash on an empty store, hits on
+the original one."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell
+from nbhelpers import KernelSession
+
+import hitnb
+from hitnb.store.local import LocalStore
+
+pytestmark = pytest.mark.slow
+
+SETUP = [
+    "%load_ext hitnb",
+    "import hitnb, pathlib\nimport numpy as np\nfrom hitnb import memo, experiment\n"
+    "RAN = pathlib.Path('ran.log').resolve()",
+]
+
+
+def ran(project: Path) -> list[str]:
+    log = project / "ran.log"
+    return log.read_text().split() if log.exists() else []
+
+
+def execute(path: Path, store: Path, *, check: str) -> str:
+    """Run an exported notebook in a fresh kernel on ``store``; return what ``check`` prints."""
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(new_code_cell(check))
+    before = os.environ.get("HITNB_STORE")
+    os.environ["HITNB_STORE"] = str(store)
+    try:
+        NotebookClient(
+            notebook, timeout=120, kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()  # fmt: skip
+    finally:
+        os.environ["HITNB_STORE"] = before or ""
+    return "".join(
+        o.get("text", "") for o in notebook.cells[-1].outputs if o.output_type == "stream"
+    )
+
+
+def stored_hash(store: Path, key: str) -> str:
+    local = LocalStore(store)
+    return hitnb.hash_value(local.load(local.get(key)))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    path = tmp_path / "project"
+    path.mkdir()
+    return path
+
+
+def session(project: Path, store: Path) -> KernelSession:
+    return KernelSession(project, {"HITNB_STORE": str(store), "PYTHONPATH": ""})
+
+
+def test_function_with_notebook_helpers_a_class_and_a_global(project, isolated_store, tmp_path):
+    with session(project, isolated_store) as kernel:
+        for cell in SETUP:
+            kernel.run(cell)
+        kernel.run("THRESHOLD = 0.5\nWEIGHTS = np.linspace(0, 1, 5000)")
+        kernel.run("def clean(values):\n    return [v for v in values if v > THRESHOLD]")
+        kernel.run("class Scaler:\n    def __init__(self, k):\n        self.k = k\n"
+                   "    def apply(self, xs):\n        return [x * self.k for x in xs]")  # fmt: skip
+        kernel.run("@memo\ndef pipeline(values, factor=2):\n"
+                   "    with RAN.open('a') as fh:\n        fh.write('pipeline\\n')\n"
+                   "    return sum(Scaler(factor).apply(clean(values)))"
+                   " + float(WEIGHTS.sum())")  # fmt: skip
+        key = kernel.run("pipeline([0.2, 0.7, 0.9])\nprint(pipeline.runs()[0].key)").split()[-1]
+        kernel.run(f"hitnb.export({key!r}, 'exports/pipeline.ipynb')")
+    exported = project / "exports" / "pipeline.ipynb"
+    meta = nbformat.read(exported, as_version=4).metadata["hitnb"]
+    assert meta["keys"] == [key] and meta["store"] == str(isolated_store)
+    empty = tmp_path / "empty-store"
+    assert execute(exported, empty, check="print(hitnb.hash_value(result))").strip() == (
+        stored_hash(isolated_store, key)
+    )
+    assert ran(project) == ["pipeline", "pipeline"]  # computed again on the empty store
+    execute(exported, isolated_store, check="print(result)")
+    assert ran(project) == ["pipeline", "pipeline"]  # a hit on the original store
+
+
+def test_numpy_array_arguments_small_and_large(project, isolated_store, tmp_path):
+    with session(project, isolated_store) as kernel:
+        for cell in SETUP:
+            kernel.run(cell)
+        kernel.run(
+            "@memo\ndef norm(a, b):\n    return float(np.linalg.norm(a) + np.linalg.norm(b))"
+        )
+        key = kernel.run(
+            "norm(np.arange(6, dtype=np.float32), np.random.default_rng(0).random(100_000))\n"
+            "print(norm.runs()[0].key)"
+        ).split()[-1]
+        kernel.run(f"hitnb.export({key!r}, 'norm.ipynb')")
+    exported = project / "norm.ipynb"
+    cells = "\n".join(c.source for c in nbformat.read(exported, as_version=4).cells)
+    assert "a = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 5.0], dtype='float32')" in cells
+    assert 'b = hitnb.load("' in cells  # too large for a literal: loaded from the store
+    check = "print(hitnb.hash_value(result))"
+    assert execute(exported, tmp_path / "empty", check=check).strip() == stored_hash(
+        isolated_store, key
+    )
+
+
+def test_a_memo_cell(project, isolated_store, tmp_path):
+    with session(project, isolated_store) as kernel:
+        for cell in SETUP:
+            kernel.run(cell)
+        kernel.run("N = 12\ndef square(v):\n    return v * v")
+        kernel.run(
+            "%%memo -n table\nsquares = [square(i) for i in range(N)]\nprint('built')\nsum(squares)"
+        )
+        key = kernel.run("print(hitnb.runs('table')[0].key)").split()[-1]
+        kernel.run(f"hitnb.export({key!r}, 'cell.ipynb')")
+    exported = project / "cell.ipynb"
+    notebook = nbformat.read(exported, as_version=4)
+    last = notebook.cells[-1]
+    assert last.source.startswith("%%memo -n table\n")
+    assert [o.output_type for o in last.outputs] == ["stream", "execute_result"]
+    assert last.outputs[1]["data"]["text/plain"] == str(sum(i * i for i in range(12)))
+    printed = execute(exported, tmp_path / "empty", check="print(hitnb.hash_value(squares))")
+    stored = LocalStore(isolated_store)
+    record = stored.load(stored.get(key))
+    assert printed.strip() == hitnb.hash_value(record.outputs["squares"])
+
+
+def test_an_experiment_sweep_with_a_comparison(project, isolated_store, tmp_path):
+    with session(project, isolated_store) as kernel:
+        for cell in SETUP:
+            kernel.run(cell)
+        kernel.run("@experiment\ndef train(lr, epochs=3):\n    acc = 0.5\n"
+                   "    for e in range(epochs):\n        acc += lr * (1 - acc)\n"
+                   "        hitnb.log('accuracy', acc, step=e)\n"
+                   "    return {'accuracy': acc}")  # fmt: skip
+        kernel.run("for lr in [0.1, 0.2, 0.4]:\n    train(lr)")
+        keys = json.loads(
+            kernel.run("import json\nprint(json.dumps([r.key for r in train.runs()]))")
+        )
+        kernel.run(f"hitnb.export({keys!r}, 'sweep.ipynb')")
+    exported = project / "sweep.ipynb"
+    notebook = nbformat.read(exported, as_version=4)
+    assert notebook.cells[0].source.startswith("# 3 runs of `train`")
+    plots = [
+        o
+        for c in notebook.cells
+        for o in c.get("outputs", [])
+        if "application/vnd.plotly.v1+json" in o.get("data", {})
+    ]
+    assert len(plots) == 1 and len(plots[0]["data"]["application/vnd.plotly.v1+json"]["data"]) == 3
+    printed = execute(
+        exported, tmp_path / "empty",
+        check="print(sorted(hitnb.hash_value(r) for r in results))",
+    )  # fmt: skip
+    assert printed.strip() == str(sorted(stored_hash(isolated_store, k) for k in keys))
