@@ -29,14 +29,14 @@ DOCS = HERE.parent / "docs" / "benchmarks.md"
 
 # Each probe is a small program printing one JSON number (seconds, or bytes per second).
 PROBES: dict[str, str] = {
+    # Disk-backed hits: every call a different stored key, so nothing is served from memory.
     "hit_hitnb": """
         import hitnb
         hitnb.configure(store=STORE + "/hitnb")
         @hitnb.memo
         def f(x, y=2):
             return {"x": x, "y": y, "s": "r" * 50}
-        f(1, 2)
-        print(json.dumps(per_call(lambda: f(1, 2), CALLS)))
+        print(json.dumps(each_once(f, CALLS)))
     """,
     "hit_joblib": """
         import joblib
@@ -44,8 +44,35 @@ PROBES: dict[str, str] = {
         @memory.cache
         def f(x, y=2):
             return {"x": x, "y": y, "s": "r" * 50}
+        print(json.dumps(each_once(f, CALLS)))
+    """,
+    "repeat_hit_hitnb": """
+        import hitnb
+        hitnb.configure(store=STORE + "/hitnb")
+        @hitnb.memo
+        def f(x, y=2):
+            return {"x": x, "y": y, "s": "r" * 50}
         f(1, 2)
-        print(json.dumps(per_call(lambda: f(1, 2), CALLS)))
+        f(1, 2)
+        print(json.dumps(per_call(lambda: f(1, 2), CALLS * 4)))
+    """,
+    "hit_store_100": """
+        print(json.dumps(hit_in_store_of(100)))
+    """,
+    "hit_store_10k": """
+        print(json.dumps(hit_in_store_of(10_000 if ARRAY_BYTES > 2**20 else 1_000)))
+    """,
+    "hit_store_100k": """
+        print(json.dumps(hit_in_store_of(100_000 if ARRAY_BYTES > 2**20 else 2_000)))
+    """,
+    "ls_100k": """
+        import os, subprocess, time
+        fill(100_000 if ARRAY_BYTES > 2**20 else 2_000)
+        hitnb_cli = os.path.join(os.path.dirname(sys.executable), "hitnb")
+        start = time.perf_counter()
+        subprocess.run([hitnb_cli, "--store", STORE + "/hitnb", "ls"], check=True,
+                       stdout=subprocess.DEVNULL)
+        print(json.dumps(time.perf_counter() - start))
     """,
     "hit_lru": """
         import functools
@@ -223,6 +250,42 @@ def per_call(fn, n):
         best = min(best, (time.perf_counter() - start) / n)
     return best
 
+def each_once(f, n):
+    # seconds per hit when each call hits a different stored key (no in-process reuse)
+    for i in range(n):
+        f(i, 2)
+    start = time.perf_counter()
+    for i in range(n):
+        f(i, 2)
+    return (time.perf_counter() - start) / n
+
+
+def fill(count):
+    # put `count` entries of another function into the store's index
+    import hitnb
+    from hitnb.store.index import Entry
+    from hitnb.store.local import open_store
+    hitnb.configure(store=STORE + "/hitnb")
+    store = open_store(hitnb.config.store_path())
+    store.index.put_many(
+        Entry(key=f"{i:032x}", function="__main__.other", code="c" * 32, args="a" * 32,
+              codec="pickle", checksum="0" * 32, size=100, created=1e9 + i, duration=1.0,
+              inline=b"", params={"i": i}, metrics={})
+        for i in range(count)
+    )
+    return store
+
+
+def hit_in_store_of(count):
+    # disk-backed hit latency of a function in a store that holds `count` other entries
+    import hitnb
+    fill(count)
+    @hitnb.memo
+    def f(x, y=2):
+        return {"x": x, "y": y}
+    return each_once(f, min(CALLS, 2000))
+
+
 def best_of(fn, n):
     times = []
     for _ in range(n):
@@ -298,7 +361,15 @@ def main() -> int:
     rows = [
         ("disk-backed hit, small args", span("hit_hitnb", fmt_time), span("hit_joblib", fmt_time),
          f"{med('hit_joblib') / med('hit_hitnb'):.1f}x faster than joblib"),
-        ("in-memory lru_cache hit (floor)", span("hit_lru", fmt_time), "", ""),
+        ("repeat hit in the same process", span("repeat_hit_hitnb", fmt_time), "",
+         "a fresh copy each time; lru_cache (same object): "
+         f"{fmt_time(med('hit_lru'))}"),
+        ("hit in a store of 100 entries", span("hit_store_100", fmt_time), "", ""),
+        (f"hit in a store of {'100,000' if array_bytes > 2**20 else '2,000'} entries",
+         span("hit_store_100k", fmt_time), "",
+         f"{med('hit_store_100k') / med('hit_store_100'):.2f}x the 100-entry store"),
+        (f"`hitnb ls` of {'100,000' if array_bytes > 2**20 else '2,000'} entries",
+         span("ls_100k", fmt_time), "", "whole command, output to /dev/null"),
         ("code fingerprint, 10 dependencies: cold", span("fingerprint_cold", fmt_time), "",
          "reads and parses each source once"),
         ("code fingerprint, 10 dependencies: warm", span("fingerprint_warm", fmt_time), "",
@@ -329,7 +400,45 @@ def main() -> int:
     print(table)
     if args.write_docs and not args.smoke:
         write_docs(table, repeats, array_bytes)
+        write_latency_plot(results)
     return 0
+
+
+STORE_SIZES = {"hit_store_100": 100, "hit_store_10k": 10_000, "hit_store_100k": 100_000}
+PLOT = DOCS.parent / "benchmarks-hit-latency.html"
+
+
+def write_latency_plot(results: dict[str, Result]) -> None:
+    """Hit latency against store size, as a plotly page next to docs/benchmarks.md."""
+    import plotly.graph_objects as go
+
+    names = list(STORE_SIZES)
+    medians = [results[n].median * 1e6 for n in names]
+    figure = go.Figure(
+        go.Scatter(
+            x=[STORE_SIZES[n] for n in names],
+            y=medians,
+            mode="lines+markers",
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [
+                    max(results[n].values) * 1e6 - m for n, m in zip(names, medians, strict=True)
+                ],
+                "arrayminus": [
+                    m - min(results[n].values) * 1e6 for n, m in zip(names, medians, strict=True)
+                ],
+            },
+            name="hitnb disk-backed hit",
+        )
+    )
+    figure.update_layout(
+        title="Disk-backed hit latency against store size (median, min..max)",
+        xaxis={"title": "entries in the store", "type": "log"},
+        yaxis={"title": "microseconds per hit", "rangemode": "tozero"},
+        template="plotly_white",
+    )
+    figure.write_html(PLOT, include_plotlyjs="cdn", full_html=True)
 
 
 def write_docs(table: str, repeats: int, array_bytes: int) -> None:
@@ -348,9 +457,31 @@ def write_docs(table: str, repeats: int, array_bytes: int) -> None:
         "--write-docs\n```\n\n"
         + table
         + "\nHow to read it: the ratios are the figures that count; absolute times move with\n"
-        "the machine's load. A *disk-backed hit* reads the result from the store on every call\n"
-        "(no result is kept in process memory), like joblib does.\n"
+        "the machine's load. A *disk-backed hit* calls a function with arguments whose result\n"
+        "is stored but that this process has not seen yet, so the result is read from the\n"
+        "store (a *repeat hit* is the same call again, in the same process). Stores live in a\n"
+        "temporary folder; file creation there costs tens of microseconds, which misses pay.\n"
+        f"\nHit latency against store size: [{PLOT.name}]({PLOT.name}) (plotly).\n" + PROFILE_NOTES
     )
+
+
+PROFILE_NOTES = """
+## What dominates (pyinstrument and phase timers)
+
+- **Disk-backed hit** (about 15 us): the SQLite point query on the index, about 40%
+  (a read transaction takes the WAL's shared lock for every statement); decoding the value
+  (checksum, unpickling), 15%; composing the key (arguments hashed one by one, the key
+  text hashed), 15%; resolving settings (environment and working folder read on every
+  call, so a change takes effect at once), 7%; the rest is binding arguments and checking
+  the code fingerprint (identity checks of every name the function uses, no hashing).
+- **Repeat hit** (about 3 us): the settings check (1 us), the fingerprint check (0.5 us)
+  and decoding a fresh copy (1 us). lru_cache is faster because it returns the same
+  object, which a later mutation by the caller would corrupt.
+- **Miss overhead** (about 0.4 ms here): creating the manifest file (temp file and
+  rename: 0.1 to 0.4 ms on this disk's temp folder), the SQLite commit of the row and
+  its recipe (0.1 ms), the recipe (sources, literals; 0.05 ms) and the two lookups around
+  the per-key lock. joblib creates a folder and two files per miss.
+"""
 
 
 if __name__ == "__main__":

@@ -73,13 +73,12 @@ def ls(ctx: click.Context, function: str | None, experiments: bool, since: str |
        as_json: bool) -> None:  # fmt: skip
     """List stored entries, newest first."""
     start = operations.parse_since(since) if since else None
-    runs = operations.list_runs(_store(ctx), function, experiments=experiments, since=start)
     if as_json:
+        runs = operations.list_runs(_store(ctx), function, experiments=experiments, since=start)
         _emit_json([operations.run_record(r) for r in runs])
-    elif not runs:
-        click.echo("no entries")
-    else:
-        click.echo("\n".join(operations.format_runs(runs)))
+        return
+    rows = operations.list_entries(_store(ctx), function, experiments=experiments, since=start)
+    click.echo("\n".join(operations.format_runs(rows)) if rows else "no entries")
 
 
 @main.command()

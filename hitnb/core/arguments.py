@@ -24,12 +24,13 @@ class Binder:
         params = list(self.signature.parameters.values())
         self.names = tuple(p.name for p in params)
         self.defaults = {p.name: p.default for p in params if p.default is not _MISSING}
-        self._simple = all(p.kind is _SIMPLE_KIND for p in params)
+        self.simple = all(p.kind is _SIMPLE_KIND for p in params)
+        """Whether every parameter is positional-or-keyword (no ``*args``/``**kwargs``)."""
 
     def bind(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """Every parameter's value by name, in signature order; raises TypeError like a call."""
         names = self.names
-        if self._simple and len(args) <= len(names):
+        if self.simple and len(args) <= len(names):
             bound = dict(zip(names, args, strict=False))
             if len(bound) == len(names) and not kwargs:
                 return bound
@@ -52,7 +53,7 @@ class Binder:
 
     def call(self, fn: Callable[..., Any], bound: Mapping[str, Any]) -> Any:
         """Call ``fn`` with arguments as bound by :meth:`bind`."""
-        if self._simple:
+        if self.simple:
             return fn(**bound)
         ba = inspect.BoundArguments(self.signature, dict(bound))
         return fn(*ba.args, **ba.kwargs)

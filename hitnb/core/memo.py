@@ -44,6 +44,7 @@ from hitnb.hashing.analysis import analyze
 from hitnb.hashing.dependencies import Fingerprint, fingerprint, plan_for, written_during
 from hitnb.hashing.fingerprint import PYTHON, KeyParts, compose_key
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
+from hitnb.store.index import Stored
 from hitnb.store.local import Entry, LocalStore, open_store
 from hitnb.store.maintenance import keep_under_limit
 
@@ -51,6 +52,26 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 _MISS: Any = object()
+HOT_ENTRIES = 1024
+"""Repeat hits remembered per function (argument values to the stored record)."""
+_Hot = tuple[config.Resolved, bytes, "LocalStore", "Stored | Entry", Callable[[], Any] | None]
+_EXACT_TYPES = frozenset({int, str, bytes, bool, type(None)})
+
+
+def _hot_key(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """A dict key for arguments that equals another exactly when their hitnb keys would:
+    scalars tagged with their type, floats by their bits (``0.0`` is not ``-0.0``);
+    anything else has no such key and takes the ordinary path."""
+    out = []
+    for arg in args:
+        kind = type(arg)
+        if kind in _EXACT_TYPES:
+            out.append((kind, arg))
+        elif kind is float:
+            out.append((kind, arg.hex()))
+        else:
+            return None
+    return tuple(out)
 
 
 def _folder(store: str | os.PathLike[str] | None) -> Path | None:
@@ -123,6 +144,8 @@ class MemoizedFunction(Generic[P, R]):
         self.wait = wait
         self.store_folder = _folder(store)
         self._written_by_store: dict[Path, frozenset[str]] = {}
+        simple = self.binder.simple and not (lazy or mmap or self.seed_name)
+        self._hot: dict[tuple[Any, ...], _Hot] | None = {} if simple else None
 
     def __repr__(self) -> str:
         kind = "experiment" if self.experiment else "memo"
@@ -234,11 +257,51 @@ class MemoizedFunction(Generic[P, R]):
 
     # -- calls -----------------------------------------------------------------------------
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        result: R = self._call(None, args, kwargs)  # kwargs is a fresh dict already
+        if self._hot is not None and not kwargs:
+            hot_key = _hot_key(args)
+            if hot_key is not None:
+                cached = self._hot.get(hot_key)
+                if cached is not None:
+                    value = self._hot_hit(hot_key, cached)
+                    if value is not _MISS:
+                        return value  # type: ignore[no-any-return]
+                result: R = self._call(None, args, kwargs, hot_key)
+                return result
+        result = self._call(None, args, kwargs)  # kwargs is a fresh dict already
         return result
+
+    def _hot_hit(self, hot_key: tuple[Any, ...], cached: _Hot) -> Any:
+        """A repeat hit in this process: the key is known, if nothing it depends on changed.
+
+        The settings (store, mode) must be the very ones resolved then, no mode may be set
+        by a ``with`` block, and the function's fingerprint (code and the values it reads)
+        must be the same. The value is decoded again, so callers never share an object.
+        """
+        resolved, digest, store, found, decode = cached
+        if config._config.resolve() is not resolved or modes.context_mode() is not None:
+            return _MISS
+        if self._fingerprint(resolved.settings, self._written(store)).digest != digest:
+            return _MISS
+        key = found.key
+        try:
+            if decode is None:  # made on the second hit, so a single hit costs nothing extra
+                decode = store.decoder(found)
+                if self._hot is not None:
+                    self._hot[hot_key] = (resolved, digest, store, found, decode)
+            value = decode()
+        except Exception:  # the entry went away or broke: the ordinary path will say so
+            if self._hot is not None:
+                self._hot.pop(hot_key, None)
+            return _MISS
+        store.note_hit(key)
+        if events.has_listeners("hit"):
+            events.announce("hit", value, key, store)
+        return value
 
     def recompute(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run the function again and store the result over the old one."""
+        if self._hot is not None:
+            self._hot.clear()
         result: R = self._call("recompute", args, dict(kwargs))
         return result
 
@@ -259,8 +322,15 @@ class MemoizedFunction(Generic[P, R]):
         """Whether a call with these arguments would be a hit; computes nothing."""
         return self._store().contains(self.key(*args, **kwargs))
 
-    def _call(self, call_mode: Mode | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        settings, configured_folder = config.current()
+    def _call(
+        self,
+        call_mode: Mode | None,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        hot_key: tuple[Any, ...] | None = None,
+    ) -> Any:
+        resolved = config._config.resolve()
+        settings, configured_folder = resolved.settings, resolved.store_path
         mode = modes.resolve(call_mode, self.mode, settings.mode)
         bound, seed = self._bind(args, kwargs)
         if mode == "off":
@@ -272,8 +342,10 @@ class MemoizedFunction(Generic[P, R]):
         extras = self._extras_with(seed)
         key = compose_key(self.identity, state.digest.hex(), digests, extras)
         if mode != "recompute":
-            value = self._lookup(store, key)
+            value, found = self._lookup(store, key)
             if value is not _MISS:
+                if hot_key is not None and found is not None and mode in ("on", "read-only"):
+                    self._remember(hot_key, (resolved, state.digest, store, found, None))
                 return value
         wait = mode == "on" and (settings.wait if self.wait is None else self.wait)
         if not wait:
@@ -286,7 +358,7 @@ class MemoizedFunction(Generic[P, R]):
                     HitnbWarning,
                     stacklevel=3,
                 )
-            value = self._lookup(store, key)  # computed by whoever held the lock before us?
+            value, _ = self._lookup(store, key)  # computed by whoever held the lock before us?
             if value is not _MISS:
                 return value
             return self._compute(store, key, mode, settings, state, bound, seed, digests, extras)
@@ -342,12 +414,19 @@ class MemoizedFunction(Generic[P, R]):
             written=sorted(written),
         )
 
-    def _lookup(self, store: LocalStore, key: str) -> Any:
-        """The stored value for ``key``, or ``_MISS``; a broken entry is dropped with a warning."""
+    def _remember(self, hot_key: tuple[Any, ...], cached: _Hot) -> None:
+        assert self._hot is not None
+        if len(self._hot) >= HOT_ENTRIES:
+            del self._hot[next(iter(self._hot))]  # the oldest
+        self._hot[hot_key] = cached
+
+    def _lookup(self, store: LocalStore, key: str) -> tuple[Any, Stored | Entry | None]:
+        """The stored value for ``key`` and its record, or ``_MISS``; a broken entry is dropped
+        with a warning."""
         try:
             found = store.lookup(key)
             if found is None or found.status != "ok":
-                return _MISS
+                return _MISS, None
             value = (
                 Lazy(key, store, mmap=self.mmap) if self.lazy else store.load(found, mmap=self.mmap)
             )
@@ -359,7 +438,7 @@ class MemoizedFunction(Generic[P, R]):
                 stacklevel=4,
             )
             store.drop_corrupt(key)
-            return _MISS
+            return _MISS, None
         except CodecError as exc:
             warnings.warn(
                 f"{self.identity}: stored result {key} cannot be loaded in this process ({exc}); "
@@ -367,11 +446,11 @@ class MemoizedFunction(Generic[P, R]):
                 CorruptEntryWarning,
                 stacklevel=4,
             )
-            return _MISS
+            return _MISS, None
         store.note_hit(key)
         if events.has_listeners("hit"):
             events.announce("hit", value, key, store)
-        return value
+        return value, found
 
     def _run(self, bound: dict[str, Any], seed: Any) -> tuple[Any, float, dict[str, Any]]:
         """Call the function; return its value, the seconds it took, and logged series."""
@@ -473,6 +552,8 @@ class MemoizedFunction(Generic[P, R]):
 
     def clear(self) -> int:
         """Remove every stored result of this function (all code versions); return how many."""
+        if self._hot is not None:
+            self._hot.clear()
         store = self._store()
         return len(store.delete(e.key for e in store.entries(self.identity)))
 

@@ -37,6 +37,11 @@ def mode(name: str) -> Iterator[None]:
         _context_mode.reset(token)
 
 
+def context_mode() -> Mode | None:
+    """The mode set by the innermost ``with hitnb.mode(...)`` block, if any."""
+    return _context_mode.get()
+
+
 def resolve(call: Mode | None, function: Mode | None, configured: Mode) -> Mode:
     """The mode in force for one call, given its per-call, per-function and configured modes."""
     if call is not None:

@@ -74,10 +74,19 @@ def _literal_source(value: Any, depth: int = 0) -> str | None:
     return None
 
 
+_EXACT_REPR = (type(None), bool, int, str, bytes)
+
+
 def literal(value: Any) -> str | None:
-    """Python source that evaluates to an equal value with the same hash, or None."""
+    """Python source that evaluates to an equal value with the same hash, or None.
+
+    ``repr`` is exact for None, bools, ints, strings and bytes; anything else is checked by
+    evaluating the source and hashing the result back.
+    """
+    if type(value) in _EXACT_REPR and len(source := repr(value)) <= MAX_LITERAL:
+        return source
     try:
-        source = _literal_source(value)
+        source = _literal_source(value)  # type: ignore[assignment]
     except Exception:
         return None
     if source is None or len(source) > MAX_LITERAL:

@@ -47,6 +47,8 @@ def _module_is_user_code(module_name: str) -> bool:
     if top in _OWN_PACKAGES or top in sys.stdlib_module_names or top == "builtins":
         return False
     module = sys.modules.get(module_name) or sys.modules.get(top)
+    if module is None:
+        return True  # code made at run time (exec with a namespace of its own): the user's
     path = getattr(module, "__file__", None)
     if not path:
         return False  # built into the interpreter, or a namespace package: not editable source
@@ -61,6 +63,8 @@ def is_user_code(obj: Any) -> bool:
     if isinstance(obj, types.ModuleType):
         return _module_is_user_code(obj.__name__)
     module = getattr(obj, "__module__", None)
+    if module is None:  # exec'd without a __name__: certainly not an installed library
+        return isinstance(obj, types.FunctionType | type)
     return isinstance(module, str) and _module_is_user_code(module)
 
 

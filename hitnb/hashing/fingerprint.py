@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import xxhash
 
-SCHEME = "hitnb-key-2"
+SCHEME = "hitnb-key-3"
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 

@@ -24,6 +24,7 @@ import enum
 import math
 import struct
 import types
+import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from typing import Any
@@ -407,8 +408,7 @@ def _numpy(h: ValueHasher, v: Any) -> bool:
             h.update_child(".flat", v.ravel(order="C").tolist())
             return True
         dtype = repr(v.dtype.descr) if v.dtype.fields else v.dtype.str
-        data = v if v.flags.c_contiguous else np.ascontiguousarray(v)
-        h.raw_buffer(b"A", f"{dtype}|{v.shape}", data.reshape(-1).view(np.uint8), v.nbytes)
+        h.frame(b"A", f"{dtype}|{v.shape}".encode() + _buffer_digest(v))
         return True
     if isinstance(v, np.generic):
         h.frame(b"g", f"{v.dtype.str}|".encode() + v.tobytes())
@@ -417,6 +417,49 @@ def _numpy(h: ValueHasher, v: Any) -> bool:
         h.text(b"7", str(v.descr))
         return True
     return False
+
+
+_frozen_digests: dict[int, tuple[weakref.ref[Any], bytes]] = {}
+
+
+def _buffer_digest(array: Any) -> bytes:
+    """xxh3_128 of an array's bytes in C order: one pass over memory, no copy if contiguous.
+
+    Arrays whose memory cannot change (read-only all the way down to an immutable buffer,
+    like the memory maps ``@memo(mmap=True)`` returns) are hashed once per object.
+    """
+    import numpy as np
+
+    frozen = _is_frozen(array)
+    if frozen:
+        cached = _frozen_digests.get(id(array))
+        if cached is not None and cached[0]() is array:
+            return cached[1]
+    data: Any = array if array.flags.c_contiguous else np.ascontiguousarray(array)
+    digest: bytes = xxhash.xxh3_128_digest(data.reshape(-1).view(np.uint8))
+    if frozen:
+        key = id(array)
+        _frozen_digests[key] = (
+            weakref.ref(array, lambda _: _frozen_digests.pop(key, None)),
+            digest,
+        )
+    return digest
+
+
+def _is_frozen(array: Any) -> bool:
+    """Whether no one can write to the array's memory: every array down the chain is read-only
+    (numpy refuses to make such views writable) and the buffer at the bottom is immutable."""
+    import numpy as np
+
+    node = array
+    while isinstance(node, np.ndarray):
+        if node.flags.writeable or node.base is None:  # an owner can be made writable again
+            return False
+        node = node.base
+    try:
+        return memoryview(node).readonly
+    except TypeError:
+        return False
 
 
 def _pandas(h: ValueHasher, v: Any) -> bool:

@@ -246,6 +246,16 @@ class PickleCodec(Codec):
         return self._loads(stream, buffers=buffers)
 
 
+def pickle_stream(data: bytearray | memoryview) -> bytes | None:
+    """The pickle stream of a pickle-codec blob with no out-of-band buffers, else None."""
+    view = memoryview(data)
+    if view[:_MAGIC_LEN] != _PICKLE_MAGIC:
+        return None
+    count, length = _unpack_counts(view, _MAGIC_LEN)
+    start = _MAGIC_LEN + 12
+    return bytes(view[start : start + length]) if count == 0 else None
+
+
 class DillCodec(PickleCodec):
     """dill, for what pickle refuses: lambdas, closures, classes defined in a notebook cell."""
 

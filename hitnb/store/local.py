@@ -19,15 +19,17 @@ from __future__ import annotations
 import atexit
 import base64
 import contextlib
+import functools
 import json
 import os
+import pickle
 import sqlite3
 import stat
 import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ import xxhash
 
 from hitnb.errors import CodecError, CorruptEntryError, CorruptEntryWarning, HitnbWarning
 from hitnb.store.blobs import BlobStore, Encoded, make_dirs
-from hitnb.store.codecs import BlobData, codec_named, codecs_for
+from hitnb.store.codecs import BlobData, codec_named, codecs_for, pickle_stream
 from hitnb.store.index import Entry, Index, Stored
 from hitnb.store.locks import KeyLocks
 
@@ -52,6 +54,7 @@ class LocalStore:
         self._prepare_root()
         self.blobs = BlobStore(root)
         self.manifests = root / "entries"
+        self._made: set[Path] = set()
         self.locks = KeyLocks(root)
         self.index = self._open_index(root / "index.sqlite")
 
@@ -120,6 +123,8 @@ class LocalStore:
 
     def _reindex(self, key: str) -> Entry | None:
         """An entry whose manifest exists but whose index row does not (a crash, a lost index)."""
+        if not self.manifest_path(key).exists():  # the usual miss: a stat, not a failed open
+            return None
         entry = self.read_manifest(key)
         if entry is not None:
             self.index.put(entry)
@@ -140,6 +145,18 @@ class LocalStore:
             raise CodecError(
                 f"{entry.codec} codec could not decode entry {entry.key}: {exc}"
             ) from exc
+
+    def decoder(self, entry: Entry | Stored) -> Callable[[], Any]:
+        """A function that decodes the entry again each time it is called (a fresh object).
+
+        A small pickled value is verified once here and then only unpickled, which is what
+        makes a repeat hit in one process cheap; anything else goes through :meth:`load`.
+        """
+        if entry.inline is not None and entry.codec == "pickle":
+            stream = pickle_stream(self.read_bytes(entry).buffer)
+            if stream is not None:
+                return functools.partial(pickle.loads, stream)
+        return functools.partial(self.load, entry)
 
     def read_bytes(self, entry: Entry | Stored, *, mmap: bool = False) -> BlobData:
         if entry.inline is not None:
@@ -218,9 +235,7 @@ class LocalStore:
             **info,
         )
         self.write_manifest(entry, recipe)
-        if recipe is not None:
-            self.index.put_recipe(key, recipe)
-        self.index.put(entry)
+        self.index.put(entry, recipe)
         return entry
 
     def recipe(self, key: str) -> dict[str, Any] | None:
@@ -257,16 +272,22 @@ class LocalStore:
 
     def write_manifest(self, entry: Entry, recipe: dict[str, Any] | None = None) -> None:
         path = self.manifest_path(entry.key)
-        make_dirs(path.parent)
+        if path.parent not in self._made:
+            make_dirs(path.parent)
+            self._made.add(path.parent)
         record: dict[str, Any] = entry.fields()
         if recipe is not None:
             record["recipe"] = recipe
         if entry.inline is not None:
             record["inline"] = base64.b64encode(entry.inline).decode()
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{os.getpid()}-", suffix=".part")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{os.getpid()}-", suffix=".part")
+        except FileNotFoundError:  # the folder was removed since: make it again
+            make_dirs(path.parent)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{os.getpid()}-", suffix=".part")
         try:
             with os.fdopen(fd, "w") as fh:
-                json.dump(record, fh, default=str)
+                fh.write(json.dumps(record, default=str))  # json.dump would not use the C encoder
             Path(tmp).replace(path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

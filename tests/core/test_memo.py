@@ -452,3 +452,46 @@ def test_disk_full_returns_the_result_and_leaves_nothing_behind(
     big(50_000)
     big(50_000)
     assert calls["big"] == 2
+
+
+def test_repeat_hits_in_one_process_stay_exact(counter, monkeypatch):
+    calls = counter()
+
+    @memo
+    def describe(x):
+        calls.hit("d")
+        return [type(x).__name__, repr(x)]
+
+    for _ in range(3):  # the second and third rounds are repeat hits
+        assert describe(1) == ["int", "1"]
+        assert describe(True) == ["bool", "True"]
+        assert describe(1.0) == ["float", "1.0"]
+        assert describe(0.0) == ["float", "0.0"]
+        assert describe(-0.0) == ["float", "-0.0"]
+        assert describe("1") == ["str", "'1'"]
+    assert calls["d"] == 6
+    first = describe(1)
+    first.append("mutated")
+    assert describe(1) == ["int", "1"]  # every hit is a fresh copy
+
+
+def test_repeat_hits_notice_globals_modes_stores_and_clears(counter, tmp_path):
+    calls = counter()
+    namespace = {"memo": memo, "calls": calls, "LIMIT": 1}
+    exec(
+        "@memo(ignore=('calls',))\ndef capped(x):\n    calls.hit('c')\n    return min(x, LIMIT)",
+        namespace,
+    )
+    capped = namespace["capped"]
+    assert capped(5) == 1 and capped(5) == 1 and calls["c"] == 1
+    namespace["LIMIT"] = 3  # a global the function reads
+    assert capped(5) == 3 and calls["c"] == 2
+    with hitnb.mode("recompute"):
+        capped(5)
+    assert calls["c"] == 3
+    hitnb.configure(store=tmp_path / "elsewhere")
+    capped(5)
+    assert calls["c"] == 4
+    capped.clear()
+    capped(5)
+    assert calls["c"] == 5
