@@ -160,6 +160,8 @@ def verify(ctx: click.Context, repair: bool, as_json: bool) -> None:
         click.echo(f"checked {report.checked} entries")
         for line in report.problems:
             click.echo(f"problem: {line}")
+        for line in report.notes:
+            click.echo(f"note: {line}")
         for line in report.fixed:
             click.echo(f"fixed: {line}")
         for line in report.removed:

@@ -59,6 +59,15 @@ class Binder:
         return fn(*ba.args, **ba.kwargs)
 
 
+def _displayable(text: str) -> str:
+    """Text that any UTF-8 consumer takes: lone surrogates become backslash escapes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def summarize(value: Any, *, depth: int = 0) -> Any:
     """A small JSON-able picture of an argument for tables: scalars as they are, big values
     by type and shape. Never loads or pickles anything large.
@@ -68,7 +77,7 @@ def summarize(value: Any, *, depth: int = 0) -> Any:
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
     if isinstance(value, str):
-        return value if len(value) <= 200 else value[:197] + "..."
+        return _displayable(value if len(value) <= 200 else value[:197] + "...")
     shape = getattr(value, "shape", None)
     if shape is not None and not callable(shape):
         out: dict[str, Any] = {"type": type(value).__qualname__, "shape": list(shape)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
 import sys
 import time
 import traceback
@@ -56,6 +57,24 @@ HOT_ENTRIES = 1024
 """Repeat hits remembered per function (argument values to the stored record)."""
 _Hot = tuple[config.Resolved, bytes, "LocalStore", "Stored | Entry", Callable[[], Any] | None]
 _EXACT_TYPES = frozenset({int, str, bytes, bool, type(None)})
+
+
+MAX_NAME = 500
+
+
+def _checked_identity(name: str) -> str:
+    """A ``name=`` given by the user: stored as data only, but it must be storable text."""
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"name= must be a non-empty string, got {name!r}")
+    if len(name) > MAX_NAME:
+        raise ConfigError(f"name= is {len(name)} characters long; keep it under {MAX_NAME}")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError(
+            f"name= {name!r} is not valid text (lone surrogates); rename it"
+        ) from None
+    return name
 
 
 def _hot_key(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
@@ -124,7 +143,7 @@ class MemoizedFunction(Generic[P, R]):
         functools.update_wrapper(self, fn)
         self.__wrapped__ = fn
         self.function = fn
-        self.identity = name or qualified_name(fn)
+        self.identity = _checked_identity(name) if name is not None else qualified_name(fn)
         self.binder = Binder(fn)
         self.ignore = frozenset((ignore,) if isinstance(ignore, str) else ignore)
         self._ignored_globals = self.ignore - set(self.binder.names)
@@ -500,7 +519,7 @@ class MemoizedFunction(Generic[P, R]):
                 status=status,
                 error=error,
             )
-        except (CodecError, OSError) as exc:
+        except (CodecError, OSError, sqlite3.Error) as exc:
             warnings.warn(
                 f"{self.identity}: the result was returned but not stored: {exc}",
                 StoreWriteWarning,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import warnings
 from collections.abc import Sequence
@@ -70,7 +71,7 @@ def export(
 def default_path(store: LocalStore, keys: list[str]) -> Path:
     """``train-a1b2c3d4.ipynb`` (one run) or ``train-6-runs.ipynb``, in the working folder."""
     entry = _entry(store, keys[0])
-    name = display_name(entry.function).replace(".", "_").replace("<", "").replace(">", "")
+    name = re.sub(r"[^\w.-]+", "_", display_name(entry.function).replace(".", "_"))[:80]
     suffix = entry.key[:8] if len(keys) == 1 else f"{len(keys)}-runs"
     return Path(f"{name}-{suffix}.ipynb")
 

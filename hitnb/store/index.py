@@ -160,15 +160,18 @@ class Entry:
 class Index:
     """The ``index.sqlite`` of a store."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
+        """On a read-only file system: opened immutable; writes raise, hit counts are dropped."""
         self._local = threading.local()
         self._hits: dict[str, tuple[int, float]] = {}
         self._hits_lock = threading.Lock()
         self._last_flush = time.monotonic()
         _open_indexes.add(self)
-        self.conn.executescript(_SCHEMA)  # idempotent; executescript manages its own commit
-        self._migrate()
+        if not read_only:
+            self.conn.executescript(_SCHEMA)  # idempotent; executescript commits by itself
+            self._migrate()
 
     # -- connections ----------------------------------------------------------------------
     def _migrate(self) -> None:
@@ -198,6 +201,9 @@ class Index:
         self._hits_lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
+        if self.read_only:  # no -wal/-shm can be made, and nobody can change the file
+            uri = f"file:{self.path}?immutable=1"
+            return sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None)
         existed = self.path.exists()
         conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
         if not existed:
@@ -375,7 +381,7 @@ class Index:
         with self._hits_lock:
             pending, self._hits = self._hits, {}
             self._last_flush = time.monotonic()
-        if not pending:
+        if not pending or self.read_only:
             return
         with self.transaction() as conn:
             conn.executemany(

@@ -52,6 +52,8 @@ class LocalStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._prepare_root()
+        self.read_only = not os.access(root, os.W_OK)
+        """On a read-only file system hits are served and writes fail (callers warn)."""
         self.blobs = BlobStore(root)
         self.manifests = root / "entries"
         self._made: set[Path] = set()
@@ -64,6 +66,8 @@ class LocalStore:
     def _open_index(self, path: Path) -> Index:
         """Open the index; rebuild it from the manifests when it is missing or unreadable."""
         existed = path.exists()
+        if self.read_only:
+            return Index(path, read_only=True)
         try:
             index = Index(path)
         except sqlite3.DatabaseError as exc:
@@ -317,10 +321,12 @@ _open_lock = threading.Lock()
 def open_store(root: Path) -> LocalStore:
     """The store at ``root``, opened once per process and shared by every caller."""
     store = _open.get(root)
+    if store is not None and store.read_only and os.access(root, os.W_OK):
+        store = None  # the file system became writable again: open it for writing
     if store is None:
         with _open_lock:
             store = _open.get(root)
-            if store is None:
+            if store is None or (store.read_only and os.access(root, os.W_OK)):
                 store = _open[root] = LocalStore(root)
     return store
 

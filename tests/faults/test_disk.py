@@ -1,0 +1,82 @@
+"""A full disk and a read-only store, on a real small tmpfs where mounting is permitted."""
+
+from __future__ import annotations
+
+import subprocess
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hitnb
+from hitnb.errors import StoreWriteWarning
+from hitnb.store import maintenance
+from hitnb.store.local import LocalStore
+
+pytestmark = [pytest.mark.slow, pytest.mark.faults]
+
+
+def _mount(*args: str) -> bool:
+    return subprocess.run(["mount", *args], capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 3 MB tmpfs; skipped cleanly where this process may not mount."""
+    where = tmp_path / "disk"
+    where.mkdir()
+    if not _mount("-t", "tmpfs", "-o", "size=3m", "tmpfs", str(where)):
+        pytest.skip("mounting a tmpfs is not permitted here")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+def test_disk_full_returns_results_leaves_nothing_half_written_and_recovers(small_disk):
+    hitnb.configure(store=small_disk / "store")
+    computed = []
+
+    @hitnb.memo(ignore=("computed",))
+    def block(i):
+        computed.append(i)
+        return np.full(250_000, float(i))  # 2 MB each: the second one does not fit
+
+    assert block(0)[0] == 0.0
+    with pytest.warns(StoreWriteWarning, match="No space left on device"):
+        assert block(1)[0] == 1.0
+    store = LocalStore(small_disk / "store")
+    assert list(store.blobs.tmp.glob("*")) == []  # the failed write left no temp file
+    assert maintenance.verify(store).ok
+    assert block.is_cached(0) and not block.is_cached(1)
+    block.clear()  # space returns
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        block(1)
+    assert block.is_cached(1) and computed == [0, 1, 1]
+
+
+def test_read_only_store_still_returns_results(small_disk):
+    store_path = small_disk / "store"
+    hitnb.configure(store=store_path)
+
+    @hitnb.memo
+    def square(x):
+        return x * x
+
+    assert square(3) == 9
+    from hitnb.store import local
+
+    for opened in list(local._open.values()):
+        opened.close()
+    local._open.clear()
+    assert _mount("-o", "remount,ro", str(small_disk))
+    try:
+        assert square(3) == 9  # a hit still reads
+        with pytest.warns(StoreWriteWarning, match="not stored"):
+            assert square(4) == 16
+    finally:
+        _mount("-o", "remount,rw", str(small_disk))
+    assert square(4) == 16 and square.is_cached(4)
