@@ -152,6 +152,52 @@ PROBES: dict[str, str] = {
         table = ExperimentTable("train")
         print(json.dumps(time.perf_counter() - start))
     """,
+    # The shared store against moto's S3 server on loopback: a laptop with an empty cache.
+    "remote_hit": """
+        import hitnb
+        remote_store("warm")
+        @hitnb.memo
+        def f(x):
+            return {"x": x}
+        n = max(CALLS // 50, 20)
+        for i in range(n):
+            f(i)
+        remote_store("cold")  # another laptop: every hit is fetched from the bucket
+        @hitnb.memo
+        def f(x):
+            return {"x": x}
+        start = time.perf_counter()
+        for i in range(n):
+            f(i)
+        print(json.dumps((time.perf_counter() - start) / n))
+    """,
+    "remote_upload": """
+        import hitnb, numpy as np
+        remote_store("up")
+        a = np.random.default_rng(0).random(min(ARRAY_BYTES, 64 * 2**20) // 8)
+        @hitnb.memo
+        def big(seed):
+            return a
+        start = time.perf_counter()
+        big(0)
+        print(json.dumps(a.nbytes / (time.perf_counter() - start)))
+    """,
+    "remote_download": """
+        import hitnb, numpy as np
+        remote_store("up")
+        a = np.random.default_rng(0).random(min(ARRAY_BYTES, 64 * 2**20) // 8)
+        @hitnb.memo
+        def big(seed):
+            return a
+        big(0)
+        remote_store("down")
+        @hitnb.memo
+        def big(seed):
+            return a
+        start = time.perf_counter()
+        big(0)
+        print(json.dumps(a.nbytes / (time.perf_counter() - start)))
+    """,
     "hash_hitnb": """
         import numpy as np
         from hitnb.hashing.values import digest_value
@@ -286,6 +332,27 @@ def hit_in_store_of(count):
     return each_once(f, min(CALLS, 2000))
 
 
+_MOTO = []
+
+
+def remote_store(name):
+    # point hitnb at a bucket on an in-process moto server, with a local cache called `name`
+    import os
+    import hitnb
+    if not _MOTO:
+        from moto.server import ThreadedMotoServer
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        os.environ.update(AWS_ACCESS_KEY_ID="x", AWS_SECRET_ACCESS_KEY="x",
+                          AWS_DEFAULT_REGION="us-east-1")
+        import fsspec.config, s3fs
+        fsspec.config.conf["s3"] = {"endpoint_url": f"http://{host}:{port}"}
+        s3fs.S3FileSystem(endpoint_url=f"http://{host}:{port}").mkdir("bench")
+        _MOTO.append(server)
+    hitnb.configure(store="s3://bench/hitnb", cache=STORE + "/" + name)
+
+
 def best_of(fn, n):
     times = []
     for _ in range(n):
@@ -394,6 +461,12 @@ def main() -> int:
          f"({fmt_rate(med('load_npload'))})"),
         ("load it with mmap: first element", span("load_hitnb_mmap_first_element", fmt_time),
          "", ""),
+        ("shared store (moto S3 on loopback): hit, empty local cache",
+         span("remote_hit", fmt_time), "", "manifest GET, then kept locally"),
+        ("shared store: upload a 64 MiB result", span("remote_upload", fmt_rate), "",
+         "local write plus upload"),
+        ("shared store: download it to a new cache", span("remote_download", fmt_rate), "",
+         "checked against its name"),
     ]  # fmt: skip
     header = "| measure | hitnb | joblib | ratio |\n|---|---|---|---|\n"
     table = header + "".join(f"| {a} | {b} | {c} | {d} |\n" for a, b, c, d in rows)

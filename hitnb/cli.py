@@ -21,14 +21,14 @@ from hitnb.core.memo import current_store
 from hitnb.core.names import display_name
 from hitnb.errors import HitnbError
 from hitnb.store import maintenance
-from hitnb.store.local import Entry, LocalStore
+from hitnb.store.local import LocalStore
 
 
 def _progress(label: str) -> maintenance.Progress:
-    def wrap(items: list[Entry]) -> Iterable[Entry]:
+    def wrap(items: list[Any]) -> Iterable[Any]:
         from tqdm import tqdm
 
-        bar: Iterable[Entry] = tqdm(
+        bar: Iterable[Any] = tqdm(
             items, desc=label, unit="entry", disable=not sys.stderr.isatty(), leave=False
         )
         return bar
@@ -240,6 +240,33 @@ def export(ctx: click.Context, keys: tuple[str, ...], output: str | None) -> Non
     for warning in caught:
         click.echo(f"note: {warning.message}", err=True)
     click.echo(str(path))
+
+
+@main.command()
+@click.pass_context
+def push(ctx: click.Context) -> None:
+    """Upload to the shared store what was stored here while it was unreachable."""
+    report = maintenance.push(_store(ctx), _progress("uploading"))
+    click.echo(f"uploaded {len(report.fixed)} entries")
+    for line in report.problems:
+        click.echo(f"problem: {line}", err=True)
+    if not report.ok:
+        ctx.exit(1)
+
+
+@main.command()
+@click.argument("function", required=False)
+@click.option("--experiments", is_flag=True, help="experiments only")
+@click.pass_context
+def pull(ctx: click.Context, function: str | None, experiments: bool) -> None:
+    """Fetch the shared store's entries (of FUNCTION) to work offline."""
+    report = maintenance.pull(_store(ctx), function, experiments=experiments,
+                              progress=_progress("downloading"))  # fmt: skip
+    click.echo(f"pulled {len(report.fixed)} entries")
+    for line in report.problems:
+        click.echo(f"problem: {line}", err=True)
+    if not report.ok:
+        ctx.exit(1)
 
 
 @main.group("config")

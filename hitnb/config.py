@@ -59,6 +59,12 @@ class Settings:
     """Wait for a call that another process or thread is computing, instead of repeating it."""
     lock_timeout: float = 3600.0
     """Seconds to wait for such a call before computing it anyway (with a warning)."""
+    cache: str | None = None
+    """With a shared ``store`` (a URL), the local folder that caches it (default: a folder
+    per URL in the user cache folder)."""
+    signing_key: str | None = None
+    """A secret shared by a team: entries written to a shared store are signed with it, and
+    unsigned or changed ones are refused when read. Keep it out of files others can read."""
     keep_inputs: bool = True
     """Keep the arguments and globals of a computed call that have no exact literal form
     (arrays, frames, objects) in the store, each distinct value once, so the run can be
@@ -130,6 +136,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "wait": _parse_bool,
     "lock_timeout": _parse_float,
     "keep_inputs": _parse_bool,
+    "cache": lambda v: None if v in (None, "") else os.fspath(v),
+    "signing_key": lambda v: None if v in (None, "") else str(v),
 }
 NAMES: tuple[str, ...] = tuple(_PARSERS)
 """Every setting's name."""
@@ -187,6 +195,20 @@ def _read_toml(path: Path, table: tuple[str, ...]) -> dict[str, Any]:
     return data
 
 
+def is_url(store: str) -> bool:
+    """Whether a ``store`` setting names a shared store (``s3://...``) rather than a folder."""
+    return "://" in store and not store.startswith("file://")
+
+
+def _cache_for(url: str) -> Path:
+    import hashlib
+
+    import platformdirs
+
+    name = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return Path(platformdirs.user_cache_dir("hitnb")) / "shared" / name
+
+
 def _from_file(values: dict[str, Any], source: str, base: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"extra": {}}
     for name, value in values.items():
@@ -194,7 +216,7 @@ def _from_file(values: dict[str, Any], source: str, base: Path) -> dict[str, Any
             out["extra"][name] = value
             continue
         parsed = parse(name, value, source)
-        if name == "store" and parsed is not None and "://" not in parsed:
+        if name in ("store", "cache") and parsed is not None and "://" not in parsed:
             parsed = str((base / Path(parsed).expanduser()).resolve())
         out[name] = parsed
     return out
@@ -235,6 +257,8 @@ class Resolved:
     settings: Settings
     store_path: Path
     sources: dict[str, str]
+    remote: str | None = None
+    """The shared store's URL when ``store`` names one; ``store_path`` then caches it."""
 
 
 class _Config:
@@ -270,8 +294,12 @@ class _Config:
             values.update(layer)
             sources.update(dict.fromkeys(layer, source))
         settings = Settings(**values, extra=extra)
-        if settings.store is not None:
-            store_path = Path(settings.store).expanduser()
+        remote = None
+        if settings.store is not None and is_url(settings.store):
+            remote = settings.store
+            store_path = Path(settings.cache).expanduser() if settings.cache else _cache_for(remote)
+        elif settings.store is not None:
+            store_path = Path(settings.store.removeprefix("file://")).expanduser()
         elif hitnb_home is not None or root is not None:
             store_path = (hitnb_home or cast(Path, root)) / ".hitnb"
             sources["store"] = f"default: the project at {root}"
@@ -280,7 +308,7 @@ class _Config:
 
             store_path = Path(platformdirs.user_cache_dir("hitnb"))
             sources["store"] = "default: the user cache folder"
-        self._cached = Resolved(settings, store_path.resolve(), sources)
+        self._cached = Resolved(settings, store_path.resolve(), sources, remote)
         self._cache_key = cache_key
         return self._cached
 

@@ -98,8 +98,17 @@ def _folder(store: str | os.PathLike[str] | None) -> Path | None:
 
 
 def current_store(store: str | os.PathLike[str] | None = None) -> LocalStore:
-    """The store for ``store`` (a folder), or the one the settings select."""
-    return open_store(_folder(store) or config.store_path())
+    """The store for ``store`` (a folder), or the one the settings select (with the shared
+    store behind it, when they name one)."""
+    return _store_of(config._config.resolve(), _folder(store))
+
+
+def _store_of(resolved: config.Resolved, folder: Path | None) -> LocalStore:
+    if folder is not None:
+        return open_store(folder)
+    return open_store(
+        resolved.store_path, remote=resolved.remote, signing_key=resolved.settings.signing_key
+    )
 
 
 def keep_input(store: LocalStore, value: Any) -> str:
@@ -176,7 +185,7 @@ class MemoizedFunction(Generic[P, R]):
 
     # -- keys ------------------------------------------------------------------------------
     def _store(self) -> LocalStore:
-        return open_store(self.store_folder or config.store_path())
+        return _store_of(config._config.resolve(), self.store_folder)
 
     def _check_ignored_globals(self, fn: Callable[..., Any]) -> None:
         code = getattr(fn, "__code__", None)
@@ -349,12 +358,12 @@ class MemoizedFunction(Generic[P, R]):
         hot_key: tuple[Any, ...] | None = None,
     ) -> Any:
         resolved = config._config.resolve()
-        settings, configured_folder = resolved.settings, resolved.store_path
+        settings = resolved.settings
         mode = modes.resolve(call_mode, self.mode, settings.mode)
         bound, seed = self._bind(args, kwargs)
         if mode == "off":
             return self._run(bound, seed)[0]  # hitnb.log still works: nothing is kept
-        store = open_store(self.store_folder or configured_folder)
+        store = _store_of(resolved, self.store_folder)
         written = self._written(store)
         state = self._fingerprint(settings, written)
         digests = self._argument_digests(bound)

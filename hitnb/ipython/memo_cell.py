@@ -26,13 +26,13 @@ from hitnb.core.cells import (
     unpack_outputs,
 )
 from hitnb.core.explain import Explanation, explain_call
-from hitnb.core.memo import keep_input
+from hitnb.core.memo import current_store, keep_input
 from hitnb.core.recipe import cell_recipe
 from hitnb.errors import CodecError, CorruptEntryError
 from hitnb.hashing.fingerprint import PYTHON, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_value
 from hitnb.ipython.capture import recording, replay
-from hitnb.store.local import LocalStore, open_store
+from hitnb.store.local import LocalStore
 from hitnb.widgets.badge import BADGE_METADATA, badge_bundle
 
 CELL_IDENTITY = "cell"
@@ -72,7 +72,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     analysis = analyze_cell(
         source, extra_inputs=options.inputs, extra_outputs=options.outputs, ignore=options.ignore
     )
-    settings, folder = config.current()
+    settings = config.settings()
     quiet = options.quiet or settings.quiet
     mode = "recompute" if options.force else modes.resolve(None, None, settings.mode)
     if not analysis.cacheable:
@@ -102,7 +102,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         [],
     )
     key = parts.key
-    store = open_store(folder)
+    store = current_store()
     if mode != "recompute":
         record = _stored_record(store, key, quiet)
         if record is not None and _restore(shell.user_ns, record, quiet):

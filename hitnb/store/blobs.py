@@ -152,6 +152,14 @@ class BlobStore:
             raise
         return Encoded(checksum, writer.size)
 
+    def write_verified(self, blob_id: str, data: bytes) -> None:
+        """Keep bytes fetched from elsewhere as blob ``blob_id``, if they match that name."""
+        with self.writer() as writer:
+            writer.write(data)
+            if writer._hash.hexdigest() != blob_id:
+                raise CorruptEntryError(f"blob {blob_id} from the shared store does not match")
+            self.commit(writer)
+
     def read(self, blob_id: str) -> bytearray:
         """The blob's bytes, checked against its id."""
         path = self.path(blob_id)

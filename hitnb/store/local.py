@@ -40,6 +40,7 @@ from hitnb.store.blobs import BlobStore, Encoded, make_dirs
 from hitnb.store.codecs import BlobData, codec_named, codecs_for, pickle_stream
 from hitnb.store.index import Entry, Index, Stored
 from hitnb.store.locks import KeyLocks
+from hitnb.store.remote import Remote, RemoteUnavailable
 
 __all__ = ["BlobData", "Entry", "LocalStore", "open_store"]
 
@@ -58,6 +59,8 @@ class LocalStore:
         self.manifests = root / "entries"
         self._made: set[Path] = set()
         self.locks = KeyLocks(root)
+        self.remote: Remote | None = None
+        """The shared store behind this one, when the settings name one (see remote.py)."""
         self.index = self._open_index(root / "index.sqlite")
 
     def __repr__(self) -> str:
@@ -118,12 +121,47 @@ class LocalStore:
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, key: str) -> Entry | None:
-        """The entry for ``key``; a manifest the index lacks is indexed again on the way."""
-        return self.index.get(key) or self._reindex(key)
+        """The entry for ``key``; a manifest the index lacks is indexed again on the way, and
+        one only the shared store has is brought here."""
+        return self.index.get(key) or self._reindex(key) or self._from_remote(key)
 
     def lookup(self, key: str) -> Stored | Entry | None:
         """Like :meth:`get`, reading only what loading the value needs (the hit path)."""
-        return self.index.find(key) or self._reindex(key)
+        return self.index.find(key) or self._reindex(key) or self._from_remote(key)
+
+    def _from_remote(self, key: str) -> Entry | None:
+        """Read-through: the shared store's entry for ``key``, kept here once checked."""
+        remote = self.remote
+        if remote is None or not remote.available:
+            return None
+        try:
+            record = remote.manifest(key)
+            if record is None or record.get("status") != "ok":
+                return None
+            recipe = record.pop("recipe", None)
+            entry = _entry_of(record)
+            if entry.blob is not None and not self.blobs.exists(entry.blob):
+                self.blobs.write_verified(entry.blob, remote.blob(entry.blob))
+        except RemoteUnavailable:
+            return None
+        except CorruptEntryError as exc:
+            remote.mark_bad(entry.blob)
+            warnings.warn(f"{exc}; it is computed here", CorruptEntryWarning, stacklevel=5)
+            return None
+        self.write_manifest(entry, recipe)
+        self.index.put(entry, recipe)
+        return entry
+
+    def upload(self, entry: Entry, recipe: dict[str, Any] | None = None) -> bool:
+        """Write-through: give the shared store this entry; False if it could not be reached."""
+        if self.remote is None:
+            return True
+        blob = str(self.blobs.path(entry.blob)) if entry.blob is not None else None
+        try:
+            self.remote.upload(_manifest_record(entry, recipe), blob)
+        except RemoteUnavailable:
+            return False
+        return True
 
     def _reindex(self, key: str) -> Entry | None:
         """An entry whose manifest exists but whose index row does not (a crash, a lost index)."""
@@ -135,7 +173,14 @@ class LocalStore:
         return entry
 
     def contains(self, key: str) -> bool:
-        return self.index.contains(key) or self.manifest_path(key).exists()
+        if self.index.contains(key) or self.manifest_path(key).exists():
+            return True
+        if self.remote is None or not self.remote.available:
+            return False
+        try:
+            return self.remote.manifest(key) is not None
+        except RemoteUnavailable:
+            return False
 
     def load(self, entry: Entry | Stored, *, mmap: bool = False) -> Any:
         """Decode an entry's value, checking its bytes; raises :class:`CorruptEntryError`."""
@@ -240,6 +285,7 @@ class LocalStore:
         )
         self.write_manifest(entry, recipe)
         self.index.put(entry, recipe)
+        self.upload(entry, recipe)
         return entry
 
     def recipe(self, key: str) -> dict[str, Any] | None:
@@ -279,11 +325,7 @@ class LocalStore:
         if path.parent not in self._made:
             make_dirs(path.parent)
             self._made.add(path.parent)
-        record: dict[str, Any] = entry.fields()
-        if recipe is not None:
-            record["recipe"] = recipe
-        if entry.inline is not None:
-            record["inline"] = base64.b64encode(entry.inline).decode()
+        record = _manifest_record(entry, recipe)
         try:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{os.getpid()}-", suffix=".part")
         except FileNotFoundError:  # the folder was removed since: make it again
@@ -301,10 +343,8 @@ class LocalStore:
         try:
             with self.manifest_path(key).open() as fh:
                 record = json.load(fh)
-            if record.get("inline") is not None:
-                record["inline"] = base64.b64decode(record["inline"])
             record.pop("recipe", None)
-            return Entry(**record)
+            return _entry_of(record)
         except FileNotFoundError:
             return None
         except (OSError, ValueError, TypeError) as exc:
@@ -314,12 +354,33 @@ class LocalStore:
         self.index.close()
 
 
+def _manifest_record(entry: Entry, recipe: dict[str, Any] | None) -> dict[str, Any]:
+    """An entry as its manifest holds it: JSON-able, inline bytes in base64, recipe inside."""
+    record: dict[str, Any] = entry.fields()
+    if recipe is not None:
+        record["recipe"] = recipe
+    if entry.inline is not None:
+        record["inline"] = base64.b64encode(entry.inline).decode()
+    return record
+
+
+def _entry_of(record: dict[str, Any]) -> Entry:
+    """The entry in a manifest's record (read back from :func:`_manifest_record`)."""
+    fields = {k: v for k, v in record.items() if k not in ("recipe", "signature")}
+    if fields.get("inline") is not None:
+        fields["inline"] = base64.b64decode(fields["inline"])
+    return Entry(**fields)
+
+
 _open: dict[Path, LocalStore] = {}
 _open_lock = threading.Lock()
 
 
-def open_store(root: Path) -> LocalStore:
-    """The store at ``root``, opened once per process and shared by every caller."""
+def open_store(
+    root: Path, *, remote: str | None = None, signing_key: str | None = None
+) -> LocalStore:
+    """The store at ``root``, opened once per process and shared by every caller; with
+    ``remote`` (an fsspec URL), the local store caches that shared store."""
     store = _open.get(root)
     if store is not None and store.read_only and os.access(root, os.W_OK):
         store = None  # the file system became writable again: open it for writing
@@ -328,6 +389,10 @@ def open_store(root: Path) -> LocalStore:
             store = _open.get(root)
             if store is None or (store.read_only and os.access(root, os.W_OK)):
                 store = _open[root] = LocalStore(root)
+    if remote is not None and (store.remote is None or store.remote.url != remote.rstrip("/")):
+        store.remote = Remote(remote, signing_key)
+    elif remote is None and store.remote is not None:
+        store.remote = None
     return store
 
 

@@ -19,20 +19,22 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from hitnb.errors import ConfigError, CorruptEntryError
-from hitnb.store.local import Entry, LocalStore
+from hitnb.errors import ConfigError, CorruptEntryError, HitnbError
+from hitnb.store.local import LocalStore
+from hitnb.store.remote import Remote, RemoteUnavailable
 
 STALE_TEMP_SECONDS = 3600.0
 """A temp file this old belongs to a write that died, whatever its process id says."""
 
 _AGE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
-Progress = Callable[[list[Entry]], Iterable[Entry]]
-"""Wraps the entries a pass walks over, e.g. in a progress bar (the CLI uses tqdm)."""
+Progress = Callable[[list[Any]], Iterable[Any]]
+"""Wraps the items a pass walks over, e.g. in a progress bar (the CLI uses tqdm)."""
 
 
-def _no_progress(items: list[Entry]) -> Iterable[Entry]:
+def _no_progress(items: list[Any]) -> Iterable[Any]:
     return items
 
 
@@ -235,6 +237,67 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _remote_of(store: LocalStore) -> Remote:
+    if store.remote is None:
+        raise HitnbError(
+            "no shared store is configured: set store to a URL such as s3://bucket/prefix "
+            "(HITNB_STORE, [tool.hitnb] or hitnb.configure)"
+        )
+    return store.remote
+
+
+def push(store: LocalStore, progress: Progress = _no_progress) -> Report:
+    """Upload every local entry the shared store lacks (stored while it was unreachable)."""
+    remote = _remote_of(store)
+    remote.retry_now()
+    report = Report()
+    try:
+        there = remote.keys()
+    except RemoteUnavailable as exc:
+        report.problems.append(f"the shared store cannot be reached: {exc}")
+        return report
+    missing = [e for e in store.entries() if e.key not in there]
+    for entry in progress(missing):
+        report.checked += 1
+        if not store.upload(entry, store.recipe(entry.key)):
+            report.problems.append(f"the shared store stopped answering after {len(report.fixed)}")
+            break
+        report.fixed.append(f"{entry.key} uploaded")
+    return report
+
+
+def pull(
+    store: LocalStore,
+    function: str | None = None,
+    *,
+    experiments: bool = False,
+    progress: Progress = _no_progress,
+) -> Report:
+    """Fetch the shared store's entries this store lacks (of one function, or experiments)."""
+    remote = _remote_of(store)
+    remote.retry_now()
+    report = Report()
+    try:
+        wanted = sorted(remote.keys() - {e.key for e in store.entries()})
+    except RemoteUnavailable as exc:
+        report.problems.append(f"the shared store cannot be reached: {exc}")
+        return report
+    for key in progress(wanted):
+        report.checked += 1
+        record = remote.manifest(key)
+        if record is None:
+            continue
+        name = str(record.get("function", ""))
+        if function is not None and function not in (name, name.removeprefix("__main__."),
+                                                     name.rpartition(".")[2]):  # fmt: skip
+            continue
+        if experiments and not record.get("experiment"):
+            continue
+        if store.get(key) is not None:
+            report.fixed.append(f"{key} pulled")
+    return report
 
 
 def store_stats(store: LocalStore) -> dict[str, object]:
