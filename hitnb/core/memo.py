@@ -119,6 +119,13 @@ def keep_input(store: LocalStore, value: Any) -> str:
     return key
 
 
+def _memoized_at(module: str, name: str) -> Any:
+    """The memoized function ``module.name`` (how :meth:`MemoizedFunction.__reduce__` loads)."""
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
 def _origin() -> str:
     """Where calls come from: the notebook's path when Jupyter tells us, else the script."""
     session = os.environ.get("JPY_SESSION_NAME")
@@ -178,6 +185,14 @@ class MemoizedFunction(Generic[P, R]):
     def __repr__(self) -> str:
         kind = "experiment" if self.experiment else "memo"
         return f"<hitnb {kind} {self.identity}>"
+
+    def __reduce__(self) -> Any:
+        """Pickled by reference (module and name) when it can be, so a process pool or a
+        cluster worker gets the same memoized function, settings included."""
+        module = sys.modules.get(self.function.__module__)
+        if getattr(module, self.function.__qualname__, None) is self:
+            return (_memoized_at, (self.function.__module__, self.function.__qualname__))
+        return object.__reduce__(self)
 
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         """Decorating a method works: the instance is the first argument (and is hashed)."""

@@ -59,3 +59,28 @@ def test_a_sweep_on_a_local_cluster_computes_each_call_once(s3, tmp_path, monkey
     assert sorted(r.arguments["lr"] for r in runs) == lrs
     assert all(len(r.series["accuracy"]) == 3 for r in runs)
     del sys.modules["sweep_mod"]
+
+
+def test_a_process_pool_shares_the_store_too(s3, tmp_path, monkeypatch):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    (tmp_path / "pool_mod.py").write_text(MODULE)
+    log = tmp_path / "pool.log"
+    for name, value in {
+        "PYTHONPATH": str(tmp_path),
+        "SWEEP_LOG": str(log),
+        "HITNB_STORE": s3.url,
+        "HITNB_CACHE": str(tmp_path / "pool-cache"),
+    }.items():
+        monkeypatch.setenv(name, value)  # fmt: skip
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import pool_mod
+
+    lrs = [0.1, 0.2, 0.3, 0.4] * 3
+    context = multiprocessing.get_context("spawn")  # fresh interpreters, like remote workers
+    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        results = list(pool.map(pool_mod.train, lrs))
+    assert len({r["accuracy"] for r in results}) == 4
+    assert sorted(log.read_text().split()) == ["0.1", "0.2", "0.3", "0.4"]
+    del sys.modules["pool_mod"]
