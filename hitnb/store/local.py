@@ -47,6 +47,17 @@ __all__ = ["BlobData", "Entry", "LocalStore", "open_store"]
 STORE_FORMAT = 1
 
 
+_INDEX_LOCK = "index-open"
+_INDEX_OPEN_TIMEOUT = 120.0
+
+
+def _is_busy(exc: sqlite3.DatabaseError) -> bool:
+    """SQLite's "database is locked": another process is busy with the file, nothing is wrong."""
+    return isinstance(exc, sqlite3.OperationalError) and (
+        "locked" in str(exc) or "busy" in str(exc)
+    )
+
+
 class LocalStore:
     """A store in a local folder; safe to share between threads and processes."""
 
@@ -67,27 +78,34 @@ class LocalStore:
         return f"LocalStore({str(self.root)!r})"
 
     def _open_index(self, path: Path) -> Index:
-        """Open the index; rebuild it from the manifests when it is missing or unreadable."""
-        existed = path.exists()
+        """Open the index; rebuild it from the manifests when it is missing or unreadable.
+
+        Processes opening one store at once (a cluster's workers starting) take turns, so
+        only one creates the file, and another's lock is never mistaken for damage.
+        """
         if self.read_only:
             return Index(path, read_only=True)
-        try:
-            index = Index(path)
-        except sqlite3.DatabaseError as exc:
-            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-            warnings.warn(
-                f"the index of the hitnb store at {self.root} is unreadable ({exc}); it was "
-                f"moved to {aside.name} and is being rebuilt from the entries' manifests",
-                CorruptEntryWarning,
-                stacklevel=4,
-            )
-            path.replace(aside)
-            for suffix in ("-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-            index = Index(path)
-            existed = False
-        if not existed and any(self.manifests.glob("??/*.json")):
-            self.rebuild_index(index)
+        with self.locks.hold(_INDEX_LOCK, timeout=_INDEX_OPEN_TIMEOUT):
+            existed = path.exists()
+            try:
+                index = Index(path)
+            except sqlite3.DatabaseError as exc:
+                if _is_busy(exc):
+                    raise
+                aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+                warnings.warn(
+                    f"the index of the hitnb store at {self.root} is unreadable ({exc}); it was "
+                    f"moved to {aside.name} and is being rebuilt from the entries' manifests",
+                    CorruptEntryWarning,
+                    stacklevel=5,
+                )
+                path.replace(aside)
+                for suffix in ("-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+                index = Index(path)
+                existed = False
+            if not existed and any(self.manifests.glob("??/*.json")):
+                self.rebuild_index(index)
         return index
 
     def rebuild_index(self, index: Index | None = None) -> int:

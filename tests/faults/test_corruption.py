@@ -119,3 +119,44 @@ def test_corrupt_manifest_of_an_unindexed_entry(isolated_store):
     with pytest.warns(CorruptEntryWarning):
         assert small(7) == {"i": 7}
     assert calls == [-7, -7]
+
+
+OPEN_AT_ONCE = """
+import sys, time, warnings
+warnings.simplefilter("error")  # a CorruptEntryWarning fails this process
+from pathlib import Path
+from hitnb.store.local import LocalStore
+start = float(sys.argv[2])
+time.sleep(max(0.0, start - time.time()))
+store = LocalStore(Path(sys.argv[1]))
+print(len(store.index.entries()))
+"""
+
+
+def test_processes_opening_a_store_at_once_never_mistake_a_lock_for_damage(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    store = LocalStore(tmp_path / "store")
+    for i in range(30):
+        store.put(f"{i:032x}", i, function="f", code="c", args="a", duration=0.1)
+    store.index.close()
+    start = time.time() + 1.5
+    for attempt in range(3):
+        for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
+            (tmp_path / "store" / name).unlink(missing_ok=True)
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPEN_AT_ONCE, str(tmp_path / "store"), str(start)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )  # fmt: skip
+            for _ in range(8)
+        ]
+        outputs = [p.communicate(timeout=120) for p in procs]
+        assert all(p.returncode == 0 for p in procs), [err for _, err in outputs]
+        assert {out.strip() for out, _ in outputs} == {"30"}
+        assert not list((tmp_path / "store").glob("index.sqlite.corrupt-*"))
+        start = time.time() + 1.5
