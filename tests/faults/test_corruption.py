@@ -143,7 +143,7 @@ def test_processes_opening_a_store_at_once_never_mistake_a_lock_for_damage(tmp_p
         store.put(f"{i:032x}", i, function="f", code="c", args="a", duration=0.1)
     store.index.close()
     start = time.time() + 1.5
-    for attempt in range(3):
+    for _round in range(3):
         for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
             (tmp_path / "store" / name).unlink(missing_ok=True)
         procs = [
@@ -152,7 +152,7 @@ def test_processes_opening_a_store_at_once_never_mistake_a_lock_for_damage(tmp_p
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
-            )  # fmt: skip
+            )
             for _ in range(8)
         ]
         outputs = [p.communicate(timeout=120) for p in procs]
