@@ -47,8 +47,10 @@ def main() -> int:
     saved = first - second
     print(f"  time saved by the cache: {saved:.2f} s ({first / second:.1f}x faster)")
     print(
-        "\nNext: open example_notebooks/quickstart.ipynb in Jupyter with this environment's "
-        "kernel,\nedit the helper `normalize`, and watch only what depends on it run again."
+        "\nNext: .venv/bin/jupyter lab example_notebooks/\n"
+        "  quickstart.ipynb: edit the helper `normalize` and watch only what depends on it rerun\n"
+        "  etl_pipeline.ipynb, hyperparameter_sweep.ipynb, shared_cache.ipynb: the next steps\n"
+        "  docs/tutorial.md and docs/index.md: the documentation"
     )
     return 0
 
