@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+# Imported rather than named in pytest_plugins (which pytest allows only at the root), so
+# pytest-jupyter's autouse fixtures (an event loop, server cleanup) run for these tests only.
+from pytest_jupyter.jupyter_server import *  # noqa: F403
 
 
 @pytest.fixture
