@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-dev
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install demo test test-fast lint bench docs clean
+.PHONY: install demo test test-fast lint bench docs labextension clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,22 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
+# The JupyterLab extension, built from the committed lockfile (npm ci) and linked into the
+# environment's labextensions folder, where `jupyter lab` finds it.
+LABEXT := hitnb/labextension/package.json
+LABEXT_LINK := $(VENV)/share/jupyter/labextensions/hitnb-labextension
+LABEXT_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*) \
+	labextension/package.json labextension/package-lock.json
+
+$(LABEXT): $(LABEXT_SOURCES) | $(STAMP)
+	cd labextension && npm ci --no-audit --no-fund --loglevel=error
+	cd labextension && PATH="$(abspath $(VENV))/bin:$$PATH" npm run build
+	touch $(LABEXT)
+
+labextension: $(LABEXT)
+	mkdir -p $(dir $(LABEXT_LINK))
+	ln -sfn $(CURDIR)/hitnb/labextension $(LABEXT_LINK)
+
 demo: install
 	$(PY) example_notebooks/run_demo.py example_notebooks/quickstart.ipynb
 
@@ -36,7 +52,8 @@ lint: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
-test: install lint $(CHROMIUM)
+test: install lint labextension $(CHROMIUM)
+	cd labextension && npx jest --silent
 	$(PY) -m pytest
 
 test-fast: install
@@ -47,3 +64,4 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf hitnb/labextension labextension/node_modules labextension/lib labextension/build-test
