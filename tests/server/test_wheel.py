@@ -1,0 +1,30 @@
+"""The wheel carries everything a user needs: the server extension's config and the prebuilt
+JupyterLab extension, so `pip install hitnb` is the whole installation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_wheel_ships_the_server_config_and_the_built_labextension(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = tmp_path.glob("hitnb-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    data = next(n.split("/data/")[0] for n in names if "/data/" in n) + "/data/"
+    assert f"{data}etc/jupyter/jupyter_server_config.d/hitnb.json" in names
+    lab = f"{data}share/jupyter/labextensions/hitnb-labextension/"
+    assert f"{lab}package.json" in names
+    assert any(n.startswith(f"{lab}static/remoteEntry.") for n in names)
+    assert not any(n.startswith("hitnb/labextension/") for n in names)  # not twice
