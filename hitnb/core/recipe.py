@@ -312,7 +312,8 @@ def function_recipe(
     signature = inspect.signature(fn)
     name = fn.__name__
     arguments = {n: describe_value(v, keep) for n, v in bound.items()}
-    if fn.__module__ != "__main__":
+    nested = "<locals>" in getattr(fn, "__qualname__", "")
+    if fn.__module__ != "__main__" and not nested:
         statement = import_statement(name, fn) or f"from {fn.__module__} import {name}"
         writer_imports = [statement]
         recipe_parts: dict[str, Any] = {"imports": writer_imports, "definitions": [], "values": {}}
@@ -330,6 +331,12 @@ def function_recipe(
             "values": writer.values,
         }
         notes = writer.notes
+        if nested:
+            outer = fn.__qualname__.rsplit(".<locals>", 1)[0]
+            notes.append(
+                f"`{name}` was defined inside `{outer}` in {fn.__module__}: its source is "
+                "copied here, and names it took from the enclosing function must be provided"
+            )
     return {
         **recipe_parts,
         "arguments": arguments,

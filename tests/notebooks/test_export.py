@@ -162,3 +162,39 @@ def test_an_experiment_sweep_with_a_comparison(project, isolated_store, tmp_path
         check="print(sorted(hitnb.hash_value(r) for r in results))",
     )  # fmt: skip
     assert printed.strip() == str(sorted(stored_hash(isolated_store, k) for k in keys))
+
+
+NESTED = """
+import hitnb
+
+SCALE = 2
+
+
+def make():
+    @hitnb.experiment
+    def train(lr, batch_size=32):
+        return {"accuracy": round(0.5 + lr * SCALE, 3)}
+
+    return train
+"""
+
+
+def test_a_function_defined_inside_another_is_copied_not_imported(
+    project, isolated_store, tmp_path, monkeypatch
+):
+    (project / "nested_mod.py").write_text(NESTED)
+    monkeypatch.syspath_prepend(str(project))
+    import nested_mod
+
+    train = nested_mod.make()
+    assert train(0.1) == {"accuracy": 0.7}
+    with pytest.warns(hitnb.HitnbWarning, match="defined inside `make` in nested_mod"):
+        path = hitnb.export(train.runs()[0].key, str(tmp_path / "nested.ipynb"))
+    source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+    assert "from nested_mod import" not in source  # it could not be imported by that name
+    (tmp_path / "other").mkdir()  # the notebook runs where nested_mod is not importable
+    fresh = tmp_path / "other" / "nested.ipynb"
+    fresh.write_text(Path(path).read_text())
+    assert execute(fresh, tmp_path / "other-store", check="print(result)") == (
+        "{'accuracy': 0.7}\n"
+    )
