@@ -141,19 +141,22 @@ class LocalStore:
     def get(self, key: str) -> Entry | None:
         """The entry for ``key``; a manifest the index lacks is indexed again on the way, and
         one only the shared store has is brought here."""
-        return self.index.get(key) or self._reindex(key) or self._from_remote(key)
+        return self.index.get(key) or self._reindex(key) or self.from_remote(key)
 
     def lookup(self, key: str) -> Stored | Entry | None:
         """Like :meth:`get`, reading only what loading the value needs (the hit path)."""
-        return self.index.find(key) or self._reindex(key) or self._from_remote(key)
+        return self.index.find(key) or self._reindex(key) or self.from_remote(key)
 
-    def _from_remote(self, key: str) -> Entry | None:
-        """Read-through: the shared store's entry for ``key``, kept here once checked."""
+    def from_remote(self, key: str, record: dict[str, Any] | None = None) -> Entry | None:
+        """Read-through: the shared store's entry for ``key``, kept here once checked.
+
+        ``record`` is its manifest when the caller has already fetched it (as ``pull`` has)."""
         remote = self.remote
         if remote is None or not remote.available:
             return None
         try:
-            record = remote.manifest(key)
+            if record is None:
+                record = remote.manifest(key)
             if record is None or record.get("status") != "ok":
                 return None
             recipe = record.pop("recipe", None)

@@ -295,7 +295,7 @@ def pull(
             continue
         if experiments and not record.get("experiment"):
             continue
-        if store.get(key) is not None:
+        if store.from_remote(key, record) is not None:  # the manifest is not fetched twice
             report.fixed.append(f"{key} pulled")
     return report
 

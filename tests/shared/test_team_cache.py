@@ -113,12 +113,18 @@ def test_an_outage_degrades_to_local_work_and_push_uploads_later(s3, tmp_path):
     assert keys == {r.key for r in square.runs()}
 
 
-def test_pull_for_offline_work(s3, tmp_path):
+def test_pull_for_offline_work(s3, tmp_path, monkeypatch):
     laptop(s3, tmp_path / "laptop-a", PROGRAM)
     hitnb.configure(store=s3.url, cache=tmp_path / "offline")
     store = hitnb.core.memo.current_store()
+    fetched: list[str] = []
+    manifest = type(store.remote).manifest
+    monkeypatch.setattr(
+        type(store.remote), "manifest", lambda self, key: fetched.append(key) or manifest(self, key)
+    )
     report = maintenance.pull(store, "summary")
     assert len(report.fixed) == 2
+    assert len(fetched) == len(set(fetched)), "a manifest was fetched twice"
     assert {e.function.rsplit(".", 1)[1] for e in store.entries()} == {"summary"}
     report = maintenance.pull(store)
     assert len(report.fixed) >= 2  # the features, and inputs kept for export
