@@ -5,6 +5,7 @@ Needs the built extension (``make labextension``, which ``make test`` runs first
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -90,3 +91,21 @@ def test_panel_lists_exports_and_deletes(lab, page, filled) -> None:
     assert doomed not in {r.key for r in filled["prepare"].runs()}
     expect(panel.locator(".hitnb-Usage")).to_contain_text("4 entries")
     assert page.locator(".jp-Dialog").count() == 0  # no error dialog along the way
+
+    # the dark theme: the panel follows JupyterLab's theme variables
+    light = _luminance(panel.evaluate("n => getComputedStyle(n).backgroundColor"))
+    page.get_by_role("menuitem", name="Settings", exact=True).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Theme$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^JupyterLab Dark$")).click()
+    page.locator("body[data-jp-theme-light='false']").wait_for(state="attached", timeout=30_000)
+    page.wait_for_timeout(500)  # the theme's stylesheet is swapped in
+    dark = _luminance(panel.evaluate("n => getComputedStyle(n).backgroundColor"))
+    text = _luminance(panel.locator(".hitnb-Usage").evaluate("n => getComputedStyle(n).color"))
+    assert light > 0.8 and dark < 0.3 and text > 0.6, (light, dark, text)
+    page.screenshot(path=str(ARTIFACTS / "lab-panel-dark.png"))
+
+
+def _luminance(css_color: str) -> float:
+    """0 (black) to 1 (white), from a computed ``rgb(r, g, b)``."""
+    r, g, b = (int(c) for c in css_color[css_color.index("(") + 1 : -1].split(",")[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
