@@ -35,6 +35,7 @@ def outside_store(root: Path, store: Path) -> set[Path]:
 
 
 @pytest.mark.parametrize("name", HOSTILE)
+@pytest.mark.filterwarnings("ignore:exported to .* was defined inside")  # lambdas made here
 def test_hostile_function_names_stay_inside(name, tmp_path, isolated_store, monkeypatch):
     monkeypatch.chdir(tmp_path)
     outside_before = outside_store(tmp_path, isolated_store)
