@@ -18,8 +18,8 @@ import hitnb
 from hitnb import config
 from hitnb.core import operations
 from hitnb.core.memo import current_store
-from hitnb.core.names import display_name
 from hitnb.errors import HitnbError
+from hitnb.names import display_name
 from hitnb.store import maintenance
 from hitnb.store.local import LocalStore
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from hitnb.hashing.explain import differences
 from hitnb.hashing.fingerprint import KeyParts
+from hitnb.names import display_name
 from hitnb.store.local import Entry, LocalStore
 
 _NEAREST_AMONG = 200
@@ -30,7 +31,7 @@ class Explanation:
     """The key of the stored call the reasons compare against."""
 
     def __str__(self) -> str:
-        name = self.function.removeprefix("__main__.")
+        name = display_name(self.function)
         if self.cached:
             return f"{name}: stored; this call is a hit"
         if self.compared_with is None:
@@ -92,5 +93,5 @@ def announce_miss(
     news = [r for r in reasons if not r.startswith(("argument ", "seed "))]
     if news:
         more = f" (+{len(news) - 3} more)" if len(news) > 3 else ""
-        name = parts.identity.removeprefix("__main__.")
+        name = display_name(parts.identity)
         print(f"hitnb: recomputing {name}: {'; '.join(news[:3])}{more}")

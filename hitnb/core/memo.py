@@ -27,7 +27,6 @@ from hitnb.core import events, modes
 from hitnb.core.arguments import Binder, summarize
 from hitnb.core.experiment import experiments_frame, metrics_of, recording
 from hitnb.core.explain import Explanation, announce_miss, explain_call
-from hitnb.core.names import names_function
 from hitnb.core.recipe import INPUT_FUNCTION, function_recipe
 from hitnb.core.runs import Lazy, Run
 from hitnb.core.seeding import seeded
@@ -45,6 +44,7 @@ from hitnb.hashing.analysis import analyze
 from hitnb.hashing.dependencies import Fingerprint, fingerprint, plan_for, written_during
 from hitnb.hashing.fingerprint import PYTHON, KeyParts, compose_key
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
+from hitnb.names import names_function
 from hitnb.store.index import Stored
 from hitnb.store.local import Entry, LocalStore, open_store
 from hitnb.store.maintenance import keep_under_limit

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hitnb.core.names import display_name, names_function
 from hitnb.core.runs import Run
 from hitnb.errors import ConfigError, HitnbError, UnknownKeyError
 from hitnb.hashing.explain import differences
+from hitnb.names import display_name, names_function
 from hitnb.store import maintenance
 from hitnb.store.index import Listed
 from hitnb.store.local import Entry, LocalStore

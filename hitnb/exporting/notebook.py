@@ -24,11 +24,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from hitnb._version import __version__
 from hitnb.core.memo import current_store
-from hitnb.core.names import display_name
 from hitnb.core.operations import resolve_key
 from hitnb.core.runs import Run
 from hitnb.errors import HitnbError, HitnbWarning
 from hitnb.hashing.fingerprint import PYTHON
+from hitnb.names import display_name
 from hitnb.store.local import Entry, LocalStore
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from hitnb.names import display_name
+
 _NOUNS = {
     "function": "helper",
     "class": "class",
@@ -24,10 +26,6 @@ _NOUNS = {
     "wrapped": "function wrapped by",
 }
 _EXTRAS = {"python": "Python", "version": "version", "seed": "seed"}
-
-
-def _display(name: str) -> str:
-    return name.removeprefix("__main__.")
 
 
 def _scalar(value: Any) -> bool:
@@ -49,13 +47,13 @@ def _dependency_change(label: str, old: str | None, new: str | None, shown: tupl
             return f"no longer uses {name}"
         return f"{name} {old} -> {new}"
     if kind == "missing":
-        return f"`{_display(name)}` is {'now defined' if new is None else 'no longer defined'}"
+        return f"`{display_name(name)}` is {'now defined' if new is None else 'no longer defined'}"
     noun = _NOUNS.get(kind, kind)
     if old is None:
-        return f"now uses {noun} `{_display(name)}`"
+        return f"now uses {noun} `{display_name(name)}`"
     if new is None:
-        return f"no longer uses {noun} `{_display(name)}`"
-    return f"{noun} `{_display(name)}` changed{_change(*shown)}"
+        return f"no longer uses {noun} `{display_name(name)}`"
+    return f"{noun} `{display_name(name)}` changed{_change(*shown)}"
 
 
 def differences(

@@ -11,6 +11,7 @@ from typing import Any
 
 from hitnb import config
 from hitnb.core import events
+from hitnb.names import display_name
 from hitnb.store.local import LocalStore
 from hitnb.widgets.badge import BADGE_METADATA, badge_bundle
 
@@ -47,6 +48,6 @@ class ResultBadges:
         _, key, store = hit
         entry = store.get(key)
         if entry is not None:
-            name = entry.function.removeprefix("__main__.")
+            name = display_name(entry.function)
             bundle = badge_bundle(saved=entry.duration, created=entry.created, key=key, label=name)
             self.shell.display_pub.publish(bundle, BADGE_METADATA)

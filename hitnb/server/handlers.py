@@ -33,8 +33,8 @@ from jupyter_server.utils import url_path_join
 
 from hitnb.core import operations
 from hitnb.core.memo import current_store, runs
-from hitnb.core.names import display_name
 from hitnb.errors import HitnbError, UnknownKeyError
+from hitnb.names import display_name
 from hitnb.store import maintenance
 from hitnb.store.local import LocalStore
 from hitnb.widgets.model import row_of

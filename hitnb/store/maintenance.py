@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from hitnb.errors import ConfigError, CorruptEntryError, HitnbError
+from hitnb.names import names_function
 from hitnb.store.local import LocalStore
 from hitnb.store.remote import Remote, RemoteUnavailable
 
@@ -290,8 +291,7 @@ def pull(
         if record is None:
             continue
         name = str(record.get("function", ""))
-        if function is not None and function not in (name, name.removeprefix("__main__."),
-                                                     name.rpartition(".")[2]):  # fmt: skip
+        if function is not None and not names_function(function, name):
             continue
         if experiments and not record.get("experiment"):
             continue

@@ -21,8 +21,8 @@ from IPython.display import display
 
 from hitnb.core import events
 from hitnb.core.memo import MemoizedFunction, current_store, runs
-from hitnb.core.names import display_name
 from hitnb.core.runs import Run
+from hitnb.names import display_name
 from hitnb.store.local import Entry
 from hitnb.widgets.compare import curves_figure, sweep_figure
 from hitnb.widgets.model import RunTable

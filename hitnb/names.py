@@ -1,4 +1,7 @@
-"""How users name functions: with or without their module (``train``, ``__main__.train``)."""
+"""How users name functions: with or without their module (``train``, ``__main__.train``).
+
+Plain string rules, used by every layer (store, hashing, core, views).
+"""
 
 from __future__ import annotations
 
