@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -104,23 +104,35 @@ def metrics_of(result: Any, series: Mapping[str, list[list[float]]]) -> dict[str
     return metrics
 
 
+def add_parameters_and_metrics(
+    row: dict[str, Any], run: Run, describe: Callable[[Any], Any]
+) -> dict[str, Any]:
+    """Complete a run's row after its fixed columns: the parameters (a dict or list one
+    as ``describe`` shows it), then the metrics, ``metric:``-prefixed if a name is taken."""
+    for name, value in run.arguments.items():
+        row[name] = value if not isinstance(value, dict | list) else describe(value)
+    for name, value in run.metrics.items():
+        row[name if name not in row else f"metric:{name}"] = value
+    return row
+
+
 def experiments_frame(runs: list[Run]) -> Any:
     """A pandas DataFrame of runs: one row each, parameters and scalar metrics as columns."""
     import pandas as pd
 
-    rows = []
-    for run in runs:
-        row: dict[str, Any] = {
-            "key": run.key,
-            "created": run.created,
-            "duration": run.duration,
-            "status": run.status,
-        }
-        for name, value in run.arguments.items():
-            row[name] = value if not isinstance(value, dict | list) else str(value)
-        for name, value in run.metrics.items():
-            row[name if name not in row else f"metric:{name}"] = value
-        rows.append(row)
+    rows = [
+        add_parameters_and_metrics(
+            {
+                "key": run.key,
+                "created": run.created,
+                "duration": run.duration,
+                "status": run.status,
+            },
+            run,
+            str,
+        )
+        for run in runs
+    ]
     frame = pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(columns=["key", "created", "duration", "status"])

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hitnb.core.experiment import add_parameters_and_metrics
 from hitnb.core.runs import Run
 
 FIXED_COLUMNS = ("key", "created", "status", "duration")
@@ -32,17 +33,13 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 
 def row_of(run: Run) -> dict[str, Any]:
     """A run as a table row: fixed columns, then parameters, then metrics."""
-    row: dict[str, Any] = {
+    fixed = {
         "key": run.key,
         "created": run.created.strftime("%Y-%m-%d %H:%M:%S"),
         "status": run.status,
         "duration": run.duration,
     }
-    for name, value in run.arguments.items():
-        row[name] = value if not isinstance(value, dict | list) else _short(value)
-    for name, value in run.metrics.items():
-        row[name if name not in row else f"metric:{name}"] = value
-    return row
+    return add_parameters_and_metrics(fixed, run, _short)
 
 
 def _short(value: Any) -> str:
