@@ -155,13 +155,11 @@ class RunsHandler(BaseHandler):
         found = runs(function, experiments_only=True)
         if not found:
             self.fail(404, f"no experiment runs of {function!r}; see /hitnb/api/experiments")
-        rows = [row_of(r) for r in found]
-        metrics = sorted({m for r in found for m in r.metrics})
         reply = {
             "function": found[0].function,
-            "total": len(rows),
-            "metrics": metrics,
-            "runs": rows[offset : offset + limit],
+            "total": len(found),
+            "metrics": sorted({m for r in found for m in r.metrics}),
+            "runs": [row_of(r) for r in found[offset : offset + limit]],  # this page only
         }
         self.finish(json.dumps(reply, default=str))
 

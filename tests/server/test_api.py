@@ -54,6 +54,7 @@ async def test_experiments_and_runs(jp_fetch, filled):
     assert code == 404 and "no experiment runs" in error["message"]
 
 
+@pytest.mark.filterwarnings("ignore:exported to .* was defined inside")  # fixture-made
 async def test_export_inside_the_root_only(jp_fetch, jp_root_dir, filled):
     keys = [r.key for r in filled["train"].runs()]
     body = json.dumps({"keys": keys[:1], "path": "exports/run.ipynb"})
