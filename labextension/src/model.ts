@@ -25,6 +25,13 @@ export interface IEntryRow {
   status: string;
 }
 
+/** An experiment and its number of runs (`GET /hitnb/api/experiments`). */
+export interface IExperimentRow {
+  function: string;
+  name: string;
+  runs: number;
+}
+
 /** An experiment's runs (`GET /hitnb/api/experiments/<function>`). */
 export interface IRuns {
   function: string;

@@ -15,6 +15,7 @@ import {
   formatCell,
   formatDuration,
   IEntryRow,
+  IExperimentRow,
   IFunctionRow,
   IRuns,
   IStats,
@@ -22,6 +23,15 @@ import {
   sortRows,
   usage
 } from './model';
+
+/** Everything the panel draws, as the server last answered. */
+interface IPanelData {
+  stats: IStats;
+  functions: IFunctionRow[];
+  experiments: IExperimentRow[];
+  entries: IEntryRow[] | null;
+  runs: IRuns | null;
+}
 
 /** What the panel needs from JupyterLab: a way to open a notebook it exported. */
 export interface IPanelHost {
@@ -85,6 +95,8 @@ export class HitnbPanel extends Panel {
   private selectedFunction: string | null = null;
   private selectedExperiment: string | null = null;
   private sort: { column: string; descending: boolean } = { column: 'key', descending: false };
+  /** The server's last answers; drawing reads only these, so sorting asks the server nothing. */
+  private data: IPanelData | null = null;
 
   protected onAfterAttach(): void {
     void this.refresh();
@@ -92,43 +104,66 @@ export class HitnbPanel extends Panel {
 
   /** Read everything again from the server and redraw. */
   async refresh(): Promise<void> {
+    const fn = this.selectedFunction;
+    const experiment = this.selectedExperiment;
     try {
-      const [stats, functions, experiments] = await Promise.all([
+      const [stats, functions, experiments, entries, runs] = await Promise.all([
         requestAPI<IStats>('stats'),
         requestAPI<{ functions: IFunctionRow[] }>('functions'),
-        requestAPI<{ experiments: Array<{ function: string; name: string; runs: number }> }>(
-          'experiments'
-        )
+        requestAPI<{ experiments: IExperimentRow[] }>('experiments'),
+        fn
+          ? requestAPI<{ entries: IEntryRow[] }>(
+              `entries?function=${encodeURIComponent(fn)}&limit=200`
+            )
+          : null,
+        experiment
+          ? requestAPI<IRuns>(`experiments/${encodeURIComponent(experiment)}?limit=1000`)
+          : null
       ]);
-      const node = this.body.node;
-      node.replaceChildren();
-      node.appendChild(element('div', 'hitnb-Usage', usage(stats)));
-      node.appendChild(element('div', 'hitnb-Store', stats.store));
-      node.appendChild(element('h3', 'hitnb-Heading', 'Functions'));
-      node.appendChild(this.functionsTable(functions.functions));
-      if (this.selectedFunction) {
-        node.appendChild(scrolling(await this.entriesTable(this.selectedFunction)));
-      }
-      node.appendChild(element('h3', 'hitnb-Heading', 'Experiments'));
-      const list = element('ul', 'hitnb-Experiments');
-      for (const experiment of experiments.experiments) {
-        const item = element('li', 'hitnb-Experiment', `${experiment.name} (${experiment.runs})`);
-        item.dataset.function = experiment.function;
-        item.addEventListener('click', () => {
-          this.selectedExperiment = experiment.function;
-          void this.refresh();
-        });
-        list.appendChild(item);
-      }
-      if (!experiments.experiments.length) {
-        list.appendChild(element('li', 'hitnb-Empty', 'No experiment runs yet'));
-      }
-      node.appendChild(list);
-      if (this.selectedExperiment) {
-        node.appendChild(scrolling(await this.runsTable(this.selectedExperiment)));
-      }
+      this.data = {
+        stats,
+        functions: functions.functions,
+        experiments: experiments.experiments,
+        entries: entries?.entries ?? null,
+        runs
+      };
+      this.render();
     } catch (error) {
       await showErrorMessage('hitnb', String(error));
+    }
+  }
+
+  private render(): void {
+    const data = this.data;
+    if (!data) {
+      return;
+    }
+    const node = this.body.node;
+    node.replaceChildren();
+    node.appendChild(element('div', 'hitnb-Usage', usage(data.stats)));
+    node.appendChild(element('div', 'hitnb-Store', data.stats.store));
+    node.appendChild(element('h3', 'hitnb-Heading', 'Functions'));
+    node.appendChild(this.functionsTable(data.functions));
+    if (data.entries) {
+      node.appendChild(scrolling(this.entriesTable(data.entries)));
+    }
+    node.appendChild(element('h3', 'hitnb-Heading', 'Experiments'));
+    const list = element('ul', 'hitnb-Experiments');
+    for (const experiment of data.experiments) {
+      const item = element('li', 'hitnb-Experiment', `${experiment.name} (${experiment.runs})`);
+      item.dataset.function = experiment.function;
+      item.addEventListener('click', () => {
+        this.selectedExperiment = experiment.function;
+        void this.refresh();
+      });
+      list.appendChild(item);
+    }
+    if (!data.experiments.length) {
+      list.appendChild(element('li', 'hitnb-Empty', 'No experiment runs yet'));
+    }
+    node.appendChild(list);
+    if (data.runs) {
+      node.appendChild(scrolling(this.runsTable(data.runs)));
     }
   }
 
@@ -152,21 +187,15 @@ export class HitnbPanel extends Panel {
     return table;
   }
 
-  private async entriesTable(fn: string): Promise<HTMLElement> {
-    const page = await requestAPI<{ total: number; entries: IEntryRow[] }>(
-      `entries?function=${encodeURIComponent(fn)}&limit=200`
-    );
+  private entriesTable(entries: IEntryRow[]): HTMLElement {
     const table = element('table', 'hitnb-Table hitnb-Entries');
     table.appendChild(this.header(['key', 'created', 'size', 'took', '']));
-    for (const entry of page.entries) {
+    for (const entry of entries) {
       const tr = element('tr');
       tr.dataset.key = entry.key;
       const created = new Date(entry.created * 1000).toLocaleString();
-      const remove = button('', 'Delete this entry', () => void this.remove(entry.key));
-      deleteIcon.element({ container: remove, height: '14px', width: '14px' });
-      remove.classList.add('hitnb-delete');
       const actions = element('td');
-      actions.appendChild(remove);
+      actions.appendChild(this.deleteButton(entry.key, 'Delete this entry'));
       tr.append(
         element('td', 'hitnb-key', entry.key.slice(0, 10)),
         element('td', '', created),
@@ -179,8 +208,7 @@ export class HitnbPanel extends Panel {
     return table;
   }
 
-  private async runsTable(fn: string): Promise<HTMLElement> {
-    const runs = await requestAPI<IRuns>(`experiments/${encodeURIComponent(fn)}?limit=1000`);
+  private runsTable(runs: IRuns): HTMLElement {
     const columns = runColumns(runs);
     const table = element('table', 'hitnb-Table hitnb-Runs');
     const header = this.header([...columns, '']);
@@ -191,7 +219,7 @@ export class HitnbPanel extends Panel {
           const column = columns[i];
           const descending = this.sort.column === column ? !this.sort.descending : false;
           this.sort = { column, descending };
-          void this.refresh();
+          this.render();
         });
       }
     });
@@ -209,14 +237,18 @@ export class HitnbPanel extends Panel {
           void this.exportRun(runs.function, key);
         })
       );
-      const remove = button('', 'Delete this run', () => void this.remove(key));
-      deleteIcon.element({ container: remove, height: '14px', width: '14px' });
-      remove.classList.add('hitnb-delete');
-      actions.appendChild(remove);
+      actions.appendChild(this.deleteButton(key, 'Delete this run'));
       tr.appendChild(actions);
       table.appendChild(tr);
     }
     return table;
+  }
+
+  private deleteButton(key: string, title: string): HTMLButtonElement {
+    const remove = button('', title, () => void this.remove(key));
+    deleteIcon.element({ container: remove, height: '14px', width: '14px' });
+    remove.classList.add('hitnb-delete');
+    return remove;
   }
 
   private header(columns: string[]): HTMLTableRowElement {
