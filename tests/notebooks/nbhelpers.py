@@ -16,6 +16,11 @@ def stream_text(cell: nbformat.NotebookNode) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
 
 
+def printed(notebook: nbformat.NotebookNode) -> str:
+    """Everything a notebook's cells printed, in order."""
+    return "".join(stream_text(c) for c in notebook.cells)
+
+
 class KernelSession:
     """A live notebook in a fresh kernel: ``run(source)`` executes one more cell in it.
 

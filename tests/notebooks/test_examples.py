@@ -5,13 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from nbhelpers import EXAMPLES, stream_text
+from nbhelpers import EXAMPLES, printed
 
 pytestmark = pytest.mark.slow
-
-
-def printed(nb) -> str:
-    return "".join(stream_text(c) for c in nb.cells)
 
 
 def computed_per_cell(nb) -> list[list[str]]:

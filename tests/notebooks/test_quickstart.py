@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from nbhelpers import EXAMPLES, stream_text
+from nbhelpers import EXAMPLES, printed
 
 pytestmark = pytest.mark.slow
 
@@ -20,8 +20,8 @@ def shown(cell) -> list[str]:
 def test_second_run_is_served_by_the_store(execute_notebook):
     first = execute_notebook(EXAMPLES / "quickstart.ipynb")
     second = execute_notebook(EXAMPLES / "quickstart.ipynb")
-    printed_first = "".join(stream_text(c) for c in first.cells)
-    printed_second = "".join(stream_text(c) for c in second.cells)
+    printed_first = printed(first)
+    printed_second = printed(second)
     assert printed_first.count("counting words...") == 3  # three argument sets computed
     assert "counting words..." not in printed_second  # ...and never again
     results = [shown(c) for c in first.cells if c.cell_type == "code"]
