@@ -10,8 +10,8 @@ Importing hitnb is cheap: it loads neither IPython, numpy nor pandas.
 
 from hitnb._version import __version__
 from hitnb.config import Settings, configure, settings
-from hitnb.core.experiment import log
 from hitnb.core.memo import MemoizedFunction, experiment, experiments, load, memo, runs
+from hitnb.core.metrics import log
 from hitnb.core.modes import mode
 from hitnb.core.runs import Lazy, Run
 from hitnb.errors import (
@@ -37,6 +37,16 @@ def export(keys: str | list[str], path: str, *, store: str | None = None) -> obj
     from hitnb.exporting.notebook import export as write
 
     return write(keys, path, store=store)
+
+
+def table(function: object = None, **options: object) -> object:
+    """The inline experiment table (ipywidgets) of ``function`` (a memoized function or its
+    name), or of every experiment: sortable, filterable, paged, with a detail view and
+    comparison plots. See :mod:`hitnb.widgets.table`; in a notebook, ``%experiments NAME``
+    opens the same table."""
+    from hitnb.widgets.table import open_table
+
+    return open_table(function, **options)  # type: ignore[arg-type]
 
 
 def load_ipython_extension(shell: object) -> None:
@@ -83,5 +93,6 @@ __all__ = [
     "register_hasher",
     "runs",
     "settings",
+    "table",
     "unregister_codec",
 ]

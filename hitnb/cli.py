@@ -17,7 +17,7 @@ import click
 import hitnb
 from hitnb import config
 from hitnb.core import operations
-from hitnb.core.memo import current_store
+from hitnb.core.stores import current_store
 from hitnb.errors import HitnbError
 from hitnb.names import display_name
 from hitnb.store import maintenance

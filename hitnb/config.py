@@ -334,6 +334,12 @@ def reset() -> None:
     _config.generation += 1
 
 
+def resolved() -> Resolved:
+    """The settings in force, resolved once per change (the same object until one changes:
+    callers may compare it by identity to know nothing changed)."""
+    return _config.resolve()
+
+
 def current() -> tuple[Settings, Path]:
     """The settings in force and the store folder they select, resolved once."""
     resolved = _config.resolve()

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from hitnb.hashing.explain import differences
-from hitnb.hashing.fingerprint import KeyParts
+from hitnb.hashing.differences import differences
+from hitnb.hashing.keys import KeyParts
 from hitnb.names import display_name
 from hitnb.store.local import Entry, LocalStore
 

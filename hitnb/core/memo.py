@@ -1,21 +1,21 @@
 """``@memo`` and ``@experiment``: persistent memoization keyed on code and arguments.
 
-A call becomes a key (see :mod:`hitnb.hashing.fingerprint`); a key meets bytes in
-the store. A hit returns the stored result; a miss runs the function, stores the
-result and returns it. Exceptions from the function propagate and store nothing.
-A result that cannot be stored is still returned, with a :class:`StoreWriteWarning`.
+The decorator is the function host's adapter to the run engine (:mod:`hitnb.core.engine`):
+it binds a call's arguments, builds its key parts (:mod:`hitnb.hashing.keys`) and hands
+the engine a :class:`_FunctionWork`. A hit returns the stored result; a miss runs the
+function, stores the result and returns it. Exceptions from the function propagate and
+store nothing but a failed experiment run. A result that cannot be stored is still
+returned, with a :class:`StoreWriteWarning`. Repeat hits in one process take a shorter
+path (``_hot_hit``) that checks the settings and the fingerprint, not the store.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import sqlite3
 import sys
 import time
-import traceback
 import types
-import warnings
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from pathlib import Path
@@ -23,31 +23,27 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from hitnb import config
 from hitnb.config import Mode, check_mode
-from hitnb.core import events, modes
+from hitnb.core import engine, events, modes
 from hitnb.core.arguments import Binder, summarize
-from hitnb.core.experiment import experiments_frame, metrics_of, recording
 from hitnb.core.explain import Explanation, announce_miss, explain_call
-from hitnb.core.recipe import INPUT_FUNCTION, function_recipe
+from hitnb.core.metrics import experiments_frame, metrics_of, recording
+from hitnb.core.recipe import function_recipe, keeper
 from hitnb.core.runs import Lazy, Run
 from hitnb.core.seeding import seeded
+from hitnb.core.stores import current_store, folder_of, store_for
 from hitnb.errors import (
-    CodecError,
     ConfigError,
-    CorruptEntryError,
-    CorruptEntryWarning,
-    HitnbWarning,
     StoreWriteWarning,
     UnhashableArgumentError,
     UnknownKeyError,
 )
 from hitnb.hashing.analysis import analyze
 from hitnb.hashing.dependencies import Fingerprint, fingerprint, plan_for, written_during
-from hitnb.hashing.fingerprint import PYTHON, KeyParts, compose_key
+from hitnb.hashing.keys import PYTHON, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 from hitnb.names import names_function
 from hitnb.store.index import Stored
-from hitnb.store.local import Entry, LocalStore, open_store
-from hitnb.store.maintenance import keep_under_limit
+from hitnb.store.local import Entry, LocalStore
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -93,46 +89,11 @@ def _hot_key(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
     return tuple(out)
 
 
-def _folder(store: str | os.PathLike[str] | None) -> Path | None:
-    return None if store is None else Path(store).expanduser().resolve()
-
-
-def current_store(store: str | os.PathLike[str] | None = None) -> LocalStore:
-    """The store for ``store`` (a folder), or the one the settings select (with the shared
-    store behind it, when they name one)."""
-    return _store_of(config._config.resolve(), _folder(store))
-
-
-def _store_of(resolved: config.Resolved, folder: Path | None) -> LocalStore:
-    if folder is not None:
-        return open_store(folder)
-    return open_store(
-        resolved.store_path, remote=resolved.remote, signing_key=resolved.settings.signing_key
-    )
-
-
-def keep_input(store: LocalStore, value: Any) -> str:
-    """Store an input value under its own digest (once) so exports can load it; return the key."""
-    key = hash_value(value)
-    if not store.contains(key):
-        store.put(key, value, function=INPUT_FUNCTION, code="", args="", duration=0.0)
-    return key
-
-
 def _memoized_at(module: str, name: str) -> Any:
     """The memoized function ``module.name`` (how :meth:`MemoizedFunction.__reduce__` loads)."""
     import importlib
 
     return getattr(importlib.import_module(module), name)
-
-
-def _origin() -> str:
-    """Where calls come from: the notebook's path when Jupyter tells us, else the script."""
-    session = os.environ.get("JPY_SESSION_NAME")
-    if session:
-        return session
-    main = sys.modules.get("__main__")
-    return str(getattr(main, "__file__", "") or "")
 
 
 class MemoizedFunction(Generic[P, R]):
@@ -177,7 +138,7 @@ class MemoizedFunction(Generic[P, R]):
         self.codec = codec
         self.experiment = experiment
         self.wait = wait
-        self.store_folder = _folder(store)
+        self.store_folder = folder_of(store)
         self._written_by_store: dict[Path, frozenset[str]] = {}
         simple = self.binder.simple and not (lazy or mmap or self.seed_name)
         self._hot: dict[tuple[Any, ...], _Hot] | None = {} if simple else None
@@ -200,7 +161,7 @@ class MemoizedFunction(Generic[P, R]):
 
     # -- keys ------------------------------------------------------------------------------
     def _store(self) -> LocalStore:
-        return _store_of(config._config.resolve(), self.store_folder)
+        return store_for(config.resolved(), self.store_folder)
 
     def _check_ignored_globals(self, fn: Callable[..., Any]) -> None:
         code = getattr(fn, "__code__", None)
@@ -321,7 +282,7 @@ class MemoizedFunction(Generic[P, R]):
         must be the same. The value is decoded again, so callers never share an object.
         """
         resolved, digest, store, found, decode = cached
-        if config._config.resolve() is not resolved or modes.context_mode() is not None:
+        if config.resolved() is not resolved or modes.context_mode() is not None:
             return _MISS
         if self._fingerprint(resolved.settings, self._written(store)).digest != digest:
             return _MISS
@@ -372,136 +333,43 @@ class MemoizedFunction(Generic[P, R]):
         kwargs: dict[str, Any],
         hot_key: tuple[Any, ...] | None = None,
     ) -> Any:
-        resolved = config._config.resolve()
+        __tracebackhide__ = True
+        resolved = config.resolved()
         settings = resolved.settings
         mode = modes.resolve(call_mode, self.mode, settings.mode)
         bound, seed = self._bind(args, kwargs)
         if mode == "off":
-            return self._run(bound, seed)[0]  # hitnb.log still works: nothing is kept
-        store = _store_of(resolved, self.store_folder)
+            return _FunctionWork(self, None, bound, seed, frozenset()).run().result
+        store = store_for(resolved, self.store_folder)
         written = self._written(store)
         state = self._fingerprint(settings, written)
-        digests = self._argument_digests(bound)
-        extras = self._extras_with(seed)
-        key = compose_key(self.identity, state.digest.hex(), digests, extras)
-        if mode != "recompute":
-            value, found = self._lookup(store, key)
-            if value is not _MISS:
-                if hot_key is not None and found is not None and mode in ("on", "read-only"):
-                    self._remember(hot_key, (resolved, state.digest, store, found, None))
-                return value
-        wait = mode == "on" and (settings.wait if self.wait is None else self.wait)
-        if not wait:
-            return self._compute(store, key, mode, settings, state, bound, seed, digests, extras)
-        with store.locks.hold(key, settings.lock_timeout) as acquired:
-            if not acquired:
-                warnings.warn(
-                    f"{self.identity}: waited {settings.lock_timeout:.0f} s for another process "
-                    "computing the same call; computing it here as well",
-                    HitnbWarning,
-                    stacklevel=3,
-                )
-            value, _ = self._lookup(store, key)  # computed by whoever held the lock before us?
-            if value is not _MISS:
-                return value
-            return self._compute(store, key, mode, settings, state, bound, seed, digests, extras)
-
-    def _compute(
-        self,
-        store: LocalStore,
-        key: str,
-        mode: Mode,
-        settings: config.Settings,
-        state: Fingerprint,
-        bound: dict[str, Any],
-        seed: Any,
-        digests: dict[str, str],
-        extras: dict[str, str],
-    ) -> Any:
-        """A miss: run the function, store the result (unless read-only), return it."""
-        parts = self._parts(state, digests, extras, self._written(store))
-        if mode != "recompute" and not settings.quiet:
-            announce_miss(store, parts, lambda: self._params(bound, parts))
-        start = time.perf_counter()
-        try:
-            value, duration, series = self._run(bound, seed)
-        except Exception as exc:
-            if self.experiment and mode != "read-only":
-                self._save_failure(store, key, exc, parts, bound, time.perf_counter() - start)
-            raise
-        if mode != "read-only":
-            if state.values:
-                parts = self._exclude_written_state(store, state, parts, settings)
-                key = parts.key
-            self._save(store, key, value, parts, bound, duration, series)
-            if settings.max_size is not None:
-                keep_under_limit(store, settings.max_size)
-        return Lazy(key, store, value=value) if self.lazy else value
-
-    def _exclude_written_state(
-        self, store: LocalStore, before: Fingerprint, parts: KeyParts, settings: config.Settings
-    ) -> KeyParts:
-        """Learn which values the call changed; they are state, so the stored key leaves
-        them out (with the values as they were before the call for everything else)."""
-        written = frozenset(parts.written)
-        newly = written_during(before, self._fingerprint(settings, written))
-        if not newly:
-            return parts
-        written |= newly
-        self._written_by_store[store.root] = written
-        state = before.without(written)
-        return parts._replace(
-            fingerprint=state.digest.hex(),
-            deps=state.deps,
-            shown=state.shown,
-            written=sorted(written),
+        parts = self._parts(state, self._argument_digests(bound), self._extras_with(seed), written)
+        outcome = engine.run(
+            engine.Call(
+                parts,
+                _FunctionWork(self, store, bound, seed, written, state),
+                store,
+                mode,
+                settings,
+                wait=settings.wait if self.wait is None else self.wait,
+                experiment=self.experiment,
+                codec=self.codec,
+                lazy=self.lazy,
+                mmap=self.mmap,
+            )
         )
+        if outcome.hit:
+            found = outcome.found
+            if hot_key is not None and found is not None and mode in ("on", "read-only"):
+                self._remember(hot_key, (resolved, state.digest, store, found, None))
+            return outcome.value
+        return Lazy(outcome.key, store, value=outcome.value) if self.lazy else outcome.value
 
     def _remember(self, hot_key: tuple[Any, ...], cached: _Hot) -> None:
         assert self._hot is not None
         if len(self._hot) >= HOT_ENTRIES:
             del self._hot[next(iter(self._hot))]  # the oldest
         self._hot[hot_key] = cached
-
-    def _lookup(self, store: LocalStore, key: str) -> tuple[Any, Stored | Entry | None]:
-        """The stored value for ``key`` and its record, or ``_MISS``; a broken entry is dropped
-        with a warning."""
-        try:
-            found = store.lookup(key)
-            if found is None or found.status != "ok":
-                return _MISS, None
-            value = (
-                Lazy(key, store, mmap=self.mmap) if self.lazy else store.load(found, mmap=self.mmap)
-            )
-        except CorruptEntryError as exc:
-            warnings.warn(
-                f"{self.identity}: stored result {key} is corrupt ({exc}); it was dropped and is "
-                "being recomputed",
-                CorruptEntryWarning,
-                stacklevel=4,
-            )
-            store.drop_corrupt(key)
-            return _MISS, None
-        except CodecError as exc:
-            warnings.warn(
-                f"{self.identity}: stored result {key} cannot be loaded in this process ({exc}); "
-                "recomputing",
-                CorruptEntryWarning,
-                stacklevel=4,
-            )
-            return _MISS, None
-        store.note_hit(key)
-        if events.has_listeners("hit"):
-            events.announce("hit", value, key, store)
-        return value, found
-
-    def _run(self, bound: dict[str, Any], seed: Any) -> tuple[Any, float, dict[str, Any]]:
-        """Call the function; return its value, the seconds it took, and logged series."""
-        context = seeded(seed) if seed is not None else nullcontext()
-        with context, recording() as recorder:
-            start = time.perf_counter()
-            value = self.binder.call(self.function, bound)
-        return value, time.perf_counter() - start, recorder.series
 
     def _params(self, bound: dict[str, Any], parts: KeyParts) -> dict[str, Any]:
         """The arguments as shown in tables and explanations (small summaries)."""
@@ -510,88 +378,11 @@ class MemoizedFunction(Generic[P, R]):
             params[self.seed_name or "seed"] = summarize(parts.extras["seed"])
         return params
 
-    def _save(
-        self,
-        store: LocalStore,
-        key: str,
-        value: Any,
-        parts: KeyParts,
-        bound: dict[str, Any],
-        duration: float,
-        series: dict[str, Any],
-        *,
-        status: str = "ok",
-        error: str | None = None,
-    ) -> Entry | None:
-        metrics = metrics_of(value, series) if self.experiment else {}
-        try:
-            entry = store.put(
-                key,
-                value,
-                codec=self.codec,
-                recipe=self._recipe(store, bound),
-                function=self.identity,
-                code=parts.code,
-                args=parts.args_fingerprint,
-                duration=duration,
-                experiment=self.experiment,
-                params=self._params(bound, parts),
-                metrics=metrics,
-                series=series if self.experiment else {},
-                parts=parts.to_json(),
-                origin=_origin(),
-                status=status,
-                error=error,
-            )
-        except (CodecError, OSError, sqlite3.Error) as exc:
-            warnings.warn(
-                f"{self.identity}: the result was returned but not stored: {exc}",
-                StoreWriteWarning,
-                stacklevel=5,
-            )
-            return None
-        events.announce("stored", entry)
-        return entry
-
-    def _recipe(self, store: LocalStore, bound: dict[str, Any]) -> dict[str, Any]:
-        """How to make this call again in a notebook of its own (for export); never raises."""
-        settings = config.settings()
-
-        def keep(value: Any) -> str | None:
-            return keep_input(store, value) if settings.keep_inputs else None
-
-        try:
-            plan = plan_for(self.function, settings.version_sensitivity, self._ignored_globals)
-            return function_recipe(self.function, plan, bound, keep, ignore=self._ignored_globals)
-        except Exception as exc:  # a recipe is a convenience: the result is stored regardless
-            return {"notes": [f"no recipe could be written: {type(exc).__name__}: {exc}"]}
-
-    def _save_failure(
-        self,
-        store: LocalStore,
-        key: str,
-        exc: Exception,
-        parts: KeyParts,
-        bound: dict[str, Any],
-        duration: float,
-    ) -> None:
-        """Keep a failed experiment as a run (status "failed", with its traceback); the next
-        call with the same arguments runs again, since only "ok" entries are hits."""
-        trace = "".join(traceback.format_exception(exc))
-        self._save(store, key, None, parts, bound, duration, {}, status="failed", error=trace)
-
     # -- the function's entries -----------------------------------------------------------
     def runs(self) -> list[Run]:
         """Past stored calls of this function, newest first; values load on demand."""
         store = self._store()
         return [Run.from_entry(e, store) for e in store.entries(self.identity)]
-
-    def table(self, **options: Any) -> Any:
-        """An inline table of this function's experiment runs (ipywidgets): sortable, filterable,
-        paged, with a detail view and comparison plots. See :mod:`hitnb.widgets.table`."""
-        from hitnb.widgets.table import open_table  # the one way from core up to a view
-
-        return open_table(self, **options)
 
     def clear(self) -> int:
         """Remove every stored result of this function (all code versions); return how many."""
@@ -599,6 +390,75 @@ class MemoizedFunction(Generic[P, R]):
             self._hot.clear()
         store = self._store()
         return len(store.delete(e.key for e in store.entries(self.identity)))
+
+
+class _FunctionWork(engine.Work):
+    """One call of a memoized function, as the engine runs it."""
+
+    def __init__(
+        self,
+        fn: MemoizedFunction[Any, Any],
+        store: LocalStore | None,
+        bound: dict[str, Any],
+        seed: Any,
+        written: frozenset[str],
+        state: Fingerprint | None = None,
+    ) -> None:
+        self.fn = fn
+        self.store = store
+        self.bound = bound
+        self.seed = seed
+        self.written = written
+        self.state = state
+
+    def run(self) -> engine.Computed:
+        """Call the function (seeded, recording logged series); learn the state it wrote."""
+        fn = self.fn
+        context = seeded(self.seed) if self.seed is not None else nullcontext()
+        with context, recording() as recorder:
+            start = time.perf_counter()
+            value = fn.binder.call(fn.function, self.bound)
+        duration = time.perf_counter() - start
+        metrics = metrics_of(value, recorder.series) if fn.experiment else {}
+        parts = self._parts_after_run()
+        return engine.Computed(value, value, duration, parts, recorder.series, metrics)
+
+    def _parts_after_run(self) -> KeyParts | None:
+        """Values the call changed are state, not inputs: the stored key leaves them out
+        (with every other value as it was before the call)."""
+        state, store = self.state, self.store
+        if state is None or store is None or not state.values:
+            return None
+        fn = self.fn
+        settings = config.settings()
+        newly = written_during(state, fn._fingerprint(settings, self.written))
+        if not newly:
+            return None
+        written = self.written | newly
+        fn._written_by_store[store.root] = written
+        after = state.without(written)
+        digests = fn._argument_digests(self.bound)
+        return fn._parts(after, digests, fn._extras_with(self.seed), written)
+
+    def announce_miss(self, store: LocalStore, parts: KeyParts) -> None:
+        announce_miss(store, parts, lambda: self.params(parts))
+
+    def params(self, parts: KeyParts) -> dict[str, Any]:
+        return self.fn._params(self.bound, parts)
+
+    def recipe(self, store: LocalStore) -> dict[str, Any]:
+        fn, settings = self.fn, config.settings()
+        try:
+            plan = plan_for(fn.function, settings.version_sensitivity, fn._ignored_globals)
+            keep = keeper(store, settings.keep_inputs)
+            return function_recipe(fn.function, plan, self.bound, keep, ignore=fn._ignored_globals)
+        except Exception as exc:  # a recipe is a convenience: the result is stored regardless
+            return {"notes": [f"no recipe could be written: {type(exc).__name__}: {exc}"]}
+
+    def note(self, message: str, category: type[Warning]) -> None:
+        if category is StoreWriteWarning:
+            message = f"{self.fn.identity}: {message}"
+        engine.warn(message, category)
 
 
 @overload

@@ -14,7 +14,7 @@ from typing import Any
 
 from hitnb.core.runs import Run
 from hitnb.errors import ConfigError, HitnbError, UnknownKeyError
-from hitnb.hashing.explain import differences
+from hitnb.hashing.differences import differences
 from hitnb.names import display_name, names_function
 from hitnb.store import maintenance
 from hitnb.store.index import Listed

@@ -32,6 +32,7 @@ from typing import Any
 
 from hitnb.hashing.dependencies import Plan, is_code
 from hitnb.hashing.values import UnhashableValue, hash_value
+from hitnb.store.local import LocalStore
 
 MAX_LITERAL = 20_000
 """Longest literal source written into a notebook; larger values are loaded from the store."""
@@ -40,6 +41,24 @@ INPUT_FUNCTION = "hitnb.input"
 
 KeepValue = Callable[[Any], str | None]
 """Stores a value by its digest for export and returns that key (None if it cannot)."""
+
+
+def keep_input(store: LocalStore, value: Any) -> str:
+    """Store an input value under its own digest (once) so exports can load it; return the key."""
+    key = hash_value(value)
+    if not store.contains(key):
+        store.put(key, value, function=INPUT_FUNCTION, code="", args="", duration=0.0)
+    return key
+
+
+def keeper(store: LocalStore, keep_inputs: bool) -> KeepValue:
+    """How a recipe keeps the values it cannot write as literals: in ``store``, when the
+    ``keep_inputs`` setting allows."""
+
+    def keep(value: Any) -> str | None:
+        return keep_input(store, value) if keep_inputs else None
+
+    return keep
 
 
 # -- literals ---------------------------------------------------------------------------------

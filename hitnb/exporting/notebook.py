@@ -23,11 +23,11 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from hitnb._version import __version__
-from hitnb.core.memo import current_store
 from hitnb.core.operations import resolve_key
 from hitnb.core.runs import Run
+from hitnb.core.stores import current_store
 from hitnb.errors import HitnbError, HitnbWarning
-from hitnb.hashing.fingerprint import PYTHON
+from hitnb.hashing.keys import PYTHON
 from hitnb.names import display_name
 from hitnb.store.local import Entry, LocalStore
 
@@ -328,6 +328,6 @@ def several(store: LocalStore, entries: list[Entry]) -> Any:
 
 
 def _frame(runs: list[Run]) -> Any:
-    from hitnb.core.experiment import experiments_frame
+    from hitnb.core.metrics import experiments_frame
 
     return experiments_frame(runs)

@@ -14,7 +14,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 
 import hitnb
 from hitnb import cli
-from hitnb.core.memo import current_store
+from hitnb.core.stores import current_store
 from hitnb.ipython.memo_cell import CellOptions, CellRun, run_memo_cell
 
 _NAME = re.compile(r"[\w.\-]{1,200}")

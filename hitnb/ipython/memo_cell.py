@@ -1,9 +1,11 @@
-"""Running a ``%%memo`` cell: hit, replay and restore; or run, record and store.
+"""Running a ``%%memo`` cell: the cell host's adapter to the run engine.
 
-A miss runs the cell as IPython would (same namespace; the last expression's value is
-what the magic returns, so IPython shows it as the cell's result; exceptions propagate
-and nothing is stored). A hit restores the output names, shows again what the cell
-showed, in order, adds a small badge, and returns the same last value.
+The magic analyses the cell, hashes its inputs into key parts and hands the engine a
+:class:`_CellWork` (:mod:`hitnb.core.engine` owns lookup, locks, storing, events and
+eviction). A miss runs the cell as IPython would (same namespace; the last expression's
+value is what the magic returns, so IPython shows it as the cell's result; exceptions
+propagate and nothing is stored). A hit restores the output names, shows again what the
+cell showed, in order, adds a small badge, and returns the same last value.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitnb import config
-from hitnb.core import modes
+from hitnb.core import engine, modes
 from hitnb.core.arguments import summarize
 from hitnb.core.cells import (
     CellAnalysis,
@@ -26,10 +28,9 @@ from hitnb.core.cells import (
     unpack_outputs,
 )
 from hitnb.core.explain import Explanation, explain_call
-from hitnb.core.memo import current_store, keep_input
-from hitnb.core.recipe import cell_recipe
-from hitnb.errors import CodecError, CorruptEntryError
-from hitnb.hashing.fingerprint import PYTHON, KeyParts
+from hitnb.core.recipe import cell_recipe, keeper
+from hitnb.core.stores import current_store
+from hitnb.hashing.keys import PYTHON, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_value
 from hitnb.ipython.capture import recording, replay
 from hitnb.store.local import LocalStore
@@ -66,7 +67,8 @@ class CellRun:
 
 
 def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, CellRun]:
-    """Run one ``%%memo`` cell; return its last expression's value and what happened."""
+    """Run one ``%%memo`` cell through the run engine; return its last expression's value
+    and what happened."""
     __tracebackhide__ = True
     source = shell.transform_cell(cell)
     analysis = analyze_cell(
@@ -101,24 +103,98 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         {},
         [],
     )
-    key = parts.key
     store = current_store()
-    if mode != "recompute":
-        record = _stored_record(store, key, quiet)
-        if record is not None and _restore(shell.user_ns, record, quiet):
-            return _show_hit(shell, store, key, record, identity, quiet, options)
-    explanation = None
-    if options.why or (options.name and not quiet):
-        explanation = explain_call(store, parts, params, noun="input")
-        if explanation.compared_with is not None and (options.why or explanation.reasons):
-            print(f"hitnb: recomputing {identity}: {'; '.join(explanation.reasons)}")
-    value, record = _run_recorded(shell, source, analysis)
-    run = CellRun(hit=False, explanation=explanation)
-    if mode != "read-only":
-        run.note = _store_record(
-            store, key, record, cell, shell.user_ns, parts, params, options, quiet
+    work = _CellWork(shell, cell, source, analysis, params, options, quiet)
+    outcome = engine.run(
+        engine.Call(
+            parts, work, store, mode, settings, wait=settings.wait, experiment=options.experiment,
+            codec="pickle",
         )
-    return value, run
+    )  # fmt: skip
+    if outcome.hit:
+        return _show_hit(shell, store, outcome.key, work.restored, identity, quiet, options)
+    return outcome.value, CellRun(hit=False, explanation=work.explanation, note=outcome.note)
+
+
+class _CellWork(engine.Work):
+    """One ``%%memo`` cell, as the engine runs it: run and record, or restore."""
+
+    def __init__(
+        self,
+        shell: Any,
+        cell: str,
+        source: str,
+        analysis: CellAnalysis,
+        params: dict[str, Any],
+        options: CellOptions,
+        quiet: bool,
+    ) -> None:
+        self.shell = shell
+        self.cell = cell
+        self.source = source
+        self.analysis = analysis
+        self.inputs = params
+        self.options = options
+        self.quiet = quiet
+        self.explanation: Explanation | None = None
+        self.restored: CellRecord | None = None
+
+    def run(self) -> engine.Computed:
+        __tracebackhide__ = True
+        value, record = _run_recorded(self.shell, self.source, self.analysis)
+        try:
+            packed = CellRecord(**{**record.__dict__, "outputs": pack_outputs(record.outputs)})
+        except Exception as exc:  # a definition dill cannot write: the cell ran all the same
+            note = f"this cell ran but was not cached: {type(exc).__name__}: {exc}"
+            return engine.Computed(value, None, record.duration, unstorable=note)
+        return engine.Computed(value, packed, record.duration)
+
+    def restore(self, stored: Any) -> Any:
+        """Put a stored run's outputs into the namespace; its last value is the result."""
+        if not isinstance(stored, CellRecord):
+            raise engine.Unrestorable(f"the stored run is a {type(stored).__qualname__}")
+        try:
+            values = unpack_outputs(stored.outputs)
+        except Exception as exc:  # a module gone, a class that no longer loads
+            raise engine.Unrestorable(f"the stored outputs cannot be restored ({exc})") from exc
+        namespace = self.shell.user_ns
+        namespace.update(values)
+        for name in stored.deleted:
+            namespace.pop(name, None)
+        self.restored = stored
+        return stored.result if stored.has_result else None
+
+    def announce_miss(self, store: LocalStore, parts: KeyParts) -> None:
+        options = self.options
+        if not (options.why or (options.name and not self.quiet)):
+            return
+        explanation = explain_call(store, parts, self.inputs, noun="input")
+        self.explanation = explanation
+        if explanation.compared_with is not None and (options.why or explanation.reasons):
+            print(f"hitnb: recomputing {parts.identity}: {'; '.join(explanation.reasons)}")
+
+    def params(self, parts: KeyParts) -> dict[str, Any]:
+        return self.inputs
+
+    def recipe(self, store: LocalStore) -> dict[str, Any]:
+        """How to run this cell again in a notebook of its own; never raises."""
+        namespace = self.shell.user_ns
+        keep = keeper(store, config.settings().keep_inputs)
+        source = f"%%memo {self.options.line}".rstrip() + "\n" + self.cell
+        inputs = {n: namespace[n] for n in self.inputs if n in namespace}
+        try:
+            return cell_recipe(source, inputs, namespace, keep)
+        except Exception as exc:
+            return {"notes": [f"no recipe could be written: {type(exc).__name__}: {exc}"]}
+
+    def note(self, message: str, category: type[Warning]) -> None:
+        if not self.quiet:
+            print(f"hitnb: {message}")
+
+    def unstorable(self, stored: Any, error: Exception) -> str:
+        culprit = _unstorable_output(stored) if isinstance(stored, CellRecord) else None
+        what = f"output `{culprit[0]}` (a {culprit[1]}) cannot be stored" if culprit else str(error)
+        return f"this cell ran but was not cached: {what}"
 
 
 def execute(shell: Any, source: str) -> Any:
@@ -165,47 +241,16 @@ def _input_digests(
     return digests, params
 
 
-def _stored_record(store: LocalStore, key: str, quiet: bool) -> CellRecord | None:
-    try:
-        found = store.lookup(key)
-        if found is None or found.status != "ok":
-            return None
-        record = store.load(found)
-    except (CorruptEntryError, CodecError) as exc:
-        if not quiet:
-            print(f"hitnb: the stored run of this cell cannot be used ({exc}); running it again")
-        if isinstance(exc, CorruptEntryError):
-            store.drop_corrupt(key)
-        return None
-    if not isinstance(record, CellRecord):
-        return None
-    store.note_hit(key)
-    return record
-
-
-def _restore(namespace: dict[str, Any], record: CellRecord, quiet: bool) -> bool:
-    """Put a stored run's outputs into the namespace; False if they cannot be loaded."""
-    try:
-        values = unpack_outputs(record.outputs)
-    except Exception as exc:  # a module gone, a class that no longer loads: run it again
-        if not quiet:
-            print(f"hitnb: the stored outputs cannot be restored ({exc}); running the cell again")
-        return False
-    namespace.update(values)
-    for name in record.deleted:
-        namespace.pop(name, None)
-    return True
-
-
 def _show_hit(
     shell: Any,
     store: LocalStore,
     key: str,
-    record: CellRecord,
+    record: CellRecord | None,
     identity: str,
     quiet: bool,
     options: CellOptions,
 ) -> tuple[Any, CellRun]:
+    assert record is not None  # a hit is restored before it is shown
     replay(shell, record.events)
     entry = store.get(key)
     if not quiet and entry is not None:
@@ -237,65 +282,6 @@ def _run_recorded(shell: Any, source: str, analysis: CellAnalysis) -> tuple[Any,
             outputs[name] = namespace[name]
     record = CellRecord(outputs, deleted, list(events), value, analysis.has_result, duration)
     return value, record
-
-
-def _cell_recipe(
-    store: LocalStore,
-    cell: str,
-    namespace: dict[str, Any],
-    inputs: dict[str, Any],
-    options: CellOptions,
-) -> dict[str, Any]:
-    """How to run this cell again in a notebook of its own; never raises."""
-    settings = config.settings()
-
-    def keep(value: Any) -> str | None:
-        return keep_input(store, value) if settings.keep_inputs else None
-
-    source = f"%%memo {options.line}".rstrip() + "\n" + cell
-    try:
-        return cell_recipe(
-            source, {n: namespace[n] for n in inputs if n in namespace}, namespace, keep
-        )
-    except Exception as exc:
-        return {"notes": [f"no recipe could be written: {type(exc).__name__}: {exc}"]}
-
-
-def _store_record(
-    store: LocalStore,
-    key: str,
-    record: CellRecord,
-    cell: str,
-    namespace: dict[str, Any],
-    parts: KeyParts,
-    params: dict[str, Any],
-    options: CellOptions,
-    quiet: bool,
-) -> str:
-    """Store a cell's run; return a note (empty when it was stored)."""
-    packed = CellRecord(**{**record.__dict__, "outputs": pack_outputs(record.outputs)})
-    try:
-        store.put(
-            key,
-            packed,
-            codec="pickle",
-            recipe=_cell_recipe(store, cell, namespace, params, options),
-            function=parts.identity,
-            code=parts.code,
-            args=parts.args_fingerprint,
-            duration=record.duration,
-            experiment=options.experiment,
-            params=params,
-            parts=parts.to_json(),
-        )
-    except (CodecError, OSError) as exc:
-        culprit = _unstorable_output(packed)
-        what = f"output `{culprit[0]}` (a {culprit[1]}) cannot be stored" if culprit else str(exc)
-        note = f"this cell ran but was not cached: {what}"
-        if not quiet:
-            print(f"hitnb: {note}")
-        return note
-    return ""
 
 
 def _unstorable_output(record: CellRecord) -> tuple[str, str] | None:

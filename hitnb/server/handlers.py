@@ -32,7 +32,8 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from hitnb.core import operations
-from hitnb.core.memo import current_store, runs
+from hitnb.core.memo import runs
+from hitnb.core.stores import current_store
 from hitnb.errors import HitnbError, UnknownKeyError
 from hitnb.names import display_name
 from hitnb.store import maintenance

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from hitnb.core.experiment import add_parameters_and_metrics
+from hitnb.core.metrics import add_parameters_and_metrics
 from hitnb.core.runs import Run
 
 FIXED_COLUMNS = ("key", "created", "status", "duration")

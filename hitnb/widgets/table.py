@@ -20,8 +20,9 @@ import ipywidgets as widgets
 from IPython.display import display
 
 from hitnb.core import events
-from hitnb.core.memo import MemoizedFunction, current_store, runs
+from hitnb.core.memo import MemoizedFunction, runs
 from hitnb.core.runs import Run
+from hitnb.core.stores import current_store
 from hitnb.names import display_name
 from hitnb.store.local import Entry
 from hitnb.widgets.compare import curves_figure, sweep_figure

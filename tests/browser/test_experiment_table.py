@@ -21,7 +21,7 @@ CELLS = [
     "        hitnb.log('accuracy', accuracy, step=epoch)\n"
     "    return {'accuracy': accuracy}",
     "for lr in [0.05, 0.1, 0.3]:\n    for batch_size in [32, 64]:\n        train(lr, batch_size)",
-    "table = train.table()\ntable.select()\nfigure = table.compare('accuracy')\ntable",
+    "table = hitnb.table(train)\ntable.select()\nfigure = table.compare('accuracy')\ntable",
 ]
 
 

@@ -23,7 +23,7 @@ SWEEP = [
     "        history.append({'epoch': epoch, 'accuracy': accuracy})\n"
     "    return {'accuracy': accuracy}, px.line(history, x='epoch', y='accuracy')",
     "for lr in [0.05, 0.1, 0.3]:\n    for batch_size in [32, 64]:\n        train(lr, batch_size)",
-    "table = train.table()\ntable.select()\nfigure = table.compare('accuracy')\ntable",
+    "table = hitnb.table(train)\ntable.select()\nfigure = table.compare('accuracy')\ntable",
     "%experiments train",
     "hitnb.experiments(train)[['lr', 'batch_size', 'accuracy']].round(3)",
 ]

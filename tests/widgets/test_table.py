@@ -35,7 +35,7 @@ def cells(table: ExperimentTable) -> list[str]:
 
 
 def test_the_table_shows_a_page_of_runs(swept):
-    table = swept.table(page_size=10)
+    table = hitnb.table(swept, page_size=10)
     columns = table.model.columns
     assert columns == ["key", "created", "status", "duration", "lr", "batch_size", "accuracy"]
     assert len(table.grid.children) == (len(columns) + 1) * (10 + 1)
@@ -45,7 +45,7 @@ def test_the_table_shows_a_page_of_runs(swept):
 
 
 def test_headers_sort_and_the_filter_filters(swept):
-    table = swept.table(page_size=20)
+    table = hitnb.table(swept, page_size=20)
     header = {b.description.split(" ")[0]: b for b in table.grid.children[1:8]}
     header["lr"].click()
     assert [r["lr"] for r in table.model.page_rows()][:3] == [0.01, 0.01, 0.01]
@@ -59,7 +59,7 @@ def test_headers_sort_and_the_filter_filters(swept):
 
 
 def test_paging_buttons(swept):
-    table = swept.table(page_size=4)
+    table = hitnb.table(swept, page_size=4)
     table.next.click()
     table.next.click()
     assert table.page_label.value == "page 3 of 4"
@@ -71,7 +71,7 @@ def test_paging_buttons(swept):
 
 
 def test_ticking_and_comparing(swept):
-    table = swept.table(page_size=20)
+    table = hitnb.table(swept, page_size=20)
     ticks = [c for c in table.grid.children if c.__class__.__name__ == "Checkbox"]
     ticks[0].value = True
     ticks[3].value = True
@@ -87,7 +87,7 @@ def test_ticking_and_comparing(swept):
 
 def test_the_table_refreshes_while_a_sweep_runs(swept, monkeypatch):
     monkeypatch.setattr(table_module, "_REFRESH_SECONDS", 0.0)
-    table = swept.table()
+    table = hitnb.table(swept)
     assert len(table.model.rows) == 15
     train(0.7, 8)
     assert len(table.model.rows) == 16
@@ -116,7 +116,7 @@ def test_all_experiments_and_a_function_without_metrics():
 
 def test_export_from_the_table(swept, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    table = swept.table()
+    table = hitnb.table(swept)
     with pytest.raises(ValueError, match="tick the runs to export"):
         table.export()
     table.select([r["key"] for r in table.model.rows[:2]])

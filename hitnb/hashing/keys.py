@@ -4,7 +4,7 @@
 *fingerprint* is that of the function's code and of every value it reads
 (:mod:`hitnb.hashing.dependencies`), and each argument's value is hashed on its own,
 in signature order. The parts are stored with every entry; comparing the parts of
-two keys of one function names what changed (:mod:`hitnb.hashing.explain`).
+two keys of one function names what changed (:mod:`hitnb.hashing.differences`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Why two keys of one function differ, in words: "helper `clean` changed".
 
-Keys keep their parts (:class:`~hitnb.hashing.fingerprint.KeyParts`), so comparing a
+Keys keep their parts (:class:`~hitnb.hashing.keys.KeyParts`), so comparing a
 new call's parts with a stored entry's names each difference: code, helpers,
 classes, globals (with old and new values when they are small scalars), closures,
 package versions, arguments, Python, the manual version and the seed.

@@ -1,0 +1,284 @@
+"""The one run engine: every ``@memo`` call and every ``%%memo`` cell goes through :func:`run`.
+
+A host describes the run it wants as a :class:`Call`: the key parts, the store, the mode and
+a :class:`Work` that knows how to run it, restore it and say what it is. The engine owns the
+protocol, so the decorator and the magic get the same behaviour by construction::
+
+    key -> lookup -> restore                                   a hit
+        -> per-key lock -> lookup again -> run -> store        a miss
+           -> events ("stored") -> eviction under max_size
+
+A hit announces ``"hit"``; a stored run announces ``"stored"`` (the experiment table and the
+result badges listen). A read-only mode runs and stores nothing; a recompute skips the
+lookup. A failed experiment is kept as a failed run. What cannot be stored is still returned,
+and the work is told why (a warning for functions, a note for cells).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+import time
+import traceback
+import warnings
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hitnb.config import Mode, Settings
+from hitnb.core import events
+from hitnb.core.runs import Lazy
+from hitnb.errors import (
+    CodecError,
+    CorruptEntryError,
+    CorruptEntryWarning,
+    HitnbWarning,
+    StoreWriteWarning,
+)
+from hitnb.hashing.keys import KeyParts
+from hitnb.store.index import Stored
+from hitnb.store.local import Entry, LocalStore
+from hitnb.store.maintenance import keep_under_limit
+
+
+class Unrestorable(Exception):
+    """Raised by :meth:`Work.restore` when a stored run cannot be brought back here (a class
+    that no longer loads, a record of another kind): the engine runs it instead."""
+
+
+@dataclass
+class Computed:
+    """What running a call produced."""
+
+    result: Any
+    """What the caller gets: the return value, or a cell's last expression."""
+    stored: Any
+    """What the store keeps: the return value, or a cell's record."""
+    duration: float
+    parts: KeyParts | None = None
+    """Key parts learned while running (a function's written state), else the call's."""
+    series: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    unstorable: str | None = None
+    """Why ``stored`` cannot be kept, found while preparing it; None when it can."""
+
+
+class Work(ABC):
+    """What a host knows about its run: how to run it, bring it back and describe it."""
+
+    @abstractmethod
+    def run(self) -> Computed:
+        """Run the code (a miss). Exceptions propagate to the caller."""
+
+    def restore(self, stored: Any) -> Any:
+        """Turn a stored value into the caller's result; raise :class:`Unrestorable` to run
+        the call instead. Functions return the value as loaded."""
+        return stored
+
+    @abstractmethod
+    def announce_miss(self, store: LocalStore, parts: KeyParts) -> None:
+        """Say why the call runs again, when that is news (before running it)."""
+
+    @abstractmethod
+    def params(self, parts: KeyParts) -> dict[str, Any]:
+        """The arguments or inputs as tables show them (small summaries)."""
+
+    @abstractmethod
+    def recipe(self, store: LocalStore) -> dict[str, Any]:
+        """How to make the run again in a notebook of its own (for export); never raises."""
+
+    @abstractmethod
+    def note(self, message: str, category: type[Warning]) -> None:
+        """Tell the user something went wrong with caching (the result is unaffected)."""
+
+    def unstorable(self, stored: Any, error: Exception) -> str:
+        """Why ``stored`` could not be kept, in the user's words."""
+        return f"the result was returned but not stored: {error}"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One run to make or to replay, as a host describes it."""
+
+    parts: KeyParts
+    work: Work
+    store: LocalStore
+    mode: Mode
+    settings: Settings
+    wait: bool = True
+    """Wait for another process computing the same key (only in mode "on")."""
+    experiment: bool = False
+    codec: str | None = None
+    lazy: bool = False
+    mmap: bool = False
+
+    @property
+    def identity(self) -> str:
+        return self.parts.identity
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the engine did with a call."""
+
+    value: Any
+    hit: bool
+    key: str
+    found: Stored | Entry | None = None
+    """The record a hit was read from (hosts keep it for repeat hits)."""
+    entry: Entry | None = None
+    """The entry a miss stored, None when nothing was stored."""
+    note: str = ""
+    """Why a computed result was not stored, when it was not."""
+
+
+def run(call: Call) -> Outcome:
+    """Serve ``call`` from the store, or run it and store what it produced."""
+    __tracebackhide__ = True
+    key = call.parts.key
+    if call.mode != "recompute":
+        found = lookup(call, key)
+        if found is not None:
+            return found
+    if not (call.mode == "on" and call.wait):
+        return _compute(call, key)
+    timeout = call.settings.lock_timeout
+    with call.store.locks.hold(key, timeout) as acquired:
+        if not acquired:
+            call.work.note(
+                f"{call.identity}: waited {timeout:.0f} s for another process computing the "
+                "same call; computing it here as well",
+                HitnbWarning,
+            )
+        found = lookup(call, key)  # computed by whoever held the lock before us?
+        if found is not None:
+            return found
+        return _compute(call, key)
+
+
+def lookup(call: Call, key: str) -> Outcome | None:
+    """The hit for ``key``, restored; None when there is none (a broken one is dropped)."""
+    store = call.store
+    try:
+        found = store.lookup(key)
+        if found is None or found.status != "ok":
+            return None
+        if call.lazy:
+            value: Any = Lazy(key, store, mmap=call.mmap)
+        else:
+            value = store.load(found, mmap=call.mmap)
+    except CorruptEntryError as exc:
+        call.work.note(
+            f"{call.identity}: stored result {key} is corrupt ({exc}); it was dropped and is "
+            "being recomputed",
+            CorruptEntryWarning,
+        )
+        store.drop_corrupt(key)
+        return None
+    except CodecError as exc:
+        call.work.note(
+            f"{call.identity}: stored result {key} cannot be loaded in this process ({exc}); "
+            "recomputing",
+            CorruptEntryWarning,
+        )
+        return None
+    try:
+        result = call.work.restore(value)
+    except Unrestorable as exc:
+        call.work.note(f"{call.identity}: {exc}; running it again", CorruptEntryWarning)
+        return None
+    store.note_hit(key)
+    if events.has_listeners("hit"):
+        events.announce("hit", value, key, store)
+    return Outcome(result, hit=True, key=key, found=found)
+
+
+def _compute(call: Call, key: str) -> Outcome:
+    """A miss: run, store (unless read-only), announce, keep the store under its limit."""
+    __tracebackhide__ = True
+    work, store = call.work, call.store
+    if call.mode != "recompute" and not call.settings.quiet:
+        work.announce_miss(store, call.parts)
+    start = time.perf_counter()
+    try:
+        computed = work.run()
+    except Exception as exc:
+        if call.experiment and call.mode != "read-only":
+            trace = "".join(traceback.format_exception(exc))
+            failed = Computed(None, None, time.perf_counter() - start)
+            _store(call, key, call.parts, failed, status="failed", error=trace)
+        raise
+    if call.mode == "read-only":
+        return Outcome(computed.result, hit=False, key=key)
+    parts = computed.parts or call.parts
+    entry, note = _store(call, parts.key, parts, computed)
+    if entry is not None and call.settings.max_size is not None:
+        keep_under_limit(store, call.settings.max_size)
+    return Outcome(computed.result, hit=False, key=parts.key, entry=entry, note=note)
+
+
+def _store(
+    call: Call,
+    key: str,
+    parts: KeyParts,
+    computed: Computed,
+    *,
+    status: str = "ok",
+    error: str | None = None,
+) -> tuple[Entry | None, str]:
+    """Keep a run; return its entry, or None and the note saying why it was not kept."""
+    work = call.work
+    if computed.unstorable is not None:
+        note = computed.unstorable
+        work.note(note, StoreWriteWarning)
+        return None, note
+    try:
+        entry = call.store.put(
+            key,
+            computed.stored,
+            codec=call.codec,
+            recipe=work.recipe(call.store),
+            function=call.identity,
+            code=parts.code,
+            args=parts.args_fingerprint,
+            duration=computed.duration,
+            experiment=call.experiment,
+            params=work.params(parts),
+            metrics=computed.metrics,
+            series=computed.series if call.experiment else {},
+            parts=parts.to_json(),
+            origin=origin(),
+            status=status,
+            error=error,
+        )
+    except (CodecError, OSError, sqlite3.Error) as exc:
+        note = work.unstorable(computed.stored, exc)
+        work.note(note, StoreWriteWarning)
+        return None, note
+    events.announce("stored", entry)
+    return entry, ""
+
+
+def origin() -> str:
+    """Where runs come from: the notebook's path when Jupyter tells us, else the script."""
+    session = os.environ.get("JPY_SESSION_NAME")
+    if session:
+        return session
+    main = sys.modules.get("__main__")
+    return str(getattr(main, "__file__", "") or "")
+
+
+_PACKAGE = str(Path(__file__).resolve().parent.parent) + os.sep
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """A warning attributed to the user's line that made the call: the first frame outside
+    hitnb, however many of hitnb's own frames lie between."""
+    frame = sys._getframe(1)
+    level = 2
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level - 1)
