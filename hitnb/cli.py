@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-import hitnb
 from hitnb import config
+from hitnb._version import __version__
 from hitnb.core import operations
 from hitnb.core.stores import current_store
 from hitnb.errors import HitnbError
@@ -56,7 +56,7 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--store", type=click.Path(file_okay=False), help="the store folder to use")
-@click.version_option(hitnb.__version__, prog_name="hitnb")
+@click.version_option(__version__, prog_name="hitnb")
 @click.pass_context
 def main(ctx: click.Context, store: str | None) -> None:
     """Look after hitnb's store: list, explain, verify, clean up."""

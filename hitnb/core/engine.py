@@ -23,12 +23,13 @@ import time
 import traceback
 import warnings
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from hitnb.config import Mode, Settings
 from hitnb.core import events
+from hitnb.core.metrics import metrics_of, recording
 from hitnb.core.runs import Lazy
 from hitnb.errors import (
     CodecError,
@@ -59,8 +60,6 @@ class Computed:
     duration: float
     parts: KeyParts | None = None
     """Key parts learned while running (a function's written state), else the call's."""
-    series: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
     unstorable: str | None = None
     """Why ``stored`` cannot be kept, found while preparing it; None when it can."""
 
@@ -203,17 +202,18 @@ def _compute(call: Call, key: str) -> Outcome:
         work.announce_miss(store, call.parts)
     start = time.perf_counter()
     try:
-        computed = work.run()
+        with recording() as recorder:
+            computed = work.run()
     except Exception as exc:
         if call.experiment and call.mode != "read-only":
             trace = "".join(traceback.format_exception(exc))
             failed = Computed(None, None, time.perf_counter() - start)
-            _store(call, key, call.parts, failed, status="failed", error=trace)
+            _store(call, key, call.parts, failed, {}, status="failed", error=trace)
         raise
     if call.mode == "read-only":
         return Outcome(computed.result, hit=False, key=key)
     parts = computed.parts or call.parts
-    entry, note = _store(call, parts.key, parts, computed)
+    entry, note = _store(call, parts.key, parts, computed, recorder.series)
     if entry is not None and call.settings.max_size is not None:
         keep_under_limit(store, call.settings.max_size)
     return Outcome(computed.result, hit=False, key=parts.key, entry=entry, note=note)
@@ -224,11 +224,15 @@ def _store(
     key: str,
     parts: KeyParts,
     computed: Computed,
+    series: dict[str, Any],
     *,
     status: str = "ok",
     error: str | None = None,
 ) -> tuple[Entry | None, str]:
-    """Keep a run; return its entry, or None and the note saying why it was not kept."""
+    """Keep a run; return its entry, or None and the note saying why it was not kept.
+
+    An experiment keeps the series logged with ``hitnb.log`` while it ran, and metrics from
+    those and from its result (a function's return value, a cell's last expression)."""
     work = call.work
     if computed.unstorable is not None:
         note = computed.unstorable
@@ -246,8 +250,8 @@ def _store(
             duration=computed.duration,
             experiment=call.experiment,
             params=work.params(parts),
-            metrics=computed.metrics,
-            series=computed.series if call.experiment else {},
+            metrics=metrics_of(computed.result, series) if call.experiment else {},
+            series=series if call.experiment else {},
             parts=parts.to_json(),
             origin=origin(),
             status=status,

@@ -41,19 +41,18 @@ class Explanation:
     __repr__ = __str__
 
 
-def _distance(parts: Mapping[str, Any], other: Mapping[str, Any]) -> int:
+def _distance(parts: KeyParts, other: KeyParts) -> int:
     total = 0
-    for section in ("deps", "args", "extras"):
-        mine, theirs = parts.get(section, {}), other.get(section, {})
+    for mine, theirs in ((parts.deps, other.deps), (parts.args, other.args)):
         total += sum(mine.get(k) != theirs.get(k) for k in set(mine) | set(theirs))
-    return total
+    mine_x, theirs_x = parts.extras, other.extras
+    return total + sum(mine_x.get(k) != theirs_x.get(k) for k in set(mine_x) | set(theirs_x))
 
 
 def nearest(store: LocalStore, parts: KeyParts) -> Entry | None:
     """The stored call of the same function whose parts differ least (newest on ties)."""
     entries = store.entries(parts.identity, limit=_NEAREST_AMONG)
-    mine = parts.to_json()
-    return min(entries, key=lambda e: _distance(mine, e.parts), default=None)
+    return min(entries, key=lambda e: _distance(parts, KeyParts.from_json(e.parts)), default=None)
 
 
 def explain_call(
@@ -65,7 +64,7 @@ def explain_call(
     entry = nearest(store, parts)
     if entry is None:
         return Explanation(parts.identity, key, cached=False)
-    reasons = differences(entry.parts, entry.params, parts.to_json(), params, noun=noun)
+    reasons = differences(KeyParts.from_json(entry.parts), entry.params, parts, params, noun=noun)
     return Explanation(parts.identity, key, False, reasons, compared_with=entry.key)
 
 
@@ -89,7 +88,7 @@ def announce_miss(
     entry = nearest(store, parts)
     if entry is None:
         return
-    reasons = differences(entry.parts, entry.params, parts.to_json(), params())
+    reasons = differences(KeyParts.from_json(entry.parts), entry.params, parts, params())
     news = [r for r in reasons if not r.startswith(("argument ", "seed "))]
     if news:
         more = f" (+{len(news) - 3} more)" if len(news) > 3 else ""

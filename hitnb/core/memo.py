@@ -26,7 +26,7 @@ from hitnb.config import Mode, check_mode
 from hitnb.core import engine, events, modes
 from hitnb.core.arguments import Binder, summarize
 from hitnb.core.explain import Explanation, announce_miss, explain_call
-from hitnb.core.metrics import experiments_frame, metrics_of, recording
+from hitnb.core.metrics import experiments_frame
 from hitnb.core.recipe import function_recipe, keeper
 from hitnb.core.runs import Lazy, Run
 from hitnb.core.seeding import seeded
@@ -39,7 +39,7 @@ from hitnb.errors import (
 )
 from hitnb.hashing.analysis import analyze
 from hitnb.hashing.dependencies import Fingerprint, fingerprint, plan_for, written_during
-from hitnb.hashing.keys import PYTHON, KeyParts
+from hitnb.hashing.keys import PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 from hitnb.names import names_function
 from hitnb.store.index import Stored
@@ -188,7 +188,7 @@ class MemoizedFunction(Generic[P, R]):
         written = self._written_by_store.get(store.root)
         if written is None:
             latest = store.entries(self.identity, limit=1)
-            written = frozenset(latest[0].parts.get("written", ())) if latest else frozenset()
+            written = frozenset(KeyParts.from_json(latest[0].parts).written if latest else ())
             self._written_by_store[store.root] = written
         return written
 
@@ -198,8 +198,8 @@ class MemoizedFunction(Generic[P, R]):
                 self.function, settings.version_sensitivity, self._ignored_globals, written
             )
         except UnhashableValue as exc:
-            kind, _, where = exc.dependency.partition(" ")
-            name = where.rpartition(".")[2]  # "global mod.THRESHOLD" -> "THRESHOLD"
+            kind, where = Dependency.from_label(exc.dependency)
+            name = where.rpartition(".")[2]  # "mod.THRESHOLD" -> "THRESHOLD"
             noun = {"closure": "closure variable"}.get(kind, kind)
             raise UnhashableArgumentError(
                 name, exc.type_name, exc.reason, self.identity, exc.path, kind=noun
@@ -412,16 +412,14 @@ class _FunctionWork(engine.Work):
         self.state = state
 
     def run(self) -> engine.Computed:
-        """Call the function (seeded, recording logged series); learn the state it wrote."""
+        """Call the function (seeded when asked); learn the state it wrote."""
         fn = self.fn
         context = seeded(self.seed) if self.seed is not None else nullcontext()
-        with context, recording() as recorder:
+        with context:
             start = time.perf_counter()
             value = fn.binder.call(fn.function, self.bound)
         duration = time.perf_counter() - start
-        metrics = metrics_of(value, recorder.series) if fn.experiment else {}
-        parts = self._parts_after_run()
-        return engine.Computed(value, value, duration, parts, recorder.series, metrics)
+        return engine.Computed(value, value, duration, self._parts_after_run())
 
     def _parts_after_run(self) -> KeyParts | None:
         """Values the call changed are state, not inputs: the stored key leaves them out

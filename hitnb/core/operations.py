@@ -15,6 +15,7 @@ from typing import Any
 from hitnb.core.runs import Run
 from hitnb.errors import ConfigError, HitnbError, UnknownKeyError
 from hitnb.hashing.differences import differences
+from hitnb.hashing.keys import KeyParts
 from hitnb.names import display_name, names_function
 from hitnb.store import maintenance
 from hitnb.store.index import Listed
@@ -25,18 +26,16 @@ MIN_PREFIX = 6
 
 def resolve_key(store: LocalStore, key: str) -> str:
     """The full key for ``key`` or a unique prefix of it."""
-    if len(key) == 32 and store.index.contains(key):
+    if len(key) == 32 and store.contains(key):
         return key
     if len(key) < MIN_PREFIX or not all(c in "0123456789abcdef" for c in key):
         raise UnknownKeyError(key, str(store.root))
-    rows = store.index.conn.execute(
-        "SELECT key FROM entries WHERE key >= ? AND key < ? LIMIT 2", (key, key + "g")
-    ).fetchall()
-    if not rows:
+    keys = store.keys_with_prefix(key, limit=2)
+    if not keys:
         raise UnknownKeyError(key, str(store.root))
-    if len(rows) > 1:
+    if len(keys) > 1:
         raise HitnbError(f"key prefix {key!r} is ambiguous; give more characters")
-    return str(rows[0][0])
+    return keys[0]
 
 
 def matches(entry: Entry, function: str) -> bool:
@@ -94,7 +93,7 @@ def list_entries(
     since: float | None = None,
 ) -> list[Listed]:
     """Like :func:`list_runs`, reading only what a table shows (fast for large stores)."""
-    rows = store.index.listing(experiment=True if experiments else None)
+    rows = store.listing(experiment=True if experiments else None)
     if function is not None:
         rows = [r for r in rows if names_function(function, r.function)]
     if since is not None:
@@ -142,7 +141,7 @@ def show(store: LocalStore, key: str) -> dict[str, Any]:
         "origin": entry.origin,
         "blob": entry.blob,
         "code_version": entry.code,
-        "dependencies": entry.parts.get("deps", {}),
+        "dependencies": KeyParts.from_json(entry.parts).deps,
         "last_access": dt.datetime.fromtimestamp(entry.last_access).astimezone().isoformat(),
     }
 
@@ -165,7 +164,13 @@ def why(
     return (
         entry,
         other,
-        differences(other.parts, other.params, entry.parts, entry.params, noun=noun),
+        differences(
+            KeyParts.from_json(other.parts),
+            other.params,
+            KeyParts.from_json(entry.parts),
+            entry.params,
+            noun=noun,
+        ),
     )
 
 

@@ -27,7 +27,7 @@ from hitnb.core.operations import resolve_key
 from hitnb.core.runs import Run
 from hitnb.core.stores import current_store
 from hitnb.errors import HitnbError, HitnbWarning
-from hitnb.hashing.keys import PYTHON
+from hitnb.hashing.keys import PYTHON, KeyParts
 from hitnb.names import display_name
 from hitnb.store.local import Entry, LocalStore
 
@@ -127,11 +127,7 @@ def _table(mapping: dict[str, Any]) -> str:
 
 def _header(entry: Entry, recipe: dict[str, Any], store: LocalStore) -> str:
     run = Run.from_entry(entry, store)
-    packages = {
-        label.split(" ", 1)[1]: version
-        for label, version in entry.parts.get("deps", {}).items()
-        if label.startswith("package ")
-    }
+    packages = _packages(entry)
     title = display_name(entry.function)
     lines = [
         f"# {'Cell' if 'cell' in recipe else 'Run of'} `{title}`",
@@ -141,7 +137,7 @@ def _header(entry: Entry, recipe: dict[str, Any], store: LocalStore) -> str:
         f"{' (failed)' if entry.status != 'ok' else ''}",
         f"- **origin**: {entry.origin or 'unknown'}",
         f"- **code version**: `{entry.code[:12]}`",
-        f"- **Python** {entry.parts.get('extras', {}).get('python', PYTHON)}"
+        f"- **Python** {KeyParts.from_json(entry.parts).extras.get('python', PYTHON)}"
         + "".join(f", **{name}** {version}" for name, version in sorted(packages.items())),
         f"- **store**: `{store.root}`",
         "",
@@ -225,11 +221,7 @@ def _notebook(
 
 
 def _packages(entry: Entry) -> dict[str, str]:
-    return {
-        label.split(" ", 1)[1]: version
-        for label, version in entry.parts.get("deps", {}).items()
-        if label.startswith("package ")
-    }
+    return KeyParts.from_json(entry.parts).packages()
 
 
 def _recipe(store: LocalStore, entry: Entry) -> dict[str, Any]:

@@ -134,6 +134,9 @@ def module_source_digest(module: types.ModuleType) -> str:
 
 def function_fingerprint(fn: Any) -> bytes:
     """16-byte fingerprint of a function: its code, what it reaches, the globals it reads."""
+    # Genuine recursion, not a layering slip: hashing a value that is a function needs the
+    # function's dependency graph, whose global values are hashed in turn (values -> code ->
+    # dependencies -> values). The import is deferred so the three modules load in any order.
     from hitnb.hashing.dependencies import fingerprint
 
     return fingerprint(fn, config.settings().version_sensitivity).digest

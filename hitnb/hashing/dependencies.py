@@ -38,6 +38,7 @@ import xxhash
 from hitnb.config import Sensitivity
 from hitnb.hashing.analysis import analyze
 from hitnb.hashing.code import is_user_code, module_source_digest, package_version
+from hitnb.hashing.keys import CODE, Dependency
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 
 _MISSING: Any = object()
@@ -156,10 +157,10 @@ class Plan:
             self.add_module(obj, frozenset(chains))
         elif isinstance(obj, functools.partial):
             self.add(obj.func, label, lambda: obj.func)
-            self.add_value(f"partial {label}", lambda: (obj.args, obj.keywords))
+            self.add_value(Dependency("partial", label).label, lambda: (obj.args, obj.keywords))
         elif isinstance(obj, types.MethodType):
             self.add(obj.__func__, label, lambda: obj.__func__)
-            self.add_value(f"instance {label}", lambda: obj.__self__)
+            self.add_value(Dependency("instance", label).label, lambda: obj.__self__)
         elif isinstance(obj, _LIBRARY_CALLABLES):
             self.add_package(obj)
         elif callable(obj) and hasattr(obj, "__wrapped__"):  # decorator objects, @memo
@@ -171,20 +172,20 @@ class Plan:
     def add_package(self, obj: Any) -> None:
         dist, version = package_version(obj, self.sensitivity)
         if dist != "python":  # Python's own version is part of every key already
-            self.code[f"package {dist}"] = version
+            self.code[Dependency("package", dist).label] = version
 
     def add_function(self, fn: types.FunctionType, *, root: bool = False) -> None:
         if not self._first_visit(fn):
             return
         wrapped = getattr(fn, "__wrapped__", None)
         if wrapped is not None:
-            self.add(wrapped, f"wrapped {qualified_name(fn)}", lambda: wrapped)
+            self.add(wrapped, Dependency("wrapped", qualified_name(fn)).label, lambda: wrapped)
         if not is_user_code(fn):
             self.add_package(fn)
             return
         info = analyze(fn)
         name = f"{fn.__module__}.{fn.__code__.co_qualname}"  # functools.wraps copies __qualname__
-        self.code["code" if root else f"function {name}"] = info.digest
+        self.code[CODE if root else Dependency("function", name).label] = info.digest
         for var, cell in zip(fn.__code__.co_freevars, fn.__closure__ or (), strict=True):
             try:
                 content = cell.cell_contents
@@ -192,9 +193,11 @@ class Plan:
                 continue
             self.cells.append((cell, content))
             if var not in self.ignore:
-                self.add(content, f"closure {name}.{var}", _cell_reader(cell))
+                self.add(content, Dependency("closure", f"{name}.{var}").label, _cell_reader(cell))
         if not root and (fn.__defaults__ or fn.__kwdefaults__):
-            self.add_value(f"defaults {name}", lambda: (fn.__defaults__, fn.__kwdefaults__))
+            self.add_value(
+                Dependency("defaults", name).label, lambda: (fn.__defaults__, fn.__kwdefaults__)
+            )
         namespace = fn.__globals__
         for var in info.reads:
             if var in self.ignore:
@@ -203,13 +206,13 @@ class Plan:
             self.bindings.append((namespace, var, obj))
             if obj is _MISSING:
                 if var not in _BUILTINS:
-                    self.code[f"missing {fn.__module__}.{var}"] = "undefined"
+                    self.code[Dependency("missing", f"{fn.__module__}.{var}").label] = "undefined"
                 continue
             if var in info.mutated and not is_code(obj):
                 continue  # state the function writes, like a log list: not an input
             self.add(
                 obj,
-                f"global {fn.__module__}.{var}",
+                Dependency("global", f"{fn.__module__}.{var}").label,
                 _item_reader(namespace, var),
                 info.attributes.get(var, ()),
             )
@@ -244,9 +247,10 @@ class Plan:
                 self.add_class(member)
             elif not functions and not member_name.startswith("__"):
                 self.add_value(
-                    f"attribute {name}.{member_name}", _item_reader(members, member_name)
+                    Dependency("attribute", f"{name}.{member_name}").label,
+                    _item_reader(members, member_name),
                 )
-        self.code[f"class {name}"] = shape.hexdigest()
+        self.code[Dependency("class", name).label] = shape.hexdigest()
 
     def add_module(self, module: types.ModuleType, chains: frozenset[tuple[str, ...]]) -> None:
         if not is_user_code(module):
@@ -254,19 +258,21 @@ class Plan:
             return
         if not chains or () in chains:  # the module itself is used, not just attributes of it
             if self._first_visit(module):
-                self.code[f"module {module.__name__}"] = module_source_digest(module)
+                self.code[Dependency("module", module.__name__).label] = module_source_digest(
+                    module
+                )
             return
         namespace = module.__dict__
         for first in sorted({chain[0] for chain in chains}):
             obj = namespace.get(first, _MISSING)
             self.bindings.append((namespace, first, obj))
             if obj is _MISSING:
-                self.code[f"missing {module.__name__}.{first}"] = "undefined"
+                self.code[Dependency("missing", f"{module.__name__}.{first}").label] = "undefined"
                 continue
             rest = frozenset(chain[1:] for chain in chains if chain[0] == first)
             self.add(
                 obj,
-                f"global {module.__name__}.{first}",
+                Dependency("global", f"{module.__name__}.{first}").label,
                 _item_reader(namespace, first),
                 rest,
             )

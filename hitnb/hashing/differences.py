@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from hitnb.hashing.keys import CODE, Dependency, KeyParts
 from hitnb.names import display_name
 
 _NOUNS = {
@@ -36,9 +37,11 @@ def _change(old: Any, new: Any) -> str:
     return f" {old} -> {new}" if old is not None and new is not None else ""
 
 
-def _dependency_change(label: str, old: str | None, new: str | None, shown: tuple[Any, Any]) -> str:
-    kind, _, name = label.partition(" ")
-    if kind == "code":
+def _dependency_change(
+    dependency: Dependency, old: str | None, new: str | None, shown: tuple[Any, Any]
+) -> str:
+    kind, name = dependency
+    if kind == CODE:
         return "its code changed"
     if kind == "package":
         if old is None:
@@ -57,27 +60,26 @@ def _dependency_change(label: str, old: str | None, new: str | None, shown: tupl
 
 
 def differences(
-    old: Mapping[str, Any],
+    old: KeyParts,
     old_params: Mapping[str, Any],
-    new: Mapping[str, Any],
+    new: KeyParts,
     new_params: Mapping[str, Any],
     *,
     noun: str = "argument",
 ) -> list[str]:
-    """What differs between two keys' parts (as stored JSON), most telling first.
+    """What differs between two keys' parts, most telling first.
 
     ``noun`` names what the ``args`` part holds: arguments of a function, inputs of a cell.
     """
     reasons: list[str] = []
-    old_deps, new_deps = old.get("deps", {}), new.get("deps", {})
-    old_shown, new_shown = old.get("shown", {}), new.get("shown", {})
-    code_first = sorted(set(old_deps) | set(new_deps), key=lambda label: (label != "code", label))
+    old_deps, new_deps = old.deps, new.deps
+    code_first = sorted(set(old_deps) | set(new_deps), key=lambda label: (label != CODE, label))
     for label in code_first:
         a, b = old_deps.get(label), new_deps.get(label)
         if a != b:
-            shown = (old_shown.get(label), new_shown.get(label))
-            reasons.append(_dependency_change(label, a, b, shown))
-    old_args, new_args = old.get("args", {}), new.get("args", {})
+            shown = (old.shown.get(label), new.shown.get(label))
+            reasons.append(_dependency_change(Dependency.from_label(label), a, b, shown))
+    old_args, new_args = old.args, new.args
     for name in [*new_args, *(n for n in old_args if n not in new_args)]:
         if old_args.get(name) == new_args.get(name):
             continue
@@ -88,7 +90,7 @@ def differences(
             reasons.append(f"{noun} `{name}` changed {before!r} -> {after!r}")
         else:
             reasons.append(f"{noun} `{name}` changed")
-    old_extras, new_extras = old.get("extras", {}), new.get("extras", {})
+    old_extras, new_extras = old.extras, new.extras
     for name in sorted(set(old_extras) | set(new_extras)):
         a, b = old_extras.get(name), new_extras.get(name)
         if a != b:

@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 import xxhash
 
 SCHEME = "hitnb-key-3"
+CODE = "code"
+"""The label of the code of the function or cell itself among its dependencies."""
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -29,6 +31,27 @@ def compose_key(
     extra_text = "".join([f"{name}={len(v)}:{v};" for name, v in extras.items()])
     text = f"{SCHEME}|{len(identity)}:{identity}|{fingerprint}|{arg_text}|{extra_text}"
     return xxhash.xxh3_128_hexdigest(text.encode("utf-8", "surrogatepass"))
+
+
+class Dependency(NamedTuple):
+    """What a key depends on: its kind (``function``, ``class``, ``global``, ``closure``,
+    ``package``, ``module``, ``missing``, ...) and its name (``utils.clean``, ``numpy``).
+
+    Stored key parts name a dependency by its :attr:`label`, ``"<kind> <name>"`` (JSON keys);
+    :meth:`from_label` is the one place that reads a label back.
+    """
+
+    kind: str
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} {self.name}" if self.name else self.kind
+
+    @classmethod
+    def from_label(cls, label: str) -> Dependency:
+        kind, _, name = label.partition(" ")
+        return cls(kind, name)
 
 
 class KeyParts(NamedTuple):
@@ -57,10 +80,19 @@ class KeyParts(NamedTuple):
         text = "".join(f"{name}={digest};" for name, digest in self.args.items())
         return xxhash.xxh3_128_hexdigest(text.encode())
 
+    def dependencies(self) -> dict[Dependency, str]:
+        """Each dependency with its digest (or a package's version)."""
+        return {Dependency.from_label(label): digest for label, digest in self.deps.items()}
+
+    def packages(self) -> dict[str, str]:
+        """Installed packages the code uses, by distribution name, with their versions."""
+        return {d.name: v for d, v in self.dependencies().items() if d.kind == "package"}
+
     def to_json(self) -> dict[str, Any]:
         return self._asdict()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> KeyParts:
-        defaults: dict[str, Any] = {"written": []}
-        return cls(**{name: data.get(name, defaults.get(name, {})) for name in cls._fields})
+        """Parts as an entry stored them; what an older entry lacks is empty."""
+        empty: dict[str, Any] = {"identity": "", "code": "", "fingerprint": "", "written": []}
+        return cls(**{name: data.get(name, empty.get(name, {})) for name in cls._fields})

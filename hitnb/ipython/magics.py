@@ -12,8 +12,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-import hitnb
-from hitnb import cli
+from hitnb import cli, config
 from hitnb.core.stores import current_store
 from hitnb.ipython.memo_cell import CellOptions, CellRun, run_memo_cell
 
@@ -125,9 +124,9 @@ class HitnbMagics(Magics):
         if len(rest) > 1:
             raise UsageError("%hitnb store takes at most one path")
         if rest:
-            hitnb.configure(store=rest[0])
+            config.configure(store=rest[0])
         store = current_store()
-        print(f"store: {store.root} ({store.index.count()} entries)")
+        print(f"store: {store.root} ({store.count()} entries)")
 
     def _why_last_cell(self) -> None:
         run = self.last_run

@@ -293,6 +293,11 @@ class Index:
         )
         return [Listed._make(row) for row in self.conn.execute(sql)]
 
+    def keys_with_prefix(self, prefix: str, *, limit: int = 2) -> list[str]:
+        """Keys starting with ``prefix`` (hex digits), at most ``limit`` of them, in order."""
+        sql = "SELECT key FROM entries WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"
+        return [str(row[0]) for row in self.conn.execute(sql, (prefix, prefix + "g", limit))]
+
     def blob_in_use(self, blob_id: str) -> bool:
         sql = "SELECT 1 FROM entries WHERE blob = ? LIMIT 1"
         return self.conn.execute(sql, (blob_id,)).fetchone() is not None

@@ -38,7 +38,7 @@ import xxhash
 from hitnb.errors import CodecError, CorruptEntryError, CorruptEntryWarning, HitnbWarning
 from hitnb.store.blobs import BlobStore, Encoded, make_dirs
 from hitnb.store.codecs import BlobData, codec_named, codecs_for, pickle_stream
-from hitnb.store.index import Entry, Index, Stored
+from hitnb.store.index import Entry, Index, Listed, Stored
 from hitnb.store.locks import KeyLocks
 from hitnb.store.remote import Remote, RemoteUnavailable
 
@@ -251,6 +251,22 @@ class LocalStore:
 
     def note_hit(self, key: str) -> None:
         self.index.note_hit(key)
+
+    def keys_with_prefix(self, prefix: str, *, limit: int = 2) -> list[str]:
+        """Indexed keys starting with ``prefix``, at most ``limit`` (to resolve short keys)."""
+        return self.index.keys_with_prefix(prefix, limit=limit)
+
+    def listing(self, *, experiment: bool | None = None) -> list[Listed]:
+        """A row per entry for listings, newest first, without reading any JSON column."""
+        return self.index.listing(experiment=experiment)
+
+    def count(self) -> int:
+        """How many entries the index holds."""
+        return self.index.count()
+
+    def by_function(self) -> list[tuple[str, int, int, int]]:
+        """Per function: (name, entries, experiments, bytes)."""
+        return self.index.by_function()
 
     # -- writing ---------------------------------------------------------------------------
     def encode(
