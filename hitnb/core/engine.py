@@ -215,7 +215,7 @@ def _compute(call: Call, key: str) -> Outcome:
     parts = computed.parts or call.parts
     entry, note = _store(call, parts.key, parts, computed, recorder.series)
     if entry is not None and call.settings.max_size is not None:
-        keep_under_limit(store, call.settings.max_size)
+        keep_under_limit(store, call.settings.max_size, entry.size)
     return Outcome(computed.result, hit=False, key=parts.key, entry=entry, note=note)
 
 

@@ -167,23 +167,45 @@ def evict(
     return report
 
 
-_last_limit_check: dict[Path, float] = {}
 LIMIT_CHECK_SECONDS = 5.0
 
 
-def keep_under_limit(store: LocalStore, max_size: int) -> Report | None:
-    """After a write: evict least recently used entries if the store passed ``max_size``.
+@dataclass
+class _SizeWatch:
+    """What this process knows of a store's size since it last measured it."""
 
-    Checked at most every few seconds per store, so a burst of writes (a sweep) costs one
-    size query, and hits never pay anything.
+    checked: float
+    """When the size was last measured (monotonic seconds)."""
+    measured: int
+    written: int = 0
+    """Bytes this process has stored since."""
+
+
+_watches: dict[Path, _SizeWatch] = {}
+
+
+def keep_under_limit(store: LocalStore, max_size: int, written: int = 0) -> Report | None:
+    """After a write of ``written`` bytes: evict least recently used entries if the store
+    passed ``max_size``.
+
+    The size is measured (one query) when the last measure plus what this process wrote
+    since could pass the limit, or every few seconds for what other processes wrote; a
+    sweep of small results under the limit costs no query, and hits never pay anything.
     """
     now = time.monotonic()
-    if now - _last_limit_check.get(store.root, -LIMIT_CHECK_SECONDS) < LIMIT_CHECK_SECONDS:
+    watch = _watches.get(store.root)
+    if watch is not None:
+        watch.written += written
+        recent = now - watch.checked < LIMIT_CHECK_SECONDS
+        if recent and watch.measured + watch.written <= max_size:
+            return None
+    total = store.index.total_size()
+    _watches[store.root] = _SizeWatch(now, total)
+    if total <= max_size:
         return None
-    _last_limit_check[store.root] = now
-    if store.index.total_size() <= max_size:
-        return None
-    return evict(store, max_size=max_size)
+    report = evict(store, max_size=max_size)
+    _watches[store.root] = _SizeWatch(now, store.index.total_size())
+    return report
 
 
 def collect_garbage(store: LocalStore, *, now: float | None = None) -> Report:
