@@ -39,7 +39,7 @@ from hitnb.errors import (
 )
 from hitnb.hashing.analysis import analyze
 from hitnb.hashing.dependencies import Fingerprint, fingerprint, plan_for, written_during
-from hitnb.hashing.keys import PYTHON, Dependency, KeyParts
+from hitnb.hashing.keys import PYTHON, Dependency, KeyParts, compose_key
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 from hitnb.names import names_function
 from hitnb.store.index import Stored
@@ -347,6 +347,7 @@ class MemoizedFunction(Generic[P, R]):
         outcome = engine.run(
             engine.Call(
                 parts,
+                compose_key(parts.identity, parts.fingerprint, parts.args, parts.extras),
                 _FunctionWork(self, store, bound, seed, written, state),
                 store,
                 mode,

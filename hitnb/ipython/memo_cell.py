@@ -107,8 +107,8 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     work = _CellWork(shell, cell, source, analysis, params, options, quiet)
     outcome = engine.run(
         engine.Call(
-            parts, work, store, mode, settings, wait=settings.wait, experiment=options.experiment,
-            codec="pickle",
+            parts, parts.key, work, store, mode, settings, wait=settings.wait,
+            experiment=options.experiment, codec="pickle",
         )
     )  # fmt: skip
     if outcome.hit:

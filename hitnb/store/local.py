@@ -434,7 +434,12 @@ def open_store(
 
 
 @atexit.register
-def _close_all() -> None:
-    for store in list(_open.values()):
+def close_stores() -> None:
+    """Close every store this process opened and forget them: the next :func:`open_store`
+    reads the folder afresh (after its files were changed behind this process's back)."""
+    with _open_lock:
+        opened = list(_open.values())
+        _open.clear()
+    for store in opened:
         with contextlib.suppress(Exception):
             store.close()

@@ -78,9 +78,7 @@ def test_deleted_index_is_rebuilt(isolated_store):
     small(2)
     from hitnb.store import local
 
-    for store in list(local._open.values()):
-        store.close()
-    local._open.clear()
+    local.close_stores()
     for name in ("index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
         (isolated_store / name).unlink(missing_ok=True)
     assert small(2) == {"i": 2} and int(block(2)[1]) == 2
@@ -92,9 +90,7 @@ def test_corrupt_index_is_rebuilt(isolated_store):
     small(4)
     from hitnb.store import local
 
-    for store in list(local._open.values()):
-        store.close()
-    local._open.clear()
+    local.close_stores()
     (isolated_store / "index.sqlite").write_bytes(b"\x00garbage" * 512)
     for name in ("index.sqlite-wal", "index.sqlite-shm"):
         (isolated_store / name).unlink(missing_ok=True)

@@ -69,9 +69,7 @@ def test_read_only_store_still_returns_results(small_disk):
     assert square(3) == 9
     from hitnb.store import local
 
-    for opened in list(local._open.values()):
-        opened.close()
-    local._open.clear()
+    local.close_stores()
     assert _mount("-o", "remount,ro", str(small_disk))
     try:
         assert square(3) == 9  # a hit still reads
