@@ -97,6 +97,9 @@ def analyze_cell(
 def _analyze(
     tree: ast.Module, pure: set[str], extra_out: set[str], ignore: set[str]
 ) -> CellAnalysis:
+    normalized = ast.dump(strip_docstrings(tree), annotate_fields=False)
+    has_result = bool(tree.body) and isinstance(tree.body[-1], ast.Expr)
+    tree = _TimedInline().visit(tree)  # `%time stmt` reads and binds what `stmt` does
     reason = _uncacheable(tree)
     flow = _Flow()
     flow.block(tree.body)
@@ -105,13 +108,12 @@ def _analyze(
     outputs = flow.bound | mutated | extra_out
     inputs = {n for n in inputs if not is_session_name(n)}
     outputs = {n for n in outputs if not is_session_name(n)}
-    normalized = ast.dump(strip_docstrings(tree), annotate_fields=False)
     return CellAnalysis(
         code=text_digest(normalized),
         inputs=tuple(sorted(inputs)),
         outputs=tuple(sorted(outputs)),
         mutated=frozenset(mutated),
-        has_result=bool(tree.body) and isinstance(tree.body[-1], ast.Expr),
+        has_result=has_result,
         reason=reason,
         uses=frozenset(flow.inputs | flow.late_reads),
     )
@@ -138,6 +140,47 @@ def _uncacheable(tree: ast.Module) -> str | None:
         if kind in ("system", "getoutput"):
             return "it runs shell commands (`!`)"
         return f"it runs the magic %{magic}" if magic else f"it calls get_ipython().{kind}"
+    return None
+
+
+TIMING_MAGICS = frozenset({"time"})
+"""Line magics that run their statement in the user's namespace and print how long it took:
+transparent to the analysis (``%time df = load()`` binds ``df``), part of the cell's code."""
+
+
+class _TimedInline(ast.NodeTransformer):
+    """Replaces ``get_ipython().run_line_magic('time', 'stmt')`` by ``stmt`` itself: the
+    statement where the magic stands alone on a line, the expression where its value is used
+    (``x = %time f()``). A statement that does not parse is left as the magic call."""
+
+    def visit_Expr(self, node: ast.Expr) -> Any:
+        timed = _timed_source(node.value)
+        if timed is not None:
+            try:
+                return ast.parse(timed).body or node
+            except SyntaxError:
+                return node
+        return self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        timed = _timed_source(node)
+        if timed is not None:
+            try:
+                return ast.parse(timed.strip(), mode="eval").body
+            except SyntaxError:
+                return node
+        return self.generic_visit(node)
+
+
+def _timed_source(node: ast.AST) -> str | None:
+    """The statement a ``%time`` line magic call runs, when ``node`` is one."""
+    call = _ipython_call(node)
+    if call is None or call[0] != "run_line_magic" or call[1] not in TIMING_MAGICS:
+        return None
+    assert isinstance(node, ast.Call)
+    argument = node.args[1] if len(node.args) > 1 else None
+    if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+        return argument.value
     return None
 
 

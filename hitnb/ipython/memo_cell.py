@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,14 +67,56 @@ class CellRun:
     note: str = ""
 
 
+TRANSPARENT_CELL_MAGICS = frozenset({"time", "capture"})
+"""Cell magics that run the code below them in the user's namespace and only add to (or
+capture) what it shows: a ``%%memo`` cell that starts with one caches the code it wraps."""
+
+
+@dataclass(frozen=True)
+class Wrapper:
+    """A transparent cell magic at the top of a ``%%memo`` cell (``%%time``, ``%%capture out``)."""
+
+    magic: str
+    line: str
+
+    def binds(self) -> list[str]:
+        """Names the magic itself binds: ``%%capture out`` binds ``out``."""
+        if self.magic != "capture":
+            return []
+        names = [w for w in self.line.split() if not w.startswith("-")]
+        return names[-1:] if names and names[-1].isidentifier() else []
+
+    def __str__(self) -> str:
+        return f"%%{self.magic} {self.line}".rstrip()
+
+
+def split_wrappers(cell: str) -> tuple[tuple[Wrapper, ...], str]:
+    """The transparent cell magics a cell starts with, outermost first, and the code below."""
+    wrappers: list[Wrapper] = []
+    while cell.startswith("%%"):
+        first, _, rest = cell.partition("\n")
+        magic, _, line = first[2:].strip().partition(" ")
+        if magic not in TRANSPARENT_CELL_MAGICS:
+            break
+        wrappers.append(Wrapper(magic, line.strip()))
+        cell = rest
+    return tuple(wrappers), cell
+
+
 def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, CellRun]:
     """Run one ``%%memo`` cell through the run engine; return its last expression's value
     and what happened."""
     __tracebackhide__ = True
-    source = shell.transform_cell(cell)
+    source = shell.transform_cell(cell)  # what runs: a wrapper magic runs the code it wraps
+    wrappers, body = split_wrappers(cell)
     analysis = analyze_cell(
-        source, extra_inputs=options.inputs, extra_outputs=options.outputs, ignore=options.ignore
+        shell.transform_cell(body) if wrappers else source,
+        extra_inputs=options.inputs,
+        extra_outputs=[*options.outputs, *(name for w in wrappers for name in w.binds())],
+        ignore=options.ignore,
     )
+    if any(w.magic == "capture" for w in wrappers):
+        analysis = dataclasses.replace(analysis, has_result=False)  # captured, not shown
     settings = config.settings()
     quiet = options.quiet or settings.quiet
     mode = "recompute" if options.force else modes.resolve(None, None, settings.mode)
@@ -98,7 +141,11 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         analysis.code,
         analysis.code,
         digests,
-        {"python": PYTHON, "outputs": ",".join(analysis.outputs)},
+        {
+            "python": PYTHON,
+            "outputs": ",".join(analysis.outputs),
+            **({"wrappers": ";".join(map(str, wrappers))} if wrappers else {}),
+        },
         {"code": analysis.code},
         {},
         [],
