@@ -10,6 +10,7 @@ Importing hitnb is cheap: it loads neither IPython, numpy nor pandas.
 
 from hitnb._version import __version__
 from hitnb.config import Settings, configure, settings
+from hitnb.core.ambient import StateProvider, register_state, unregister_state
 from hitnb.core.memo import MemoizedFunction, experiment, experiments, load, memo, runs
 from hitnb.core.metrics import log
 from hitnb.core.modes import mode
@@ -76,6 +77,7 @@ __all__ = [
     "MemoizedFunction",
     "Run",
     "Settings",
+    "StateProvider",
     "StoreWriteWarning",
     "UnhashableArgumentError",
     "UnknownKeyError",
@@ -91,8 +93,10 @@ __all__ = [
     "mode",
     "register_codec",
     "register_hasher",
+    "register_state",
     "runs",
     "settings",
     "table",
     "unregister_codec",
+    "unregister_state",
 ]

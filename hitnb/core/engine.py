@@ -28,8 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from hitnb.config import Mode, Settings
-from hitnb.core import events
+from hitnb.core import ambient, events
 from hitnb.core.metrics import metrics_of, recording
+from hitnb.core.record import RunRecord
 from hitnb.core.runs import Lazy
 from hitnb.errors import (
     CodecError,
@@ -79,6 +80,10 @@ class Work(ABC):
     @abstractmethod
     def announce_miss(self, store: LocalStore, parts: KeyParts) -> None:
         """Say why the call runs again, when that is news (before running it)."""
+
+    def stale(self, reason: str) -> None:  # noqa: B027 (most hosts need not say more)
+        """The stored run is not valid here (``reason``: what it read is not so now); the
+        engine runs the call again."""
 
     @abstractmethod
     def params(self, parts: KeyParts) -> dict[str, Any]:
@@ -186,6 +191,13 @@ def lookup(call: Call, key: str) -> Outcome | None:
             CorruptEntryWarning,
         )
         return None
+    if isinstance(value, RunRecord):
+        unmet_read = ambient.unmet(value.reads)
+        if unmet_read is not None:
+            call.work.stale(unmet_read)
+            return None
+        ambient.apply(value.effects)
+        value = value.result
     try:
         result = call.work.restore(value)
     except Unrestorable as exc:
@@ -204,6 +216,7 @@ def _compute(call: Call, key: str) -> Outcome:
     if call.mode != "recompute" and not call.settings.quiet:
         work.announce_miss(store, call.parts)
     start = time.perf_counter()
+    before = ambient.Snapshot.take()
     try:
         with recording() as recorder:
             computed = work.run()
@@ -215,6 +228,9 @@ def _compute(call: Call, key: str) -> Outcome:
         raise
     if call.mode == "read-only":
         return Outcome(computed.result, hit=False, key=key)
+    reads, effects = ambient.Snapshot.take().changes_since(before)
+    if reads or effects:
+        computed.stored = RunRecord(computed.stored, reads, effects)
     parts = computed.parts or call.parts
     key = key if computed.parts is None else parts.key
     entry, note = _store(call, key, parts, computed, recorder.series)

@@ -28,6 +28,7 @@ from hitnb.core.arguments import Binder, summarize
 from hitnb.core.explain import Explanation, announce_miss, explain_call
 from hitnb.core.metrics import experiments_frame
 from hitnb.core.recipe import function_recipe, keeper
+from hitnb.core.record import RunRecord
 from hitnb.core.runs import Lazy, Run
 from hitnb.core.seeding import seeded
 from hitnb.core.stores import current_store, folder_of, store_for
@@ -296,6 +297,8 @@ class MemoizedFunction(Generic[P, R]):
         except Exception:  # the entry went away or broke: the ordinary path will say so
             if self._hot is not None:
                 self._hot.pop(hot_key, None)
+            return _MISS
+        if isinstance(value, RunRecord):  # its reads are checked on the engine's path
             return _MISS
         store.note_hit(key)
         if events.has_listeners("hit"):

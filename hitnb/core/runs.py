@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from hitnb.core.record import result_of
 from hitnb.store.local import Entry, LocalStore
 
 _UNSET: Any = object()
@@ -41,7 +42,7 @@ class Lazy:
                         from hitnb.errors import UnknownKeyError
 
                         raise UnknownKeyError(self.key, str(self._store.root))
-                    self._value = self._store.load(entry, mmap=self._mmap)
+                    self._value = result_of(self._store.load(entry, mmap=self._mmap))
         return self._value
 
     def load(self) -> Any:

@@ -24,6 +24,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from hitnb._version import __version__
 from hitnb.core.operations import resolve_key
+from hitnb.core.record import result_of
 from hitnb.core.runs import Run
 from hitnb.core.stores import current_store
 from hitnb.errors import HitnbError, HitnbWarning
@@ -240,7 +241,7 @@ def _stored_value(store: LocalStore, entry: Entry) -> Any:
     if entry.status != "ok":
         return None
     try:
-        return store.load(entry)
+        return result_of(store.load(entry))
     except HitnbError:
         return None
 

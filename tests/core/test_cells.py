@@ -74,7 +74,7 @@ def test_last_expression_is_noticed():
         ("from os import *", "import *"),
         ("get_ipython().system('ls')", "shell commands"),
         ("files = get_ipython().getoutput('ls')", "shell commands"),
-        ("get_ipython().run_line_magic('time', 'x = 1')", "%time"),
+        ("get_ipython().run_line_magic('timeit', 'x = 1')", "%timeit"),
         ("get_ipython().run_cell_magic('bash', '', 'ls')", "%bash"),
         ("x = (", "does not parse"),
     ],

@@ -1,0 +1,247 @@
+"""Ambient state: what a run reads and changes that is neither an argument nor a name.
+
+A *provider* snapshots one piece of process state: the global random streams of ``random``,
+numpy and torch, library settings such as pandas options or matplotlib's rcParams,
+``os.environ``, warnings filters, ``sys.path``. The engine snapshots every provider around a
+miss. Each provider whose state changed yields an *effect*, the state after the run, which a
+hit applies again, so the session ends up as an uncached run would have left it. A provider
+that is an input (``reads``: the random streams, whose state decides what the run draws)
+also yields a *read*, the digest of its state before the run; a hit is allowed only while
+the state still has that digest.
+
+Providers only cost time for libraries already imported: a snapshot never imports one.
+Users add their own with :func:`register_state`.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import pickle
+import random
+import sys
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import xxhash
+
+
+@dataclass(frozen=True)
+class StateProvider:
+    """One piece of process state: how to take it, put it back, and whether it is an input."""
+
+    name: str
+    """Shown in explanations: "numpy's global random state"."""
+    module: str
+    """The module whose state this is; the provider is skipped while it is not imported."""
+    get: Callable[[], Any]
+    """The state now: plain data that pickles (a tuple, a dict, an array)."""
+    set: Callable[[Any], None]
+    """Put a state back. When ``get`` returns a dict, ``set`` receives only the keys a run
+    changed, with :data:`REMOVED` as the value of keys it removed."""
+    reads: bool = False
+    """Whether the state is an input of the run (random streams) or only an effect."""
+
+
+@dataclass(frozen=True)
+class AmbientRead:
+    """The state a run started from, for the providers it consumed."""
+
+    provider: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class AmbientEffect:
+    """The state a run left, to apply again on a hit. For state that is a mapping (options,
+    the environment) only what the run changed: other keys may rightly differ elsewhere."""
+
+    provider: str
+    state: Any
+    removed: tuple[str, ...] = ()
+
+
+_providers: dict[str, StateProvider] = {}
+REMOVED = "<hitnb: removed>"
+"""In a mapping given to a provider's ``set``: the run removed this key."""
+
+
+def register_state(provider: StateProvider) -> None:
+    """Have every run snapshot ``provider`` (replacing one of the same name)."""
+    _providers[provider.name] = provider
+
+
+def unregister_state(name: str) -> None:
+    _providers.pop(name, None)
+
+
+def providers() -> list[StateProvider]:
+    return list(_providers.values())
+
+
+def digest(state: Any) -> str:
+    """A digest of a snapshot: states are plain data (tuples, dicts, arrays, lists)."""
+    return xxhash.xxh3_128_hexdigest(pickle.dumps(state, protocol=5))
+
+
+@dataclass
+class Snapshot:
+    """The state of every imported provider at one moment, by name, with digests."""
+
+    states: dict[str, Any]
+    digests: dict[str, str]
+
+    @classmethod
+    def take(cls) -> Snapshot:
+        states: dict[str, Any] = {}
+        digests: dict[str, str] = {}
+        modules = sys.modules
+        for provider in _providers.values():
+            if provider.module not in modules:
+                continue
+            try:
+                state = provider.get()
+                digests[provider.name] = digest(state)
+            except Exception:  # a provider that cannot say is left out, never breaks a run
+                continue
+            states[provider.name] = state
+        return cls(states, digests)
+
+    def changes_since(self, before: Snapshot) -> tuple[list[AmbientRead], list[AmbientEffect]]:
+        """What a run read and changed between ``before`` and this snapshot.
+
+        A state that changed is an effect. A random stream that changed was consumed, so its
+        earlier state is a read. A library imported during the run counts from its default
+        state, which a later run would find just the same.
+        """
+        reads: list[AmbientRead] = []
+        effects: list[AmbientEffect] = []
+        for name, after in self.digests.items():
+            was = before.digests.get(name)
+            if was == after:
+                continue
+            state, old = self.states[name], before.states.get(name)
+            if isinstance(state, dict) and isinstance(old, dict):
+                changed = {k: v for k, v in state.items() if k not in old or old[k] != v}
+                removed = tuple(k for k in old if k not in state)
+                effects.append(AmbientEffect(name, changed, removed))
+            else:
+                effects.append(AmbientEffect(name, state))
+            provider = _providers.get(name)
+            if provider is not None and provider.reads and was is not None:
+                reads.append(AmbientRead(name, was))
+        return reads, effects
+
+
+def unmet(reads: list[AmbientRead]) -> str | None:
+    """Why the process state differs from what a run read, or None when it is the same."""
+    for read in reads:
+        provider = _providers.get(read.provider)
+        if provider is None or provider.module not in sys.modules:
+            return f"{read.provider} is not available here"
+        try:
+            now = digest(provider.get())
+        except Exception as exc:
+            return f"{read.provider} cannot be read ({exc})"
+        if now != read.digest:
+            return f"{read.provider} is not where the stored run started from"
+    return None
+
+
+def apply(effects: list[AmbientEffect]) -> None:
+    """Leave the process state as the run that is replayed left it."""
+    for effect in effects:
+        provider = _providers.get(effect.provider)
+        if provider is None:
+            continue
+        state = copy.deepcopy(effect.state)
+        if effect.removed and isinstance(state, dict):
+            state.update(dict.fromkeys(effect.removed, REMOVED))
+        provider.set(state)
+
+
+# -- the built-in providers ------------------------------------------------------------------
+def _numpy() -> Any:
+    return sys.modules["numpy"]
+
+
+def _torch() -> Any:
+    return sys.modules["torch"]
+
+
+def _set_environ(state: dict[str, str]) -> None:
+    for name, value in state.items():
+        if value == REMOVED:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def _set_warning_filters(state: list[Any]) -> None:
+    warnings.filters[:] = state  # type: ignore[index]  # a list at run time
+    warnings._filters_mutated()  # type: ignore[attr-defined]  # what warnings.filterwarnings does
+
+
+def _set_sys_path(state: list[str]) -> None:
+    sys.path[:] = state
+
+
+def _pandas_options() -> dict[str, Any]:
+    pandas = sys.modules["pandas"]
+    options = pandas._config.config  # every registered option, whatever its section
+    deprecated = options._deprecated_options
+    keys = [key for key in options._registered_options if key not in deprecated]
+    return {key: pandas.get_option(key) for key in sorted(keys)}
+
+
+def _set_pandas_options(state: dict[str, Any]) -> None:
+    pandas = sys.modules["pandas"]
+    for key, value in state.items():
+        if value != REMOVED and pandas.get_option(key) != value:
+            pandas.set_option(key, value)
+
+
+def _rc_params() -> dict[str, Any]:
+    return dict(dict.items(sys.modules["matplotlib"].rcParams))  # raw: no per-key checks
+
+
+def _set_rc_params(state: dict[str, Any]) -> None:
+    params = sys.modules["matplotlib"].rcParams
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecated keys are in every snapshot
+        params.update({k: v for k, v in state.items() if v != REMOVED and params.get(k) != v})
+
+
+for _provider in (
+    StateProvider(
+        "Python's global random state", "random", random.getstate, random.setstate, reads=True
+    ),
+    StateProvider(
+        "numpy's global random state",
+        "numpy",
+        lambda: _numpy().random.get_state(),
+        lambda state: _numpy().random.set_state(state),
+        reads=True,
+    ),
+    StateProvider(
+        "torch's global random state",
+        "torch",
+        lambda: _torch().random.get_rng_state().numpy().tobytes(),
+        lambda state: _torch().random.set_rng_state(
+            _torch().frombuffer(bytearray(state), dtype=_torch().uint8)
+        ),
+        reads=True,
+    ),
+    StateProvider("numpy print options", "numpy", lambda: _numpy().get_printoptions(),
+                  lambda state: _numpy().set_printoptions(**state)),
+    StateProvider("pandas options", "pandas", _pandas_options, _set_pandas_options),
+    StateProvider("matplotlib rcParams", "matplotlib", _rc_params, _set_rc_params),
+    StateProvider("os.environ", "os", lambda: dict(os.environ), _set_environ),
+    StateProvider("warnings filters", "warnings", lambda: list(warnings.filters),
+                  _set_warning_filters),
+    StateProvider("sys.path", "sys", lambda: list(sys.path),
+                  _set_sys_path),
+):  # fmt: skip
+    register_state(_provider)

@@ -1,0 +1,29 @@
+"""What the store keeps of a run that read or changed more than its arguments and names.
+
+Most runs store just their result (a function's return value, a cell's record). A run that
+consumed ambient state (a global random stream) or changed it (a library option, the
+environment) is stored as a :class:`RunRecord`: the result, the reads a hit must find still
+true, and the effects a hit applies again (:mod:`hitnb.core.ambient`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hitnb.core.ambient import AmbientEffect, AmbientRead
+
+
+@dataclass
+class RunRecord:
+    """A stored result with the reads it depends on and the effects it had."""
+
+    result: Any
+    reads: list[AmbientRead] = field(default_factory=list)
+    effects: list[AmbientEffect] = field(default_factory=list)
+
+
+def result_of(stored: Any) -> Any:
+    """The result inside whatever the store kept for a run (for loading by key and export,
+    where no hit is being checked)."""
+    return stored.result if isinstance(stored, RunRecord) else stored

@@ -1,0 +1,69 @@
+"""Ambient state in real kernels: random streams are read and advanced, library settings a
+cached cell made are made again on a hit, so later plain cells see what an uncached run
+would have left them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from nbhelpers import stream_text
+
+pytestmark = pytest.mark.slow
+
+CELLS = [
+    "%%memo\nimport os, random\nimport numpy as np\nimport pandas as pd\n"
+    "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+    "np.random.seed(0)\nrandom.seed(3)",
+    "%%memo\nsample = np.random.normal(size=3).round(6)\npicked = random.random()\n"
+    "print('sample', sample.tolist(), round(picked, 6))",
+    "%%memo\npd.set_option('display.max_rows', 6)\npd.options.display.precision = 2\n"
+    "os.environ['HITNB_TEST_FLAG'] = 'on'\nplt.style.use('ggplot')",
+    # plain cells: they run every time and must see what the cached cells left behind
+    "print('after', np.random.normal(size=2).round(6).tolist(), round(random.random(), 6))",
+    "print(pd.Series(range(100)) / 3)",
+    "print(os.environ.get('HITNB_TEST_FLAG'), matplotlib.rcParams['axes.facecolor'])",
+]
+
+
+def _memoized() -> nbformat.NotebookNode:
+    return new_notebook(cells=[new_code_cell("%load_ext hitnb"), *map(new_code_cell, CELLS)])
+
+
+def _plain() -> nbformat.NotebookNode:
+    plain = [c.removeprefix("%%memo\n") for c in CELLS]
+    return new_notebook(cells=[new_code_cell(c) for c in plain])
+
+
+def _printed(notebook: nbformat.NotebookNode) -> list[str]:
+    """What each of CELLS printed (the memoized notebook has `%load_ext` first)."""
+    return [stream_text(cell) for cell in notebook.cells[-len(CELLS) :]]
+
+
+def test_a_hit_leaves_random_streams_and_settings_as_a_run_would(execute_notebook, tmp_path):
+    plain = _printed(execute_notebook(_plain()))
+    first = _printed(execute_notebook(_memoized()))
+    second = _printed(execute_notebook(_memoized()))
+    assert plain[1].startswith("sample [1.764052, 0.400157, 0.978738]")
+    assert plain[5] == "on #E5E5E5\n" and "..." in plain[4]  # the settings took effect
+    assert first == plain
+    assert second == plain, "the hits replay, and plain cells after them see the same state"
+
+
+def test_reseeding_runs_a_random_cell_again(tmp_path: Path, isolated_store):
+    from nbhelpers import KernelSession
+
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        kernel.run("%load_ext hitnb\nimport numpy as np")
+        draw = "%%memo\nx = np.random.normal(size=2).round(6)\nprint(x.tolist())"
+        kernel.run("np.random.seed(0)")
+        zero = kernel.run(draw)
+        kernel.run("np.random.seed(1)")
+        one = kernel.run(draw)
+        kernel.run("np.random.seed(0)")
+        zero_again = kernel.run(draw)
+    assert zero.startswith("[1.764052, 0.400157]")
+    assert one.startswith("[1.624345, -0.611756]"), "a seed-0 sample must not come back"
+    assert zero_again.startswith("[1.764052, 0.400157]")
