@@ -20,10 +20,12 @@ transformations (``!ls`` is ``get_ipython().system('ls')`` by then).
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
+import pickle
 import re
 import types
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +59,9 @@ class CellAnalysis:
     """Why the cell cannot be cached; None if it can."""
     uses: frozenset[str] = field(default_factory=frozenset)
     """Every global name read anywhere (inputs or not), for ``--in`` checks."""
+    definitions: dict[str, str] = field(default_factory=dict)
+    """Source of each function and class the cell defines at top level (decorators
+    included), by name: a hit defines them again instead of restoring frozen copies."""
 
     @property
     def cacheable(self) -> bool:
@@ -87,11 +92,22 @@ def analyze_cell(
             reason=f"it does not parse as Python ({exc.msg if hasattr(exc, 'msg') else exc})"
         )
     try:
-        return _analyze(tree, set(extra_inputs), set(extra_outputs), set(ignore))
+        analysis = _analyze(tree, set(extra_inputs), set(extra_outputs), set(ignore))
+        return dataclasses.replace(analysis, definitions=_definitions(source, tree))
     except RecursionError:
         return CellAnalysis(reason="it is nested too deeply to analyze")
     except Exception as exc:  # the analyzer must never break a cell; say so and run it uncached
         return CellAnalysis(reason=f"hitnb could not analyze it ({type(exc).__name__}: {exc})")
+
+
+def _definitions(source: str, tree: ast.Module) -> dict[str, str]:
+    lines = source.splitlines()
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            first = min([d.lineno for d in node.decorator_list] + [node.lineno])
+            found[node.name] = "\n".join(lines[first - 1 : node.end_lineno]) + "\n"
+    return found
 
 
 def _analyze(
@@ -520,40 +536,76 @@ class ModuleRef:
 
 
 @dataclass(frozen=True)
-class ByValue:
-    """A function or class defined in the notebook, stored by value (dill) rather than by a
-    reference to ``__main__`` that a fresh kernel could not resolve."""
+class Definition:
+    """A function or class the cell defined at top level, stored as its source and defined
+    again on a hit, in the live namespace: it reads the notebook's globals as they are then,
+    instances of a class come back as instances of the class the namespace holds, and the
+    function fingerprints as the original did."""
+
+    source: str
+
+
+@dataclass(frozen=True)
+class Pickled:
+    """A value stored as its own pickle, loaded after the cell's definitions are back (it may
+    be an instance of one of them)."""
 
     payload: bytes
 
 
-def pack_outputs(values: dict[str, Any]) -> dict[str, Any]:
-    """Make a cell's output values storable: modules by name, notebook code by value."""
+@dataclass(frozen=True)
+class ByValue:
+    """A function or class defined in the notebook other than by a top-level statement,
+    stored by value (dill) rather than by a reference a fresh kernel could not resolve."""
+
+    payload: bytes
+
+
+def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[str, Any]:
+    """Make a cell's output values storable: modules by name, the cell's own functions and
+    classes by source, other notebook code by value; when the cell defines anything, every
+    other value as a pickle of its own, so loading the record needs none of its classes."""
     packed: dict[str, Any] = {}
     for name, value in values.items():
         if isinstance(value, types.ModuleType):
             packed[name] = ModuleRef(value.__name__)
-        elif isinstance(value, types.FunctionType | type) and value.__module__ == "__main__":
+        elif _is_notebook_code(value) and name in definitions and value.__name__ == name:
+            packed[name] = Definition(definitions[name])
+        elif _is_notebook_code(value):
             import dill
 
             packed[name] = ByValue(dill.dumps(value, recurse=True))
+        elif definitions:
+            packed[name] = Pickled(pickle.dumps(value, protocol=5))
         else:
             packed[name] = value
     return packed
 
 
-def unpack_outputs(packed: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
+def _is_notebook_code(value: Any) -> bool:
+    return isinstance(value, types.FunctionType | type) and value.__module__ == "__main__"
+
+
+def unpack_outputs(
+    packed: dict[str, Any], define: Callable[[str], None], namespace: dict[str, Any]
+) -> None:
+    """Put a stored cell's outputs into ``namespace``: modules imported, definitions run
+    again with ``define`` (in the order the cell made them), then the values."""
     for name, value in packed.items():
         if isinstance(value, ModuleRef):
-            values[name] = importlib.import_module(value.name)
+            namespace[name] = importlib.import_module(value.name)
+        elif not isinstance(value, Definition | Pickled | ByValue):
+            namespace[name] = value
+    for value in packed.values():
+        if isinstance(value, Definition):
+            define(value.source)
+    for name, value in packed.items():
+        if isinstance(value, Pickled):
+            namespace[name] = pickle.loads(value.payload)
         elif isinstance(value, ByValue):
             import dill
 
-            values[name] = dill.loads(value.payload)
-        else:
-            values[name] = value
-    return values
+            namespace[name] = dill.loads(value.payload)
 
 
 def is_code_value(value: Any) -> bool:

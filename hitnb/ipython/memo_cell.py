@@ -190,7 +190,8 @@ class _CellWork(engine.Work):
         __tracebackhide__ = True
         value, record = _run_recorded(self.shell, self.source, self.analysis)
         try:
-            packed = CellRecord(**{**record.__dict__, "outputs": pack_outputs(record.outputs)})
+            outputs = pack_outputs(record.outputs, self.analysis.definitions)
+            packed = CellRecord(**{**record.__dict__, "outputs": outputs})
         except Exception as exc:  # a definition dill cannot write: the cell ran all the same
             note = f"this cell ran but was not cached: {type(exc).__name__}: {exc}"
             return engine.Computed(value, None, record.duration, unstorable=note)
@@ -200,16 +201,22 @@ class _CellWork(engine.Work):
         """Put a stored run's outputs into the namespace; its last value is the result."""
         if not isinstance(stored, CellRecord):
             raise engine.Unrestorable(f"the stored run is a {type(stored).__qualname__}")
+        namespace = self.shell.user_ns
         try:
-            values = unpack_outputs(stored.outputs)
+            unpack_outputs(stored.outputs, self._define, namespace)
         except Exception as exc:  # a module gone, a class that no longer loads
             raise engine.Unrestorable(f"the stored outputs cannot be restored ({exc})") from exc
-        namespace = self.shell.user_ns
-        namespace.update(values)
         for name in stored.deleted:
             namespace.pop(name, None)
         self.restored = stored
         return stored.result if stored.has_result else None
+
+    def _define(self, source: str) -> None:
+        """Run a stored definition again, compiled as IPython compiles cells (so its source
+        can be read back, as the original's could)."""
+        shell = self.shell
+        filename = shell.compile.cache(source)
+        exec(shell.compile(source, filename, "exec"), shell.user_ns)
 
     def announce_miss(self, store: LocalStore, parts: KeyParts) -> None:
         options = self.options

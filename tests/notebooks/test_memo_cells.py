@@ -147,8 +147,8 @@ def test_bad_options_uncacheable_cells_and_failures_say_so(project, isolated_sto
         )
         assert "from-the-shell" in printed
         assert kernel.run("print(shell_ran)") == "True\n"
-        printed = kernel.run("%%memo\n%time t = 1")
-        assert "it runs the magic %time" in printed
+        printed = kernel.run("%%memo\n%timeit -n1 -r1 t = 1")
+        assert "it runs the magic %timeit" in printed
         kernel.run("import threading\nlock = threading.Lock()")
         printed = kernel.run("%%memo\nwith lock:\n    guarded = 2")
         assert "input `lock` holds a lock" in printed and "--ignore lock" in printed

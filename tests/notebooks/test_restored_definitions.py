@@ -1,0 +1,46 @@
+"""Functions and classes a cached cell defines behave like the originals after a hit: they
+read the notebook's live globals, instances stay instances of the class, and the next cell
+that uses them hits after a restart."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from nbhelpers import stream_text
+
+pytestmark = pytest.mark.slow
+
+CELLS = [
+    "%load_ext hitnb",
+    "import pathlib\n"
+    "def ran(name):\n"
+    "    with pathlib.Path('executions.log').open('a') as fh:\n"
+    "        fh.write(name + '\\n')",
+    "%%memo\nran('define')\nRATE = 0.1\ncount = 0\n"
+    "def with_tax(x):\n    return round(x * (1 + RATE), 6)\n\n"
+    "def bump():\n    global count\n    count += 1\n    return count\n\n"
+    "class Circle:\n    def __init__(self, r):\n        self.r = r\n\n"
+    "shape = Circle(2.0)",
+    "%%memo\nran('use')\narea = round(3.14159 * shape.r ** 2, 4)\ntaxed = with_tax(100)",
+    "RATE = 0.25\nbump()\nbump()",
+    "print(json.dumps([with_tax(100), count, isinstance(shape, Circle), area, taxed]))",
+]
+
+
+def _notebook():
+    cells = [c.replace("import pathlib", "import json, pathlib") for c in CELLS]
+    return new_notebook(cells=[new_code_cell(c) for c in cells])
+
+
+def test_restored_definitions_use_live_globals_and_stay_consistent(execute_notebook, tmp_path):
+    log = tmp_path / "executions.log"
+    first = execute_notebook(_notebook())
+    assert log.read_text().split() == ["define", "use"]
+    log.unlink()
+    second = execute_notebook(_notebook())
+    assert not log.exists(), "after a restart both cells come from the store"
+    expected = [125.0, 2, True, 12.5664, 110.0]
+    assert json.loads(stream_text(first.cells[-1])) == expected
+    assert json.loads(stream_text(second.cells[-1])) == expected
