@@ -103,6 +103,12 @@ def _compose(code_digest: str, deps: dict[str, str], values: tuple[str, ...]) ->
     return xxhash.xxh3_128_digest(text.encode())
 
 
+def _function_state(fn: types.FunctionType) -> tuple[Any, ...]:
+    """What a function runs: its code, defaults and closure objects (held, so compared by
+    identity they cannot be mistaken for new objects that reuse a freed address)."""
+    return (fn.__code__, fn.__defaults__, fn.__kwdefaults__, fn.__closure__)
+
+
 class Plan:
     """The dependencies of one function or class, found by walking its code once."""
 
@@ -114,13 +120,21 @@ class Plan:
         self._value_labels: set[str] = set()
         self.bindings: list[tuple[Any, str, Any]] = []
         self.cells: list[tuple[types.CellType, Any]] = []
+        self.functions: list[tuple[types.FunctionType, tuple[Any, ...]]] = []
+        """Each user function walked, with its code, defaults and closure as they were."""
         self._seen: dict[int, Any] = {}
         self.code_digest = ""
         self.constant: dict[frozenset[str], Fingerprint] = {}
         """Fingerprints of this plan when no value is left to hash, by written labels."""
 
     def still_valid(self) -> bool:
-        """Whether every name the plan resolved is still bound to the same object."""
+        """Whether every name the plan resolved is still bound to the same object, and every
+        function still has the code, defaults and closure it had (``%autoreload`` and other
+        patching replace ``__code__`` on the same function object)."""
+        for fn, was in self.functions:
+            now = _function_state(fn)
+            if any(a is not b for a, b in zip(now, was, strict=True)):
+                return False
         for namespace, name, expected in self.bindings:
             if namespace.get(name, _MISSING) is not expected:
                 return False
@@ -183,6 +197,7 @@ class Plan:
         if not is_user_code(fn):
             self.add_package(fn)
             return
+        self.functions.append((fn, _function_state(fn)))
         info = analyze(fn)
         name = f"{fn.__module__}.{fn.__code__.co_qualname}"  # functools.wraps copies __qualname__
         self.code[CODE if root else Dependency("function", name).label] = info.digest
