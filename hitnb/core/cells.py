@@ -53,6 +53,10 @@ class CellAnalysis:
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     mutated: frozenset[str] = frozenset()
+    """Inputs the code may change in place, as far as syntax tells (candidates only: what a
+    run really changed is measured, see :func:`changed_inputs`)."""
+    bound: frozenset[str] = frozenset()
+    """Names the cell binds (or deletes) at top level, and declared outputs."""
     has_result: bool = False
     """Whether the last statement is an expression, whose value the cell shows."""
     reason: str | None = None
@@ -129,6 +133,7 @@ def _analyze(
         inputs=tuple(sorted(inputs)),
         outputs=tuple(sorted(outputs)),
         mutated=frozenset(mutated),
+        bound=frozenset(n for n in flow.bound | extra_out if not is_session_name(n)),
         has_result=has_result,
         reason=reason,
         uses=frozenset(flow.inputs | flow.late_reads),
@@ -606,6 +611,15 @@ def unpack_outputs(
             import dill
 
             namespace[name] = dill.loads(value.payload)
+
+
+_IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), range, frozenset)
+
+
+def may_change(value: Any) -> bool:
+    """Whether running code could change ``value`` in place: not for code (modules,
+    functions, classes) and not for immutable scalars."""
+    return not (isinstance(value, _IMMUTABLE) or is_code_value(value))
 
 
 def is_code_value(value: Any) -> bool:

@@ -25,6 +25,7 @@ from hitnb import config
 from hitnb.config import Mode, check_mode
 from hitnb.core import engine, events, modes
 from hitnb.core.arguments import Binder, summarize
+from hitnb.core.cells import may_change
 from hitnb.core.explain import Explanation, announce_miss, explain_call
 from hitnb.core.metrics import experiments_frame
 from hitnb.core.recipe import function_recipe, keeper
@@ -351,7 +352,7 @@ class MemoizedFunction(Generic[P, R]):
             engine.Call(
                 parts,
                 compose_key(parts.identity, parts.fingerprint, parts.args, parts.extras),
-                _FunctionWork(self, store, bound, seed, written, state),
+                _FunctionWork(self, store, bound, seed, written, state, parts.args),
                 store,
                 mode,
                 settings,
@@ -407,6 +408,7 @@ class _FunctionWork(engine.Work):
         seed: Any,
         written: frozenset[str],
         state: Fingerprint | None = None,
+        digests: dict[str, str] | None = None,
     ) -> None:
         self.fn = fn
         self.store = store
@@ -414,6 +416,7 @@ class _FunctionWork(engine.Work):
         self.seed = seed
         self.written = written
         self.state = state
+        self.digests = digests or {}
 
     def run(self) -> engine.Computed:
         """Call the function (seeded when asked); learn the state it wrote."""
@@ -423,7 +426,30 @@ class _FunctionWork(engine.Work):
             start = time.perf_counter()
             value = fn.binder.call(fn.function, self.bound)
         duration = time.perf_counter() - start
-        return engine.Computed(value, value, duration, self._parts_after_run())
+        computed = engine.Computed(value, value, duration, self._parts_after_run())
+        changed = self._arguments_changed()
+        if changed:
+            computed.unstorable = (
+                f"it changed its argument `{changed}` in place, which a hit could not do "
+                "again, so this call is not cached (return the changed value instead)"
+            )
+        return computed
+
+    def _arguments_changed(self) -> str | None:
+        """The first argument the call changed in place (its digest moved), if any."""
+        if self.store is None:  # mode "off": nothing is stored, nothing to check
+            return None
+        fn = self.fn
+        for name, value in self.bound.items():
+            if name in fn.ignore or not may_change(value):
+                continue
+            before = self.digests.get(name)
+            try:
+                if before is not None and hash_value(value) != before:
+                    return name
+            except UnhashableValue:
+                return name
+        return None
 
     def _parts_after_run(self) -> KeyParts | None:
         """Values the call changed are state, not inputs: the stored key leaves them out

@@ -24,7 +24,7 @@ from hitnb.core.cells import (
     CellAnalysis,
     CellRecord,
     analyze_cell,
-    is_code_value,
+    may_change,
     pack_outputs,
     unpack_outputs,
 )
@@ -151,7 +151,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         [],
     )
     store = current_store()
-    work = _CellWork(shell, cell, source, analysis, params, options, quiet)
+    work = _CellWork(shell, cell, source, analysis, digests, params, options, quiet)
     outcome = engine.run(
         engine.Call(
             parts, parts.key, work, store, mode, settings, wait=settings.wait,
@@ -172,6 +172,7 @@ class _CellWork(engine.Work):
         cell: str,
         source: str,
         analysis: CellAnalysis,
+        digests: dict[str, str],
         params: dict[str, Any],
         options: CellOptions,
         quiet: bool,
@@ -180,6 +181,7 @@ class _CellWork(engine.Work):
         self.cell = cell
         self.source = source
         self.analysis = analysis
+        self.digests = digests
         self.inputs = params
         self.options = options
         self.quiet = quiet
@@ -188,7 +190,7 @@ class _CellWork(engine.Work):
 
     def run(self) -> engine.Computed:
         __tracebackhide__ = True
-        value, record = _run_recorded(self.shell, self.source, self.analysis)
+        value, record = _run_recorded(self.shell, self.source, self.analysis, self.digests)
         try:
             outputs = pack_outputs(record.outputs, self.analysis.definitions)
             packed = CellRecord(**{**record.__dict__, "outputs": outputs})
@@ -316,7 +318,12 @@ def _show_hit(
     return (record.result if record.has_result else None), CellRun(hit=True)
 
 
-def _run_recorded(shell: Any, source: str, analysis: CellAnalysis) -> tuple[Any, CellRecord]:
+def _run_recorded(
+    shell: Any, source: str, analysis: CellAnalysis, digests: dict[str, str]
+) -> tuple[Any, CellRecord]:
+    """Run the cell, recording what it shows; its outputs are the names it binds and the
+    inputs whose digest changed while it ran (in place, through a function it called, or
+    through a view), never an input it only called a method on."""
     __tracebackhide__ = True
     start = time.perf_counter()
     with recording(shell) as events:
@@ -325,14 +332,19 @@ def _run_recorded(shell: Any, source: str, analysis: CellAnalysis) -> tuple[Any,
     namespace = shell.user_ns
     outputs: dict[str, Any] = {}
     deleted: list[str] = []
-    for name in analysis.outputs:
+    for name in analysis.bound:
         if name not in namespace:
             deleted.append(name)
-        elif (
-            name in analysis.mutated and name in analysis.inputs and is_code_value(namespace[name])
-        ):
-            continue  # `np.mean(x)` calls a module's function; it does not mutate `np`
         else:
+            outputs[name] = namespace[name]
+    for name in analysis.inputs:
+        if name in outputs or name not in namespace or not may_change(namespace[name]):
+            continue
+        try:
+            changed = hash_value(namespace[name]) != digests.get(name)
+        except UnhashableValue:
+            changed = True  # it hashed before the run: whatever it became, keep it
+        if changed:
             outputs[name] = namespace[name]
     record = CellRecord(outputs, deleted, list(events), value, analysis.has_result, duration)
     return value, record

@@ -1,0 +1,50 @@
+"""What a run changed is measured, not guessed from syntax: a method call alone is not a write,
+and a change made through called code or through a view comes back on a hit (real kernels,
+the second one a restart on the same store)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from nbhelpers import stream_text
+
+from hitnb.store.local import open_store
+
+pytestmark = pytest.mark.slow
+
+CELLS = [
+    "%load_ext hitnb",
+    "import json, warnings\nimport numpy as np\nimport pandas as pd\nimport hitnb\n"
+    "def add_ratio(frame):\n    frame['ratio'] = frame['a'] / frame['b']",
+    "%%memo\nlabels = pd.Series(np.arange(1_000_000) % 7)\n"
+    "df = pd.DataFrame({'a': [1.0, 2.0], 'b': [4.0, 8.0]})\n"
+    "x2 = np.arange(16).reshape(4, 4)\nidx = np.arange(6)",
+    "labels_id = id(labels)",
+    "%%memo\nused = int(labels.memory_usage(deep=True))\nadd_ratio(df)",
+    "%%memo\nsub = x2[:2, :2]\nsub[0, 0] = 99\nnp.random.seed(5)\nnp.random.shuffle(idx)",
+    "@hitnb.memo\ndef widen(frame):\n    frame['c'] = 1\n    return len(frame)\n"
+    "other = pd.DataFrame({'a': [1]})\n"
+    "with warnings.catch_warnings(record=True) as caught:\n"
+    "    warnings.simplefilter('always')\n    widen(other)\n"
+    "print(json.dumps([list(df.columns), int(x2[0, 0]), idx.tolist(), id(labels) == labels_id,"
+    " list(other.columns), [str(w.message) for w in caught]]))",
+]
+
+
+def test_changes_are_measured_and_replayed(execute_notebook, isolated_store):
+    notebook = new_notebook(cells=[new_code_cell(c) for c in CELLS])
+    first = json.loads(stream_text(execute_notebook(notebook).cells[-1]))
+    notebook = new_notebook(cells=[new_code_cell(c) for c in CELLS])
+    second = json.loads(stream_text(execute_notebook(notebook).cells[-1]))
+    columns, corner, shuffled, same_labels, widened, warned = second
+    assert columns == ["a", "b", "ratio"], "a column added by a called function comes back"
+    assert corner == 99, "a change made through a view comes back"
+    assert shuffled == first[2] and sorted(shuffled) == list(range(6)) != shuffled
+    assert same_labels, "a method call is not a write: labels is neither stored nor replaced"
+    assert widened == ["a", "c"]
+    assert any("changed its argument `frame` in place" in w for w in warned)
+    assert first[:5] == second[:5]
+    cells = [row.size for row in open_store(isolated_store).listing() if row.function == "cell"]
+    assert sum(cells) < 12_000_000  # labels (8 MB) was stored once, not again as a "write"
