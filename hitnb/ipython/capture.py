@@ -9,7 +9,7 @@ after the cell, are flushed inside the recording.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,13 +26,16 @@ class _Tee:
         self._name = name
         self._events = events
 
-    def write(self, text: str) -> int:
+    def record(self, text: str) -> None:
         if text:
             events = self._events
             if events and events[-1][0] == self._name:
                 events[-1] = (self._name, events[-1][1] + text, None)
             else:
                 events.append((self._name, text, None))
+
+    def write(self, text: str) -> int:
+        self.record(text)
         return self._stream.write(text)  # type: ignore[no-any-return]
 
     def __getattr__(self, name: str) -> Any:
@@ -56,15 +59,51 @@ def recording(shell: Any) -> Iterator[list[Event]]:
         original_clear(wait)
 
     out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = _Tee(out, "stdout", events), _Tee(err, "stderr", events)
+    undo = [_record_writes(out, "stdout", events), _record_writes(err, "stderr", events)]
+    swapped = None in undo  # a stream that takes no attribute: swap it for a tee instead
+    if swapped:
+        for restore in undo:
+            if restore is not None:
+                restore()
+        sys.stdout, sys.stderr = _Tee(out, "stdout", events), _Tee(err, "stderr", events)
     publisher.publish = publish
     publisher.clear_output = clear_output
     try:
         yield events
         _flush_inline_figures()
     finally:
-        sys.stdout, sys.stderr = out, err
+        if swapped:
+            sys.stdout, sys.stderr = out, err
+        else:
+            for restore in undo:
+                restore()  # type: ignore[misc]
         del publisher.publish, publisher.clear_output  # back to the class's methods
+
+
+def _record_writes(stream: Any, name: str, events: list[Event]) -> Callable[[], None] | None:
+    """Record what is written to ``stream`` itself, so writers holding it rather than
+    ``sys.stdout`` (a logging handler made before the cell) are recorded too. Returns how to
+    undo it, or None when the stream takes no instance attribute."""
+    tee = _Tee(stream, name, events)
+    had_own = "write" in getattr(stream, "__dict__", {})
+    write = stream.write  # the class's, or a recording already in place (nested runs)
+
+    def recorded(text: str) -> int:
+        tee.record(text)
+        return write(text)  # type: ignore[no-any-return]
+
+    try:
+        stream.write = recorded
+    except (AttributeError, TypeError):
+        return None
+
+    def restore() -> None:
+        if had_own:
+            stream.write = write
+        else:
+            del stream.write
+
+    return restore
 
 
 def _flush_inline_figures() -> None:

@@ -115,8 +115,8 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         extra_outputs=[*options.outputs, *(name for w in wrappers for name in w.binds())],
         ignore=options.ignore,
     )
-    if any(w.magic == "capture" for w in wrappers):
-        analysis = dataclasses.replace(analysis, has_result=False)  # captured, not shown
+    if any(w.magic == "capture" for w in wrappers) or _quiet_result(body):
+        analysis = dataclasses.replace(analysis, has_result=False)  # captured, or `;` hides it
     settings = config.settings()
     quiet = options.quiet or settings.quiet
     mode = "recompute" if options.force else modes.resolve(None, None, settings.mode)
@@ -191,6 +191,8 @@ class _CellWork(engine.Work):
     def run(self) -> engine.Computed:
         __tracebackhide__ = True
         value, record = _run_recorded(self.shell, self.source, self.analysis, self.digests)
+        if not self.analysis.has_result:
+            value = None  # a trailing `;` or %%capture: the cell shows no value
         try:
             outputs = pack_outputs(record.outputs, self.analysis.definitions)
             packed = CellRecord(**{**record.__dict__, "outputs": outputs})
@@ -251,6 +253,13 @@ class _CellWork(engine.Work):
         culprit = _unstorable_output(stored) if isinstance(stored, CellRecord) else None
         what = f"output `{culprit[0]}` (a {culprit[1]}) cannot be stored" if culprit else str(error)
         return f"this cell ran but was not cached: {what}"
+
+
+def _quiet_result(cell: str) -> bool:
+    """Whether the cell ends with `;`, which tells IPython not to show its last value."""
+    from IPython.core.displayhook import DisplayHook
+
+    return bool(DisplayHook.semicolon_at_end_of_expression(cell))
 
 
 def execute(shell: Any, source: str) -> Any:
