@@ -35,9 +35,13 @@ PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
 """Line magics that change nothing a cell's results depend on, allowed in cached cells."""
 
 IPYTHON_NAMES = frozenset(
-    {"In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh", "exit", "quit",
-     "get_ipython", "display", "_exit_code"}
-)  # fmt: skip
+    {"In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh", "_exit_code"}
+)
+"""Names IPython keeps for its own history: never inputs or outputs."""
+SHELL_NAMES = frozenset({"get_ipython", "exit", "quit"})
+"""Objects of the shell itself that IPython puts in the namespace: never inputs (they hold
+the shell), but a cell's own binding of one of these names is an output like any other.
+``display`` is not among them: IPython's is a library function, hashed by its version."""
 _HISTORY_NAME = re.compile(r"_i?\d+$")
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -126,7 +130,7 @@ def _analyze(
     mutated = flow.mutated - pure
     inputs = (flow.inputs | pure) - ignore
     outputs = flow.bound | mutated | extra_out
-    inputs = {n for n in inputs if not is_session_name(n)}
+    inputs = {n for n in inputs if not is_session_name(n) and n not in SHELL_NAMES}
     outputs = {n for n in outputs if not is_session_name(n)}
     return CellAnalysis(
         code=text_digest(normalized),
