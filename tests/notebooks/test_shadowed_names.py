@@ -10,7 +10,7 @@ from nbhelpers import KernelSession
 pytestmark = pytest.mark.slow
 
 CELL = (
-    "%%memo\nclass display:\n    def __init__(self, x):\n        self.x = x\n\n"
+    "%%memo\nopen('ran.log', 'a').write('ran\\n')\nclass display:\n    def __init__(self, x):\n        self.x = x\n\n"
     "shown = display(3)"
 )
 
@@ -24,3 +24,4 @@ def test_a_user_class_named_display_comes_back(tmp_path: Path, isolated_store):
             printed.append(kernel.run("print(display.__module__, isinstance(shown, display))"))
             printed.append(kernel.run("%%memo\nwrapped = display(4).x\nprint(wrapped)"))
     assert printed == ["__main__ True\n", "4\n", "__main__ True\n", "4\n"]
+    assert (tmp_path / "ran.log").read_text() == "ran\n", "the restart is a hit"
