@@ -69,6 +69,12 @@ class Settings:
     """Keep the arguments and globals of a computed call that have no exact literal form
     (arrays, frames, objects) in the store, each distinct value once, so the run can be
     exported as a notebook that repeats it. Off: exports leave such inputs to the reader."""
+    exclude_files: tuple[str, ...] = ()
+    """Files a run reads or writes that never count: folders (``data/scratch``) or glob
+    patterns (``*.log``), besides the libraries, caches and system folders hitnb leaves out."""
+    stat_only_above: int | None = None
+    """Files larger than this (``"2GB"``) are compared by size and modification time only:
+    no content digest, so a touch of such a file recomputes. ``None``: always by content."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Settings from files that this version does not know, kept for newer code."""
 
@@ -123,6 +129,14 @@ def _parse_float(value: Any) -> float:
     return number
 
 
+def _parse_patterns(value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    try:
+        return tuple(str(os.fspath(item)).strip() for item in items if str(item).strip())
+    except TypeError:
+        raise ConfigError(f"{value!r} is not a list of paths or patterns (a,b or [a, b])") from None
+
+
 def _parse_optional_size(value: Any) -> int | None:
     return None if value in (None, "", "none", "None") else parse_size(value)
 
@@ -138,6 +152,8 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "keep_inputs": _parse_bool,
     "cache": lambda v: None if v in (None, "") else os.fspath(v),
     "signing_key": lambda v: None if v in (None, "") else str(v),
+    "exclude_files": _parse_patterns,
+    "stat_only_above": _parse_optional_size,
 }
 NAMES: tuple[str, ...] = tuple(_PARSERS)
 """Every setting's name."""

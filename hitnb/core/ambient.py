@@ -16,6 +16,7 @@ Users add their own with :func:`register_state`.
 from __future__ import annotations
 
 import copy
+import importlib.abc
 import os
 import pickle
 import random
@@ -43,6 +44,11 @@ class StateProvider:
     changed, with :data:`REMOVED` as the value of keys it removed."""
     reads: bool = False
     """Whether the state is an input of the run (random streams) or only an effect."""
+    seeder: str = ""
+    """For a random stream, the module function that seeds it (``"numpy.random.seed"``).
+    The stream is a read only once it was seeded in this process (or set from a stored
+    run): a stream seeded by the operating system's entropy gives an uncached run a
+    different sample every time, so a stored sample is as good as any."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,7 @@ class Snapshot:
 
     @classmethod
     def take(cls) -> Snapshot:
+        watch_seeders()
         states: dict[str, Any] = {}
         digests: dict[str, str] = {}
         modules = sys.modules
@@ -130,7 +137,8 @@ class Snapshot:
             else:
                 effects.append(AmbientEffect(name, state))
             provider = _providers.get(name)
-            if provider is not None and provider.reads and was is not None:
+            seeded = provider is not None and (not provider.seeder or name in _seeded)
+            if provider is not None and provider.reads and was is not None and seeded:
                 reads.append(AmbientRead(name, was))
         return reads, effects
 
@@ -157,9 +165,72 @@ def apply(effects: list[AmbientEffect]) -> None:
         if provider is None:
             continue
         state = copy.deepcopy(effect.state)
+        if provider.seeder:
+            _seeded.add(provider.name)  # a stored run's state: as deterministic as its seed
         if effect.removed and isinstance(state, dict):
             state.update(dict.fromkeys(effect.removed, REMOVED))
         provider.set(state)
+
+
+_seeded: set[str] = set()
+"""Random streams seeded in this process (their draws are deterministic from then on)."""
+_watched: set[str] = set()
+
+
+def watch_seeders(*, fresh: frozenset[str] = frozenset()) -> None:
+    """Wrap each imported stream's seeding function once, to know when it was seeded.
+
+    A module imported while hitnb watches (``fresh``: its stream was seeded from the
+    operating system's entropy a moment ago) starts unseeded. A module that was imported
+    before hitnb could watch it may have been seeded already, so its stream counts as seeded:
+    the safe side, where a changed stream runs a cell again rather than replaying it."""
+    for provider in _providers.values():
+        if not provider.seeder or provider.seeder in _watched:
+            continue
+        module_name, _, function = provider.seeder.rpartition(".")
+        module = sys.modules.get(module_name)
+        original = getattr(module, function, None) if module is not None else None
+        if original is None:
+            continue
+        _watched.add(provider.seeder)
+        if module_name not in fresh:
+            _seeded.add(provider.name)
+
+        def seed(*args: Any, __seed: Any = original, __name: str = provider.name, **kw: Any) -> Any:
+            _seeded.add(__name)
+            return __seed(*args, **kw)
+
+        seed.__wrapped__ = original  # type: ignore[attr-defined]
+        seed.__doc__ = original.__doc__
+        setattr(module, function, seed)
+
+
+class _SeederImports(importlib.abc.MetaPathFinder):
+    """Watches a random stream's module the moment it is imported, before anyone seeds it."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name not in _SEEDER_MODULES:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _WatchingLoader(spec.loader)
+                return spec
+        return None
+
+
+class _WatchingLoader(importlib.abc.Loader):
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self.loader.exec_module(module)
+        watch_seeders(fresh=frozenset({module.__name__}))
 
 
 # -- the built-in providers ------------------------------------------------------------------
@@ -216,7 +287,12 @@ def _set_rc_params(state: dict[str, Any]) -> None:
 
 for _provider in (
     StateProvider(
-        "Python's global random state", "random", random.getstate, random.setstate, reads=True
+        "Python's global random state",
+        "random",
+        random.getstate,
+        random.setstate,
+        reads=True,
+        seeder="random.seed",
     ),
     StateProvider(
         "numpy's global random state",
@@ -224,6 +300,7 @@ for _provider in (
         lambda: _numpy().random.get_state(),
         lambda state: _numpy().random.set_state(state),
         reads=True,
+        seeder="numpy.random.seed",
     ),
     StateProvider(
         "torch's global random state",
@@ -233,6 +310,7 @@ for _provider in (
             _torch().frombuffer(bytearray(state), dtype=_torch().uint8)
         ),
         reads=True,
+        seeder="torch.manual_seed",
     ),
     StateProvider("numpy print options", "numpy", lambda: _numpy().get_printoptions(),
                   lambda state: _numpy().set_printoptions(**state)),
@@ -245,3 +323,6 @@ for _provider in (
                   _set_sys_path),
 ):  # fmt: skip
     register_state(_provider)
+_SEEDER_MODULES = frozenset(p.seeder.rpartition(".")[0] for p in _providers.values() if p.seeder)
+sys.meta_path.insert(0, _SeederImports())
+watch_seeders(fresh=frozenset({"random"}))  # imported by hitnb itself, before any user code

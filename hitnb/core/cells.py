@@ -67,6 +67,8 @@ class CellAnalysis:
     """Why the cell cannot be cached; None if it can."""
     uses: frozenset[str] = field(default_factory=frozenset)
     """Every global name read anywhere (inputs or not), for ``--in`` checks."""
+    literals: tuple[str, ...] = ()
+    """Short string constants in the cell: the paths a reader written in C may open."""
     definitions: dict[str, str] = field(default_factory=dict)
     """Source of each function and class the cell defines at top level (decorators
     included), by name: a hit defines them again instead of restoring frozen copies."""
@@ -141,6 +143,16 @@ def _analyze(
         has_result=has_result,
         reason=reason,
         uses=frozenset(flow.inputs | flow.late_reads),
+        literals=tuple(
+            dict.fromkeys(
+                node.value
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and 0 < len(node.value) < 4096
+                and "\n" not in node.value
+            )
+        ),
     )
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from hitnb.config import Mode, Settings
-from hitnb.core import ambient, events
+from hitnb.core import ambient, events, files
 from hitnb.core.metrics import metrics_of, recording
 from hitnb.core.record import RunRecord
 from hitnb.core.runs import Lazy
@@ -80,6 +80,11 @@ class Work(ABC):
     @abstractmethod
     def announce_miss(self, store: LocalStore, parts: KeyParts) -> None:
         """Say why the call runs again, when that is news (before running it)."""
+
+    def named_files(self) -> list[str]:
+        """Paths the host knows the run may read that run-time observation cannot see (a
+        reader in C): a cell's string literals, a function's path arguments, declared files."""
+        return []
 
     def stale(self, reason: str) -> None:  # noqa: B027 (most hosts need not say more)
         """The stored run is not valid here (``reason``: what it read is not so now); the
@@ -192,11 +197,11 @@ def lookup(call: Call, key: str) -> Outcome | None:
         )
         return None
     if isinstance(value, RunRecord):
-        unmet_read = ambient.unmet(value.reads)
+        unmet_read = value.unmet()
         if unmet_read is not None:
             call.work.stale(unmet_read)
             return None
-        ambient.apply(value.effects)
+        value.apply()
         value = value.result
     try:
         result = call.work.restore(value)
@@ -218,7 +223,7 @@ def _compute(call: Call, key: str) -> Outcome:
     start = time.perf_counter()
     before = ambient.Snapshot.take()
     try:
-        with recording() as recorder:
+        with files.observing() as observed, recording() as recorder:
             computed = work.run()
     except Exception as exc:
         if call.experiment and call.mode != "read-only":
@@ -229,8 +234,16 @@ def _compute(call: Call, key: str) -> Outcome:
     if call.mode == "read-only":
         return Outcome(computed.result, hit=False, key=key)
     reads, effects = ambient.Snapshot.take().changes_since(before)
-    if reads or effects:
-        computed.stored = RunRecord(computed.stored, reads, effects)
+    excluded = (*call.settings.exclude_files, str(store.root))
+    try:
+        read, written = files.reads_and_writes(
+            observed, work.named_files(), excluded, os.getcwd(), call.settings.stat_only_above
+        )
+    except (OSError, ValueError) as exc:
+        read, written = [], []
+        computed.unstorable = f"this run is not cached: {exc}"
+    if reads or effects or read or written:
+        computed.stored = RunRecord(computed.stored, reads, effects, read, written)
     parts = computed.parts or call.parts
     key = key if computed.parts is None else parts.key
     entry, note = _store(call, key, parts, computed, recorder.series)
@@ -272,7 +285,7 @@ def _store(
             params=work.params(parts),
             metrics=metrics_of(computed.result, series) if call.experiment else {},
             series=series if call.experiment else {},
-            parts=parts.to_json(),
+            parts=_parts_json(parts, computed.stored),
             origin=origin(),
             status=status,
             error=error,
@@ -283,6 +296,18 @@ def _store(
         return None, note
     events.announce("stored", entry)
     return entry, ""
+
+
+def _parts_json(parts: KeyParts, stored: Any) -> dict[str, Any]:
+    """The key parts as stored with the entry, and the files the run read and wrote (shown
+    by ``hitnb show``; the hit checks them from the stored record)."""
+    data = parts.to_json()
+    if isinstance(stored, RunRecord) and (stored.files or stored.written):
+        data["files"] = {
+            "read": [f.path for f in stored.files],
+            "written": [f.path for f in stored.written],
+        }
+    return data
 
 
 def origin() -> str:

@@ -68,7 +68,7 @@ def explain_call(
     return Explanation(parts.identity, key, False, reasons, compared_with=entry.key)
 
 
-def _in_kernel() -> bool:
+def in_kernel() -> bool:
     """Whether this process is a Jupyter kernel (checked without importing IPython)."""
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
@@ -83,7 +83,7 @@ def announce_miss(
     New arguments (and seeds) are what the user just typed; a changed helper or global is
     the news.
     """
-    if not _in_kernel():
+    if not in_kernel():
         return
     entry = nearest(store, parts)
     if entry is None:

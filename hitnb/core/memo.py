@@ -26,7 +26,8 @@ from hitnb.config import Mode, check_mode
 from hitnb.core import engine, events, modes
 from hitnb.core.arguments import Binder, summarize
 from hitnb.core.cells import may_change
-from hitnb.core.explain import Explanation, announce_miss, explain_call
+from hitnb.core.explain import Explanation, announce_miss, explain_call, in_kernel
+from hitnb.core.files import named_paths
 from hitnb.core.metrics import experiments_frame
 from hitnb.core.recipe import function_recipe, keeper
 from hitnb.core.record import RunRecord
@@ -43,7 +44,7 @@ from hitnb.hashing.analysis import analyze
 from hitnb.hashing.dependencies import Fingerprint, fingerprint, plan_for, written_during
 from hitnb.hashing.keys import PYTHON, Dependency, KeyParts, compose_key
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
-from hitnb.names import names_function
+from hitnb.names import display_name, names_function
 from hitnb.store.index import Stored
 from hitnb.store.local import Entry, LocalStore
 
@@ -116,6 +117,7 @@ class MemoizedFunction(Generic[P, R]):
         store: str | os.PathLike[str] | None = None,
         name: str | None = None,
         wait: bool | None = None,
+        files: Iterable[str | os.PathLike[str]] = (),
     ) -> None:
         if not callable(fn):
             raise TypeError(f"@memo decorates functions, got {type(fn).__qualname__}: {fn!r}")
@@ -141,6 +143,7 @@ class MemoizedFunction(Generic[P, R]):
         self.experiment = experiment
         self.wait = wait
         self.store_folder = folder_of(store)
+        self.files = [os.fspath(f) for f in ((files,) if isinstance(files, str) else files)]
         self._written_by_store: dict[Path, frozenset[str]] = {}
         simple = self.binder.simple and not (lazy or mmap or self.seed_name)
         self._hot: dict[tuple[Any, ...], _Hot] | None = {} if simple else None
@@ -417,6 +420,7 @@ class _FunctionWork(engine.Work):
         self.written = written
         self.state = state
         self.digests = digests or {}
+        self.stale_reason = ""
 
     def run(self) -> engine.Computed:
         """Call the function (seeded when asked); learn the state it wrote."""
@@ -471,6 +475,16 @@ class _FunctionWork(engine.Work):
     def announce_miss(self, store: LocalStore, parts: KeyParts) -> None:
         announce_miss(store, parts, lambda: self.params(parts))
 
+    def named_files(self) -> list[str]:
+        return named_paths([*self.bound.values(), *self.fn.files])
+
+    def stale(self, reason: str) -> None:
+        if reason == self.stale_reason:
+            return  # found again under the lock
+        self.stale_reason = reason
+        if in_kernel() and not config.settings().quiet:
+            print(f"hitnb: recomputing {display_name(self.fn.identity)}: {reason}")
+
     def params(self, parts: KeyParts) -> dict[str, Any]:
         return self.fn._params(self.bound, parts)
 
@@ -506,6 +520,7 @@ def memo(
     store: str | os.PathLike[str] | None = None,
     name: str | None = None,
     wait: bool | None = None,
+    files: Iterable[str | os.PathLike[str]] = (),
 ) -> Callable[[Callable[P, R]], MemoizedFunction[P, R]]: ...
 
 
@@ -525,6 +540,8 @@ def memo(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
       name: the identity under which results are stored (default ``module.qualname``).
       wait: wait for a call another process or thread is computing (default: the ``wait``
         setting, on); ``False`` computes it again here.
+      files: files the function reads that hitnb cannot see it open (a reader written in
+        C); files opened through Python, and path arguments, count without being named.
 
     >>> @memo
     ... def square(x):

@@ -142,6 +142,7 @@ def show(store: LocalStore, key: str) -> dict[str, Any]:
         "blob": entry.blob,
         "code_version": entry.code,
         "dependencies": KeyParts.from_json(entry.parts).deps,
+        "files": entry.parts.get("files", {"read": [], "written": []}),
         "last_access": dt.datetime.fromtimestamp(entry.last_access).astimezone().isoformat(),
     }
 

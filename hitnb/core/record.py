@@ -2,8 +2,9 @@
 
 Most runs store just their result (a function's return value, a cell's record). A run that
 consumed ambient state (a global random stream) or changed it (a library option, the
-environment) is stored as a :class:`RunRecord`: the result, the reads a hit must find still
-true, and the effects a hit applies again (:mod:`hitnb.core.ambient`).
+environment), or read or wrote data files, is stored as a :class:`RunRecord`: the result,
+the reads a hit must find still true, and the effects a hit applies again
+(:mod:`hitnb.core.ambient`, :mod:`hitnb.core.files`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hitnb.core import ambient, files
 from hitnb.core.ambient import AmbientEffect, AmbientRead
+from hitnb.core.files import FileRead, FileWrite
 
 
 @dataclass
@@ -21,6 +24,17 @@ class RunRecord:
     result: Any
     reads: list[AmbientRead] = field(default_factory=list)
     effects: list[AmbientEffect] = field(default_factory=list)
+    files: list[FileRead] = field(default_factory=list)
+    written: list[FileWrite] = field(default_factory=list)
+
+    def unmet(self) -> str | None:
+        """Why this run's reads do not hold here and now, or None when they all do."""
+        return ambient.unmet(self.reads) or files.unmet(self.files)
+
+    def apply(self) -> None:
+        """Leave the process and the files as the run left them."""
+        ambient.apply(self.effects)
+        files.put_back(self.written)
 
 
 def result_of(stored: Any) -> Any:

@@ -30,6 +30,10 @@ def _names(text: str) -> list[str]:
     return names
 
 
+def _paths(text: str) -> list[str]:
+    return [p.strip() for p in text.split(",") if p.strip()]
+
+
 @magics_class
 class HitnbMagics(Magics):
     """hitnb's magics; loaded by ``%load_ext hitnb``."""
@@ -47,6 +51,7 @@ class HitnbMagics(Magics):
     @argument("--ignore", type=_names, default=[], help="inputs left out of the key")
     @argument("-q", "--quiet", action="store_true", help="no badge and no notes")
     @argument("--why", action="store_true", help="say why the cell hits or runs")
+    @argument("--files", type=_paths, default=[], help="extra files the cell reads (a.csv,b.csv)")
     @cell_magic
     def memo(self, line: str, cell: str) -> Any:
         """Run a cell once for each version of its code and inputs; replay it otherwise.
@@ -71,6 +76,7 @@ class HitnbMagics(Magics):
             ignore=args.ignore,
             quiet=args.quiet,
             why=args.why,
+            files=args.files,
         )
         value, self.last_run = run_memo_cell(self.shell, cell, options)
         return value

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitnb import config
-from hitnb.core import engine, modes
+from hitnb.core import engine, files, modes
 from hitnb.core.arguments import summarize
 from hitnb.core.cells import (
     CellAnalysis,
@@ -56,6 +56,8 @@ class CellOptions:
     ignore: list[str] = field(default_factory=list)
     quiet: bool = False
     why: bool = False
+    files: list[str] = field(default_factory=list)
+    """Files the cell reads that hitnb cannot see it open (``--files``)."""
 
 
 @dataclass
@@ -160,7 +162,8 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     )  # fmt: skip
     if outcome.hit:
         return _show_hit(shell, store, outcome.key, work.restored, identity, quiet, options)
-    return outcome.value, CellRun(hit=False, explanation=work.explanation, note=outcome.note)
+    note = outcome.note or (f"it ran again: {work.stale_reason}" if work.stale_reason else "")
+    return outcome.value, CellRun(hit=False, explanation=work.explanation, note=note)
 
 
 class _CellWork(engine.Work):
@@ -186,6 +189,7 @@ class _CellWork(engine.Work):
         self.options = options
         self.quiet = quiet
         self.explanation: Explanation | None = None
+        self.stale_reason = ""
         self.restored: CellRecord | None = None
 
     def run(self) -> engine.Computed:
@@ -248,6 +252,17 @@ class _CellWork(engine.Work):
     def note(self, message: str, category: type[Warning]) -> None:
         if not self.quiet:
             print(f"hitnb: {message}")
+
+    def named_files(self) -> list[str]:
+        return files.named_paths([*self.analysis.literals, *self.options.files])
+
+    def stale(self, reason: str) -> None:
+        if reason == self.stale_reason:
+            return  # found again under the lock
+        self.stale_reason = reason
+        options = self.options
+        if options.why or (options.name and not self.quiet):
+            print(f"hitnb: recomputing {options.name or CELL_IDENTITY}: {reason}")
 
     def unstorable(self, stored: Any, error: Exception) -> str:
         culprit = _unstorable_output(stored) if isinstance(stored, CellRecord) else None

@@ -1,0 +1,307 @@
+"""Data files as reads and effects of a run, with nothing for the user to declare.
+
+While a run executes, an audit hook (:func:`sys.addaudithook`, installed once) sees every
+``open`` made by the run's thread: Python's ``open``, ``pathlib``, ``io``, and the numpy,
+pandas, json and pickle readers built on them, plus directory listings (``os.listdir``,
+``os.scandir``, ``glob``). Readers written in C or C++ (pyarrow's own IO, h5py) are not
+seen; paths the host names (a cell's string literals, a function's path arguments, declared
+``files=``) that point at existing files are added for them.
+
+After the run, each file read is a :class:`FileRead` (path, size, mtime_ns, content digest;
+a directory by the digest of its listing) and each file written is a :class:`FileWrite` (its
+content). A hit checks the reads, by ``stat`` first and by content only when size or mtime
+moved (so a ``touch`` or an identical rewrite still hits), and puts back a written file that
+is missing or changed.
+
+A file opened for appending is a log, neither read nor written as far as the key goes: its
+lines are what runs leave behind, not a result to put back. What never counts: files under
+the interpreter's prefixes (site-packages, the standard
+library), ``__pycache__``, caches and configuration of libraries (``~/.cache``,
+``~/.config``, ``~/.ipython``, matplotlib's folders, fonts), ``/proc``, ``/dev``, ``/sys``,
+``/etc``, ``/usr``, the store itself, and temporary files the run created and deleted.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import xxhash
+
+KEEP_WRITTEN_LIMIT = 256 * 2**20
+"""Largest written file whose content is kept to put back on a hit; a run that writes a
+bigger one is not cached (a hit could not leave the file as the run did)."""
+_CHUNK = 4 * 2**20
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+@dataclass(frozen=True)
+class FileRead:
+    """A file or folder a run read, as it was then."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    digest: str
+    folder: bool = False
+
+
+@dataclass(frozen=True)
+class FileWrite:
+    """A file a run wrote, with its content as the run left it."""
+
+    path: str
+    digest: str
+    content: bytes
+
+
+@dataclass
+class _Observed:
+    read: dict[str, None] = field(default_factory=dict)
+    written: dict[str, None] = field(default_factory=dict)
+    listed: dict[str, None] = field(default_factory=dict)
+
+
+_observing: ContextVar[_Observed | None] = ContextVar("hitnb_files", default=None)
+_hook_lock = threading.Lock()
+_hook_installed = False
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    observed = _observing.get()
+    if observed is None:
+        return
+    if event == "open":
+        path, mode, flags = args
+        if isinstance(path, int):
+            return
+        name = os.fsdecode(path)
+        if (mode and "a" in mode) or (not mode and flags & os.O_APPEND):
+            return  # a log the run appends to: its lines are not the run's result
+        writes = any(c in mode for c in "wx+") if mode else bool(flags & _WRITE_FLAGS)
+        (observed.written if writes else observed.read)[name] = None
+    elif event in ("os.listdir", "os.scandir"):
+        where = args[0]
+        if where is not None and not isinstance(where, int) and not _importing():
+            observed.listed[os.fsdecode(where)] = None
+    elif event == "glob.glob":
+        pattern = os.fsdecode(args[0])
+        if glob.has_magic(pattern):
+            observed.listed[os.path.dirname(pattern) or "."] = None
+        else:
+            observed.read[pattern] = None  # a plain name: that file, not its folder
+
+
+def _importing() -> bool:
+    """Whether the listing being made is the import system filling its cache of a folder
+    on ``sys.path`` (a first import in the run), not the run looking at a folder."""
+    try:
+        frame = sys._getframe(2)  # _importing <- _audit <- whoever called os.listdir
+    except ValueError:
+        return False
+    return frame.f_code.co_filename.startswith("<frozen importlib")
+
+
+def _install_hook() -> None:
+    global _hook_installed
+    with _hook_lock:
+        if not _hook_installed:
+            sys.addaudithook(_audit)  # for the life of the process: audit hooks cannot go
+            _hook_installed = True
+
+
+@contextmanager
+def observing() -> Iterator[_Observed]:
+    """Record the files the block opens (in this thread and context)."""
+    _install_hook()
+    observed = _Observed()
+    token = _observing.set(observed)
+    try:
+        yield observed
+    finally:
+        _observing.reset(token)
+
+
+# -- what counts --------------------------------------------------------------------------------
+def _ignored_roots() -> tuple[str, ...]:
+    home = Path.home()
+    roots = {
+        sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+        str(home / ".cache"), str(home / ".config"), str(home / ".ipython"),
+        str(home / ".matplotlib"), str(home / ".local" / "share" / "jupyter"),
+        "/proc", "/dev", "/sys", "/etc", "/usr", "/run", "/var/cache",
+    }  # fmt: skip
+    mpl = sys.modules.get("matplotlib")
+    if mpl is not None:
+        for name in ("get_cachedir", "get_configdir"):
+            try:
+                roots.add(getattr(mpl, name)())
+            except Exception:
+                continue
+    return tuple(os.path.realpath(r) + os.sep for r in roots if r)
+
+
+def counts(path: str, excluded: Iterable[str] = ()) -> bool:
+    """Whether ``path`` (absolute, resolved) is a data file a run's key may depend on.
+
+    ``excluded`` holds folders and glob patterns (the ``exclude_files`` setting, the store)."""
+    if "__pycache__" in path or path.endswith((".pyc", ".pyo")):
+        return False
+    folders = [os.path.realpath(e) + os.sep for e in excluded if not glob.has_magic(e)]
+    if (path + os.sep).startswith((*_ignored_roots(), *folders)):
+        return False
+    return not any(
+        fnmatch.fnmatch(path, e) or fnmatch.fnmatch(os.path.basename(path), e)
+        for e in excluded
+        if glob.has_magic(e)
+    )
+
+
+def _digest_file(path: str) -> str:
+    hasher = xxhash.xxh3_128()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _digest_listing(path: str) -> str:
+    return xxhash.xxh3_128_hexdigest("\0".join(sorted(os.listdir(path))).encode())
+
+
+_known: dict[str, tuple[int, int, str]] = {}
+"""Digests already computed in this process, by path: (size, mtime_ns, digest)."""
+
+
+STAT_ONLY = "stat-only"
+"""The digest of a file compared by size and mtime alone (``stat_only_above``)."""
+
+
+def file_read(path: str, stat_only_above: int | None = None) -> FileRead | None:
+    """The read of an existing file or folder as it is now; None if it is neither."""
+    try:
+        stat = os.stat(path)
+        if os.path.isdir(path):
+            return FileRead(path, 0, stat.st_mtime_ns, _digest_listing(path), folder=True)
+        if not os.path.isfile(path):
+            return None
+        known = _known.get(path)
+        if stat_only_above is not None and stat.st_size > stat_only_above:
+            digest = STAT_ONLY
+        elif known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+            digest = known[2]
+        else:
+            digest = _digest_file(path)
+            _known[path] = (stat.st_size, stat.st_mtime_ns, digest)
+    except OSError:
+        return None
+    return FileRead(path, stat.st_size, stat.st_mtime_ns, digest)
+
+
+def _absolute(name: str, cwd: str) -> str:
+    return os.path.realpath(os.path.join(cwd, os.path.expanduser(name)))
+
+
+def reads_and_writes(
+    observed: _Observed,
+    named: Iterable[str],
+    excluded: Iterable[str],
+    cwd: str,
+    stat_only_above: int | None = None,
+) -> tuple[list[FileRead], list[FileWrite]]:
+    """What a run read and wrote, from what it opened and the paths its host names.
+
+    Raises :class:`ValueError` naming a written file too large to keep."""
+    excluded = tuple(excluded)
+    written = {p for w in observed.written if counts(p := _absolute(w, cwd), excluded)}
+    writes = []
+    for path in sorted(written):
+        if not os.path.isfile(path):
+            continue  # a temporary file the run created and deleted
+        size = os.path.getsize(path)
+        if size > KEEP_WRITTEN_LIMIT:
+            raise ValueError(
+                f"it wrote {path} ({size >> 20} MiB), larger than hitnb keeps to put back on a "
+                f"hit ({KEEP_WRITTEN_LIMIT >> 20} MiB)"
+            )
+        content = Path(path).read_bytes()
+        writes.append(FileWrite(path, xxhash.xxh3_128_hexdigest(content), content))
+    candidates = [*observed.read, *observed.listed, *named]
+    reads: dict[str, FileRead] = {}
+    for name in candidates:
+        path = _absolute(name, cwd)
+        if path in reads or path in written or not counts(path, excluded):
+            continue
+        found = file_read(path, stat_only_above)
+        if found is not None:
+            reads[path] = found
+    return list(reads.values()), writes
+
+
+def unmet(reads: Iterable[FileRead]) -> str | None:
+    """Why the files differ from what a run read ("file data.csv changed"), or None."""
+    for read in reads:
+        shown = _shown(read.path)
+        try:
+            stat = os.stat(read.path)
+        except OSError:
+            return f"{'folder' if read.folder else 'file'} {shown} is gone"
+        if read.folder:
+            if _digest_listing(read.path) != read.digest:
+                return f"folder {shown} changed"
+            continue
+        if (stat.st_size, stat.st_mtime_ns) == (read.size, read.mtime_ns):
+            continue
+        if stat.st_size != read.size or read.digest == STAT_ONLY:
+            return f"file {shown} changed"
+        now = file_read(read.path)  # touched or rewritten: the content decides
+        if now is None or now.digest != read.digest:
+            return f"file {shown} changed"
+    return None
+
+
+def put_back(writes: Iterable[FileWrite]) -> None:
+    """Leave each written file as the run left it (missing or changed ones are rewritten)."""
+    for write in writes:
+        now = file_read(write.path)
+        if now is not None and now.digest == write.digest:
+            continue
+        target = Path(write.path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.hitnb-{os.getpid()}")
+        temporary.write_bytes(write.content)
+        os.replace(temporary, target)
+
+
+def _shown(path: str) -> str:
+    """A path as a user would write it: relative to the working folder when inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path
+
+
+def named_paths(values: Iterable[Any]) -> list[str]:
+    """The strings and path-likes among ``values`` that name existing files or folders."""
+    found = []
+    for value in values:
+        if isinstance(value, os.PathLike):
+            value = os.fspath(value)
+        if isinstance(value, bytes):
+            continue
+        if isinstance(value, str) and 0 < len(value) < 4096 and "\n" not in value:
+            try:
+                if os.path.exists(value):
+                    found.append(value)
+            except (OSError, ValueError):
+                continue
+    return found

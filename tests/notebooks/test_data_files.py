@@ -1,0 +1,125 @@
+"""Data files are reads and effects of a run, with nothing to declare (real kernels; each
+phase is a fresh kernel on the same store, as after a restart)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from nbclient.exceptions import CellExecutionError
+from nbhelpers import KernelSession
+
+pytestmark = pytest.mark.slow
+
+SETUP = (
+    "%load_ext hitnb\n%matplotlib inline\n"
+    "import json, pathlib\nimport numpy as np\nimport pandas as pd\nimport hitnb\n"
+    "import matplotlib.pyplot as plt\n"
+    "def ran(name):\n"
+    "    with open('executions.log', 'a') as fh:\n"
+    "        fh.write(name + '\\n')\n"
+    "@hitnb.memo\ndef load(path):\n    ran('load')\n    with open(path) as fh:\n"
+    "        return fh.read().strip()"
+)
+READERS = {
+    "open": "v_open = open('data.txt').read().strip()",
+    "path": "v_path = pathlib.Path('data.txt').read_text().strip()",
+    "numpy": "v_numpy = int(np.load('data.npy').sum())",
+    "csv": "v_csv = int(pd.read_csv('data.csv')['v'].sum())",
+    "parquet": "v_parquet = int(pd.read_parquet('data.parquet')['v'].sum())",
+    "json": "v_json = json.load(open('data.json'))['v']",
+}
+WRITER = (
+    "%%memo -n writer\nran('writer')\n"
+    "pd.DataFrame({'x': [1, 2]}).to_csv('report.csv', index=False)\n"
+    "fig, ax = plt.subplots()\nax.plot([1, 3, 2])\nfig.savefig('fig.png')\nplt.close(fig)"
+)
+LIBRARY_FILES = (
+    "%%memo\nran('plot')\nfig2, ax2 = plt.subplots()\nax2.plot([1, 2])\nax2.set_title('t')\n"
+    "plt.show()",
+    "%%memo\nran('zone')\nimport datetime\nfrom zoneinfo import ZoneInfo\n"
+    "offset = str(datetime.datetime(2024, 1, 1, tzinfo=ZoneInfo('Europe/Paris')).utcoffset())",
+)
+SHOW = (
+    "print(json.dumps([v_open, v_path, v_numpy, v_csv, v_parquet, v_json, "
+    "load('data.txt'), offset]))"
+)
+
+
+def _write_data(folder: Path, value: int) -> None:
+    (folder / "data.txt").write_text(f"{value}\n")
+    np.save(folder / "data.npy", np.array([value, 0]))
+    frame = pd.DataFrame({"k": ["a"], "v": [value]})
+    frame.to_csv(folder / "data.csv", index=False)
+    frame.to_parquet(folder / "data.parquet")
+    (folder / "data.json").write_text(json.dumps({"v": value}))
+
+
+def _session(folder: Path, store: Path, *, writer: bool = True) -> tuple[list, str]:
+    """Run the whole notebook in a fresh kernel; return the runs it made and what it showed."""
+    log = folder / "executions.log"
+    log.unlink(missing_ok=True)
+    with KernelSession(folder, {"HITNB_STORE": str(store)}) as kernel:
+        kernel.run(SETUP)
+        for name, code in READERS.items():
+            kernel.run(f"%%memo -n {name}\nran('{name}')\n{code}")
+        if writer:
+            kernel.run(WRITER)
+        for cell in LIBRARY_FILES:
+            kernel.run(cell)
+        shown = kernel.run(SHOW)
+    return (log.read_text().split() if log.exists() else []), shown
+
+
+def test_files_read_are_inputs_and_files_written_come_back(tmp_path: Path, isolated_store):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    _write_data(folder, 1)
+    runs, shown = _session(folder, isolated_store)
+    assert set(runs) == {*READERS, "load", "writer", "plot", "zone"}
+    assert json.loads(shown) == ["1", "1", 1, 1, 1, 1, "1", "1:00:00"]
+    written = {name: (folder / name).read_bytes() for name in ("report.csv", "fig.png")}
+
+    runs, _ = _session(folder, isolated_store)
+    assert runs == [], "a restart hits everything, plots and time zones included"
+
+    for name in ("data.txt", "data.npy", "data.csv", "data.parquet", "data.json"):
+        os.utime(folder / name)  # a touch
+    (folder / "data.txt").write_text("1\n")  # an identical rewrite
+    runs, _ = _session(folder, isolated_store)
+    assert runs == [], "a touch or an identical rewrite is still a hit"
+
+    for name in written:
+        (folder / name).unlink()
+    runs, _ = _session(folder, isolated_store)
+    assert runs == []
+    assert {name: (folder / name).read_bytes() for name in written} == written
+
+    _write_data(folder, 7)
+    runs, shown = _session(folder, isolated_store, writer=False)
+    assert set(runs) == {*READERS, "load"}, "a content change recomputes every reader"
+    said, _, values = shown.rpartition("\n[")
+    assert json.loads("[" + values) == ["7", "7", 7, 7, 7, 7, "7", "1:00:00"]
+    assert "hitnb: recomputing load: file data.txt changed" in said
+
+
+def test_a_changed_file_is_named_and_a_deleted_one_fails_as_the_user_expects(
+    tmp_path: Path, isolated_store
+):
+    _write_data(tmp_path, 1)
+    cell = "%%memo -n totals\ntotal = int(pd.read_csv('data.csv')['v'].sum())\ntotal"
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        kernel.run(SETUP)
+        kernel.run(cell)
+        _write_data(tmp_path, 2)
+        printed = kernel.run(cell)
+        why = kernel.run("%hitnb why")
+        (tmp_path / "data.csv").unlink()
+        with pytest.raises(CellExecutionError, match="FileNotFoundError"):
+            kernel.run(cell)
+    assert "hitnb: recomputing totals: file data.csv changed" in printed
+    assert "file data.csv changed" in why
