@@ -34,6 +34,27 @@ from hitnb.hashing.analysis import strip_docstrings, text_digest
 PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
 """Line magics that change nothing a cell's results depend on, allowed in cached cells."""
 
+PURE_METHODS = frozenset(
+    {"sum", "mean", "std", "var", "min", "max", "median", "prod", "count", "nunique", "all",
+     "any", "argmax", "argmin", "idxmax", "idxmin", "quantile", "describe", "info", "head",
+     "tail", "copy", "tolist", "to_list", "to_numpy", "to_dict", "to_string", "to_markdown",
+     "memory_usage", "isna", "isnull", "notna", "notnull", "value_counts", "unique", "corr",
+     "cov", "round", "abs", "cumsum", "cumprod", "astype", "get", "keys", "items", "values",
+     "index", "startswith", "endswith", "format", "summary", "plot", "hist", "equals",
+     "dot", "nbytes", "mode", "first", "last", "diff", "pct_change", "sort_values",
+     "sort_index", "pivot_table", "merge", "join", "filter", "select_dtypes", "duplicated",
+     "drop_duplicates", "dropna", "fillna", "replace", "rename", "drop", "reset_index",
+     "set_index", "assign"}
+)  # fmt: skip
+"""Methods that return a new object and leave their receiver as it was. Called with an
+``inplace=`` keyword they count as changing it; methods that run the user's callbacks
+(``apply``, ``map``, ``groupby``) are not listed."""
+PURE_FUNCTIONS = frozenset(
+    {"len", "print", "repr", "str", "int", "float", "bool", "type", "isinstance", "id",
+     "hash", "round", "abs", "sum", "min", "max", "sorted", "display", "format", "range"}
+)  # fmt: skip
+"""Builtins that read their arguments without changing them."""
+
 IPYTHON_NAMES = frozenset(
     {"In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh", "_exit_code"}
 )
@@ -61,6 +82,10 @@ class CellAnalysis:
     run really changed is measured, see :func:`changed_inputs`)."""
     bound: frozenset[str] = frozenset()
     """Names the cell binds (or deletes) at top level, and declared outputs."""
+    candidates: frozenset[str] = frozenset()
+    """Inputs the run may change in place, as syntax proposes (receivers of methods not
+    known to be pure, call arguments, aliases, names used by nested code): the ones whose
+    digest is measured again after a miss."""
     has_result: bool = False
     """Whether the last statement is an expression, whose value the cell shows."""
     reason: str | None = None
@@ -140,6 +165,7 @@ def _analyze(
         outputs=tuple(sorted(outputs)),
         mutated=frozenset(mutated),
         bound=frozenset(n for n in flow.bound | extra_out if not is_session_name(n)),
+        candidates=frozenset((flow.mutated | flow.escaped) & inputs),
         has_result=has_result,
         reason=reason,
         uses=frozenset(flow.inputs | flow.late_reads),
@@ -257,6 +283,9 @@ class _Flow:
         """Names certainly bound at the current point of the walk."""
         self.inputs: set[str] = set()
         self.mutated: set[str] = set()
+        self.escaped: set[str] = set()
+        """Names handed to code that may change them: call arguments, aliases, globals used
+        in nested functions and comprehensions."""
         self.late_reads: set[str] = set()
 
     # -- statements -----------------------------------------------------------------------
@@ -277,6 +306,7 @@ class _Flow:
     def statement(self, node: ast.stmt) -> None:
         if isinstance(node, ast.For | ast.AsyncFor):
             self.read(node.iter)
+            self.alias(node.iter)  # the loop variable is each element in turn
             before = set(self.definitely)
             self.bind_target(node.target)
             self.block(node.body)
@@ -329,11 +359,13 @@ class _Flow:
                 self.bind((alias.asname or alias.name).partition(".")[0])
         elif isinstance(node, ast.Assign):
             self.read(node.value)
+            self.alias(node.value)
             for target in node.targets:
                 self.bind_target(target)
         elif isinstance(node, ast.AnnAssign):
             if node.value is not None:
                 self.read(node.value)
+                self.alias(node.value)
                 self.bind_target(node.target)
         elif isinstance(node, ast.AugAssign):
             self.read(node.value)
@@ -385,12 +417,33 @@ class _Flow:
                 self.read_name(child.id)
             elif isinstance(child, ast.NamedExpr) and isinstance(child.target, ast.Name):
                 self.bind(child.target.id)
-            elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
-                base = _base_name(child.func.value)
-                if base is not None and _ipython_call(child) is None:
-                    self.mutated.add(base)
+            elif isinstance(child, ast.Call) and _ipython_call(child) is None:
+                self.call(child)
             elif isinstance(child, _NESTED):
                 self.read_scope(child)
+
+    def call(self, node: ast.Call) -> None:
+        """A call may change its receiver and its arguments, unless it is known not to."""
+        func = node.func
+        in_place = any(k.arg == "inplace" for k in node.keywords)
+        if isinstance(func, ast.Attribute) and (in_place or func.attr not in PURE_METHODS):
+            base = _base_name(func.value)
+            if base is not None:
+                self.mutated.add(base)
+        if isinstance(func, ast.Name) and func.id in PURE_FUNCTIONS:
+            return
+        for argument in (*node.args, *(k.value for k in node.keywords)):
+            base = _view_base(argument)
+            if base is not None:
+                self.escaped.add(base)
+
+    def alias(self, value: ast.expr) -> None:
+        """``view = x[:2]``, ``y = x``: the new name shares ``x``'s memory or object."""
+        elements = value.elts if isinstance(value, ast.Tuple | ast.List) else [value]
+        for element in elements:
+            base = _view_base(element.value if isinstance(element, ast.Starred) else element)
+            if base is not None:
+                self.escaped.add(base)
 
     def read_definition(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
         for decorator in node.decorator_list:
@@ -423,6 +476,7 @@ class _Flow:
                 self.late_reads.add(name)
             else:
                 self.inputs.add(name)
+            self.escaped.add(name)
             if mutates:
                 self.mutated.add(name)
 
@@ -436,6 +490,20 @@ def _walk_module_scope_of(node: ast.AST) -> Iterator[ast.AST]:
         yield current
         if not isinstance(current, _NESTED):
             todo.extend(ast.iter_child_nodes(current))
+
+
+def _view_base(node: ast.AST) -> str | None:
+    """The name whose object ``node`` may be (or share memory with): ``x``, ``x[:2]``,
+    ``x.T``, ``x.reshape(4)``; None for a new object (``x.sum()``, ``len(x)``, literals)."""
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if not isinstance(func, ast.Attribute) or func.attr in PURE_METHODS:
+                return None
+            node = func.value
+        else:
+            node = node.value
+    return node.id if isinstance(node, ast.Name) else None
 
 
 def _base_name(node: ast.AST) -> str | None:
@@ -547,6 +615,9 @@ class CellRecord:
     result: Any
     has_result: bool
     duration: float
+    digests: dict[str, str] = field(default_factory=dict)
+    """The digest of each output as it was stored: a hit gives the restored value this
+    digest, so the cells after it key on the value the run made, however it unpickles."""
 
 
 @dataclass(frozen=True)

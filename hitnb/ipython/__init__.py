@@ -6,6 +6,7 @@ Only this package imports IPython; ``import hitnb`` does not.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 _loaded: dict[int, Any] = {}
@@ -14,6 +15,7 @@ _loaded: dict[int, Any] = {}
 def load_ipython_extension(shell: Any) -> None:
     """Register ``%%memo``, ``%hitnb``, ``%experiments`` and the result badge in ``shell``."""
     from hitnb.ipython.badges import ResultBadges
+    from hitnb.ipython.known_digests import forget_unless_memo
     from hitnb.ipython.magics import HitnbMagics
 
     if id(shell) in _loaded:
@@ -22,16 +24,22 @@ def load_ipython_extension(shell: Any) -> None:
     shell.register_magics(magics)
     badges = ResultBadges(shell)
     badges.start()
-    _loaded[id(shell)] = (magics, badges)
+    forget = functools.partial(forget_unless_memo, shell)
+    shell.events.register("pre_run_cell", forget)
+    _loaded[id(shell)] = (magics, badges, forget)
 
 
 def unload_ipython_extension(shell: Any) -> None:
     """Remove everything :func:`load_ipython_extension` added."""
+    from hitnb.ipython.known_digests import forget_session
+
     loaded = _loaded.pop(id(shell), None)
     if loaded is None:
         return
-    magics, badges = loaded
+    magics, badges, forget = loaded
     badges.stop()
+    shell.events.unregister("pre_run_cell", forget)
+    forget_session(shell)
     manager = shell.magics_manager
     for kind, names in magics.magics.items():
         for name in names:

@@ -34,6 +34,7 @@ from hitnb.core.stores import current_store
 from hitnb.hashing.keys import PYTHON, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_value
 from hitnb.ipython.capture import recording, replay
+from hitnb.ipython.known_digests import KnownDigests, known_digests
 from hitnb.store.local import LocalStore
 from hitnb.widgets.badge import BADGE_METADATA, badge_bundle
 
@@ -129,7 +130,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     if mode == "off":
         return execute(shell, source), CellRun(hit=False, note="cache mode is off")
     try:
-        digests, params = _input_digests(shell.user_ns, analysis)
+        digests, params = _input_digests(shell.user_ns, analysis, known_digests(shell))
     except UnhashableValue as exc:
         name = exc.path.split("[", 1)[0] or "?"
         why = (
@@ -214,6 +215,10 @@ class _CellWork(engine.Work):
             unpack_outputs(stored.outputs, self._define, namespace)
         except Exception as exc:  # a module gone, a class that no longer loads
             raise engine.Unrestorable(f"the stored outputs cannot be restored ({exc})") from exc
+        known = known_digests(self.shell)
+        for name, digest in getattr(stored, "digests", {}).items():
+            if name in namespace:
+                known.put(namespace[name], digest)
         for name in stored.deleted:
             namespace.pop(name, None)
         self.restored = stored
@@ -304,17 +309,21 @@ def _run_uncached(shell: Any, cell: str, source: str, why: str, quiet: bool) -> 
 
 
 def _input_digests(
-    namespace: dict[str, Any], analysis: CellAnalysis
+    namespace: dict[str, Any], analysis: CellAnalysis, known: KnownDigests
 ) -> tuple[dict[str, str], dict[str, Any]]:
     digests: dict[str, str] = {}
     params: dict[str, Any] = {}
     for name in analysis.inputs:
         if name in namespace:
             value = namespace[name]
-            try:
-                digests[name] = hash_value(value)
-            except UnhashableValue as exc:
-                raise UnhashableValue(exc.type_name, exc.reason, name + exc.path) from None
+            digest = known.get(value)
+            if digest is None:
+                try:
+                    digest = hash_value(value)
+                except UnhashableValue as exc:
+                    raise UnhashableValue(exc.type_name, exc.reason, name + exc.path) from None
+                known.put(value, digest)
+            digests[name] = digest
             params[name] = summarize(value)
         elif not hasattr(builtins, name):
             digests[name] = ABSENT  # not defined yet: a later definition must change the key
@@ -354,6 +363,7 @@ def _run_recorded(
         value = execute(shell, source)
     duration = time.perf_counter() - start
     namespace = shell.user_ns
+    known = known_digests(shell)
     outputs: dict[str, Any] = {}
     deleted: list[str] = []
     for name in analysis.bound:
@@ -361,17 +371,48 @@ def _run_recorded(
             deleted.append(name)
         else:
             outputs[name] = namespace[name]
-    for name in analysis.inputs:
+    output_digests: dict[str, str] = {}
+    for name in analysis.candidates:
         if name in outputs or name not in namespace or not may_change(namespace[name]):
             continue
         try:
-            changed = hash_value(namespace[name]) != digests.get(name)
+            digest: str | None = hash_value(namespace[name])
         except UnhashableValue:
-            changed = True  # it hashed before the run: whatever it became, keep it
-        if changed:
+            digest = None  # it hashed before the run: whatever it became, keep it
+        if digest != digests.get(name):
             outputs[name] = namespace[name]
-    record = CellRecord(outputs, deleted, list(events), value, analysis.has_result, duration)
+            known.clear()  # changed in place: values sharing it may have changed too
+            if digest is not None and _hashed_by_its_buffers(namespace[name]):
+                output_digests[name] = digest
+                known.put(namespace[name], digest)
+    for name, output in outputs.items():
+        if name in output_digests or not _hashed_by_its_buffers(output):
+            continue
+        try:
+            output_digests[name] = hash_value(output)
+        except UnhashableValue:
+            continue
+        known.put(output, output_digests[name])
+    record = CellRecord(
+        outputs, deleted, list(events), value, analysis.has_result, duration, output_digests
+    )
     return value, record
+
+
+_BUFFER_TYPES = frozenset(
+    {"numpy.ndarray", "pandas.DataFrame", "pandas.Series", "pandas.Index", "pandas.RangeIndex"}
+)
+
+
+def _hashed_by_its_buffers(value: Any) -> bool:
+    """Outputs whose digest is worth keeping at once: data hashed at memory speed (arrays,
+    frames) that the next cells would otherwise hash again. Objects hashed by walking them
+    are left for the cells that read them, if any do."""
+    kind = type(value)
+    if kind in (str, bytes, int, float, bool):
+        return True
+    module = kind.__module__.partition(".")[0]
+    return f"{module}.{kind.__qualname__}" in _BUFFER_TYPES
 
 
 def _unstorable_output(record: CellRecord) -> tuple[str, str] | None:

@@ -45,10 +45,14 @@ def test_inputs_and_outputs(source, inputs, outputs):
 
 
 def test_declared_inputs_are_pure_and_extra_outputs_and_ignore_apply():
-    a = analyze_cell("df.describe()\nx = df.mean()")
-    assert "df" in a.mutated and "df" in a.outputs
-    pure = analyze_cell("df.describe()\nx = df.mean()", extra_inputs=["df"])
+    a = analyze_cell("df.update(other)\nx = df.mean()")
+    assert "df" in a.mutated and "df" in a.candidates and "df" in a.outputs
+    pure = analyze_cell("df.update(other)\nx = df.mean()", extra_inputs=["df"])
     assert "df" not in pure.outputs and "df" in pure.inputs
+    reads_only = analyze_cell("df.describe()\nx = df.mean()")
+    assert not reads_only.candidates, "a method known to return a new object is no write"
+    in_place = analyze_cell("df.fillna(0, inplace=True)")
+    assert in_place.candidates == {"df"}
     assert "cache" in analyze_cell("x = 1", extra_outputs=["cache"]).outputs
     assert "seed" not in analyze_cell("x = seed + 1", ignore=["seed"]).inputs
 

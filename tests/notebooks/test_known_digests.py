@@ -1,0 +1,39 @@
+"""An unchanged big input is hashed once, not by every cell that reads it; and a change made
+where hitnb does not watch (a plain cell) is still seen by the next cell."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from nbhelpers import KernelSession
+
+pytestmark = pytest.mark.slow
+
+COUNT_HASHES = (
+    "import hitnb.ipython.memo_cell as memo_cell\n"
+    "hashed = []\n"
+    "_hash = memo_cell.hash_value\n"
+    "def counting(value):\n"
+    "    if getattr(value, 'shape', None) == (2_000_000,):\n"
+    "        hashed.append(1)\n"
+    "    return _hash(value)\n"
+    "memo_cell.hash_value = counting"
+)
+
+
+def test_big_inputs_are_hashed_once_and_plain_cells_still_count(tmp_path: Path, isolated_store):
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        kernel.run("%load_ext hitnb\nimport numpy as np")
+        kernel.run(COUNT_HASHES)
+        kernel.run("%%memo\nbig = np.arange(2_000_000, dtype=np.float64)")
+        for i in range(4):
+            kernel.run(f"%%memo\ntotal_{i} = float(big.sum()) + {i}")
+        assert kernel.run("print(len(hashed))") == "1\n", "hashed once, when it was stored"
+        # the plain print cell above forgot every digest: hashed again once, then measured
+        # again after the run, since sort() may change it
+        kernel.run("%%memo\nbig.sort()")
+        assert kernel.run("print(len(hashed))") == "3\n"
+        kernel.run("big[0] = 1e9")  # a plain cell: hitnb cannot tell what it changed
+        printed = kernel.run("%%memo\ntotal_0 = float(big.sum()) + 0\nprint(total_0)")
+        assert printed.strip() == str(float(sum(range(2_000_000))) + 1e9)
