@@ -29,15 +29,22 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import xxhash
 
-from hitnb.errors import CodecError, CorruptEntryError, CorruptEntryWarning, HitnbWarning
+from hitnb.errors import (
+    CodecError,
+    CorruptEntryError,
+    CorruptEntryWarning,
+    HitnbWarning,
+    StoreWriteWarning,
+)
 from hitnb.store.blobs import BlobStore, Encoded, make_dirs
 from hitnb.store.codecs import BlobData, codec_named, codecs_for, pickle_stream
+from hitnb.store.failures import DESCRIPTIONS, IndexUnavailable, classify
 from hitnb.store.index import Entry, Index, Stored
 from hitnb.store.locks import KeyLocks
 from hitnb.store.remote import Remote, RemoteUnavailable
@@ -53,9 +60,7 @@ _INDEX_OPEN_TIMEOUT = 120.0
 
 def _is_busy(exc: sqlite3.DatabaseError) -> bool:
     """SQLite's "database is locked": another process is busy with the file, nothing is wrong."""
-    return isinstance(exc, sqlite3.OperationalError) and (
-        "locked" in str(exc) or "busy" in str(exc)
-    )
+    return classify(exc) == "busy"
 
 
 class LocalStore:
@@ -69,6 +74,11 @@ class LocalStore:
         self.blobs = BlobStore(root)
         self.manifests = root / "entries"
         self._made: set[Path] = set()
+        self._warned: set[str] = set()
+        self.index_events: list[str] = []
+        """What happened to the index in this process (rebuilt, kept in memory), for verify."""
+        self._index_lock_depth = threading.local()
+        self._recover_lock = threading.RLock()
         self.locks = KeyLocks(root)
         self.remote: Remote | None = None
         """The shared store behind this one, when the settings name one (see remote.py)."""
@@ -77,49 +87,219 @@ class LocalStore:
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
 
+    # -- the index: opened, checked, rebuilt -------------------------------------------------
+    @contextlib.contextmanager
+    def _holding_index_lock(self) -> Iterator[None]:
+        """The store-wide lock of opening and rebuilding the index (re-entrant per thread:
+        an flock taken twice by one process would wait for itself)."""
+        depth = getattr(self._index_lock_depth, "n", 0)
+        if depth:
+            self._index_lock_depth.n = depth + 1
+            try:
+                yield
+            finally:
+                self._index_lock_depth.n = depth
+            return
+        with self.locks.hold(_INDEX_LOCK, timeout=_INDEX_OPEN_TIMEOUT):
+            self._index_lock_depth.n = 1
+            try:
+                yield
+            finally:
+                self._index_lock_depth.n = 0
+
     def _open_index(self, path: Path) -> Index:
-        """Open the index; rebuild it from the manifests when it is missing or unreadable.
+        """Open the index, deciding what any failure is before acting on it.
+
+        - damaged (and only then): rebuilt from the manifests in a new file, which replaces
+          the damaged one (kept aside) once complete;
+        - missing, or empty while manifests exist: filled from the manifests;
+        - full disk, read-only file, I/O error: opened for reading only (results are still
+          served, new ones kept as manifests), or kept in memory, with one warning.
 
         Processes opening one store at once (a cluster's workers starting) take turns, so
         only one creates the file, and another's lock is never mistaken for damage.
         """
         if self.read_only:
-            return Index(path, read_only=True)
-        with self.locks.hold(_INDEX_LOCK, timeout=_INDEX_OPEN_TIMEOUT):
-            existed = path.exists()
+            return Index(path, read_only=True, on_damage=self._index_damaged)
+        with self._holding_index_lock():
             try:
-                index = Index(path)
-            except sqlite3.DatabaseError as exc:
-                if _is_busy(exc):
+                index = Index(path, on_damage=self._index_damaged)
+            except sqlite3.Error as exc:
+                kind = classify(exc)
+                if kind == "busy":
                     raise
-                aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-                warnings.warn(
-                    f"the index of the hitnb store at {self.root} is unreadable ({exc}); it was "
-                    f"moved to {aside.name} and is being rebuilt from the entries' manifests",
-                    CorruptEntryWarning,
-                    stacklevel=5,
-                )
-                path.replace(aside)
-                for suffix in ("-wal", "-shm"):
-                    Path(f"{path}{suffix}").unlink(missing_ok=True)
-                index = Index(path)
-                existed = False
-            if not existed and any(self.manifests.glob("??/*.json")):
-                self.rebuild_index(index)
+                if kind == "corrupt":
+                    return self._replace_damaged(path, exc)
+                return self._read_only_index(path, exc)
+            try:
+                if index.count() == 0 and self._has_manifests():
+                    self.rebuild_index(index)
+            except sqlite3.Error as exc:  # the index can be read but not filled (a full disk)
+                self._fall_back_to_memory(index, exc)
         return index
+
+    def _has_manifests(self) -> bool:
+        return any(True for _ in self.manifests.glob("??/*.json"))
+
+    def _read_only_index(self, path: Path, exc: BaseException) -> Index:
+        """The index of a store whose file cannot be written now (full, read-only, I/O)."""
+        self._warn_once(
+            "index-read-only",
+            f"the index of the hitnb store at {self.root} cannot be written: "
+            f"{DESCRIPTIONS[classify(exc)]} ({exc}). Stored results are still returned; new "
+            "ones are kept as manifests and indexed when the index can be written again",
+            StoreWriteWarning,
+        )
+        for immutable in (False, True):
+            try:
+                index = Index(path, read_only=True, immutable=immutable,
+                              on_damage=self._index_damaged)  # fmt: skip
+                index.count()
+                return index
+            except sqlite3.Error:
+                continue
+        index = Index(path, memory=True, on_damage=self._index_damaged)
+        self.rebuild_index(index)
+        return index
+
+    def _fall_back_to_memory(self, index: Index, exc: BaseException) -> None:
+        """Keep the index in this process's memory, filled from the manifests (nothing lost)."""
+        self._warn_once(
+            "index-memory",
+            f"the index of the hitnb store at {self.root} cannot be used: "
+            f"{DESCRIPTIONS[classify(exc)]} ({exc}); this process keeps one in memory, made "
+            "from the entries' manifests, and nothing stored is lost. `hitnb verify --repair` "
+            "rebuilds the file once the cause is gone",
+            CorruptEntryWarning if classify(exc) == "corrupt" else StoreWriteWarning,
+        )
+        self.index_events.append(f"the index cannot be used ({exc}); kept in memory")
+        index.use_memory()
+        self.rebuild_index(index)
+
+    def _build_index_file(self, path: Path) -> tuple[Path | None, int, BaseException | None]:
+        """A complete new index made from the manifests next to ``path``: (its path, entries
+        in it, None), or (None, 0, the error) when it cannot be written."""
+        fresh = path.with_name(f"{path.name}.rebuild-{os.getpid()}")
+        names = [fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")]
+        for name in names:
+            name.unlink(missing_ok=True)
+        try:
+            index = Index(fresh)
+            count = self.rebuild_index(index)
+            index.close()
+            return fresh, count, None
+        except (sqlite3.Error, OSError) as exc:
+            for name in names:
+                with contextlib.suppress(OSError):
+                    name.unlink(missing_ok=True)
+            return None, 0, exc
+
+    def _swap_in(self, path: Path, fresh: Path) -> Path:
+        """Put the rebuilt index in place; the damaged one (and its WAL) is kept aside."""
+        aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+        with contextlib.suppress(FileNotFoundError):
+            path.replace(aside)
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{path}{suffix}").replace(f"{aside}{suffix}")
+        fresh.replace(path)
+        return aside
+
+    def _replace_damaged(self, path: Path, exc: BaseException) -> Index:
+        """At opening: the index is damaged; rebuild it (or work from memory)."""
+        fresh, count, failure = self._build_index_file(path)
+        if fresh is None:
+            index = Index(path, memory=True, on_damage=self._index_damaged)
+            self._fall_back_to_memory(index, failure or exc)
+            return index
+        aside = self._swap_in(path, fresh)
+        self._warn_rebuilt(exc, aside, count)
+        return Index(path, on_damage=self._index_damaged)
+
+    def _index_damaged(self, index: Index, exc: BaseException) -> None:
+        """After opening: a query met damage. Rebuild the file as at opening, unless another
+        process did already; if it cannot be written, keep the index in memory."""
+        with self._recover_lock, self._holding_index_lock():
+            if index.memory_uri is not None:
+                raise exc
+            if index.replaced():  # another process rebuilt it: use the new file
+                index.reopen()
+                return
+            fresh, count, failure = self._build_index_file(index.path)
+            if fresh is None:
+                self._fall_back_to_memory(index, failure or exc)
+                return
+            aside = self._swap_in(index.path, fresh)
+            index.reopen()
+            self._warn_rebuilt(exc, aside, count)
+
+    def _warn_rebuilt(self, exc: BaseException, aside: Path, count: int) -> None:
+        self.index_events.append(
+            f"the index was damaged ({exc}); rebuilt from {count} manifests, the damaged file "
+            f"kept as {aside.name}"
+        )
+        self._warn_once(
+            f"index-rebuilt-{aside.name}",
+            f"the index of the hitnb store at {self.root} is unreadable ({exc}); it was moved "
+            f"to {aside.name} and rebuilt from the entries' manifests ({count} entries)",
+            CorruptEntryWarning,
+        )
+
+    def _warn_once(self, topic: str, message: str, category: type[Warning]) -> None:
+        if topic not in self._warned:
+            self._warned.add(topic)
+            warnings.warn(message, category, stacklevel=4)
+
+    def _index_failed(self, exc: BaseException) -> None:
+        """An index query failed for a reason that is not damage: say so once, go on."""
+        self._warn_once(
+            f"index-failed-{classify(exc)}",
+            f"hitnb store at {self.root}: {exc}; stored results are read from the entries' "
+            "manifests meanwhile",
+            StoreWriteWarning,
+        )
+
+    @property
+    def index_state(self) -> str:
+        """``"file"``, ``"read-only"`` (cannot be written now) or ``"memory"`` (the file
+        cannot be used; this process keeps one made from the manifests)."""
+        if self.index.memory_uri is not None:
+            return "memory"
+        return "read-only" if self.index.read_only else "file"
+
+    def replace_index(self) -> int:
+        """Rebuild the index file from the manifests and put it in place of the current one
+        (kept aside); return how many entries it holds. For ``hitnb verify --repair``."""
+        with self._recover_lock, self._holding_index_lock():
+            fresh, count, failure = self._build_index_file(self.index.path)
+            if fresh is None:
+                raise IndexUnavailable("be rebuilt", failure or OSError("unknown"))
+            self._swap_in(self.index.path, fresh)
+            if self.index.memory_uri is not None or self.index.read_only:
+                self.index = Index(self.index.path, on_damage=self._index_damaged)
+            else:
+                self.index.reopen()
+            return count
+
+    def manifest_records(self) -> Iterator[tuple[Entry, dict[str, Any] | None]]:
+        """Every readable manifest, as (entry, recipe); unreadable ones are skipped."""
+        for path in sorted(self.manifests.glob("??/*.json")):
+            try:
+                found = self.read_record(path.stem)
+            except CorruptEntryError:
+                continue
+            if found is not None:
+                yield found
 
     def rebuild_index(self, index: Index | None = None) -> int:
         """Index every readable manifest (rows already there are replaced); return how many."""
         index = index or self.index
-        entries = []
-        for path in sorted(self.manifests.glob("??/*.json")):
-            try:
-                entry = self.read_manifest(path.stem)
-            except CorruptEntryError:
-                continue
-            if entry is not None:
-                entries.append(entry)
-        index.put_many(entries)
+        entries, recipes = [], {}
+        for entry, recipe in self.manifest_records():
+            entries.append(entry)
+            if recipe is not None:
+                recipes[entry.key] = recipe
+        index.put_many(entries, recipes)
         return len(entries)
 
     def _prepare_root(self) -> None:
@@ -140,12 +320,23 @@ class LocalStore:
     # -- reading ---------------------------------------------------------------------------
     def get(self, key: str) -> Entry | None:
         """The entry for ``key``; a manifest the index lacks is indexed again on the way, and
-        one only the shared store has is brought here."""
-        return self.index.get(key) or self._reindex(key) or self.from_remote(key)
+        one only the shared store has is brought here. An index that cannot be read (a
+        failing disk) is passed by: the manifest answers, with one warning."""
+        try:
+            found = self.index.get(key)
+        except sqlite3.Error as exc:
+            self._index_failed(exc)
+            found = None
+        return found or self._reindex(key) or self.from_remote(key)
 
     def lookup(self, key: str) -> Stored | Entry | None:
         """Like :meth:`get`, reading only what loading the value needs (the hit path)."""
-        return self.index.find(key) or self._reindex(key) or self.from_remote(key)
+        try:
+            found = self.index.find(key)
+        except sqlite3.Error as exc:
+            self._index_failed(exc)
+            found = None
+        return found or self._reindex(key) or self.from_remote(key)
 
     def from_remote(self, key: str, record: dict[str, Any] | None = None) -> Entry | None:
         """Read-through: the shared store's entry for ``key``, kept here once checked.
@@ -170,8 +361,16 @@ class LocalStore:
             warnings.warn(f"{exc}; it is computed here", CorruptEntryWarning, stacklevel=5)
             return None
         self.write_manifest(entry, recipe)
-        self.index.put(entry, recipe)
+        self._index_put(entry, recipe)
         return entry
+
+    def _index_put(self, entry: Entry, recipe: dict[str, Any] | None = None) -> None:
+        """Index an entry whose manifest is written; if the index cannot take it now (a full
+        disk, a read-only file) the manifest keeps it, and it is indexed again on use."""
+        try:
+            self.index.put(entry, recipe)
+        except sqlite3.Error as exc:
+            self._index_failed(exc)
 
     def upload(self, entry: Entry, recipe: dict[str, Any] | None = None) -> bool:
         """Write-through: give the shared store this entry; False if it could not be reached."""
@@ -188,13 +387,20 @@ class LocalStore:
         """An entry whose manifest exists but whose index row does not (a crash, a lost index)."""
         if not self.manifest_path(key).exists():  # the usual miss: a stat, not a failed open
             return None
-        entry = self.read_manifest(key)
-        if entry is not None:
-            self.index.put(entry)
+        found = self.read_record(key)
+        if found is None:
+            return None
+        entry, recipe = found
+        self._index_put(entry, recipe)
         return entry
 
     def contains(self, key: str) -> bool:
-        if self.index.contains(key) or self.manifest_path(key).exists():
+        try:
+            indexed = self.index.contains(key)
+        except sqlite3.Error as exc:
+            self._index_failed(exc)
+            indexed = False
+        if indexed or self.manifest_path(key).exists():
             return True
         if self.remote is None or not self.remote.available:
             return False
@@ -246,8 +452,20 @@ class LocalStore:
         experiment: bool | None = None,
         limit: int | None = None,
     ) -> list[Entry]:
-        """Entries, newest first, read from the index only (no blob is loaded)."""
-        return self.index.entries(function, experiment=experiment, limit=limit)
+        """Entries, newest first, read from the index only (no blob is loaded); from the
+        manifests, with one warning, when the index cannot be read."""
+        try:
+            return self.index.entries(function, experiment=experiment, limit=limit)
+        except sqlite3.Error as exc:
+            self._index_failed(exc)
+        found = [
+            entry
+            for entry, _ in self.manifest_records()
+            if (function is None or entry.function == function)
+            and (experiment is None or entry.experiment == experiment)
+        ]
+        found.sort(key=lambda e: e.created, reverse=True)
+        return found if limit is None else found[:limit]
 
     def note_hit(self, key: str) -> None:
         self.index.note_hit(key)
@@ -305,7 +523,7 @@ class LocalStore:
             **info,
         )
         self.write_manifest(entry, recipe)
-        self.index.put(entry, recipe)
+        self._index_put(entry, recipe)
         self.upload(entry, recipe)
         return entry
 
@@ -331,7 +549,7 @@ class LocalStore:
 
     def drop_corrupt(self, key: str) -> None:
         """Forget an entry found corrupt, keeping its blob only if another entry uses it."""
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, sqlite3.Error):
             self.delete([key])
         self.manifest_path(key).unlink(missing_ok=True)
 
@@ -361,11 +579,16 @@ class LocalStore:
             raise
 
     def read_manifest(self, key: str) -> Entry | None:
+        found = self.read_record(key)
+        return None if found is None else found[0]
+
+    def read_record(self, key: str) -> tuple[Entry, dict[str, Any] | None] | None:
+        """The entry and recipe in the manifest of ``key``; None if there is none."""
         try:
             with self.manifest_path(key).open() as fh:
                 record = json.load(fh)
-            record.pop("recipe", None)
-            return _entry_of(record)
+            recipe = record.pop("recipe", None)
+            return _entry_of(record), recipe
         except FileNotFoundError:
             return None
         except (OSError, ValueError, TypeError) as exc:

@@ -13,8 +13,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,7 +25,7 @@ from typing import Any
 
 from hitnb.errors import ConfigError, CorruptEntryError, HitnbError
 from hitnb.names import names_function
-from hitnb.store.local import LocalStore
+from hitnb.store.local import Entry, LocalStore
 from hitnb.store.remote import Remote, RemoteUnavailable
 
 STALE_TEMP_SECONDS = 3600.0
@@ -68,15 +70,43 @@ def parse_age(text: str | float) -> float:
     return float(match.group(1)) * _AGE_UNITS[match.group(2) or "s"]
 
 
+_REBUILD = "`hitnb verify --repair` rebuilds it from the manifests"
+
+
+def index_problems(store: LocalStore) -> list[str]:
+    """What is wrong with the index file itself (SQLite's check, hitnb's check of the values,
+    a file that could not be used), and damage met and repaired on the way."""
+    found = [f"index: {event}" for event in store.index_events]
+    if store.index_state != "file":
+        found.append(f"index: {store.index_state} only ({_REBUILD} when the cause is gone)")
+    try:
+        found += [f"index: {line} ({_REBUILD})" for line in store.index.check()[:5]]
+    except sqlite3.Error as exc:
+        found.append(f"index: {exc}")
+    return found
+
+
+def _same(row: Entry, manifest: Entry) -> bool:
+    """An index row agrees with its manifest (hit counts and last use live in the index)."""
+    return dataclasses.replace(row, hits=0, last_access=0.0) == dataclasses.replace(
+        manifest, hits=0, last_access=0.0
+    )
+
+
 def verify(store: LocalStore, progress: Progress = _no_progress) -> Report:
-    """Check every entry's manifest and bytes; report problems without changing anything."""
+    """Check the index, every entry's manifest and bytes; report problems without changing
+    anything (damage met on the way is repaired like anywhere else, and reported)."""
     report = Report()
     entries = store.entries()
+    report.problems += index_problems(store)
     for entry in progress(entries):
         report.checked += 1
         try:
-            if store.read_manifest(entry.key) is None:
+            manifest = store.read_manifest(entry.key)
+            if manifest is None:
                 report.problems.append(f"{entry.key}: index row without a manifest")
+            elif not _same(entry, manifest):
+                report.problems.append(f"{entry.key}: index row differs from its manifest")
             store.read_bytes(entry)
         except CorruptEntryError as exc:
             report.problems.append(f"{entry.key}: {exc}")
@@ -97,9 +127,27 @@ def verify(store: LocalStore, progress: Progress = _no_progress) -> Report:
     return report
 
 
+def _manifest_or_none(store: LocalStore, key: str) -> Entry | None:
+    try:
+        return store.read_manifest(key)
+    except CorruptEntryError:
+        return None
+
+
 def repair(store: LocalStore, progress: Progress = _no_progress) -> Report:
     """Make the store consistent; drop what cannot be read. Returns what it did."""
     report = Report()
+    damage = index_problems(store)
+    differs = any(
+        manifest is not None and not _same(entry, manifest)
+        for entry in store.entries()
+        for manifest in [_manifest_or_none(store, entry.key)]
+    )
+    if damage or differs:
+        count = store.replace_index()
+        why = "; ".join(damage) or "rows differed from their manifests"
+        report.fixed.append(f"index rebuilt from {count} manifests ({why})")
+        store.index_events.clear()
     indexed = {e.key for e in store.entries()}
     for path in store.manifests.glob("??/*.json"):
         if path.stem in indexed:
