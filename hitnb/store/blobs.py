@@ -81,6 +81,16 @@ class BlobWriter(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
+    @property
+    def inline(self) -> bool:
+        """Whether the bytes are small enough to be kept in the entry (no blob file)."""
+        return self._memory is not None
+
+    @property
+    def checksum(self) -> str:
+        """The xxh3_128 of the bytes written so far (the blob's id once committed)."""
+        return self._hash.hexdigest()
+
     def tell(self) -> int:
         return self.size
 
@@ -141,9 +151,9 @@ class BlobStore:
             writer._file.close()
             writer._file = None
             target = self.path(checksum)
-            if target.exists():
+            if self._intact(target, checksum, writer.size):
                 writer.discard()
-            else:
+            else:  # absent, or damaged: the fresh bytes replace it, so every entry heals
                 make_dirs(target.parent)
                 assert writer.temp_path is not None
                 writer.temp_path.replace(target)
@@ -151,6 +161,21 @@ class BlobStore:
             writer.discard()
             raise
         return Encoded(checksum, writer.size)
+
+    @staticmethod
+    def _intact(path: Path, blob_id: str, size: int) -> bool:
+        """Whether the blob at ``path`` exists and holds exactly the bytes named ``blob_id``
+        (read in full: this runs only when a result's bytes are stored already)."""
+        try:
+            with open(path, "rb", buffering=0) as fh:
+                if os.fstat(fh.fileno()).st_size != size:
+                    return False
+                digest = xxhash.xxh3_128()
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+        except OSError:
+            return False
+        return digest.hexdigest() == blob_id
 
     def write_verified(self, blob_id: str, data: bytes) -> None:
         """Keep bytes fetched from elsewhere as blob ``blob_id``, if they match that name."""

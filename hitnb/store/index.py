@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_by_function ON entries (function, created);
 CREATE INDEX IF NOT EXISTS entries_by_access ON entries (last_access);
 CREATE INDEX IF NOT EXISTS entries_by_blob ON entries (blob);
+CREATE INDEX IF NOT EXISTS entries_by_created ON entries (created);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS recipes (key TEXT PRIMARY KEY, recipe TEXT NOT NULL);
 """
@@ -520,6 +521,15 @@ class Index:
             "  (SELECT blob, MAX(size) AS size FROM entries WHERE blob IS NOT NULL GROUP BY blob))"
         ).fetchone()
         return int(inline) + int(blobs)
+
+    @_guarded("sum sizes")
+    def bytes_since(self, created: float) -> int:
+        """Bytes of the entries created at or after ``created`` (an upper bound of what was
+        added since: an indexed range, cheap enough to ask after every write)."""
+        row = self.conn.execute(
+            "SELECT COALESCE(SUM(size), 0) FROM entries WHERE created >= ?", (created,)
+        ).fetchone()
+        return int(row[0])
 
     @_guarded("sum sizes")
     def by_function(self) -> list[tuple[str, int, int, int]]:

@@ -31,7 +31,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import xxhash
 
@@ -54,7 +54,17 @@ __all__ = ["BlobData", "Entry", "LocalStore", "open_store"]
 STORE_FORMAT = 1
 
 
+_T = TypeVar("_T")
 _INDEX_LOCK = "index-open"
+BLOB_LOCK_TIMEOUT = 30.0
+"""How long a writer or a deleter waits for a blob's lock before going on without it."""
+
+
+def blob_lock(blob_id: str) -> str:
+    """The name of the lock of a blob (in the store's lock folder, next to the keys')."""
+    return f"blob-{blob_id}"
+
+
 _INDEX_OPEN_TIMEOUT = 120.0
 
 
@@ -75,6 +85,8 @@ class LocalStore:
         self.manifests = root / "entries"
         self._made: set[Path] = set()
         self._warned: set[str] = set()
+        self.bytes_written = 0
+        """Bytes this process stored here (for keeping under a size limit between checks)."""
         self.index_events: list[str] = []
         """What happened to the index in this process (rebuilt, kept in memory), for verify."""
         self._index_lock_depth = threading.local()
@@ -479,6 +491,21 @@ class LocalStore:
         Raises :class:`CodecError` naming the type and every codec's reason when none can;
         an OSError (disk full, read-only store) propagates. Nothing half-written stays.
         """
+        return self._encode(value, codec, lambda name, meta, encoded: (name, meta, encoded))
+
+    def _encode(
+        self,
+        value: Any,
+        codec: str | None,
+        finish: Callable[[str, dict[str, Any], Encoded], _T],
+    ) -> _T:
+        """Encode ``value``, commit its blob and call ``finish`` with where it went.
+
+        A blob file is committed and ``finish`` runs while holding the blob's lock, which
+        :meth:`delete` takes too before removing a blob no row names: so a writer that
+        finds its bytes already stored (and keeps them) cannot have them removed before its
+        own row names them.
+        """
         reasons = []
         for candidate in codecs_for(value, codec):
             with self.blobs.writer() as writer:
@@ -490,7 +517,10 @@ class LocalStore:
                     writer.discard()
                     reasons.append(f"{candidate.name}: {type(exc).__name__}: {exc}")
                     continue
-                return candidate.name, meta, self.blobs.commit(writer)
+                if writer.inline:
+                    return finish(candidate.name, meta, self.blobs.commit(writer))
+                with self.locks.hold(blob_lock(writer.checksum), BLOB_LOCK_TIMEOUT):
+                    return finish(candidate.name, meta, self.blobs.commit(writer))
         raise CodecError(
             f"cannot store a value of type {type(value).__module__}.{type(value).__qualname__}: "
             + "; ".join(reasons)
@@ -507,23 +537,32 @@ class LocalStore:
         **info: Any,
     ) -> Entry:
         """Store ``value`` under ``key`` with the metadata in ``info`` (see :class:`Entry`) and,
-        for export, the ``recipe`` that makes it again."""
-        codec_name, meta, encoded = self.encode(value, codec=codec)
-        now = time.time()
-        entry = Entry(
-            key=key,
-            codec=codec_name,
-            codec_meta=meta,
-            checksum=encoded.checksum,
-            size=encoded.size,
-            blob=encoded.blob,
-            inline=encoded.inline,
-            created=now,
-            last_access=now,
-            **info,
-        )
-        self.write_manifest(entry, recipe)
-        self._index_put(entry, recipe)
+        for export, the ``recipe`` that makes it again.
+
+        Blob, then manifest (the entry exists from then on), then index row. If the index
+        cannot take the row (a full disk) the manifest keeps the entry and it is indexed on
+        use, with one warning."""
+
+        def record(codec_name: str, meta: dict[str, Any], encoded: Encoded) -> Entry:
+            now = time.time()
+            entry = Entry(
+                key=key,
+                codec=codec_name,
+                codec_meta=meta,
+                checksum=encoded.checksum,
+                size=encoded.size,
+                blob=encoded.blob,
+                inline=encoded.inline,
+                created=now,
+                last_access=now,
+                **info,
+            )
+            self.write_manifest(entry, recipe)
+            self._index_put(entry, recipe)
+            return entry
+
+        entry = self._encode(value, codec, record)
+        self.bytes_written += entry.size
         self.upload(entry, recipe)
         return entry
 
@@ -539,13 +578,29 @@ class LocalStore:
         return found
 
     def delete(self, keys: Iterable[str]) -> list[Entry]:
-        """Remove entries and the blobs no other entry uses; return the removed entries."""
+        """Remove entries and the blobs no other entry uses; return the removed entries.
+
+        In the reverse order of a write, so a kill at any point leaves a consistent store:
+        index rows first, then manifests, then blobs. Killed after the rows, the manifests
+        left are entries the index lacks (found on use; ``hitnb gc`` indexes them again
+        and finishes the job). A blob goes last, under its lock (see :meth:`_encode`),
+        and only when no row names it.
+        """
         removed = self.index.delete(keys)
         for entry in removed:
             self.manifest_path(entry.key).unlink(missing_ok=True)
-            if entry.blob and not self.index.blob_in_use(entry.blob):
-                self.blobs.delete(entry.blob)
+        for blob_id in dict.fromkeys(e.blob for e in removed if e.blob):
+            self.delete_blob_if_unused(blob_id)
         return removed
+
+    def delete_blob_if_unused(self, blob_id: str, *, wait: float = BLOB_LOCK_TIMEOUT) -> bool:
+        """Remove a blob no index row names, unless a writer is committing it right now;
+        return whether it was removed."""
+        with self.locks.hold(blob_lock(blob_id), wait) as acquired:
+            if not acquired or self.index.blob_in_use(blob_id):
+                return False
+            self.blobs.delete(blob_id)
+            return True
 
     def drop_corrupt(self, key: str) -> None:
         """Forget an entry found corrupt, keeping its blob only if another entry uses it."""
