@@ -213,6 +213,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         f"{info['store']}: {info['entries']} entries, {info['experiments']} experiments, "
         f"{operations.format_size(int(info['bytes']))}"  # type: ignore[call-overload]
     )
+    if info["unindexed"]:
+        click.echo(f"  and {info['unindexed']} entries not indexed yet (`hitnb gc` indexes them)")
     for row in info["functions"]:  # type: ignore[attr-defined]
         click.echo(
             f"  {display_name(row['function'])[:40]:40s} {row['entries']:6d} entries"

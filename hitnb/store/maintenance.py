@@ -459,10 +459,15 @@ def pull(
 
 
 def store_stats(store: LocalStore) -> dict[str, object]:
-    """Entries, experiments, bytes, and the same per function."""
+    """Entries, experiments, bytes, and the same per function; ``unindexed`` counts the
+    entries whose manifest the index lacks (left by a killed write or gc; not in the
+    figures until used, or until the next gc indexes them)."""
     functions = store.index.by_function()
+    indexed = store.index.keys()
+    unindexed = sum(1 for p in store.manifests.glob("??/*.json") if p.stem not in indexed)
     return {
         "store": str(store.root),
+        "unindexed": unindexed,
         "entries": sum(n for _, n, _, _ in functions),
         "experiments": sum(e for _, _, e, _ in functions),
         "bytes": store.index.total_size(),
