@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import base64
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -357,19 +358,20 @@ class LocalStore:
         remote = self.remote
         if remote is None or not remote.available:
             return None
+        entry: Entry | None = None
         try:
             if record is None:
                 record = remote.manifest(key)
             if record is None or record.get("status") != "ok":
                 return None
             recipe = record.pop("recipe", None)
-            entry = _entry_of(record)
+            entry = _entry_of(record, key)
             if entry.blob is not None and not self.blobs.exists(entry.blob):
                 self.blobs.write_verified(entry.blob, remote.blob(entry.blob))
         except RemoteUnavailable:
             return None
         except CorruptEntryError as exc:
-            remote.mark_bad(entry.blob)
+            remote.mark_bad(entry.blob if entry is not None else None)
             warnings.warn(f"{exc}; it is computed here", CorruptEntryWarning, stacklevel=5)
             return None
         self.write_manifest(entry, recipe)
@@ -642,8 +644,8 @@ class LocalStore:
         try:
             with self.manifest_path(key).open() as fh:
                 record = json.load(fh)
-            recipe = record.pop("recipe", None)
-            return _entry_of(record), recipe
+            recipe = record.pop("recipe", None) if isinstance(record, dict) else None
+            return _entry_of(record, key), recipe
         except FileNotFoundError:
             return None
         except (OSError, ValueError, TypeError) as exc:
@@ -663,11 +665,56 @@ def _manifest_record(entry: Entry, recipe: dict[str, Any] | None) -> dict[str, A
     return record
 
 
-def _entry_of(record: dict[str, Any]) -> Entry:
-    """The entry in a manifest's record (read back from :func:`_manifest_record`)."""
-    fields = {k: v for k, v in record.items() if k not in ("recipe", "signature")}
+_ENTRY_FIELDS = frozenset(f.name for f in dataclasses.fields(Entry))
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "key": str, "function": str, "code": str, "args": str, "codec": str, "checksum": str,
+    "size": int, "created": (int, float), "duration": (int, float),
+}  # fmt: skip
+_OPTIONAL: dict[str, type | tuple[type, ...]] = {
+    "blob": (str, type(None)), "inline": (str, type(None)), "codec_meta": dict,
+    "hits": int, "last_access": (int, float), "experiment": (bool, int), "params": dict,
+    "metrics": dict, "parts": dict, "origin": str, "status": str,
+    "error": (str, type(None)), "series": dict,
+}  # fmt: skip
+_unknown_warned: set[frozenset[str]] = set()
+
+
+def _entry_of(record: Any, key: str | None = None) -> Entry:
+    """The entry in a manifest's record (read back from :func:`_manifest_record`).
+
+    Raises :class:`CorruptEntryError` when a field is missing or of the wrong type, or when
+    the record is another key's (a manifest copied to the wrong path would otherwise serve
+    that entry's value). Fields this hitnb does not know (a newer one wrote them) are left
+    out, with one warning."""
+    if not isinstance(record, dict):
+        raise CorruptEntryError(f"manifest of entry {key} is not a JSON object")
+    if key is not None and record.get("key") != key:
+        raise CorruptEntryError(
+            f"manifest at the path of entry {key} is that of entry {record.get('key')!r}; "
+            "refused (it would give another call's value)"
+        )
+    for name, kinds in (*_REQUIRED.items(), *_OPTIONAL.items()):
+        if (name in _REQUIRED or name in record) and not isinstance(record.get(name), kinds):
+            raise CorruptEntryError(
+                f"manifest of entry {record.get('key', key)} has no valid {name!r} field"
+            )
+    unknown = frozenset(record) - _ENTRY_FIELDS - {"recipe", "signature"}
+    if unknown and unknown not in _unknown_warned:
+        _unknown_warned.add(unknown)
+        warnings.warn(
+            f"manifest of entry {record['key']} has fields this hitnb does not know "
+            f"({', '.join(sorted(unknown))}); they are ignored. A newer hitnb wrote it: "
+            "upgrade to use them",
+            HitnbWarning,
+            stacklevel=4,
+        )
+    fields = {k: v for k, v in record.items() if k in _ENTRY_FIELDS}
     if fields.get("inline") is not None:
-        fields["inline"] = base64.b64decode(fields["inline"])
+        try:
+            fields["inline"] = base64.b64decode(fields["inline"], validate=True)
+        except ValueError as exc:
+            raise CorruptEntryError(f"manifest of entry {record['key']}: {exc}") from exc
+    fields["experiment"] = bool(fields.get("experiment", False))
     return Entry(**fields)
 
 
