@@ -36,9 +36,33 @@ FSYNC_THRESHOLD = 1 << 20
 DIR_MODE = 0o700
 
 
+FILE_MODE = 0o600
+
+
 def make_dirs(path: Path) -> None:
-    """Create ``path`` and its parents readable by the owner only."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    """Create ``path`` and every missing parent, each ``0700`` whatever the umask (``mkdir``
+    with ``parents=True`` would give the parents the umask's mode, 0755 or even 0777)."""
+    if path.is_dir():
+        return
+    missing = []
+    folder = path
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue  # made by another process meanwhile (it uses this mode too)
+        folder.chmod(DIR_MODE)  # a umask only removes bits; make it exactly 0700
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a small file readable by its owner only (``0600``, whatever the umask)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    path.chmod(FILE_MODE)
 
 
 @dataclass(frozen=True)

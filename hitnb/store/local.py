@@ -43,7 +43,7 @@ from hitnb.errors import (
     HitnbWarning,
     StoreWriteWarning,
 )
-from hitnb.store.blobs import BlobStore, Encoded, make_dirs
+from hitnb.store.blobs import BlobStore, Encoded, make_dirs, write_private
 from hitnb.store.codecs import BlobData, codec_named, codecs_for, pickle_stream
 from hitnb.store.failures import DESCRIPTIONS, IndexUnavailable, classify
 from hitnb.store.index import Entry, Index, Stored
@@ -53,6 +53,46 @@ from hitnb.store.remote import Remote, RemoteUnavailable
 __all__ = ["BlobData", "Entry", "LocalStore", "open_store"]
 
 STORE_FORMAT = 1
+
+
+def unsafe_levels(root: Path) -> list[str]:
+    """What in the store, at every level hitnb uses, another user could change: a folder or
+    file writable by group or others or owned by someone else, a symbolic link inside, and
+    a parent folder anyone may rename things in (world-writable without the sticky bit)."""
+    found = []
+    uid = os.getuid()
+    inside = [
+        root / name
+        for name in (
+            "entries",
+            "objects",
+            "tmp",
+            "locks",
+            "store.json",
+            "index.sqlite",
+            "index.sqlite-wal",
+            "index.sqlite-shm",
+        )
+    ]
+    for folder in ("entries", "objects", "locks"):
+        inside += sorted((root / folder).glob("??"))
+    for path in (root, *inside):
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            continue
+        name = str(path.relative_to(root.parent))
+        if path != root and stat.S_ISLNK(st.st_mode):
+            found.append(f"{name} is a symbolic link")
+        elif st.st_uid != uid:
+            found.append(f"{name} is owned by user {st.st_uid}")
+        elif st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            found.append(f"{name} is writable by {'others' if st.st_mode & 2 else 'its group'}")
+    for parent in root.resolve().parents:
+        st = parent.stat()
+        if st.st_mode & stat.S_IWOTH and not st.st_mode & stat.S_ISVTX:
+            found.append(f"{parent} is writable by anyone (no sticky bit)")
+    return found
 
 
 _T = TypeVar("_T")
@@ -319,13 +359,16 @@ class LocalStore:
         fresh = not self.root.exists()
         make_dirs(self.root)
         if fresh:
-            (self.root / ".gitignore").write_text("# hitnb store: never commit it\n*\n")
-            (self.root / "store.json").write_text(json.dumps({"format": STORE_FORMAT}) + "\n")
-        elif self.root.stat().st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            write_private(self.root / ".gitignore", "# hitnb store: never commit it\n*\n")
+            write_private(self.root / "store.json", json.dumps({"format": STORE_FORMAT}) + "\n")
+            return
+        unsafe = unsafe_levels(self.root)
+        if unsafe:
             warnings.warn(
-                f"the hitnb store at {self.root} is writable by other users; whoever can write "
-                f"it can run code in your kernel through pickled results. "
-                f"Fix: chmod 700 {self.root}",
+                f"the hitnb store at {self.root} can be changed by other users "
+                f"({'; '.join(unsafe[:3])}{'; ...' if len(unsafe) > 3 else ''}); whoever can "
+                "write it can run code in your kernel through pickled results. Fix: "
+                f"chmod -R go-rwx {self.root} (and chown what you do not own)",
                 HitnbWarning,
                 stacklevel=4,
             )
