@@ -95,6 +95,14 @@ def unsafe_levels(root: Path) -> list[str]:
     return found
 
 
+def _file_state(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)  # noqa: PTH116 (a str path: this runs on every repeat hit)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
 _T = TypeVar("_T")
 _INDEX_LOCK = "index-open"
 BLOB_LOCK_TIMEOUT = 30.0
@@ -484,12 +492,30 @@ class LocalStore:
 
         A small pickled value is verified once here and then only unpickled, which is what
         makes a repeat hit in one process cheap; anything else goes through :meth:`load`.
+
+        The manifest's file state (inode, mtime) is taken first and checked at every call,
+        a ``stat`` (about a microsecond): once another process has deleted the entry or
+        stored it again, the decoder raises and the caller looks the key up again, instead
+        of serving the copy it kept.
         """
+        manifest = str(self.manifest_path(entry.key))
+        seen = _file_state(manifest)
+        if seen is not None:  # the entry may have been stored again since it was looked up
+            found = self.read_record(entry.key)
+            if found is None or found[0].checksum != entry.checksum:
+                raise CorruptEntryError(f"entry {entry.key} was changed or removed meanwhile")
+        decode: Callable[[], Any] = functools.partial(self.load, entry)
         if entry.inline is not None and entry.codec == "pickle":
             stream = pickle_stream(self.read_bytes(entry).buffer)
             if stream is not None:
-                return functools.partial(pickle.loads, stream)
-        return functools.partial(self.load, entry)
+                decode = functools.partial(pickle.loads, stream)
+
+        def checked() -> Any:
+            if _file_state(manifest) != seen:
+                raise CorruptEntryError(f"entry {entry.key} was changed or removed meanwhile")
+            return decode()
+
+        return checked
 
     def read_bytes(self, entry: Entry | Stored, *, mmap: bool = False) -> BlobData:
         if entry.inline is not None:

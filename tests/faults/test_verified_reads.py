@@ -124,3 +124,26 @@ def test_a_damaged_blob_shared_by_two_entries_heals(isolated_store: Path):
         warnings.simplefilter("error")
         assert float(same(2).sum()) == 50_000.0  # healed by the fresh bytes of same(1)
     assert calls == [1, 2, 1]
+
+
+def test_a_repeat_hit_sees_another_process_delete_or_store_again(isolated_store: Path):
+    """Before: a live process kept returning its in-memory copy after another process had
+    deleted the entry or stored a new result under its key."""
+    calls = []
+
+    @hitnb.memo(ignore=("calls",))
+    def draw(i):
+        calls.append(i)
+        return {"draw": len(calls)}
+
+    assert draw(1) == {"draw": 1}
+    assert draw(1) == draw(1) == {"draw": 1}  # repeat hits, served from this process
+    other = LocalStore(isolated_store)  # another process's view of the store
+    key = draw.key(1)
+    other.delete([key])
+    assert draw(1) == {"draw": 2}  # computed again, not the kept copy
+    assert draw(1) == {"draw": 2}
+    entry = other.get(key)
+    other.put(key, {"draw": 99}, function=entry.function, code=entry.code, args=entry.args,
+              duration=0.0)  # fmt: skip
+    assert draw(1) == {"draw": 99}
