@@ -335,3 +335,25 @@ def test_damage_met_after_opening_is_rebuilt(isolated_store: Path):
     assert len([w for w in caught if "index" in str(w.message)]) == 1
     assert store.index.count() == 200 and store.index.check() == []
     assert len(list(isolated_store.glob("index.sqlite.corrupt-*[0-9]"))) == 1
+
+
+def test_a_damaged_index_on_a_full_disk_is_kept_in_memory(small_disk: Path, tmp_path: Path):
+    """The rebuilt index cannot be written: the process keeps one in memory, made from the
+    manifests, serves every stored result, and `verify --repair` rebuilds the file later."""
+    store = small_disk / "store"
+    assert python(MAKE, store, tmp_path).returncode == 0
+    path = store / "index.sqlite"
+    data = bytearray(path.read_bytes())
+    for page in range(1, len(data) // 4096):
+        data[page * 4096 : page * 4096 + 512] = b"\xee" * 512
+    path.write_bytes(data)
+    fill(small_disk)
+    done = python(CALL, store, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["9", "9801", "9801", "9"]
+    assert "keeps one in memory" in done.stderr
+    (small_disk / "filler").unlink()
+    closed()
+    repaired = CliRunner().invoke(main, ["--store", str(store), "verify", "--repair"])
+    assert repaired.exit_code == 0, repaired.output
+    assert rows(store) == (20, 4)
