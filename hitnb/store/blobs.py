@@ -141,10 +141,15 @@ class BlobWriter(io.RawIOBase):
         self._memory = None
 
     def discard(self) -> None:
+        """Remove the temp file, even when closing it fails (a full disk fails the flush
+        that closing does: the file must go all the same, or such files fill the disk)."""
         if self._file is not None:
-            self._file.close()
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
         if self.temp_path is not None:
-            self.temp_path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.temp_path.unlink(missing_ok=True)
 
 
 class BlobStore:

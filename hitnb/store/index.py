@@ -575,16 +575,22 @@ class Index:
 
     @_guarded("store entries")
     def put_many(
-        self, entries: Iterable[Entry], recipes: dict[str, dict[str, Any]] | None = None
+        self,
+        entries: Iterable[Entry],
+        recipes: dict[str, dict[str, Any]] | None = None,
+        *,
+        replace: bool = True,
     ) -> None:
-        """Insert or replace entries (and recipes, by key) in one transaction."""
+        """Insert or replace entries (and recipes, by key) in one transaction; with
+        ``replace=False`` a row already there is kept (it may be newer than the caller's)."""
         placeholders = ", ".join("?" * len(COLUMNS))
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
         with self.transaction() as conn:
-            sql = f"INSERT OR REPLACE INTO entries ({', '.join(COLUMNS)}) VALUES ({placeholders})"
+            sql = f"{verb} INTO entries ({', '.join(COLUMNS)}) VALUES ({placeholders})"
             conn.executemany(sql, [e.row() for e in entries])
             if recipes:
                 conn.executemany(
-                    "INSERT OR REPLACE INTO recipes VALUES (?, ?)",
+                    f"{verb} INTO recipes VALUES (?, ?)",
                     [(key, json.dumps(recipe)) for key, recipe in recipes.items()],
                 )
         self.flush_hits()

@@ -103,6 +103,26 @@ def _file_state(path: str) -> tuple[int, int] | None:
     return st.st_ino, st.st_mtime_ns
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+KEEP_DAMAGED = 2
+"""Damaged index files kept aside (the newest ones); older ones are removed."""
+
 _T = TypeVar("_T")
 _INDEX_LOCK = "index-open"
 BLOB_LOCK_TIMEOUT = 30.0
@@ -240,6 +260,11 @@ class LocalStore:
     def _build_index_file(self, path: Path) -> tuple[Path | None, int, BaseException | None]:
         """A complete new index made from the manifests next to ``path``: (its path, entries
         in it, None), or (None, 0, the error) when it cannot be written."""
+        for left in path.parent.glob(f"{path.name}.rebuild-*"):  # by rebuilds that died
+            pid = left.name.removeprefix(f"{path.name}.rebuild-").partition("-")[0]
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    left.unlink()
         fresh = path.with_name(f"{path.name}.rebuild-{os.getpid()}")
         names = [fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")]
         for name in names:
@@ -257,13 +282,18 @@ class LocalStore:
 
     def _swap_in(self, path: Path, fresh: Path) -> Path:
         """Put the rebuilt index in place; the damaged one (and its WAL) is kept aside."""
-        aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+        aside = path.with_name(f"{path.name}.corrupt-{time.time_ns()}")
         with contextlib.suppress(FileNotFoundError):
             path.replace(aside)
         for suffix in ("-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{path}{suffix}").replace(f"{aside}{suffix}")
         fresh.replace(path)
+        damaged = sorted(path.parent.glob(f"{path.name}.corrupt-*[0-9]"), key=_mtime)
+        for old in damaged[:-KEEP_DAMAGED]:  # kept for a post-mortem, not without bound
+            for name in (old, Path(f"{old}-wal"), Path(f"{old}-shm")):
+                with contextlib.suppress(OSError):
+                    name.unlink(missing_ok=True)
         return aside
 
     def _replace_damaged(self, path: Path, exc: BaseException) -> Index:
@@ -456,7 +486,13 @@ class LocalStore:
         if found is None:
             return None
         entry, recipe = found
-        self._index_put(entry, recipe)
+        try:  # a row written meanwhile by the entry's writer is newer: keep it
+            self.index.put_many([entry], {key: recipe} if recipe else None, replace=False)
+            if not self.manifest_path(key).exists():  # removed meanwhile (an eviction):
+                self.index.delete([key])  # the row must not outlive it
+                return None
+        except sqlite3.Error as exc:
+            self._index_failed(exc)
         return entry
 
     def contains(self, key: str) -> bool:

@@ -385,6 +385,10 @@ def _stale_temp_files(store: LocalStore, now: float) -> list[Path]:
                 continue
             if old or (pid.isdigit() and not _alive(int(pid))):
                 stale.append(path)
+    for path in store.root.glob("index.sqlite.rebuild-*"):  # an index rebuild that died
+        pid = path.name.removeprefix("index.sqlite.rebuild-").partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.append(path)
     return stale
 
 

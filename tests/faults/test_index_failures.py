@@ -149,7 +149,7 @@ def test_a_read_only_index_file_is_not_taken_for_damage(tmp_path: Path):
     import tempfile
 
     store = Path(tempfile.mkdtemp(prefix="hitnb-ro-")) / "store"  # reachable by another user
-    store.parent.chmod(0o777)
+    store.parent.chmod(0o1777)  # like /tmp: anyone may create, only owners rename
     as_user: list[str] = []
     if os.getuid() == 0:  # root writes any file: run the calls as another user
         if shutil.which("setpriv") is None:
@@ -357,3 +357,55 @@ def test_a_damaged_index_on_a_full_disk_is_kept_in_memory(small_disk: Path, tmp_
     repaired = CliRunner().invoke(main, ["--store", str(store), "verify", "--repair"])
     assert repaired.exit_code == 0, repaired.output
     assert rows(store) == (20, 4)
+
+
+def test_leftovers_of_rebuilds_are_bounded(isolated_store: Path):
+    """Damaged copies kept aside are at most two; a rebuild killed half way leaves a file
+    that the next rebuild (or gc) removes. Before, both piled up until the disk was full."""
+
+    @hitnb.memo
+    def square(x):
+        return x * x
+
+    square(2)
+    closed()
+    dead = isolated_store / "index.sqlite.rebuild-999999999"
+    dead.write_bytes(b"half a rebuild")
+    for round_ in range(4):
+        (isolated_store / "index.sqlite").write_bytes(b"\x00garbage" * 512)
+        for suffix in ("-wal", "-shm"):
+            (isolated_store / f"index.sqlite{suffix}").unlink(missing_ok=True)
+        with pytest.warns(CorruptEntryWarning):
+            assert LocalStore(isolated_store).index.count() == 1
+        assert len(list(isolated_store.glob("index.sqlite.corrupt-*[0-9]"))) == min(round_ + 1, 2)
+    assert len(list(isolated_store.glob("index.sqlite.corrupt-*[0-9]"))) <= 2
+    assert not dead.exists()
+
+
+def test_writes_failing_on_a_full_disk_leave_no_temp_file(small_disk: Path):
+    """A write whose last buffered bytes cannot be flushed (the disk filled up) removes its
+    temp file all the same. Before: closing the file retried the flush and raised first, so
+    each such write left its temp file, and they filled the disk for good (seen in the
+    stress test: thousands of them)."""
+    store = LocalStore(small_disk / "store")
+    store.blobs.tmp.mkdir(exist_ok=True)
+    failed = 0
+    for room in range(16_384, 40_960, 4096):  # free space around what the first part takes
+        (small_disk / "filler").unlink(missing_ok=True)
+        fd = os.open(small_disk / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while os.write(fd, b"\0" * 65536):
+                pass
+        except OSError:
+            pass
+        os.ftruncate(fd, max(0, os.fstat(fd).st_size - room))
+        os.close(fd)
+        try:
+            with store.blobs.writer() as writer:
+                writer.write(b"x" * 17_000)  # spilled to a temp file, written through
+                writer.write(b"y" * 4_000)  # buffered: flushed when committing
+                store.blobs.commit(writer)
+        except OSError:
+            failed += 1
+        assert list(store.blobs.tmp.glob("*")) == [], room
+    assert failed >= 1

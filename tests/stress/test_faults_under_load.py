@@ -225,6 +225,7 @@ def test_no_wrong_value_no_lost_experiment_whatever_breaks(disk, tmp_path: Path)
     for verb in (["gc"], ["verify", "--repair"]):
         done = subprocess.run([*hitnb_cli, *verb], env=env, capture_output=True, text=True)
         assert "Traceback" not in done.stderr, done.stderr
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     final = subprocess.run([*hitnb_cli, "verify"], env=env, capture_output=True, text=True)
     assert final.returncode == 0, final.stdout + final.stderr
     assert "problem" not in final.stdout
