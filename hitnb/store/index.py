@@ -225,6 +225,8 @@ def _guarded(
                 state.recovering = True
                 try:
                     self.on_damage(self, exc)
+                except OSError as failure:  # the rebuild itself could not be done
+                    raise IndexUnavailable("be rebuilt", failure) from exc
                 finally:
                     state.recovering = False
                 return method(self, *args, **kwargs)

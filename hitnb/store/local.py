@@ -200,8 +200,8 @@ class LocalStore:
         Processes opening one store at once (a cluster's workers starting) take turns, so
         only one creates the file, and another's lock is never mistaken for damage.
         """
-        if self.read_only:
-            return Index(path, read_only=True, on_damage=self._index_damaged)
+        if self.read_only:  # a read-only mount: the WAL is read too (mode=ro) where it can be
+            return self._readable_index(path)
         with self._holding_index_lock():
             try:
                 index = Index(path, on_damage=self._index_damaged)
@@ -231,6 +231,11 @@ class LocalStore:
             "ones are kept as manifests and indexed when the index can be written again",
             StoreWriteWarning,
         )
+        return self._readable_index(path)
+
+    def _readable_index(self, path: Path) -> Index:
+        """The index opened for reading only: with its WAL (``mode=ro``) where SQLite can,
+        else the main file alone (``immutable``), else one in memory from the manifests."""
         for immutable in (False, True):
             try:
                 index = Index(path, read_only=True, immutable=immutable,
@@ -268,7 +273,8 @@ class LocalStore:
         fresh = path.with_name(f"{path.name}.rebuild-{os.getpid()}")
         names = [fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")]
         for name in names:
-            name.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                name.unlink(missing_ok=True)
         try:
             index = Index(fresh)
             count = self.rebuild_index(index)
@@ -299,11 +305,15 @@ class LocalStore:
     def _replace_damaged(self, path: Path, exc: BaseException) -> Index:
         """At opening: the index is damaged; rebuild it (or work from memory)."""
         fresh, count, failure = self._build_index_file(path)
+        if fresh is not None:
+            try:
+                aside = self._swap_in(path, fresh)
+            except OSError as swap_failure:
+                fresh, failure = None, swap_failure
         if fresh is None:
             index = Index(path, memory=True, on_damage=self._index_damaged)
             self._fall_back_to_memory(index, failure or exc)
             return index
-        aside = self._swap_in(path, fresh)
         self._warn_rebuilt(exc, aside, count)
         return Index(path, on_damage=self._index_damaged)
 
@@ -316,11 +326,18 @@ class LocalStore:
             if index.replaced():  # another process rebuilt it: use the new file
                 index.reopen()
                 return
+            if self.read_only or (index.read_only and index.immutable):
+                self._fall_back_to_memory(index, exc)  # nothing may be written here
+                return
             fresh, count, failure = self._build_index_file(index.path)
+            if fresh is not None:
+                try:
+                    aside = self._swap_in(index.path, fresh)
+                except OSError as swap_failure:  # the file system turned read-only, ...
+                    fresh, failure = None, swap_failure
             if fresh is None:
                 self._fall_back_to_memory(index, failure or exc)
                 return
-            aside = self._swap_in(index.path, fresh)
             index.reopen()
             self._warn_rebuilt(exc, aside, count)
 

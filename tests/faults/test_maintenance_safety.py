@@ -134,7 +134,9 @@ def test_an_eviction_killed_at_any_moment_loses_nothing_and_the_next_gc_finishes
         maintenance.collect_garbage(LocalStore(root))
         store = LocalStore(root)
         present = [p.stem for p in store.manifests.glob("??/*.json")]
-        hidden = max(hidden, len(present) - store.index.count())
+        unindexed = len(present) - store.index.count()
+        assert maintenance.store_stats(store)["unindexed"] == unindexed  # `stats` says so
+        hidden = max(hidden, unindexed)
         store.close()
         # the next gc finishes the job: what is left on disk is what the index counts
         store = LocalStore(root)
