@@ -213,6 +213,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         f"{info['store']}: {info['entries']} entries, {info['experiments']} experiments, "
         f"{operations.format_size(int(info['bytes']))}"  # type: ignore[call-overload]
     )
+    if info["unindexed"]:
+        click.echo(f"  and {info['unindexed']} entries not indexed yet (`hitnb gc` indexes them)")
     for row in info["functions"]:  # type: ignore[attr-defined]
         click.echo(
             f"  {display_name(row['function'])[:40]:40s} {row['entries']:6d} entries"
@@ -223,10 +225,12 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @main.command()
 @click.argument("keys", nargs=-1, required=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="the notebook to write")
+@click.option("--force", is_flag=True, help="replace the notebook if it exists")
 @click.pass_context
-def export(ctx: click.Context, keys: tuple[str, ...], output: str | None) -> None:
+def export(ctx: click.Context, keys: tuple[str, ...], output: str | None, force: bool) -> None:
     """Write runs (KEYs or prefixes) as a notebook that repeats them; several runs of one
-    experiment become one notebook with a comparison."""
+    experiment become one notebook with a comparison. An existing notebook is replaced
+    only with --force; without -o, a free name is chosen."""
     import warnings
 
     from hitnb.exporting.notebook import default_path
@@ -236,7 +240,7 @@ def export(ctx: click.Context, keys: tuple[str, ...], output: str | None) -> Non
     target = output or default_path(store, list(keys))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        path = write(list(keys), target, store=ctx.obj.get("store"))
+        path = write(list(keys), target, store=ctx.obj.get("store"), force=force)
     for warning in caught:
         click.echo(f"note: {warning.message}", err=True)
     click.echo(str(path))

@@ -248,7 +248,7 @@ def _compute(call: Call, key: str) -> Outcome:
     key = key if computed.parts is None else parts.key
     entry, note = _store(call, key, parts, computed, recorder.series)
     if entry is not None and call.settings.max_size is not None:
-        keep_under_limit(store, call.settings.max_size, entry.size)
+        keep_under_limit(store, call.settings.max_size)
     return Outcome(computed.result, hit=False, key=key, entry=entry, note=note)
 
 

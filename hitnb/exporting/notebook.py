@@ -10,7 +10,9 @@ plot. Inputs that have no exact literal form are loaded from the original store 
 
 from __future__ import annotations
 
+import ast
 import json
+import keyword
 import os
 import re
 import tempfile
@@ -41,15 +43,27 @@ def export(
     path: str | os.PathLike[str],
     *,
     store: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    max_keys: int | None = None,
 ) -> Path:
     """Write stored runs (by key or key prefix) as a notebook at ``path``; return the path.
 
     Several keys must be runs of one function; they become one notebook with a comparison.
+    An existing file is never replaced unless ``force``; ``max_keys`` bounds how many runs
+    one notebook may hold (the server sets it).
     """
     st = current_store(store)
     wanted = [keys] if isinstance(keys, str) else list(keys)
     if not wanted:
         raise HitnbError("name at least one key to export (see `hitnb ls`)")
+    if max_keys is not None and len(wanted) > max_keys:
+        raise HitnbError(
+            f"{len(wanted)} runs were asked for; one notebook holds at most {max_keys}: "
+            "export fewer runs at a time"
+        )
+    target = _notebook_path(Path(path))
+    if target.exists() and not force:
+        raise NotebookExistsError(target)
     entries = [_entry(st, key) for key in wanted]
     functions = {e.function for e in entries}
     if len(functions) > 1:
@@ -58,7 +72,7 @@ def export(
             "export them one by one"
         )
     notebook = single(st, entries[0]) if len(entries) == 1 else several(st, entries)
-    written = _write(notebook, Path(path))
+    written = _write(notebook, target, force=force)
     notes = [n for e in entries for n in (st.recipe(e.key) or {}).get("notes", [])]
     if notes:
         warnings.warn(
@@ -69,12 +83,34 @@ def export(
     return written
 
 
+class NotebookExistsError(HitnbError, FileExistsError):
+    """The notebook to write exists already; it is replaced only when asked."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(
+            f"{path} exists already and was left as it is; choose another path, or replace it "
+            "with --force (force=True in Python)"
+        )
+
+
 def default_path(store: LocalStore, keys: list[str]) -> Path:
-    """``train-a1b2c3d4.ipynb`` (one run) or ``train-6-runs.ipynb``, in the working folder."""
+    """``train-a1b2c3d4.ipynb`` (one run) or ``train-6-runs.ipynb``, in the working folder;
+    ``train-a1b2c3d4-2.ipynb`` and so on when that name is taken (nothing is replaced)."""
     entry = _entry(store, keys[0])
     name = re.sub(r"[^\w.-]+", "_", display_name(entry.function).replace(".", "_"))[:80]
     suffix = entry.key[:8] if len(keys) == 1 else f"{len(keys)}-runs"
-    return Path(f"{name}-{suffix}.ipynb")
+    path = Path(f"{name}-{suffix}.ipynb")
+    number = 1
+    while path.exists():
+        number += 1
+        path = Path(f"{name}-{suffix}-{number}.ipynb")
+    return path
+
+
+def _notebook_path(path: Path) -> Path:
+    path = path.expanduser()
+    return path if path.suffix == ".ipynb" else path.with_suffix(".ipynb")
 
 
 def _entry(store: LocalStore, key: str) -> Entry:
@@ -83,21 +119,112 @@ def _entry(store: LocalStore, key: str) -> Entry:
     return entry
 
 
-def _write(notebook: nbformat.NotebookNode, path: Path) -> Path:
-    path = path.expanduser()
-    if path.suffix != ".ipynb":
-        path = path.with_suffix(".ipynb")
+def _write(notebook: nbformat.NotebookNode, path: Path, *, force: bool = False) -> Path:
+    """Write the notebook whole (temp file, then a link or rename), never over an existing
+    file unless ``force``: the link fails if the name was taken meanwhile."""
+    path = _notebook_path(path)
+    temp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".part")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             nbformat.write(notebook, fh)
-        Path(temp).replace(path)
+        Path(temp).chmod(0o644 & ~_umask())
+        if force:
+            Path(temp).replace(path)
+        else:
+            try:
+                os.link(temp, path)
+            except FileExistsError:
+                raise NotebookExistsError(path) from None
+            Path(temp).unlink()
+        temp = None
     except OSError as exc:
         raise HitnbError(
             f"cannot write the notebook to {path}: {exc.strerror or exc}; choose another path"
         ) from None
+    finally:
+        if temp is not None:
+            Path(temp).unlink(missing_ok=True)
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# -- names and text that go into the notebook ---------------------------------------------------
+def _ref(name: str) -> str:
+    """``name`` in code: itself when it is an identifier, else ``globals()['...']`` (its
+    repr), so a name that carries code (a crafted ``__name__``) is never run as code."""
+    if name.isidentifier() and not keyword.iskeyword(name):
+        return name
+    return f"globals()[{name!r}]"
+
+
+def _code(text: str) -> str:
+    """``text`` as a markdown code span, whatever backticks it holds (its fence is longer
+    than any run of them inside), on one line, with table pipes escaped."""
+    text = " ".join(str(text).split()).replace("|", "\\|")
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~-])")
+
+
+def _md(text: str) -> str:
+    """Plain text in markdown: every character markdown or HTML would act on is escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _fenced(text: str) -> list[str]:
+    """A fenced code block of ``text``, with a fence longer than any inside."""
+    fence = "`" * max(3, max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    return [fence, text, fence]
+
+
+def _call(recipe: dict[str, Any]) -> str:
+    """The call of the recipe's function with its arguments by name, checked to be exactly
+    that (a name, and names as arguments); anything else is rebuilt with :func:`_ref`."""
+    function = str(recipe.get("function", ""))
+    names = list(recipe.get("arguments", {}))
+    try:
+        tree = ast.parse(str(recipe.get("call", "")), mode="eval").body
+    except SyntaxError:
+        tree = None
+    if (
+        isinstance(tree, ast.Call)
+        and isinstance(tree.func, ast.Name)
+        and tree.func.id == function
+        and all(
+            isinstance(a, ast.Name)
+            or (isinstance(a, ast.Starred) and isinstance(a.value, ast.Name))
+            for a in tree.args
+        )
+        and all(isinstance(k.value, ast.Name) for k in tree.keywords)
+    ):
+        return str(recipe["call"])
+    pairs = ", ".join(f"{n!r}: {_ref(n)}" for n in names)
+    return f"{_ref(function)}(**{{{pairs}}})"
+
+
+def _imports(lines: list[str]) -> str:
+    """The recipe's import lines, each checked to be one import statement and nothing else."""
+    kept = []
+    for line in lines:
+        try:
+            body = ast.parse(line).body
+        except SyntaxError:
+            body = []
+        if len(body) == 1 and isinstance(body[0], ast.Import | ast.ImportFrom):
+            kept.append(line)
+        else:
+            kept.append(f"# not an import, left out: {line!r}")
+    return "\n".join(kept)
 
 
 # -- pieces ------------------------------------------------------------------------------------
@@ -105,11 +232,12 @@ def _assignments(values: dict[str, dict[str, str]]) -> str:
     lines = []
     for name, how in values.items():
         if "literal" in how:
-            lines.append(f"{name} = {how['literal']}")
+            lines.append(f"{_ref(name)} = {how['literal']}")
         elif "key" in how:
-            lines.append(f'{name} = hitnb.load("{how["key"]}", store=STORE)')
+            lines.append(f"{_ref(name)} = hitnb.load({json.dumps(str(how['key']))}, store=STORE)")
         else:
-            lines.append(f"{name} = None  # not kept: {how.get('missing', 'unknown')}; set it here")
+            missing = " ".join(str(how.get("missing", "unknown")).split())
+            lines.append(f"{_ref(name)} = None  # not kept: {missing}; set it here")
     return "\n".join(lines)
 
 
@@ -122,7 +250,9 @@ def _uses_numpy(recipe: dict[str, Any]) -> bool:
 def _table(mapping: dict[str, Any]) -> str:
     if not mapping:
         return "_none_"
-    rows = "\n".join(f"| `{k}` | {json.dumps(v, default=str)} |" for k, v in mapping.items())
+    rows = "\n".join(
+        f"| {_code(k)} | {_code(json.dumps(v, default=str))} |" for k, v in mapping.items()
+    )
     return "| name | value |\n|---|---|\n" + rows
 
 
@@ -131,16 +261,18 @@ def _header(entry: Entry, recipe: dict[str, Any], store: LocalStore) -> str:
     packages = _packages(entry)
     title = display_name(entry.function)
     lines = [
-        f"# {'Cell' if 'cell' in recipe else 'Run of'} `{title}`",
+        f"# {'Cell' if 'cell' in recipe else 'Run of'} {_code(title)}",
         "",
-        f"- **key**: `{entry.key}`",
+        f"- **key**: {_code(entry.key)}",
         f"- **computed**: {run.created:%Y-%m-%d %H:%M:%S %Z} in {entry.duration:.3f} s"
         f"{' (failed)' if entry.status != 'ok' else ''}",
-        f"- **origin**: {entry.origin or 'unknown'}",
-        f"- **code version**: `{entry.code[:12]}`",
-        f"- **Python** {KeyParts.from_json(entry.parts).extras.get('python', PYTHON)}"
-        + "".join(f", **{name}** {version}" for name, version in sorted(packages.items())),
-        f"- **store**: `{store.root}`",
+        f"- **origin**: {_md(entry.origin or 'unknown')}",
+        f"- **code version**: {_code(entry.code[:12])}",
+        f"- **Python** {_md(KeyParts.from_json(entry.parts).extras.get('python', PYTHON))}"
+        + "".join(
+            f", **{_md(name)}** {_md(version)}" for name, version in sorted(packages.items())
+        ),
+        f"- **store**: {_code(str(store.root))}",
         "",
         "## Parameters" if "cell" not in recipe else "## Inputs",
         "",
@@ -149,10 +281,10 @@ def _header(entry: Entry, recipe: dict[str, Any], store: LocalStore) -> str:
     if entry.metrics:
         lines += ["", "## Metrics", "", _table(entry.metrics)]
     if entry.error:
-        lines += ["", "## Error", "", "```", entry.error.strip(), "```"]
+        lines += ["", "## Error", "", *_fenced(entry.error.strip())]
     notes = recipe.get("notes", [])
     if notes:
-        lines += ["", "## Notes", "", *(f"- {note}" for note in notes)]
+        lines += ["", "## Notes", "", *(f"- {_md(note)}" for note in notes)]
     return "\n".join(lines)
 
 
@@ -171,7 +303,7 @@ def _setup(recipe: dict[str, Any], store: LocalStore) -> str:
 def _code_cells(recipe: dict[str, Any]) -> list[nbformat.NotebookNode]:
     cells = []
     if recipe.get("imports"):
-        cells.append(new_code_cell("\n".join(recipe["imports"])))
+        cells.append(new_code_cell(_imports([str(line) for line in recipe["imports"]])))
     for definition in recipe.get("definitions", []):
         cells.append(new_code_cell(definition["source"]))
     if recipe.get("values"):
@@ -263,7 +395,7 @@ def single(store: LocalStore, entry: Entry) -> Any:
     else:
         if recipe["arguments"]:
             cells.append(new_code_cell(_assignments(recipe["arguments"])))
-        call = new_code_cell(f"result = {recipe['call']}\nresult")
+        call = new_code_cell(f"result = {_call(recipe)}\nresult")
         call.outputs = result_outputs(value)
         cells.append(call)
     return _notebook(cells, [entry.key], store, _packages(entry))
@@ -280,7 +412,7 @@ def several(store: LocalStore, entries: list[Entry]) -> Any:
     name = display_name(newest.function)
     codes = {e.code for e in entries}
     header = _header(newest, recipe, store).replace(
-        f"# Run of `{name}`", f"# {len(entries)} runs of `{name}`"
+        f"# Run of {_code(name)}", f"# {len(entries)} runs of {_code(name)}"
     )
     if len(codes) > 1:
         header += (
@@ -292,11 +424,12 @@ def several(store: LocalStore, entries: list[Entry]) -> Any:
     calls = []
     for entry in entries:
         arguments = _recipe(store, entry)["arguments"]
-        calls.append("dict(" + ", ".join(
-            f"{n}={how['literal']}" if "literal" in how else
-            f'{n}=hitnb.load("{how["key"]}", store=STORE)' if "key" in how else f"{n}=None"
-            for n, how in arguments.items()) + ")")  # fmt: skip
-    function = recipe["function"]
+        calls.append("{" + ", ".join(
+            f"{n!r}: {how['literal']}" if "literal" in how else
+            f"{n!r}: hitnb.load({json.dumps(str(how['key']))}, store=STORE)" if "key" in how else
+            f"{n!r}: None"
+            for n, how in arguments.items()) + "}")  # fmt: skip
+    function = _ref(str(recipe["function"]))
     cells.append(
         new_code_cell(
             "runs = [\n" + "".join(f"    {c},\n" for c in calls) + "]\n"

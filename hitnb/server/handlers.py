@@ -15,16 +15,27 @@ Routes (all under ``/hitnb/api``):
 ``/entries/<key>``          DELETE  remove the entry
 ``/experiments``            GET     experiments (functions with experiment runs)
 ``/experiments/<function>`` GET     that experiment's runs as table rows; ``?offset=&limit=``
-``/export``                 POST    ``{"keys": [...], "path": "exports/run.ipynb"}``: write a
-                                    notebook inside the server's root; returns its path
+``/export``                 POST    ``{"keys": [...], "path": "exports/run.ipynb",
+                                    "force": false}``: write a notebook inside the server's
+                                    root (409 if it exists and ``force`` is not true; at most
+                                    ``MAX_EXPORT_KEYS`` runs); returns its path
 ==========================  ======  ==========================================================
+
+Store work (SQLite queries, reading blobs, writing notebooks) runs on a small thread pool,
+never on the server's event loop: a large request delays its own answer, not every other
+Jupyter request. Every malformed request body is answered 400 with what is expected.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import tornado.web
 from jupyter_server.auth.decorator import authorized
@@ -37,11 +48,18 @@ from hitnb.core.stores import current_store
 from hitnb.errors import HitnbError, UnknownKeyError
 from hitnb.names import display_name
 from hitnb.store import maintenance
+from hitnb.store.failures import IndexUnavailable
 from hitnb.store.local import LocalStore
 from hitnb.widgets.model import row_of
 
 AUTH_RESOURCE = "hitnb"
 MAX_LIMIT = 1000
+MAX_EXPORT_KEYS = 200
+"""Runs one exported notebook may hold (each is a cell; more is not a notebook to read)."""
+MAX_PATH = 1024
+_KEY = re.compile(r"[0-9a-f]{6,32}")
+_T = TypeVar("_T")
+_store_work = ThreadPoolExecutor(max_workers=4, thread_name_prefix="hitnb-store")
 
 
 class BaseHandler(APIHandler):
@@ -77,6 +95,14 @@ class BaseHandler(APIHandler):
             self.fail(400, f"offset must be >= 0 and limit between 1 and {MAX_LIMIT}")
         return offset, limit
 
+    async def off_loop(self, work: Callable[..., _T], *args: Any) -> _T:
+        """Run store work on the store's threads; the event loop serves others meanwhile."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(_store_work, functools.partial(work, *args))
+        except IndexUnavailable as exc:
+            raise tornado.web.HTTPError(503, str(exc)) from exc
+
     def key_of(self, key: str) -> str:
         try:
             return operations.resolve_key(self.store, key)
@@ -88,17 +114,19 @@ class BaseHandler(APIHandler):
 class StatsHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
-    def get(self) -> None:
-        self.finish(json.dumps(maintenance.store_stats(self.store)))
+    async def get(self) -> None:
+        stats = await self.off_loop(lambda: maintenance.store_stats(self.store))
+        self.finish(json.dumps(stats))
 
 
 class FunctionsHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
-    def get(self) -> None:
+    async def get(self) -> None:
+        found = await self.off_loop(lambda: self.store.by_function())
         rows = [
             {"function": f, "name": display_name(f), "entries": n, "experiments": e, "bytes": b}
-            for f, n, e, b in self.store.index.by_function()
+            for f, n, e, b in found
         ]
         self.finish(json.dumps({"functions": rows}))
 
@@ -106,11 +134,12 @@ class FunctionsHandler(BaseHandler):
 class EntriesHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
-    def get(self) -> None:
+    async def get(self) -> None:
         offset, limit = self.page()
         experiments = self.get_argument("experiments", "false").lower() in ("1", "true", "yes")
-        rows = operations.list_entries(
-            self.store, self.get_argument("function", None), experiments=experiments
+        function = self.get_argument("function", None)
+        rows = await self.off_loop(
+            lambda: operations.list_entries(self.store, function, experiments=experiments)
         )
         page = [
             {
@@ -126,71 +155,102 @@ class EntriesHandler(BaseHandler):
 class EntryHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
-    def get(self, key: str) -> None:
-        self.finish(json.dumps(operations.show(self.store, self.key_of(key)), default=str))
+    async def get(self, key: str) -> None:
+        shown = await self.off_loop(lambda: operations.show(self.store, self.key_of(key)))
+        self.finish(json.dumps(shown, default=str))
 
     @tornado.web.authenticated
     @authorized
-    def delete(self, key: str) -> None:
-        removed = self.store.delete([self.key_of(key)])
+    async def delete(self, key: str) -> None:
+        removed = await self.off_loop(lambda: self.store.delete([self.key_of(key)]))
         self.finish(json.dumps({"removed": [e.key for e in removed]}))
 
 
 class ExperimentsHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
-    def get(self) -> None:
-        rows = [
-            {"function": f, "name": display_name(f), "runs": e}
-            for f, _, e, _ in self.store.index.by_function()
-            if e
-        ]
+    async def get(self) -> None:
+        found = await self.off_loop(lambda: self.store.by_function())
+        rows = [{"function": f, "name": display_name(f), "runs": e} for f, _, e, _ in found if e]
         self.finish(json.dumps({"experiments": rows}))
 
 
 class RunsHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
-    def get(self, function: str) -> None:
+    async def get(self, function: str) -> None:
         offset, limit = self.page()
-        found = runs(function, experiments_only=True)
-        if not found:
-            self.fail(404, f"no experiment runs of {function!r}; see /hitnb/api/experiments")
-        reply = {
-            "function": found[0].function,
-            "total": len(found),
-            "metrics": sorted({m for r in found for m in r.metrics}),
-            "runs": [row_of(r) for r in found[offset : offset + limit]],  # this page only
-        }
-        self.finish(json.dumps(reply, default=str))
+
+        def work() -> dict[str, Any]:
+            found = runs(function, experiments_only=True)
+            if not found:
+                self.fail(404, f"no experiment runs of {function!r}; see /hitnb/api/experiments")
+            return {
+                "function": found[0].function,
+                "total": len(found),
+                "metrics": sorted({m for r in found for m in r.metrics}),
+                "runs": [row_of(r) for r in found[offset : offset + limit]],  # this page only
+            }
+
+        self.finish(json.dumps(await self.off_loop(work), default=str))
+
+
+_EXPORT_BODY = '{"keys": ["<key>", ...], "path": "<folder>/<name>.ipynb", "force": false}'
 
 
 class ExportHandler(BaseHandler):
     @tornado.web.authenticated
     @authorized
-    def post(self) -> None:
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError:
-            self.fail(400, 'the body must be JSON: {"keys": [...], "path": "..."}')
-        keys, path = body.get("keys"), body.get("path")
-        if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
-            self.fail(400, "keys must be a non-empty list of entry keys")
-        if not isinstance(path, str) or not path.endswith(".ipynb"):
-            self.fail(400, "path must be a notebook path ending in .ipynb, relative to the root")
-        target = (self.root / path).resolve()
-        if not target.is_relative_to(self.root):
-            self.fail(403, f"{path!r} is outside the server's root; export inside it")
-        from hitnb.exporting.notebook import export
+    async def post(self) -> None:
+        keys, target, force = self.export_request()
 
-        full = [self.key_of(k) for k in keys]
-        try:
-            written = export(full, target)
-        except HitnbError as exc:
-            self.fail(400, str(exc))
+        def work() -> Path:
+            from hitnb.exporting.notebook import NotebookExistsError, export
+
+            full = [self.key_of(k) for k in keys]
+            try:
+                return export(full, target, force=force, max_keys=MAX_EXPORT_KEYS)
+            except NotebookExistsError as exc:
+                self.fail(409, f"{exc.path.relative_to(self.root).as_posix()} exists already; "
+                          'send "force": true to replace it')  # fmt: skip
+            except HitnbError as exc:
+                self.fail(400, str(exc))
+            raise AssertionError("unreachable")  # fail raises
+
+        written = await self.off_loop(work)
         relative = written.relative_to(self.root).as_posix()
         self.set_status(201)
         self.finish(json.dumps({"path": relative}))
+
+    def export_request(self) -> tuple[list[str], Path, bool]:
+        """The keys, target and force flag of the body, or a 400 saying what is expected."""
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            self.fail(400, f"the body must be JSON, an object: {_EXPORT_BODY}")
+        keys, path, force = body.get("keys"), body.get("path"), body.get("force", False)
+        if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
+            self.fail(400, f"keys must be a non-empty list of entry keys: {_EXPORT_BODY}")
+        if len(keys) > MAX_EXPORT_KEYS:
+            self.fail(400, f"{len(keys)} keys: one notebook holds at most {MAX_EXPORT_KEYS} runs")
+        bad = next((k for k in keys if not _KEY.fullmatch(k)), None)
+        if bad is not None:
+            self.fail(400, f"{bad[:40]!r} is not an entry key (6 to 32 lowercase hex digits)")
+        if not isinstance(path, str) or not path.endswith(".ipynb"):
+            self.fail(400, f"path must be a notebook path ending in .ipynb: {_EXPORT_BODY}")
+        if "\x00" in path or len(path) > MAX_PATH:
+            self.fail(400, f"path must hold no NUL character and at most {MAX_PATH} characters")
+        if not isinstance(force, bool):
+            self.fail(400, "force must be true or false")
+        try:
+            target = (self.root / path).resolve()
+        except (OSError, ValueError) as exc:
+            self.fail(400, f"path {path[:80]!r} cannot be used: {exc}")
+        if not target.is_relative_to(self.root):
+            self.fail(403, f"{path!r} is outside the server's root; export inside it")
+        return keys, target, force
 
 
 def setup_handlers(web_app: Any, root: str) -> None:

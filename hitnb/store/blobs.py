@@ -2,9 +2,11 @@
 
 A blob is written to a temp file, hashed while it is written, and renamed into
 place, so a reader never sees half a blob and identical results are stored once.
-Every read checks the bytes against the name; a memory-mapped read checks the size
-(a full check would read the whole file, which is what mmap exists to avoid;
-``hitnb verify`` checks them all).
+Every read checks the bytes against the name, a memory-mapped one included: the whole
+mapping is hashed once when it is made (xxh3 runs at memory speed, so this costs about
+what reading the file once does; what mmap still saves is the copy into the process).
+A file verified unchanged since (same inode, size, mtime and ctime) is not hashed again
+by the same process.
 
 Small encodings (up to :data:`INLINE_LIMIT` bytes) never become files: they are kept
 inline in the entry, which makes a hit one index lookup.
@@ -25,14 +27,42 @@ import xxhash
 
 from hitnb.errors import CorruptEntryError
 
+_verified: dict[str, tuple[int, ...]] = {}
+"""Blob id -> the file state (device, inode, size, mtime, ctime) its mapping was verified in."""
+_VERIFIED_MAX = 100_000
+
 INLINE_LIMIT = 16 * 1024
 FSYNC_THRESHOLD = 1 << 20
 DIR_MODE = 0o700
 
 
+FILE_MODE = 0o600
+
+
 def make_dirs(path: Path) -> None:
-    """Create ``path`` and its parents readable by the owner only."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    """Create ``path`` and every missing parent, each ``0700`` whatever the umask (``mkdir``
+    with ``parents=True`` would give the parents the umask's mode, 0755 or even 0777)."""
+    if path.is_dir():
+        return
+    missing = []
+    folder = path
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue  # made by another process meanwhile (it uses this mode too)
+        folder.chmod(DIR_MODE)  # a umask only removes bits; make it exactly 0700
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a small file readable by its owner only (``0600``, whatever the umask)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    path.chmod(FILE_MODE)
 
 
 @dataclass(frozen=True)
@@ -81,6 +111,16 @@ class BlobWriter(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
+    @property
+    def inline(self) -> bool:
+        """Whether the bytes are small enough to be kept in the entry (no blob file)."""
+        return self._memory is not None
+
+    @property
+    def checksum(self) -> str:
+        """The xxh3_128 of the bytes written so far (the blob's id once committed)."""
+        return self._hash.hexdigest()
+
     def tell(self) -> int:
         return self.size
 
@@ -101,10 +141,15 @@ class BlobWriter(io.RawIOBase):
         self._memory = None
 
     def discard(self) -> None:
+        """Remove the temp file, even when closing it fails (a full disk fails the flush
+        that closing does: the file must go all the same, or such files fill the disk)."""
         if self._file is not None:
-            self._file.close()
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
         if self.temp_path is not None:
-            self.temp_path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.temp_path.unlink(missing_ok=True)
 
 
 class BlobStore:
@@ -141,9 +186,9 @@ class BlobStore:
             writer._file.close()
             writer._file = None
             target = self.path(checksum)
-            if target.exists():
+            if self._intact(target, checksum, writer.size):
                 writer.discard()
-            else:
+            else:  # absent, or damaged: the fresh bytes replace it, so every entry heals
                 make_dirs(target.parent)
                 assert writer.temp_path is not None
                 writer.temp_path.replace(target)
@@ -151,6 +196,21 @@ class BlobStore:
             writer.discard()
             raise
         return Encoded(checksum, writer.size)
+
+    @staticmethod
+    def _intact(path: Path, blob_id: str, size: int) -> bool:
+        """Whether the blob at ``path`` exists and holds exactly the bytes named ``blob_id``
+        (read in full: this runs only when a result's bytes are stored already)."""
+        try:
+            with open(path, "rb", buffering=0) as fh:
+                if os.fstat(fh.fileno()).st_size != size:
+                    return False
+                digest = xxhash.xxh3_128()
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+        except OSError:
+            return False
+        return digest.hexdigest() == blob_id
 
     def write_verified(self, blob_id: str, data: bytes) -> None:
         """Keep bytes fetched from elsewhere as blob ``blob_id``, if they match that name."""
@@ -174,18 +234,30 @@ class BlobStore:
         return buf
 
     def map(self, blob_id: str, size: int) -> memoryview:
-        """A read-only memory map of the blob, after checking its size."""
+        """A read-only memory map of the blob, after checking its size and its bytes (once
+        per file state, see the module's docstring)."""
         path = self.path(blob_id)
         try:
             with open(path, "rb") as fh:
-                actual = os.fstat(fh.fileno()).st_size
-                if actual != size:
-                    raise CorruptEntryError(f"blob {blob_id} has {actual} bytes, expected {size}")
+                st = os.fstat(fh.fileno())
+                if st.st_size != size:
+                    raise CorruptEntryError(
+                        f"blob {blob_id} has {st.st_size} bytes, expected {size}"
+                    )
                 if size == 0:
                     return memoryview(b"")
-                return memoryview(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
+                mapped = memoryview(mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ))
         except FileNotFoundError:
             raise CorruptEntryError(f"blob {blob_id} is missing from {self.objects}") from None
+        state = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        if _verified.get(blob_id) != state:
+            if xxhash.xxh3_128_hexdigest(mapped) != blob_id:
+                mapped.release()
+                raise CorruptEntryError(f"blob {blob_id} does not match its checksum")
+            if len(_verified) >= _VERIFIED_MAX:
+                _verified.clear()
+            _verified[blob_id] = state
+        return mapped
 
     def exists(self, blob_id: str) -> bool:
         return self.path(blob_id).exists()

@@ -7,16 +7,21 @@ written in batches, so a hit costs a point query and no write transaction.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import itertools
 import json
 import os
 import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar
+
+from hitnb.store.failures import IndexUnavailable, classify
 
 SCHEMA_VERSION = 2
 _HIT_FLUSH_SECONDS = 2.0
@@ -49,6 +54,7 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_by_function ON entries (function, created);
 CREATE INDEX IF NOT EXISTS entries_by_access ON entries (last_access);
 CREATE INDEX IF NOT EXISTS entries_by_blob ON entries (blob);
+CREATE INDEX IF NOT EXISTS entries_by_created ON entries (created);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS recipes (key TEXT PRIMARY KEY, recipe TEXT NOT NULL);
 """
@@ -95,7 +101,27 @@ class Listed(NamedTuple):
     status: str
 
 
-_STORED_SQL = f"SELECT {', '.join(Stored._fields).replace('_json', '')} FROM entries WHERE key = ?"
+_SANE = (
+    "(typeof(key) = 'text' AND length(key) = 32 AND typeof(function) = 'text'"
+    " AND typeof(created) IN ('real', 'integer') AND created BETWEEN 0 AND 1e11"
+    " AND typeof(duration) IN ('real', 'integer') AND typeof(size) = 'integer' AND size >= 0"
+    " AND typeof(hits) = 'integer' AND typeof(last_access) IN ('real', 'integer')"
+    " AND last_access BETWEEN 0 AND 1e11 AND experiment IN (0, 1) AND typeof(codec) = 'text'"
+    " AND typeof(checksum) = 'text' AND length(checksum) = 32 AND typeof(status) = 'text'"
+    " AND (blob IS NULL OR (typeof(blob) = 'text' AND length(blob) = 32)))"
+)
+"""True for a row whose values have the types and ranges hitnb writes. Garbage written into
+the middle of the file can leave SQLite's structure intact and change values; such a row is
+damage, met by whichever query reads it, and handled like damage found at opening."""
+
+_STORED_SQL = (
+    f"SELECT {', '.join(Stored._fields).replace('_json', '')}, {_SANE} FROM entries WHERE key = ?"
+)
+
+
+def _malformed(what: str) -> sqlite3.DatabaseError:
+    """Damage found in a row's values (SQLite's own word for damage, so it is classified so)."""
+    return sqlite3.DatabaseError(f"database disk image is malformed: {what}")
 
 
 _open_indexes: weakref.WeakSet[Index] = weakref.WeakSet()
@@ -150,33 +176,144 @@ class Entry:
 
     @classmethod
     def from_row(cls, row: Iterable[Any]) -> Entry:
-        values = dict(zip(COLUMNS, row, strict=True))
-        for name in _JSON_FIELDS:
-            values[name] = json.loads(values[name] or "{}")
+        """The entry in a row selected with ``COLUMNS`` and then ``_SANE``."""
+        *columns, sane = row
+        values = dict(zip(COLUMNS, columns, strict=True))
+        if not sane:
+            raise _malformed(f"the row of entry {values['key']!r} holds impossible values")
+        try:
+            for name in _JSON_FIELDS:
+                values[name] = json.loads(values[name] or "{}")
+        except (ValueError, TypeError) as exc:
+            raise _malformed(f"the row of entry {values['key']!r}: {exc}") from exc
         values["experiment"] = bool(values["experiment"])
         return cls(**values)
 
 
-class Index:
-    """The ``index.sqlite`` of a store."""
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
+_memory_ids = itertools.count()
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+OnDamage = Callable[["Index", BaseException], None]
+"""Called when a query meets a damaged database; it replaces the database (or raises)."""
+
+
+def _guarded(
+    action: str,
+) -> Callable[[Callable[Concatenate[Index, _P], _T]], Callable[Concatenate[Index, _P], _T]]:
+    """Run an index method so that damage met by any query is handled like damage at
+    opening (the index is rebuilt, then the query runs once more), and every other SQLite
+    failure is raised as :class:`IndexUnavailable`, never taken for damage."""
+
+    def wrap(method: Callable[Concatenate[Index, _P], _T]) -> Callable[Concatenate[Index, _P], _T]:
+        @functools.wraps(method)
+        def run(self: Index, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+            generation = self._generation
+            try:
+                return method(self, *args, **kwargs)
+            except IndexUnavailable:
+                raise
+            except sqlite3.Error as exc:
+                kind = classify(exc)
+                if kind != "corrupt":
+                    raise IndexUnavailable(action, exc) from exc
+                state = self._thread_state
+                if generation != self._generation:  # another thread has rebuilt it meanwhile
+                    return method(self, *args, **kwargs)
+                if self.on_damage is None or getattr(state, "recovering", False):
+                    raise
+                state.recovering = True
+                try:
+                    self.on_damage(self, exc)
+                except OSError as failure:  # the rebuild itself could not be done
+                    raise IndexUnavailable("be rebuilt", failure) from exc
+                finally:
+                    state.recovering = False
+                return method(self, *args, **kwargs)
+
+        return run
+
+    return wrap
+
+
+class Index:
+    """The ``index.sqlite`` of a store.
+
+    ``read_only`` opens it without writing (``immutable`` when nothing else can change the
+    file, as on a read-only mount); ``memory`` keeps it in this process only, for a store
+    whose file cannot be used (it is filled from the manifests by the caller).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        read_only: bool = False,
+        immutable: bool = True,
+        memory: bool = False,
+        on_damage: OnDamage | None = None,
+    ) -> None:
         self.path = path
         self.read_only = read_only
-        """On a read-only file system: opened immutable; writes raise, hit counts are dropped."""
+        """Opened without writing: writes raise, hit counts are dropped."""
+        self.immutable = immutable
+        self.on_damage = on_damage
+        self.memory_uri: str | None = None
+        """Set when the index lives in this process's memory only (see :meth:`use_memory`)."""
+        self._keeper: sqlite3.Connection | None = None
+        self._thread_state = threading.local()
+        self._generation = 0
         self._local = threading.local()
         self._hits: dict[str, tuple[int, float]] = {}
         self._hits_lock = threading.Lock()
         self._last_flush = time.monotonic()
+        self.identity = self._file_identity()
         _open_indexes.add(self)
-        if not read_only:
+        if memory:
+            self.use_memory()
+        elif not read_only:
             self.conn.executescript(_SCHEMA)  # idempotent; executescript commits by itself
             self._migrate()
 
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def replaced(self) -> bool:
+        """Whether the file at :attr:`path` is no longer the one this index opened (another
+        process rebuilt it)."""
+        return self.memory_uri is None and self._file_identity() != self.identity
+
+    def reopen(self) -> None:
+        """Use the file now at :attr:`path` (after it was rebuilt): every thread reconnects."""
+        self._generation += 1
+        self.close_connection()
+        self.identity = self._file_identity()
+
+    def use_memory(self) -> None:
+        """Keep the index in this process's memory from now on (the file cannot be used)."""
+        self.memory_uri = (
+            f"file:hitnb-index-{os.getpid()}-{next(_memory_ids)}?mode=memory&cache=shared"
+        )
+        self.read_only = False
+        self._generation += 1
+        self.close_connection()
+        self._keeper = sqlite3.connect(self.memory_uri, uri=True, isolation_level=None,
+                                       check_same_thread=False)  # fmt: skip
+        self._keeper.executescript(_SCHEMA)
+
     # -- connections ----------------------------------------------------------------------
     def _migrate(self) -> None:
-        """Bring an index written by an older hitnb up to this schema (columns only grow)."""
+        """Bring an index written by an older hitnb up to this schema (columns only grow).
+
+        Nothing is written when it is up to date, so a full disk does not stop opening."""
         present = {row[1] for row in self.conn.execute("PRAGMA table_info(entries)")}
+        row = self.conn.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
+        if row is not None and row[0] == str(SCHEMA_VERSION) and present >= set(COLUMNS):
+            return
         with self.transaction() as conn:
             for name, definition in _ADDED_COLUMNS.items():
                 if name not in present:
@@ -188,10 +325,13 @@ class Index:
     @property
     def conn(self) -> sqlite3.Connection:
         """This thread's connection; a forked child gets new ones (see :func:`_after_fork`)."""
-        try:
-            conn: sqlite3.Connection = self._local.conn
-        except AttributeError:
-            conn = self._local.conn = self._connect()
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None or local.generation != self._generation:
+            if conn is not None:
+                conn.close()
+            conn = local.conn = self._connect()
+            local.generation = self._generation
         return conn
 
     def _forget_after_fork(self) -> None:
@@ -201,8 +341,10 @@ class Index:
         self._hits_lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
-        if self.read_only:  # no -wal/-shm can be made, and nobody can change the file
-            uri = f"file:{self.path}?immutable=1"
+        if self.memory_uri is not None:
+            return sqlite3.connect(self.memory_uri, uri=True, timeout=60.0, isolation_level=None)
+        if self.read_only:  # immutable: no -wal/-shm can be made, and nobody changes the file
+            uri = f"file:{self.path}?{'immutable=1' if self.immutable else 'mode=ro'}"
             return sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None)
         existed = self.path.exists()
         conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
@@ -214,9 +356,14 @@ class Index:
 
     def close(self) -> None:
         self.flush_hits()
+        self.close_connection()
+
+    def close_connection(self) -> None:
+        """Close this thread's connection; other threads reconnect after :meth:`reopen`."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            conn.close()
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
         self._local = threading.local()
 
     class _Transaction:
@@ -228,29 +375,80 @@ class Index:
             return self.conn
 
         def __exit__(self, exc_type: object, *_: object) -> None:
-            self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+            if exc_type is None:
+                self.conn.execute("COMMIT")
+            elif self.conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):  # the error that made us roll back
+                    self.conn.execute("ROLLBACK")  # is the one to report
 
     def transaction(self) -> Index._Transaction:
-        """A write transaction, taken up front so concurrent writers queue instead of failing."""
+        """A write transaction, taken up front so concurrent writers queue instead of failing.
+
+        A write never goes to a file another process has replaced (after rebuilding a damaged
+        index): that costs a ``stat`` per write, nothing per read."""
+        if self.replaced():
+            self.reopen()
         return Index._Transaction(self.conn)
 
+    # -- health ---------------------------------------------------------------------------
+    @_guarded("be checked")
+    def check(self) -> list[str]:
+        """SQLite's own consistency check (``PRAGMA integrity_check``) and hitnb's of the
+        values in every row: an empty list if both pass."""
+        rows = [str(r[0]) for r in self.conn.execute("PRAGMA integrity_check").fetchall()]
+        problems = [] if rows == ["ok"] else rows
+        bad = self.conn.execute(f"SELECT key FROM entries WHERE NOT {_SANE} LIMIT 5").fetchall()
+        problems += [f"the row of entry {r[0]!r} holds impossible values" for r in bad]
+        bad = self.conn.execute(
+            "SELECT key FROM recipes WHERE NOT json_valid(recipe) LIMIT 5"
+        ).fetchall()
+        problems += [f"the recipe of entry {r[0]!r} is not JSON" for r in bad]
+        return problems
+
+    @_guarded("list keys")
+    def keys(self) -> set[str]:
+        """Every key with a row."""
+        return {r[0] for r in self.conn.execute("SELECT key FROM entries")}
+
+    @_guarded("look up a key prefix")
+    def keys_with_prefix(self, prefix: str, *, limit: int = 2) -> list[str]:
+        """Up to ``limit`` keys starting with ``prefix`` (to resolve a short key)."""
+        rows = self.conn.execute(
+            "SELECT key FROM entries WHERE key >= ? AND key < ? ORDER BY key LIMIT ?",
+            (prefix, prefix + "g", int(limit)),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
     # -- reads ----------------------------------------------------------------------------
+    @_guarded("read an entry")
     def get(self, key: str) -> Entry | None:
         row = self.conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM entries WHERE key = ?", (key,)
+            f"SELECT {', '.join(COLUMNS)}, {_SANE} FROM entries WHERE key = ?", (key,)
         ).fetchone()
-        return Entry.from_row(row) if row else None
+        if row is None:
+            return None
+        entry = Entry.from_row(row)
+        if entry.key != key:
+            raise _malformed(f"the row found for entry {key} is not that entry's")
+        return entry
 
+    @_guarded("read an entry")
     def find(self, key: str) -> Stored | None:
         """What loading the value of ``key`` needs, in one cheap point query."""
         row = self.conn.execute(_STORED_SQL, (key,)).fetchone()
-        return Stored._make(row) if row else None
+        if row is None:
+            return None
+        if not row[-1] or row[0] != key:
+            raise _malformed(f"the row found for entry {key} is not that entry's")
+        return Stored._make(row[:-1])
 
+    @_guarded("look up an entry")
     def contains(self, key: str) -> bool:
         return (
             self.conn.execute("SELECT 1 FROM entries WHERE key = ?", (key,)).fetchone() is not None
         )
 
+    @_guarded("list entries")
     def entries(
         self,
         function: str | None = None,
@@ -272,7 +470,7 @@ class Index:
             key_list = list(keys)
             where.append(f"key IN ({', '.join('?' * len(key_list))})")
             params.extend(key_list)
-        sql = f"SELECT {', '.join(COLUMNS)} FROM entries"
+        sql = f"SELECT {', '.join(COLUMNS)}, {_SANE} FROM entries"
         if where:
             sql += " WHERE " + " AND ".join(where)
         self.flush_hits()
@@ -282,22 +480,23 @@ class Index:
         rows = self.conn.execute(sql, params).fetchall()
         return [Entry.from_row(r) for r in rows]
 
+    @_guarded("list entries")
     def listing(self, *, experiment: bool | None = None) -> list[Listed]:
         """What a listing shows of every entry, newest first: cheap even for 100,000 rows,
         since no JSON column is read."""
         self.flush_hits()
         where = "" if experiment is None else f"WHERE experiment = {int(experiment)}"
         sql = (
-            "SELECT key, function, created, duration, size, hits, experiment, status "
+            f"SELECT key, function, created, duration, size, hits, experiment, status, {_SANE} "
             f"FROM entries {where} ORDER BY created DESC"
         )
-        return [Listed._make(row) for row in self.conn.execute(sql)]
+        rows = self.conn.execute(sql).fetchall()
+        for row in rows:
+            if not row[-1]:
+                raise _malformed(f"the row of entry {row[0]!r} holds impossible values")
+        return [Listed._make(row[:-1]) for row in rows]
 
-    def keys_with_prefix(self, prefix: str, *, limit: int = 2) -> list[str]:
-        """Keys starting with ``prefix`` (hex digits), at most ``limit`` of them, in order."""
-        sql = "SELECT key FROM entries WHERE key >= ? AND key < ? ORDER BY key LIMIT ?"
-        return [str(row[0]) for row in self.conn.execute(sql, (prefix, prefix + "g", limit))]
-
+    @_guarded("look up a blob")
     def blob_in_use(self, blob_id: str) -> bool:
         sql = "SELECT 1 FROM entries WHERE blob = ? LIMIT 1"
         return self.conn.execute(sql, (blob_id,)).fetchone() is not None
@@ -305,9 +504,17 @@ class Index:
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries())
 
+    def _check_values(self) -> None:
+        """Raise (as damage) if any row holds values hitnb never writes (one scan)."""
+        row = self.conn.execute(f"SELECT key FROM entries WHERE NOT {_SANE} LIMIT 1").fetchone()
+        if row is not None:
+            raise _malformed(f"the row of entry {row[0]!r} holds impossible values")
+
+    @_guarded("count entries")
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM entries").fetchone()[0])
 
+    @_guarded("sum sizes")
     def total_size(self) -> int:
         """Bytes the entries take: inline data, plus each distinct blob once."""
         inline, blobs = self.conn.execute(
@@ -317,17 +524,30 @@ class Index:
         ).fetchone()
         return int(inline) + int(blobs)
 
+    @_guarded("sum sizes")
+    def bytes_since(self, created: float) -> int:
+        """Bytes of the entries created at or after ``created`` (an upper bound of what was
+        added since: an indexed range, cheap enough to ask after every write)."""
+        row = self.conn.execute(
+            "SELECT COALESCE(SUM(size), 0) FROM entries WHERE created >= ?", (created,)
+        ).fetchone()
+        return int(row[0])
+
+    @_guarded("sum sizes")
     def by_function(self) -> list[tuple[str, int, int, int]]:
         """(function, entries, experiments, bytes) for every function, most bytes first."""
+        self._check_values()
         rows = self.conn.execute(
             "SELECT function, COUNT(*), SUM(experiment), SUM(size) FROM entries"
             " GROUP BY function ORDER BY SUM(size) DESC"
         ).fetchall()
         return [(f, int(n), int(e), int(s)) for f, n, e, s in rows]
 
+    @_guarded("list entries")
     def least_recently_used(self, *, include_experiments: bool) -> list[tuple[str, int, float]]:
         """(key, size, last access) of evictable entries, least recently used first."""
         self.flush_hits()
+        self._check_values()
         where = "" if include_experiments else "WHERE experiment = 0"
         sql = f"SELECT key, size, last_access FROM entries {where} ORDER BY last_access, created"
         return [(k, int(s), float(t)) for k, s, t in self.conn.execute(sql).fetchall()]
@@ -337,31 +557,47 @@ class Index:
         """Insert or replace one entry (and its recipe) in one transaction."""
         self.put_many([entry], {entry.key: recipe} if recipe is not None else None)
 
+    @_guarded("store a recipe")
     def put_recipe(self, key: str, recipe: dict[str, Any]) -> None:
         """How to make entry ``key`` again (see :mod:`hitnb.core.recipe`); kept apart from the
         entries so listing them never reads sources."""
         with self.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO recipes VALUES (?, ?)", (key, json.dumps(recipe)))
 
+    @_guarded("read a recipe")
     def recipe(self, key: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT recipe FROM recipes WHERE key = ?", (key,)).fetchone()
-        return json.loads(row[0]) if row else None
+        if row is None:
+            return None
+        try:
+            recipe: dict[str, Any] = json.loads(row[0])
+        except (ValueError, TypeError) as exc:
+            raise _malformed(f"the recipe of entry {key}: {exc}") from exc
+        return recipe
 
+    @_guarded("store entries")
     def put_many(
-        self, entries: Iterable[Entry], recipes: dict[str, dict[str, Any]] | None = None
+        self,
+        entries: Iterable[Entry],
+        recipes: dict[str, dict[str, Any]] | None = None,
+        *,
+        replace: bool = True,
     ) -> None:
-        """Insert or replace entries (and recipes, by key) in one transaction."""
+        """Insert or replace entries (and recipes, by key) in one transaction; with
+        ``replace=False`` a row already there is kept (it may be newer than the caller's)."""
         placeholders = ", ".join("?" * len(COLUMNS))
+        verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
         with self.transaction() as conn:
-            sql = f"INSERT OR REPLACE INTO entries ({', '.join(COLUMNS)}) VALUES ({placeholders})"
+            sql = f"{verb} INTO entries ({', '.join(COLUMNS)}) VALUES ({placeholders})"
             conn.executemany(sql, [e.row() for e in entries])
             if recipes:
                 conn.executemany(
-                    "INSERT OR REPLACE INTO recipes VALUES (?, ?)",
+                    f"{verb} INTO recipes VALUES (?, ?)",
                     [(key, json.dumps(recipe)) for key, recipe in recipes.items()],
                 )
         self.flush_hits()
 
+    @_guarded("remove entries")
     def delete(self, keys: Iterable[str]) -> list[Entry]:
         """Remove entries; return what was removed so the caller can free their blobs."""
         key_list = list(keys)
@@ -388,9 +624,12 @@ class Index:
             self._last_flush = time.monotonic()
         if not pending or self.read_only:
             return
-        with self.transaction() as conn:
-            conn.executemany(
-                "UPDATE entries SET hits = hits + ?, last_access = max(last_access, ?) "
-                "WHERE key = ?",
-                [(n, t, k) for k, (n, t) in pending.items()],
-            )
+        try:
+            with self.transaction() as conn:
+                conn.executemany(
+                    "UPDATE entries SET hits = hits + ?, last_access = max(last_access, ?) "
+                    "WHERE key = ?",
+                    [(n, t, k) for k, (n, t) in pending.items()],
+                )
+        except sqlite3.Error:
+            pass  # counts are a convenience: a full disk or a busy file drops them, no more

@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import base64
 import contextlib
+import dataclasses
 import functools
 import json
 import os
@@ -29,15 +30,22 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import xxhash
 
-from hitnb.errors import CodecError, CorruptEntryError, CorruptEntryWarning, HitnbWarning
-from hitnb.store.blobs import BlobStore, Encoded, make_dirs
+from hitnb.errors import (
+    CodecError,
+    CorruptEntryError,
+    CorruptEntryWarning,
+    HitnbWarning,
+    StoreWriteWarning,
+)
+from hitnb.store.blobs import BlobStore, Encoded, make_dirs, write_private
 from hitnb.store.codecs import BlobData, codec_named, codecs_for, pickle_stream
+from hitnb.store.failures import DESCRIPTIONS, IndexUnavailable, classify
 from hitnb.store.index import Entry, Index, Listed, Stored
 from hitnb.store.locks import KeyLocks
 from hitnb.store.remote import Remote, RemoteUnavailable
@@ -47,15 +55,91 @@ __all__ = ["BlobData", "Entry", "LocalStore", "open_store"]
 STORE_FORMAT = 1
 
 
+def unsafe_levels(root: Path) -> list[str]:
+    """What in the store, at every level hitnb uses, another user could change: a folder or
+    file writable by group or others or owned by someone else, a symbolic link inside, and
+    a parent folder anyone may rename things in (world-writable without the sticky bit)."""
+    found = []
+    uid = os.getuid()
+    inside = [
+        root / name
+        for name in (
+            "entries",
+            "objects",
+            "tmp",
+            "locks",
+            "store.json",
+            "index.sqlite",
+            "index.sqlite-wal",
+            "index.sqlite-shm",
+        )
+    ]
+    for folder in ("entries", "objects", "locks"):
+        inside += sorted((root / folder).glob("??"))
+    for path in (root, *inside):
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            continue
+        name = str(path.relative_to(root.parent))
+        if path != root and stat.S_ISLNK(st.st_mode):
+            found.append(f"{name} is a symbolic link")
+        elif st.st_uid != uid:
+            found.append(f"{name} is owned by user {st.st_uid}")
+        elif st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            found.append(f"{name} is writable by {'others' if st.st_mode & 2 else 'its group'}")
+    for parent in root.resolve().parents:
+        st = parent.stat()
+        if st.st_mode & stat.S_IWOTH and not st.st_mode & stat.S_ISVTX:
+            found.append(f"{parent} is writable by anyone (no sticky bit)")
+    return found
+
+
+def _file_state(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)  # noqa: PTH116 (a str path: this runs on every repeat hit)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+KEEP_DAMAGED = 2
+"""Damaged index files kept aside (the newest ones); older ones are removed."""
+
+_T = TypeVar("_T")
 _INDEX_LOCK = "index-open"
+BLOB_LOCK_TIMEOUT = 30.0
+"""How long a writer or a deleter waits for a blob's lock before going on without it."""
+
+
+def blob_lock(blob_id: str) -> str:
+    """The name of the lock of a blob (in the store's lock folder, next to the keys')."""
+    return f"blob-{blob_id}"
+
+
 _INDEX_OPEN_TIMEOUT = 120.0
 
 
 def _is_busy(exc: sqlite3.DatabaseError) -> bool:
     """SQLite's "database is locked": another process is busy with the file, nothing is wrong."""
-    return isinstance(exc, sqlite3.OperationalError) and (
-        "locked" in str(exc) or "busy" in str(exc)
-    )
+    return classify(exc) == "busy"
 
 
 class LocalStore:
@@ -69,6 +153,13 @@ class LocalStore:
         self.blobs = BlobStore(root)
         self.manifests = root / "entries"
         self._made: set[Path] = set()
+        self._warned: set[str] = set()
+        self.bytes_written = 0
+        """Bytes this process stored here (for keeping under a size limit between checks)."""
+        self.index_events: list[str] = []
+        """What happened to the index in this process (rebuilt, kept in memory), for verify."""
+        self._index_lock_depth = threading.local()
+        self._recover_lock = threading.RLock()
         self.locks = KeyLocks(root)
         self.remote: Remote | None = None
         """The shared store behind this one, when the settings name one (see remote.py)."""
@@ -77,62 +168,262 @@ class LocalStore:
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
 
+    # -- the index: opened, checked, rebuilt -------------------------------------------------
+    @contextlib.contextmanager
+    def _holding_index_lock(self) -> Iterator[None]:
+        """The store-wide lock of opening and rebuilding the index (re-entrant per thread:
+        an flock taken twice by one process would wait for itself)."""
+        depth = getattr(self._index_lock_depth, "n", 0)
+        if depth:
+            self._index_lock_depth.n = depth + 1
+            try:
+                yield
+            finally:
+                self._index_lock_depth.n = depth
+            return
+        with self.locks.hold(_INDEX_LOCK, timeout=_INDEX_OPEN_TIMEOUT):
+            self._index_lock_depth.n = 1
+            try:
+                yield
+            finally:
+                self._index_lock_depth.n = 0
+
     def _open_index(self, path: Path) -> Index:
-        """Open the index; rebuild it from the manifests when it is missing or unreadable.
+        """Open the index, deciding what any failure is before acting on it.
+
+        - damaged (and only then): rebuilt from the manifests in a new file, which replaces
+          the damaged one (kept aside) once complete;
+        - missing, or empty while manifests exist: filled from the manifests;
+        - full disk, read-only file, I/O error: opened for reading only (results are still
+          served, new ones kept as manifests), or kept in memory, with one warning.
 
         Processes opening one store at once (a cluster's workers starting) take turns, so
         only one creates the file, and another's lock is never mistaken for damage.
         """
-        if self.read_only:
-            return Index(path, read_only=True)
-        with self.locks.hold(_INDEX_LOCK, timeout=_INDEX_OPEN_TIMEOUT):
-            existed = path.exists()
+        if self.read_only:  # a read-only mount: the WAL is read too (mode=ro) where it can be
+            return self._readable_index(path)
+        with self._holding_index_lock():
             try:
-                index = Index(path)
-            except sqlite3.DatabaseError as exc:
-                if _is_busy(exc):
+                index = Index(path, on_damage=self._index_damaged)
+            except sqlite3.Error as exc:
+                kind = classify(exc)
+                if kind == "busy":
                     raise
-                aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
-                warnings.warn(
-                    f"the index of the hitnb store at {self.root} is unreadable ({exc}); it was "
-                    f"moved to {aside.name} and is being rebuilt from the entries' manifests",
-                    CorruptEntryWarning,
-                    stacklevel=5,
-                )
-                path.replace(aside)
-                for suffix in ("-wal", "-shm"):
-                    Path(f"{path}{suffix}").unlink(missing_ok=True)
-                index = Index(path)
-                existed = False
-            if not existed and any(self.manifests.glob("??/*.json")):
-                self.rebuild_index(index)
+                if kind == "corrupt":
+                    return self._replace_damaged(path, exc)
+                return self._read_only_index(path, exc)
+            try:
+                if index.count() == 0 and self._has_manifests():
+                    self.rebuild_index(index)
+            except sqlite3.Error as exc:  # the index can be read but not filled (a full disk)
+                self._fall_back_to_memory(index, exc)
         return index
+
+    def _has_manifests(self) -> bool:
+        return any(True for _ in self.manifests.glob("??/*.json"))
+
+    def _read_only_index(self, path: Path, exc: BaseException) -> Index:
+        """The index of a store whose file cannot be written now (full, read-only, I/O)."""
+        self._warn_once(
+            "index-read-only",
+            f"the index of the hitnb store at {self.root} cannot be written: "
+            f"{DESCRIPTIONS[classify(exc)]} ({exc}). Stored results are still returned; new "
+            "ones are kept as manifests and indexed when the index can be written again",
+            StoreWriteWarning,
+        )
+        return self._readable_index(path)
+
+    def _readable_index(self, path: Path) -> Index:
+        """The index opened for reading only: with its WAL (``mode=ro``) where SQLite can,
+        else the main file alone (``immutable``), else one in memory from the manifests."""
+        for immutable in (False, True):
+            try:
+                index = Index(path, read_only=True, immutable=immutable,
+                              on_damage=self._index_damaged)  # fmt: skip
+                index.count()
+                return index
+            except sqlite3.Error:
+                continue
+        index = Index(path, memory=True, on_damage=self._index_damaged)
+        self.rebuild_index(index)
+        return index
+
+    def _fall_back_to_memory(self, index: Index, exc: BaseException) -> None:
+        """Keep the index in this process's memory, filled from the manifests (nothing lost)."""
+        self._warn_once(
+            "index-memory",
+            f"the index of the hitnb store at {self.root} cannot be used: "
+            f"{DESCRIPTIONS[classify(exc)]} ({exc}); this process keeps one in memory, made "
+            "from the entries' manifests, and nothing stored is lost. `hitnb verify --repair` "
+            "rebuilds the file once the cause is gone",
+            CorruptEntryWarning if classify(exc) == "corrupt" else StoreWriteWarning,
+        )
+        self.index_events.append(f"the index cannot be used ({exc}); kept in memory")
+        index.use_memory()
+        self.rebuild_index(index)
+
+    def _build_index_file(self, path: Path) -> tuple[Path | None, int, BaseException | None]:
+        """A complete new index made from the manifests next to ``path``: (its path, entries
+        in it, None), or (None, 0, the error) when it cannot be written."""
+        for left in path.parent.glob(f"{path.name}.rebuild-*"):  # by rebuilds that died
+            pid = left.name.removeprefix(f"{path.name}.rebuild-").partition("-")[0]
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    left.unlink()
+        fresh = path.with_name(f"{path.name}.rebuild-{os.getpid()}")
+        names = [fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")]
+        for name in names:
+            with contextlib.suppress(OSError):
+                name.unlink(missing_ok=True)
+        try:
+            index = Index(fresh)
+            count = self.rebuild_index(index)
+            index.close()
+            return fresh, count, None
+        except (sqlite3.Error, OSError) as exc:
+            for name in names:
+                with contextlib.suppress(OSError):
+                    name.unlink(missing_ok=True)
+            return None, 0, exc
+
+    def _swap_in(self, path: Path, fresh: Path) -> Path:
+        """Put the rebuilt index in place; the damaged one (and its WAL) is kept aside."""
+        aside = path.with_name(f"{path.name}.corrupt-{time.time_ns()}")
+        with contextlib.suppress(FileNotFoundError):
+            path.replace(aside)
+        for suffix in ("-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{path}{suffix}").replace(f"{aside}{suffix}")
+        fresh.replace(path)
+        damaged = sorted(path.parent.glob(f"{path.name}.corrupt-*[0-9]"), key=_mtime)
+        for old in damaged[:-KEEP_DAMAGED]:  # kept for a post-mortem, not without bound
+            for name in (old, Path(f"{old}-wal"), Path(f"{old}-shm")):
+                with contextlib.suppress(OSError):
+                    name.unlink(missing_ok=True)
+        return aside
+
+    def _replace_damaged(self, path: Path, exc: BaseException) -> Index:
+        """At opening: the index is damaged; rebuild it (or work from memory)."""
+        fresh, count, failure = self._build_index_file(path)
+        if fresh is not None:
+            try:
+                aside = self._swap_in(path, fresh)
+            except OSError as swap_failure:
+                fresh, failure = None, swap_failure
+        if fresh is None:
+            index = Index(path, memory=True, on_damage=self._index_damaged)
+            self._fall_back_to_memory(index, failure or exc)
+            return index
+        self._warn_rebuilt(exc, aside, count)
+        return Index(path, on_damage=self._index_damaged)
+
+    def _index_damaged(self, index: Index, exc: BaseException) -> None:
+        """After opening: a query met damage. Rebuild the file as at opening, unless another
+        process did already; if it cannot be written, keep the index in memory."""
+        with self._recover_lock, self._holding_index_lock():
+            if index.memory_uri is not None:
+                raise exc
+            if index.replaced():  # another process rebuilt it: use the new file
+                index.reopen()
+                return
+            if self.read_only or (index.read_only and index.immutable):
+                self._fall_back_to_memory(index, exc)  # nothing may be written here
+                return
+            fresh, count, failure = self._build_index_file(index.path)
+            if fresh is not None:
+                try:
+                    aside = self._swap_in(index.path, fresh)
+                except OSError as swap_failure:  # the file system turned read-only, ...
+                    fresh, failure = None, swap_failure
+            if fresh is None:
+                self._fall_back_to_memory(index, failure or exc)
+                return
+            index.reopen()
+            self._warn_rebuilt(exc, aside, count)
+
+    def _warn_rebuilt(self, exc: BaseException, aside: Path, count: int) -> None:
+        self.index_events.append(
+            f"the index was damaged ({exc}); rebuilt from {count} manifests, the damaged file "
+            f"kept as {aside.name}"
+        )
+        self._warn_once(
+            f"index-rebuilt-{aside.name}",
+            f"the index of the hitnb store at {self.root} is unreadable ({exc}); it was moved "
+            f"to {aside.name} and rebuilt from the entries' manifests ({count} entries)",
+            CorruptEntryWarning,
+        )
+
+    def _warn_once(self, topic: str, message: str, category: type[Warning]) -> None:
+        if topic not in self._warned:
+            self._warned.add(topic)
+            warnings.warn(message, category, stacklevel=4)
+
+    def _index_failed(self, exc: BaseException) -> None:
+        """An index query failed for a reason that is not damage: say so once, go on."""
+        self._warn_once(
+            f"index-failed-{classify(exc)}",
+            f"hitnb store at {self.root}: {exc}; stored results are read from the entries' "
+            "manifests meanwhile",
+            StoreWriteWarning,
+        )
+
+    @property
+    def index_state(self) -> str:
+        """``"file"``, ``"read-only"`` (cannot be written now) or ``"memory"`` (the file
+        cannot be used; this process keeps one made from the manifests)."""
+        if self.index.memory_uri is not None:
+            return "memory"
+        return "read-only" if self.index.read_only else "file"
+
+    def replace_index(self) -> int:
+        """Rebuild the index file from the manifests and put it in place of the current one
+        (kept aside); return how many entries it holds. For ``hitnb verify --repair``."""
+        with self._recover_lock, self._holding_index_lock():
+            fresh, count, failure = self._build_index_file(self.index.path)
+            if fresh is None:
+                raise IndexUnavailable("be rebuilt", failure or OSError("unknown"))
+            self._swap_in(self.index.path, fresh)
+            if self.index.memory_uri is not None or self.index.read_only:
+                self.index = Index(self.index.path, on_damage=self._index_damaged)
+            else:
+                self.index.reopen()
+            return count
+
+    def manifest_records(self) -> Iterator[tuple[Entry, dict[str, Any] | None]]:
+        """Every readable manifest, as (entry, recipe); unreadable ones are skipped."""
+        for path in sorted(self.manifests.glob("??/*.json")):
+            try:
+                found = self.read_record(path.stem)
+            except CorruptEntryError:
+                continue
+            if found is not None:
+                yield found
 
     def rebuild_index(self, index: Index | None = None) -> int:
         """Index every readable manifest (rows already there are replaced); return how many."""
         index = index or self.index
-        entries = []
-        for path in sorted(self.manifests.glob("??/*.json")):
-            try:
-                entry = self.read_manifest(path.stem)
-            except CorruptEntryError:
-                continue
-            if entry is not None:
-                entries.append(entry)
-        index.put_many(entries)
+        entries, recipes = [], {}
+        for entry, recipe in self.manifest_records():
+            entries.append(entry)
+            if recipe is not None:
+                recipes[entry.key] = recipe
+        index.put_many(entries, recipes)
         return len(entries)
 
     def _prepare_root(self) -> None:
         fresh = not self.root.exists()
         make_dirs(self.root)
         if fresh:
-            (self.root / ".gitignore").write_text("# hitnb store: never commit it\n*\n")
-            (self.root / "store.json").write_text(json.dumps({"format": STORE_FORMAT}) + "\n")
-        elif self.root.stat().st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            write_private(self.root / ".gitignore", "# hitnb store: never commit it\n*\n")
+            write_private(self.root / "store.json", json.dumps({"format": STORE_FORMAT}) + "\n")
+            return
+        unsafe = unsafe_levels(self.root)
+        if unsafe:
             warnings.warn(
-                f"the hitnb store at {self.root} is writable by other users; whoever can write "
-                f"it can run code in your kernel through pickled results. "
-                f"Fix: chmod 700 {self.root}",
+                f"the hitnb store at {self.root} can be changed by other users "
+                f"({'; '.join(unsafe[:3])}{'; ...' if len(unsafe) > 3 else ''}); whoever can "
+                "write it can run code in your kernel through pickled results. Fix: "
+                f"chmod -R go-rwx {self.root} (and chown what you do not own)",
                 HitnbWarning,
                 stacklevel=4,
             )
@@ -140,12 +431,23 @@ class LocalStore:
     # -- reading ---------------------------------------------------------------------------
     def get(self, key: str) -> Entry | None:
         """The entry for ``key``; a manifest the index lacks is indexed again on the way, and
-        one only the shared store has is brought here."""
-        return self.index.get(key) or self._reindex(key) or self.from_remote(key)
+        one only the shared store has is brought here. An index that cannot be read (a
+        failing disk) is passed by: the manifest answers, with one warning."""
+        try:
+            found = self.index.get(key)
+        except sqlite3.Error as exc:
+            self._index_failed(exc)
+            found = None
+        return found or self._reindex(key) or self.from_remote(key)
 
     def lookup(self, key: str) -> Stored | Entry | None:
         """Like :meth:`get`, reading only what loading the value needs (the hit path)."""
-        return self.index.find(key) or self._reindex(key) or self.from_remote(key)
+        try:
+            found = self.index.find(key)
+        except sqlite3.Error as exc:
+            self._index_failed(exc)
+            found = None
+        return found or self._reindex(key) or self.from_remote(key)
 
     def from_remote(self, key: str, record: dict[str, Any] | None = None) -> Entry | None:
         """Read-through: the shared store's entry for ``key``, kept here once checked.
@@ -154,24 +456,33 @@ class LocalStore:
         remote = self.remote
         if remote is None or not remote.available:
             return None
+        entry: Entry | None = None
         try:
             if record is None:
                 record = remote.manifest(key)
             if record is None or record.get("status") != "ok":
                 return None
             recipe = record.pop("recipe", None)
-            entry = _entry_of(record)
+            entry = _entry_of(record, key)
             if entry.blob is not None and not self.blobs.exists(entry.blob):
                 self.blobs.write_verified(entry.blob, remote.blob(entry.blob))
         except RemoteUnavailable:
             return None
         except CorruptEntryError as exc:
-            remote.mark_bad(entry.blob)
+            remote.mark_bad(entry.blob if entry is not None else None)
             warnings.warn(f"{exc}; it is computed here", CorruptEntryWarning, stacklevel=5)
             return None
         self.write_manifest(entry, recipe)
-        self.index.put(entry, recipe)
+        self._index_put(entry, recipe)
         return entry
+
+    def _index_put(self, entry: Entry, recipe: dict[str, Any] | None = None) -> None:
+        """Index an entry whose manifest is written; if the index cannot take it now (a full
+        disk, a read-only file) the manifest keeps it, and it is indexed again on use."""
+        try:
+            self.index.put(entry, recipe)
+        except sqlite3.Error as exc:
+            self._index_failed(exc)
 
     def upload(self, entry: Entry, recipe: dict[str, Any] | None = None) -> bool:
         """Write-through: give the shared store this entry; False if it could not be reached."""
@@ -188,13 +499,26 @@ class LocalStore:
         """An entry whose manifest exists but whose index row does not (a crash, a lost index)."""
         if not self.manifest_path(key).exists():  # the usual miss: a stat, not a failed open
             return None
-        entry = self.read_manifest(key)
-        if entry is not None:
-            self.index.put(entry)
+        found = self.read_record(key)
+        if found is None:
+            return None
+        entry, recipe = found
+        try:  # a row written meanwhile by the entry's writer is newer: keep it
+            self.index.put_many([entry], {key: recipe} if recipe else None, replace=False)
+            if not self.manifest_path(key).exists():  # removed meanwhile (an eviction):
+                self.index.delete([key])  # the row must not outlive it
+                return None
+        except sqlite3.Error as exc:
+            self._index_failed(exc)
         return entry
 
     def contains(self, key: str) -> bool:
-        if self.index.contains(key) or self.manifest_path(key).exists():
+        try:
+            indexed = self.index.contains(key)
+        except sqlite3.Error as exc:
+            self._index_failed(exc)
+            indexed = False
+        if indexed or self.manifest_path(key).exists():
             return True
         if self.remote is None or not self.remote.available:
             return False
@@ -221,12 +545,30 @@ class LocalStore:
 
         A small pickled value is verified once here and then only unpickled, which is what
         makes a repeat hit in one process cheap; anything else goes through :meth:`load`.
+
+        The manifest's file state (inode, mtime) is taken first and checked at every call,
+        a ``stat`` (about a microsecond): once another process has deleted the entry or
+        stored it again, the decoder raises and the caller looks the key up again, instead
+        of serving the copy it kept.
         """
+        manifest = str(self.manifest_path(entry.key))
+        seen = _file_state(manifest)
+        if seen is not None:  # the entry may have been stored again since it was looked up
+            found = self.read_record(entry.key)
+            if found is None or found[0].checksum != entry.checksum:
+                raise CorruptEntryError(f"entry {entry.key} was changed or removed meanwhile")
+        decode: Callable[[], Any] = functools.partial(self.load, entry)
         if entry.inline is not None and entry.codec == "pickle":
             stream = pickle_stream(self.read_bytes(entry).buffer)
             if stream is not None:
-                return functools.partial(pickle.loads, stream)
-        return functools.partial(self.load, entry)
+                decode = functools.partial(pickle.loads, stream)
+
+        def checked() -> Any:
+            if _file_state(manifest) != seen:
+                raise CorruptEntryError(f"entry {entry.key} was changed or removed meanwhile")
+            return decode()
+
+        return checked
 
     def read_bytes(self, entry: Entry | Stored, *, mmap: bool = False) -> BlobData:
         if entry.inline is not None:
@@ -246,8 +588,20 @@ class LocalStore:
         experiment: bool | None = None,
         limit: int | None = None,
     ) -> list[Entry]:
-        """Entries, newest first, read from the index only (no blob is loaded)."""
-        return self.index.entries(function, experiment=experiment, limit=limit)
+        """Entries, newest first, read from the index only (no blob is loaded); from the
+        manifests, with one warning, when the index cannot be read."""
+        try:
+            return self.index.entries(function, experiment=experiment, limit=limit)
+        except sqlite3.Error as exc:
+            self._index_failed(exc)
+        found = [
+            entry
+            for entry, _ in self.manifest_records()
+            if (function is None or entry.function == function)
+            and (experiment is None or entry.experiment == experiment)
+        ]
+        found.sort(key=lambda e: e.created, reverse=True)
+        return found if limit is None else found[:limit]
 
     def note_hit(self, key: str) -> None:
         self.index.note_hit(key)
@@ -277,6 +631,21 @@ class LocalStore:
         Raises :class:`CodecError` naming the type and every codec's reason when none can;
         an OSError (disk full, read-only store) propagates. Nothing half-written stays.
         """
+        return self._encode(value, codec, lambda name, meta, encoded: (name, meta, encoded))
+
+    def _encode(
+        self,
+        value: Any,
+        codec: str | None,
+        finish: Callable[[str, dict[str, Any], Encoded], _T],
+    ) -> _T:
+        """Encode ``value``, commit its blob and call ``finish`` with where it went.
+
+        A blob file is committed and ``finish`` runs while holding the blob's lock, which
+        :meth:`delete` takes too before removing a blob no row names: so a writer that
+        finds its bytes already stored (and keeps them) cannot have them removed before its
+        own row names them.
+        """
         reasons = []
         for candidate in codecs_for(value, codec):
             with self.blobs.writer() as writer:
@@ -288,7 +657,10 @@ class LocalStore:
                     writer.discard()
                     reasons.append(f"{candidate.name}: {type(exc).__name__}: {exc}")
                     continue
-                return candidate.name, meta, self.blobs.commit(writer)
+                if writer.inline:
+                    return finish(candidate.name, meta, self.blobs.commit(writer))
+                with self.locks.hold(blob_lock(writer.checksum), BLOB_LOCK_TIMEOUT):
+                    return finish(candidate.name, meta, self.blobs.commit(writer))
         raise CodecError(
             f"cannot store a value of type {type(value).__module__}.{type(value).__qualname__}: "
             + "; ".join(reasons)
@@ -305,23 +677,32 @@ class LocalStore:
         **info: Any,
     ) -> Entry:
         """Store ``value`` under ``key`` with the metadata in ``info`` (see :class:`Entry`) and,
-        for export, the ``recipe`` that makes it again."""
-        codec_name, meta, encoded = self.encode(value, codec=codec)
-        now = time.time()
-        entry = Entry(
-            key=key,
-            codec=codec_name,
-            codec_meta=meta,
-            checksum=encoded.checksum,
-            size=encoded.size,
-            blob=encoded.blob,
-            inline=encoded.inline,
-            created=now,
-            last_access=now,
-            **info,
-        )
-        self.write_manifest(entry, recipe)
-        self.index.put(entry, recipe)
+        for export, the ``recipe`` that makes it again.
+
+        Blob, then manifest (the entry exists from then on), then index row. If the index
+        cannot take the row (a full disk) the manifest keeps the entry and it is indexed on
+        use, with one warning."""
+
+        def record(codec_name: str, meta: dict[str, Any], encoded: Encoded) -> Entry:
+            now = time.time()
+            entry = Entry(
+                key=key,
+                codec=codec_name,
+                codec_meta=meta,
+                checksum=encoded.checksum,
+                size=encoded.size,
+                blob=encoded.blob,
+                inline=encoded.inline,
+                created=now,
+                last_access=now,
+                **info,
+            )
+            self.write_manifest(entry, recipe)
+            self._index_put(entry, recipe)
+            return entry
+
+        entry = self._encode(value, codec, record)
+        self.bytes_written += entry.size
         self.upload(entry, recipe)
         return entry
 
@@ -337,17 +718,33 @@ class LocalStore:
         return found
 
     def delete(self, keys: Iterable[str]) -> list[Entry]:
-        """Remove entries and the blobs no other entry uses; return the removed entries."""
+        """Remove entries and the blobs no other entry uses; return the removed entries.
+
+        In the reverse order of a write, so a kill at any point leaves a consistent store:
+        index rows first, then manifests, then blobs. Killed after the rows, the manifests
+        left are entries the index lacks (found on use; ``hitnb gc`` indexes them again
+        and finishes the job). A blob goes last, under its lock (see :meth:`_encode`),
+        and only when no row names it.
+        """
         removed = self.index.delete(keys)
         for entry in removed:
             self.manifest_path(entry.key).unlink(missing_ok=True)
-            if entry.blob and not self.index.blob_in_use(entry.blob):
-                self.blobs.delete(entry.blob)
+        for blob_id in dict.fromkeys(e.blob for e in removed if e.blob):
+            self.delete_blob_if_unused(blob_id)
         return removed
+
+    def delete_blob_if_unused(self, blob_id: str, *, wait: float = BLOB_LOCK_TIMEOUT) -> bool:
+        """Remove a blob no index row names, unless a writer is committing it right now;
+        return whether it was removed."""
+        with self.locks.hold(blob_lock(blob_id), wait) as acquired:
+            if not acquired or self.index.blob_in_use(blob_id):
+                return False
+            self.blobs.delete(blob_id)
+            return True
 
     def drop_corrupt(self, key: str) -> None:
         """Forget an entry found corrupt, keeping its blob only if another entry uses it."""
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, sqlite3.Error):
             self.delete([key])
         self.manifest_path(key).unlink(missing_ok=True)
 
@@ -377,11 +774,16 @@ class LocalStore:
             raise
 
     def read_manifest(self, key: str) -> Entry | None:
+        found = self.read_record(key)
+        return None if found is None else found[0]
+
+    def read_record(self, key: str) -> tuple[Entry, dict[str, Any] | None] | None:
+        """The entry and recipe in the manifest of ``key``; None if there is none."""
         try:
             with self.manifest_path(key).open() as fh:
                 record = json.load(fh)
-            record.pop("recipe", None)
-            return _entry_of(record)
+            recipe = record.pop("recipe", None) if isinstance(record, dict) else None
+            return _entry_of(record, key), recipe
         except FileNotFoundError:
             return None
         except (OSError, ValueError, TypeError) as exc:
@@ -401,11 +803,56 @@ def _manifest_record(entry: Entry, recipe: dict[str, Any] | None) -> dict[str, A
     return record
 
 
-def _entry_of(record: dict[str, Any]) -> Entry:
-    """The entry in a manifest's record (read back from :func:`_manifest_record`)."""
-    fields = {k: v for k, v in record.items() if k not in ("recipe", "signature")}
+_ENTRY_FIELDS = frozenset(f.name for f in dataclasses.fields(Entry))
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "key": str, "function": str, "code": str, "args": str, "codec": str, "checksum": str,
+    "size": int, "created": (int, float), "duration": (int, float),
+}  # fmt: skip
+_OPTIONAL: dict[str, type | tuple[type, ...]] = {
+    "blob": (str, type(None)), "inline": (str, type(None)), "codec_meta": dict,
+    "hits": int, "last_access": (int, float), "experiment": (bool, int), "params": dict,
+    "metrics": dict, "parts": dict, "origin": str, "status": str,
+    "error": (str, type(None)), "series": dict,
+}  # fmt: skip
+_unknown_warned: set[frozenset[str]] = set()
+
+
+def _entry_of(record: Any, key: str | None = None) -> Entry:
+    """The entry in a manifest's record (read back from :func:`_manifest_record`).
+
+    Raises :class:`CorruptEntryError` when a field is missing or of the wrong type, or when
+    the record is another key's (a manifest copied to the wrong path would otherwise serve
+    that entry's value). Fields this hitnb does not know (a newer one wrote them) are left
+    out, with one warning."""
+    if not isinstance(record, dict):
+        raise CorruptEntryError(f"manifest of entry {key} is not a JSON object")
+    if key is not None and record.get("key") != key:
+        raise CorruptEntryError(
+            f"manifest at the path of entry {key} is that of entry {record.get('key')!r}; "
+            "refused (it would give another call's value)"
+        )
+    for name, kinds in (*_REQUIRED.items(), *_OPTIONAL.items()):
+        if (name in _REQUIRED or name in record) and not isinstance(record.get(name), kinds):
+            raise CorruptEntryError(
+                f"manifest of entry {record.get('key', key)} has no valid {name!r} field"
+            )
+    unknown = frozenset(record) - _ENTRY_FIELDS - {"recipe", "signature"}
+    if unknown and unknown not in _unknown_warned:
+        _unknown_warned.add(unknown)
+        warnings.warn(
+            f"manifest of entry {record['key']} has fields this hitnb does not know "
+            f"({', '.join(sorted(unknown))}); they are ignored. A newer hitnb wrote it: "
+            "upgrade to use them",
+            HitnbWarning,
+            stacklevel=4,
+        )
+    fields = {k: v for k, v in record.items() if k in _ENTRY_FIELDS}
     if fields.get("inline") is not None:
-        fields["inline"] = base64.b64decode(fields["inline"])
+        try:
+            fields["inline"] = base64.b64decode(fields["inline"], validate=True)
+        except ValueError as exc:
+            raise CorruptEntryError(f"manifest of entry {record['key']}: {exc}") from exc
+    fields["experiment"] = bool(fields.get("experiment", False))
     return Entry(**fields)
 
 

@@ -13,26 +13,76 @@ the store's ``locks/`` folder.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
+import stat
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import xxhash
 
+from hitnb.errors import HitnbWarning
 from hitnb.store.blobs import make_dirs
 
 SHARED_MEMORY = Path("/dev/shm")
 _POLL_FIRST, _POLL_MAX = 0.001, 0.05
 
 
+def private_folder_problem(path: Path) -> str | None:
+    """Why ``path`` is not a folder only this user can use (None when it is): it must be a
+    real folder (not a link), owned by this user, with no access for group or others."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return "it does not exist"
+    if not stat.S_ISDIR(st.st_mode):
+        return "it is not a folder (a link or a file)"
+    if st.st_uid != os.getuid():
+        return f"it is owned by user {st.st_uid}, not by you ({os.getuid()})"
+    if st.st_mode & 0o077:
+        return f"its mode is {stat.S_IMODE(st.st_mode):04o}, not 0700"
+    return None
+
+
+_refused: set[Path] = set()
+
+
 def _lock_folder(root: Path) -> Path:
-    if SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK):
-        store_id = xxhash.xxh3_64_hexdigest(str(root.resolve()).encode())
-        return SHARED_MEMORY / f"hitnb-{os.getuid()}" / store_id
-    return root / "locks"
+    """``/dev/shm/hitnb-<uid>/<store id>`` where that folder is this user's own, else the
+    store's ``locks/`` folder.
+
+    Another local user can create ``/dev/shm/hitnb-<uid>`` before us: left alone, that
+    made every call fail (a folder we cannot enter) or wait 120 s on a lock they held. Such
+    a folder is refused, with a warning saying whose it is and how to remove it.
+    """
+    if not (SHARED_MEMORY.is_dir() and os.access(SHARED_MEMORY, os.W_OK)):
+        return root / "locks"
+    mine = SHARED_MEMORY / f"hitnb-{os.getuid()}"
+    with contextlib.suppress(FileExistsError):
+        mine.mkdir(mode=0o700)
+    problem = private_folder_problem(mine)
+    if problem is not None and problem.startswith("its mode"):  # ours (an older hitnb made
+        with contextlib.suppress(OSError):  # it with the umask's mode): make it private
+            mine.chmod(0o700)
+        problem = private_folder_problem(mine)
+    if problem is not None:
+        if mine in _refused:
+            return root / "locks"
+        _refused.add(mine)
+        warnings.warn(
+            f"the lock folder {mine} is refused: {problem}. Another user may have made it to "
+            f"interfere with your calls; the store's own {root / 'locks'} is used instead. "
+            f"Fix: remove {mine} (as its owner, or ask an administrator)",
+            HitnbWarning,
+            stacklevel=4,
+        )
+        return root / "locks"
+    store_id = xxhash.xxh3_64_hexdigest(str(root.resolve()).encode())
+    return mine / store_id
 
 
 def _acquire(fd: int, timeout: float) -> bool:

@@ -13,17 +13,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import re
+import sqlite3
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hitnb.errors import ConfigError, CorruptEntryError, HitnbError
+from hitnb.errors import ConfigError, CorruptEntryError, HitnbError, StoreWriteWarning
 from hitnb.names import names_function
-from hitnb.store.local import LocalStore
+from hitnb.store.local import Entry, LocalStore
 from hitnb.store.remote import Remote, RemoteUnavailable
 
 STALE_TEMP_SECONDS = 3600.0
@@ -68,15 +72,43 @@ def parse_age(text: str | float) -> float:
     return float(match.group(1)) * _AGE_UNITS[match.group(2) or "s"]
 
 
+_REBUILD = "`hitnb verify --repair` rebuilds it from the manifests"
+
+
+def index_problems(store: LocalStore) -> list[str]:
+    """What is wrong with the index file itself (SQLite's check, hitnb's check of the values,
+    a file that could not be used), and damage met and repaired on the way."""
+    found = [f"index: {event}" for event in store.index_events]
+    if store.index_state != "file":
+        found.append(f"index: {store.index_state} only ({_REBUILD} when the cause is gone)")
+    try:
+        found += [f"index: {line} ({_REBUILD})" for line in store.index.check()[:5]]
+    except sqlite3.Error as exc:
+        found.append(f"index: {exc}")
+    return found
+
+
+def _same(row: Entry, manifest: Entry) -> bool:
+    """An index row agrees with its manifest (hit counts and last use live in the index)."""
+    return dataclasses.replace(row, hits=0, last_access=0.0) == dataclasses.replace(
+        manifest, hits=0, last_access=0.0
+    )
+
+
 def verify(store: LocalStore, progress: Progress = _no_progress) -> Report:
-    """Check every entry's manifest and bytes; report problems without changing anything."""
+    """Check the index, every entry's manifest and bytes; report problems without changing
+    anything (damage met on the way is repaired like anywhere else, and reported)."""
     report = Report()
     entries = store.entries()
+    report.problems += index_problems(store)
     for entry in progress(entries):
         report.checked += 1
         try:
-            if store.read_manifest(entry.key) is None:
+            manifest = store.read_manifest(entry.key)
+            if manifest is None:
                 report.problems.append(f"{entry.key}: index row without a manifest")
+            elif not _same(entry, manifest):
+                report.problems.append(f"{entry.key}: index row differs from its manifest")
             store.read_bytes(entry)
         except CorruptEntryError as exc:
             report.problems.append(f"{entry.key}: {exc}")
@@ -97,9 +129,27 @@ def verify(store: LocalStore, progress: Progress = _no_progress) -> Report:
     return report
 
 
+def _manifest_or_none(store: LocalStore, key: str) -> Entry | None:
+    try:
+        return store.read_manifest(key)
+    except CorruptEntryError:
+        return None
+
+
 def repair(store: LocalStore, progress: Progress = _no_progress) -> Report:
     """Make the store consistent; drop what cannot be read. Returns what it did."""
     report = Report()
+    damage = index_problems(store)
+    differs = any(
+        manifest is not None and not _same(entry, manifest)
+        for entry in store.entries()
+        for manifest in [_manifest_or_none(store, entry.key)]
+    )
+    if damage or differs:
+        count = store.replace_index()
+        why = "; ".join(damage) or "rows differed from their manifests"
+        report.fixed.append(f"index rebuilt from {count} manifests ({why})")
+        store.index_events.clear()
     indexed = {e.key for e in store.entries()}
     for path in store.manifests.glob("??/*.json"):
         if path.stem in indexed:
@@ -130,6 +180,30 @@ def repair(store: LocalStore, progress: Progress = _no_progress) -> Report:
     return report
 
 
+def reconcile(store: LocalStore) -> Report:
+    """Index every manifest the index lacks (a write or an eviction killed half way), so
+    that eviction and the sizes it works from see the whole store."""
+    report = Report()
+    indexed = store.index.keys()
+    missing = []
+    for path in store.manifests.glob("??/*.json"):
+        if path.stem in indexed:
+            continue
+        try:
+            found = store.read_record(path.stem)
+        except CorruptEntryError:
+            continue  # verify reports it; repair removes it
+        if found is not None:
+            missing.append(found)
+    if missing:
+        store.index.put_many(
+            [entry for entry, _ in missing],
+            {entry.key: recipe for entry, recipe in missing if recipe is not None},
+        )
+        report.fixed = [f"{entry.key}: indexed again from its manifest" for entry, _ in missing]
+    return report
+
+
 def evict(
     store: LocalStore,
     *,
@@ -138,10 +212,16 @@ def evict(
     include_experiments: bool = False,
     now: float | None = None,
     dry_run: bool = False,
+    complete: bool = True,
 ) -> Report:
     """Remove least recently used entries: all unused for ``older_than`` seconds, then more
-    until the store holds at most ``max_size`` bytes. Experiments stay unless included."""
+    until the store holds at most ``max_size`` bytes. Experiments stay unless included.
+
+    With ``complete`` (the default) entries the index lacks are indexed first, so the
+    leftovers of an eviction that was killed are counted, and removed, this time."""
     report = Report()
+    if complete and not dry_run:
+        report.fixed = reconcile(store).fixed
     now = time.time() if now is None else now
     candidates = store.index.least_recently_used(include_experiments=include_experiments)
     doomed = []
@@ -161,77 +241,133 @@ def evict(
         report.freed_bytes = sum(sizes[key] for key in doomed)
         return report
     before = store.index.total_size()
-    for entry in store.delete(doomed):
-        report.removed.append(f"{entry.key} ({entry.function})")
+    for start in range(0, len(doomed), _EVICT_BATCH):
+        for entry in store.delete(doomed[start : start + _EVICT_BATCH]):
+            report.removed.append(f"{entry.key} ({entry.function})")
     report.freed_bytes = before - store.index.total_size()
     return report
 
 
+_EVICT_BATCH = 500
+"""Entries removed per index transaction (a kill loses the progress of one batch at most)."""
+
 LIMIT_CHECK_SECONDS = 5.0
+_CREATED_SLACK = 60.0
+"""An entry's row is written after its ``created`` time (the time to encode it); rows this
+much older than the last exact check are counted again, to be sure none is missed."""
 
 
 @dataclass
-class _SizeWatch:
-    """What this process knows of a store's size since it last measured it."""
-
-    checked: float
-    """When the size was last measured (monotonic seconds)."""
-    measured: int
-    written: int = 0
-    """Bytes this process has stored since."""
+class _LimitCheck:
+    at: float
+    """Wall-clock time of the last exact size query."""
+    total: int
+    """What it found."""
+    monotonic: float
 
 
-_watches: dict[Path, _SizeWatch] = {}
+_limit_checks: dict[Path, _LimitCheck] = {}
 
 
-def keep_under_limit(store: LocalStore, max_size: int, written: int = 0) -> Report | None:
-    """After a write of ``written`` bytes: evict least recently used entries if the store
-    passed ``max_size``.
+def keep_under_limit(store: LocalStore, max_size: int) -> Report | None:
+    """After a write: evict least recently used entries if the store passed ``max_size``.
 
-    The size is measured (one query) when the last measure plus what this process wrote
-    since could pass the limit, or every few seconds for what other processes wrote; a
-    sweep of small results under the limit costs no query, and hits never pay anything.
+    The exact size (a query over every blob) is asked at most every few seconds; between,
+    the size is the last exact one plus the bytes of every entry created since, by any
+    process (an indexed range query), so a burst of writes is caught by the write that
+    crosses the limit. Never raises: a failure here must not cost the caller its result.
     """
-    now = time.monotonic()
-    watch = _watches.get(store.root)
-    if watch is not None:
-        watch.written += written
-        recent = now - watch.checked < LIMIT_CHECK_SECONDS
-        if recent and watch.measured + watch.written <= max_size:
-            return None
-    total = store.index.total_size()
-    _watches[store.root] = _SizeWatch(now, total)
-    if total <= max_size:
+    try:
+        return _keep_under_limit(store, max_size)
+    except (sqlite3.Error, OSError, HitnbError) as exc:
+        warnings.warn(
+            f"the hitnb store at {store.root} could not be kept under its size limit: {exc}",
+            StoreWriteWarning,
+            stacklevel=3,
+        )
         return None
-    report = evict(store, max_size=max_size)
-    _watches[store.root] = _SizeWatch(now, store.index.total_size())
+
+
+def _keep_under_limit(store: LocalStore, max_size: int) -> Report | None:
+    last = _limit_checks.get(store.root)
+    if (
+        last is not None
+        and time.monotonic() - last.monotonic < LIMIT_CHECK_SECONDS
+        and last.total + store.index.bytes_since(last.at - _CREATED_SLACK) <= max_size
+    ):
+        return None
+    at, mono = time.time(), time.monotonic()
+    total = store.index.total_size()
+    report = None
+    if total > max_size:
+        report = evict(store, max_size=max_size, complete=False)
+        total = store.index.total_size()
+    _limit_checks[store.root] = _LimitCheck(at, total, mono)
     return report
 
 
 def collect_garbage(store: LocalStore, *, now: float | None = None) -> Report:
-    """Remove temp files of dead writes, blobs no entry uses, and lock files nobody holds."""
+    """Remove temp files of dead writes, blobs nothing names, and lock files nobody holds.
+
+    A blob is kept while any manifest or index row names it (the manifests are read, not
+    trusted to the index, which may lack rows), while it is young (its entry may be being
+    written), and while a writer holds its lock. If a manifest cannot be read for a reason
+    other than its content (an I/O error), no blob is removed this time.
+    """
     report = Report()
     now = time.time() if now is None else now
     for path in _stale_temp_files(store, now):
-        size = path.stat().st_size
-        path.unlink(missing_ok=True)
-        report.removed.append(f"temp file {path.name}")
-        report.freed_bytes += size
-    for blob_id in store.blobs.ids():
-        report.checked += 1
-        path = store.blobs.path(blob_id)
         try:
-            young = now - path.stat().st_mtime < STALE_TEMP_SECONDS
+            size = path.stat().st_size
+            path.unlink()
         except FileNotFoundError:
             continue
-        # A young blob may belong to an entry whose manifest and row are being written now.
-        if not young and not store.index.blob_in_use(blob_id):
-            size = path.stat().st_size
-            store.blobs.delete(blob_id)
-            report.removed.append(f"orphan blob {blob_id}")
-            report.freed_bytes += size
+        report.removed.append(f"temp file {path.name}")
+        report.freed_bytes += size
+    named, unsure = _blobs_named_by_manifests(store)
+    if unsure:
+        report.problems.append(
+            f"{unsure} manifests could not be read (an I/O error); no blob was removed"
+        )
+    else:
+        for blob_id in store.blobs.ids():
+            report.checked += 1
+            if blob_id in named:
+                continue
+            path = store.blobs.path(blob_id)
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                continue
+            if now - st.st_mtime < STALE_TEMP_SECONDS:
+                continue  # a young blob may belong to an entry being written now
+            if store.delete_blob_if_unused(blob_id, wait=0):
+                report.removed.append(f"orphan blob {blob_id}")
+                report.freed_bytes += st.st_size
     store.locks.remove_unheld()
     return report
+
+
+def _blobs_named_by_manifests(store: LocalStore) -> tuple[set[str], int]:
+    """The blob ids every manifest names, and how many manifests could not be read for a
+    reason that may pass (their content is then unknown, not wrong)."""
+    named: set[str] = set()
+    unsure = 0
+    for path in store.manifests.glob("??/*.json"):
+        try:
+            with path.open("rb") as fh:
+                record = json.loads(fh.read())
+        except FileNotFoundError:
+            continue
+        except OSError:
+            unsure += 1
+            continue
+        except ValueError:
+            continue  # not JSON: it names nothing (verify reports it, repair removes it)
+        blob = record.get("blob") if isinstance(record, dict) else None
+        if isinstance(blob, str):
+            named.add(blob)
+    return named, unsure
 
 
 def _stale_temp_files(store: LocalStore, now: float) -> list[Path]:
@@ -249,6 +385,10 @@ def _stale_temp_files(store: LocalStore, now: float) -> list[Path]:
                 continue
             if old or (pid.isdigit() and not _alive(int(pid))):
                 stale.append(path)
+    for path in store.root.glob("index.sqlite.rebuild-*"):  # an index rebuild that died
+        pid = path.name.removeprefix("index.sqlite.rebuild-").partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.append(path)
     return stale
 
 
@@ -323,10 +463,15 @@ def pull(
 
 
 def store_stats(store: LocalStore) -> dict[str, object]:
-    """Entries, experiments, bytes, and the same per function."""
+    """Entries, experiments, bytes, and the same per function; ``unindexed`` counts the
+    entries whose manifest the index lacks (left by a killed write or gc; not in the
+    figures until used, or until the next gc indexes them)."""
     functions = store.index.by_function()
+    indexed = store.index.keys()
+    unindexed = sum(1 for p in store.manifests.glob("??/*.json") if p.stem not in indexed)
     return {
         "store": str(store.root),
+        "unindexed": unindexed,
         "entries": sum(n for _, n, _, _ in functions),
         "experiments": sum(e for _, _, e, _ in functions),
         "bytes": store.index.total_size(),

@@ -38,7 +38,10 @@ class RemoteUnavailable(Exception):
 
 
 def sign(record: dict[str, Any], key: bytes) -> str:
-    """HMAC-SHA256 of a manifest, over its canonical JSON without the signature itself."""
+    """HMAC-SHA256 of a manifest, over its canonical JSON without the signature itself: so
+    it covers every field, the entry's key, its blob's digest and its checksum included.
+    (A reader also checks that the key inside is the one it asked for: a signed manifest
+    copied under another key's path is refused, not served as that key's value.)"""
     body = {k: v for k, v in record.items() if k != "signature"}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
@@ -120,6 +123,8 @@ class Remote:
             return None
         try:
             record: dict[str, Any] = json.loads(raw)
+            if not isinstance(record, dict):
+                raise ValueError("not a JSON object")
         except ValueError:
             warnings.warn(
                 f"the shared store's manifest of {key} is unreadable; ignored", CorruptEntryWarning,
@@ -137,6 +142,15 @@ class Remote:
                     stacklevel=4,
                 )
                 return None
+        if record.get("key") != key:
+            warnings.warn(
+                f"the shared store's manifest at the path of entry {key} is that of entry "
+                f"{record.get('key')!r}; refused (it would give another call's value), it is "
+                "computed here",
+                CorruptEntryWarning,
+                stacklevel=4,
+            )
+            return None
         return record
 
     def blob(self, blob_id: str) -> bytes:

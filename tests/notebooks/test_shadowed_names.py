@@ -10,7 +10,8 @@ from nbhelpers import KernelSession
 pytestmark = pytest.mark.slow
 
 CELL = (
-    "%%memo\nopen('ran.log', 'a').write('ran\\n')\nclass display:\n    def __init__(self, x):\n        self.x = x\n\n"
+    "%%memo\nopen('ran.log', 'a').write('ran\\n')\n"
+    "class display:\n    def __init__(self, x):\n        self.x = x\n\n"
     "shown = display(3)"
 )
 

@@ -24,7 +24,9 @@ SETUP = [
 CELLS = {
     "memo_time": "%%memo\n%%time\nran('memo_time')\ntime.sleep(2)\nb = a * 7\nprint('b is', b)\nb",
     "time_memo": "%%time\n%%memo\nran('time_memo')\nc = a + 1\nprint('c is', c)\nc",
-    "time_lines": "%%memo\nran('time_lines')\n%time d = b + c\nprint('d is', d)\ne = %time d * 2\ne",
+    "time_lines": (
+        "%%memo\nran('time_lines')\n%time d = b + c\nprint('d is', d)\ne = %time d * 2\ne"
+    ),
     "capture": "%%memo\n%%capture out\nran('capture')\nprint('captured', d)\nf = e + 1",
     "timeit": "%%memo\nran('timeit')\n%timeit -n1 -r1 sum(range(10))",
     "check": "print('state', b, c, d, e, f, out.stdout.strip())",
@@ -78,6 +80,8 @@ def test_timed_and_captured_cells_replay_after_a_restart(execute_notebook, tmp_p
     assert _result(second["time_memo"]) == "7"
     assert stream_text(second["time_lines"]) == stream_text(first["time_lines"])
     assert _result(second["time_lines"]) == "98"
-    assert stream_text(second["check"]) == stream_text(first["check"]) == (
-        "state 42 7 49 98 99 captured 49\n"
+    assert (
+        stream_text(second["check"])
+        == stream_text(first["check"])
+        == ("state 42 7 49 98 99 captured 49\n")
     )

@@ -112,7 +112,7 @@ def test_warns_when_store_is_writable_by_others(tmp_path):
     root = tmp_path / "s"
     LocalStore(root)
     os.chmod(root, 0o777)
-    with pytest.warns(HitnbWarning, match="chmod 700"):
+    with pytest.warns(HitnbWarning, match="chmod -R go-rwx"):
         LocalStore(root)
 
 

@@ -37,6 +37,7 @@ def test_gc_removes_stale_temp_files_and_orphan_blobs_only(tmp_path):
     put(store, "2" * 32, np.arange(30_000))
     orphan = store.get("2" * 32).blob
     store.index.delete(["2" * 32])  # as if the entry went but its blob stayed
+    store.manifest_path("2" * 32).unlink()  # (a manifest still naming it would keep it)
     store.blobs.tmp.mkdir(exist_ok=True)
     stale, fresh = store.blobs.tmp / "dead.part", store.blobs.tmp / "live.part"
     stale.write_bytes(b"x" * 100)
