@@ -21,6 +21,7 @@ import os
 import pickle
 import random
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,12 +102,16 @@ class Snapshot:
 
     @classmethod
     def take(cls) -> Snapshot:
+        """The state now. Away from the main thread (a Dask worker's task, a thread pool)
+        random streams are left out: other threads draw from the same global streams at any
+        moment, so what changed there says nothing about the run."""
         watch_seeders()
+        streams = threading.current_thread() is threading.main_thread()
         states: dict[str, Any] = {}
         digests: dict[str, str] = {}
         modules = sys.modules
         for provider in _providers.values():
-            if provider.module not in modules:
+            if provider.module not in modules or (provider.seeder and not streams):
                 continue
             try:
                 state = provider.get()
@@ -197,7 +202,11 @@ def watch_seeders(*, fresh: frozenset[str] = frozenset()) -> None:
             _seeded.add(provider.name)
 
         def seed(*args: Any, __seed: Any = original, __name: str = provider.name, **kw: Any) -> Any:
-            _seeded.add(__name)
+            given = args[0] if args else next(iter(kw.values()), None)
+            if given is None:  # seed() from the operating system's entropy
+                _seeded.discard(__name)
+            else:
+                _seeded.add(__name)
             return __seed(*args, **kw)
 
         seed.__wrapped__ = original  # type: ignore[attr-defined]
