@@ -23,7 +23,33 @@ TIMEIT = re.compile(
 _LABEL_GAP = r"(?:[^A-Za-z0-9\n]|th>|td>){0,60}?"
 SUMMARY_DATE = re.compile(r"(Date:" + _LABEL_GAP + r")[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4}")
 SUMMARY_TIME = re.compile(r"(Time:" + _LABEL_GAP + r")\d{2}:\d{2}:\d{2}")
-HITNB_LINE = re.compile(r"^hitnb:.*(?:\n|$)", re.M)
+NOTE_MAX_LINES = 40
+
+
+def split_hitnb_notes(text: str) -> tuple[str, list[str]]:
+    """The text without hitnb's notes, and the notes.
+
+    A note starts with a line ``hitnb: ...``; when it quotes an error that spans lines, its
+    parenthesis stays open and the note goes on until it closes.
+    """
+    kept: list[str] = []
+    notes: list[str] = []
+    lines = text.splitlines(keepends=True)
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("hitnb:"):
+            kept.append(lines[i])
+            i += 1
+            continue
+        note = [lines[i]]
+        depth = lines[i].count("(") - lines[i].count(")")
+        i += 1
+        while depth > 0 and i < len(lines) and len(note) < NOTE_MAX_LINES:
+            depth += lines[i].count("(") - lines[i].count(")")
+            note.append(lines[i])
+            i += 1
+        notes.append("".join(note).rstrip("\n"))
+    return "".join(kept), notes
 
 
 def normalize_text(text: str) -> str:
@@ -51,6 +77,9 @@ class CellView:
 
     def diff(self, other: CellView) -> str:
         """A short description of the first difference from ``other``, for reports."""
+        if sorted(self.items) == sorted(other.items):
+            order = [describe(item, 40) for item in self.items]
+            return f"same outputs in another order: {' | '.join(order)}"
         for index, (mine, theirs) in enumerate(zip(self.items, other.items, strict=False)):
             if mine != theirs:
                 return f"output {index}: {describe_change(theirs, mine)}"
@@ -112,8 +141,8 @@ def cell_view(cell: dict[str, Any]) -> CellView:
         nonlocal last_stream
         if last_stream is not None:
             text = streams.pop(last_stream)
-            view.hitnb_lines.extend(m.group(0).rstrip("\n") for m in HITNB_LINE.finditer(text))
-            text = HITNB_LINE.sub("", text)
+            text, notes = split_hitnb_notes(text)
+            view.hitnb_lines.extend(notes)
             if text:
                 view.items.append(("stream", last_stream, normalize_text(text)))
             last_stream = None

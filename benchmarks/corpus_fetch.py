@@ -85,7 +85,9 @@ def _archive_entry(index: str) -> tuple[str, str]:
 
 def _download(url: str, digest: str, target: Path) -> None:
     sha = hashlib.sha256()
-    partial = target.with_suffix(".part")
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=".download-")
+    os.close(handle)
+    partial = Path(name)
     try:
         with urllib.request.urlopen(url, timeout=300) as response, open(partial, "wb") as out:
             while chunk := response.read(1 << 20):
@@ -115,20 +117,30 @@ def notebooks_dir() -> Path:
     if not archive.exists():
         url, digest = _archive_entry(index_url())
         _download(url, digest, archive)
+    if done.exists():  # another process unpacked it meanwhile
+        return folder
     staging = Path(tempfile.mkdtemp(dir=root, prefix="unpack-"))
     try:
-        with tarfile.open(archive, "r:gz") as tar:
-            members = [
-                m
-                for m in tar.getmembers()
-                if m.name.startswith(NOTEBOOKS_IN_ARCHIVE) and (m.isfile() or m.isdir())
-            ]
-            tar.extractall(staging, members=members, filter="data")
-        shutil.rmtree(folder, ignore_errors=True)
-        (staging / NOTEBOOKS_IN_ARCHIVE).rename(folder)
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                members = [
+                    m
+                    for m in tar.getmembers()
+                    if m.name.startswith(NOTEBOOKS_IN_ARCHIVE) and (m.isfile() or m.isdir())
+                ]
+                tar.extractall(staging, members=members, filter="data")
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            archive.unlink(missing_ok=True)
+            raise FetchError(
+                f"{archive} could not be unpacked ({exc}); it was removed, run again to "
+                "download it anew"
+            ) from exc
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            (staging / NOTEBOOKS_IN_ARCHIVE).rename(folder)
+            done.touch()
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    done.touch()
     return folder
 
 

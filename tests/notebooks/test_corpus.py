@@ -24,7 +24,16 @@ from corpus_compare import cell_view, normalize_text
 from notebooks import SAMPLE, NotebookResult, run_corpus_notebook
 
 # Measured on the baseline corpus run (see docs/benchmarks.md, "Notebook corpus").
-KNOWN_FAILURES: dict[str, str] = {}
+KNOWN_FAILURES = {
+    "count_hurdle": (
+        "cells 6 and 9 end with `dia.plot_probs();`: under %%memo the `;` does not hide the "
+        "returned Figure (4 outputs instead of 2), and the replay shows it as text only"
+    ),
+    "quasibinomial": (
+        "cell 15 ends with plt.ylabel(...): under %%memo the figure is drawn before the result, "
+        "so the result reads Text(24.3..., 0.5, 'Residual'), plain Text(0, 0.5, 'Residual')"
+    ),
+}
 
 
 def _cases() -> list[object]:
@@ -79,6 +88,18 @@ def test_hitnb_badge_and_notes_are_left_out_and_counted() -> None:
     }
     assert cell_view(memo).items == cell_view(plain).items
     assert cell_view(memo).hitnb_lines == ["hitnb: x is stored"]
+    long_note = {
+        "outputs": [
+            {
+                "output_type": "stream",
+                "name": "stdout",
+                "text": "hitnb: the stored run cannot be used (NameError: x\n    y ~ f(x)\n); "
+                "running it again\n3.14\n",
+            }
+        ]
+    }
+    assert cell_view(long_note).items == cell_view(plain).items
+    assert len(cell_view(long_note).hitnb_lines) == 1
     changed = {"outputs": [{"output_type": "stream", "name": "stdout", "text": "3.15\n"}]}
     assert cell_view(changed).items != cell_view(plain).items
 
