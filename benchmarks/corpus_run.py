@@ -124,10 +124,10 @@ def run_notebook(
         asyncio.run(
             asyncio.wait_for(client.async_execute(env=env, stderr=subprocess.DEVNULL), budget)
         )
+    except CellTimeoutError:  # a TimeoutError too: caught first
+        run.timed_out = f"a cell exceeded the per-cell timeout ({cell_timeout:.0f} s)"
     except (asyncio.TimeoutError, TimeoutError):
         run.timed_out = f"the run exceeded its deadline ({budget:.0f} s left for it)"
-    except CellTimeoutError:
-        run.timed_out = f"a cell exceeded the per-cell timeout ({cell_timeout:.0f} s)"
     except DeadKernelError as exc:
         run.timed_out = f"the kernel died ({str(exc)[:80]})"
     finally:

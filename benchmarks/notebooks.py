@@ -49,6 +49,7 @@ SAMPLE = (
     "quasibinomial",
 )
 
+RUN_LABELS = ("plain run 1", "plain run 2", "memoized run 1", "memoized run 2")
 CELL_TIMEOUT = 300.0
 NOTEBOOK_TIMEOUT = 1200.0  # for all four runs of one notebook together
 
@@ -154,11 +155,20 @@ def judge(name: str, notebook: nbformat.NotebookNode, runs: list[Run]) -> Notebo
     result.plain_seconds = sum(result.plain_runs) / 2
     result.first_seconds = memo1.cell_total
     result.second_seconds = memo2.cell_total
-    cut = [r.timed_out for r in runs if r.timed_out]
+    cut = [(label, r) for label, r in zip(RUN_LABELS, runs, strict=True) if r.timed_out]
     if cut:
+        label, run = cut[0]
+        started = [i for i, c in run.cells.items() if c.get("metadata", {}).get("execution")]
+        where = ""
+        if started:
+            i = max(started)
+            plain = plain1.seconds.get(i, 0.0) if run is not plain1 else None
+            where = f", in cell {i} `{_snippet(notebook.cells[i].source)}`" + (
+                f" ({plain:.2f} s plain)" if plain is not None else ""
+            )
         result.status = "timeout"
-        result.timeout = cut[0]
-        result.failures.append(f"timeout: {cut[0]}")
+        result.timeout = f"{label}: {run.timed_out}{where}"
+        result.failures.append(f"timeout: {result.timeout}")
         return result
 
     def views(run: Run, i: int) -> CellView:
