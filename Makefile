@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-dev
 CHROMIUM := /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install demo test test-fast lint bench docs labextension clean
+.PHONY: install demo test test-fast lint bench corpus docs labextension clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,11 @@ test-fast: install
 
 bench: install
 	$(PY) benchmarks/run.py --write-docs
+
+# The notebook corpus (statsmodels' 81 example notebooks, fetched into the user cache folder):
+# plain twice, memoized twice, compared cell by cell. CORPUS_ARGS="--sample" runs the fast sample.
+corpus: install
+	$(PY) benchmarks/notebooks.py $(CORPUS_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

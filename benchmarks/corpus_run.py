@@ -1,0 +1,159 @@
+"""Run one notebook once in a fresh kernel, plainly or with every code cell memoized.
+
+Each run uses a real kernel (nbclient, the environment's ``python3`` kernel) whose working
+folder is the notebook's own, so relative data paths work. Errors do not stop a run (a user's
+Restart & Run All shows them and goes on); a cell that exceeds its timeout, or a run that
+exceeds its deadline, ends the run and is reported as a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime as dt
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+LOAD_CELL = "%load_ext hitnb"
+MEMO_LINE = "%%memo"
+
+
+@dataclass
+class Run:
+    """One execution of a notebook: its executed cells (original indexes) and timings."""
+
+    cells: dict[int, dict[str, Any]] = field(default_factory=dict)
+    seconds: dict[int, float] = field(default_factory=dict)
+    setup_seconds: float = 0.0  # the injected `%load_ext hitnb` cell, memoized runs only
+    wall: float = 0.0  # kernel start to kernel stop
+    timed_out: str = ""  # why the run was cut short, empty when it finished
+
+    @property
+    def cell_total(self) -> float:
+        """Seconds spent in the notebook's cells, hitnb's setup cell included."""
+        return sum(self.seconds.values()) + self.setup_seconds
+
+
+def code_cells(notebook: nbformat.NotebookNode) -> list[int]:
+    """Indexes of the code cells that have something to run."""
+    return [i for i, c in enumerate(notebook.cells) if c.cell_type == "code" and c.source.strip()]
+
+
+def starts_with_cell_magic(source: str) -> bool:
+    """True when the cell is already a cell magic (``%%time``, ``%%capture``...): left as is."""
+    return source.lstrip().startswith("%%")
+
+
+def prepared(
+    notebook: nbformat.NotebookNode, memo: bool
+) -> tuple[nbformat.NotebookNode, list[int]]:
+    """A copy to execute, outputs cleared, and each of its cells' original index (-1: ours)."""
+    nb = copy.deepcopy(notebook)
+    origin = list(range(len(nb.cells)))
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+            if memo and cell.source.strip() and not starts_with_cell_magic(cell.source):
+                cell.source = f"{MEMO_LINE}\n{cell.source}"
+    if memo:
+        nb.cells.insert(0, nbformat.v4.new_code_cell(LOAD_CELL))
+        origin.insert(0, -1)
+    return nb, origin
+
+
+def _stamp(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def cell_seconds(cell: dict[str, Any]) -> float:
+    """How long the kernel was busy with the cell (nbclient's record_timing stamps)."""
+    stamps = cell.get("metadata", {}).get("execution", {})
+    for start_key, end_key in (
+        ("iopub.status.busy", "iopub.status.idle"),
+        ("shell.execute_reply.started", "shell.execute_reply"),
+    ):
+        start, end = _stamp(stamps.get(start_key)), _stamp(stamps.get(end_key))
+        if start and end:
+            return max(0.0, (end - start).total_seconds())
+    return 0.0
+
+
+def run_notebook(
+    notebook: nbformat.NotebookNode,
+    folder: Path,
+    *,
+    memo: bool,
+    store: Path | None,
+    cell_timeout: float,
+    deadline: float,
+) -> Run:
+    """Execute the notebook once in a fresh kernel and collect what each code cell showed."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    nb, origin = prepared(notebook, memo)
+    env = dict(os.environ)
+    env.pop("HITNB_STORE", None)
+    if store is not None:
+        env["HITNB_STORE"] = str(store)
+    client = NotebookClient(
+        nb,
+        timeout=int(cell_timeout),
+        kernel_name="python3",
+        resources={"metadata": {"path": str(folder)}},
+        allow_errors=True,
+        record_timing=True,
+        interrupt_on_timeout=False,
+    )
+    run = Run()
+    started = time.perf_counter()
+    budget = max(1.0, deadline - time.monotonic())
+    try:
+        asyncio.run(
+            asyncio.wait_for(client.async_execute(env=env, stderr=subprocess.DEVNULL), budget)
+        )
+    except CellTimeoutError:  # a TimeoutError too: caught first
+        run.timed_out = f"a cell exceeded the per-cell timeout ({cell_timeout:.0f} s)"
+    except (asyncio.TimeoutError, TimeoutError):
+        run.timed_out = f"the run exceeded its deadline ({budget:.0f} s left for it)"
+    except DeadKernelError as exc:
+        run.timed_out = f"the kernel died ({str(exc)[:80]})"
+    finally:
+        _stop_kernel(client)
+    run.wall = time.perf_counter() - started
+    for position, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        index = origin[position]
+        if index < 0:
+            run.setup_seconds = cell_seconds(cell)
+        elif cell.source.strip():
+            run.cells[index] = cell
+            run.seconds[index] = cell_seconds(cell)
+    return run
+
+
+def _stop_kernel(client: Any) -> None:
+    """Make sure a cut-short run leaves no kernel behind."""
+    km = getattr(client, "km", None)
+    if km is None:
+        return
+    try:
+        if km.has_kernel:
+            stopping = km.shutdown_kernel(now=True)
+            if asyncio.iscoroutine(stopping):
+                asyncio.run(stopping)
+    except Exception:
+        pass
