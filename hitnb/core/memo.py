@@ -169,6 +169,9 @@ class MemoizedFunction(Generic[P, R]):
         code = getattr(fn, "__code__", None)
         known = set(analyze(fn).reads) | set(code.co_freevars) if code is not None else set()
         unknown = self._ignored_globals - known
+        if unknown:  # members of classes it uses, globals its helpers read
+            plan = plan_for(fn, config.settings().version_sensitivity, self._ignored_globals)
+            unknown -= plan.names
         if unknown:
             raise ConfigError(
                 f"ignore= names {sorted(unknown)} that {self.identity}() neither takes nor "
@@ -531,8 +534,22 @@ def memo(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     ...     return x * x
     """
     if fn is not None:
-        return MemoizedFunction(fn, **options)
-    return lambda f: MemoizedFunction(f, **options)
+        return _memoized(fn, options)
+    return lambda f: _memoized(f, options)
+
+
+def _memoized(fn: Any, options: dict[str, Any]) -> Any:
+    """``MemoizedFunction(fn)``; a static or class method stays one, around the memoized
+    function, so ``@memo`` may go above or below ``@staticmethod`` and ``@classmethod``."""
+    if isinstance(fn, staticmethod | classmethod):
+        return type(fn)(MemoizedFunction(fn.__func__, **options))
+    if isinstance(fn, property | functools.cached_property):
+        kind = type(fn).__name__
+        raise TypeError(
+            f"@memo cannot wrap a {kind}: put @memo below @{kind} "
+            f"(@{kind} on the line above @memo), so the {kind} calls the memoized function"
+        )
+    return MemoizedFunction(fn, **options)
 
 
 def experiment(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
