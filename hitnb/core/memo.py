@@ -14,10 +14,11 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from pathlib import Path
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
@@ -54,6 +55,8 @@ _MISS: Any = object()
 HOT_ENTRIES = 1024
 """Repeat hits remembered per function (argument values to the stored record)."""
 _Hot = tuple[config.Resolved, bytes, "LocalStore", "Stored | Entry", Callable[[], Any] | None]
+_Prepared = tuple["engine.Call", config.Resolved, bytes]
+"""A call ready for the engine, with what a hit needs to be remembered."""
 _EXACT_TYPES = frozenset({int, str, bytes, bool, type(None)})
 
 
@@ -266,6 +269,9 @@ class MemoizedFunction(Generic[P, R]):
 
     # -- calls -----------------------------------------------------------------------------
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        # Recursion goes through here once per level, so the engine is called from this
+        # frame (no helper frame in between): see _FunctionWork.run.
+        hot_key = None
         if self._hot is not None and not kwargs:
             hot_key = _hot_key(args)
             if hot_key is not None:
@@ -274,10 +280,11 @@ class MemoizedFunction(Generic[P, R]):
                     value = self._hot_hit(hot_key, cached)
                     if value is not _MISS:
                         return value  # type: ignore[no-any-return]
-                result: R = self._call(None, args, kwargs, hot_key)
-                return result
-        result = self._call(None, args, kwargs)  # kwargs is a fresh dict already
-        return result
+        prepared = self._prepare(None, args, kwargs)  # kwargs is a fresh dict already
+        if isinstance(prepared, _FunctionWork):  # mode "off"
+            result: R = prepared.run().result
+            return result
+        return self._finish(engine.run(prepared[0]), prepared, hot_key)  # type: ignore[no-any-return]
 
     def _hot_hit(self, hot_key: tuple[Any, ...], cached: _Hot) -> Any:
         """A repeat hit in this process: the key is known, if nothing it depends on changed.
@@ -333,45 +340,53 @@ class MemoizedFunction(Generic[P, R]):
         """Whether a call with these arguments would be a hit; computes nothing."""
         return self._store().contains(self.key(*args, **kwargs))
 
-    def _call(
-        self,
-        call_mode: Mode | None,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        hot_key: tuple[Any, ...] | None = None,
-    ) -> Any:
+    def _call(self, call_mode: Mode | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         __tracebackhide__ = True
+        prepared = self._prepare(call_mode, args, kwargs)
+        if isinstance(prepared, _FunctionWork):  # mode "off"
+            return prepared.run().result
+        return self._finish(engine.run(prepared[0]), prepared, None)
+
+    def _prepare(
+        self, call_mode: Mode | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> _FunctionWork | _Prepared:
+        """The engine's call for these arguments, or in mode "off" the work to run as is."""
         resolved = config.resolved()
         settings = resolved.settings
         mode = modes.resolve(call_mode, self.mode, settings.mode)
         bound, seed = self._bind(args, kwargs)
         if mode == "off":
-            return _FunctionWork(self, None, bound, seed, frozenset()).run().result
+            return _FunctionWork(self, None, bound, seed, frozenset())
         store = store_for(resolved, self.store_folder)
         written = self._written(store)
         state = self._fingerprint(settings, written)
         parts = self._parts(state, self._argument_digests(bound), self._extras_with(seed), written)
-        outcome = engine.run(
-            engine.Call(
-                parts,
-                compose_key(parts.identity, parts.fingerprint, parts.args, parts.extras),
-                _FunctionWork(self, store, bound, seed, written, state, parts.args),
-                store,
-                mode,
-                settings,
-                wait=settings.wait if self.wait is None else self.wait,
-                experiment=self.experiment,
-                codec=self.codec,
-                lazy=self.lazy,
-                mmap=self.mmap,
-            )
+        call = engine.Call(
+            parts,
+            compose_key(parts.identity, parts.fingerprint, parts.args, parts.extras),
+            _FunctionWork(self, store, bound, seed, written, state, parts.args),
+            store,
+            mode,
+            settings,
+            wait=settings.wait if self.wait is None else self.wait,
+            experiment=self.experiment,
+            codec=self.codec,
+            lazy=self.lazy,
+            mmap=self.mmap,
         )
+        return call, resolved, state.digest
+
+    def _finish(
+        self, outcome: engine.Outcome, prepared: _Prepared, hot_key: tuple[Any, ...] | None
+    ) -> Any:
+        """The caller's value; a hit is remembered for repeat hits in this process."""
+        call, resolved, digest = prepared
         if outcome.hit:
             found = outcome.found
-            if hot_key is not None and found is not None and mode in ("on", "read-only"):
-                self._remember(hot_key, (resolved, state.digest, store, found, None))
+            if hot_key is not None and found is not None and call.mode in ("on", "read-only"):
+                self._remember(hot_key, (resolved, digest, call.store, found, None))
             return outcome.value
-        return Lazy(outcome.key, store, value=outcome.value) if self.lazy else outcome.value
+        return Lazy(outcome.key, call.store, value=outcome.value) if self.lazy else outcome.value
 
     def _remember(self, hot_key: tuple[Any, ...], cached: _Hot) -> None:
         assert self._hot is not None
@@ -425,10 +440,18 @@ class _FunctionWork(engine.Work):
         """Call the function (seeded when asked); learn the state it wrote."""
         fn = self.fn
         context = seeded(self.seed) if self.seed is not None else nullcontext()
-        with context:
-            start = time.perf_counter()
-            value = fn.binder.call(fn.function, self.bound)
-        duration = time.perf_counter() - start
+        lent = _lend_frames()
+        try:
+            with context:
+                start = time.perf_counter()
+                if fn.binder.simple:  # called from here: one frame fewer per recursion level
+                    value = fn.function(**self.bound)
+                else:
+                    value = fn.binder.call(fn.function, self.bound)
+            duration = time.perf_counter() - start
+        finally:
+            if lent:
+                _return_frames(lent)
         computed = engine.Computed(value, value, duration, self._parts_after_run())
         changed = self._arguments_changed()
         if changed:
@@ -490,6 +513,50 @@ class _FunctionWork(engine.Work):
         if category is StoreWriteWarning:
             message = f"{self.fn.identity}: {message}"
         engine.warn(message, category)
+
+
+_ENTRIES = frozenset({MemoizedFunction.__call__.__code__, MemoizedFunction._call.__code__})
+MAX_LENT_FRAMES = 6000
+"""Frames lent to memoized recursion at most, all threads together (each memoized level
+also takes C stack, which is finite: past this, recursion ends in RecursionError)."""
+OWN_FRAMES = 50
+"""Frames hitnb needs at most below the deepest memoized level (reading the function's
+source once, writing the store), lent once for a whole recursion."""
+_lent_lock = threading.Lock()
+_lent_total = 0
+
+
+def _lend_frames() -> int:
+    """Raise the recursion limit by the levels hitnb's machinery takes between the call of
+    a memoized function and the function itself, so memoized recursion goes as deep as
+    plain recursion through a callable object does (two levels each); return how many."""
+    global _lent_total
+    frame = sys._getframe(1)  # _FunctionWork.run
+    frames = 1
+    while frame.f_code not in _ENTRIES:
+        frame = frame.f_back  # type: ignore[assignment]
+        frames += 1
+        if frame is None or frames > 32:  # not called through a memoized function's call
+            return 0
+    # The interpreter counts one more level for calling the MemoizedFunction object (a C
+    # call into __call__), so the machinery costs `frames` and the function itself one.
+    lent = frames
+    with _lent_lock:
+        if _lent_total + lent > MAX_LENT_FRAMES:
+            return 0
+        if _lent_total == 0:  # the outermost call: room for hitnb's own deepest calls too
+            lent += OWN_FRAMES
+        sys.setrecursionlimit(sys.getrecursionlimit() + lent)
+        _lent_total += lent
+    return lent
+
+
+def _return_frames(lent: int) -> None:
+    global _lent_total
+    with _lent_lock:
+        _lent_total -= lent
+        with suppress(RecursionError, ValueError):  # the user set a lower limit meanwhile
+            sys.setrecursionlimit(sys.getrecursionlimit() - lent)
 
 
 @overload
