@@ -12,6 +12,7 @@ path (``_hot_hit``) that checks the settings and the fingerprint, not the store.
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sys
 import threading
@@ -122,6 +123,13 @@ class MemoizedFunction(Generic[P, R]):
     ) -> None:
         if not callable(fn):
             raise TypeError(f"@memo decorates functions, got {type(fn).__qualname__}: {fn!r}")
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+            raise TypeError(
+                f"@memo cannot cache generator function {qualified_name(fn)}(): a generator "
+                "yields its values once, to one consumer, so there is no result to store. "
+                "Memoize a function that returns a list instead (return list(...) or "
+                "[... for ...]), and iterate over its result"
+            )
         functools.update_wrapper(self, fn)
         self.__wrapped__ = fn
         self.function = fn
@@ -415,6 +423,87 @@ class MemoizedFunction(Generic[P, R]):
         return len(store.delete(e.key for e in store.entries(self.identity)))
 
 
+class AsyncMemoizedFunction(MemoizedFunction[P, R]):
+    """An ``async def`` function whose awaited results persist; made by :func:`memo`.
+
+    Calling it returns a coroutine. A hit is served without running the function; on a
+    miss the function is awaited and the engine stores its result. Concurrent awaits of
+    one key in this process compute it once: the others wait for the first and then read
+    the stored result (or share its value when it could not be stored).
+    """
+
+    def __init__(self, fn: Callable[P, R], **options: Any) -> None:
+        super().__init__(fn, **options)
+        if self.seed_name is not None:
+            raise ConfigError(
+                f"seed= cannot seed {self.identity}(): an async function shares the random "
+                "generators with every task that runs while it awaits. Seed a generator of "
+                "its own from an argument instead (random.Random(seed), "
+                "numpy.random.default_rng(seed))"
+            )
+        self._pending: dict[str, Any] = {}
+        """Keys being computed in this process, each with the future its waiters await."""
+        self._hot = None  # each await takes the engine's path
+
+    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Any:  # type: ignore[override]
+        return await self._acall(None, args, dict(kwargs))
+
+    async def recompute(self, *args: P.args, **kwargs: P.kwargs) -> Any:  # type: ignore[override]
+        """Await the function again and store the result over the old one."""
+        return await self._acall("recompute", args, dict(kwargs))
+
+    def with_mode(self, mode: str) -> Callable[P, Any]:
+        """This function with cache mode ``mode`` for the awaits made through the result."""
+        checked = check_mode(mode)
+
+        async def call(*args: P.args, **kwargs: P.kwargs) -> Any:
+            return await self._acall(checked, args, dict(kwargs))
+
+        return call
+
+    async def _acall(
+        self, call_mode: Mode | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        import asyncio
+
+        prepared = self._prepare(call_mode, args, kwargs)
+        if isinstance(prepared, _FunctionWork):  # mode "off"
+            return await self.binder.call(self.function, prepared.bound)
+        call = prepared[0]
+        if call.mode != "recompute":
+            found = engine.lookup(call, call.key)
+            if found is not None:
+                return self._finish(found, prepared, None)
+        pending = self._pending.get(call.key)
+        if pending is not None:  # another task is computing this key: wait for it
+            value = await asyncio.shield(pending)
+            found = engine.lookup(call, call.key)
+            return value if found is None else self._finish(found, prepared, None)
+        future = asyncio.get_running_loop().create_future()
+        self._pending[call.key] = future
+        try:
+            work = call.work
+            assert isinstance(work, _FunctionWork)
+            start = time.perf_counter()
+            try:
+                value = await self.binder.call(self.function, work.bound)
+            except Exception as exc:
+                work.awaited = (exc, time.perf_counter() - start)
+                engine.run(call)  # the engine keeps a failed experiment run, and raises exc
+                raise
+            work.awaited = (value, time.perf_counter() - start)
+            outcome = engine.run(call)
+            future.set_result(outcome.value)
+            return self._finish(outcome, prepared, None)
+        except BaseException as exc:
+            if not future.done():
+                future.set_exception(exc)
+                future.exception()  # retrieved: waiters re-raise it, no "never retrieved" log
+            raise
+        finally:
+            del self._pending[call.key]
+
+
 class _FunctionWork(engine.Work):
     """One call of a memoized function, as the engine runs it."""
 
@@ -435,9 +524,17 @@ class _FunctionWork(engine.Work):
         self.written = written
         self.state = state
         self.digests = digests or {}
+        self.awaited: tuple[Any, float] | None = None
+        """An ``async def`` function's awaited value (or exception) and how long it took:
+        the engine's run hands it over instead of calling the function."""
 
     def run(self) -> engine.Computed:
         """Call the function (seeded when asked); learn the state it wrote."""
+        if self.awaited is not None:
+            value, duration = self.awaited
+            if isinstance(value, BaseException):
+                raise value
+            return self._computed(value, duration)
         fn = self.fn
         context = seeded(self.seed) if self.seed is not None else nullcontext()
         lent = _lend_frames()
@@ -452,6 +549,9 @@ class _FunctionWork(engine.Work):
         finally:
             if lent:
                 _return_frames(lent)
+        return self._computed(value, duration)
+
+    def _computed(self, value: Any, duration: float) -> engine.Computed:
         computed = engine.Computed(value, value, duration, self._parts_after_run())
         changed = self._arguments_changed()
         if changed:
@@ -606,16 +706,19 @@ def memo(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
 
 
 def _memoized(fn: Any, options: dict[str, Any]) -> Any:
-    """``MemoizedFunction(fn)``; a static or class method stays one, around the memoized
-    function, so ``@memo`` may go above or below ``@staticmethod`` and ``@classmethod``."""
+    """``MemoizedFunction(fn)`` (``AsyncMemoizedFunction`` for ``async def``); a static or
+    class method stays one, around the memoized function, so ``@memo`` may go above or
+    below ``@staticmethod`` and ``@classmethod``."""
     if isinstance(fn, staticmethod | classmethod):
-        return type(fn)(MemoizedFunction(fn.__func__, **options))
+        return type(fn)(_memoized(fn.__func__, options))
     if isinstance(fn, property | functools.cached_property):
         kind = type(fn).__name__
         raise TypeError(
             f"@memo cannot wrap a {kind}: put @memo below @{kind} "
             f"(@{kind} on the line above @memo), so the {kind} calls the memoized function"
         )
+    if inspect.iscoroutinefunction(fn):
+        return AsyncMemoizedFunction(fn, **options)
     return MemoizedFunction(fn, **options)
 
 
