@@ -79,6 +79,15 @@ def _checked_identity(name: str) -> str:
     return name
 
 
+def _identity(fn: Callable[..., Any]) -> str:
+    """``module.qualname``; a ``functools.partial`` by the function it wraps (its own repr
+    holds a memory address, which would change the identity in every process). The
+    partial's arguments are part of the key's code fingerprint."""
+    if isinstance(fn, functools.partial):
+        return f"functools.partial({_identity(fn.func)})"
+    return qualified_name(fn)
+
+
 def _hot_key(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """A dict key for arguments that equals another exactly when their hitnb keys would:
     scalars tagged with their type, floats by their bits (``0.0`` is not ``-0.0``);
@@ -133,7 +142,7 @@ class MemoizedFunction(Generic[P, R]):
         functools.update_wrapper(self, fn)
         self.__wrapped__ = fn
         self.function = fn
-        self.identity = _checked_identity(name) if name is not None else qualified_name(fn)
+        self.identity = _checked_identity(name) if name is not None else _identity(fn)
         self.binder = Binder(fn)
         self.ignore = frozenset((ignore,) if isinstance(ignore, str) else ignore)
         self._ignored_globals = self.ignore - set(self.binder.names)

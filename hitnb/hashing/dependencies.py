@@ -320,10 +320,17 @@ class Plan:
         return self
 
 
+def _root_identity(root: Any) -> str:
+    """``module.qualname`` of the root; a partial by its function (its repr has an address)."""
+    if isinstance(root, functools.partial):
+        return f"functools.partial({_root_identity(root.func)})"
+    return qualified_name(root)
+
+
 def build_plan(root: Any, sensitivity: Sensitivity, ignore: frozenset[str] = frozenset()) -> Plan:
     """Walk everything ``root`` (a function or a class) reaches."""
     plan = Plan(sensitivity, ignore)
-    plan.code["identity"] = qualified_name(root)  # library code is otherwise just a version
+    plan.code["identity"] = _root_identity(root)  # library code is otherwise just a version
     if isinstance(root, types.FunctionType):
         plan.add_function(root, root=True)
     elif isinstance(root, type):
