@@ -23,8 +23,10 @@ import functools
 import json
 import os
 import pickle
+import shutil
 import sqlite3
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -84,7 +86,7 @@ class LocalStore:
         only one creates the file, and another's lock is never mistaken for damage.
         """
         if self.read_only:
-            return Index(path, read_only=True)
+            return self._read_only_index(path)
         with self.locks.hold(_INDEX_LOCK, timeout=_INDEX_OPEN_TIMEOUT):
             existed = path.exists()
             try:
@@ -108,6 +110,32 @@ class LocalStore:
                 self.rebuild_index(index)
         return index
 
+    def _read_only_index(self, path: Path) -> Index:
+        """The index of a store this process cannot write, opened as it is; when the last
+        writer did not close it (its write-ahead log is still there, which an immutable
+        open would ignore) or it cannot be read, a private copy rebuilt from the manifests."""
+        wal = Path(f"{path}-wal")
+        unclosed = wal.exists() and wal.stat().st_size > 0
+        if not unclosed:
+            index = Index(path, read_only=True)
+            try:
+                index.conn.execute("SELECT key FROM entries LIMIT 1").fetchall()
+                return index
+            except sqlite3.DatabaseError:
+                index.close()
+        copy = Path(tempfile.mkdtemp(prefix="hitnb-index-"))
+        atexit.register(shutil.rmtree, copy, ignore_errors=True)
+        index = Index(copy / "index.sqlite")
+        count = self.rebuild_index(index)
+        why = "was not closed by the last process that wrote it" if unclosed else "is unreadable"
+        _warn_once(
+            f"the hitnb store at {self.root} is read-only and its index {why}; this process "
+            f"reads its {count} entries from their manifests instead. Fix: open the store "
+            f"once with write access (run `hitnb verify` as its owner, or mount it "
+            f"read-write), which completes the index"
+        )
+        return index
+
     def rebuild_index(self, index: Index | None = None) -> int:
         """Index every readable manifest (rows already there are replaced); return how many."""
         index = index or self.index
@@ -124,7 +152,12 @@ class LocalStore:
 
     def _prepare_root(self) -> None:
         fresh = not self.root.exists()
-        make_dirs(self.root)
+        if not fresh and not self.root.is_dir():
+            raise StoreLocationError(self.root, "is a file, not a folder")
+        try:
+            make_dirs(self.root)
+        except OSError as exc:
+            raise StoreLocationError(self.root, f"cannot be made ({exc.strerror})") from exc
         if fresh:
             (self.root / ".gitignore").write_text("# hitnb store: never commit it\n*\n")
             (self.root / "store.json").write_text(json.dumps({"format": STORE_FORMAT}) + "\n")
@@ -411,6 +444,41 @@ def _entry_of(record: dict[str, Any]) -> Entry:
 
 _open: dict[Path, LocalStore] = {}
 _open_lock = threading.Lock()
+_warned: set[str] = set()
+
+
+class StoreLocationError(OSError):
+    """The store's folder cannot be used: a file is there, or it cannot be made."""
+
+    def __init__(self, root: Path, problem: str) -> None:
+        super().__init__(f"the hitnb store at {root} {problem}")
+        self.root = root
+        self.problem = problem
+
+
+def _warn_once(message: str) -> None:
+    """One message per problem and process, attributed to the user's line."""
+    if message in _warned:
+        return
+    _warned.add(message)
+    frame, level = sys._getframe(1), 2
+    package = str(Path(__file__).resolve().parent.parent)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, HitnbWarning, stacklevel=level)
+
+
+def _fallback_store(root: Path, error: StoreLocationError) -> LocalStore:
+    """A temporary store for this process, when the configured one cannot be used, so
+    the user's code still runs (and hits within this process); said once."""
+    folder = Path(tempfile.mkdtemp(prefix="hitnb-fallback-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    _warn_once(
+        f"{error}, so results are kept in a temporary store until this process ends. "
+        f"Fix: point HITNB_STORE (or hitnb.configure(store=...), or [tool.hitnb] store in "
+        f"pyproject.toml) at a folder, or move what is at {root} away"
+    )
+    return LocalStore(folder)
 
 
 def open_store(
@@ -425,7 +493,11 @@ def open_store(
         with _open_lock:
             store = _open.get(root)
             if store is None or (store.read_only and os.access(root, os.W_OK)):
-                store = _open[root] = LocalStore(root)
+                try:
+                    store = LocalStore(root)
+                except StoreLocationError as exc:
+                    store = _fallback_store(root, exc)
+                _open[root] = store
     if remote is not None and (store.remote is None or store.remote.url != remote.rstrip("/")):
         store.remote = Remote(remote, signing_key)
     elif remote is None and store.remote is not None:
