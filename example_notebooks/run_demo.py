@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 import nbformat
-from traitlets.config import Config
 from nbclient import NotebookClient
+from traitlets.config import Config
 
 
 def execute(path: Path, store: Path, sockets: Path) -> float:
