@@ -40,7 +40,9 @@ labextension: $(LABEXT)
 	mkdir -p $(dir $(LABEXT_LINK))
 	ln -sfn $(CURDIR)/hitnb/labextension $(LABEXT_LINK)
 
-demo: install
+# The demo runs the quickstart twice, and links the JupyterLab extension so that the
+# `jupyter lab` it suggests next shows the hitnb panel.
+demo: install labextension
 	$(PY) example_notebooks/run_demo.py example_notebooks/quickstart.ipynb
 
 docs: install

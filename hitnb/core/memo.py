@@ -12,12 +12,14 @@ path (``_hot_hit``) that checks the settings and the fingerprint, not the store.
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sys
+import threading
 import time
 import types
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from pathlib import Path
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
@@ -55,6 +57,8 @@ _MISS: Any = object()
 HOT_ENTRIES = 1024
 """Repeat hits remembered per function (argument values to the stored record)."""
 _Hot = tuple[config.Resolved, bytes, "LocalStore", "Stored | Entry", Callable[[], Any] | None]
+_Prepared = tuple["engine.Call", config.Resolved, bytes]
+"""A call ready for the engine, with what a hit needs to be remembered."""
 _EXACT_TYPES = frozenset({int, str, bytes, bool, type(None)})
 
 
@@ -74,6 +78,15 @@ def _checked_identity(name: str) -> str:
             f"name= {name!r} is not valid text (lone surrogates); rename it"
         ) from None
     return name
+
+
+def _identity(fn: Callable[..., Any]) -> str:
+    """``module.qualname``; a ``functools.partial`` by the function it wraps (its own repr
+    holds a memory address, which would change the identity in every process). The
+    partial's arguments are part of the key's code fingerprint."""
+    if isinstance(fn, functools.partial):
+        return f"functools.partial({_identity(fn.func)})"
+    return qualified_name(fn)
 
 
 def _hot_key(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
@@ -121,10 +134,17 @@ class MemoizedFunction(Generic[P, R]):
     ) -> None:
         if not callable(fn):
             raise TypeError(f"@memo decorates functions, got {type(fn).__qualname__}: {fn!r}")
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+            raise TypeError(
+                f"@memo cannot cache generator function {qualified_name(fn)}(): a generator "
+                "yields its values once, to one consumer, so there is no result to store. "
+                "Memoize a function that returns a list instead (return list(...) or "
+                "[... for ...]), and iterate over its result"
+            )
         functools.update_wrapper(self, fn)
         self.__wrapped__ = fn
         self.function = fn
-        self.identity = _checked_identity(name) if name is not None else qualified_name(fn)
+        self.identity = _checked_identity(name) if name is not None else _identity(fn)
         self.binder = Binder(fn)
         self.ignore = frozenset((ignore,) if isinstance(ignore, str) else ignore)
         self._ignored_globals = self.ignore - set(self.binder.names)
@@ -172,6 +192,9 @@ class MemoizedFunction(Generic[P, R]):
         code = getattr(fn, "__code__", None)
         known = set(analyze(fn).reads) | set(code.co_freevars) if code is not None else set()
         unknown = self._ignored_globals - known
+        if unknown:  # members of classes it uses, globals its helpers read
+            plan = plan_for(fn, config.settings().version_sensitivity, self._ignored_globals)
+            unknown -= plan.names
         if unknown:
             raise ConfigError(
                 f"ignore= names {sorted(unknown)} that {self.identity}() neither takes nor "
@@ -266,6 +289,9 @@ class MemoizedFunction(Generic[P, R]):
 
     # -- calls -----------------------------------------------------------------------------
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        # Recursion goes through here once per level, so the engine is called from this
+        # frame (no helper frame in between): see _FunctionWork.run.
+        hot_key = None
         if self._hot is not None and not kwargs:
             hot_key = _hot_key(args)
             if hot_key is not None:
@@ -274,10 +300,11 @@ class MemoizedFunction(Generic[P, R]):
                     value = self._hot_hit(hot_key, cached)
                     if value is not _MISS:
                         return value  # type: ignore[no-any-return]
-                result: R = self._call(None, args, kwargs, hot_key)
-                return result
-        result = self._call(None, args, kwargs)  # kwargs is a fresh dict already
-        return result
+        prepared = self._prepare(None, args, kwargs)  # kwargs is a fresh dict already
+        if isinstance(prepared, _FunctionWork):  # mode "off"
+            result: R = prepared.run().result
+            return result
+        return self._finish(engine.run(prepared[0]), prepared, hot_key)  # type: ignore[no-any-return]
 
     def _hot_hit(self, hot_key: tuple[Any, ...], cached: _Hot) -> Any:
         """A repeat hit in this process: the key is known, if nothing it depends on changed.
@@ -333,45 +360,53 @@ class MemoizedFunction(Generic[P, R]):
         """Whether a call with these arguments would be a hit; computes nothing."""
         return self._store().contains(self.key(*args, **kwargs))
 
-    def _call(
-        self,
-        call_mode: Mode | None,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        hot_key: tuple[Any, ...] | None = None,
-    ) -> Any:
+    def _call(self, call_mode: Mode | None, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         __tracebackhide__ = True
+        prepared = self._prepare(call_mode, args, kwargs)
+        if isinstance(prepared, _FunctionWork):  # mode "off"
+            return prepared.run().result
+        return self._finish(engine.run(prepared[0]), prepared, None)
+
+    def _prepare(
+        self, call_mode: Mode | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> _FunctionWork | _Prepared:
+        """The engine's call for these arguments, or in mode "off" the work to run as is."""
         resolved = config.resolved()
         settings = resolved.settings
         mode = modes.resolve(call_mode, self.mode, settings.mode)
         bound, seed = self._bind(args, kwargs)
         if mode == "off":
-            return _FunctionWork(self, None, bound, seed, frozenset()).run().result
+            return _FunctionWork(self, None, bound, seed, frozenset())
         store = store_for(resolved, self.store_folder)
         written = self._written(store)
         state = self._fingerprint(settings, written)
         parts = self._parts(state, self._argument_digests(bound), self._extras_with(seed), written)
-        outcome = engine.run(
-            engine.Call(
-                parts,
-                compose_key(parts.identity, parts.fingerprint, parts.args, parts.extras),
-                _FunctionWork(self, store, bound, seed, written, state, parts.args),
-                store,
-                mode,
-                settings,
-                wait=settings.wait if self.wait is None else self.wait,
-                experiment=self.experiment,
-                codec=self.codec,
-                lazy=self.lazy,
-                mmap=self.mmap,
-            )
+        call = engine.Call(
+            parts,
+            compose_key(parts.identity, parts.fingerprint, parts.args, parts.extras),
+            _FunctionWork(self, store, bound, seed, written, state, parts.args),
+            store,
+            mode,
+            settings,
+            wait=settings.wait if self.wait is None else self.wait,
+            experiment=self.experiment,
+            codec=self.codec,
+            lazy=self.lazy,
+            mmap=self.mmap,
         )
+        return call, resolved, state.digest
+
+    def _finish(
+        self, outcome: engine.Outcome, prepared: _Prepared, hot_key: tuple[Any, ...] | None
+    ) -> Any:
+        """The caller's value; a hit is remembered for repeat hits in this process."""
+        call, resolved, digest = prepared
         if outcome.hit:
             found = outcome.found
-            if hot_key is not None and found is not None and mode in ("on", "read-only"):
-                self._remember(hot_key, (resolved, state.digest, store, found, None))
+            if hot_key is not None and found is not None and call.mode in ("on", "read-only"):
+                self._remember(hot_key, (resolved, digest, call.store, found, None))
             return outcome.value
-        return Lazy(outcome.key, store, value=outcome.value) if self.lazy else outcome.value
+        return Lazy(outcome.key, call.store, value=outcome.value) if self.lazy else outcome.value
 
     def _remember(self, hot_key: tuple[Any, ...], cached: _Hot) -> None:
         assert self._hot is not None
@@ -400,6 +435,87 @@ class MemoizedFunction(Generic[P, R]):
         return len(store.delete(e.key for e in store.entries(self.identity)))
 
 
+class AsyncMemoizedFunction(MemoizedFunction[P, R]):
+    """An ``async def`` function whose awaited results persist; made by :func:`memo`.
+
+    Calling it returns a coroutine. A hit is served without running the function; on a
+    miss the function is awaited and the engine stores its result. Concurrent awaits of
+    one key in this process compute it once: the others wait for the first and then read
+    the stored result (or share its value when it could not be stored).
+    """
+
+    def __init__(self, fn: Callable[P, R], **options: Any) -> None:
+        super().__init__(fn, **options)
+        if self.seed_name is not None:
+            raise ConfigError(
+                f"seed= cannot seed {self.identity}(): an async function shares the random "
+                "generators with every task that runs while it awaits. Seed a generator of "
+                "its own from an argument instead (random.Random(seed), "
+                "numpy.random.default_rng(seed))"
+            )
+        self._pending: dict[str, Any] = {}
+        """Keys being computed in this process, each with the future its waiters await."""
+        self._hot = None  # each await takes the engine's path
+
+    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Any:  # type: ignore[override]
+        return await self._acall(None, args, dict(kwargs))
+
+    async def recompute(self, *args: P.args, **kwargs: P.kwargs) -> Any:  # type: ignore[override]
+        """Await the function again and store the result over the old one."""
+        return await self._acall("recompute", args, dict(kwargs))
+
+    def with_mode(self, mode: str) -> Callable[P, Any]:
+        """This function with cache mode ``mode`` for the awaits made through the result."""
+        checked = check_mode(mode)
+
+        async def call(*args: P.args, **kwargs: P.kwargs) -> Any:
+            return await self._acall(checked, args, dict(kwargs))
+
+        return call
+
+    async def _acall(
+        self, call_mode: Mode | None, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        import asyncio
+
+        prepared = self._prepare(call_mode, args, kwargs)
+        if isinstance(prepared, _FunctionWork):  # mode "off"
+            return await self.binder.call(self.function, prepared.bound)
+        call = prepared[0]
+        if call.mode != "recompute":
+            found = engine.lookup(call, call.key)
+            if found is not None:
+                return self._finish(found, prepared, None)
+        pending = self._pending.get(call.key)
+        if pending is not None:  # another task is computing this key: wait for it
+            value = await asyncio.shield(pending)
+            found = engine.lookup(call, call.key)
+            return value if found is None else self._finish(found, prepared, None)
+        future = asyncio.get_running_loop().create_future()
+        self._pending[call.key] = future
+        try:
+            work = call.work
+            assert isinstance(work, _FunctionWork)
+            start = time.perf_counter()
+            try:
+                value = await self.binder.call(self.function, work.bound)
+            except Exception as exc:
+                work.awaited = (exc, time.perf_counter() - start)
+                engine.run(call)  # the engine keeps a failed experiment run, and raises exc
+                raise
+            work.awaited = (value, time.perf_counter() - start)
+            outcome = engine.run(call)
+            future.set_result(outcome.value)
+            return self._finish(outcome, prepared, None)
+        except BaseException as exc:
+            if not future.done():
+                future.set_exception(exc)
+                future.exception()  # retrieved: waiters re-raise it, no "never retrieved" log
+            raise
+        finally:
+            del self._pending[call.key]
+
+
 class _FunctionWork(engine.Work):
     """One call of a memoized function, as the engine runs it."""
 
@@ -421,15 +537,34 @@ class _FunctionWork(engine.Work):
         self.state = state
         self.digests = digests or {}
         self.stale_reason = ""
+        self.awaited: tuple[Any, float] | None = None
+        """An ``async def`` function's awaited value (or exception) and how long it took:
+        the engine's run hands it over instead of calling the function."""
 
     def run(self) -> engine.Computed:
         """Call the function (seeded when asked); learn the state it wrote."""
+        if self.awaited is not None:
+            value, duration = self.awaited
+            if isinstance(value, BaseException):
+                raise value
+            return self._computed(value, duration)
         fn = self.fn
         context = seeded(self.seed) if self.seed is not None else nullcontext()
-        with context:
-            start = time.perf_counter()
-            value = fn.binder.call(fn.function, self.bound)
-        duration = time.perf_counter() - start
+        lent = _lend_frames()
+        try:
+            with context:
+                start = time.perf_counter()
+                if fn.binder.simple:  # called from here: one frame fewer per recursion level
+                    value = fn.function(**self.bound)
+                else:
+                    value = fn.binder.call(fn.function, self.bound)
+            duration = time.perf_counter() - start
+        finally:
+            if lent:
+                _return_frames(lent)
+        return self._computed(value, duration)
+
+    def _computed(self, value: Any, duration: float) -> engine.Computed:
         computed = engine.Computed(value, value, duration, self._parts_after_run())
         changed = self._arguments_changed()
         if changed:
@@ -503,6 +638,50 @@ class _FunctionWork(engine.Work):
         engine.warn(message, category)
 
 
+_ENTRIES = frozenset({MemoizedFunction.__call__.__code__, MemoizedFunction._call.__code__})
+MAX_LENT_FRAMES = 6000
+"""Frames lent to memoized recursion at most, all threads together (each memoized level
+also takes C stack, which is finite: past this, recursion ends in RecursionError)."""
+OWN_FRAMES = 50
+"""Frames hitnb needs at most below the deepest memoized level (reading the function's
+source once, writing the store), lent once for a whole recursion."""
+_lent_lock = threading.Lock()
+_lent_total = 0
+
+
+def _lend_frames() -> int:
+    """Raise the recursion limit by the levels hitnb's machinery takes between the call of
+    a memoized function and the function itself, so memoized recursion goes as deep as
+    plain recursion through a callable object does (two levels each); return how many."""
+    global _lent_total
+    frame = sys._getframe(1)  # _FunctionWork.run
+    frames = 1
+    while frame.f_code not in _ENTRIES:
+        frame = frame.f_back  # type: ignore[assignment]
+        frames += 1
+        if frame is None or frames > 32:  # not called through a memoized function's call
+            return 0
+    # The interpreter counts one more level for calling the MemoizedFunction object (a C
+    # call into __call__), so the machinery costs `frames` and the function itself one.
+    lent = frames
+    with _lent_lock:
+        if _lent_total + lent > MAX_LENT_FRAMES:
+            return 0
+        if _lent_total == 0:  # the outermost call: room for hitnb's own deepest calls too
+            lent += OWN_FRAMES
+        sys.setrecursionlimit(sys.getrecursionlimit() + lent)
+        _lent_total += lent
+    return lent
+
+
+def _return_frames(lent: int) -> None:
+    global _lent_total
+    with _lent_lock:
+        _lent_total -= lent
+        with suppress(RecursionError, ValueError):  # the user set a lower limit meanwhile
+            sys.setrecursionlimit(sys.getrecursionlimit() - lent)
+
+
 @overload
 def memo(fn: Callable[P, R], /) -> MemoizedFunction[P, R]: ...
 
@@ -548,8 +727,25 @@ def memo(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:
     ...     return x * x
     """
     if fn is not None:
-        return MemoizedFunction(fn, **options)
-    return lambda f: MemoizedFunction(f, **options)
+        return _memoized(fn, options)
+    return lambda f: _memoized(f, options)
+
+
+def _memoized(fn: Any, options: dict[str, Any]) -> Any:
+    """``MemoizedFunction(fn)`` (``AsyncMemoizedFunction`` for ``async def``); a static or
+    class method stays one, around the memoized function, so ``@memo`` may go above or
+    below ``@staticmethod`` and ``@classmethod``."""
+    if isinstance(fn, staticmethod | classmethod):
+        return type(fn)(_memoized(fn.__func__, options))
+    if isinstance(fn, property | functools.cached_property):
+        kind = type(fn).__name__
+        raise TypeError(
+            f"@memo cannot wrap a {kind}: put @memo below @{kind} "
+            f"(@{kind} on the line above @memo), so the {kind} calls the memoized function"
+        )
+    if inspect.iscoroutinefunction(fn):
+        return AsyncMemoizedFunction(fn, **options)
+    return MemoizedFunction(fn, **options)
 
 
 def experiment(fn: Callable[..., Any] | None = None, /, **options: Any) -> Any:

@@ -210,6 +210,8 @@ def bytecode_digest(code: types.CodeType) -> str:
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             h.update(bytecode_digest(const).encode())
+        elif isinstance(const, frozenset):  # `x in {"a", "b"}`: its repr's order is per process
+            h.update(repr(sorted(map(repr, const))).encode())
         else:
             h.update(repr(const).encode())
     return h.hexdigest()

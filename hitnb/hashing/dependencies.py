@@ -67,8 +67,28 @@ def _item_reader(namespace: Any, name: str) -> Callable[[], Any]:
     return lambda: namespace.get(name)
 
 
+def _constant(obj: Any) -> Callable[[], Any]:
+    return lambda: obj
+
+
 def _cell_reader(cell: types.CellType) -> Callable[[], Any]:
     return lambda: cell.cell_contents
+
+
+def _member_code(member: Any) -> list[Any]:
+    """The code a class member runs: a function itself, or the functions inside a static or
+    class method, a property, a ``cached_property`` or a ``partialmethod``, and decorated
+    callables such as ``functools.lru_cache`` wrappers (by their ``__wrapped__`` code)."""
+    if isinstance(member, types.FunctionType):
+        return [member]
+    inner = [
+        f
+        for attr in ("fget", "fset", "fdel", "func", "__func__")
+        if (f := getattr(member, attr, None)) is not None and is_code(f)
+    ]
+    if inner:
+        return inner
+    return [member] if callable(member) and hasattr(member, "__wrapped__") else []
 
 
 def is_code(obj: Any) -> bool:
@@ -123,6 +143,9 @@ class Plan:
         self.functions: list[tuple[types.FunctionType, tuple[Any, ...]]] = []
         """Each user function walked, with its code, defaults and closure as they were."""
         self._seen: dict[int, Any] = {}
+        self.names: set[str] = set()
+        """Every name ``ignore=`` can leave out: globals and closure variables the walked
+        functions read, and class members (``helper`` and ``Class.helper``)."""
         self.code_digest = ""
         self.constant: dict[frozenset[str], Fingerprint] = {}
         """Fingerprints of this plan when no value is left to hash, by written labels."""
@@ -207,6 +230,7 @@ class Plan:
             except ValueError:  # not assigned yet (a recursive inner function)
                 continue
             self.cells.append((cell, content))
+            self.names.add(var)
             if var not in self.ignore:
                 self.add(content, Dependency("closure", f"{name}.{var}").label, _cell_reader(cell))
         if not root and (fn.__defaults__ or fn.__kwdefaults__):
@@ -215,6 +239,7 @@ class Plan:
             )
         namespace = fn.__globals__
         for var in info.reads:
+            self.names.add(var)
             if var in self.ignore:
                 continue
             obj = namespace.get(var, _MISSING)
@@ -248,23 +273,19 @@ class Plan:
             if member_name in _SKIPPED_MEMBERS or member_name.startswith("_abc_"):
                 continue
             self.bindings.append((members, member_name, member))
-            functions = [
-                f
-                for attr in ("fget", "fset", "fdel", "func", "__func__")
-                if isinstance(f := getattr(member, attr, None), types.FunctionType)
-            ]
-            if isinstance(member, types.FunctionType):
-                functions.append(member)
             shape.update(f"|{member_name}:{type(member).__qualname__}".encode())
-            for fn in functions:
-                self.add_function(fn)
+            self.names.update((member_name, f"{cls.__name__}.{member_name}"))
+            if member_name in self.ignore or f"{cls.__name__}.{member_name}" in self.ignore:
+                continue
+            label = Dependency("attribute", f"{name}.{member_name}").label
+            code = _member_code(member)
             if isinstance(member, type):
                 self.add_class(member)
-            elif not functions and not member_name.startswith("__"):
-                self.add_value(
-                    Dependency("attribute", f"{name}.{member_name}").label,
-                    _item_reader(members, member_name),
-                )
+            elif code:
+                for fn in code:
+                    self.add(fn, label, _constant(fn))
+            elif not member_name.startswith("__"):
+                self.add_value(label, _item_reader(members, member_name))
         self.code[Dependency("class", name).label] = shape.hexdigest()
 
     def add_module(self, module: types.ModuleType, chains: frozenset[tuple[str, ...]]) -> None:
@@ -299,10 +320,17 @@ class Plan:
         return self
 
 
+def _root_identity(root: Any) -> str:
+    """``module.qualname`` of the root; a partial by its function (its repr has an address)."""
+    if isinstance(root, functools.partial):
+        return f"functools.partial({_root_identity(root.func)})"
+    return qualified_name(root)
+
+
 def build_plan(root: Any, sensitivity: Sensitivity, ignore: frozenset[str] = frozenset()) -> Plan:
     """Walk everything ``root`` (a function or a class) reaches."""
     plan = Plan(sensitivity, ignore)
-    plan.code["identity"] = qualified_name(root)  # library code is otherwise just a version
+    plan.code["identity"] = _root_identity(root)  # library code is otherwise just a version
     if isinstance(root, types.FunctionType):
         plan.add_function(root, root=True)
     elif isinstance(root, type):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copyreg
 import enum
+import functools
 import math
 import struct
 import types
@@ -228,12 +229,32 @@ class ValueHasher:
         if state is not None:
             if isinstance(state, tuple) and len(state) == 2 and state[0] is None:
                 state = state[1]  # (None, slots) from objects with __slots__ only
+            cached = _cached_properties(type(value))
+            if cached and isinstance(state, dict):  # values derived from the rest, kept apart
+                state = {k: v for k, v in state.items() if k not in cached}
             self.update_child(".__dict__", state)
         if listitems is not None:
             self.update_child(".items", list(listitems))
         if dictitems is not None:
             self.update_child(".items", dict(dictitems))
         self.leave(value)
+
+
+_cached_names: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def _cached_properties(cls: type) -> frozenset[str]:
+    """Names of ``functools.cached_property`` members: an instance's ``__dict__`` keeps
+    their values once read, which is a cache of the instance, not more of its state."""
+    names = _cached_names.get(cls)
+    if names is None:
+        names = _cached_names[cls] = frozenset(
+            name
+            for klass in cls.__mro__
+            for name, member in vars(klass).items()
+            if isinstance(member, functools.cached_property)
+        )
+    return names
 
 
 def _class_identity(cls: type) -> bytes:

@@ -24,8 +24,10 @@ import functools
 import json
 import os
 import pickle
+import shutil
 import sqlite3
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -412,7 +414,12 @@ class LocalStore:
 
     def _prepare_root(self) -> None:
         fresh = not self.root.exists()
-        make_dirs(self.root)
+        if not fresh and not self.root.is_dir():
+            raise StoreLocationError(self.root, "is a file, not a folder")
+        try:
+            make_dirs(self.root)
+        except OSError as exc:
+            raise StoreLocationError(self.root, f"cannot be made ({exc.strerror})") from exc
         if fresh:
             write_private(self.root / ".gitignore", "# hitnb store: never commit it\n*\n")
             write_private(self.root / "store.json", json.dumps({"format": STORE_FORMAT}) + "\n")
@@ -858,6 +865,41 @@ def _entry_of(record: Any, key: str | None = None) -> Entry:
 
 _open: dict[Path, LocalStore] = {}
 _open_lock = threading.Lock()
+_warned: set[str] = set()
+
+
+class StoreLocationError(OSError):
+    """The store's folder cannot be used: a file is there, or it cannot be made."""
+
+    def __init__(self, root: Path, problem: str) -> None:
+        super().__init__(f"the hitnb store at {root} {problem}")
+        self.root = root
+        self.problem = problem
+
+
+def _warn_once(message: str) -> None:
+    """One message per problem and process, attributed to the user's line."""
+    if message in _warned:
+        return
+    _warned.add(message)
+    frame, level = sys._getframe(1), 2
+    package = str(Path(__file__).resolve().parent.parent)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, HitnbWarning, stacklevel=level)
+
+
+def _fallback_store(root: Path, error: StoreLocationError) -> LocalStore:
+    """A temporary store for this process, when the configured one cannot be used, so
+    the user's code still runs (and hits within this process); said once."""
+    folder = Path(tempfile.mkdtemp(prefix="hitnb-fallback-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    _warn_once(
+        f"{error}, so results are kept in a temporary store until this process ends. "
+        f"Fix: point HITNB_STORE (or hitnb.configure(store=...), or [tool.hitnb] store in "
+        f"pyproject.toml) at a folder, or move what is at {root} away"
+    )
+    return LocalStore(folder)
 
 
 def open_store(
@@ -872,7 +914,11 @@ def open_store(
         with _open_lock:
             store = _open.get(root)
             if store is None or (store.read_only and os.access(root, os.W_OK)):
-                store = _open[root] = LocalStore(root)
+                try:
+                    store = LocalStore(root)
+                except StoreLocationError as exc:
+                    store = _fallback_store(root, exc)
+                _open[root] = store
     if remote is not None and (store.remote is None or store.remote.url != remote.rstrip("/")):
         store.remote = Remote(remote, signing_key)
     elif remote is None and store.remote is not None:
