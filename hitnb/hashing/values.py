@@ -23,6 +23,8 @@ import copyreg
 import enum
 import math
 import struct
+import sys
+import threading
 import types
 import weakref
 from collections import OrderedDict, defaultdict
@@ -315,6 +317,10 @@ def _function(h: ValueHasher, v: Any) -> None:
     from hitnb.hashing.code import function_fingerprint
 
     h.frame(b"u", function_fingerprint(v))
+    if v.__defaults__ or v.__kwdefaults__:
+        # A function's own defaults are values, not code: two functions made by one factory
+        # differ only there, and assigning __defaults__ changes what a call does.
+        h.update_child(".__defaults__", (v.__defaults__, v.__kwdefaults__))
 
 
 def _builtin(h: ValueHasher, v: Any) -> None:
@@ -471,12 +477,14 @@ def _pandas(h: ValueHasher, v: Any) -> bool:
         h.update_child(".index", v.index)
         for i in range(v.shape[1]):
             _pandas_values(h, v.iloc[:, i], f".iloc[:, {i}]")
+        _pandas_extras(h, v)
         return True
     if isinstance(v, pd.Series):
         h.frame(b"PS")
         h.update_child(".name", v.name)
         h.update_child(".index", v.index)
         _pandas_values(h, v, ".values")
+        _pandas_extras(h, v)
         return True
     if isinstance(v, pd.MultiIndex):
         h.frame(b"PM", str(v.nlevels).encode())
@@ -488,8 +496,26 @@ def _pandas(h: ValueHasher, v: Any) -> bool:
         h.frame(b"PI")
         h.update_child(".name", v.name)
         _pandas_values(h, v, ".values")
+        freq = getattr(v, "freq", None)
+        if freq is not None and not isinstance(v, pd.PeriodIndex):  # a period's is its dtype
+            h.text(b"Pq", freq.freqstr)
         return True
     return False
+
+
+def _pandas_extras(h: ValueHasher, v: Any) -> None:
+    """What a frame or series carries beside its data: attrs, and the duplicate-labels flag."""
+    if v.attrs:
+        h.update_child(".attrs", v.attrs)
+    if not v.flags.allows_duplicate_labels:
+        h.frame(b"Pl")
+
+
+def _dtype_text(dtype: Any) -> str:
+    """A dtype as text that tells apart what str() does not (string[python] from pyarrow)."""
+    import numpy as np
+
+    return str(dtype) if isinstance(dtype, np.dtype) else repr(dtype)
 
 
 def _pandas_values(h: ValueHasher, data: Any, label: str) -> None:
@@ -498,7 +524,15 @@ def _pandas_values(h: ValueHasher, data: Any, label: str) -> None:
     import pandas as pd
 
     dtype = data.dtype
-    h.text(b"Pd", str(dtype))
+    if isinstance(dtype, pd.CategoricalDtype):
+        # Categories in their order, the ordered flag, then the codes: the same labels under
+        # another category order rank differently, so they are another value.
+        categorical = data.array
+        h.text(b"Pc", "ordered" if dtype.ordered else "unordered")
+        h.update_child(label + ".categories", dtype.categories)
+        h.update_child(label + ".codes", np.asarray(categorical.codes))
+        return
+    h.text(b"Pd", _dtype_text(dtype))
     if isinstance(dtype, np.dtype) and not dtype.hasobject:
         h.update_child(label, np.asarray(data))
     elif pd.api.types.infer_dtype(data, skipna=False) in ("string", "empty"):
@@ -574,8 +608,58 @@ def digest_value(value: Any) -> bytes:
     try:
         h.update(value)
     except RecursionError:
-        raise UnhashableValue(type(value).__qualname__, "nested too deeply to hash") from None
+        return _digest_deep(value)
     return h.digest()
+
+
+DEEP_FRAMES = 250_000
+"""Python frames a deeply nested value may use (about five per level of nesting)."""
+_DEEP_STACK = 512 << 20
+_deep_lock = threading.Lock()
+
+
+def _digest_deep(value: Any) -> bytes:
+    """Hash a value nested deeper than the interpreter's recursion limit allows.
+
+    The same encoder runs again in a thread with a large stack and a raised recursion
+    limit, so a 10,000-level list hashes like any other; beyond :data:`DEEP_FRAMES` the
+    value is refused by name rather than crashing the interpreter.
+    """
+    outcome: list[Any] = []
+
+    def work() -> None:
+        h = ValueHasher()
+        try:
+            h.update(value)
+            outcome.append(h.digest())
+        except RecursionError:
+            levels = DEEP_FRAMES // 5
+            outcome.append(
+                UnhashableValue(
+                    type(value).__qualname__,
+                    f"nested more than about {levels:,} levels deep; flatten it or "
+                    "register_hasher(...) for its type",
+                )
+            )
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome.append(exc)
+
+    with _deep_lock:
+        limit = sys.getrecursionlimit()
+        stack = threading.stack_size(_DEEP_STACK)
+        try:
+            sys.setrecursionlimit(max(limit, DEEP_FRAMES))
+            worker = threading.Thread(target=work, name="hitnb-deep-hash")
+            worker.start()
+            worker.join()
+        finally:
+            threading.stack_size(stack)
+            sys.setrecursionlimit(limit)
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    digest: bytes = result
+    return digest
 
 
 def hash_value(value: Any) -> str:
