@@ -613,7 +613,7 @@ def digest_value(value: Any) -> bytes:
 
 
 DEEP_FRAMES = 250_000
-"""Python frames a deeply nested value may use (about five per level of nesting)."""
+"""Python frames a deeply nested value may use (a few per level of nesting)."""
 _DEEP_STACK = 512 << 20
 _deep_lock = threading.Lock()
 
@@ -633,12 +633,11 @@ def _digest_deep(value: Any) -> bytes:
             h.update(value)
             outcome.append(h.digest())
         except RecursionError:
-            levels = DEEP_FRAMES // 5
             outcome.append(
                 UnhashableValue(
                     type(value).__qualname__,
-                    f"nested more than about {levels:,} levels deep; flatten it or "
-                    "register_hasher(...) for its type",
+                    f"nested too deeply to hash (more than {DEEP_FRAMES:,} Python frames, "
+                    "tens of thousands of levels); flatten it or register_hasher(...) for it",
                 )
             )
         except BaseException as exc:  # re-raised in the caller's thread
