@@ -33,6 +33,8 @@ from typing import Any
 
 import xxhash
 
+from hitnb.hashing.packed import PACK_MIN, pack_mapping, pack_sequence, pack_set
+
 Encoder = Callable[["ValueHasher", Any], None]
 
 _custom: dict[type, Callable[[Any], Any]] = {}
@@ -118,6 +120,16 @@ class ValueHasher:
         self._buf += _pack_len(nbytes)
         self._flush()
         self._h.update(buffer)
+
+    def raw(self, buffer: Any) -> None:
+        """Append a length-prefixed buffer of any size (packed encodings use it)."""
+        view = memoryview(buffer)
+        self._buf += _pack_len(view.nbytes)
+        if view.nbytes >= _RAW_THRESHOLD:
+            self._flush()
+            self._h.update(view)
+        else:
+            self._buf += view
 
     def text(self, tag: bytes, text: str) -> None:
         self.frame(tag, text.encode("utf-8", "surrogatepass"))
@@ -283,19 +295,42 @@ def _memoryview(h: ValueHasher, v: memoryview) -> None:
 
 
 def _tuple(h: ValueHasher, v: tuple[Any, ...]) -> None:
+    if len(v) >= PACK_MIN:
+        if not h.enter(v):
+            return
+        packed = pack_sequence(h, v, b"t")
+        h.leave(v)
+        if packed:
+            return
     h.sequence(b"t", v, len(v), v)
 
 
 def _list(h: ValueHasher, v: list[Any]) -> None:
+    if len(v) >= PACK_MIN:
+        if not h.enter(v):
+            return
+        packed = pack_sequence(h, v, b"l")
+        h.leave(v)
+        if packed:
+            return
     h.sequence(b"l", v, len(v), v)
 
 
 def _dict(h: ValueHasher, v: dict[Any, Any]) -> None:
+    if len(v) >= PACK_MIN:
+        if not h.enter(v):
+            return
+        packed = pack_mapping(h, v)
+        h.leave(v)
+        if packed:
+            return
     h.unordered(b"d", v.items(), v, pairs=True)
 
 
 def _set(h: ValueHasher, v: set[Any] | frozenset[Any]) -> None:
-    h.unordered(b"S" if type(v) is set else b"Z", v, v, pairs=False)
+    kind = b"S" if type(v) is set else b"Z"
+    if not pack_set(h, v, kind):
+        h.unordered(kind, v, v, pairs=False)
 
 
 def _range(h: ValueHasher, v: range) -> None:
