@@ -125,21 +125,16 @@ def _pack_optional(h: ValueHasher, kind: bytes, items: Any, element: type) -> bo
 
 def _pack_records(h: ValueHasher, kind: bytes, items: Any) -> bool:
     """Dicts that all have the same str keys: the sorted keys, then one column per key."""
-    shapes = set(map(tuple, items))
-    if len(shapes) == 1:
-        keys: Any = next(iter(shapes))
-    else:
-        key_sets = set(map(frozenset, items))  # insertion order must not count
-        if len(key_sets) != 1:
-            return False
-        keys = next(iter(key_sets))
-    if not all(type(k) is str for k in keys):
+    keys = sorted(items[0]) if all(type(k) is str for k in items[0]) else None
+    if keys is None or set(map(len, items)) != {len(keys)}:
         return False
-    ordered = sorted(keys)
+    try:  # same size and every key of the first present: the same key set, in any order
+        columns = [list(map(operator.itemgetter(key), items)) for key in keys]
+    except KeyError:
+        return False
     h.frame(b"LR", kind + str(len(items)).encode())
-    h.update(ordered)
-    for key in ordered:
-        column = list(map(operator.itemgetter(key), items))
+    h.update(keys)
+    for key, column in zip(keys, columns, strict=True):
         h.update_child(f"[*][{key!r}]", column)
     return True
 
@@ -171,11 +166,11 @@ def pack_mapping(h: ValueHasher, mapping: dict[Any, Any]) -> bool:
     types = set(map(type, keys))
     if types != {str} and types != {int}:
         return False
-    keys.sort()
-    values = list(map(mapping.__getitem__, keys))
+    values = list(mapping.values())
+    order = sorted(range(len(keys)), key=keys.__getitem__)
     h.frame(b"LD", str(len(keys)).encode())
-    h.update(keys)
-    h.update_child("[*]", values)
+    h.update(list(map(keys.__getitem__, order)))
+    h.update_child("[*]", list(map(values.__getitem__, order)))
     return True
 
 

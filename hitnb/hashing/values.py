@@ -568,15 +568,81 @@ def _pandas_values(h: ValueHasher, data: Any, label: str) -> None:
         h.update_child(label + ".codes", np.asarray(categorical.codes))
         return
     h.text(b"Pd", _dtype_text(dtype))
-    if isinstance(dtype, np.dtype) and not dtype.hasobject:
-        h.update_child(label, np.asarray(data))
-    elif pd.api.types.infer_dtype(data, skipna=False) in ("string", "empty"):
-        # Vectorised, collision-safe here because every value is a str (or absent).
-        hashed = pd.util.hash_pandas_object(data, index=False, categorize=False)
-        h.update_child(label, np.asarray(hashed))
-        h.update_child(label + ".isna", np.asarray(pd.isna(data)))
-    else:
-        h.update_child(label, list(data))
+    if isinstance(dtype, np.dtype):
+        if dtype.hasobject:  # Python objects: a list, which packs when it is plain data
+            h.update_child(label, data.tolist())
+        else:
+            h.update_child(label, np.asarray(data))
+        return
+    _extension_values(h, data.array, label)
+
+
+def _extension_values(h: ValueHasher, array: Any, label: str) -> None:
+    """The values of a pandas extension array, from its buffers where pandas exposes them."""
+    import numpy as np
+    import pandas as pd
+
+    dtype = array.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype | pd.PeriodDtype):
+        h.update_child(label, np.asarray(array.asi8))  # UTC instants / period ordinals
+        return
+    if dtype.name in _MASKED_DTYPES:
+        h.update_child(label + ".isna", np.asarray(array.isna()))
+        filler = False if dtype.name == "boolean" else 0
+        h.update_child(label, array.to_numpy(dtype=dtype.numpy_dtype, na_value=filler))
+        return
+    if hasattr(array, "__arrow_array__"):
+        try:
+            import pyarrow as pa
+        except ImportError:
+            pa = None
+        if pa is not None:
+            chunked = array.__arrow_array__()
+            if isinstance(chunked, pa.Array):
+                chunked = pa.chunked_array([chunked])
+            if pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type):
+                _arrow_strings(h, chunked)
+            else:
+                _pyarrow(h, chunked)
+            return
+    h.update_child(label, list(array))
+
+
+_MASKED_DTYPES = {f"{p}{n}" for p in ("Int", "UInt") for n in (8, 16, 32, 64)} | {
+    "Float32",
+    "Float64",
+    "boolean",
+}
+
+
+def _arrow_strings(h: ValueHasher, chunked: Any) -> None:
+    """Arrow strings straight from their buffers: validity, byte lengths and UTF-8 data.
+
+    Each part streams into its own hasher chunk by chunk, so the digest does not depend on
+    how the column is chunked or sliced; null slots count as empty strings plus the mask.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    validity, lengths, text = xxhash.xxh3_128(), xxhash.xxh3_128(), xxhash.xxh3_128()
+    for chunk in chunked.chunks:
+        if len(chunk) == 0:
+            continue
+        if chunk.null_count:
+            validity.update(np.asarray(chunk.is_valid()).view(np.uint8).tobytes())
+            chunk = pc.fill_null(chunk, "")
+        else:
+            validity.update(b"\1" * len(chunk))
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)
+        offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+        lengths.update(np.diff(offsets).astype("<i8").tobytes())
+        data = chunk.buffers()[2]
+        if data is not None:
+            text.update(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
+    h.frame(b"Ws", str(len(chunked)).encode())
+    h.raw(validity.digest() + lengths.digest() + text.digest())
 
 
 def _pyarrow(h: ValueHasher, v: Any) -> bool:
