@@ -125,18 +125,32 @@ def _pack_optional(h: ValueHasher, kind: bytes, items: Any, element: type) -> bo
 
 def _pack_records(h: ValueHasher, kind: bytes, items: Any) -> bool:
     """Dicts that all have the same str keys: the sorted keys, then one column per key."""
-    keys = sorted(items[0]) if all(type(k) is str for k in items[0]) else None
-    if keys is None or set(map(len, items)) != {len(keys)}:
+    first = list(items[0])
+    if not all(type(k) is str for k in first) or set(map(len, items)) != {len(first)}:
         return False
-    try:  # same size and every key of the first present: the same key set, in any order
-        columns = [list(map(operator.itemgetter(key), items)) for key in keys]
-    except KeyError:
-        return False
+    columns = _columns_in_one_order(items, first)
+    if columns is None:
+        try:  # same size and every key of the first present: the same key set, any order
+            columns = {key: list(map(operator.itemgetter(key), items)) for key in first}
+        except KeyError:
+            return False
+    keys = sorted(first)
     h.frame(b"LR", kind + str(len(items)).encode())
     h.update(keys)
-    for key, column in zip(keys, columns, strict=True):
-        h.update_child(f"[*][{key!r}]", column)
+    for key in keys:
+        h.update_child(f"[*][{key!r}]", columns[key])
     return True
+
+
+def _columns_in_one_order(items: Any, first: list[str]) -> dict[str, list[Any]] | None:
+    """Columns read in one sequential pass, when every dict lists its keys in one order."""
+    width, count = len(first), len(items)
+    keys = list(itertools.chain.from_iterable(items))
+    for position, key in enumerate(first):
+        if keys[position::width].count(key) != count:
+            return None
+    values = list(itertools.chain.from_iterable(map(dict.values, items)))
+    return {key: values[position::width] for position, key in enumerate(first)}
 
 
 def _pack_nested(h: ValueHasher, kind: bytes, items: Any, element: type) -> bool:
