@@ -8,11 +8,14 @@ name       values                                           format
 bytes      ``bytes``                                        raw
 str        ``str``                                          UTF-8
 npy        numpy arrays without Python objects             ``.npy``, mmap-able
-parquet    pandas DataFrames (when pyarrow is installed)   Parquet
+parquet    DataFrames Parquet keeps exactly (pyarrow)      Parquet
 plotly     plotly figures                                  plotly JSON
 pickle     anything picklable                               pickle 5, buffers out of band
 dill       what pickle refuses (lambdas, local classes)     dill
 =========  ==============================================  =====================
+
+A codec takes a value only when its round trip is exact for it (see
+:mod:`hitnb.store.exact_frames`); otherwise the next one does.
 
 Users add codecs for their own types with :func:`register_codec`; theirs are tried
 first. A codec writes to a binary file object and reads from a :class:`BlobData`,
