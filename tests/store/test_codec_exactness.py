@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hitnb.hashing.values import hash_value
 from hitnb.store.codecs import ParquetCodec
@@ -177,3 +179,83 @@ def test_parquet_says_why_it_refuses_a_frame() -> None:
         reason = codec.refusal(CORPUS[name][0])
         assert reason is not None and words in reason, (name, reason)
     assert codec.refusal(CORPUS["ordered categorical"][0]) is None
+
+
+# -- random frames built from the parts Parquet admits, and from parts it must refuse --------
+def _column(kind: str, rows: int, draw: Any) -> Any:
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if kind == "int8":
+        return rng.integers(-100, 100, rows).astype("i1")
+    if kind == "float32":
+        return rng.standard_normal(rows).astype("f4")
+    if kind == "bool":
+        return rng.random(rows) < 0.5
+    if kind == "datetime ms":
+        return pd.Series(pd.date_range("2026-01-01", periods=rows, freq="h")).astype("M8[ms]")
+    if kind == "tz":
+        return pd.date_range("2026-03-29", periods=rows, freq="37min", tz="Europe/Berlin")
+    if kind == "Int64":
+        return pd.array([None if i % 3 == 0 else int(i) for i in range(rows)], dtype="Int64")
+    if kind == "boolean":
+        return pd.array([None if i % 4 == 0 else i % 2 == 0 for i in range(rows)], dtype="boolean")
+    if kind == "str":
+        return pd.array([None if i % 5 == 0 else f"s{i}\u00e9" for i in range(rows)], dtype="str")
+    if kind == "category":
+        labels = draw(st.permutations(["lo", "mid", "hi"]))
+        return pd.Categorical(
+            rng.choice(labels, rows), categories=labels, ordered=draw(st.booleans())
+        )
+    if kind == "period":
+        return pd.period_range("2026-01", periods=rows, freq="M")
+    if kind == "timedelta":
+        return pd.to_timedelta(rng.integers(0, 10**6, rows), unit="ms")
+    # refused kinds
+    if kind == "object lists":
+        return pd.Series([[i] if i % 2 else None for i in range(rows)], dtype=object)
+    if kind == "object ints":
+        return pd.Series([i if i % 2 else None for i in range(rows)], dtype=object)
+    if kind == "string[python]":
+        return pd.array([f"p{i}" for i in range(rows)], dtype="string[python]")
+    raise AssertionError(kind)
+
+
+ADMITTED = ["int8", "float32", "bool", "datetime ms", "tz", "Int64", "boolean", "str",
+            "category", "period", "timedelta"]  # fmt: skip
+REFUSED = ["object lists", "object ints", "string[python]"]
+
+
+@st.composite
+def frames(draw: Any) -> pd.DataFrame:
+    rows = draw(st.integers(1, 30))
+    kinds = draw(st.lists(st.sampled_from(ADMITTED + REFUSED), min_size=1, max_size=5))
+    names = draw(st.lists(st.text(min_size=1, max_size=4), min_size=len(kinds),
+                          max_size=len(kinds), unique=True))  # fmt: skip
+    df = pd.DataFrame({n: _column(k, rows, draw) for n, k in zip(names, kinds, strict=True)})
+    index = draw(st.sampled_from(["range", "str", "dates", "multi", "categorical"]))
+    if index == "str":
+        df.index = pd.Index([f"r{i}" for i in range(rows)], name=draw(st.none() | st.text()))
+    elif index == "dates":
+        df.index = pd.date_range("2026-01-01", periods=rows, freq=draw(st.sampled_from(["D", "h"])))
+    elif index == "multi":
+        df.index = pd.MultiIndex.from_arrays(
+            [np.arange(rows) % 3, [f"k{i}" for i in range(rows)]], names=["a", None]
+        )
+    elif index == "categorical":
+        df.index = pd.CategoricalIndex([f"c{i % 2}" for i in range(rows)])
+    if draw(st.booleans()):
+        df.attrs["meta"] = draw(st.dictionaries(st.text(max_size=3), st.integers() | st.text()))
+    return df
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frames())
+def test_random_frames_round_trip_exactly(tmp_path_factory: pytest.TempPathFactory, df):
+    store = LocalStore(Path(tmp_path_factory.mktemp("random")) / "s")
+    key = hash_value(("random", hash_value(df)))
+    entry = store.put(key, df, function="t", code="c", args="a", duration=0.0)
+    refused = any(str(t) == "object" or "python" in repr(t) for t in df.dtypes)
+    assert entry.codec == ("pickle" if refused else "parquet")
+    back = store.load(store.get(key))
+    assert_exact(df, back)
+    assert hash_value(back) == hash_value(df)
