@@ -217,6 +217,7 @@ def main() -> int:
     args = parser.parse_args()
     repeats, scale = (1, 0.001) if args.smoke else (args.repeats, 1.0)
 
+    load_before = os.getloadavg()[0]
     results: dict[str, list[float]] = {}
     for name in PROBES:
         if name.startswith(args.only):
@@ -267,12 +268,14 @@ def main() -> int:
     header = "| measure | hitnb | anchor | ratio |\n|---|---|---|---|\n"
     table = header + "".join(f"| {a} | {b} | {c} | {d} |\n" for a, b, c, d in rows)
     print(table)
+    load = f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    print(f"load average: {load}")
     if args.write_docs and not args.smoke:
-        write_docs(table, repeats)
+        write_docs(table, repeats, load)
     return 0
 
 
-def write_docs(table: str, repeats: int) -> None:
+def write_docs(table: str, repeats: int, load: str) -> None:
     """Replace this benchmark's section of docs/benchmarks.md, leaving the rest alone."""
     python = f"{platform.python_implementation()} {platform.python_version()}"
     import numpy
@@ -287,7 +290,9 @@ def write_docs(table: str, repeats: int) -> None:
         "rows, pyarrow writing (+ fsync) and reading the same frame as Parquet itself.\n"
         f"Medians of {repeats} fresh interpreters, with (min .. max). Machine: "
         f"{platform.machine()}, {os.cpu_count()} cores, {python}, numpy {numpy.__version__}, "
-        f"pandas {pandas.__version__}, pyarrow {pyarrow.__version__}.\n\n"
+        f"pandas {pandas.__version__}, pyarrow {pyarrow.__version__}. Load average during the\n"
+        f"run: {load} (other jobs share the machine; the ratios, measured in the same run,\n"
+        "are the figures that count, and the array rows move most with load).\n\n"
         "Reproduce with:\n\n```\n.venv/bin/python benchmarks/values.py --write-docs\n```\n\n"
         + table
         + f"\n{END}"
