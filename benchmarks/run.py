@@ -520,6 +520,7 @@ def write_docs(table: str, repeats: int, array_bytes: int) -> None:
     import joblib
 
     DOCS.parent.mkdir(exist_ok=True)
+    kept = _values_section()
     DOCS.write_text(
         "# Benchmarks\n\n"
         "hitnb and joblib.Memory measured in the same run, on the same data, each measure in a\n"
@@ -534,8 +535,19 @@ def write_docs(table: str, repeats: int, array_bytes: int) -> None:
         "is stored but that this process has not seen yet, so the result is read from the\n"
         "store (a *repeat hit* is the same call again, in the same process). Stores live in a\n"
         "temporary folder; file creation there costs tens of microseconds, which misses pay.\n"
-        f"\nHit latency against store size: [{PLOT.name}]({PLOT.name}) (plotly).\n" + PROFILE_NOTES
+        f"\nHit latency against store size: [{PLOT.name}]({PLOT.name}) (plotly).\n"
+        + PROFILE_NOTES
+        + kept
     )
+
+
+def _values_section() -> str:
+    """The section benchmarks/values.py maintains in the same file, kept as it is."""
+    start, end = "<!-- values-benchmarks:start -->", "<!-- values-benchmarks:end -->"
+    text = DOCS.read_text() if DOCS.exists() else ""
+    if start not in text or end not in text:
+        return ""
+    return "\n" + start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"
 
 
 PROFILE_NOTES = """

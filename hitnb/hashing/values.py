@@ -24,6 +24,8 @@ import enum
 import functools
 import math
 import struct
+import sys
+import threading
 import types
 import weakref
 from collections import OrderedDict, defaultdict
@@ -31,6 +33,8 @@ from collections.abc import Callable
 from typing import Any
 
 import xxhash
+
+from hitnb.hashing.packed import PACK_MIN, pack_mapping, pack_sequence, pack_set
 
 Encoder = Callable[["ValueHasher", Any], None]
 
@@ -117,6 +121,16 @@ class ValueHasher:
         self._buf += _pack_len(nbytes)
         self._flush()
         self._h.update(buffer)
+
+    def raw(self, buffer: Any) -> None:
+        """Append a length-prefixed buffer of any size (packed encodings use it)."""
+        view = memoryview(buffer)
+        self._buf += _pack_len(view.nbytes)
+        if view.nbytes >= _RAW_THRESHOLD:
+            self._flush()
+            self._h.update(view)
+        else:
+            self._buf += view
 
     def text(self, tag: bytes, text: str) -> None:
         self.frame(tag, text.encode("utf-8", "surrogatepass"))
@@ -302,19 +316,42 @@ def _memoryview(h: ValueHasher, v: memoryview) -> None:
 
 
 def _tuple(h: ValueHasher, v: tuple[Any, ...]) -> None:
+    if len(v) >= PACK_MIN:
+        if not h.enter(v):
+            return
+        packed = pack_sequence(h, v, b"t")
+        h.leave(v)
+        if packed:
+            return
     h.sequence(b"t", v, len(v), v)
 
 
 def _list(h: ValueHasher, v: list[Any]) -> None:
+    if len(v) >= PACK_MIN:
+        if not h.enter(v):
+            return
+        packed = pack_sequence(h, v, b"l")
+        h.leave(v)
+        if packed:
+            return
     h.sequence(b"l", v, len(v), v)
 
 
 def _dict(h: ValueHasher, v: dict[Any, Any]) -> None:
+    if len(v) >= PACK_MIN:
+        if not h.enter(v):
+            return
+        packed = pack_mapping(h, v)
+        h.leave(v)
+        if packed:
+            return
     h.unordered(b"d", v.items(), v, pairs=True)
 
 
 def _set(h: ValueHasher, v: set[Any] | frozenset[Any]) -> None:
-    h.unordered(b"S" if type(v) is set else b"Z", v, v, pairs=False)
+    kind = b"S" if type(v) is set else b"Z"
+    if not pack_set(h, v, kind):
+        h.unordered(kind, v, v, pairs=False)
 
 
 def _range(h: ValueHasher, v: range) -> None:
@@ -336,6 +373,10 @@ def _function(h: ValueHasher, v: Any) -> None:
     from hitnb.hashing.code import function_fingerprint
 
     h.frame(b"u", function_fingerprint(v))
+    if v.__defaults__ or v.__kwdefaults__:
+        # A function's own defaults are values, not code: two functions made by one factory
+        # differ only there, and assigning __defaults__ changes what a call does.
+        h.update_child(".__defaults__", (v.__defaults__, v.__kwdefaults__))
 
 
 def _builtin(h: ValueHasher, v: Any) -> None:
@@ -492,12 +533,14 @@ def _pandas(h: ValueHasher, v: Any) -> bool:
         h.update_child(".index", v.index)
         for i in range(v.shape[1]):
             _pandas_values(h, v.iloc[:, i], f".iloc[:, {i}]")
+        _pandas_extras(h, v)
         return True
     if isinstance(v, pd.Series):
         h.frame(b"PS")
         h.update_child(".name", v.name)
         h.update_child(".index", v.index)
         _pandas_values(h, v, ".values")
+        _pandas_extras(h, v)
         return True
     if isinstance(v, pd.MultiIndex):
         h.frame(b"PM", str(v.nlevels).encode())
@@ -509,8 +552,26 @@ def _pandas(h: ValueHasher, v: Any) -> bool:
         h.frame(b"PI")
         h.update_child(".name", v.name)
         _pandas_values(h, v, ".values")
+        freq = getattr(v, "freq", None)
+        if freq is not None and not isinstance(v, pd.PeriodIndex):  # a period's is its dtype
+            h.text(b"Pq", freq.freqstr)
         return True
     return False
+
+
+def _pandas_extras(h: ValueHasher, v: Any) -> None:
+    """What a frame or series carries beside its data: attrs, and the duplicate-labels flag."""
+    if v.attrs:
+        h.update_child(".attrs", v.attrs)
+    if not v.flags.allows_duplicate_labels:
+        h.frame(b"Pl")
+
+
+def _dtype_text(dtype: Any) -> str:
+    """A dtype as text that tells apart what str() does not (string[python] from pyarrow)."""
+    import numpy as np
+
+    return str(dtype) if isinstance(dtype, np.dtype) else repr(dtype)
 
 
 def _pandas_values(h: ValueHasher, data: Any, label: str) -> None:
@@ -519,16 +580,90 @@ def _pandas_values(h: ValueHasher, data: Any, label: str) -> None:
     import pandas as pd
 
     dtype = data.dtype
-    h.text(b"Pd", str(dtype))
-    if isinstance(dtype, np.dtype) and not dtype.hasobject:
-        h.update_child(label, np.asarray(data))
-    elif pd.api.types.infer_dtype(data, skipna=False) in ("string", "empty"):
-        # Vectorised, collision-safe here because every value is a str (or absent).
-        hashed = pd.util.hash_pandas_object(data, index=False, categorize=False)
-        h.update_child(label, np.asarray(hashed))
-        h.update_child(label + ".isna", np.asarray(pd.isna(data)))
-    else:
-        h.update_child(label, list(data))
+    if isinstance(dtype, pd.CategoricalDtype):
+        # Categories in their order, the ordered flag, then the codes: the same labels under
+        # another category order rank differently, so they are another value.
+        categorical = data.array
+        h.text(b"Pc", "ordered" if dtype.ordered else "unordered")
+        h.update_child(label + ".categories", dtype.categories)
+        h.update_child(label + ".codes", np.asarray(categorical.codes))
+        return
+    h.text(b"Pd", _dtype_text(dtype))
+    if isinstance(dtype, np.dtype):
+        if dtype.hasobject:  # Python objects: a list, which packs when it is plain data
+            h.update_child(label, data.tolist())
+        else:
+            h.update_child(label, np.asarray(data))
+        return
+    _extension_values(h, data.array, label)
+
+
+def _extension_values(h: ValueHasher, array: Any, label: str) -> None:
+    """The values of a pandas extension array, from its buffers where pandas exposes them."""
+    import numpy as np
+    import pandas as pd
+
+    dtype = array.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype | pd.PeriodDtype):
+        h.update_child(label, np.asarray(array.asi8))  # UTC instants / period ordinals
+        return
+    if dtype.name in _MASKED_DTYPES:
+        h.update_child(label + ".isna", np.asarray(array.isna()))
+        filler = False if dtype.name == "boolean" else 0
+        h.update_child(label, array.to_numpy(dtype=dtype.numpy_dtype, na_value=filler))
+        return
+    if hasattr(array, "__arrow_array__"):
+        try:
+            import pyarrow as pa
+        except ImportError:
+            pa = None
+        if pa is not None:
+            chunked = array.__arrow_array__()
+            if isinstance(chunked, pa.Array):
+                chunked = pa.chunked_array([chunked])
+            if pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type):
+                _arrow_strings(h, chunked)
+            else:
+                _pyarrow(h, chunked)
+            return
+    h.update_child(label, list(array))
+
+
+_MASKED_DTYPES = {f"{p}{n}" for p in ("Int", "UInt") for n in (8, 16, 32, 64)} | {
+    "Float32",
+    "Float64",
+    "boolean",
+}
+
+
+def _arrow_strings(h: ValueHasher, chunked: Any) -> None:
+    """Arrow strings straight from their buffers: validity, byte lengths and UTF-8 data.
+
+    Each part streams into its own hasher chunk by chunk, so the digest does not depend on
+    how the column is chunked or sliced; null slots count as empty strings plus the mask.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    validity, lengths, text = xxhash.xxh3_128(), xxhash.xxh3_128(), xxhash.xxh3_128()
+    for chunk in chunked.chunks:
+        if len(chunk) == 0:
+            continue
+        if chunk.null_count:
+            validity.update(np.asarray(chunk.is_valid()).view(np.uint8).tobytes())
+            chunk = pc.fill_null(chunk, "")
+        else:
+            validity.update(b"\1" * len(chunk))
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=width)
+        offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+        lengths.update(np.diff(offsets).astype("<i8").tobytes())
+        data = chunk.buffers()[2]
+        if data is not None:
+            text.update(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
+    h.frame(b"Ws", str(len(chunked)).encode())
+    h.raw(validity.digest() + lengths.digest() + text.digest())
 
 
 def _pyarrow(h: ValueHasher, v: Any) -> bool:
@@ -595,8 +730,57 @@ def digest_value(value: Any) -> bytes:
     try:
         h.update(value)
     except RecursionError:
-        raise UnhashableValue(type(value).__qualname__, "nested too deeply to hash") from None
+        return _digest_deep(value)
     return h.digest()
+
+
+DEEP_FRAMES = 250_000
+"""Python frames a deeply nested value may use (a few per level of nesting)."""
+_DEEP_STACK = 512 << 20
+_deep_lock = threading.Lock()
+
+
+def _digest_deep(value: Any) -> bytes:
+    """Hash a value nested deeper than the interpreter's recursion limit allows.
+
+    The same encoder runs again in a thread with a large stack and a raised recursion
+    limit, so a 10,000-level list hashes like any other; beyond :data:`DEEP_FRAMES` the
+    value is refused by name rather than crashing the interpreter.
+    """
+    outcome: list[Any] = []
+
+    def work() -> None:
+        h = ValueHasher()
+        try:
+            h.update(value)
+            outcome.append(h.digest())
+        except RecursionError:
+            outcome.append(
+                UnhashableValue(
+                    type(value).__qualname__,
+                    f"nested too deeply to hash (more than {DEEP_FRAMES:,} Python frames, "
+                    "tens of thousands of levels); flatten it or register_hasher(...) for it",
+                )
+            )
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome.append(exc)
+
+    with _deep_lock:
+        limit = sys.getrecursionlimit()
+        stack = threading.stack_size(_DEEP_STACK)
+        try:
+            sys.setrecursionlimit(max(limit, DEEP_FRAMES))
+            worker = threading.Thread(target=work, name="hitnb-deep-hash")
+            worker.start()
+            worker.join()
+        finally:
+            threading.stack_size(stack)
+            sys.setrecursionlimit(limit)
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        raise result
+    digest: bytes = result
+    return digest
 
 
 def hash_value(value: Any) -> str:

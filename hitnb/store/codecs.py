@@ -8,11 +8,14 @@ name       values                                           format
 bytes      ``bytes``                                        raw
 str        ``str``                                          UTF-8
 npy        numpy arrays without Python objects             ``.npy``, mmap-able
-parquet    pandas DataFrames (when pyarrow is installed)   Parquet
+parquet    DataFrames Parquet keeps exactly (pyarrow)      Parquet
 plotly     plotly figures                                  plotly JSON
 pickle     anything picklable                               pickle 5, buffers out of band
 dill       what pickle refuses (lambdas, local classes)     dill
 =========  ==============================================  =====================
+
+A codec takes a value only when its round trip is exact for it (see
+:mod:`hitnb.store.exact_frames`); otherwise the next one does.
 
 Users add codecs for their own types with :func:`register_codec`; theirs are tried
 first. A codec writes to a binary file object and reads from a :class:`BlobData`,
@@ -136,31 +139,49 @@ class NpyCodec(Codec):
 
 
 class ParquetCodec(Codec):
-    """pandas DataFrames as Parquet, readable by any Arrow tool; needs pyarrow."""
+    """pandas DataFrames as Parquet, readable by any Arrow tool; needs pyarrow.
+
+    Only frames whose round trip through Parquet is exact are taken (see
+    :func:`hitnb.store.exact_frames.parquet_refusal`); the rest go to the next codec (pickle), so
+    a hit always returns what the miss did. What Parquet drops but can be put back (a
+    RangeIndex of column labels, the frequency of a datetime index) travels in the entry's
+    metadata.
+    """
 
     name = "parquet"
 
     def can_encode(self, value: Any) -> bool:
         if _module_of(value) != "pandas":
             return False
-        import pandas as pd
-
-        if type(value) is not pd.DataFrame:
-            return False
         try:
             import pyarrow  # noqa: F401
         except ImportError:
             return False
-        return True
+        return self.refusal(value) is None
 
-    def save(self, value: Any, file: BinaryIO) -> None:
+    def refusal(self, value: Any) -> str | None:
+        """Why Parquet cannot hold ``value`` exactly, or None when it can."""
+        from hitnb.store.exact_frames import parquet_refusal
+
+        return parquet_refusal(value)
+
+    def save(self, value: Any, file: BinaryIO) -> dict[str, Any]:
+        from hitnb.store.exact_frames import restorable_parts
+
+        reason = self.refusal(value)
+        if reason is not None:
+            raise CodecError(f"Parquet would not return this frame unchanged: {reason}")
         value.to_parquet(file, engine="pyarrow")
+        return restorable_parts(value)
 
     def load(self, data: BlobData, meta: dict[str, Any]) -> Any:
         import pandas as pd
         import pyarrow as pa
 
-        return pd.read_parquet(pa.BufferReader(pa.py_buffer(data.buffer)), engine="pyarrow")
+        from hitnb.store.exact_frames import restore_parts
+
+        frame = pd.read_parquet(pa.BufferReader(pa.py_buffer(data.buffer)), engine="pyarrow")
+        return restore_parts(frame, meta)
 
 
 class PlotlyCodec(Codec):

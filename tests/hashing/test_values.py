@@ -226,3 +226,57 @@ def test_hashes_are_stable_across_processes():
         }
     )
     assert runs == {local + "\n"}
+
+
+def test_arrow_string_columns_hash_from_buffers_whatever_the_chunking():
+    pa = pytest.importorskip("pyarrow")
+    texts = ["alpha", "", None, "\u00e9t\u00e9", "b"] * 10
+    column = pd.Series(texts, dtype="string[pyarrow]")
+    chunked = pd.Series(
+        pd.arrays.ArrowStringArray(
+            pa.chunked_array([pa.array(texts[:7]), pa.array(texts[7:], type=pa.string())])
+        )
+    )
+    assert column.equals(chunked)
+    assert hash_value(column) == hash_value(chunked)
+    sliced = pd.Series(texts[3:], dtype="string[pyarrow]")
+    assert hash_value(column.iloc[3:].reset_index(drop=True)) == hash_value(sliced)
+    empty_not_null = pd.Series(["" if t is None else t for t in texts], dtype="string[pyarrow]")
+    assert hash_value(empty_not_null) != hash_value(column)
+    boundary = pd.Series(["ab", "c"], dtype="string[pyarrow]")
+    assert hash_value(boundary) != hash_value(pd.Series(["a", "bc"], dtype="string[pyarrow]"))
+    assert hash_value(pd.Series(texts, dtype="str")) != hash_value(column)  # another dtype
+
+
+def test_object_columns_keep_element_types():
+    def col(values):
+        return pd.Series(values * 5, dtype=object)
+
+    forms = [
+        col([1, None]),
+        col([1, np.nan]),
+        col(["1", None]),
+        col([1.0, None]),
+        col([True, None]),
+    ]
+    assert len({hash_value(f) for f in forms}) == len(forms)
+    assert hash_value(col(["a", "b"])) == hash_value(col(["a", "b"]).copy())
+
+
+def test_extension_columns_hash_their_values_and_gaps():
+    ints = pd.Series([1, None, 3] * 4, dtype="Int64")
+    assert hash_value(ints) == hash_value(ints.copy())
+    assert hash_value(ints) != hash_value(ints.fillna(0))
+    assert hash_value(ints) != hash_value(ints.astype("Float64"))
+    # the two 01:30 of a DST change are different instants with the same wall time
+    first, second = (
+        pd.Series(pd.to_datetime([utc], utc=True).tz_convert("Europe/London"))
+        for utc in ("2026-10-25 00:30", "2026-10-25 01:30")
+    )
+    assert first.dt.tz_localize(None).equals(second.dt.tz_localize(None))  # same wall time
+    assert hash_value(first) != hash_value(second)
+    periods = pd.Series(pd.period_range("2026-01", periods=3, freq="M"))
+    assert hash_value(periods) != hash_value(periods.shift(1))
+    intervals = pd.Series(pd.interval_range(0, 3))
+    assert hash_value(intervals) == hash_value(intervals.copy())
+    assert hash_value(intervals) != hash_value(pd.Series(pd.interval_range(0, 3, closed="left")))
