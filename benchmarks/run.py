@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -520,7 +521,7 @@ def write_docs(table: str, repeats: int, array_bytes: int) -> None:
     import joblib
 
     DOCS.parent.mkdir(exist_ok=True)
-    kept = _values_section()
+    kept = _kept_sections()
     DOCS.write_text(
         "# Benchmarks\n\n"
         "hitnb and joblib.Memory measured in the same run, on the same data, each measure in a\n"
@@ -541,13 +542,16 @@ def write_docs(table: str, repeats: int, array_bytes: int) -> None:
     )
 
 
-def _values_section() -> str:
-    """The section benchmarks/values.py maintains in the same file, kept as it is."""
-    start, end = "<!-- values-benchmarks:start -->", "<!-- values-benchmarks:end -->"
+def _kept_sections() -> str:
+    """The sections other benchmarks maintain in the same file (between ``<!-- NAME:start -->``
+    and ``<!-- NAME:end -->``: the values and the notebook corpus), kept as they are."""
     text = DOCS.read_text() if DOCS.exists() else ""
-    if start not in text or end not in text:
-        return ""
-    return "\n" + start + text.split(start, 1)[1].split(end, 1)[0] + end + "\n"
+    found = re.findall(r"<!-- ([\w-]+):start -->.*?<!-- \1:end -->", text, flags=re.DOTALL)
+    blocks = [
+        re.search(rf"<!-- {name}:start -->.*?<!-- {name}:end -->", text, re.DOTALL).group(0)  # type: ignore[union-attr]
+        for name in found
+    ]
+    return "".join("\n" + block + "\n" for block in blocks)
 
 
 PROFILE_NOTES = """
