@@ -30,6 +30,7 @@ from typing import Any
 from hitnb.config import Mode, Settings
 from hitnb.core import ambient, events, files
 from hitnb.core.metrics import metrics_of, recording
+from hitnb.core.recipe import Recipe
 from hitnb.core.record import RunRecord
 from hitnb.core.runs import Lazy
 from hitnb.errors import (
@@ -95,7 +96,7 @@ class Work(ABC):
         """The arguments or inputs as tables show them (small summaries)."""
 
     @abstractmethod
-    def recipe(self, store: LocalStore) -> dict[str, Any]:
+    def recipe(self, store: LocalStore) -> Recipe:
         """How to make the run again in a notebook of its own (for export); never raises."""
 
     @abstractmethod
@@ -276,7 +277,7 @@ def _store(
             key,
             computed.stored,
             codec=call.codec,
-            recipe=work.recipe(call.store),
+            recipe=work.recipe(call.store).to_json(),
             function=call.identity,
             code=parts.code,
             args=parts.args_fingerprint,

@@ -31,7 +31,7 @@ from hitnb.core.cells import may_change
 from hitnb.core.explain import Explanation, announce_miss, explain_call, in_kernel
 from hitnb.core.files import named_paths
 from hitnb.core.metrics import experiments_frame
-from hitnb.core.recipe import function_recipe, keeper
+from hitnb.core.recipe import Recipe, function_recipe, keeper
 from hitnb.core.record import RunRecord
 from hitnb.core.runs import Lazy, Run
 from hitnb.core.seeding import seeded
@@ -623,14 +623,14 @@ class _FunctionWork(engine.Work):
     def params(self, parts: KeyParts) -> dict[str, Any]:
         return self.fn._params(self.bound, parts)
 
-    def recipe(self, store: LocalStore) -> dict[str, Any]:
+    def recipe(self, store: LocalStore) -> Recipe:
         fn, settings = self.fn, config.settings()
         try:
             plan = plan_for(fn.function, settings.version_sensitivity, fn._ignored_globals)
             keep = keeper(store, settings.keep_inputs)
             return function_recipe(fn.function, plan, self.bound, keep, ignore=fn._ignored_globals)
         except Exception as exc:  # a recipe is a convenience: the result is stored regardless
-            return {"notes": [f"no recipe could be written: {type(exc).__name__}: {exc}"]}
+            return Recipe.failed(exc)
 
     def note(self, message: str, category: type[Warning]) -> None:
         if category is StoreWriteWarning:

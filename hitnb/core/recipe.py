@@ -28,6 +28,7 @@ import textwrap
 import types
 import weakref
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from hitnb.hashing.dependencies import Plan, is_code
@@ -122,18 +123,127 @@ def literal(value: Any) -> str | None:
         return None
 
 
-def describe_value(value: Any, keep: KeepValue) -> dict[str, str]:
-    """``{"literal": source}``, else ``{"key": stored key}``, else ``{"missing": why}``."""
+@dataclass(frozen=True)
+class ValueSource:
+    """How an exported notebook gets a value back: a Python ``literal``, else the ``key``
+    under which the value was kept in the store, else why it is ``missing``."""
+
+    literal: str | None = None
+    key: str | None = None
+    missing: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ValueSource:
+        fields = ("literal", "key", "missing")
+        found = {k: str(data[k]) for k in fields if isinstance(data.get(k), str)}
+        return cls(**found) if found else cls(missing="unknown")
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A function or class defined in the notebook, as source."""
+
+    name: str
+    kind: str
+    """``"function"`` or ``"class"``."""
+    source: str
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to make a stored run again in a notebook of its own (see the module docstring).
+
+    A function call has ``call`` and ``function``; a ``%%memo`` cell has ``cell``. Stored as
+    JSON with the entry (:meth:`to_json`), read back with :meth:`from_json`.
+    """
+
+    imports: list[str] = field(default_factory=list)
+    definitions: list[Definition] = field(default_factory=list)
+    values: dict[str, ValueSource] = field(default_factory=dict)
+    arguments: dict[str, ValueSource] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    call: str | None = None
+    function: str | None = None
+    cell: str | None = None
+
+    @property
+    def is_cell(self) -> bool:
+        return self.cell is not None
+
+    @property
+    def exportable(self) -> bool:
+        """Whether it holds a call or a cell to write (a failed recipe holds only notes)."""
+        return self.call is not None or self.cell is not None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "imports": self.imports,
+            "definitions": [d.__dict__ for d in self.definitions],
+            "values": {n: v.to_json() for n, v in self.values.items()},
+            "arguments": {n: v.to_json() for n, v in self.arguments.items()},
+            "notes": self.notes,
+        }
+        for name in ("call", "function", "cell"):
+            if getattr(self, name) is not None:
+                data[name] = getattr(self, name)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Recipe:
+        """A stored recipe; fields an older or damaged one lacks are empty."""
+        data = data if isinstance(data, Mapping) else {}
+
+        def text(name: str) -> str | None:
+            value = data.get(name)
+            return value if isinstance(value, str) else None
+
+        def sources(name: str) -> dict[str, ValueSource]:
+            found = data.get(name)
+            if not isinstance(found, Mapping):
+                return {}
+            return {str(n): ValueSource.from_json(v if isinstance(v, Mapping) else {})
+                    for n, v in found.items()}  # fmt: skip
+
+        definitions = [
+            Definition(str(d.get("name", "")), str(d.get("kind", "")), str(d.get("source", "")))
+            for d in data.get("definitions", []) or []
+            if isinstance(d, Mapping)
+        ]
+        return cls(
+            imports=[str(i) for i in data.get("imports", []) or []],
+            definitions=definitions,
+            values=sources("values"),
+            arguments=sources("arguments"),
+            notes=[str(n) for n in data.get("notes", []) or []],
+            call=text("call"),
+            function=text("function"),
+            cell=text("cell"),
+        )
+
+    @classmethod
+    def failed(cls, exc: Exception) -> Recipe:
+        """The recipe of a run whose recipe could not be written (the run is stored all the
+        same): only a note saying why."""
+        return cls(notes=[f"no recipe could be written: {type(exc).__name__}: {exc}"])
+
+
+def describe_value(value: Any, keep: KeepValue) -> ValueSource:
+    """A literal when one reproduces the value exactly, else its key in the store, else why
+    it is missing."""
     source = literal(value)
     if source is not None:
-        return {"literal": source}
+        return ValueSource(literal=source)
     try:
         key = keep(value)
     except UnhashableValue as exc:
-        return {"missing": f"a {exc.type_name} that cannot be hashed"}
+        return ValueSource(missing=f"a {exc.type_name} that cannot be hashed")
     if key is None:
-        return {"missing": f"a {type(value).__qualname__} that was not kept (keep_inputs is off)"}
-    return {"key": key}
+        what = f"a {type(value).__qualname__} that was not kept (keep_inputs is off)"
+        return ValueSource(missing=what)
+    return ValueSource(key=key)
 
 
 # -- sources ----------------------------------------------------------------------------------
@@ -232,9 +342,9 @@ class _Writer:
         self.namespace = namespace
         self.keep = keep
         self.imports: dict[str, None] = {}
-        self.classes: list[dict[str, str]] = []
-        self.functions: list[dict[str, str]] = []
-        self.values: dict[str, dict[str, str]] = {}
+        self.classes: list[Definition] = []
+        self.functions: list[Definition] = []
+        self.values: dict[str, ValueSource] = {}
         self.notes: list[str] = []
         self.done: set[str] = set()
 
@@ -272,9 +382,7 @@ class _Writer:
             else:
                 self.notes.append(f"the source of {kind} `{name}` was not found")
             return
-        (self.classes if kind == "class" else self.functions).append(
-            {"name": name, "kind": kind, "source": source}
-        )
+        (self.classes if kind == "class" else self.functions).append(Definition(name, kind, source))
         for used in _names_used_at_definition(source):
             self.name(used)
 
@@ -324,45 +432,39 @@ def function_recipe(
     keep: KeepValue,
     *,
     ignore: frozenset[str] = frozenset(),
-) -> dict[str, Any]:
+) -> Recipe:
     """The recipe of a call of ``fn`` (the undecorated function) with ``bound`` arguments.
 
     Globals named in ``ignore`` (state, connections) are left for the reader to provide."""
     signature = inspect.signature(fn)
     name = fn.__name__
     arguments = {n: describe_value(v, keep) for n, v in bound.items()}
+    call = _call_source(name, signature, bound)
     nested = "<locals>" in getattr(fn, "__qualname__", "")
     if fn.__module__ != "__main__" and not nested:
         statement = import_statement(name, fn) or f"from {fn.__module__} import {name}"
-        writer_imports = [statement]
-        recipe_parts: dict[str, Any] = {"imports": writer_imports, "definitions": [], "values": {}}
-        notes: list[str] = []
-    else:
-        writer = _Writer(fn.__globals__, keep)
-        writer.done.add(name)
-        writer.define(name, "function", function_source(fn), load=False)
-        for namespace, global_name, _ in plan.bindings:
-            if namespace is fn.__globals__ and global_name not in ignore:
-                writer.name(global_name)
-        recipe_parts = {
-            "imports": list(writer.imports),
-            "definitions": writer.classes + writer.functions,
-            "values": writer.values,
-        }
-        notes = writer.notes
-        if nested:
-            outer = fn.__qualname__.rsplit(".<locals>", 1)[0]
-            notes.append(
-                f"`{name}` was defined inside `{outer}` in {fn.__module__}: its source is "
-                "copied here, and names it took from the enclosing function must be provided"
-            )
-    return {
-        **recipe_parts,
-        "arguments": arguments,
-        "call": _call_source(name, signature, bound),
-        "function": name,
-        "notes": notes,
-    }
+        return Recipe(imports=[statement], arguments=arguments, call=call, function=name)
+    writer = _Writer(fn.__globals__, keep)
+    writer.done.add(name)
+    writer.define(name, "function", function_source(fn), load=False)
+    for namespace, global_name, _ in plan.bindings:
+        if namespace is fn.__globals__ and global_name not in ignore:
+            writer.name(global_name)
+    if nested:
+        outer = fn.__qualname__.rsplit(".<locals>", 1)[0]
+        writer.notes.append(
+            f"`{name}` was defined inside `{outer}` in {fn.__module__}: its source is "
+            "copied here, and names it took from the enclosing function must be provided"
+        )
+    return Recipe(
+        imports=list(writer.imports),
+        definitions=writer.classes + writer.functions,
+        values=writer.values,
+        arguments=arguments,
+        notes=writer.notes,
+        call=call,
+        function=name,
+    )
 
 
 def cell_recipe(
@@ -370,17 +472,16 @@ def cell_recipe(
     inputs: Mapping[str, Any],
     namespace: Mapping[str, Any],
     keep: KeepValue,
-) -> dict[str, Any]:
+) -> Recipe:
     """The recipe of a ``%%memo`` cell: its source, and how to get each of its inputs."""
     writer = _Writer(namespace, keep)
     for name in inputs:
         if name.isidentifier() and not keyword.iskeyword(name):
             writer.name(name)
-    return {
-        "imports": list(writer.imports),
-        "definitions": writer.classes + writer.functions,
-        "values": writer.values,
-        "arguments": {},
-        "cell": source,
-        "notes": writer.notes,
-    }
+    return Recipe(
+        imports=list(writer.imports),
+        definitions=writer.classes + writer.functions,
+        values=writer.values,
+        notes=writer.notes,
+        cell=source,
+    )

@@ -26,6 +26,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 from hitnb._version import __version__
 from hitnb.core.operations import resolve_key
+from hitnb.core.recipe import Recipe, ValueSource
 from hitnb.core.record import result_of
 from hitnb.core.runs import Run
 from hitnb.core.stores import current_store
@@ -73,7 +74,7 @@ def export(
         )
     notebook = single(st, entries[0]) if len(entries) == 1 else several(st, entries)
     written = _write(notebook, target, force=force)
-    notes = [n for e in entries for n in (st.recipe(e.key) or {}).get("notes", [])]
+    notes = [n for e in entries for n in Recipe.from_json(st.recipe(e.key)).notes]
     if notes:
         warnings.warn(
             f"exported to {written} with notes: " + "; ".join(dict.fromkeys(notes)),
@@ -187,13 +188,13 @@ def _fenced(text: str) -> list[str]:
     return [fence, text, fence]
 
 
-def _call(recipe: dict[str, Any]) -> str:
+def _call(recipe: Recipe) -> str:
     """The call of the recipe's function with its arguments by name, checked to be exactly
     that (a name, and names as arguments); anything else is rebuilt with :func:`_ref`."""
-    function = str(recipe.get("function", ""))
-    names = list(recipe.get("arguments", {}))
+    function = recipe.function or ""
+    names = list(recipe.arguments)
     try:
-        tree = ast.parse(str(recipe.get("call", "")), mode="eval").body
+        tree = ast.parse(recipe.call or "", mode="eval").body
     except SyntaxError:
         tree = None
     if (
@@ -207,7 +208,7 @@ def _call(recipe: dict[str, Any]) -> str:
         )
         and all(isinstance(k.value, ast.Name) for k in tree.keywords)
     ):
-        return str(recipe["call"])
+        return str(recipe.call)
     pairs = ", ".join(f"{n!r}: {_ref(n)}" for n in names)
     return f"{_ref(function)}(**{{{pairs}}})"
 
@@ -228,23 +229,30 @@ def _imports(lines: list[str]) -> str:
 
 
 # -- pieces ------------------------------------------------------------------------------------
-def _assignments(values: dict[str, dict[str, str]]) -> str:
+def _source_of(how: ValueSource) -> str | None:
+    """The expression that gives a value back, or None when it was not kept."""
+    if how.literal is not None:
+        return how.literal
+    if how.key is not None:
+        return f"hitnb.load({json.dumps(how.key)}, store=STORE)"
+    return None
+
+
+def _assignments(values: dict[str, ValueSource]) -> str:
     lines = []
     for name, how in values.items():
-        if "literal" in how:
-            lines.append(f"{_ref(name)} = {how['literal']}")
-        elif "key" in how:
-            lines.append(f"{_ref(name)} = hitnb.load({json.dumps(str(how['key']))}, store=STORE)")
+        source = _source_of(how)
+        if source is not None:
+            lines.append(f"{_ref(name)} = {source}")
         else:
-            missing = " ".join(str(how.get("missing", "unknown")).split())
+            missing = " ".join((how.missing or "unknown").split())
             lines.append(f"{_ref(name)} = None  # not kept: {missing}; set it here")
     return "\n".join(lines)
 
 
-def _uses_numpy(recipe: dict[str, Any]) -> bool:
-    texts = [v.get("literal", "") for v in (*recipe.get("values", {}).values(),
-                                             *recipe.get("arguments", {}).values())]  # fmt: skip
-    return any("np.array(" in t for t in texts)
+def _uses_numpy(recipe: Recipe) -> bool:
+    sources = (*recipe.values.values(), *recipe.arguments.values())
+    return any("np.array(" in (how.literal or "") for how in sources)
 
 
 def _table(mapping: dict[str, Any]) -> str:
@@ -256,12 +264,12 @@ def _table(mapping: dict[str, Any]) -> str:
     return "| name | value |\n|---|---|\n" + rows
 
 
-def _header(entry: Entry, recipe: dict[str, Any], store: LocalStore) -> str:
+def _header(entry: Entry, recipe: Recipe, store: LocalStore) -> str:
     run = Run.from_entry(entry, store)
     packages = _packages(entry)
     title = display_name(entry.function)
     lines = [
-        f"# {'Cell' if 'cell' in recipe else 'Run of'} {_code(title)}",
+        f"# {'Cell' if recipe.is_cell else 'Run of'} {_code(title)}",
         "",
         f"- **key**: {_code(entry.key)}",
         f"- **computed**: {run.created:%Y-%m-%d %H:%M:%S %Z} in {entry.duration:.3f} s"
@@ -274,7 +282,7 @@ def _header(entry: Entry, recipe: dict[str, Any], store: LocalStore) -> str:
         ),
         f"- **store**: {_code(str(store.root))}",
         "",
-        "## Parameters" if "cell" not in recipe else "## Inputs",
+        "## Parameters" if not recipe.is_cell else "## Inputs",
         "",
         _table(entry.params),
     ]
@@ -282,14 +290,14 @@ def _header(entry: Entry, recipe: dict[str, Any], store: LocalStore) -> str:
         lines += ["", "## Metrics", "", _table(entry.metrics)]
     if entry.error:
         lines += ["", "## Error", "", *_fenced(entry.error.strip())]
-    notes = recipe.get("notes", [])
+    notes = recipe.notes
     if notes:
         lines += ["", "## Notes", "", *(f"- {_md(note)}" for note in notes)]
     return "\n".join(lines)
 
 
-def _setup(recipe: dict[str, Any], store: LocalStore) -> str:
-    lines = ["%load_ext hitnb"] if "cell" in recipe else []
+def _setup(recipe: Recipe, store: LocalStore) -> str:
+    lines = ["%load_ext hitnb"] if recipe.is_cell else []
     lines += [
         "import hitnb",
         "",
@@ -300,14 +308,14 @@ def _setup(recipe: dict[str, Any], store: LocalStore) -> str:
     return "\n".join(lines)
 
 
-def _code_cells(recipe: dict[str, Any]) -> list[nbformat.NotebookNode]:
+def _code_cells(recipe: Recipe) -> list[nbformat.NotebookNode]:
     cells = []
-    if recipe.get("imports"):
-        cells.append(new_code_cell(_imports([str(line) for line in recipe["imports"]])))
-    for definition in recipe.get("definitions", []):
-        cells.append(new_code_cell(definition["source"]))
-    if recipe.get("values"):
-        cells.append(new_code_cell(_assignments(recipe["values"])))
+    if recipe.imports:
+        cells.append(new_code_cell(_imports(recipe.imports)))
+    for definition in recipe.definitions:
+        cells.append(new_code_cell(definition.source))
+    if recipe.values:
+        cells.append(new_code_cell(_assignments(recipe.values)))
     return cells
 
 
@@ -357,14 +365,13 @@ def _packages(entry: Entry) -> dict[str, str]:
     return KeyParts.from_json(entry.parts).packages()
 
 
-def _recipe(store: LocalStore, entry: Entry) -> dict[str, Any]:
-    recipe = store.recipe(entry.key)
-    if not recipe or ("call" not in recipe and "cell" not in recipe):
-        notes = (recipe or {}).get("notes", [])
+def _recipe(store: LocalStore, entry: Entry) -> Recipe:
+    recipe = Recipe.from_json(store.recipe(entry.key))
+    if not recipe.exportable:
         raise HitnbError(
             f"entry {entry.key[:12]} of {display_name(entry.function)} has no recipe to export "
-            f"({'; '.join(notes) or 'it was stored by a hitnb without export'}); run the call "
-            "again to store one"
+            f"({'; '.join(recipe.notes) or 'it was stored by a hitnb without export'}); run the "
+            "call again to store one"
         )
     return recipe
 
@@ -385,16 +392,16 @@ def single(store: LocalStore, entry: Entry) -> Any:
     cells = [new_markdown_cell(_header(entry, recipe, store)), new_code_cell(_setup(recipe, store))]
     cells += _code_cells(recipe)
     value = _stored_value(store, entry)
-    if "cell" in recipe:
-        body = new_code_cell(recipe["cell"])
+    if recipe.cell is not None:
+        body = new_code_cell(recipe.cell)
         if value is not None:
             body.outputs = _event_outputs(value.events) + (
                 result_outputs(value.result) if value.has_result else []
             )
         cells.append(body)
     else:
-        if recipe["arguments"]:
-            cells.append(new_code_cell(_assignments(recipe["arguments"])))
+        if recipe.arguments:
+            cells.append(new_code_cell(_assignments(recipe.arguments)))
         call = new_code_cell(f"result = {_call(recipe)}\nresult")
         call.outputs = result_outputs(value)
         cells.append(call)
@@ -406,7 +413,7 @@ def several(store: LocalStore, entries: list[Entry]) -> Any:
     entries = sorted(entries, key=lambda e: e.created)
     newest = entries[-1]
     recipe = _recipe(store, newest)
-    if "cell" in recipe:
+    if recipe.is_cell:
         raise HitnbError("%%memo cells are exported one at a time")
     runs = [Run.from_entry(e, store) for e in entries]
     name = display_name(newest.function)
@@ -423,13 +430,13 @@ def several(store: LocalStore, entries: list[Entry]) -> Any:
     cells += _code_cells(recipe)
     calls = []
     for entry in entries:
-        arguments = _recipe(store, entry)["arguments"]
-        calls.append("{" + ", ".join(
-            f"{n!r}: {how['literal']}" if "literal" in how else
-            f"{n!r}: hitnb.load({json.dumps(str(how['key']))}, store=STORE)" if "key" in how else
-            f"{n!r}: None"
-            for n, how in arguments.items()) + "}")  # fmt: skip
-    function = _ref(str(recipe["function"]))
+        arguments = _recipe(store, entry).arguments
+        calls.append(
+            "{"
+            + ", ".join(f"{n!r}: {_source_of(how) or 'None'}" for n, how in arguments.items())
+            + "}"
+        )
+    function = _ref(recipe.function or "")
     cells.append(
         new_code_cell(
             "runs = [\n" + "".join(f"    {c},\n" for c in calls) + "]\n"

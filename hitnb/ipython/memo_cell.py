@@ -29,7 +29,7 @@ from hitnb.core.cells import (
     unpack_outputs,
 )
 from hitnb.core.explain import Explanation, explain_call
-from hitnb.core.recipe import cell_recipe, keeper
+from hitnb.core.recipe import Recipe, cell_recipe, keeper
 from hitnb.core.stores import current_store
 from hitnb.hashing.keys import PYTHON, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_value
@@ -243,7 +243,7 @@ class _CellWork(engine.Work):
     def params(self, parts: KeyParts) -> dict[str, Any]:
         return self.inputs
 
-    def recipe(self, store: LocalStore) -> dict[str, Any]:
+    def recipe(self, store: LocalStore) -> Recipe:
         """How to run this cell again in a notebook of its own; never raises."""
         namespace = self.shell.user_ns
         keep = keeper(store, config.settings().keep_inputs)
@@ -252,7 +252,7 @@ class _CellWork(engine.Work):
         try:
             return cell_recipe(source, inputs, namespace, keep)
         except Exception as exc:
-            return {"notes": [f"no recipe could be written: {type(exc).__name__}: {exc}"]}
+            return Recipe.failed(exc)
 
     def note(self, message: str, category: type[Warning]) -> None:
         if not self.quiet:

@@ -105,7 +105,8 @@ def _file_state(path: str) -> tuple[int, int] | None:
     return st.st_ino, st.st_mtime_ns
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (one of another user counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -269,7 +270,7 @@ class LocalStore:
         in it, None), or (None, 0, the error) when it cannot be written."""
         for left in path.parent.glob(f"{path.name}.rebuild-*"):  # by rebuilds that died
             pid = left.name.removeprefix(f"{path.name}.rebuild-").partition("-")[0]
-            if pid.isdigit() and not _pid_alive(int(pid)):
+            if pid.isdigit() and not pid_alive(int(pid)):
                 with contextlib.suppress(OSError):
                     left.unlink()
         fresh = path.with_name(f"{path.name}.rebuild-{os.getpid()}")

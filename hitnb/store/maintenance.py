@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 import sqlite3
 import time
@@ -27,7 +26,7 @@ from typing import Any
 
 from hitnb.errors import ConfigError, CorruptEntryError, HitnbError, StoreWriteWarning
 from hitnb.names import names_function
-from hitnb.store.local import Entry, LocalStore
+from hitnb.store.local import Entry, LocalStore, pid_alive
 from hitnb.store.remote import Remote, RemoteUnavailable
 
 STALE_TEMP_SECONDS = 3600.0
@@ -383,23 +382,13 @@ def _stale_temp_files(store: LocalStore, now: float) -> list[Path]:
                 old = now - path.stat().st_mtime > STALE_TEMP_SECONDS
             except FileNotFoundError:
                 continue
-            if old or (pid.isdigit() and not _alive(int(pid))):
+            if old or (pid.isdigit() and not pid_alive(int(pid))):
                 stale.append(path)
     for path in store.root.glob("index.sqlite.rebuild-*"):  # an index rebuild that died
         pid = path.name.removeprefix("index.sqlite.rebuild-").partition("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             stale.append(path)
     return stale
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _remote_of(store: LocalStore) -> Remote:
