@@ -124,16 +124,19 @@ class Snapshot:
     def changes_since(self, before: Snapshot) -> tuple[list[AmbientRead], list[AmbientEffect]]:
         """What a run read and changed between ``before`` and this snapshot.
 
-        A state that changed is an effect. A random stream that changed was consumed, so its
-        earlier state is a read. A library imported during the run counts from its default
-        state, which a later run would find just the same.
+        A state that changed is an effect. A seeded random stream that changed was consumed,
+        so its earlier state is a read; an unseeded one is neither (an uncached run would
+        draw other numbers every time, so the stored ones are as good as any). A library
+        imported during the run counts from its default state, which a later run would find
+        just the same.
         """
         reads: list[AmbientRead] = []
         effects: list[AmbientEffect] = []
         for name, after in self.digests.items():
             was = before.digests.get(name)
-            if was == after:
-                continue
+            provider = _providers.get(name)
+            if was == after or (provider is not None and provider.seeder and name not in _seeded):
+                continue  # unchanged, or a stream drawn from entropy: nothing to replay
             state, old = self.states[name], before.states.get(name)
             if isinstance(state, dict) and isinstance(old, dict):
                 changed = {k: v for k, v in state.items() if k not in old or old[k] != v}
@@ -141,9 +144,7 @@ class Snapshot:
                 effects.append(AmbientEffect(name, changed, removed))
             else:
                 effects.append(AmbientEffect(name, state))
-            provider = _providers.get(name)
-            seeded = provider is not None and (not provider.seeder or name in _seeded)
-            if provider is not None and provider.reads and was is not None and seeded:
+            if provider is not None and provider.reads and was is not None:
                 reads.append(AmbientRead(name, was))
         return reads, effects
 
