@@ -204,6 +204,16 @@ class LocalStore:
         only one creates the file, and another's lock is never mistaken for damage.
         """
         if self.read_only:  # a read-only mount: the WAL is read too (mode=ro) where it can be
+            wal = Path(f"{path}-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                self._warn_once(
+                    "read-only-unclosed",
+                    f"the hitnb store at {self.root} is read-only and its index was not closed "
+                    "by the last process that wrote it; entries the index lacks are read from "
+                    "their manifests. Fix: open the store once with write access (run `hitnb "
+                    "verify` as its owner, or mount it read-write), which completes the index",
+                    StoreWriteWarning,
+                )
             return self._readable_index(path)
         with self._holding_index_lock():
             try:

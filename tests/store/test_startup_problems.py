@@ -127,5 +127,5 @@ def test_read_only_store_whose_last_writer_was_killed(small_disk):
     assert reader.stdout == "computing 4\n9 16\n"  # the stored call is served, the new one runs
     assert "sqlite3" not in reader.stderr
     assert reader.stderr.count("was not closed by the last process that wrote it") == 1
-    assert f"the hitnb store at {store} is read-only" in reader.stderr
+    assert f"the hitnb store at {store.resolve()} is read-only" in reader.stderr
     assert "Fix: open the store once with write access" in reader.stderr
