@@ -16,6 +16,7 @@ Users add their own with :func:`register_state`.
 from __future__ import annotations
 
 import copy
+import importlib
 import importlib.abc
 import os
 import pickle
@@ -170,6 +171,11 @@ def apply(effects: list[AmbientEffect]) -> None:
         provider = _providers.get(effect.provider)
         if provider is None:
             continue
+        if provider.module not in sys.modules:  # the run imported it: so does its replay
+            try:
+                importlib.import_module(provider.module)
+            except Exception:
+                continue
         state = copy.deepcopy(effect.state)
         if provider.seeder:
             _seeded.add(provider.name)  # a stored run's state: as deterministic as its seed
@@ -295,7 +301,23 @@ def _set_rc_params(state: dict[str, Any]) -> None:
         params.update({k: v for k, v in state.items() if v != REMOVED and params.get(k) != v})
 
 
+def _imported() -> dict[str, bool]:
+    return dict.fromkeys(sys.modules, True)
+
+
+def _import(state: dict[str, Any]) -> None:
+    """Import the modules a run imported (a later cell may use ``mpl.pyplot`` because an
+    earlier one imported it as a side effect)."""
+    for name, present in state.items():
+        if present is True and name not in sys.modules and not name.startswith("_"):
+            try:
+                importlib.import_module(name)
+            except Exception:  # a module that only loads in its parent's import, a test stub
+                continue
+
+
 for _provider in (
+    StateProvider("imported modules", "sys", _imported, _import),
     StateProvider(
         "Python's global random state",
         "random",
