@@ -81,12 +81,20 @@ class ValueHasher:
     directly, so hashing a 1 GiB array is one pass over its memory and no copy.
     """
 
-    __slots__ = ("_active", "_buf", "_h", "_path")
+    __slots__ = ("_active", "_buf", "_done", "_h", "_path")
 
-    def __init__(self, _active: dict[int, int] | None = None) -> None:
+    def __init__(
+        self,
+        _active: dict[int, int] | None = None,
+        _done: dict[int, tuple[Any, bytes]] | None = None,
+    ) -> None:
         self._h = xxhash.xxh3_128()
         self._buf = bytearray()
         self._active: dict[int, int] = {} if _active is None else _active
+        self._done: dict[int, tuple[Any, bytes]] = {} if _done is None else _done
+        """Objects already hashed in this traversal, with their digests: an object reached
+        again through another path (a figure's artists share their axes) is not walked
+        again, which made the walk exponential in how much an object graph shares."""
         self._path: list[str] = []
 
     # -- output -------------------------------------------------------------------------
@@ -154,7 +162,7 @@ class ValueHasher:
 
     def sub_digest(self, value: Any) -> bytes:
         """Digest of one value alone, sharing cycle bookkeeping (for order-free containers)."""
-        child = ValueHasher(self._active)
+        child = ValueHasher(self._active, self._done)
         child._path = self._path
         child.update(value)
         return child.digest()
@@ -230,8 +238,20 @@ class ValueHasher:
         if isinstance(reduced, str):
             self.text(b"G", f"{type(value).__module__}.{reduced}")
             return
-        if not self.enter(value):
+        if id(value) in self._active:
+            self.enter(value)  # frames the back-reference of a cycle
             return
+        done = self._done.get(id(value))
+        if done is None or done[0] is not value:
+            child = ValueHasher(self._active, self._done)
+            child._path = self._path
+            child._reduced(value, reduced)
+            done = self._done[id(value)] = (value, child.digest())
+        self.frame(b"Q", done[1])
+
+    def _reduced(self, value: Any, reduced: Any) -> None:
+        """The body of :meth:`_reduce`: the object's class, constructor and state."""
+        self.enter(value)
         self.frame(b"O", _class_identity(type(value)))
         func, args, *rest = (*reduced, None, None, None)[:5]
         if func is _NEWOBJ and args and args[0] is type(value):
@@ -443,8 +463,9 @@ def _dict_subclass(h: ValueHasher, v: dict[Any, Any]) -> None:
         h.unordered(b"d", v.items(), v, pairs=True)
     if isinstance(v, defaultdict):
         h.update_child(".default_factory", v.default_factory)
-    if getattr(v, "__dict__", None):
-        h.update_child(".__dict__", v.__dict__)
+    state = getattr(v, "__dict__", None)
+    if state and state is not v:  # a Bunch (statsmodels' Dataset) is its own __dict__
+        h.update_child(".__dict__", state)
 
 
 def _type_subclass(h: ValueHasher, v: type) -> None:
