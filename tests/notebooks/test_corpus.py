@@ -25,10 +25,6 @@ from notebooks import SAMPLE, NotebookResult, run_corpus_notebook
 
 # Measured on the baseline corpus run (see docs/benchmarks.md, "Notebook corpus").
 KNOWN_FAILURES = {
-    "count_hurdle": (
-        "cells 6 and 9 end with `dia.plot_probs();`: under %%memo the `;` does not hide the "
-        "returned Figure (4 outputs instead of 2), and the replay shows it as text only"
-    ),
     "quasibinomial": (
         "cell 15 ends with plt.ylabel(...): under %%memo the figure is drawn before the result, "
         "so the result reads Text(24.3..., 0.5, 'Residual'), plain Text(0, 0.5, 'Residual')"
