@@ -46,6 +46,9 @@ class StateProvider:
     changed, with :data:`REMOVED` as the value of keys it removed."""
     reads: bool = False
     """Whether the state is an input of the run (random streams) or only an effect."""
+    cells_only: bool = False
+    """Snapshot only around notebook cells (the modules a cell imported, which a later cell
+    may use by attribute); a function's result does not depend on it."""
     seeder: str = ""
     """For a random stream, the module function that seeds it (``"numpy.random.seed"``).
     The stream is a read only once it was seeded in this process (or set from a stored
@@ -102,7 +105,7 @@ class Snapshot:
     digests: dict[str, str]
 
     @classmethod
-    def take(cls) -> Snapshot:
+    def take(cls, *, cell: bool = False) -> Snapshot:
         """The state now. Away from the main thread (a Dask worker's task, a thread pool)
         random streams are left out: other threads draw from the same global streams at any
         moment, so what changed there says nothing about the run."""
@@ -113,6 +116,8 @@ class Snapshot:
         modules = sys.modules
         for provider in _providers.values():
             if provider.module not in modules or (provider.seeder and not streams):
+                continue
+            if provider.cells_only and not cell:
                 continue
             try:
                 state = provider.get()
@@ -317,7 +322,7 @@ def _import(state: dict[str, Any]) -> None:
 
 
 for _provider in (
-    StateProvider("imported modules", "sys", _imported, _import),
+    StateProvider("imported modules", "sys", _imported, _import, cells_only=True),
     StateProvider(
         "Python's global random state",
         "random",

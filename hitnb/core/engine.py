@@ -126,6 +126,8 @@ class Call:
     codec: str | None = None
     lazy: bool = False
     mmap: bool = False
+    cell: bool = False
+    """A notebook cell: its run's imports are effects too."""
 
     @property
     def identity(self) -> str:
@@ -222,7 +224,7 @@ def _compute(call: Call, key: str) -> Outcome:
     if call.mode != "recompute" and not call.settings.quiet:
         work.announce_miss(store, call.parts)
     start = time.perf_counter()
-    before = ambient.Snapshot.take()
+    before = ambient.Snapshot.take(cell=call.cell)
     try:
         with files.observing() as observed, recording() as recorder:
             computed = work.run()
@@ -234,7 +236,7 @@ def _compute(call: Call, key: str) -> Outcome:
         raise
     if call.mode == "read-only":
         return Outcome(computed.result, hit=False, key=key)
-    reads, effects = ambient.Snapshot.take().changes_since(before)
+    reads, effects = ambient.Snapshot.take(cell=call.cell).changes_since(before)
     excluded = (*call.settings.exclude_files, str(store.root))
     try:
         read, written = files.reads_and_writes(

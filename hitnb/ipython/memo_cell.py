@@ -158,7 +158,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     outcome = engine.run(
         engine.Call(
             parts, parts.key, work, store, mode, settings, wait=settings.wait,
-            experiment=options.experiment, codec="pickle",
+            experiment=options.experiment, codec="pickle", cell=True,
         )
     )  # fmt: skip
     if outcome.hit:

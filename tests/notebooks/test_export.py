@@ -14,6 +14,7 @@ from nbformat.v4 import new_code_cell
 from nbhelpers import KernelSession
 
 import hitnb
+from hitnb.core.record import result_of
 from hitnb.store.local import LocalStore
 
 pytestmark = pytest.mark.slow
@@ -50,7 +51,7 @@ def execute(path: Path, store: Path, *, check: str) -> str:
 
 def stored_hash(store: Path, key: str) -> str:
     local = LocalStore(store)
-    return hitnb.hash_value(local.load(local.get(key)))
+    return hitnb.hash_value(result_of(local.load(local.get(key))))
 
 
 @pytest.fixture
@@ -130,7 +131,7 @@ def test_a_memo_cell(project, isolated_store, tmp_path):
     assert last.outputs[1]["data"]["text/plain"] == str(sum(i * i for i in range(12)))
     printed = execute(exported, tmp_path / "empty", check="print(hitnb.hash_value(squares))")
     stored = LocalStore(isolated_store)
-    record = stored.load(stored.get(key))
+    record = result_of(stored.load(stored.get(key)))
     assert printed.strip() == hitnb.hash_value(record.outputs["squares"])
 
 
