@@ -167,13 +167,13 @@ def run(call: Call) -> Outcome:
                 "same call; computing it here as well",
                 HitnbWarning,
             )
-        found = lookup(call, key)  # computed by whoever held the lock before us?
+        found = lookup(call, key, said=True)  # computed by whoever held the lock before us?
         if found is not None:
             return found
         return _compute(call, key)
 
 
-def lookup(call: Call, key: str) -> Outcome | None:
+def lookup(call: Call, key: str, *, said: bool = False) -> Outcome | None:
     """The hit for ``key``, restored; None when there is none (a broken one is dropped)."""
     store = call.store
     try:
@@ -202,7 +202,8 @@ def lookup(call: Call, key: str) -> Outcome | None:
     if isinstance(value, RunRecord):
         unmet_read = value.unmet()
         if unmet_read is not None:
-            call.work.stale(unmet_read)
+            if not said:  # the look-up under the lock finds the same stale run again
+                call.work.stale(unmet_read)
             return None
         value.apply()
         value = value.result

@@ -536,7 +536,6 @@ class _FunctionWork(engine.Work):
         self.written = written
         self.state = state
         self.digests = digests or {}
-        self.stale_reason = ""
         self.awaited: tuple[Any, float] | None = None
         """An ``async def`` function's awaited value (or exception) and how long it took:
         the engine's run hands it over instead of calling the function."""
@@ -614,9 +613,6 @@ class _FunctionWork(engine.Work):
         return named_paths([*self.bound.values(), *self.fn.files])
 
     def stale(self, reason: str) -> None:
-        if reason == self.stale_reason:
-            return  # found again under the lock
-        self.stale_reason = reason
         if in_kernel() and not config.settings().quiet:
             print(f"hitnb: recomputing {display_name(self.fn.identity)}: {reason}")
 

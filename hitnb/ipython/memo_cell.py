@@ -262,8 +262,6 @@ class _CellWork(engine.Work):
         return files.named_paths([*self.analysis.literals, *self.options.files])
 
     def stale(self, reason: str) -> None:
-        if reason == self.stale_reason:
-            return  # found again under the lock
         self.stale_reason = reason
         options = self.options
         if options.why or (options.name and not self.quiet):
