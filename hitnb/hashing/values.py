@@ -335,26 +335,24 @@ def _memoryview(h: ValueHasher, v: memoryview) -> None:
     h.raw_buffer(b"m", f"{v.format}|{v.shape}", data, v.nbytes)
 
 
-def _tuple(h: ValueHasher, v: tuple[Any, ...]) -> None:
+def _sequence_of(h: ValueHasher, v: list[Any] | tuple[Any, ...], tag: bytes) -> None:
+    """A list or tuple: packed when long and plain, else item by item."""
     if len(v) >= PACK_MIN:
         if not h.enter(v):
             return
-        packed = pack_sequence(h, v, b"t")
+        packed = pack_sequence(h, v, tag)
         h.leave(v)
         if packed:
             return
-    h.sequence(b"t", v, len(v), v)
+    h.sequence(tag, v, len(v), v)
+
+
+def _tuple(h: ValueHasher, v: tuple[Any, ...]) -> None:
+    _sequence_of(h, v, b"t")
 
 
 def _list(h: ValueHasher, v: list[Any]) -> None:
-    if len(v) >= PACK_MIN:
-        if not h.enter(v):
-            return
-        packed = pack_sequence(h, v, b"l")
-        h.leave(v)
-        if packed:
-            return
-    h.sequence(b"l", v, len(v), v)
+    _sequence_of(h, v, b"l")
 
 
 def _dict(h: ValueHasher, v: dict[Any, Any]) -> None:
