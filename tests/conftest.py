@@ -62,3 +62,30 @@ def counter():
 
 
 __all__ = ["hitnb"]
+
+
+def _mount(*args: str) -> bool:
+    return subprocess.run(["mount", *args], capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 3 MB tmpfs; skipped cleanly where this process may not mount."""
+    where = tmp_path / "disk"
+    where.mkdir()
+    if not _mount("-t", "tmpfs", "-o", "size=3m", "tmpfs", str(where)):
+        pytest.skip("mounting a tmpfs is not permitted here")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+@pytest.fixture
+def remount():
+    """``remount(folder, "ro" | "rw")``: mount a test's tmpfs read-only or writable again."""
+
+    def remount(folder: Path, mode: str) -> bool:
+        return _mount("-o", f"remount,{mode}", str(folder))
+
+    return remount

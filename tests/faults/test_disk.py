@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
 import warnings
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,23 +13,6 @@ from hitnb.store import maintenance
 from hitnb.store.local import LocalStore
 
 pytestmark = [pytest.mark.slow, pytest.mark.faults]
-
-
-def _mount(*args: str) -> bool:
-    return subprocess.run(["mount", *args], capture_output=True).returncode == 0
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 3 MB tmpfs; skipped cleanly where this process may not mount."""
-    where = tmp_path / "disk"
-    where.mkdir()
-    if not _mount("-t", "tmpfs", "-o", "size=3m", "tmpfs", str(where)):
-        pytest.skip("mounting a tmpfs is not permitted here")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], capture_output=True)
 
 
 def test_disk_full_returns_results_leaves_nothing_half_written_and_recovers(small_disk):
@@ -58,7 +38,7 @@ def test_disk_full_returns_results_leaves_nothing_half_written_and_recovers(smal
     assert block.is_cached(1) and computed == [0, 1, 1]
 
 
-def test_read_only_store_still_returns_results(small_disk):
+def test_read_only_store_still_returns_results(small_disk, remount):
     store_path = small_disk / "store"
     hitnb.configure(store=store_path)
 
@@ -70,11 +50,11 @@ def test_read_only_store_still_returns_results(small_disk):
     from hitnb.store import local
 
     local.close_stores()
-    assert _mount("-o", "remount,ro", str(small_disk))
+    assert remount(small_disk, "ro")
     try:
         assert square(3) == 9  # a hit still reads
         with pytest.warns(StoreWriteWarning, match="not stored"):
             assert square(4) == 16
     finally:
-        _mount("-o", "remount,rw", str(small_disk))
+        remount(small_disk, "rw")
     assert square(4) == 16 and square.is_cached(4)

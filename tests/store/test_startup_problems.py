@@ -7,17 +7,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 import hitnb
 from hitnb.errors import HitnbWarning
-
-
-def _mount(*args: str) -> bool:
-    return subprocess.run(["mount", *args], capture_output=True).returncode == 0
 
 
 def test_a_file_where_the_store_should_be(tmp_path, monkeypatch, counter):
@@ -72,19 +66,6 @@ def test_a_file_where_the_store_should_be_in_a_fresh_process(tmp_path):
     assert proc.stderr.count(f"{where} is a file, not a folder") == 1
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 3 MB tmpfs; skipped cleanly where this process may not mount."""
-    where = tmp_path / "disk"
-    where.mkdir()
-    if not _mount("-t", "tmpfs", "-o", "size=3m", "tmpfs", str(where)):
-        pytest.skip("mounting a tmpfs is not permitted here")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], capture_output=True)
-
-
 _SCRIPT = """
 import os, sys
 from hitnb import memo
@@ -104,7 +85,7 @@ print(square(3), square(4))
 
 @pytest.mark.slow
 @pytest.mark.faults
-def test_read_only_store_whose_last_writer_was_killed(small_disk):
+def test_read_only_store_whose_last_writer_was_killed(small_disk, remount):
     store = small_disk / "store"
     script = small_disk.parent / "square.py"
     script.write_text(_SCRIPT)
@@ -118,11 +99,11 @@ def test_read_only_store_whose_last_writer_was_killed(small_disk):
     killed = run("killed")
     assert killed.stdout == "computing 3\n", killed.stderr
     assert (store / "index.sqlite-wal").stat().st_size > 0  # the crash left the log
-    assert _mount("-o", "remount,ro", str(small_disk))
+    assert remount(small_disk, "ro")
     try:
         reader = run("read")
     finally:
-        _mount("-o", "remount,rw", str(small_disk))
+        remount(small_disk, "rw")
     assert reader.returncode == 0, reader.stderr
     assert reader.stdout == "computing 4\n9 16\n"  # the stored call is served, the new one runs
     assert "sqlite3" not in reader.stderr
