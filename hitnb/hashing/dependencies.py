@@ -248,8 +248,6 @@ class Plan:
                 if var not in _BUILTINS:
                     self.code[Dependency("missing", f"{fn.__module__}.{var}").label] = "undefined"
                 continue
-            if var in info.mutated and not is_code(obj):
-                continue  # state the function writes, like a log list: not an input
             self.add(
                 obj,
                 Dependency("global", f"{fn.__module__}.{var}").label,
@@ -366,14 +364,17 @@ def fingerprint(
     sensitivity: Sensitivity = "minor",
     ignore: frozenset[str] = frozenset(),
     written: frozenset[str] = frozenset(),
+    plan: Plan | None = None,
 ) -> Fingerprint:
     """The fingerprint of ``root`` now: its plan's code, and the values it reads hashed.
 
     ``written`` names values known to be state the function writes (see
-    :func:`written_during`); they are left out. Raises :class:`UnhashableValue` whose
-    ``path`` is the label of a global or closure value that cannot be hashed.
+    :func:`written_during`); they are left out. ``plan`` is ``root``'s plan when the caller
+    holds it already. Raises :class:`UnhashableValue` whose ``path`` is the label of a
+    global or closure value that cannot be hashed.
     """
-    plan = plan_for(root, sensitivity, ignore)
+    if plan is None:
+        plan = plan_for(root, sensitivity, ignore)
     constant = plan.constant.get(written)
     if constant is not None:
         return constant
