@@ -26,6 +26,7 @@ each code object is memoized (:mod:`hitnb.hashing.analysis`).
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import threading
 import types
@@ -233,10 +234,13 @@ class Plan:
             self.names.add(var)
             if var not in self.ignore:
                 self.add(content, Dependency("closure", f"{name}.{var}").label, _cell_reader(cell))
-        if not root and (fn.__defaults__ or fn.__kwdefaults__):
-            self.add_value(
-                Dependency("defaults", name).label, lambda: (fn.__defaults__, fn.__kwdefaults__)
-            )
+        if fn.__defaults__ or fn.__kwdefaults__:
+            label = Dependency("defaults", name).label
+            if not root:
+                self.add_value(label, lambda: (fn.__defaults__, fn.__kwdefaults__))
+            else:  # bound with the call's arguments; what is left is which defaults they are
+                with contextlib.suppress(UnhashableValue):
+                    self.code[label] = hash_value((fn.__defaults__, fn.__kwdefaults__))
         namespace = fn.__globals__
         for var in info.reads:
             self.names.add(var)
