@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from hitnb.hashing.analysis import strip_docstrings, text_digest
+from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
 
 PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
 """Line magics that change nothing a cell's results depend on, allowed in cached cells."""
@@ -97,6 +97,10 @@ class CellAnalysis:
     definitions: dict[str, str] = field(default_factory=dict)
     """Source of each function and class the cell defines at top level (decorators
     included), by name: a hit defines them again instead of restoring frozen copies."""
+    imports: tuple[str, ...] = ()
+    """Modules the cell imports by absolute name (``import a.b`` gives ``a.b``; ``from a
+    import b`` gives ``a`` and ``a.b``, which may be a module): inputs by their version or
+    source (:func:`hitnb.hashing.code.library_versions`)."""
 
     @property
     def cacheable(self) -> bool:
@@ -169,6 +173,7 @@ def _analyze(
         has_result=has_result,
         reason=reason,
         uses=frozenset(flow.inputs | flow.late_reads),
+        imports=tuple(dict.fromkeys(_imported_modules(tree))),
         literals=tuple(
             dict.fromkeys(
                 node.value
@@ -180,6 +185,15 @@ def _analyze(
             )
         ),
     )
+
+
+def _imported_modules(tree: ast.Module) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*")
 
 
 def _uncacheable(tree: ast.Module) -> str | None:
@@ -425,6 +439,8 @@ class _Flow:
     def call(self, node: ast.Call) -> None:
         """A call may change its receiver and its arguments, unless it is known not to."""
         func = node.func
+        for name in expression_names(node):  # df.query("v > @min_v") reads min_v
+            self.read_name(name)
         in_place = any(k.arg == "inplace" for k in node.keywords)
         if isinstance(func, ast.Attribute) and (in_place or func.attr not in PURE_METHODS):
             base = _base_name(func.value)

@@ -209,9 +209,10 @@ class MemoizedFunction(Generic[P, R]):
         if self.seed_name is not None and not self._seed_is_parameter:
             seed = kwargs.pop(self.seed_name, 0)
         fn = self.function
-        if getattr(fn, "__defaults__", None) is not self.binder.defaults_were or getattr(
-            fn, "__kwdefaults__", None
-        ) is not self.binder.kwdefaults_were:  # patched in place: bind with the new ones
+        if (
+            getattr(fn, "__defaults__", None) is not self.binder.defaults_were
+            or getattr(fn, "__kwdefaults__", None) is not self.binder.kwdefaults_were
+        ):  # patched in place: bind with the new ones
             self.binder = Binder(fn)
         bound = self.binder.bind(args, kwargs)
         if self._seed_is_parameter:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import dis
 import inspect
+import re
 import textwrap
 import types
 import weakref
@@ -70,6 +71,14 @@ def _analyze(fn: Any, code: types.CodeType) -> CodeInfo:
     tree = _definition_ast(fn)
     if tree is not None:
         digest = text_digest(ast.dump(tree, annotate_fields=False))
+        local = {name for each in _code_objects(code) for name in _local_names(each)}
+        reads |= {
+            name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            for name in expression_names(node)
+            if name not in local
+        }
     else:
         digest = bytecode_digest(code)
     return CodeInfo(
@@ -79,6 +88,30 @@ def _analyze(fn: Any, code: types.CodeType) -> CodeInfo:
         attributes={name: frozenset(c) for name, c in chains.items() if name not in assigned},
         has_source=tree is not None,
     )
+
+
+EXPRESSION_METHODS = frozenset({"query", "eval"})
+"""Methods and functions taking an expression string in which ``@name`` reads a variable of
+the caller (``df.query("v > @min_v")``, ``df.eval``, ``pd.eval``)."""
+_AT_NAME = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def expression_names(call: ast.Call) -> list[str]:
+    """The names ``@name`` reads in a ``.query``/``.eval`` call's literal expression."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in EXPRESSION_METHODS):
+        return []
+    texts = [*call.args[:1], *(k.value for k in call.keywords if k.arg == "expr")]
+    return [
+        name
+        for text in texts
+        if isinstance(text, ast.Constant) and isinstance(text.value, str)
+        for name in _AT_NAME.findall(text.value)
+    ]
+
+
+def _local_names(code: types.CodeType) -> tuple[str, ...]:
+    return (*code.co_varnames, *code.co_cellvars)
 
 
 def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:

@@ -31,7 +31,9 @@ from hitnb.core.cells import (
 from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.recipe import Recipe, cell_recipe, keeper
 from hitnb.core.stores import current_store
-from hitnb.hashing.keys import PYTHON, KeyParts
+from hitnb.hashing.analysis import text_digest
+from hitnb.hashing.code import library_versions, user_module_files
+from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_value
 from hitnb.ipython.capture import recording, replay
 from hitnb.ipython.known_digests import KnownDigests, known_digests
@@ -139,17 +141,19 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         )
         return _run_uncached(shell, cell, source, why, quiet)
     identity = options.name or CELL_IDENTITY
+    libraries = library_versions(analysis.imports, settings.version_sensitivity)
+    packages = {Dependency("package", dist).label: v for dist, v in sorted(libraries.items())}
     parts = KeyParts(
         identity,
         analysis.code,
-        analysis.code,
+        _with_packages(analysis.code, packages),
         digests,
         {
             "python": PYTHON,
             "outputs": ",".join(analysis.outputs),
             **({"wrappers": ";".join(map(str, wrappers))} if wrappers else {}),
         },
-        {"code": analysis.code},
+        {CODE: analysis.code, **packages},
         {},
         [],
     )
@@ -165,6 +169,14 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         return _show_hit(shell, store, outcome.key, work.restored, identity, quiet, options)
     note = outcome.note or (f"it ran again: {work.stale_reason}" if work.stale_reason else "")
     return outcome.value, CellRun(hit=False, explanation=work.explanation, note=note)
+
+
+def _with_packages(code: str, packages: dict[str, str]) -> str:
+    """The cell's fingerprint: its code, and the versions of the libraries it imports."""
+    if not packages:
+        return code
+    text = code + "".join(f";{label}={version}" for label, version in packages.items())
+    return text_digest(text)
 
 
 class _CellWork(engine.Work):
@@ -259,7 +271,10 @@ class _CellWork(engine.Work):
             print(f"hitnb: {message}")
 
     def named_files(self) -> list[str]:
-        return files.named_paths([*self.analysis.literals, *self.options.files])
+        """Paths in the cell's strings, declared files, and the source of the user modules
+        it imports (read again only when first imported: an edit must still count)."""
+        named = [*self.analysis.literals, *self.options.files]
+        return [*files.named_paths(named), *user_module_files(self.analysis.imports)]
 
     def stale(self, reason: str) -> None:
         self.stale_reason = reason
