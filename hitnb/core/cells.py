@@ -635,6 +635,11 @@ class CellRecord:
     """The digest of each output as it was stored: a hit gives the restored value this
     digest, so the cells after it key on the value the run made, however it unpickles."""
 
+    def shows_result(self) -> bool:
+        """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed
+        before the inline figures as IPython places it); older records show it last."""
+        return any(kind == "result" for kind, _, _ in self.events)
+
 
 @dataclass(frozen=True)
 class ModuleRef:

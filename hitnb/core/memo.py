@@ -710,7 +710,7 @@ class _FunctionWork(engine.Work):
         fn, settings = self.fn, config.settings()
         try:
             plan = plan_for(fn.function, settings.version_sensitivity, fn._ignored_globals)
-            keep = keeper(store, settings.keep_inputs)
+            keep = keeper(store, settings.keep_inputs, settings.keep_inputs_max)
             return function_recipe(fn.function, plan, self.bound, keep, ignore=fn._ignored_globals)
         except Exception as exc:  # a recipe is a convenience: the result is stored regardless
             return Recipe.failed(exc)

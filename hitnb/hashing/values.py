@@ -567,6 +567,10 @@ def _pandas(h: ValueHasher, v: Any) -> bool:
         for level in range(v.nlevels):
             _pandas_values(h, v.get_level_values(level), f".levels[{level}]")
         return True
+    if isinstance(v, pd.RangeIndex):  # by its bounds: its values would be made to hash them
+        h.frame(b"PR", f"{v.start}|{v.stop}|{v.step}".encode())
+        h.update_child(".name", v.name)
+        return True
     if isinstance(v, pd.Index):
         h.frame(b"PI")
         h.update_child(".name", v.name)

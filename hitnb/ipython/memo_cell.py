@@ -35,7 +35,7 @@ from hitnb.hashing.analysis import text_digest
 from hitnb.hashing.code import library_versions, user_module_files
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_value
-from hitnb.ipython.capture import recording, replay
+from hitnb.ipython.capture import flush_inline_figures, recording, replay, show_result
 from hitnb.ipython.known_digests import KnownDigests, known_digests
 from hitnb.store.local import LocalStore
 from hitnb.widgets.badge import BADGE_METADATA, badge_bundle
@@ -168,7 +168,8 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     if outcome.hit:
         return _show_hit(shell, store, outcome.key, work.restored, identity, quiet, options)
     note = outcome.note or (f"it ran again: {work.stale_reason}" if work.stale_reason else "")
-    return outcome.value, CellRun(hit=False, explanation=work.explanation, note=note)
+    # the run showed its result already, before its figures (see _run_recorded)
+    return None, CellRun(hit=False, explanation=work.explanation, note=note)
 
 
 def _with_packages(code: str, packages: dict[str, str]) -> str:
@@ -258,7 +259,8 @@ class _CellWork(engine.Work):
     def recipe(self, store: LocalStore) -> Recipe:
         """How to run this cell again in a notebook of its own; never raises."""
         namespace = self.shell.user_ns
-        keep = keeper(store, config.settings().keep_inputs)
+        settings = config.settings()
+        keep = keeper(store, settings.keep_inputs, settings.keep_inputs_max)
         source = f"%%memo {self.options.line}".rstrip() + "\n" + self.cell
         inputs = {n: namespace[n] for n in self.inputs if n in namespace}
         try:
@@ -353,7 +355,7 @@ def _show_hit(
     options: CellOptions,
 ) -> tuple[Any, CellRun]:
     assert record is not None  # a hit is restored before it is shown
-    replay(shell, record.events)
+    replay(shell, record.events, record.result)
     entry = store.get(key)
     if not quiet and entry is not None:
         label = identity if identity != CELL_IDENTITY else ""
@@ -361,7 +363,8 @@ def _show_hit(
         shell.display_pub.publish(bundle, BADGE_METADATA)
     if options.why:
         print(f"hitnb: {identity} is stored; restored {len(record.outputs)} names")
-    return (record.result if record.has_result else None), CellRun(hit=True)
+    shown = record.shows_result() or not record.has_result  # older records: IPython shows it
+    return (None if shown else record.result), CellRun(hit=True)
 
 
 def _run_recorded(
@@ -374,6 +377,9 @@ def _run_recorded(
     start = time.perf_counter()
     with recording(shell) as events:
         value = execute(shell, source)
+        if analysis.has_result:
+            show_result(shell, value, events)
+        flush_inline_figures()
     duration = time.perf_counter() - start
     namespace = shell.user_ns
     known = known_digests(shell)
@@ -407,7 +413,13 @@ def _run_recorded(
             continue
         known.put(output, output_digests[name])
     record = CellRecord(
-        outputs, deleted, list(events), value, analysis.has_result, duration, output_digests
+        outputs,
+        deleted,
+        list(events),
+        value,
+        analysis.has_result,
+        duration,
+        output_digests,
     )
     return value, record
 

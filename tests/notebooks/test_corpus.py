@@ -23,13 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from corpus_compare import cell_view, normalize_text
 from notebooks import SAMPLE, NotebookResult, run_corpus_notebook
 
-# Measured on the baseline corpus run (see docs/benchmarks.md, "Notebook corpus").
-KNOWN_FAILURES = {
-    "quasibinomial": (
-        "cell 15 ends with plt.ylabel(...): under %%memo the figure is drawn before the result, "
-        "so the result reads Text(24.3..., 0.5, 'Residual'), plain Text(0, 0.5, 'Residual')"
-    ),
-}
+# Sample notebooks known not to replay exactly, with why (strict: a fix must remove them).
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _cases() -> list[object]:

@@ -66,7 +66,8 @@ def test_a_library_a_cell_imports_counts_by_its_version(tmp_path: Path, isolated
             old.rmdir()
         info = site / f"fakelib-{version}.dist-info"
         info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: fakelib\nVersion: {version}\n")
+        metadata = f"Metadata-Version: 2.1\nName: fakelib\nVersion: {version}\n"
+        (info / "METADATA").write_text(metadata)
         (info / "top_level.txt").write_text("fakelib\n")
         (site / "fakelib" / "__init__.py").write_text(f"VALUE = {value}\n")
 
