@@ -4,9 +4,11 @@
 order (a loop variable read in the loop body is bound by then), and anywhere inside
 comprehensions, lambdas, nested functions, classes and f-strings. *Outputs* are the
 names it binds at top level (assignments of all kinds, ``for``/``with``/``except``
-targets, imports, ``def``, ``class``, walrus), plus inputs it mutates in place: item
-or attribute assignment, ``del``, augmented assignment, or a method call on the name
-(``df.fillna(0, inplace=True)``, ``rows.append(x)``), unless declared pure.
+targets, imports, ``def``, ``class``, walrus), plus inputs syntax says it may change in
+place (item or attribute assignment, ``del``, augmented assignment, a method not known to
+be pure, ``inplace=``), unless declared with ``--in``. These are only proposals: after a
+miss the run measures which inputs really changed (``_run_recorded`` in the IPython layer),
+and only those are stored and restored.
 
 Where it is unsure, the analysis over-approximates inputs (hashing one more value is
 safe) and says why a cell cannot be cached rather than guessing: top-level ``await``,
