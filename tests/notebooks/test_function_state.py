@@ -100,3 +100,11 @@ def test_a_written_value_the_caller_changes_is_an_input(tmp_path: Path, isolated
     assert first.strip() == "2 4 2"
     assert changed.strip() == "10", "the caller's change to CONFIG must not be left out"
     assert calls.strip() == "3", "scaled(1) hit once, then ran again with the new scale"
+
+
+def test_functions_passed_as_arguments_count_with_their_defaults(tmp_path: Path, isolated_store):
+    with _session(tmp_path, isolated_store) as kernel:
+        kernel.run("%load_ext hitnb\nfrom hitnb import memo")
+        kernel.run("@memo\ndef apply(g, v):\n    return g(v)")
+        printed = kernel.run("print([apply(lambda x, k=k: x + k, 10) for k in range(3)])")
+    assert printed.strip() == "[10, 11, 12]"
