@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
+from hitnb.hashing.code import library_attribute
 
 PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
 """Line magics that change nothing a cell's results depend on, allowed in cached cells."""
@@ -651,6 +652,16 @@ class ModuleRef:
 
 
 @dataclass(frozen=True)
+class LibraryRef:
+    """An object a library defines at module level (``from scipy.stats import norm``),
+    stored by its module and name and looked up again: the restored name is the library's
+    own object, as a fresh import would bind it, and hashes as that name."""
+
+    module: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Definition:
     """A function or class the cell defined at top level, stored as its source and defined
     again on a hit, in the live namespace: it reads the notebook's globals as they are then,
@@ -684,6 +695,8 @@ def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[st
     for name, value in values.items():
         if isinstance(value, types.ModuleType):
             packed[name] = ModuleRef(value.__name__)
+        elif (where := library_attribute(value)) is not None:
+            packed[name] = LibraryRef(*where)
         elif _is_notebook_code(value) and name in definitions and value.__name__ == name:
             packed[name] = Definition(definitions[name])
         elif _is_notebook_code(value):
@@ -709,6 +722,8 @@ def unpack_outputs(
     for name, value in packed.items():
         if isinstance(value, ModuleRef):
             namespace[name] = importlib.import_module(value.name)
+        elif isinstance(value, LibraryRef):
+            namespace[name] = getattr(importlib.import_module(value.module), value.name)
         elif not isinstance(value, Definition | Pickled | ByValue):
             namespace[name] = value
     for value in packed.values():

@@ -165,6 +165,37 @@ def user_module_files(modules: Iterable[str]) -> list[str]:
     return found
 
 
+_attribute_names: dict[str, dict[int, str]] = {}
+_GENERATOR_TYPES = frozenset({"Random", "SystemRandom", "RandomState", "Generator"})
+
+
+def library_attribute(obj: Any) -> tuple[str, str] | None:
+    """``(module, name)`` when ``obj`` is an object a library defines at module level next to
+    its class (``scipy.stats.norm``, an instance of ``norm_gen`` in the module that defines
+    it): such an object counts, and is stored, as that name of that library version, not by
+    its state. Random generators never do: their state is what a run consumes."""
+    kind = type(obj)
+    module_name = getattr(kind, "__module__", None)
+    if not isinstance(module_name, str) or module_name == "builtins":
+        return None
+    if kind.__name__ in _GENERATOR_TYPES:
+        return None
+    module = sys.modules.get(module_name)
+    if module is None or _module_is_user_code(module_name):
+        return None
+    names = _attribute_names.get(module_name)
+    if names is None:
+        names = _attribute_names[module_name] = {
+            id(value): name
+            for name, value in vars(module).items()
+            if not isinstance(value, types.ModuleType | types.FunctionType | type)
+        }
+    name = names.get(id(obj))
+    if name is None or getattr(module, name, None) is not obj:
+        return None
+    return module_name, name
+
+
 def package_version(obj: Any, sensitivity: Sensitivity = "minor") -> tuple[str, str]:
     """(distribution, version) of the installed package that provides ``obj``."""
     name = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", "")

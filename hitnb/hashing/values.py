@@ -230,7 +230,15 @@ class ValueHasher:
         self.leave(value)
 
     def _reduce(self, value: Any) -> None:
-        """Hash an arbitrary object through the pickle protocol's ``__reduce_ex__``."""
+        """Hash an arbitrary object through the pickle protocol's ``__reduce_ex__``; an
+        object a library defines at module level, by its name and the library's version."""
+        from hitnb.hashing.code import library_attribute, package_version
+
+        named = library_attribute(value)
+        if named is not None:
+            dist, version = package_version(value)
+            self.text(b"N", f"{named[0]}.{named[1]}@{dist}={version}")
+            return
         try:
             reduced = value.__reduce_ex__(5)
         except Exception as exc:

@@ -82,3 +82,26 @@ def test_a_library_a_cell_imports_counts_by_its_version(tmp_path: Path, isolated
     assert printed[0] == printed[1] == "value 1\n"
     assert printed[2].splitlines()[-1] == "value 2", "an upgraded library runs the cell again"
     assert "fakelib 1.0 -> 2.0" in why
+
+
+def test_a_library_object_counts_by_name_not_by_its_state(tmp_path: Path, isolated_store: Path):
+    """scipy's ``norm`` holds the global random state: hashed by value it changed with every
+    unseeded draw, so every cell that read it (or a function using it) ran again after a
+    restart. It counts as ``scipy.stats...norm`` of that scipy version, and a hit binds the
+    library's own object."""
+    cells = [
+        "%load_ext hitnb",
+        "%%memo\nimport numpy as np\nfrom scipy.stats.distributions import norm",
+        "%%memo\nx = np.random.normal(size=5)",  # unseeded: the global state moves
+        "%%memo\ndef tail(v):\n    return norm.sf(v)",
+        "%%memo\nprint(float(tail(x).sum() > 0), norm.mean())",
+        "print(norm is __import__('scipy').stats.norm)",
+    ]
+    printed = []
+    for _ in range(2):
+        with _session(tmp_path, isolated_store) as kernel:
+            printed.append([kernel.run(cell) for cell in cells])
+            why = kernel.run("%hitnb why")
+    assert printed[1][-1].strip() == "True", "the restored name is scipy's own object"
+    assert printed[1][-2] == printed[0][-2]
+    assert "ran" not in why and "recomput" not in why, why
