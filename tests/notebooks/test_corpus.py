@@ -63,6 +63,11 @@ def test_only_volatile_text_is_normalized() -> None:
         "CPU times: user 9 ms\nWall time: 10 ms\n42\n"
     )
     assert normalize_text("42\n") != normalize_text("43\n")
+    timeit = "7.36 ms ± 462 {}s per loop (mean ± std. dev. of 7 runs, 100 loops each)"
+    assert normalize_text(timeit.format("\u03bc")) == normalize_text(timeit.format("\u00b5"))
+    assert normalize_text(timeit.format("\u03bc")) == normalize_text(
+        "6.8 ms ± 684 μs per loop (mean ± std. dev. of 7 runs, 100 loops each)"
+    )
 
 
 def test_hitnb_badge_and_notes_are_left_out_and_counted() -> None:
