@@ -470,8 +470,21 @@ def _dict_subclass(h: ValueHasher, v: dict[Any, Any]) -> None:
     if isinstance(v, defaultdict):
         h.update_child(".default_factory", v.default_factory)
     state = getattr(v, "__dict__", None)
-    if state and state is not v:  # a Bunch (statsmodels' Dataset) is its own __dict__
+    if state and not _mirrors(state, v):
         h.update_child(".__dict__", state)
+
+
+def _mirrors(state: dict[str, Any], mapping: dict[Any, Any]) -> bool:
+    """Whether an object's ``__dict__`` is its own items: a Bunch (statsmodels' Dataset) is
+    its own ``__dict__``, and unpickled it holds a copy of them, which must hash the same."""
+    if state is mapping:
+        return True
+    if len(state) != len(mapping):
+        return False
+    return all(mapping.get(key, _ABSENT) is value for key, value in state.items())
+
+
+_ABSENT = object()
 
 
 def _type_subclass(h: ValueHasher, v: type) -> None:
