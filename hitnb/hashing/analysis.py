@@ -17,8 +17,9 @@ Results are memoized per code object: source is read and parsed once.
 from __future__ import annotations
 
 import ast
+import copy
 import dis
-import inspect
+import linecache
 import re
 import textwrap
 import types
@@ -148,23 +149,90 @@ def _scan_bytecode(
 def _definition_ast(fn: Any) -> ast.AST | None:
     """The AST of ``fn``'s definition without docstrings and decorators, or None.
 
-    Everything is found from the code object: ``inspect.getsource(fn)`` would follow
-    ``__wrapped__``, and ``functools.wraps`` copies the wrapped function's name.
+    Everything is found from the code object (``inspect.getsource(fn)`` would follow
+    ``__wrapped__``, and ``functools.wraps`` copies the wrapped function's name). The source
+    comes from ``linecache`` (which IPython fills with cells): the indented block starting at
+    the code's first line, parsed alone; when that does not parse (a string literal that
+    leaves the indentation), the whole file or cell, parsed once.
     """
     code = fn.__code__
-    try:
-        source = textwrap.dedent(inspect.getsource(code))
-        tree = ast.parse(source)
-    except (OSError, TypeError, SyntaxError, IndentationError):
+    linecache.checkcache(code.co_filename)  # an edited file (autoreload) is read again
+    lines = linecache.getlines(code.co_filename)
+    first, name = code.co_firstlineno, code.co_name
+    if not lines or first > len(lines):
         return None
-    name = code.co_name
+    tree = _block(lines, first - 1)
+    if tree is None or _definition_in(tree, name, first=None) is None:
+        tree = _parsed(code.co_filename, lines)
+        if tree is None:
+            return None
+        return _definition_in(tree, name, first)
+    return _definition_in(tree, name, first=None)
+
+
+def _block(lines: list[str], start: int) -> ast.Module | None:
+    """The lines from ``start`` (a definition, or its first decorator) to the end of the
+    block it opens, dedented and parsed; None when they do not parse alone."""
+    indent = _indent(lines[start])
+    in_decorators = lines[start].lstrip().startswith("@")
+    end = start + 1
+    while end < len(lines):
+        line = lines[end]
+        text = line.strip()
+        deeper = not text or _indent(line) > indent or text.startswith((")", "]", "}", "#"))
+        if not deeper:
+            if not (in_decorators and text.startswith(("@", "def ", "async def "))):
+                break
+            in_decorators = text.startswith("@")
+        end += 1
+    try:
+        return ast.parse(textwrap.dedent("".join(lines[start:end])))
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _definition_in(tree: ast.AST, name: str, first: int | None) -> ast.AST | None:
+    """The definition of ``name`` in ``tree`` (starting at line ``first``, when given), its
+    docstrings and decorators left out; a lambda only when it is alone on its line."""
     if name == "<lambda>":
-        lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
+        lambdas = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Lambda) and (first is None or n.lineno == first)
+        ]
         return lambdas[0] if len(lambdas) == 1 else None  # several on a line: use bytecode
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
-            return strip_docstrings(node)
+        if (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.name == name
+            and (
+                first is None
+                or min([d.lineno for d in node.decorator_list] + [node.lineno]) == first
+            )
+        ):
+            return strip_docstrings(copy.deepcopy(node) if first is not None else node)
     return None
+
+
+_trees: dict[str, tuple[list[str], ast.Module | None]] = {}
+
+
+def _parsed(filename: str, lines: list[str]) -> ast.Module | None:
+    """The parsed source of a whole file or cell, kept while ``linecache`` holds the same
+    lines (a changed file gets new lines once ``linecache.checkcache`` has seen it)."""
+    cached = _trees.get(filename)
+    if cached is not None and cached[0] is lines:
+        return cached[1]
+    try:
+        tree: ast.Module | None = ast.parse("".join(lines))
+    except (SyntaxError, ValueError):
+        tree = None
+    _trees[filename] = (lines, tree)
+    return tree
 
 
 def strip_docstrings(node: ast.AST) -> ast.AST:

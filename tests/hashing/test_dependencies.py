@@ -30,8 +30,10 @@ def define(source: str, namespace: dict | None = None, name: str = "f") -> types
 def test_source_is_read_once_per_code_object(monkeypatch):
     f = define("def helper(x):\n    return x\n\ndef f(x):\n    return helper(x) + 1\n")
     reads = []
-    real = inspect.getsource
-    monkeypatch.setattr(inspect, "getsource", lambda obj: reads.append(obj) or real(obj))
+    real = analysis._definition_ast
+    monkeypatch.setattr(
+        analysis, "_definition_ast", lambda fn: reads.append(fn.__code__) or real(fn)
+    )
     for _ in range(50):
         fingerprint(f)
     assert len(reads) == 2  # f and helper, once each
