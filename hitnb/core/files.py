@@ -250,22 +250,21 @@ def reads_and_writes(
 def unmet(reads: Iterable[FileRead]) -> str | None:
     """Why the files differ from what a run read ("file data.csv changed"), or None."""
     for read in reads:
-        shown = _shown(read.path)
         try:
             stat = os.stat(read.path)
         except OSError:
-            return f"{'folder' if read.folder else 'file'} {shown} is gone"
+            return f"{'folder' if read.folder else 'file'} {shown(read.path)} is gone"
         if read.folder:
             if _digest_listing(read.path) != read.digest:
-                return f"folder {shown} changed"
+                return f"folder {shown(read.path)} changed"
             continue
         if (stat.st_size, stat.st_mtime_ns) == (read.size, read.mtime_ns):
             continue
         if stat.st_size != read.size or read.digest == STAT_ONLY:
-            return f"file {shown} changed"
+            return f"file {shown(read.path)} changed"
         now = file_read(read.path)  # touched or rewritten: the content decides
         if now is None or now.digest != read.digest:
-            return f"file {shown} changed"
+            return f"file {shown(read.path)} changed"
     return None
 
 
@@ -282,7 +281,7 @@ def put_back(writes: Iterable[FileWrite]) -> None:
         os.replace(temporary, target)
 
 
-def _shown(path: str) -> str:
+def shown(path: str) -> str:
     """A path as a user would write it: relative to the working folder when inside it."""
     try:
         return os.path.relpath(path)

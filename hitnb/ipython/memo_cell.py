@@ -68,6 +68,8 @@ class CellRun:
     hit: bool
     explanation: Explanation | None = None
     note: str = ""
+    key: str = ""
+    """The cell's key in the store (for the files its run read and wrote), when it has one."""
 
 
 TRANSPARENT_CELL_MAGICS = frozenset({"time", "capture"})
@@ -164,7 +166,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     if outcome.hit:
         return _show_hit(shell, store, outcome.key, work.restored, identity, quiet, options)
     note = outcome.note or (f"it ran again: {work.stale_reason}" if work.stale_reason else "")
-    return outcome.value, CellRun(hit=False, explanation=work.explanation, note=note)
+    return outcome.value, CellRun(False, work.explanation, note, outcome.key)
 
 
 class _CellWork(engine.Work):
@@ -346,7 +348,7 @@ def _show_hit(
         shell.display_pub.publish(bundle, BADGE_METADATA)
     if options.why:
         print(f"hitnb: {identity} is stored; restored {len(record.outputs)} names")
-    return (record.result if record.has_result else None), CellRun(hit=True)
+    return (record.result if record.has_result else None), CellRun(hit=True, key=key)
 
 
 def _run_recorded(
