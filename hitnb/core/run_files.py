@@ -84,6 +84,10 @@ class RunFiles:
         ]
 
 
+def size_text(size: int) -> str:
+    return f"{size:,} byte{'' if size == 1 else 's'}"
+
+
 def digest_text(digest: str) -> str:
     if digest == STAT_ONLY:
         return "compared by size and time only"
@@ -95,13 +99,13 @@ def describe_read(read: FileRead) -> str:
         return f"listed folder {shown(read.path)}"
     if read.digest == UNKNOWN:
         return f"read {shown(read.path)}"
-    return f"read {shown(read.path)} ({read.size:,} bytes, {digest_text(read.digest)})"
+    return f"read {shown(read.path)} ({size_text(read.size)}, {digest_text(read.digest)})"
 
 
 def describe_written(written: FileWritten) -> str:
     if written.digest == UNKNOWN:
         return f"wrote {shown(written.path)}"
-    return f"wrote {shown(written.path)} ({written.size:,} bytes, xxh3 {written.digest[:12]})"
+    return f"wrote {shown(written.path)} ({size_text(written.size)}, xxh3 {written.digest[:12]})"
 
 
 def _read_json(read: FileRead) -> dict[str, Any]:

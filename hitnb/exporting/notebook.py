@@ -29,7 +29,7 @@ from hitnb.core.files import STAT_ONLY
 from hitnb.core.operations import resolve_key
 from hitnb.core.recipe import Recipe, ValueSource
 from hitnb.core.record import result_of
-from hitnb.core.run_files import UNKNOWN, RunFiles
+from hitnb.core.run_files import UNKNOWN, RunFiles, size_text
 from hitnb.core.runs import Run
 from hitnb.core.stores import current_store
 from hitnb.errors import HitnbError, HitnbWarning
@@ -308,14 +308,14 @@ def _files_markdown(run_files: RunFiles) -> list[str]:
     if run_files.read:
         lines += ["Read (an input of the run):", "", *header]
         lines += [
-            f"| {_code(r.path)} | {'folder' if r.folder else f'{r.size:,} bytes'} | "
+            f"| {_code(r.path)} | {'folder' if r.folder else size_text(r.size)} | "
             f"{_digest_markdown(r.digest, folder=r.folder)} |"
             for r in run_files.read
         ]
     if run_files.written:
         lines += ["", "Written (a hit puts them back):", "", *header]
         lines += [
-            f"| {_code(w.path)} | {w.size:,} bytes | {_digest_markdown(w.digest)} |"
+            f"| {_code(w.path)} | {size_text(w.size)} | {_digest_markdown(w.digest)} |"
             for w in run_files.written
         ]
     return lines[1:] if lines[0] == "" else lines

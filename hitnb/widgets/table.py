@@ -23,7 +23,7 @@ from IPython.display import display
 from hitnb.core import events
 from hitnb.core.files import shown
 from hitnb.core.memo import MemoizedFunction, runs
-from hitnb.core.run_files import UNKNOWN, digest_text
+from hitnb.core.run_files import UNKNOWN, digest_text, size_text
 from hitnb.core.runs import Run
 from hitnb.core.stores import current_store
 from hitnb.names import display_name
@@ -323,12 +323,12 @@ def detail_html(run: Run) -> str:
     ]
     if run.files.read:
         parts += ["<h5>Files read</h5>", _files_table(
-            (r.path, "folder (its listing)" if r.folder else f"{r.size:,} bytes", r.digest)
+            (r.path, "folder (its listing)" if r.folder else size_text(r.size), r.digest)
             for r in run.files.read
         )]  # fmt: skip
     if run.files.written:
         parts += ["<h5>Files written</h5>", _files_table(
-            (w.path, f"{w.size:,} bytes", w.digest) for w in run.files.written
+            (w.path, size_text(w.size), w.digest) for w in run.files.written
         )]  # fmt: skip
     if run.error:
         parts += ["<h5>Error</h5>", f"<pre>{html.escape(run.error)}</pre>"]
