@@ -309,7 +309,7 @@ def _parts_json(parts: KeyParts, stored: Any) -> dict[str, Any]:
     record)."""
     data = parts.to_json()
     if isinstance(stored, RunRecord) and (stored.files or stored.written):
-        data["files"] = RunFiles.of(stored.files, stored.written).to_json()
+        data["files"] = RunFiles.of(stored.files, stored.written).to_parts()
     return data
 
 

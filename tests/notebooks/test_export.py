@@ -15,6 +15,7 @@ from nbhelpers import KernelSession
 
 import hitnb
 from hitnb.core.record import result_of
+from hitnb.core.run_files import RunFiles
 from hitnb.store.local import LocalStore
 
 pytestmark = pytest.mark.slow
@@ -157,8 +158,8 @@ def test_an_export_lists_the_files_and_checks_those_read(project, isolated_store
     exported = project / "total.ipynb"
     notebook = nbformat.read(exported, as_version=4)
     header = notebook.cells[0].source
-    files = LocalStore(isolated_store).get(key).parts["files"]
-    read, written = files["read"][0], files["written"][0]
+    files = RunFiles.from_parts(LocalStore(isolated_store).get(key).parts)
+    read, written = files.to_json()["read"][0], files.to_json()["written"][0]
     assert (read["path"], written["path"]) == (str(data), str(project / "total.txt"))
     assert f"| `{data}` | 6 bytes | `{read['digest']}` |" in header
     assert f"| `{project / 'total.txt'}` | 1 byte | `{written['digest']}` |" in header
