@@ -8,10 +8,11 @@ measured in the same run.
 - A miss of a function that reads 1,000 small files: observing them (the audit hook while
   it runs; then each file's path resolved, ``stat`` and content digest; the record stored
   with them) against the same miss with observation switched off, and the same reading
-  without hitnb. Two readers: ``json.load`` of each file (a folder of small records), and
-  the bytes alone (the worst case: nothing to do with a file but read it). The first miss
-  in an interpreter digests every file; a later miss finds the digests of files whose size
-  and modification time did not move.
+  without hitnb. Three readers: ``pandas.read_csv`` of each file (a folder of small
+  tables), ``json.load`` of each (small records), and the bytes alone (the worst case:
+  nothing done with a file but reading it). The first miss in an interpreter digests every
+  file; a later miss finds the digests of files whose size and modification time did not
+  move.
 
 Every measure runs in a fresh interpreter, repeated; the table gives medians with
 (min .. max) and the ratios, which are the figures that count on a shared machine.
@@ -60,6 +61,7 @@ def memo(fn):
     return hitnb.memo(fn)
 
 BIG = "big.bin"
+FILES = 1000 if SCALE >= 1 else 20  # --smoke: a few files, to check that it runs
 
 def write_big():
     size = max(int(300_000_000 * SCALE), 1000)
@@ -70,20 +72,29 @@ def write_big():
 
 def small_files():
     os.makedirs("records", exist_ok=True)
-    for i in range(1000):
+    for i in range(FILES):
         with open(os.path.join("records", f"{i:04d}.json"), "w") as fh:
             json.dump({"id": i, "name": f"item {i}", "values": list(range(i % 17))}, fh)
+        with open(os.path.join("records", f"{i:04d}.csv"), "w") as fh:
+            fh.write("id,value\\n" + "".join(f"{i},{v}\\n" for v in range(i % 17 + 1)))
 
 def read_json(salt):
     total = salt
-    for i in range(1000):
+    for i in range(FILES):
         with open(f"records/{i:04d}.json") as fh:
             total += len(json.load(fh)["values"])
     return total
 
+def read_csv(salt):
+    import pandas as pd
+    total = salt
+    for i in range(FILES):
+        total += int(pd.read_csv(f"records/{i:04d}.csv")["value"].sum())
+    return total
+
 def read_bytes(salt):
     total = salt
-    for i in range(1000):
+    for i in range(FILES):
         with open(f"records/{i:04d}.json", "rb") as fh:
             total += len(fh.read())
     return total
@@ -140,7 +151,7 @@ PROBES: dict[str, str] = {
             first, later = miss_times(memo(work), observe={how!r} == "on")
         print(json.dumps({{"first": first, "later": later}}))
     """
-        for kind in ("json", "bytes")
+        for kind in ("csv", "json", "bytes")
         for how in ("on", "off", "plain")
     },
 }
@@ -203,7 +214,11 @@ def main() -> int:
             f"({fmt_time(med('hit_big_file', 'hit_no_file'))}); target < 50 ms: "
             f"{'met' if hit < HIT_TARGET else 'missed'}",
         ))  # fmt: skip
-    labels = {"json": "json.load of each", "bytes": "bytes only"}
+    labels = {
+        "csv": "pandas.read_csv of each",
+        "json": "json.load of each",
+        "bytes": "bytes only",
+    }
     for kind, label in labels.items():
         names = [f"miss_{kind}_{how}" for how in ("on", "off", "plain")]
         if not all(n in results for n in names):
@@ -235,12 +250,12 @@ A hit of a function whose run read files compares them by `stat` and reads them 
 when their size or modification time moved; a miss observes the files the run opens and
 digests each. The hit row calls a `@memo` function whose run read a 300 MB file, against
 reading that file (`open().read()`, from the page cache) and a hit of the same function
-whose run read no file. The miss rows call a function that reads 1,000 small JSON files,
-with `json.load` or as bytes only, against the same miss with observation switched off
-(`hitnb.core.files.enabled = False`, an internal switch for this measure) and the same
-reading without hitnb. A *first miss* is the first observed one in an interpreter: it
-digests every file. A *later miss* (new arguments, same files) finds the digests of files
-whose size and modification time did not move.
+whose run read no file. The miss rows call a function that reads 1,000 small files, with
+`pandas.read_csv`, with `json.load` or as bytes only, against the same miss with
+observation switched off (`hitnb.core.files.enabled = False`, an internal switch for this
+measure) and the same reading without hitnb. A *first miss* is the first observed one in
+an interpreter: it digests every file. A *later miss* (new arguments, same files) finds the
+digests of files whose size and modification time did not move.
 """
 
 

@@ -311,7 +311,9 @@ class MemoizedFunction(Generic[P, R]):
 
         The settings (store, mode) must be the very ones resolved then, no mode may be set
         by a ``with`` block, and the function's fingerprint (code and the values it reads)
-        must be the same. The value is decoded again, so callers never share an object.
+        must be the same; so must the files and ambient state its run read (a
+        :class:`RunRecord`: ``stat`` of each file), and what its run wrote is put back. The
+        value is decoded again, so callers never share an object.
         """
         resolved, digest, store, found, decode = cached
         if config.resolved() is not resolved or modes.context_mode() is not None:
@@ -329,8 +331,11 @@ class MemoizedFunction(Generic[P, R]):
             if self._hot is not None:
                 self._hot.pop(hot_key, None)
             return _MISS
-        if isinstance(value, RunRecord):  # its reads are checked on the engine's path
-            return _MISS
+        if isinstance(value, RunRecord):  # a run that read files or ambient state
+            if value.unmet() is not None:
+                return _MISS  # the engine's path says what changed, and runs it again
+            value.apply()
+            value = value.result
         store.note_hit(key)
         if events.has_listeners("hit"):
             events.announce("hit", value, key, store)
