@@ -290,14 +290,15 @@ def reads_and_writes(
         if path in reads or path in written or not counting(path):
             continue
         try:
-            stat: os.stat_result | None = os.lstat(path)
+            stat = os.lstat(path)
         except OSError:
             continue
-        if stat is not None and S_ISLNK(stat.st_mode):  # a link: the file it names counts
-            path, stat = os.path.realpath(path), None
+        link = S_ISLNK(stat.st_mode)
+        if link:  # the file it names counts
+            path = os.path.realpath(path)
             if path in reads or path in written or not counting(path):
                 continue
-        found = file_read(path, stat_only_above, stat)
+        found = file_read(path, stat_only_above, None if link else stat)
         if found is not None:
             reads[path] = found
     return list(reads.values()), writes

@@ -136,9 +136,14 @@ def test_a_memo_cell(project, isolated_store, tmp_path):
     assert printed.strip() == hitnb.hash_value(record.outputs["squares"])
 
 
+def check_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The exported notebook's cell that checks the files the run read."""
+    return next(c for c in notebook.cells if "RunFiles(read=(" in c.source)
+
+
 def check_output(notebook: nbformat.NotebookNode) -> str:
     """What the exported notebook's check of the files read printed."""
-    check = next(c for c in notebook.cells if "RunFiles(read=(" in c.source)
+    check = check_cell(notebook)
     return "".join(o.get("text", "") for o in check.outputs if o.output_type == "stream")
 
 
@@ -155,6 +160,9 @@ def test_an_export_lists_the_files_and_checks_those_read(project, isolated_store
                    "    return sum(map(int, rows))")  # fmt: skip
         key = kernel.run("total('data.csv')\nprint(total.runs()[0].key)").split()[-1]
         kernel.run(f"hitnb.export({key!r}, 'total.ipynb')")
+        kernel.run("%%memo -n rows\nrows = open('data.csv').read().split()")
+        cell_key = kernel.run("print(hitnb.runs('rows')[0].key)").split()[-1]
+        kernel.run(f"hitnb.export({cell_key!r}, 'rows.ipynb')")
     exported = project / "total.ipynb"
     notebook = nbformat.read(exported, as_version=4)
     header = notebook.cells[0].source
@@ -164,6 +172,10 @@ def test_an_export_lists_the_files_and_checks_those_read(project, isolated_store
     assert f"| `{data}` | 6 bytes | `{read['digest']}` |" in header
     assert f"| `{project / 'total.txt'}` | 1 byte | `{written['digest']}` |" in header
     assert header.index("Read (an input of the run)") < header.index("Written (a hit puts")
+    cell_export = nbformat.read(project / "rows.ipynb", as_version=4)
+    assert f"| `{data}` | 6 bytes | `{read['digest']}` |" in cell_export.cells[0].source
+    assert "Written (a hit puts" not in cell_export.cells[0].source
+    assert f"FileRead({str(data)!r}, size=6" in check_cell(cell_export).source
 
     (project / "total.txt").unlink()
     executed = nbformat.read(exported, as_version=4)
