@@ -282,8 +282,9 @@ class MemoizedFunction(Generic[P, R]):
 
     def explain(self, *args: P.args, **kwargs: P.kwargs) -> Explanation:
         """Why a call with these arguments would miss: what differs from the nearest stored
-        call of this function ("helper `clean` changed", "argument `lr` changed 0.1 -> 0.2").
-        Computes nothing."""
+        call of this function ("helper `clean` changed", "argument `lr` changed 0.1 -> 0.2"),
+        or that it is stored but a file its run read changed; and the files that stored call
+        read and wrote. Computes nothing."""
         parts, bound = self._key_parts(args, dict(kwargs))
         return explain_call(self._store(), parts, self._params(bound, parts))
 
