@@ -145,7 +145,20 @@ def observing() -> Iterator[_Observed]:
 
 
 # -- what counts --------------------------------------------------------------------------------
+_roots: dict[tuple[str, bool], tuple[str, ...]] = {}
+
+
 def _ignored_roots() -> tuple[str, ...]:
+    """The folders whose files never count, resolved (once for a home folder, and again
+    once matplotlib is imported: its folders join them)."""
+    known = (os.path.expanduser("~"), "matplotlib" in sys.modules)
+    found = _roots.get(known)
+    if found is None:
+        found = _roots[known] = _resolved_roots()
+    return found
+
+
+def _resolved_roots() -> tuple[str, ...]:
     home = Path.home()
     roots = {
         sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
@@ -267,7 +280,8 @@ def reads_and_writes(
     """What a run read and wrote, from what it opened and the paths its host names.
 
     Raises :class:`ValueError` naming a written file too large to keep."""
-    if not enabled:
+    named = list(named)
+    if not enabled or not (observed.read or observed.written or observed.listed or named):
         return [], []
     counting, absolute = _Counting(excluded), _Resolver(cwd)
     written = {p for w in observed.written if counting(p := _target(absolute(w)))}
