@@ -36,3 +36,4 @@ def test_files_benchmark_smoke_run_prints_every_ratio():
         for when in ("first miss", "later miss"):
             assert f"| {when}, 1,000 small files read ({reader}) |" in out.stdout
     assert out.stdout.count("observing adds") == 6
+    assert out.stdout.count("the hook adds") == 3
