@@ -23,7 +23,7 @@ import time
 import traceback
 import warnings
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,8 @@ class Computed:
     """Key parts learned while running (a function's written state), else the call's."""
     unstorable: str | None = None
     """Why ``stored`` cannot be kept, found while preparing it; None when it can."""
+    states: dict[str, Any] = field(default_factory=dict)
+    """Random generators the run advanced, as it left them, by where the host finds them."""
 
 
 class Work(ABC):
@@ -78,6 +80,10 @@ class Work(ABC):
         """Turn a stored value into the caller's result; raise :class:`Unrestorable` to run
         the call instead. Functions return the value as loaded."""
         return stored
+
+    def restore_states(self, states: dict[str, Any]) -> None:  # noqa: B027 (cells have none)
+        """Leave the random generators the stored run drew from as it left them
+        (:attr:`Computed.states`)."""
 
     @abstractmethod
     def announce_miss(self, store: LocalStore, parts: KeyParts) -> None:
@@ -207,6 +213,8 @@ def lookup(call: Call, key: str, *, said: bool = False) -> Outcome | None:
                 call.work.stale(unmet_read)
             return None
         value.apply()
+        if value.states:
+            call.work.restore_states(value.states)
         value = value.result
     try:
         result = call.work.restore(value)
@@ -247,8 +255,8 @@ def _compute(call: Call, key: str) -> Outcome:
     except (OSError, ValueError) as exc:
         read, written = [], []
         computed.unstorable = f"this run is not cached: {exc}"
-    if reads or effects or read or written:
-        computed.stored = RunRecord(computed.stored, reads, effects, read, written)
+    if reads or effects or read or written or computed.states:
+        computed.stored = RunRecord(computed.stored, reads, effects, read, written, computed.states)
     parts = computed.parts or call.parts
     key = key if computed.parts is None else parts.key
     entry, note = _store(call, key, parts, computed, recorder.series)

@@ -393,6 +393,12 @@ def _event_outputs(events: list[Any]) -> list[nbformat.NotebookNode]:
             outputs.append(new_output("stream", name=kind, text=payload))
         elif kind == "display":
             outputs.append(new_output("display_data", data=payload, metadata=metadata or {}))
+        elif kind == "result":
+            outputs.append(
+                new_output(
+                    "execute_result", data=payload, metadata=metadata or {}, execution_count=None
+                )
+            )
     return outputs
 
 
@@ -452,8 +458,9 @@ def single(store: LocalStore, entry: Entry) -> Any:
     if recipe.cell is not None:
         body = new_code_cell(recipe.cell)
         if value is not None:
+            shown_last = value.has_result and not value.shows_result()  # an older record
             body.outputs = _event_outputs(value.events) + (
-                result_outputs(value.result) if value.has_result else []
+                result_outputs(value.result) if shown_last else []
             )
         cells.append(body)
     else:

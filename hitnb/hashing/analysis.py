@@ -6,12 +6,10 @@ exactly as Python does. The normalized code comes from the AST, so comments, bla
 lines, formatting, docstrings and decorators do not count; without source, from the
 bytecode.
 
-A global the function *writes* is state, not input, and is left out of the key:
-one it assigns (``global n; n += 1``), and a value whose items or attributes it
-assigns or deletes (``CACHE[k] = v``, ``obj.x = 1``) or that it calls a mutating
-method on (``LOG.append(x)``). Otherwise a log list or a call counter would make
-every call miss. (Whether a mutated name holds a value or code is known only when
-the name is resolved: ``utils.update(x)`` on a module is a call, not a mutation.)
+A global the function *assigns* (``global n; n += 1``) is state, not input, and is left
+out of the key. Whether the function changes a value in place (``LOG.append(x)``,
+``CACHE[k] = v``) is not guessed from the code: the call measures it
+(:func:`hitnb.hashing.dependencies.written_during`).
 
 Results are memoized per code object: source is read and parsed once.
 """
@@ -21,6 +19,7 @@ from __future__ import annotations
 import ast
 import dis
 import inspect
+import re
 import textwrap
 import types
 import weakref
@@ -29,14 +28,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import xxhash
-
-MUTATING_METHODS = frozenset(
-    {
-        "append", "extend", "insert", "remove", "pop", "popitem", "clear", "update",
-        "setdefault", "add", "discard", "sort", "reverse", "appendleft", "extendleft",
-        "popleft", "rotate", "__setitem__", "__delitem__", "write", "writelines",
-    }
-)  # fmt: skip
 
 _READS = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
 _WRITES = frozenset({"STORE_GLOBAL", "DELETE_GLOBAL"})
@@ -53,8 +44,6 @@ class CodeInfo:
     """Global names read (sorted), assigned ones excluded."""
     assigned: frozenset[str]
     """Global names the function assigns or deletes: state, never inputs."""
-    mutated: frozenset[str]
-    """Global names the function may mutate in place: state, if they hold values."""
     attributes: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
     """For each name read, the attribute chains read from it (``np.linalg.norm``)."""
     has_source: bool = True
@@ -79,25 +68,50 @@ def _analyze(fn: Any, code: types.CodeType) -> CodeInfo:
     chains: dict[str, set[tuple[str, ...]]] = {}
     for each in _code_objects(code):
         _scan_bytecode(each, reads, assigned, chains)
-    mutated = {
-        name
-        for name, name_chains in chains.items()
-        if any(chain and chain[-1] in MUTATING_METHODS for chain in name_chains)
-    }
     tree = _definition_ast(fn)
     if tree is not None:
-        mutated |= _mutated_names(tree)
         digest = text_digest(ast.dump(tree, annotate_fields=False))
+        local = {name for each in _code_objects(code) for name in _local_names(each)}
+        reads |= {
+            name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            for name in expression_names(node)
+            if name not in local
+        }
     else:
         digest = bytecode_digest(code)
     return CodeInfo(
         digest=digest,
         reads=tuple(sorted(reads - assigned)),
         assigned=frozenset(assigned),
-        mutated=frozenset(mutated & reads),
         attributes={name: frozenset(c) for name, c in chains.items() if name not in assigned},
         has_source=tree is not None,
     )
+
+
+EXPRESSION_METHODS = frozenset({"query", "eval"})
+"""Methods and functions taking an expression string in which ``@name`` reads a variable of
+the caller (``df.query("v > @min_v")``, ``df.eval``, ``pd.eval``)."""
+_AT_NAME = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def expression_names(call: ast.Call) -> list[str]:
+    """The names ``@name`` reads in a ``.query``/``.eval`` call's literal expression."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in EXPRESSION_METHODS):
+        return []
+    texts = [*call.args[:1], *(k.value for k in call.keywords if k.arg == "expr")]
+    return [
+        name
+        for text in texts
+        if isinstance(text, ast.Constant) and isinstance(text.value, str)
+        for name in _AT_NAME.findall(text.value)
+    ]
+
+
+def _local_names(code: types.CodeType) -> tuple[str, ...]:
+    return (*code.co_varnames, *code.co_cellvars)
 
 
 def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
@@ -168,32 +182,6 @@ def strip_docstrings(node: ast.AST) -> ast.AST:
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         node.decorator_list = []
     return node
-
-
-def _base_name(node: ast.AST) -> str | None:
-    """``x`` for ``x``, ``x.a``, ``x[0].b`` ...: the name an expression starts from."""
-    while isinstance(node, ast.Attribute | ast.Subscript):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
-
-
-def _mutated_names(tree: ast.AST) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        target: ast.AST | None = None
-        if isinstance(node, ast.Subscript | ast.Attribute) and isinstance(
-            node.ctx, ast.Store | ast.Del
-        ):
-            target = node.value
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in MUTATING_METHODS
-        ):
-            target = node.func.value
-        if target is not None and (name := _base_name(target)) is not None:
-            names.add(name)
-    return names
 
 
 def text_digest(text: str) -> str:

@@ -31,9 +31,11 @@ from hitnb.core.cells import (
 from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.recipe import Recipe, cell_recipe, keeper
 from hitnb.core.stores import current_store
-from hitnb.hashing.keys import PYTHON, KeyParts
+from hitnb.hashing.analysis import text_digest
+from hitnb.hashing.code import library_versions, user_module_files
+from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_value
-from hitnb.ipython.capture import recording, replay
+from hitnb.ipython.capture import flush_inline_figures, recording, replay, show_result
 from hitnb.ipython.known_digests import KnownDigests, known_digests
 from hitnb.store.local import LocalStore
 from hitnb.widgets.badge import BADGE_METADATA, badge_bundle
@@ -141,17 +143,19 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         )
         return _run_uncached(shell, cell, source, why, quiet)
     identity = options.name or CELL_IDENTITY
+    libraries = library_versions(analysis.imports, settings.version_sensitivity)
+    packages = {Dependency("package", dist).label: v for dist, v in sorted(libraries.items())}
     parts = KeyParts(
         identity,
         analysis.code,
-        analysis.code,
+        _with_packages(analysis.code, packages),
         digests,
         {
             "python": PYTHON,
             "outputs": ",".join(analysis.outputs),
             **({"wrappers": ";".join(map(str, wrappers))} if wrappers else {}),
         },
-        {"code": analysis.code},
+        {CODE: analysis.code, **packages},
         {},
         [],
     )
@@ -166,7 +170,16 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     if outcome.hit:
         return _show_hit(shell, store, outcome.key, work.restored, identity, quiet, options)
     note = outcome.note or (f"it ran again: {work.stale_reason}" if work.stale_reason else "")
-    return outcome.value, CellRun(False, work.explanation, note, outcome.key)
+    # the run showed its result already, before its figures (see _run_recorded)
+    return None, CellRun(False, work.explanation, note, outcome.key)
+
+
+def _with_packages(code: str, packages: dict[str, str]) -> str:
+    """The cell's fingerprint: its code, and the versions of the libraries it imports."""
+    if not packages:
+        return code
+    text = code + "".join(f";{label}={version}" for label, version in packages.items())
+    return text_digest(text)
 
 
 class _CellWork(engine.Work):
@@ -248,7 +261,8 @@ class _CellWork(engine.Work):
     def recipe(self, store: LocalStore) -> Recipe:
         """How to run this cell again in a notebook of its own; never raises."""
         namespace = self.shell.user_ns
-        keep = keeper(store, config.settings().keep_inputs)
+        settings = config.settings()
+        keep = keeper(store, settings.keep_inputs, settings.keep_inputs_max)
         source = f"%%memo {self.options.line}".rstrip() + "\n" + self.cell
         inputs = {n: namespace[n] for n in self.inputs if n in namespace}
         try:
@@ -261,7 +275,10 @@ class _CellWork(engine.Work):
             print(f"hitnb: {message}")
 
     def named_files(self) -> list[str]:
-        return files.named_paths([*self.analysis.literals, *self.options.files])
+        """Paths in the cell's strings, declared files, and the source of the user modules
+        it imports (read again only when first imported: an edit must still count)."""
+        named = [*self.analysis.literals, *self.options.files]
+        return [*files.named_paths(named), *user_module_files(self.analysis.imports)]
 
     def stale(self, reason: str) -> None:
         self.stale_reason = reason
@@ -340,7 +357,7 @@ def _show_hit(
     options: CellOptions,
 ) -> tuple[Any, CellRun]:
     assert record is not None  # a hit is restored before it is shown
-    replay(shell, record.events)
+    replay(shell, record.events, record.result)
     entry = store.get(key)
     if not quiet and entry is not None:
         label = identity if identity != CELL_IDENTITY else ""
@@ -348,7 +365,8 @@ def _show_hit(
         shell.display_pub.publish(bundle, BADGE_METADATA)
     if options.why:
         print(f"hitnb: {identity} is stored; restored {len(record.outputs)} names")
-    return (record.result if record.has_result else None), CellRun(hit=True, key=key)
+    shown = record.shows_result() or not record.has_result  # older records: IPython shows it
+    return (None if shown else record.result), CellRun(hit=True, key=key)
 
 
 def _run_recorded(
@@ -361,6 +379,9 @@ def _run_recorded(
     start = time.perf_counter()
     with recording(shell) as events:
         value = execute(shell, source)
+        if analysis.has_result:
+            show_result(shell, value, events)
+        flush_inline_figures()
     duration = time.perf_counter() - start
     namespace = shell.user_ns
     known = known_digests(shell)
@@ -394,7 +415,13 @@ def _run_recorded(
             continue
         known.put(output, output_digests[name])
     record = CellRecord(
-        outputs, deleted, list(events), value, analysis.has_result, duration, output_digests
+        outputs,
+        deleted,
+        list(events),
+        value,
+        analysis.has_result,
+        duration,
+        output_digests,
     )
     return value, record
 
