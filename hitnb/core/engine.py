@@ -32,6 +32,7 @@ from hitnb.core import ambient, events, files
 from hitnb.core.metrics import metrics_of, recording
 from hitnb.core.recipe import Recipe
 from hitnb.core.record import RunRecord
+from hitnb.core.run_files import RunFiles
 from hitnb.core.runs import Lazy
 from hitnb.errors import (
     CodecError,
@@ -312,13 +313,11 @@ def _store(
 
 def _parts_json(parts: KeyParts, stored: Any) -> dict[str, Any]:
     """The key parts as stored with the entry, and the files the run read and wrote (shown
-    by ``hitnb show``; the hit checks them from the stored record)."""
+    by ``hitnb show`` and ``why``, the table and exports; the hit checks them from the stored
+    record)."""
     data = parts.to_json()
     if isinstance(stored, RunRecord) and (stored.files or stored.written):
-        data["files"] = {
-            "read": [f.path for f in stored.files],
-            "written": [f.path for f in stored.written],
-        }
+        data["files"] = RunFiles.of(stored.files, stored.written).to_parts()
     return data
 
 

@@ -330,8 +330,9 @@ class MemoizedFunction(Generic[P, R]):
 
     def explain(self, *args: P.args, **kwargs: P.kwargs) -> Explanation:
         """Why a call with these arguments would miss: what differs from the nearest stored
-        call of this function ("helper `clean` changed", "argument `lr` changed 0.1 -> 0.2").
-        Computes nothing."""
+        call of this function ("helper `clean` changed", "argument `lr` changed 0.1 -> 0.2"),
+        or that it is stored but a file its run read changed; and the files that stored call
+        read and wrote. Computes nothing."""
         parts, bound = self._key_parts(args, dict(kwargs))
         return explain_call(self._store(), parts, self._params(bound, parts))
 
@@ -359,7 +360,9 @@ class MemoizedFunction(Generic[P, R]):
 
         The settings (store, mode) must be the very ones resolved then, no mode may be set
         by a ``with`` block, and the function's fingerprint (code and the values it reads)
-        must be the same. The value is decoded again, so callers never share an object.
+        must be the same; so must the files and ambient state its run read (a
+        :class:`RunRecord`: ``stat`` of each file), and what its run wrote is put back. The
+        value is decoded again, so callers never share an object.
         """
         resolved, digest, store, found, decode = cached
         if config.resolved() is not resolved or modes.context_mode() is not None:
@@ -377,8 +380,11 @@ class MemoizedFunction(Generic[P, R]):
             if self._hot is not None:
                 self._hot.pop(hot_key, None)
             return _MISS
-        if isinstance(value, RunRecord):  # its reads are checked on the engine's path
-            return _MISS
+        if isinstance(value, RunRecord):  # a run that read files or ambient state
+            if value.unmet() is not None:
+                return _MISS  # the engine's path says what changed, and runs it again
+            value.apply()
+            value = value.result
         store.note_hit(key)
         if events.has_listeners("hit"):
             events.announce("hit", value, key, store)

@@ -70,6 +70,8 @@ class CellRun:
     hit: bool
     explanation: Explanation | None = None
     note: str = ""
+    key: str = ""
+    """The cell's key in the store (for the files its run read and wrote), when it has one."""
 
 
 TRANSPARENT_CELL_MAGICS = frozenset({"time", "capture"})
@@ -169,7 +171,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         return _show_hit(shell, store, outcome.key, work.restored, identity, quiet, options)
     note = outcome.note or (f"it ran again: {work.stale_reason}" if work.stale_reason else "")
     # the run showed its result already, before its figures (see _run_recorded)
-    return None, CellRun(hit=False, explanation=work.explanation, note=note)
+    return None, CellRun(False, work.explanation, note, outcome.key)
 
 
 def _with_packages(code: str, packages: dict[str, str]) -> str:
@@ -364,7 +366,7 @@ def _show_hit(
     if options.why:
         print(f"hitnb: {identity} is stored; restored {len(record.outputs)} names")
     shown = record.shows_result() or not record.has_result  # older records: IPython shows it
-    return (None if shown else record.result), CellRun(hit=True)
+    return (None if shown else record.result), CellRun(hit=True, key=key)
 
 
 def _run_recorded(
