@@ -32,7 +32,9 @@ from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.recipe import Recipe, cell_recipe, keeper
 from hitnb.core.stores import current_store
 from hitnb.hashing.keys import PYTHON, KeyParts
+from hitnb.errors import StoreWriteWarning
 from hitnb.hashing.values import UnhashableValue, hash_value
+from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
 from hitnb.ipython.capture import recording, replay
 from hitnb.ipython.known_digests import KnownDigests, known_digests
 from hitnb.store.local import LocalStore
@@ -59,6 +61,9 @@ class CellOptions:
     why: bool = False
     files: list[str] = field(default_factory=list)
     """Files the cell reads that hitnb cannot see it open (``--files``)."""
+    auto: bool = False
+    """Put there by auto mode (:mod:`hitnb.ipython.auto`): why a cell runs uncached is
+    counted rather than printed, and a badge shows only where a hit saved noticeable time."""
 
 
 @dataclass
@@ -110,6 +115,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     """Run one ``%%memo`` cell through the run engine; return its last expression's value
     and what happened."""
     __tracebackhide__ = True
+    started = time.perf_counter()
     source = shell.transform_cell(cell)  # what runs: a wrapper magic runs the code it wraps
     wrappers, body = split_wrappers(cell)
     analysis = analyze_cell(
@@ -125,7 +131,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     mode = "recompute" if options.force else modes.resolve(None, None, settings.mode)
     if not analysis.cacheable:
         return _run_uncached(
-            shell, cell, source, f"this cell is not cached: {analysis.reason}", quiet
+            shell, cell, source, f"this cell is not cached: {analysis.reason}", quiet, options
         )
     if mode == "off":
         return execute(shell, source), CellRun(hit=False, note="cache mode is off")
@@ -137,7 +143,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
             f"this cell is not cached: input `{name}` holds a {exc.type_name} that cannot be "
             f"hashed ({exc.reason}); leave it out with %%memo --ignore {name}"
         )
-        return _run_uncached(shell, cell, source, why, quiet)
+        return _run_uncached(shell, cell, source, why, quiet, options)
     identity = options.name or CELL_IDENTITY
     parts = KeyParts(
         identity,
@@ -161,8 +167,12 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
             experiment=options.experiment, codec="pickle", cell=True,
         )
     )  # fmt: skip
+    if options.auto and not outcome.note:
+        auto_session(shell).ran_memoized(outcome.hit)
     if outcome.hit:
-        return _show_hit(shell, store, outcome.key, work.restored, identity, quiet, options)
+        return _show_hit(
+            shell, store, outcome.key, work.restored, identity, quiet, options, started
+        )
     note = outcome.note or (f"it ran again: {work.stale_reason}" if work.stale_reason else "")
     return outcome.value, CellRun(hit=False, explanation=work.explanation, note=note)
 
@@ -255,7 +265,9 @@ class _CellWork(engine.Work):
             return Recipe.failed(exc)
 
     def note(self, message: str, category: type[Warning]) -> None:
-        if not self.quiet:
+        if self.options.auto and category is StoreWriteWarning:
+            auto_session(self.shell).ran_uncached(message)
+        elif not self.quiet:
             print(f"hitnb: {message}")
 
     def named_files(self) -> list[str]:
@@ -295,9 +307,13 @@ def execute(shell: Any, source: str) -> Any:
     return eval(shell.compile(ast.Expression(last.value), filename, "eval"), namespace)
 
 
-def _run_uncached(shell: Any, cell: str, source: str, why: str, quiet: bool) -> tuple[Any, CellRun]:
+def _run_uncached(
+    shell: Any, cell: str, source: str, why: str, quiet: bool, options: CellOptions
+) -> tuple[Any, CellRun]:
     __tracebackhide__ = True
-    if not quiet:
+    if options.auto:
+        auto_session(shell).ran_uncached(why)
+    elif not quiet:
         print(f"hitnb: {why}; it runs normally.")
     if "it uses top-level await" in why:
         result = shell.run_cell(cell, store_history=False)
@@ -336,10 +352,12 @@ def _show_hit(
     identity: str,
     quiet: bool,
     options: CellOptions,
+    started: float,
 ) -> tuple[Any, CellRun]:
     assert record is not None  # a hit is restored before it is shown
     replay(shell, record.events)
-    entry = store.get(key)
+    saved = record.duration - (time.perf_counter() - started)
+    entry = store.get(key) if not (options.auto and saved < BADGE_MIN_SAVED) else None
     if not quiet and entry is not None:
         label = identity if identity != CELL_IDENTITY else ""
         bundle = badge_bundle(saved=record.duration, created=entry.created, key=key, label=label)
