@@ -32,6 +32,7 @@ from hitnb.core.explain import Explanation, announce_miss, explain_call, in_kern
 from hitnb.core.files import named_paths
 from hitnb.core.metrics import experiments_frame
 from hitnb.core.recipe import Recipe, function_recipe, keeper
+from hitnb.core.costs import Rerun, nbytes_of
 from hitnb.core.record import RunRecord
 from hitnb.core.runs import Lazy, Run
 from hitnb.core.seeding import seeded
@@ -329,7 +330,7 @@ class MemoizedFunction(Generic[P, R]):
             if self._hot is not None:
                 self._hot.pop(hot_key, None)
             return _MISS
-        if isinstance(value, RunRecord):  # its reads are checked on the engine's path
+        if isinstance(value, RunRecord | Rerun):  # checked or run again on the engine's path
             return _MISS
         store.note_hit(key)
         if events.has_listeners("hit"):
@@ -572,6 +573,17 @@ class _FunctionWork(engine.Work):
                 "again, so this call is not cached (return the changed value instead)"
             )
         return computed
+
+    def output_bytes(self, computed: engine.Computed) -> int:
+        if self.awaited is not None:  # an async call: the engine cannot run it again
+            return 0
+        return nbytes_of([computed.result])
+
+    def produced_digest(self, computed: engine.Computed) -> str | None:
+        try:
+            return hash_value(computed.result)
+        except UnhashableValue:
+            return None
 
     def _arguments_changed(self) -> str | None:
         """The first argument the call changed in place (its digest moved), if any."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitnb import config
-from hitnb.core import engine, files, modes
+from hitnb.core import costs, engine, files, modes
 from hitnb.core.arguments import summarize
 from hitnb.core.cells import (
     CellAnalysis,
@@ -168,12 +168,15 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         )
     )  # fmt: skip
     if options.auto and not outcome.note:
-        auto_session(shell).ran_memoized(outcome.hit)
+        auto_session(shell).ran_memoized(outcome.hit or bool(outcome.rerun))
     if outcome.hit:
         return _show_hit(
             shell, store, outcome.key, work.restored, identity, quiet, options, started
         )
-    note = outcome.note or (f"it ran again: {work.stale_reason}" if work.stale_reason else "")
+    if outcome.rerun and options.why:
+        print(f"hitnb: {identity}: {outcome.rerun}")
+    stale = f"it ran again: {work.stale_reason}" if work.stale_reason else ""
+    note = outcome.note or outcome.rerun or stale
     return outcome.value, CellRun(hit=False, explanation=work.explanation, note=note)
 
 
@@ -202,10 +205,13 @@ class _CellWork(engine.Work):
         self.explanation: Explanation | None = None
         self.stale_reason = ""
         self.restored: CellRecord | None = None
+        self.ran: CellRecord | None = None
+        """The last run's record, its outputs as they are in the namespace."""
 
     def run(self) -> engine.Computed:
         __tracebackhide__ = True
         value, record = _run_recorded(self.shell, self.source, self.analysis, self.digests)
+        self.ran = record
         if not self.analysis.has_result:
             value = None  # a trailing `;` or %%capture: the cell shows no value
         try:
@@ -215,6 +221,27 @@ class _CellWork(engine.Work):
             note = f"this cell ran but was not cached: {type(exc).__name__}: {exc}"
             return engine.Computed(value, None, record.duration, unstorable=note)
         return engine.Computed(value, packed, record.duration)
+
+    def output_bytes(self, computed: engine.Computed) -> int:
+        record = self.ran
+        return 0 if record is None else costs.nbytes_of(record.outputs.values())
+
+    def produced_digest(self, computed: engine.Computed) -> str | None:
+        """The digest of the outputs (by the digests the run kept, else hashed now), the
+        names deleted, what the cell showed and its last value."""
+        record = self.ran
+        if record is None:
+            return None
+        outputs: list[tuple[str, str]] = []
+        try:
+            for name, value in sorted(record.outputs.items()):
+                digest = record.digests.get(name)
+                outputs.append((name, digest if digest is not None else hash_value(value)))
+            shown = [(kind, payload, metadata) for kind, payload, metadata in record.events]
+            result = record.result if record.has_result else None
+            return hash_value((outputs, sorted(record.deleted), shown, result))
+        except UnhashableValue:
+            return None
 
     def restore(self, stored: Any) -> Any:
         """Put a stored run's outputs into the namespace; its last value is the result."""

@@ -1,0 +1,68 @@
+"""In real kernels: a cell whose outputs cost more to store and load than to compute runs
+again on a hit (and `%hitnb why` says so); a slow cell with small outputs is restored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from nbhelpers import KernelSession
+
+pytestmark = pytest.mark.slow
+
+SETUP = (
+    "import pathlib, time\nimport numpy as np\n"
+    "def ran(name):\n    with open({log!r}, 'a') as fh:\n        fh.write(name + '\\n')"
+)
+BIG = "%%memo\nran('big')\nx = np.zeros(50_000_000)\nprint('made', x.shape)"
+SLOW = "%%memo\nran('slow')\ntime.sleep(0.5)\ny = 7\nprint('slept')"
+CLOCK = "%%memo\nran('clock')\nstamp = np.full(2_000_000, time.time())"
+CHECK = "print(x.shape, int(x.sum()), y, repr(stamp[0]))"
+
+
+def executions(log: Path) -> list[str]:
+    return log.read_text().split() if log.exists() else []
+
+
+def stored_bytes(store: Path) -> int:
+    return sum(p.stat().st_size for p in (store / "objects").rglob("*") if p.is_file())
+
+
+def run_once(tmp_path: Path, store: Path) -> dict[str, str]:
+    log = tmp_path / "executions.log"
+    said = {}
+    with KernelSession(tmp_path, {"HITNB_STORE": str(store), "PYTHONPATH": ""}) as kernel:
+        kernel.run("%load_ext hitnb")
+        kernel.run(SETUP.format(log=str(log)))
+        said["big"] = kernel.run(BIG)
+        said["big why"] = kernel.run("%hitnb why")
+        said["slow"] = kernel.run(SLOW)
+        said["slow why"] = kernel.run("%hitnb why")
+        said["clock"] = kernel.run(CLOCK)
+        said["clock why"] = kernel.run("%hitnb why")
+        said["check"] = kernel.run(CHECK)
+    return said
+
+
+def test_big_cheap_cells_run_again_slow_small_ones_are_restored(tmp_path, isolated_store):
+    log = tmp_path / "executions.log"
+    first = run_once(tmp_path, isolated_store)
+    assert executions(log) == ["big", "slow", "clock"]
+    assert stored_bytes(isolated_store) < 5_000_000  # neither 400 MB nor 16 MB were stored
+
+    second = run_once(tmp_path, isolated_store)
+    assert executions(log)[3:] == ["big", "clock"]  # the slow cell came from the store
+    assert second["big"] == first["big"] == "made (50000000,)\n"
+    assert second["big why"].startswith("re-executed: computing takes ")
+    assert "storing and restoring its 400 MB of outputs about" in second["big why"]
+    assert second["slow"] == first["slow"] == "slept\n"
+    assert second["slow why"] == "the last %%memo cell came from the cache\n"
+    # the clock cell gave another result: it is stored in full, and restored from now on
+    assert "it gave another result than the stored run" in second["clock why"]
+    assert second["check"] != first["check"]
+    assert second["check"].startswith("(50000000,) 0 7 ")
+
+    third = run_once(tmp_path, isolated_store)
+    assert executions(log)[5:] == ["big"]
+    assert third["check"] == second["check"]
+    assert third["clock why"] == "the last %%memo cell came from the cache\n"
