@@ -42,6 +42,8 @@ class Decision:
     memoize: bool
     reason: str = ""
     """Why Python code runs uncached; empty for cells auto mode leaves alone silently."""
+    changes_nothing: bool = False
+    """The cell only runs magics that change no value (``%matplotlib``, ``%hitnb why``)."""
 
 
 _LEAVE = Decision(False)
@@ -126,13 +128,16 @@ class AutoSession:
         finally:
             self._busy = busy
 
-    def memoizes(self, info: Any) -> bool:
-        """Whether auto mode runs the cell of this ``pre_run_cell`` through ``%%memo``."""
+    def keeps_values(self, info: Any) -> bool:
+        """Whether the cell of this ``pre_run_cell`` leaves every value as it is, or as the
+        ``%%memo`` machinery watches it: auto mode memoizes it, or it only runs magics that
+        change no value."""
         if not self.on or getattr(info, "silent", False):
             return False
         if not getattr(info, "store_history", True):
             return False
-        return self.decide(getattr(info, "raw_cell", "") or "").memoize
+        decision = self.decide(getattr(info, "raw_cell", "") or "")
+        return decision.memoize or decision.changes_nothing
 
     # -- counting -----------------------------------------------------------------------------
     def ran_uncached(self, reason: str) -> None:
@@ -181,8 +186,9 @@ class AutoSession:
             tree = ast.parse(source)
         except (SyntaxError, ValueError):
             return _LEAVE  # the user sees their error as usual
-        if all(_is_ipython_call(statement) for statement in tree.body):
-            return _LEAVE  # magics and shell commands only
+        magics = [_ipython_call(statement) for statement in tree.body]
+        if all(magic is not None for magic in magics):  # magics and shell commands only
+            return Decision(False, changes_nothing=all(m in _PURE_MAGICS for m in magics))
         analysis = analyze_cell(
             source, extra_outputs=[name for w in wrappers for name in w.binds()]
         )
@@ -212,17 +218,29 @@ def _without_leading_blank_lines(lines: list[str]) -> list[str]:
     return []
 
 
-def _is_ipython_call(statement: ast.stmt) -> bool:
-    """``get_ipython().run_line_magic(...)`` or ``.system(...)`` as a statement of its own."""
+def _ipython_call(statement: ast.stmt) -> str | None:
+    """For ``get_ipython().run_line_magic('time', ...)`` or ``.system(...)`` as a statement
+    of its own: the magic's name ("" for a shell command); None for anything else."""
     if not isinstance(statement, ast.Expr) or not isinstance(statement.value, ast.Call):
-        return False
-    owner = statement.value.func
-    return (
+        return None
+    call = statement.value
+    owner = call.func
+    if not (
         isinstance(owner, ast.Attribute)
         and isinstance(owner.value, ast.Call)
         and isinstance(owner.value.func, ast.Name)
         and owner.value.func.id == "get_ipython"
-    )
+    ):
+        return None
+    first = call.args[0] if call.args else None
+    if owner.attr == "run_line_magic" and isinstance(first, ast.Constant):
+        return str(first.value)
+    return ""
+
+
+_PURE_MAGICS = frozenset({"matplotlib", "config", "hitnb", "experiments"})
+"""Line magics that change no value of the namespace: the values hitnb knows the digests of
+stay known across a cell of only these."""
 
 
 def _clause(reason: str) -> str:
