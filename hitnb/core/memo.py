@@ -28,11 +28,11 @@ from hitnb.config import Mode, check_mode
 from hitnb.core import engine, events, modes
 from hitnb.core.arguments import Binder, summarize
 from hitnb.core.cells import may_change
+from hitnb.core.costs import Rerun, nbytes_of
 from hitnb.core.explain import Explanation, announce_miss, explain_call, in_kernel
 from hitnb.core.files import named_paths
 from hitnb.core.metrics import experiments_frame
 from hitnb.core.recipe import Recipe, function_recipe, keeper
-from hitnb.core.costs import Rerun, nbytes_of
 from hitnb.core.record import RunRecord
 from hitnb.core.runs import Lazy, Run
 from hitnb.core.seeding import seeded

@@ -31,8 +31,8 @@ from hitnb.core.cells import (
 from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.recipe import Recipe, cell_recipe, keeper
 from hitnb.core.stores import current_store
-from hitnb.hashing.keys import PYTHON, KeyParts
 from hitnb.errors import StoreWriteWarning
+from hitnb.hashing.keys import PYTHON, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_value
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
 from hitnb.ipython.capture import recording, replay
