@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hitnb import memo
+from hitnb import experiment, memo
 from hitnb.core import costs
 
 
@@ -70,3 +70,23 @@ def test_the_rule():
     assert not costs.worth_rerunning(1.0, 400_000_000)  # slower than restoring: restore
     assert not costs.worth_rerunning(0.0, costs.MIN_BYTES - 1)  # small: always stored
     assert costs.nbytes_of([np.zeros(10), b"abc", "de", object()]) == 85
+
+
+def test_experiments_and_runs_that_write_files_are_always_stored(tmp_path, counter):
+    calls = counter()
+
+    @experiment
+    def trial(n):
+        calls.hit("trial")
+        return np.zeros(n)
+
+    @memo
+    def write(n):
+        calls.hit("write")
+        (tmp_path / "out.txt").write_text("written")
+        return np.zeros(n)
+
+    for _ in range(2):
+        trial(10_000_000)
+        write(10_000_000)
+    assert calls == {"trial": 1, "write": 1}
