@@ -18,6 +18,11 @@ The rule, with sizes measured in memory before anything is encoded::
 benchmarks a 400 MB array took 2.1 s to store and 1.5 s to load through the store (110 MB/s
 for both) and an 8 MB one 20 ms (400 MB/s), so 500 MB/s errs on the side of restoring.
 Runs that wrote files, experiments, and lazy or memory-mapped results are always stored.
+
+Only cells are re-executed (their hosts say how big their outputs are and digest what they
+produced; see :class:`~hitnb.core.engine.Work`). A cell's whole visible behaviour is in its
+digest, so a re-execution shows what a restore would. A ``@memo`` function is always
+restored: a hit never runs its body, and code relies on that (a print, a counter, a log).
 """
 
 from __future__ import annotations

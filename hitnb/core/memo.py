@@ -28,7 +28,7 @@ from hitnb.config import Mode, check_mode
 from hitnb.core import engine, events, modes
 from hitnb.core.arguments import Binder, summarize
 from hitnb.core.cells import may_change
-from hitnb.core.costs import Rerun, nbytes_of
+from hitnb.core.costs import Rerun
 from hitnb.core.explain import Explanation, announce_miss, explain_call, in_kernel
 from hitnb.core.files import named_paths
 from hitnb.core.metrics import experiments_frame
@@ -573,17 +573,6 @@ class _FunctionWork(engine.Work):
                 "again, so this call is not cached (return the changed value instead)"
             )
         return computed
-
-    def output_bytes(self, computed: engine.Computed) -> int:
-        if self.awaited is not None:  # an async call: the engine cannot run it again
-            return 0
-        return nbytes_of([computed.result])
-
-    def produced_digest(self, computed: engine.Computed) -> str | None:
-        try:
-            return hash_value(computed.result)
-        except UnhashableValue:
-            return None
 
     def _arguments_changed(self) -> str | None:
         """The first argument the call changed in place (its digest moved), if any."""

@@ -63,6 +63,7 @@ class AutoSession:
         self._decided: tuple[str, Decision] | None = None
         self._busy = False
         self._armed: str | None = None
+        self._run_cell: tuple[Any, Any] | None = None
 
         def transform(lines: list[str]) -> list[str]:
             return self.transform(lines)
@@ -85,14 +86,35 @@ class AutoSession:
 
     # -- hooks --------------------------------------------------------------------------------
     def start(self) -> None:
-        self.shell.input_transformers_cleanup.insert(0, self.transformer)
-        self.shell.events.register("pre_run_cell", self.pre_run_cell)
+        shell = self.shell
+        shell.input_transformers_cleanup.insert(0, self.transformer)
+        shell.events.register("pre_run_cell", self.pre_run_cell)
+        run_cell = shell.run_cell
+
+        def run_user_cell(raw_cell: str, store_history: bool = False, **kw: Any) -> Any:
+            """A terminal transforms a cell before any event: remember the user's cell."""
+            if not (store_history and not kw.get("silent")):
+                return run_cell(raw_cell, store_history, **kw)
+            armed, self._armed = self._armed, raw_cell
+            try:
+                return run_cell(raw_cell, store_history, **kw)
+            finally:
+                self._armed = armed
+
+        shell.run_cell = run_user_cell
+        self._run_cell = (run_cell, run_user_cell)
 
     def stop(self) -> None:
-        cleanup = self.shell.input_transformers_cleanup
+        shell = self.shell
+        cleanup = shell.input_transformers_cleanup
         if self.transformer in cleanup:
             cleanup.remove(self.transformer)
-        self.shell.events.unregister("pre_run_cell", self.pre_run_cell)
+        shell.events.unregister("pre_run_cell", self.pre_run_cell)
+        if self._run_cell is not None:
+            original, ours = self._run_cell
+            if shell.__dict__.get("run_cell") is ours:
+                del shell.run_cell  # back to the class's method
+            self._run_cell = None
 
     def transform(self, lines: list[str]) -> list[str]:
         """Put ``%%memo --auto`` on top of the requested cell when auto mode memoizes it."""
@@ -111,7 +133,6 @@ class AutoSession:
         if not getattr(info, "store_history", True):
             return
         raw = getattr(info, "raw_cell", "") or ""
-        self._armed = raw
         if not self.on:
             return
         decision = self.decide(raw)
@@ -207,7 +228,7 @@ class AutoSession:
                 return False
             code = content.get("code")
         else:
-            code = self._armed  # a terminal: the cell of the last pre_run_cell event
+            code = self._armed  # a terminal: the cell given to run_cell
         return isinstance(code, str) and text in (code, code + "\n")
 
 

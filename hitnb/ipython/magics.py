@@ -171,5 +171,10 @@ class HitnbMagics(Magics):
             print(run.note)
         elif run.explanation is not None:
             print(run.explanation)
+        elif run.auto:
+            print(
+                "the last cell ran: no stored run had its code and inputs (start it with "
+                "%%memo --why to see what changed)"
+            )
         else:
             print("the last %%memo cell ran: add -n NAME or --why to have it say why")

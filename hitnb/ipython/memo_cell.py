@@ -73,6 +73,8 @@ class CellRun:
     hit: bool
     explanation: Explanation | None = None
     note: str = ""
+    auto: bool = False
+    """The cell was memoized by auto mode (it has no ``%%memo`` line to add ``--why`` to)."""
 
 
 TRANSPARENT_CELL_MAGICS = frozenset({"time", "capture"})
@@ -177,7 +179,9 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         print(f"hitnb: {identity}: {outcome.rerun}")
     stale = f"it ran again: {work.stale_reason}" if work.stale_reason else ""
     note = outcome.note or outcome.rerun or stale
-    return outcome.value, CellRun(hit=False, explanation=work.explanation, note=note)
+    return outcome.value, CellRun(
+        hit=False, explanation=work.explanation, note=note, auto=options.auto
+    )
 
 
 class _CellWork(engine.Work):
