@@ -111,7 +111,7 @@ class AutoSession:
             cleanup.remove(self.transformer)
         shell.events.unregister("pre_run_cell", self.pre_run_cell)
         if self._run_cell is not None:
-            original, ours = self._run_cell
+            _original, ours = self._run_cell
             if shell.__dict__.get("run_cell") is ours:
                 del shell.run_cell  # back to the class's method
             self._run_cell = None

@@ -38,14 +38,17 @@ def executions(log: Path) -> list[str]:
 
 
 def shown(cell) -> list[tuple[str, str]]:
-    """What a cell showed, without hitnb's own lines and badges."""
-    out = []
+    """What a cell showed, without hitnb's own lines and badges (a stream's pieces joined)."""
+    out: list[tuple[str, str]] = []
     for output in cell.outputs:
         if output.get("metadata", {}).get("hitnb", {}).get("badge"):
             continue
         if output.output_type == "stream":
             text = "".join(line for line in output.text.splitlines(True) if "hitnb:" not in line)
-            out.append((output.name, text))
+            if out and out[-1][0] == output.name:
+                out[-1] = (output.name, out[-1][1] + text)
+            elif text:
+                out.append((output.name, text))
         else:
             out.append((output.output_type, output.get("data", {}).get("text/plain", "")))
     return out
