@@ -72,3 +72,20 @@ def test_big_cheap_cells_run_again_slow_small_ones_are_restored(tmp_path, isolat
     assert executions(log)[7:] == ["big"]
     assert third["check"] == second["check"]
     assert third["clock why"] == "the last %%memo cell came from the cache\n"
+
+
+def test_a_cell_stored_as_a_rerun_exports_without_outputs_and_loads_with_a_reason(
+    tmp_path, isolated_store
+):
+    import hitnb
+    from hitnb.errors import HitnbError
+
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store), "PYTHONPATH": ""}) as k:
+        k.run("%load_ext hitnb")
+        k.run("import numpy as np")
+        k.run("%%memo\nx = np.zeros(50_000_000)\nprint('made')")
+    (run,) = hitnb.runs(store=str(isolated_store))  # the one %%memo cell
+    with pytest.raises(HitnbError, match="outputs were not stored: computing them is cheaper"):
+        hitnb.load(run.key, store=str(isolated_store))
+    path = hitnb.export(run.key, str(tmp_path / "cell.ipynb"), store=str(isolated_store))
+    assert "x = np.zeros(50_000_000)" in Path(path).read_text()
