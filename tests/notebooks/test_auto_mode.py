@@ -137,3 +137,12 @@ def test_auto_off_stops_and_status_and_why_say_so(tmp_path, isolated_store):
         assert kernel.run("value") == ""
         assert kernel.notebook.cells[-1].outputs[0]["data"]["text/plain"] == "2"
     assert executions(log) == ["x", "t", "t", "t", "s", "y", "y"]
+
+
+def test_a_badge_only_where_the_hit_saved_noticeable_time(tmp_path, isolated_store):
+    cells = {"quick": "quick = 1", "slow": "import time\ntime.sleep(0.8)\nslow = 2"}
+    run_notebook(tmp_path, isolated_store, cells, "run1")
+    second, _ = run_notebook(tmp_path, isolated_store, cells, "run2")
+    assert hitnb_noise(second["quick"]) == []
+    (badge,) = hitnb_noise(second["slow"])
+    assert badge.startswith("badge: hitnb: from cache, saved 8")  # 800 ms and more
