@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -20,3 +22,15 @@ def test_benchmark_smoke_run_prints_the_table():
     assert "| disk-backed hit, small args |" in out.stdout
     assert "x faster than joblib" in out.stdout
     assert "of raw xxh3" in out.stdout
+
+
+@pytest.mark.slow
+def test_cheap_cells_benchmark_smoke_run_prints_the_table():
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "cheap_cells.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "| `x = np.zeros(1_000_000)` |" in out.stdout
