@@ -50,7 +50,13 @@ def run_kernel(sources: list[str], store: Path, memo: bool) -> list[float]:
     )
     body = [f"%%memo\n{s}" if memo else s for s in sources]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in setup + body])
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=True)
+    client = NotebookClient(
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        record_timing=True,
+        resources={"metadata": {"path": str(store.parent)}},  # not a checkout's folder
+    )
     client.execute(env={**os.environ, "HITNB_STORE": str(store)})
     return [_seconds(c) for c in nb.cells[len(setup) :]]
 
