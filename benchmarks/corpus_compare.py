@@ -17,7 +17,7 @@ from typing import Any
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{4,}")
 TIMING_LINE = re.compile(r"^[ \t]*(?:Wall time|CPU times):.*$", re.M)
 TIMEIT = re.compile(
-    r"[\d.]+ ?(?:ns|us|µs|ms|s) ± [\d.]+ ?(?:ns|us|µs|ms|s) per loop "
+    r"[\d.]+ ?(?:ns|us|µs|μs|ms|s) ± [\d.]+ ?(?:ns|us|µs|μs|ms|s) per loop "  # micro, mu
     r"\(mean ± std\. dev\. of \d+ runs?, [\d,]+ loops? each\)"
 )
 _LABEL_GAP = r"(?:[^A-Za-z0-9\n]|th>|td>){0,60}?"

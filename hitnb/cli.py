@@ -17,6 +17,7 @@ import click
 from hitnb import config
 from hitnb._version import __version__
 from hitnb.core import operations
+from hitnb.core.run_files import RunFiles
 from hitnb.core.stores import current_store
 from hitnb.errors import HitnbError
 from hitnb.names import display_name
@@ -92,7 +93,11 @@ def show(ctx: click.Context, key: str, as_json: bool) -> None:
         _emit_json(info)
         return
     for name, value in info.items():
-        if isinstance(value, dict):
+        if name == "files":
+            click.echo("files:" if value["read"] or value["written"] else "files: none")
+            for line in RunFiles.from_json(value).lines():
+                click.echo(f"  {line}")
+        elif isinstance(value, dict):
             click.echo(f"{name}:")
             for k, v in value.items():
                 click.echo(f"  {k}: {v}")
@@ -106,14 +111,8 @@ def show(ctx: click.Context, key: str, as_json: bool) -> None:
 @click.pass_context
 def why(ctx: click.Context, key: str, against: str | None) -> None:
     """What made an entry's key differ from another entry of the same function."""
-    entry, other, reasons = operations.why(_store(ctx), key, against)
-    name = display_name(entry.function)
-    if other is None:
-        click.echo(f"{name}: no other entry to compare with")
-    elif not reasons:
-        click.echo(f"{name}: {entry.key[:12]} and {other.key[:12]} have the same parts")
-    else:
-        click.echo(f"{name} {entry.key[:12]} vs {other.key[:12]}: " + "; ".join(reasons))
+    for line in operations.why(_store(ctx), key, against).lines():
+        click.echo(line)
 
 
 @main.command()

@@ -69,6 +69,10 @@ class Settings:
     """Keep the arguments and globals of a computed call that have no exact literal form
     (arrays, frames, objects) in the store, each distinct value once, so the run can be
     exported as a notebook that repeats it. Off: exports leave such inputs to the reader."""
+    keep_inputs_max: int | None = 8 * 1024 * 1024
+    """Inputs taking more memory than this (arrays, frames: ``"8MB"``) are not kept: storing
+    a copy of a big input on every miss costs more than the run it serves (a 10-million-row
+    Series read by a cell that takes a millisecond). ``None``: keep inputs of any size."""
     exclude_files: tuple[str, ...] = ()
     """Files a run reads or writes that never count: folders (``data/scratch``) or glob
     patterns (``*.log``), besides the libraries, caches and system folders hitnb leaves out."""
@@ -157,6 +161,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "signing_key": lambda v: None if v in (None, "") else str(v),
     "exclude_files": _parse_patterns,
     "stat_only_above": _parse_optional_size,
+    "keep_inputs_max": _parse_optional_size,
     "auto": _parse_bool,
 }
 NAMES: tuple[str, ...] = tuple(_PARSERS)

@@ -76,6 +76,36 @@ def test_show_why_and_key_prefixes(filled):
     assert "no entry with key 'abcdef12'" in missing.stderr and missing.stdout == ""
 
 
+def test_why_and_show_name_the_files_a_run_read_and_wrote(isolated_store, tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("a,b\n1,2\n")
+
+    @hitnb.memo
+    def summarize(path):
+        text = Path(path).read_text()
+        Path("summary.txt").write_text(str(len(text)))
+        return len(text)
+
+    summarize("data.csv")
+    key = summarize.runs()[0].key
+    why = run("why", key[:10]).stdout.splitlines()
+    digest = json.loads(run("show", key, "--json").stdout)["files"]["read"][0]["digest"]
+    assert why[1] == f"  read data.csv (8 bytes, xxh3 {digest[:12]})"
+    assert why[2].startswith("  wrote summary.txt (1 byte, xxh3 ")
+    assert len(why) == 3
+    data.write_text("a,b\n1,23\n")
+    why = run("why", key[:10]).stdout.splitlines()
+    assert why[3] == "  since then: file data.csv changed; a call would run again"
+    shown = run("show", key[:10]).stdout
+    assert f"files:\n  read data.csv (8 bytes, xxh3 {digest[:12]})\n  wrote summary.txt" in shown
+    files = json.loads(run("show", key, "--json").stdout)["files"]
+    assert files["read"] == [
+        {"path": str(data.resolve()), "size": 8, "mtime_ns": files["read"][0]["mtime_ns"],
+         "digest": digest}
+    ]  # fmt: skip
+    assert [w["path"] for w in files["written"]] == [str(tmp_path.resolve() / "summary.txt")]
+
+
 def test_stats_verify_and_exit_codes(filled, isolated_store):
     stats = json.loads(run("stats", "--json").stdout)
     assert stats["entries"] == 5 and stats["experiments"] == 1 and stats["bytes"] > 400_000

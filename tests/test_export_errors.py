@@ -64,3 +64,28 @@ def test_code_that_cannot_be_written_as_source_is_loaded_instead(tmp_path, monke
     cells = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
     assert 'scale = hitnb.load("' in cells
     assert "def scaled(x):" in cells
+
+
+def test_big_inputs_are_not_copied_into_the_store_and_the_export_says_so(tmp_path):
+    """Keeping a copy of every input for export doubled the store for a 200 MB array read by
+    a call that takes a millisecond; inputs over keep_inputs_max are left out."""
+    import numpy as np
+
+    @hitnb.memo
+    def total(values):
+        return float(values.sum())
+
+    from hitnb.core.stores import current_store
+
+    small = np.random.default_rng(0).random(5_000)  # too long for a literal: kept (40 kB)
+    big = np.arange(2_000_000, dtype=float)  # 16 MB
+    total(small)
+    total(big)
+
+    store = current_store()
+    kept = store.entries("hitnb.input")
+    assert len(kept) == 1 and kept[0].size < 1_000_000, "only the small input is kept"
+    path = tmp_path / "big.ipynb"
+    hitnb.export(total.runs()[0].key, path)  # the newest run: the big input's
+    text = path.read_text()
+    assert "was not kept" in text and "keep_inputs_max" in text

@@ -21,6 +21,9 @@ class Binder:
 
     def __init__(self, fn: Callable[..., Any]) -> None:
         self.signature = inspect.signature(fn)
+        self.defaults_were = getattr(fn, "__defaults__", None)
+        self.kwdefaults_were = getattr(fn, "__kwdefaults__", None)
+        """The default objects the signature was read with (a patch replaces them)."""
         params = list(self.signature.parameters.values())
         self.names = tuple(p.name for p in params)
         self.defaults = {p.name: p.default for p in params if p.default is not _MISSING}

@@ -4,9 +4,11 @@
 order (a loop variable read in the loop body is bound by then), and anywhere inside
 comprehensions, lambdas, nested functions, classes and f-strings. *Outputs* are the
 names it binds at top level (assignments of all kinds, ``for``/``with``/``except``
-targets, imports, ``def``, ``class``, walrus), plus inputs it mutates in place: item
-or attribute assignment, ``del``, augmented assignment, or a method call on the name
-(``df.fillna(0, inplace=True)``, ``rows.append(x)``), unless declared pure.
+targets, imports, ``def``, ``class``, walrus), plus inputs syntax says it may change in
+place (item or attribute assignment, ``del``, augmented assignment, a method not known to
+be pure, ``inplace=``), unless declared with ``--in``. These are only proposals: after a
+miss the run measures which inputs really changed (``_run_recorded`` in the IPython layer),
+and only those are stored and restored.
 
 Where it is unsure, the analysis over-approximates inputs (hashing one more value is
 safe) and says why a cell cannot be cached rather than guessing: top-level ``await``,
@@ -29,7 +31,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from hitnb.hashing.analysis import strip_docstrings, text_digest
+from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
+from hitnb.hashing.code import library_attribute
 
 PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
 """Line magics that change nothing a cell's results depend on, allowed in cached cells."""
@@ -97,6 +100,10 @@ class CellAnalysis:
     definitions: dict[str, str] = field(default_factory=dict)
     """Source of each function and class the cell defines at top level (decorators
     included), by name: a hit defines them again instead of restoring frozen copies."""
+    imports: tuple[str, ...] = ()
+    """Modules the cell imports by absolute name (``import a.b`` gives ``a.b``; ``from a
+    import b`` gives ``a`` and ``a.b``, which may be a module): inputs by their version or
+    source (:func:`hitnb.hashing.code.library_versions`)."""
 
     @property
     def cacheable(self) -> bool:
@@ -169,6 +176,7 @@ def _analyze(
         has_result=has_result,
         reason=reason,
         uses=frozenset(flow.inputs | flow.late_reads),
+        imports=tuple(dict.fromkeys(_imported_modules(tree))),
         literals=tuple(
             dict.fromkeys(
                 node.value
@@ -180,6 +188,15 @@ def _analyze(
             )
         ),
     )
+
+
+def _imported_modules(tree: ast.Module) -> Iterator[str]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            yield node.module
+            yield from (f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*")
 
 
 def _uncacheable(tree: ast.Module) -> str | None:
@@ -425,6 +442,8 @@ class _Flow:
     def call(self, node: ast.Call) -> None:
         """A call may change its receiver and its arguments, unless it is known not to."""
         func = node.func
+        for name in expression_names(node):  # df.query("v > @min_v") reads min_v
+            self.read_name(name)
         in_place = any(k.arg == "inplace" for k in node.keywords)
         if isinstance(func, ast.Attribute) and (in_place or func.attr not in PURE_METHODS):
             base = _base_name(func.value)
@@ -619,11 +638,26 @@ class CellRecord:
     """The digest of each output as it was stored: a hit gives the restored value this
     digest, so the cells after it key on the value the run made, however it unpickles."""
 
+    def shows_result(self) -> bool:
+        """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed
+        before the inline figures as IPython places it); older records show it last."""
+        return any(kind == "result" for kind, _, _ in self.events)
+
 
 @dataclass(frozen=True)
 class ModuleRef:
     """A module bound by a cell (``import numpy as np``), stored by name and imported again."""
 
+    name: str
+
+
+@dataclass(frozen=True)
+class LibraryRef:
+    """An object a library defines at module level (``from scipy.stats import norm``),
+    stored by its module and name and looked up again: the restored name is the library's
+    own object, as a fresh import would bind it, and hashes as that name."""
+
+    module: str
     name: str
 
 
@@ -661,6 +695,8 @@ def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[st
     for name, value in values.items():
         if isinstance(value, types.ModuleType):
             packed[name] = ModuleRef(value.__name__)
+        elif (where := library_attribute(value)) is not None:
+            packed[name] = LibraryRef(*where)
         elif _is_notebook_code(value) and name in definitions and value.__name__ == name:
             packed[name] = Definition(definitions[name])
         elif _is_notebook_code(value):
@@ -686,6 +722,8 @@ def unpack_outputs(
     for name, value in packed.items():
         if isinstance(value, ModuleRef):
             namespace[name] = importlib.import_module(value.name)
+        elif isinstance(value, LibraryRef):
+            namespace[name] = getattr(importlib.import_module(value.module), value.name)
         elif not isinstance(value, Definition | Pickled | ByValue):
             namespace[name] = value
     for value in packed.values():

@@ -27,7 +27,7 @@ import time
 import traceback
 import warnings
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from hitnb.core import ambient, costs, events, files
 from hitnb.core.metrics import metrics_of, recording
 from hitnb.core.recipe import Recipe
 from hitnb.core.record import RunRecord
+from hitnb.core.run_files import RunFiles
 from hitnb.core.runs import Lazy
 from hitnb.errors import (
     CodecError,
@@ -68,6 +69,8 @@ class Computed:
     """Key parts learned while running (a function's written state), else the call's."""
     unstorable: str | None = None
     """Why ``stored`` cannot be kept, found while preparing it; None when it can."""
+    states: dict[str, Any] = field(default_factory=dict)
+    """Random generators the run advanced, as it left them, by where the host finds them."""
 
 
 class Work(ABC):
@@ -81,6 +84,10 @@ class Work(ABC):
         """Turn a stored value into the caller's result; raise :class:`Unrestorable` to run
         the call instead. Functions return the value as loaded."""
         return stored
+
+    def restore_states(self, states: dict[str, Any]) -> None:  # noqa: B027 (cells have none)
+        """Leave the random generators the stored run drew from as it left them
+        (:attr:`Computed.states`)."""
 
     @abstractmethod
     def announce_miss(self, store: LocalStore, parts: KeyParts) -> None:
@@ -223,6 +230,8 @@ def lookup(call: Call, key: str, *, said: bool = False) -> Outcome | None:
             return None
         if not isinstance(value.result, costs.Rerun):  # running it again makes its effects
             value.apply()
+            if value.states:
+                call.work.restore_states(value.states)
         value = value.result
     if isinstance(value, costs.Rerun):
         return _compute(call, key, rerun=value)
@@ -279,8 +288,8 @@ def _compute(call: Call, key: str, rerun: costs.Rerun | None = None) -> Outcome:
         computed.unstorable = f"this run is not cached: {exc}"
     if rerun is None and not written:
         computed.stored = _cheaper_to_rerun(call, computed)
-    if reads or effects or read or written:
-        computed.stored = RunRecord(computed.stored, reads, effects, read, written)
+    if reads or effects or read or written or computed.states:
+        computed.stored = RunRecord(computed.stored, reads, effects, read, written, computed.states)
     parts = computed.parts or call.parts
     key = key if computed.parts is None else parts.key
     entry, note = _store(call, key, parts, computed, recorder.series)
@@ -357,13 +366,11 @@ def _is_rerun(stored: Any) -> bool:
 
 def _parts_json(parts: KeyParts, stored: Any) -> dict[str, Any]:
     """The key parts as stored with the entry, and the files the run read and wrote (shown
-    by ``hitnb show``; the hit checks them from the stored record)."""
+    by ``hitnb show`` and ``why``, the table and exports; the hit checks them from the stored
+    record)."""
     data = parts.to_json()
     if isinstance(stored, RunRecord) and (stored.files or stored.written):
-        data["files"] = {
-            "read": [f.path for f in stored.files],
-            "written": [f.path for f in stored.written],
-        }
+        data["files"] = RunFiles.of(stored.files, stored.written).to_parts()
     return data
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hitnb.core.run_files import RunFiles
 from hitnb.hashing.differences import differences
 from hitnb.hashing.keys import KeyParts
 from hitnb.names import display_name
@@ -21,7 +22,8 @@ _NEAREST_AMONG = 200
 
 @dataclass
 class Explanation:
-    """Why a call would miss (or that it would hit)."""
+    """Why a call would miss (or that it would hit), and the files its stored run read and
+    wrote."""
 
     function: str
     key: str
@@ -29,14 +31,27 @@ class Explanation:
     reasons: list[str] = field(default_factory=list)
     compared_with: str | None = None
     """The key of the stored call the reasons compare against."""
+    files: RunFiles = field(default_factory=RunFiles)
+    """The files read and written by the stored call: this one's when it is stored, else the
+    one compared with."""
+    stale: str | None = None
+    """How the files this call's stored run read differ now ("file data.csv changed"): the
+    call is stored, and runs again."""
 
-    def __str__(self) -> str:
+    @property
+    def summary(self) -> str:
+        """The verdict in one line, without the files."""
         name = display_name(self.function)
+        if self.stale is not None:
+            return f"{name}: stored, but {self.stale}; this call runs again"
         if self.cached:
             return f"{name}: stored; this call is a hit"
         if self.compared_with is None:
             return f"{name}: no stored call to compare with"
         return f"{name}: " + "; ".join(self.reasons)
+
+    def __str__(self) -> str:
+        return "\n".join([self.summary, *(f"  {line}" for line in self.files.lines())])
 
     __repr__ = __str__
 
@@ -59,13 +74,23 @@ def explain_call(
     store: LocalStore, parts: KeyParts, params: Mapping[str, Any], *, noun: str = "argument"
 ) -> Explanation:
     key = parts.key
-    if store.contains(key):
-        return Explanation(parts.identity, key, cached=True)
+    stored = store.get(key)
+    if stored is not None:
+        run_files = RunFiles.from_parts(stored.parts)
+        changed = run_files.changed()
+        if changed:
+            return Explanation(
+                parts.identity, key, False, changed, files=run_files, stale="; ".join(changed)
+            )
+        return Explanation(parts.identity, key, cached=True, files=run_files)
     entry = nearest(store, parts)
     if entry is None:
         return Explanation(parts.identity, key, cached=False)
     reasons = differences(KeyParts.from_json(entry.parts), entry.params, parts, params, noun=noun)
-    return Explanation(parts.identity, key, False, reasons, compared_with=entry.key)
+    return Explanation(
+        parts.identity, key, False, reasons, compared_with=entry.key,
+        files=RunFiles.from_parts(entry.parts),
+    )  # fmt: skip
 
 
 def in_kernel() -> bool:

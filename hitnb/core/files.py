@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISDIR, S_ISLNK, S_ISREG
 from typing import Any
 
 import xxhash
@@ -71,6 +72,10 @@ class _Observed:
     listed: dict[str, None] = field(default_factory=dict)
 
 
+enabled = True
+"""Whether runs' files are observed at all; benchmarks switch it off to measure what
+observing costs (not a setting: a run's files are part of what it depends on)."""
+
 _observing: ContextVar[_Observed | None] = ContextVar("hitnb_files", default=None)
 _hook_lock = threading.Lock()
 _hook_installed = False
@@ -81,13 +86,18 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     if observed is None:
         return
     if event == "open":
-        path, mode, flags = args
+        path, mode, flags = args  # this runs for every file the run opens: kept lean
         if isinstance(path, int):
             return
-        name = os.fsdecode(path)
-        if (mode and "a" in mode) or (not mode and flags & os.O_APPEND):
-            return  # a log the run appends to: its lines are not the run's result
-        writes = any(c in mode for c in "wx+") if mode else bool(flags & _WRITE_FLAGS)
+        name = path if isinstance(path, str) else os.fsdecode(path)
+        if mode:
+            if "a" in mode:
+                return  # a log the run appends to: its lines are not the run's result
+            writes = "w" in mode or "x" in mode or "+" in mode
+        else:
+            if flags & os.O_APPEND:
+                return
+            writes = bool(flags & _WRITE_FLAGS)
         (observed.written if writes else observed.read)[name] = None
     elif event in ("os.listdir", "os.scandir"):
         where = args[0]
@@ -122,8 +132,11 @@ def _install_hook() -> None:
 @contextmanager
 def observing() -> Iterator[_Observed]:
     """Record the files the block opens (in this thread and context)."""
-    _install_hook()
     observed = _Observed()
+    if not enabled:
+        yield observed
+        return
+    _install_hook()
     token = _observing.set(observed)
     try:
         yield observed
@@ -132,7 +145,20 @@ def observing() -> Iterator[_Observed]:
 
 
 # -- what counts --------------------------------------------------------------------------------
+_roots: dict[tuple[str, bool], tuple[str, ...]] = {}
+
+
 def _ignored_roots() -> tuple[str, ...]:
+    """The folders whose files never count, resolved (once for a home folder, and again
+    once matplotlib is imported: its folders join them)."""
+    known = (os.path.expanduser("~"), "matplotlib" in sys.modules)
+    found = _roots.get(known)
+    if found is None:
+        found = _roots[known] = _resolved_roots()
+    return found
+
+
+def _resolved_roots() -> tuple[str, ...]:
     home = Path.home()
     roots = {
         sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
@@ -150,27 +176,41 @@ def _ignored_roots() -> tuple[str, ...]:
     return tuple(os.path.realpath(r) + os.sep for r in roots if r)
 
 
+class _Counting:
+    """The rule of :func:`counts` for one run: its folders resolved once, not for each file."""
+
+    def __init__(self, excluded: Iterable[str]) -> None:
+        excluded = tuple(excluded)
+        folders = (os.path.realpath(e) + os.sep for e in excluded if not glob.has_magic(e))
+        self.prefixes = (*_ignored_roots(), *folders)
+        self.patterns = tuple(e for e in excluded if glob.has_magic(e))
+
+    def __call__(self, path: str) -> bool:
+        if "__pycache__" in path or path.endswith((".pyc", ".pyo")):
+            return False
+        if (path + os.sep).startswith(self.prefixes):
+            return False
+        if not self.patterns:
+            return True
+        name = os.path.basename(path)
+        return not any(fnmatch.fnmatch(path, e) or fnmatch.fnmatch(name, e) for e in self.patterns)
+
+
 def counts(path: str, excluded: Iterable[str] = ()) -> bool:
     """Whether ``path`` (absolute, resolved) is a data file a run's key may depend on.
 
     ``excluded`` holds folders and glob patterns (the ``exclude_files`` setting, the store)."""
-    if "__pycache__" in path or path.endswith((".pyc", ".pyo")):
-        return False
-    folders = [os.path.realpath(e) + os.sep for e in excluded if not glob.has_magic(e)]
-    if (path + os.sep).startswith((*_ignored_roots(), *folders)):
-        return False
-    return not any(
-        fnmatch.fnmatch(path, e) or fnmatch.fnmatch(os.path.basename(path), e)
-        for e in excluded
-        if glob.has_magic(e)
-    )
+    return _Counting(excluded)(path)
 
 
 def _digest_file(path: str) -> str:
     hasher = xxhash.xxh3_128()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
+    fd = os.open(path, os.O_RDONLY)  # not open(): no buffer to set up for a small file
+    try:
+        while chunk := os.read(fd, _CHUNK):
             hasher.update(chunk)
+    finally:
+        os.close(fd)
     return hasher.hexdigest()
 
 
@@ -186,13 +226,16 @@ STAT_ONLY = "stat-only"
 """The digest of a file compared by size and mtime alone (``stat_only_above``)."""
 
 
-def file_read(path: str, stat_only_above: int | None = None) -> FileRead | None:
-    """The read of an existing file or folder as it is now; None if it is neither."""
+def file_read(
+    path: str, stat_only_above: int | None = None, stat: os.stat_result | None = None
+) -> FileRead | None:
+    """The read of an existing file or folder as it is now (``stat``: its stat, when the
+    caller has it); None if it is neither."""
     try:
-        stat = os.stat(path)
-        if os.path.isdir(path):
+        stat = os.stat(path) if stat is None else stat
+        if S_ISDIR(stat.st_mode):
             return FileRead(path, 0, stat.st_mtime_ns, _digest_listing(path), folder=True)
-        if not os.path.isfile(path):
+        if not S_ISREG(stat.st_mode):
             return None
         known = _known.get(path)
         if stat_only_above is not None and stat.st_size > stat_only_above:
@@ -207,8 +250,24 @@ def file_read(path: str, stat_only_above: int | None = None) -> FileRead | None:
     return FileRead(path, stat.st_size, stat.st_mtime_ns, digest)
 
 
-def _absolute(name: str, cwd: str) -> str:
-    return os.path.realpath(os.path.join(cwd, os.path.expanduser(name)))
+class _Resolver:
+    """Absolute paths of the names a run opened from ``cwd``, with their folders' symbolic
+    links resolved, each folder once (a run that reads 1,000 files from one folder resolves
+    it once, not 1,000 times)."""
+
+    def __init__(self, cwd: str) -> None:
+        self.cwd = cwd
+        self.folders: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        head, slash, base = name.rpartition(os.sep)
+        if base in ("", ".", "..") or name[:1] == "~":
+            return os.path.realpath(os.path.join(self.cwd, os.path.expanduser(name)))
+        folder = self.folders.get(head)
+        if folder is None:
+            real = os.path.realpath(os.path.join(self.cwd, head + slash))
+            folder = self.folders[head] = real.rstrip(os.sep) + os.sep
+        return folder + base  # its last part may be a link: see _target
 
 
 def reads_and_writes(
@@ -221,8 +280,11 @@ def reads_and_writes(
     """What a run read and wrote, from what it opened and the paths its host names.
 
     Raises :class:`ValueError` naming a written file too large to keep."""
-    excluded = tuple(excluded)
-    written = {p for w in observed.written if counts(p := _absolute(w, cwd), excluded)}
+    named = list(named)
+    if not enabled or not (observed.read or observed.written or observed.listed or named):
+        return [], []
+    counting, absolute = _Counting(excluded), _Resolver(cwd)
+    written = {p for w in observed.written if counting(p := _target(absolute(w)))}
     writes = []
     for path in sorted(written):
         if not os.path.isfile(path):
@@ -238,34 +300,47 @@ def reads_and_writes(
     candidates = [*observed.read, *observed.listed, *named]
     reads: dict[str, FileRead] = {}
     for name in candidates:
-        path = _absolute(name, cwd)
-        if path in reads or path in written or not counts(path, excluded):
+        path = absolute(name)
+        if path in reads or path in written or not counting(path):
             continue
-        found = file_read(path, stat_only_above)
+        try:
+            stat = os.lstat(path)
+        except OSError:
+            continue
+        link = S_ISLNK(stat.st_mode)
+        if link:  # the file it names counts
+            path = os.path.realpath(path)
+            if path in reads or path in written or not counting(path):
+                continue
+        found = file_read(path, stat_only_above, None if link else stat)
         if found is not None:
             reads[path] = found
     return list(reads.values()), writes
 
 
+def _target(path: str) -> str:
+    """The file ``path`` names, when its last part is a symbolic link."""
+    return os.path.realpath(path) if os.path.islink(path) else path
+
+
 def unmet(reads: Iterable[FileRead]) -> str | None:
     """Why the files differ from what a run read ("file data.csv changed"), or None."""
     for read in reads:
-        shown = _shown(read.path)
         try:
             stat = os.stat(read.path)
         except OSError:
-            return f"{'folder' if read.folder else 'file'} {shown} is gone"
+            return f"{'folder' if read.folder else 'file'} {shown(read.path)} is gone"
         if read.folder:
             if _digest_listing(read.path) != read.digest:
-                return f"folder {shown} changed"
+                return f"folder {shown(read.path)} changed"
             continue
         if (stat.st_size, stat.st_mtime_ns) == (read.size, read.mtime_ns):
             continue
         if stat.st_size != read.size or read.digest == STAT_ONLY:
-            return f"file {shown} changed"
+            return f"file {shown(read.path)} changed"
         now = file_read(read.path)  # touched or rewritten: the content decides
         if now is None or now.digest != read.digest:
-            return f"file {shown} changed"
+            return f"file {shown(read.path)} changed"
     return None
 
 
@@ -282,7 +357,7 @@ def put_back(writes: Iterable[FileWrite]) -> None:
         os.replace(temporary, target)
 
 
-def _shown(path: str) -> str:
+def shown(path: str) -> str:
     """A path as a user would write it: relative to the working folder when inside it."""
     try:
         return os.path.relpath(path)

@@ -28,9 +28,9 @@ from hitnb.config import Mode, check_mode
 from hitnb.core import engine, events, modes
 from hitnb.core.arguments import Binder, summarize
 from hitnb.core.cells import may_change
-from hitnb.core.costs import Rerun
 from hitnb.core.explain import Explanation, announce_miss, explain_call, in_kernel
 from hitnb.core.files import named_paths
+from hitnb.core.generators import is_generator, set_state, state_of
 from hitnb.core.metrics import experiments_frame
 from hitnb.core.recipe import Recipe, function_recipe, keeper
 from hitnb.core.record import RunRecord
@@ -44,7 +44,7 @@ from hitnb.errors import (
     UnknownKeyError,
 )
 from hitnb.hashing.analysis import analyze
-from hitnb.hashing.dependencies import Fingerprint, fingerprint, plan_for, written_during
+from hitnb.hashing.dependencies import Fingerprint, Plan, fingerprint, plan_for, written_during
 from hitnb.hashing.keys import PYTHON, Dependency, KeyParts, compose_key
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 from hitnb.names import display_name, names_function
@@ -165,7 +165,8 @@ class MemoizedFunction(Generic[P, R]):
         self.wait = wait
         self.store_folder = folder_of(store)
         self.files = [os.fspath(f) for f in ((files,) if isinstance(files, str) else files)]
-        self._written_by_store: dict[Path, frozenset[str]] = {}
+        self._written_by_code: dict[tuple[Path, str], frozenset[str]] = {}
+        """Per store and code version: values the function was seen to change."""
         simple = self.binder.simple and not (lazy or mmap or self.seed_name)
         self._hot: dict[tuple[Any, ...], _Hot] | None = {} if simple else None
 
@@ -207,24 +208,71 @@ class MemoizedFunction(Generic[P, R]):
         seed = None
         if self.seed_name is not None and not self._seed_is_parameter:
             seed = kwargs.pop(self.seed_name, 0)
+        fn = self.function
+        if (
+            getattr(fn, "__defaults__", None) is not self.binder.defaults_were
+            or getattr(fn, "__kwdefaults__", None) is not self.binder.kwdefaults_were
+        ):  # patched in place: bind with the new ones
+            self.binder = Binder(fn)
         bound = self.binder.bind(args, kwargs)
         if self._seed_is_parameter:
             seed = bound[self.seed_name]  # type: ignore[index]
         return bound, seed
 
-    def _written(self, store: LocalStore) -> frozenset[str]:
-        """Values this function was seen to change (state, not inputs), as the store recorded."""
-        written = self._written_by_store.get(store.root)
+    def _written(self, store: LocalStore, code: str) -> frozenset[str]:
+        """Values this code version of the function was seen to change (state, not inputs),
+        as the store recorded them. Keyed by the code, not the name: another function of the
+        same name (another notebook's ``prepare``) or an edited body learns its own."""
+        slot = (store.root, code)
+        written = self._written_by_code.get(slot)
         if written is None:
-            latest = store.entries(self.identity, limit=1)
+            latest = store.entries(self.identity, code=code, limit=1)
             written = frozenset(KeyParts.from_json(latest[0].parts).written if latest else ())
-            self._written_by_store[store.root] = written
+            self._written_by_code[slot] = written
         return written
 
-    def _fingerprint(self, settings: config.Settings, written: frozenset[str]) -> Fingerprint:
+    def _exempt(self, plan: Plan, store: LocalStore) -> frozenset[str]:
+        """The written values this call's key leaves out: those the function was seen to
+        change, except any the caller changed (see :data:`_KNOWN`). Such a value is an input
+        of this call, since the result may depend on it; the run then stores under the key
+        without it again."""
+        written = self._written(store, plan.code_digest)
+        if not written:
+            return written
+        changed = set()
+        for label, read in plan.values:
+            if label not in written:
+                continue
+            try:
+                digest = hash_value(read())
+            except UnhashableValue:  # cannot be an input either: it stays state
+                continue
+            known = _KNOWN.setdefault(label, (digest, digest))
+            if digest not in known:
+                changed.add(label)
+        return written - changed if changed else written
+
+    def _plan(self, settings: config.Settings) -> Plan:
+        return plan_for(self.function, settings.version_sensitivity, self._ignored_globals)
+
+    def _state(
+        self, settings: config.Settings, store: LocalStore
+    ) -> tuple[Fingerprint, frozenset[str]]:
+        """The fingerprint a call has now, and the written values it leaves out."""
+        plan = self._plan(settings)
+        exempt = self._exempt(plan, store)
+        return self._fingerprint(settings, exempt, plan), exempt
+
+    def _fingerprint(
+        self, settings: config.Settings, written: frozenset[str], plan: Plan | None = None
+    ) -> Fingerprint:
         try:
             return fingerprint(
-                self.function, settings.version_sensitivity, self._ignored_globals, written
+                self.function,
+                settings.version_sensitivity,
+                self._ignored_globals,
+                written,
+                plan,
             )
         except UnhashableValue as exc:
             kind, where = Dependency.from_label(exc.dependency)
@@ -272,8 +320,7 @@ class MemoizedFunction(Generic[P, R]):
 
     def _key_parts(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[KeyParts, Any]:
         bound, seed = self._bind(args, kwargs)
-        written = self._written(self._store())
-        state = self._fingerprint(config.settings(), written)
+        state, written = self._state(config.settings(), self._store())
         parts = self._parts(state, self._argument_digests(bound), self._extras_with(seed), written)
         return parts, bound
 
@@ -283,8 +330,9 @@ class MemoizedFunction(Generic[P, R]):
 
     def explain(self, *args: P.args, **kwargs: P.kwargs) -> Explanation:
         """Why a call with these arguments would miss: what differs from the nearest stored
-        call of this function ("helper `clean` changed", "argument `lr` changed 0.1 -> 0.2").
-        Computes nothing."""
+        call of this function ("helper `clean` changed", "argument `lr` changed 0.1 -> 0.2"),
+        or that it is stored but a file its run read changed; and the files that stored call
+        read and wrote. Computes nothing."""
         parts, bound = self._key_parts(args, dict(kwargs))
         return explain_call(self._store(), parts, self._params(bound, parts))
 
@@ -312,12 +360,14 @@ class MemoizedFunction(Generic[P, R]):
 
         The settings (store, mode) must be the very ones resolved then, no mode may be set
         by a ``with`` block, and the function's fingerprint (code and the values it reads)
-        must be the same. The value is decoded again, so callers never share an object.
+        must be the same; so must the files and ambient state its run read (a
+        :class:`RunRecord`: ``stat`` of each file), and what its run wrote is put back. The
+        value is decoded again, so callers never share an object.
         """
         resolved, digest, store, found, decode = cached
         if config.resolved() is not resolved or modes.context_mode() is not None:
             return _MISS
-        if self._fingerprint(resolved.settings, self._written(store)).digest != digest:
+        if self._state(resolved.settings, store)[0].digest != digest:
             return _MISS
         key = found.key
         try:
@@ -330,8 +380,11 @@ class MemoizedFunction(Generic[P, R]):
             if self._hot is not None:
                 self._hot.pop(hot_key, None)
             return _MISS
-        if isinstance(value, RunRecord | Rerun):  # checked or run again on the engine's path
-            return _MISS
+        if isinstance(value, RunRecord):  # a run that read files or ambient state
+            if value.unmet() is not None:
+                return _MISS  # the engine's path says what changed, and runs it again
+            value.apply()
+            value = value.result
         store.note_hit(key)
         if events.has_listeners("hit"):
             events.announce("hit", value, key, store)
@@ -379,8 +432,7 @@ class MemoizedFunction(Generic[P, R]):
         if mode == "off":
             return _FunctionWork(self, None, bound, seed, frozenset())
         store = store_for(resolved, self.store_folder)
-        written = self._written(store)
-        state = self._fingerprint(settings, written)
+        state, written = self._state(settings, store)
         parts = self._parts(state, self._argument_digests(bound), self._extras_with(seed), written)
         call = engine.Call(
             parts,
@@ -566,6 +618,7 @@ class _FunctionWork(engine.Work):
 
     def _computed(self, value: Any, duration: float) -> engine.Computed:
         computed = engine.Computed(value, value, duration, self._parts_after_run())
+        computed.states = self._generators_advanced()
         changed = self._arguments_changed()
         if changed:
             computed.unstorable = (
@@ -580,7 +633,7 @@ class _FunctionWork(engine.Work):
             return None
         fn = self.fn
         for name, value in self.bound.items():
-            if name in fn.ignore or not may_change(value):
+            if name in fn.ignore or not may_change(value) or is_generator(value):
                 continue
             before = self.digests.get(name)
             try:
@@ -594,18 +647,57 @@ class _FunctionWork(engine.Work):
         """Values the call changed are state, not inputs: the stored key leaves them out
         (with every other value as it was before the call)."""
         state, store = self.state, self.store
-        if state is None or store is None or not state.values:
+        if state is None or store is None:
             return None
         fn = self.fn
         settings = config.settings()
-        newly = written_during(state, fn._fingerprint(settings, self.written))
+        plan = fn._plan(settings)
+        readers = dict(plan.values)
+        newly: frozenset[str] = frozenset()
+        if state.values:
+            newly = frozenset(
+                label
+                for label in written_during(state, fn._fingerprint(settings, self.written, plan))
+                if not is_generator(readers[label]())  # an input, and an effect: never state
+            )
+        learned = fn._written(store, state.code) | newly
+        if learned:
+            fn._written_by_code[(store.root, state.code)] = learned
+            for label, digest in _digests(readers, learned).items():
+                first = _KNOWN.get(label, (state.deps.get(label, digest),))[0]
+                _KNOWN[label] = (first, digest)
         if not newly:
             return None
-        written = self.written | newly
-        fn._written_by_store[store.root] = written
-        after = state.without(written)
+        after = state.without(self.written | newly)
         digests = fn._argument_digests(self.bound)
-        return fn._parts(after, digests, fn._extras_with(self.seed), written)
+        return fn._parts(after, digests, fn._extras_with(self.seed), learned)
+
+    def _generators_advanced(self) -> dict[str, Any]:
+        """The state of each random generator the call drew from (an argument, or a global
+        it reads), as the call left it: a hit puts them there again."""
+        if self.store is None or self.state is None:
+            return {}
+        states: dict[str, Any] = {}
+        for name, value in self.bound.items():
+            if is_generator(value) and hash_value(value) != self.digests.get(name):
+                states[f"argument:{name}"] = state_of(value)
+        deps = self.state.deps
+        for label, read in self.fn._plan(config.settings()).values:
+            value = read()
+            if label in deps and is_generator(value) and hash_value(value) != deps[label]:
+                states[f"global:{label}"] = state_of(value)
+        return states
+
+    def restore_states(self, states: dict[str, Any]) -> None:
+        readers = dict(self.fn._plan(config.settings()).values)
+        for where, state in states.items():
+            kind, _, name = where.partition(":")
+            if kind == "argument":
+                target = self.bound.get(name)
+            else:
+                target = readers[name]() if name in readers else None
+            if is_generator(target):
+                set_state(target, state)
 
     def announce_miss(self, store: LocalStore, parts: KeyParts) -> None:
         announce_miss(store, parts, lambda: self.params(parts))
@@ -624,7 +716,7 @@ class _FunctionWork(engine.Work):
         fn, settings = self.fn, config.settings()
         try:
             plan = plan_for(fn.function, settings.version_sensitivity, fn._ignored_globals)
-            keep = keeper(store, settings.keep_inputs)
+            keep = keeper(store, settings.keep_inputs, settings.keep_inputs_max)
             return function_recipe(fn.function, plan, self.bound, keep, ignore=fn._ignored_globals)
         except Exception as exc:  # a recipe is a convenience: the result is stored regardless
             return Recipe.failed(exc)
@@ -633,6 +725,23 @@ class _FunctionWork(engine.Work):
         if category is StoreWriteWarning:
             message = f"{self.fn.identity}: {message}"
         engine.warn(message, category)
+
+
+_KNOWN: dict[str, tuple[str, str]] = {}
+"""For each written value (by label), the digests it may have while the key leaves it out:
+as this process first saw it, and as the last memoized run that wrote it left it. Any other
+digest means the caller changed it (``CONFIG["scale"] = 10``); re-running the cell that made
+it (``LOG = []``) brings back the first."""
+
+
+def _digests(readers: dict[str, Callable[[], Any]], labels: Iterable[str]) -> dict[str, str]:
+    """Digests of the values under ``labels`` now (those that hash)."""
+    digests = {}
+    for label in labels:
+        if label in readers:
+            with suppress(UnhashableValue):
+                digests[label] = hash_value(readers[label]())
+    return digests
 
 
 _ENTRIES = frozenset({MemoizedFunction.__call__.__code__, MemoizedFunction._call.__code__})

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from hitnb.core.run_files import RunFiles
 from hitnb.core.runs import Run
 from hitnb.errors import ConfigError, HitnbError, UnknownKeyError
 from hitnb.hashing.differences import differences
@@ -142,16 +143,43 @@ def show(store: LocalStore, key: str) -> dict[str, Any]:
         "blob": entry.blob,
         "code_version": entry.code,
         "dependencies": KeyParts.from_json(entry.parts).deps,
-        "files": entry.parts.get("files", {"read": [], "written": []}),
+        "files": RunFiles.from_parts(entry.parts).to_json(),
         "last_access": dt.datetime.fromtimestamp(entry.last_access).astimezone().isoformat(),
     }
 
 
-def why(
-    store: LocalStore, key: str, against: str | None = None
-) -> tuple[Entry, Entry | None, list[str]]:
+@dataclass
+class Why:
+    """How an entry's key differs from another entry's, and the files its run read and wrote."""
+
+    entry: Entry
+    other: Entry | None
+    """The entry compared with; None when the function has no other."""
+    reasons: list[str]
+    files: RunFiles
+    changed: list[str]
+    """How the files the run read differ here and now ("file data.csv changed"): a call
+    would run again for any of them."""
+
+    def lines(self) -> list[str]:
+        """What ``hitnb why`` prints."""
+        entry, other, name = self.entry, self.other, display_name(self.entry.function)
+        if other is None:
+            first = f"{name}: no other entry to compare with"
+        elif not self.reasons:
+            first = f"{name}: {entry.key[:12]} and {other.key[:12]} have the same parts"
+        else:
+            first = f"{name} {entry.key[:12]} vs {other.key[:12]}: " + "; ".join(self.reasons)
+        lines = [first, *(f"  {line}" for line in self.files.lines())]
+        if self.changed:
+            lines.append(f"  since then: {'; '.join(self.changed)}; a call would run again")
+        return lines
+
+
+def why(store: LocalStore, key: str, against: str | None = None) -> Why:
     """How entry ``key`` differs from ``against`` (default: the newest other entry of its
-    function): what made their keys different."""
+    function): what made their keys different; and the files its run read and wrote, with
+    those that changed since."""
     entry = store.get(resolve_key(store, key))
     assert entry is not None
     if against is not None:
@@ -159,20 +187,17 @@ def why(
     else:
         siblings = [e for e in store.entries(entry.function, limit=200) if e.key != entry.key]
         other = siblings[0] if siblings else None
-    if other is None:
-        return entry, None, []
-    noun = "input" if entry.function == "cell" else "argument"
-    return (
-        entry,
-        other,
-        differences(
+    run_files = RunFiles.from_parts(entry.parts)
+    reasons = []
+    if other is not None:
+        reasons = differences(
             KeyParts.from_json(other.parts),
             other.params,
             KeyParts.from_json(entry.parts),
             entry.params,
-            noun=noun,
-        ),
-    )
+            noun="input" if entry.function == "cell" else "argument",
+        )
+    return Why(entry, other, reasons, run_files, run_files.changed())
 
 
 @dataclass

@@ -52,14 +52,33 @@ def keep_input(store: LocalStore, value: Any) -> str:
     return key
 
 
-def keeper(store: LocalStore, keep_inputs: bool) -> KeepValue:
+def keeper(store: LocalStore, keep_inputs: bool, at_most: int | None = None) -> KeepValue:
     """How a recipe keeps the values it cannot write as literals: in ``store``, when the
-    ``keep_inputs`` setting allows."""
+    ``keep_inputs`` setting allows and the value takes at most ``at_most`` bytes of memory
+    (as far as :func:`memory_size` can tell without walking it)."""
 
     def keep(value: Any) -> str | None:
-        return keep_input(store, value) if keep_inputs else None
+        if not keep_inputs:
+            return None
+        if at_most is not None and (memory_size(value) or 0) > at_most:
+            return None
+        return keep_input(store, value)
 
     return keep
+
+
+def memory_size(value: Any) -> int | None:
+    """Bytes ``value`` holds, for arrays, frames, series, strings and bytes; None for others."""
+    if isinstance(value, str | bytes | bytearray):
+        return len(value)
+    nbytes = getattr(value, "nbytes", None)  # numpy arrays, pandas Series and Index
+    if isinstance(nbytes, int):
+        return nbytes
+    usage = getattr(value, "memory_usage", None)
+    module = type(value).__module__
+    if callable(usage) and module.startswith("pandas"):  # a DataFrame: shallow, no walk
+        return int(usage(index=True, deep=False).sum())
+    return None
 
 
 # -- literals ---------------------------------------------------------------------------------
@@ -241,7 +260,10 @@ def describe_value(value: Any, keep: KeepValue) -> ValueSource:
     except UnhashableValue as exc:
         return ValueSource(missing=f"a {exc.type_name} that cannot be hashed")
     if key is None:
-        what = f"a {type(value).__qualname__} that was not kept (keep_inputs is off)"
+        what = (
+            f"a {type(value).__qualname__} that was not kept (keep_inputs is off, or it takes "
+            "more memory than keep_inputs_max)"
+        )
         return ValueSource(missing=what)
     return ValueSource(key=key)
 

@@ -28,6 +28,12 @@ class RunRecord:
     effects: list[AmbientEffect] = field(default_factory=list)
     files: list[FileRead] = field(default_factory=list)
     written: list[FileWrite] = field(default_factory=list)
+    states: dict[str, Any] = field(default_factory=dict)
+    """Random generators the run advanced (a function's argument or global), as it left
+    them: the host puts them there again (:mod:`hitnb.core.generators`)."""
+
+    def __setstate__(self, data: dict[str, Any]) -> None:
+        self.__dict__.update({"states": {}, **data})  # records stored before ``states``
 
     def unmet(self) -> str | None:
         """Why this run's reads do not hold here and now, or None when they all do."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitnb.core.record import result_of
+from hitnb.core.run_files import RunFiles
 from hitnb.store.local import Entry, LocalStore
 
 _UNSET: Any = object()
@@ -74,6 +75,8 @@ class Run:
     code: str = field(default="", repr=False)
     """The code version: runs with the same code share it."""
     origin: str = field(default="", repr=False)
+    files: RunFiles = field(default_factory=RunFiles, repr=False)
+    """The files the run read and wrote."""
     _store: LocalStore | None = field(default=None, repr=False, compare=False)
 
     @classmethod
@@ -94,6 +97,7 @@ class Run:
             error=entry.error,
             code=entry.code,
             origin=entry.origin,
+            files=RunFiles.from_parts(entry.parts),
             _store=store,
         )
 

@@ -25,9 +25,11 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from hitnb._version import __version__
+from hitnb.core.files import STAT_ONLY
 from hitnb.core.operations import resolve_key
 from hitnb.core.recipe import Recipe, ValueSource
 from hitnb.core.record import result_of
+from hitnb.core.run_files import UNKNOWN, RunFiles, size_text
 from hitnb.core.runs import Run
 from hitnb.core.stores import current_store
 from hitnb.errors import HitnbError, HitnbWarning
@@ -288,12 +290,64 @@ def _header(entry: Entry, recipe: Recipe, store: LocalStore) -> str:
     ]
     if entry.metrics:
         lines += ["", "## Metrics", "", _table(entry.metrics)]
+    run_files = RunFiles.from_parts(entry.parts)
+    if run_files:
+        lines += ["", "## Files", "", *_files_markdown(run_files)]
     if entry.error:
         lines += ["", "## Error", "", *_fenced(entry.error.strip())]
     notes = recipe.notes
     if notes:
         lines += ["", "## Notes", "", *(f"- {_md(note)}" for note in notes)]
     return "\n".join(lines)
+
+
+def _files_markdown(run_files: RunFiles) -> list[str]:
+    """The files a run read and wrote, as markdown tables."""
+    header = ["| file | size | content (xxh3-128) |", "|---|---|---|"]
+    lines = []
+    if run_files.read:
+        lines += ["Read (an input of the run):", "", *header]
+        lines += [
+            f"| {_code(r.path)} | {'folder' if r.folder else size_text(r.size)} | "
+            f"{_digest_markdown(r.digest, folder=r.folder)} |"
+            for r in run_files.read
+        ]
+    if run_files.written:
+        lines += ["", "Written (a hit puts them back):", "", *header]
+        lines += [
+            f"| {_code(w.path)} | {size_text(w.size)} | {_digest_markdown(w.digest)} |"
+            for w in run_files.written
+        ]
+    return lines[1:] if lines[0] == "" else lines
+
+
+def _digest_markdown(digest: str, *, folder: bool = False) -> str:
+    if folder:
+        return "its listing"
+    if digest == STAT_ONLY:
+        return "compared by size and time only"
+    return _code(digest) if digest != UNKNOWN else ""
+
+
+def _files_check(run_files: RunFiles) -> Any:
+    """A cell that says whether the files the run read are the same here, or None when the
+    run read none that can be checked."""
+    reads = [r for r in run_files.read if r.digest != UNKNOWN]
+    if not reads:
+        return None
+    listed = "".join(
+        f"    FileRead({r.path!r}, size={r.size}, mtime_ns={r.mtime_ns}, digest={r.digest!r}"
+        f"{', folder=True' if r.folder else ''}),\n"
+        for r in reads
+    )
+    return new_code_cell(
+        "# The files the run read, as it read them: where one differs, the calls below compute\n"
+        "# from other data than the stored run did.\n"
+        "from hitnb.core.files import FileRead\n"
+        "from hitnb.core.run_files import RunFiles\n\n"
+        f"changed = RunFiles(read=(\n{listed})).changed()\n"
+        'print("; ".join(changed) if changed else "the files the run read are unchanged")'
+    )
 
 
 def _setup(recipe: Recipe, store: LocalStore) -> str:
@@ -339,6 +393,12 @@ def _event_outputs(events: list[Any]) -> list[nbformat.NotebookNode]:
             outputs.append(new_output("stream", name=kind, text=payload))
         elif kind == "display":
             outputs.append(new_output("display_data", data=payload, metadata=metadata or {}))
+        elif kind == "result":
+            outputs.append(
+                new_output(
+                    "execute_result", data=payload, metadata=metadata or {}, execution_count=None
+                )
+            )
     return outputs
 
 
@@ -390,13 +450,17 @@ def single(store: LocalStore, entry: Entry) -> Any:
     """The notebook of one run or one ``%%memo`` cell."""
     recipe = _recipe(store, entry)
     cells = [new_markdown_cell(_header(entry, recipe, store)), new_code_cell(_setup(recipe, store))]
+    check = _files_check(RunFiles.from_parts(entry.parts))
+    if check is not None:
+        cells.append(check)
     cells += _code_cells(recipe)
     value = _stored_value(store, entry)
     if recipe.cell is not None:
         body = new_code_cell(recipe.cell)
         if value is not None:
+            shown_last = value.has_result and not value.shows_result()  # an older record
             body.outputs = _event_outputs(value.events) + (
-                result_outputs(value.result) if value.has_result else []
+                result_outputs(value.result) if shown_last else []
             )
         cells.append(body)
     else:

@@ -6,12 +6,10 @@ exactly as Python does. The normalized code comes from the AST, so comments, bla
 lines, formatting, docstrings and decorators do not count; without source, from the
 bytecode.
 
-A global the function *writes* is state, not input, and is left out of the key:
-one it assigns (``global n; n += 1``), and a value whose items or attributes it
-assigns or deletes (``CACHE[k] = v``, ``obj.x = 1``) or that it calls a mutating
-method on (``LOG.append(x)``). Otherwise a log list or a call counter would make
-every call miss. (Whether a mutated name holds a value or code is known only when
-the name is resolved: ``utils.update(x)`` on a module is a call, not a mutation.)
+A global the function *assigns* (``global n; n += 1``) is state, not input, and is left
+out of the key. Whether the function changes a value in place (``LOG.append(x)``,
+``CACHE[k] = v``) is not guessed from the code: the call measures it
+(:func:`hitnb.hashing.dependencies.written_during`).
 
 Results are memoized per code object: source is read and parsed once.
 """
@@ -19,8 +17,10 @@ Results are memoized per code object: source is read and parsed once.
 from __future__ import annotations
 
 import ast
+import copy
 import dis
-import inspect
+import linecache
+import re
 import textwrap
 import types
 import weakref
@@ -29,14 +29,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import xxhash
-
-MUTATING_METHODS = frozenset(
-    {
-        "append", "extend", "insert", "remove", "pop", "popitem", "clear", "update",
-        "setdefault", "add", "discard", "sort", "reverse", "appendleft", "extendleft",
-        "popleft", "rotate", "__setitem__", "__delitem__", "write", "writelines",
-    }
-)  # fmt: skip
 
 _READS = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
 _WRITES = frozenset({"STORE_GLOBAL", "DELETE_GLOBAL"})
@@ -53,8 +45,6 @@ class CodeInfo:
     """Global names read (sorted), assigned ones excluded."""
     assigned: frozenset[str]
     """Global names the function assigns or deletes: state, never inputs."""
-    mutated: frozenset[str]
-    """Global names the function may mutate in place: state, if they hold values."""
     attributes: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
     """For each name read, the attribute chains read from it (``np.linalg.norm``)."""
     has_source: bool = True
@@ -79,25 +69,50 @@ def _analyze(fn: Any, code: types.CodeType) -> CodeInfo:
     chains: dict[str, set[tuple[str, ...]]] = {}
     for each in _code_objects(code):
         _scan_bytecode(each, reads, assigned, chains)
-    mutated = {
-        name
-        for name, name_chains in chains.items()
-        if any(chain and chain[-1] in MUTATING_METHODS for chain in name_chains)
-    }
     tree = _definition_ast(fn)
     if tree is not None:
-        mutated |= _mutated_names(tree)
         digest = text_digest(ast.dump(tree, annotate_fields=False))
+        local = {name for each in _code_objects(code) for name in _local_names(each)}
+        reads |= {
+            name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            for name in expression_names(node)
+            if name not in local
+        }
     else:
         digest = bytecode_digest(code)
     return CodeInfo(
         digest=digest,
         reads=tuple(sorted(reads - assigned)),
         assigned=frozenset(assigned),
-        mutated=frozenset(mutated & reads),
         attributes={name: frozenset(c) for name, c in chains.items() if name not in assigned},
         has_source=tree is not None,
     )
+
+
+EXPRESSION_METHODS = frozenset({"query", "eval"})
+"""Methods and functions taking an expression string in which ``@name`` reads a variable of
+the caller (``df.query("v > @min_v")``, ``df.eval``, ``pd.eval``)."""
+_AT_NAME = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def expression_names(call: ast.Call) -> list[str]:
+    """The names ``@name`` reads in a ``.query``/``.eval`` call's literal expression."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in EXPRESSION_METHODS):
+        return []
+    texts = [*call.args[:1], *(k.value for k in call.keywords if k.arg == "expr")]
+    return [
+        name
+        for text in texts
+        if isinstance(text, ast.Constant) and isinstance(text.value, str)
+        for name in _AT_NAME.findall(text.value)
+    ]
+
+
+def _local_names(code: types.CodeType) -> tuple[str, ...]:
+    return (*code.co_varnames, *code.co_cellvars)
 
 
 def _code_objects(code: types.CodeType) -> Iterator[types.CodeType]:
@@ -134,23 +149,90 @@ def _scan_bytecode(
 def _definition_ast(fn: Any) -> ast.AST | None:
     """The AST of ``fn``'s definition without docstrings and decorators, or None.
 
-    Everything is found from the code object: ``inspect.getsource(fn)`` would follow
-    ``__wrapped__``, and ``functools.wraps`` copies the wrapped function's name.
+    Everything is found from the code object (``inspect.getsource(fn)`` would follow
+    ``__wrapped__``, and ``functools.wraps`` copies the wrapped function's name). The source
+    comes from ``linecache`` (which IPython fills with cells): the indented block starting at
+    the code's first line, parsed alone; when that does not parse (a string literal that
+    leaves the indentation), the whole file or cell, parsed once.
     """
     code = fn.__code__
-    try:
-        source = textwrap.dedent(inspect.getsource(code))
-        tree = ast.parse(source)
-    except (OSError, TypeError, SyntaxError, IndentationError):
+    linecache.checkcache(code.co_filename)  # an edited file (autoreload) is read again
+    lines = linecache.getlines(code.co_filename)
+    first, name = code.co_firstlineno, code.co_name
+    if not lines or first > len(lines):
         return None
-    name = code.co_name
+    tree = _block(lines, first - 1)
+    if tree is None or _definition_in(tree, name, first=None) is None:
+        tree = _parsed(code.co_filename, lines)
+        if tree is None:
+            return None
+        return _definition_in(tree, name, first)
+    return _definition_in(tree, name, first=None)
+
+
+def _block(lines: list[str], start: int) -> ast.Module | None:
+    """The lines from ``start`` (a definition, or its first decorator) to the end of the
+    block it opens, dedented and parsed; None when they do not parse alone."""
+    indent = _indent(lines[start])
+    in_decorators = lines[start].lstrip().startswith("@")
+    end = start + 1
+    while end < len(lines):
+        line = lines[end]
+        text = line.strip()
+        deeper = not text or _indent(line) > indent or text.startswith((")", "]", "}", "#"))
+        if not deeper:
+            if not (in_decorators and text.startswith(("@", "def ", "async def "))):
+                break
+            in_decorators = text.startswith("@")
+        end += 1
+    try:
+        return ast.parse(textwrap.dedent("".join(lines[start:end])))
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def _definition_in(tree: ast.AST, name: str, first: int | None) -> ast.AST | None:
+    """The definition of ``name`` in ``tree`` (starting at line ``first``, when given), its
+    docstrings and decorators left out; a lambda only when it is alone on its line."""
     if name == "<lambda>":
-        lambdas = [n for n in ast.walk(tree) if isinstance(n, ast.Lambda)]
+        lambdas = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Lambda) and (first is None or n.lineno == first)
+        ]
         return lambdas[0] if len(lambdas) == 1 else None  # several on a line: use bytecode
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
-            return strip_docstrings(node)
+        if (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.name == name
+            and (
+                first is None
+                or min([d.lineno for d in node.decorator_list] + [node.lineno]) == first
+            )
+        ):
+            return strip_docstrings(copy.deepcopy(node) if first is not None else node)
     return None
+
+
+_trees: dict[str, tuple[list[str], ast.Module | None]] = {}
+
+
+def _parsed(filename: str, lines: list[str]) -> ast.Module | None:
+    """The parsed source of a whole file or cell, kept while ``linecache`` holds the same
+    lines (a changed file gets new lines once ``linecache.checkcache`` has seen it)."""
+    cached = _trees.get(filename)
+    if cached is not None and cached[0] is lines:
+        return cached[1]
+    try:
+        tree: ast.Module | None = ast.parse("".join(lines))
+    except (SyntaxError, ValueError):
+        tree = None
+    _trees[filename] = (lines, tree)
+    return tree
 
 
 def strip_docstrings(node: ast.AST) -> ast.AST:
@@ -168,32 +250,6 @@ def strip_docstrings(node: ast.AST) -> ast.AST:
     if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
         node.decorator_list = []
     return node
-
-
-def _base_name(node: ast.AST) -> str | None:
-    """``x`` for ``x``, ``x.a``, ``x[0].b`` ...: the name an expression starts from."""
-    while isinstance(node, ast.Attribute | ast.Subscript):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else None
-
-
-def _mutated_names(tree: ast.AST) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        target: ast.AST | None = None
-        if isinstance(node, ast.Subscript | ast.Attribute) and isinstance(
-            node.ctx, ast.Store | ast.Del
-        ):
-            target = node.value
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in MUTATING_METHODS
-        ):
-            target = node.func.value
-        if target is not None and (name := _base_name(target)) is not None:
-            names.add(name)
-    return names
 
 
 def text_digest(text: str) -> str:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib.util
 import os
 import sys
 import sysconfig
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,83 @@ def _version_of_top(top: str, sensitivity: Sensitivity) -> tuple[str, str]:
     module = sys.modules.get(top)
     version = getattr(module, "__version__", None)
     return top, (_trim(str(version), sensitivity) if version else "unversioned")
+
+
+def library_versions(modules: Iterable[str], sensitivity: Sensitivity) -> dict[str, str]:
+    """Version of the installed distribution behind each library among ``modules`` (module
+    names, imported or not: nothing is imported to find out), by distribution name. The
+    user's own modules and the standard library are left out: a user module counts by its
+    source file, Python by its version."""
+    versions = {}
+    for top in dict.fromkeys(_top(name) for name in modules):
+        if top in sys.stdlib_module_names or top in _OWN_PACKAGES or not _is_library(top):
+            continue
+        dist, version = _version_of_top(top, sensitivity)
+        versions[dist] = version
+    return versions
+
+
+def _is_library(top: str) -> bool:
+    """Whether top-level module ``top`` is installed code, without importing it."""
+    if top in sys.modules:
+        return not _module_is_user_code(top)
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return False  # the import will fail the same way in the cell
+    if spec is None:
+        return False
+    origin = spec.origin or next(iter(spec.submodule_search_locations or ()), None)
+    if origin is None or origin in ("built-in", "frozen"):
+        return origin is not None
+    real = os.path.realpath(origin)
+    return any(marker in real for marker in _LIBRARY_MARKERS) or any(
+        real.startswith(d + os.sep) for d in _LIBRARY_DIRS
+    )
+
+
+def user_module_files(modules: Iterable[str]) -> list[str]:
+    """Source files of the imported user modules among ``modules`` (names not imported,
+    or not modules, are skipped)."""
+    found = []
+    for name in modules:
+        module = sys.modules.get(name)
+        if isinstance(module, types.ModuleType) and _module_is_user_code(name):
+            path = getattr(module, "__file__", None)
+            if path:
+                found.append(path)
+    return found
+
+
+_attribute_names: dict[str, dict[int, str]] = {}
+_GENERATOR_TYPES = frozenset({"Random", "SystemRandom", "RandomState", "Generator"})
+
+
+def library_attribute(obj: Any) -> tuple[str, str] | None:
+    """``(module, name)`` when ``obj`` is an object a library defines at module level next to
+    its class (``scipy.stats.norm``, an instance of ``norm_gen`` in the module that defines
+    it): such an object counts, and is stored, as that name of that library version, not by
+    its state. Random generators never do: their state is what a run consumes."""
+    kind = type(obj)
+    module_name = getattr(kind, "__module__", None)
+    if not isinstance(module_name, str) or module_name == "builtins":
+        return None
+    if kind.__name__ in _GENERATOR_TYPES:
+        return None
+    module = sys.modules.get(module_name)
+    if module is None or _module_is_user_code(module_name):
+        return None
+    names = _attribute_names.get(module_name)
+    if names is None:
+        names = _attribute_names[module_name] = {
+            id(value): name
+            for name, value in vars(module).items()
+            if not isinstance(value, types.ModuleType | types.FunctionType | type)
+        }
+    name = names.get(id(obj))
+    if name is None or getattr(module, name, None) is not obj:
+        return None
+    return module_name, name
 
 
 def package_version(obj: Any, sensitivity: Sensitivity = "minor") -> tuple[str, str]:

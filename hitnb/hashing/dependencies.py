@@ -26,6 +26,7 @@ each code object is memoized (:mod:`hitnb.hashing.analysis`).
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
 import threading
 import types
@@ -233,10 +234,13 @@ class Plan:
             self.names.add(var)
             if var not in self.ignore:
                 self.add(content, Dependency("closure", f"{name}.{var}").label, _cell_reader(cell))
-        if not root and (fn.__defaults__ or fn.__kwdefaults__):
-            self.add_value(
-                Dependency("defaults", name).label, lambda: (fn.__defaults__, fn.__kwdefaults__)
-            )
+        if fn.__defaults__ or fn.__kwdefaults__:
+            label = Dependency("defaults", name).label
+            if not root:
+                self.add_value(label, lambda: (fn.__defaults__, fn.__kwdefaults__))
+            else:  # bound with the call's arguments; what is left is which defaults they are
+                with contextlib.suppress(UnhashableValue):
+                    self.code[label] = hash_value((fn.__defaults__, fn.__kwdefaults__))
         namespace = fn.__globals__
         for var in info.reads:
             self.names.add(var)
@@ -248,8 +252,6 @@ class Plan:
                 if var not in _BUILTINS:
                     self.code[Dependency("missing", f"{fn.__module__}.{var}").label] = "undefined"
                 continue
-            if var in info.mutated and not is_code(obj):
-                continue  # state the function writes, like a log list: not an input
             self.add(
                 obj,
                 Dependency("global", f"{fn.__module__}.{var}").label,
@@ -366,14 +368,17 @@ def fingerprint(
     sensitivity: Sensitivity = "minor",
     ignore: frozenset[str] = frozenset(),
     written: frozenset[str] = frozenset(),
+    plan: Plan | None = None,
 ) -> Fingerprint:
     """The fingerprint of ``root`` now: its plan's code, and the values it reads hashed.
 
     ``written`` names values known to be state the function writes (see
-    :func:`written_during`); they are left out. Raises :class:`UnhashableValue` whose
-    ``path`` is the label of a global or closure value that cannot be hashed.
+    :func:`written_during`); they are left out. ``plan`` is ``root``'s plan when the caller
+    holds it already. Raises :class:`UnhashableValue` whose ``path`` is the label of a
+    global or closure value that cannot be hashed.
     """
-    plan = plan_for(root, sensitivity, ignore)
+    if plan is None:
+        plan = plan_for(root, sensitivity, ignore)
     constant = plan.constant.get(written)
     if constant is not None:
         return constant

@@ -230,7 +230,15 @@ class ValueHasher:
         self.leave(value)
 
     def _reduce(self, value: Any) -> None:
-        """Hash an arbitrary object through the pickle protocol's ``__reduce_ex__``."""
+        """Hash an arbitrary object through the pickle protocol's ``__reduce_ex__``; an
+        object a library defines at module level, by its name and the library's version."""
+        from hitnb.hashing.code import library_attribute, package_version
+
+        named = library_attribute(value)
+        if named is not None:
+            dist, version = package_version(value)
+            self.text(b"N", f"{named[0]}.{named[1]}@{dist}={version}")
+            return
         try:
             reduced = value.__reduce_ex__(5)
         except Exception as exc:
@@ -462,8 +470,21 @@ def _dict_subclass(h: ValueHasher, v: dict[Any, Any]) -> None:
     if isinstance(v, defaultdict):
         h.update_child(".default_factory", v.default_factory)
     state = getattr(v, "__dict__", None)
-    if state and state is not v:  # a Bunch (statsmodels' Dataset) is its own __dict__
+    if state and not _mirrors(state, v):
         h.update_child(".__dict__", state)
+
+
+def _mirrors(state: dict[str, Any], mapping: dict[Any, Any]) -> bool:
+    """Whether an object's ``__dict__`` is its own items: a Bunch (statsmodels' Dataset) is
+    its own ``__dict__``, and unpickled it holds a copy of them, which must hash the same."""
+    if state is mapping:
+        return True
+    if len(state) != len(mapping):
+        return False
+    return all(mapping.get(key, _ABSENT) is value for key, value in state.items())
+
+
+_ABSENT = object()
 
 
 def _type_subclass(h: ValueHasher, v: type) -> None:
@@ -566,6 +587,10 @@ def _pandas(h: ValueHasher, v: Any) -> bool:
         h.update_child(".names", list(v.names))
         for level in range(v.nlevels):
             _pandas_values(h, v.get_level_values(level), f".levels[{level}]")
+        return True
+    if isinstance(v, pd.RangeIndex):  # by its bounds: its values would be made to hash them
+        h.frame(b"PR", f"{v.start}|{v.stop}|{v.step}".encode())
+        h.update_child(".name", v.name)
         return True
     if isinstance(v, pd.Index):
         h.frame(b"PI")

@@ -3,7 +3,8 @@
 Output goes on to the notebook as usual while it is recorded: stdout and stderr through
 a tee on ``sys.stdout``/``sys.stderr``, rich output through the shell's display
 publisher, and matplotlib's inline figures, which IPython would otherwise show only
-after the cell, are flushed inside the recording.
+after the cell, are flushed inside the recording (:func:`flush_inline_figures`), after the
+cell's result is shown, as IPython orders them.
 """
 
 from __future__ import annotations
@@ -70,7 +71,6 @@ def recording(shell: Any) -> Iterator[list[Event]]:
     publisher.clear_output = clear_output
     try:
         yield events
-        _flush_inline_figures()
     finally:
         if swapped:
             sys.stdout, sys.stderr = out, err
@@ -106,7 +106,7 @@ def _record_writes(stream: Any, name: str, events: list[Event]) -> Callable[[], 
     return restore
 
 
-def _flush_inline_figures() -> None:
+def flush_inline_figures() -> None:
     """Show pending matplotlib figures now (the inline backend would do it after the cell)."""
     backend = sys.modules.get("matplotlib_inline.backend_inline")
     matplotlib = sys.modules.get("matplotlib")
@@ -115,10 +115,39 @@ def _flush_inline_figures() -> None:
     backend.flush_figures()
 
 
-def replay(shell: Any, events: list[Event]) -> None:
-    """Show recorded output again, in the order it first appeared."""
-    for kind, payload, metadata in events:
-        if kind == "stdout":
+def show_result(shell: Any, value: Any, events: list[Event], shown: Event | None = None) -> None:
+    """Show a cell's result now, as IPython's display hook would after the cell (``Out[n]``,
+    ``_``), and record it in ``events`` as a ``"result"`` event. The figures the cell drew
+    are flushed after it, as IPython orders them, and the result reads as it did before they
+    were drawn (drawing moves a label, which its repr shows). A hit passes the event it
+    ``shown`` then: the restored value is bound, its recorded form shown."""
+    hook = shell.displayhook
+    hook.check_for_underscore()
+    if value is None or hook.quiet():
+        return
+    if shown is None:
+        data, metadata = hook.compute_format_data(value)
+        shown = ("result", data, metadata)
+    events.append(shown)
+    _, data, metadata = shown
+    hook.start_displayhook()
+    hook.write_output_prompt()
+    hook.update_user_ns(value)
+    hook.fill_exec_result(value)
+    if data:
+        hook.write_format_data(data, metadata)
+        hook.log_output(data)
+    hook.finish_displayhook()
+
+
+def replay(shell: Any, events: list[Event], result: Any = None) -> None:
+    """Show recorded output again, in the order it first appeared; a ``"result"`` event
+    shows ``result`` (the restored value) as it was shown then."""
+    for event in events:
+        kind, payload, metadata = event
+        if kind == "result":
+            show_result(shell, result, [], event)
+        elif kind == "stdout":
             sys.stdout.write(payload)
         elif kind == "stderr":
             sys.stderr.write(payload)

@@ -13,6 +13,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from hitnb import cli, config
+from hitnb.core.run_files import RunFiles
 from hitnb.core.stores import current_store
 from hitnb.ipython.memo_cell import CellOptions, CellRun, run_memo_cell
 
@@ -165,12 +166,13 @@ class HitnbMagics(Magics):
         run = self.last_run
         if run is None:
             print("no %%memo cell (or cell of auto mode) has run in this session yet")
-        elif run.hit:
+            return
+        if run.hit:
             print("the last %%memo cell came from the cache")
         elif run.note:
             print(run.note)
         elif run.explanation is not None:
-            print(run.explanation)
+            print(run.explanation.summary)  # its files are another run's: this run's follow
         elif run.auto:
             print(
                 "the last cell ran: no stored run had its code and inputs (start it with "
@@ -178,3 +180,7 @@ class HitnbMagics(Magics):
             )
         else:
             print("the last %%memo cell ran: add -n NAME or --why to have it say why")
+        entry = current_store().get(run.key) if run.key else None
+        if entry is not None:
+            for line in RunFiles.from_parts(entry.parts).lines():
+                print(f"  {line}")

@@ -32,10 +32,12 @@ from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.recipe import Recipe, cell_recipe, keeper
 from hitnb.core.stores import current_store
 from hitnb.errors import StoreWriteWarning
-from hitnb.hashing.keys import PYTHON, KeyParts
+from hitnb.hashing.analysis import text_digest
+from hitnb.hashing.code import library_versions, user_module_files
+from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_value
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
-from hitnb.ipython.capture import recording, replay
+from hitnb.ipython.capture import flush_inline_figures, recording, replay, show_result
 from hitnb.ipython.known_digests import KnownDigests, known_digests
 from hitnb.store.local import LocalStore
 from hitnb.widgets.badge import BADGE_METADATA, badge_bundle
@@ -73,6 +75,8 @@ class CellRun:
     hit: bool
     explanation: Explanation | None = None
     note: str = ""
+    key: str = ""
+    """The cell's key in the store (for the files its run read and wrote), when it has one."""
     auto: bool = False
     """The cell was memoized by auto mode (it has no ``%%memo`` line to add ``--why`` to)."""
 
@@ -147,17 +151,19 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         )
         return _run_uncached(shell, cell, source, why, quiet, options)
     identity = options.name or CELL_IDENTITY
+    libraries = library_versions(analysis.imports, settings.version_sensitivity)
+    packages = {Dependency("package", dist).label: v for dist, v in sorted(libraries.items())}
     parts = KeyParts(
         identity,
         analysis.code,
-        analysis.code,
+        _with_packages(analysis.code, packages),
         digests,
         {
             "python": PYTHON,
             "outputs": ",".join(analysis.outputs),
             **({"wrappers": ";".join(map(str, wrappers))} if wrappers else {}),
         },
-        {"code": analysis.code},
+        {CODE: analysis.code, **packages},
         {},
         [],
     )
@@ -179,9 +185,16 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         print(f"hitnb: {identity}: {outcome.rerun}")
     stale = f"it ran again: {work.stale_reason}" if work.stale_reason else ""
     note = outcome.note or outcome.rerun or stale
-    return outcome.value, CellRun(
-        hit=False, explanation=work.explanation, note=note, auto=options.auto
-    )
+    # the run showed its result already, before its figures (see _run_recorded)
+    return None, CellRun(False, work.explanation, note, outcome.key, auto=options.auto)
+
+
+def _with_packages(code: str, packages: dict[str, str]) -> str:
+    """The cell's fingerprint: its code, and the versions of the libraries it imports."""
+    if not packages:
+        return code
+    text = code + "".join(f";{label}={version}" for label, version in packages.items())
+    return text_digest(text)
 
 
 class _CellWork(engine.Work):
@@ -287,7 +300,8 @@ class _CellWork(engine.Work):
     def recipe(self, store: LocalStore) -> Recipe:
         """How to run this cell again in a notebook of its own; never raises."""
         namespace = self.shell.user_ns
-        keep = keeper(store, config.settings().keep_inputs)
+        settings = config.settings()
+        keep = keeper(store, settings.keep_inputs, settings.keep_inputs_max)
         source = f"%%memo {self.options.line}".rstrip() + "\n" + self.cell
         inputs = {n: namespace[n] for n in self.inputs if n in namespace}
         try:
@@ -302,7 +316,10 @@ class _CellWork(engine.Work):
             print(f"hitnb: {message}")
 
     def named_files(self) -> list[str]:
-        return files.named_paths([*self.analysis.literals, *self.options.files])
+        """Paths in the cell's strings, declared files, and the source of the user modules
+        it imports (read again only when first imported: an edit must still count)."""
+        named = [*self.analysis.literals, *self.options.files]
+        return [*files.named_paths(named), *user_module_files(self.analysis.imports)]
 
     def stale(self, reason: str) -> None:
         self.stale_reason = reason
@@ -386,7 +403,7 @@ def _show_hit(
     started: float,
 ) -> tuple[Any, CellRun]:
     assert record is not None  # a hit is restored before it is shown
-    replay(shell, record.events)
+    replay(shell, record.events, record.result)
     saved = record.duration - (time.perf_counter() - started)
     entry = store.get(key) if not (options.auto and saved < BADGE_MIN_SAVED) else None
     if not quiet and entry is not None:
@@ -395,7 +412,8 @@ def _show_hit(
         shell.display_pub.publish(bundle, BADGE_METADATA)
     if options.why:
         print(f"hitnb: {identity} is stored; restored {len(record.outputs)} names")
-    return (record.result if record.has_result else None), CellRun(hit=True)
+    shown = record.shows_result() or not record.has_result  # older records: IPython shows it
+    return (None if shown else record.result), CellRun(hit=True, key=key)
 
 
 def _run_recorded(
@@ -408,6 +426,9 @@ def _run_recorded(
     start = time.perf_counter()
     with recording(shell) as events:
         value = execute(shell, source)
+        if analysis.has_result:
+            show_result(shell, value, events)
+        flush_inline_figures()
     duration = time.perf_counter() - start
     namespace = shell.user_ns
     known = known_digests(shell)
@@ -441,7 +462,13 @@ def _run_recorded(
             continue
         known.put(output, output_digests[name])
     record = CellRecord(
-        outputs, deleted, list(events), value, analysis.has_result, duration, output_digests
+        outputs,
+        deleted,
+        list(events),
+        value,
+        analysis.has_result,
+        duration,
+        output_digests,
     )
     return value, record
 

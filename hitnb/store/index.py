@@ -455,14 +455,19 @@ class Index:
         *,
         experiment: bool | None = None,
         keys: Iterable[str] | None = None,
+        code: str | None = None,
         limit: int | None = None,
     ) -> list[Entry]:
-        """Entries, newest first, filtered by function name, experiment flag or keys."""
+        """Entries, newest first, filtered by function name, experiment flag, keys or code
+        version."""
         where: list[str] = []
         params: list[Any] = []
         if function is not None:
             where.append("function = ?")
             params.append(function)
+        if code is not None:
+            where.append("code = ?")
+            params.append(code)
         if experiment is not None:
             where.append("experiment = ?")
             params.append(int(experiment))

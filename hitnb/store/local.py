@@ -604,12 +604,14 @@ class LocalStore:
         function: str | None = None,
         *,
         experiment: bool | None = None,
+        code: str | None = None,
         limit: int | None = None,
     ) -> list[Entry]:
         """Entries, newest first, read from the index only (no blob is loaded); from the
-        manifests, with one warning, when the index cannot be read."""
+        manifests, with one warning, when the index cannot be read. ``code`` keeps only
+        entries of that code version."""
         try:
-            return self.index.entries(function, experiment=experiment, limit=limit)
+            return self.index.entries(function, experiment=experiment, code=code, limit=limit)
         except sqlite3.Error as exc:
             self._index_failed(exc)
         found = [
@@ -617,6 +619,7 @@ class LocalStore:
             for entry, _ in self.manifest_records()
             if (function is None or entry.function == function)
             and (experiment is None or entry.experiment == experiment)
+            and (code is None or entry.code == code)
         ]
         found.sort(key=lambda e: e.created, reverse=True)
         return found if limit is None else found[:limit]

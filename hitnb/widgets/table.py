@@ -2,9 +2,9 @@
 
 Column headers sort (click again to reverse), the filter box takes terms like
 ``lr<0.01 status=ok``, pages hold 20 runs, a run's key opens its detail (arguments,
-metrics, curves, result and figures on demand), and ticked runs can be compared:
-their metric curves overlaid, or every run of the sweep in parameter space. The table
-refreshes itself while a sweep stores new runs.
+metrics, files read and written, curves, result and figures on demand), and ticked runs
+can be compared: their metric curves overlaid, or every run of the sweep in parameter
+space. The table refreshes itself while a sweep stores new runs.
 """
 
 from __future__ import annotations
@@ -14,13 +14,16 @@ import os
 import threading
 import time
 import weakref
+from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as widgets
 from IPython.display import display
 
 from hitnb.core import events
+from hitnb.core.files import shown
 from hitnb.core.memo import MemoizedFunction, runs
+from hitnb.core.run_files import UNKNOWN, digest_text, size_text
 from hitnb.core.runs import Run
 from hitnb.core.stores import current_store
 from hitnb.names import display_name
@@ -221,7 +224,8 @@ class ExperimentTable(widgets.VBox):  # type: ignore[misc]
             display(figure)
 
     def show(self, key: str) -> None:
-        """Open a run's detail: arguments, metrics, curves; its result on demand."""
+        """Open a run's detail: arguments, metrics, files read and written, curves; its result on
+        demand."""
         run = self._runs[key]
         self.detail.clear_output(wait=True)
         with self.detail:
@@ -317,9 +321,28 @@ def detail_html(run: Run) -> str:
         "<h5>Metrics</h5>",
         table(run.metrics),
     ]
+    if run.files.read:
+        parts += ["<h5>Files read</h5>", _files_table(
+            (r.path, "folder (its listing)" if r.folder else size_text(r.size), r.digest)
+            for r in run.files.read
+        )]  # fmt: skip
+    if run.files.written:
+        parts += ["<h5>Files written</h5>", _files_table(
+            (w.path, size_text(w.size), w.digest) for w in run.files.written
+        )]  # fmt: skip
     if run.error:
         parts += ["<h5>Error</h5>", f"<pre>{html.escape(run.error)}</pre>"]
     return "".join(parts)
+
+
+def _files_table(rows: Iterable[tuple[str, str, str]]) -> str:
+    """Files as a table of path (as the user would write it), size and content digest."""
+    body = "".join(
+        f"<tr><td>{_cell(shown(path))}</td><td>{_cell(size)}</td>"
+        f"<td>{_cell(digest_text(digest) if digest != UNKNOWN else '')}</td></tr>"
+        for path, size, digest in rows
+    )
+    return f"<table class='hitnb-detail hitnb-files'>{body}</table>"
 
 
 def open_table(

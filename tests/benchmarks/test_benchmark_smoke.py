@@ -24,6 +24,23 @@ def test_benchmark_smoke_run_prints_the_table():
     assert "of raw xxh3" in out.stdout
 
 
+def test_files_benchmark_smoke_run_prints_every_ratio():
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "files.py"), "--smoke"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "| hit whose run read a 300 MB file |" in out.stdout
+    assert "a hit whose run read no file" in out.stdout
+    for reader in ("pandas.read_csv of each", "json.load of each", "bytes only"):
+        for when in ("first miss", "later miss"):
+            assert f"| {when}, 1,000 small files read ({reader}) |" in out.stdout
+    assert out.stdout.count("observing adds") == 6
+    assert out.stdout.count("the hook adds") == 3
+
+
 @pytest.mark.slow
 def test_cheap_cells_benchmark_smoke_run_prints_the_table():
     out = subprocess.run(

@@ -111,3 +111,35 @@ def test_miss_line_is_printed_only_in_a_kernel(capsys):
     train(0.1)
     assert capsys.readouterr().out == ""  # plain Python prints nothing
     assert hitnb.settings().quiet is False
+
+
+@memo
+def count_rows(path):
+    with open(path) as fh:
+        rows = fh.read().splitlines()
+    with open("count.txt", "w") as fh:
+        fh.write(str(len(rows)))
+    return len(rows)
+
+
+def test_explain_names_the_files_a_stored_call_read_and_wrote_and_a_changed_one(tmp_path):
+    data = tmp_path / "data.csv"
+    data.write_text("a\n1\n")
+    count_rows("data.csv")
+    explanation = count_rows.explain("data.csv")
+    assert explanation.cached and explanation.stale is None
+    assert str(explanation).splitlines()[1:] == [
+        f"  read data.csv (4 bytes, xxh3 {explanation.files.read[0].digest[:12]})",
+        f"  wrote count.txt (1 byte, xxh3 {explanation.files.written[0].digest[:12]})",
+    ]
+    assert explanation.files.read[0].path == str(data.resolve())
+
+    data.write_text("a\n1\n2\n")
+    explanation = count_rows.explain("data.csv")
+    assert not explanation.cached
+    assert explanation.stale == "file data.csv changed"
+    assert str(explanation).splitlines()[0] == (
+        "test_explain.count_rows: stored, but file data.csv changed; this call runs again"
+    )
+    assert count_rows("data.csv") == 3
+    assert count_rows.explain("data.csv").cached

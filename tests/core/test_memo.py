@@ -495,3 +495,20 @@ def test_repeat_hits_notice_globals_modes_stores_and_clears(counter, tmp_path):
     capped.clear()
     capped(5)
     assert calls["c"] == 5
+
+
+def test_defaults_patched_in_place_are_used_and_keyed(counter):
+    """``%autoreload`` and other patching replace ``__defaults__`` on the same function."""
+    calls = counter()
+
+    @memo
+    def shift(x, k=1):
+        calls.hit("shift")
+        return x + k
+
+    assert shift(2) == 3
+    shift.function.__defaults__ = (5,)
+    assert shift(2) == 7, "the new default is the one a plain call uses"
+    assert shift(2) == 7 and calls["shift"] == 2
+    shift.function.__defaults__ = (1,)
+    assert shift(2) == 3 and calls["shift"] == 2, "the first default's result is still stored"

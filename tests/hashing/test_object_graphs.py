@@ -26,6 +26,17 @@ def test_a_dict_that_is_its_own_dict_hashes_by_its_items():
     assert hash_value(a) != hash_value(Bunch(x=np.arange(4), name="a"))
 
 
+def test_a_bunch_hashes_the_same_after_a_pickle_round_trip():
+    """Unpickled, a Bunch's ``__dict__`` is a copy of its items rather than itself: the
+    restored value must hash like the stored one, or every reader recomputes after a restart."""
+    import pickle
+
+    a = Bunch(x=np.arange(3), name="a")
+    restored = pickle.loads(pickle.dumps(a))
+    assert restored.__dict__ is not restored
+    assert hash_value(restored) == hash_value(a)
+
+
 def test_shared_objects_are_hashed_once_per_traversal():
     def figure(values: list[int]) -> object:
         fig, ax = plt.subplots()

@@ -23,13 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from corpus_compare import cell_view, normalize_text
 from notebooks import SAMPLE, NotebookResult, run_corpus_notebook
 
-# Measured on the baseline corpus run (see docs/benchmarks.md, "Notebook corpus").
-KNOWN_FAILURES = {
-    "quasibinomial": (
-        "cell 15 ends with plt.ylabel(...): under %%memo the figure is drawn before the result, "
-        "so the result reads Text(24.3..., 0.5, 'Residual'), plain Text(0, 0.5, 'Residual')"
-    ),
-}
+# Sample notebooks known not to replay exactly, with why (strict: a fix must remove them).
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _cases() -> list[object]:
@@ -68,6 +63,11 @@ def test_only_volatile_text_is_normalized() -> None:
         "CPU times: user 9 ms\nWall time: 10 ms\n42\n"
     )
     assert normalize_text("42\n") != normalize_text("43\n")
+    timeit = "7.36 ms ± 462 {}s per loop (mean ± std. dev. of 7 runs, 100 loops each)"
+    assert normalize_text(timeit.format("\u03bc")) == normalize_text(timeit.format("\u00b5"))
+    assert normalize_text(timeit.format("\u03bc")) == normalize_text(
+        "6.8 ms ± 684 μs per loop (mean ± std. dev. of 7 runs, 100 loops each)"
+    )
 
 
 def test_hitnb_badge_and_notes_are_left_out_and_counted() -> None:

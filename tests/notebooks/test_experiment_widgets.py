@@ -75,3 +75,31 @@ def test_sweep_table_and_comparison_are_saved(tmp_path: Path, isolated_store: Pa
         assert views
     frame = notebook.cells[5].outputs[0]["data"]["text/plain"]
     assert frame.count("\n") == 7  # the header, the index name, six runs
+
+
+def test_a_run_detail_opened_in_a_kernel_lists_its_files(tmp_path: Path, isolated_store: Path,
+                                                         monkeypatch):  # fmt: skip
+    monkeypatch.setenv("HITNB_STORE", str(isolated_store))
+    (tmp_path / "weights.txt").write_text("0.5\n")
+    cells = [
+        "%load_ext hitnb",
+        "import hitnb\n\n@hitnb.experiment\ndef fit(lr):\n"
+        "    scale = float(open('weights.txt').read())\n"
+        "    with open('model.txt', 'w') as fh:\n        fh.write(str(lr * scale))\n"
+        "    return {'loss': lr * scale}",
+        "fit(0.1)\ntable = hitnb.table(fit)\ntable.show(fit.runs()[0].key)\ntable",
+    ]
+    notebook = new_notebook(cells=[new_code_cell(source) for source in cells])
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", store_widget_state=True,
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()  # fmt: skip
+    details = [
+        s["value"] for s in widget_states(notebook)
+        if s.get("_model_name") == "HTMLModel" and "<h4>Run " in s.get("value", "")
+    ]  # fmt: skip
+    assert len(details) == 1
+    detail = details[0]
+    assert "<h5>Files read</h5>" in detail and "<h5>Files written</h5>" in detail
+    assert ">weights.txt<" in detail and ">model.txt<" in detail
+    assert detail.count("4 bytes") == 2 and detail.count("xxh3 ") == 2

@@ -15,6 +15,7 @@ from nbhelpers import KernelSession
 
 import hitnb
 from hitnb.core.record import result_of
+from hitnb.core.run_files import RunFiles
 from hitnb.store.local import LocalStore
 
 pytestmark = pytest.mark.slow
@@ -133,6 +134,74 @@ def test_a_memo_cell(project, isolated_store, tmp_path):
     stored = LocalStore(isolated_store)
     record = result_of(stored.load(stored.get(key)))
     assert printed.strip() == hitnb.hash_value(record.outputs["squares"])
+
+
+def check_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The exported notebook's cell that checks the files the run read."""
+    return next(c for c in notebook.cells if "RunFiles(read=(" in c.source)
+
+
+def check_output(notebook: nbformat.NotebookNode) -> str:
+    """What the exported notebook's check of the files read printed."""
+    check = check_cell(notebook)
+    return "".join(o.get("text", "") for o in check.outputs if o.output_type == "stream")
+
+
+def test_an_export_lists_the_files_and_checks_those_read(project, isolated_store):
+    data = project / "data.csv"
+    data.write_text("v\n1\n2\n")
+    with session(project, isolated_store) as kernel:
+        for cell in SETUP:
+            kernel.run(cell)
+        kernel.run("@memo\ndef total(path):\n"
+                   "    with RAN.open('a') as fh:\n        fh.write('total\\n')\n"
+                   "    rows = pathlib.Path(path).read_text().split()[1:]\n"
+                   "    pathlib.Path('total.txt').write_text(str(sum(map(int, rows))))\n"
+                   "    return sum(map(int, rows))")  # fmt: skip
+        key = kernel.run("total('data.csv')\nprint(total.runs()[0].key)").split()[-1]
+        kernel.run(f"hitnb.export({key!r}, 'total.ipynb')")
+        kernel.run("%%memo -n rows\nrows = open('data.csv').read().split()")
+        cell_key = kernel.run("print(hitnb.runs('rows')[0].key)").split()[-1]
+        kernel.run(f"hitnb.export({cell_key!r}, 'rows.ipynb')")
+    exported = project / "total.ipynb"
+    notebook = nbformat.read(exported, as_version=4)
+    header = notebook.cells[0].source
+    files = RunFiles.from_parts(LocalStore(isolated_store).get(key).parts)
+    read, written = files.to_json()["read"][0], files.to_json()["written"][0]
+    assert (read["path"], written["path"]) == (str(data), str(project / "total.txt"))
+    assert f"| `{data}` | 6 bytes | `{read['digest']}` |" in header
+    assert f"| `{project / 'total.txt'}` | 1 byte | `{written['digest']}` |" in header
+    assert header.index("Read (an input of the run)") < header.index("Written (a hit puts")
+    cell_export = nbformat.read(project / "rows.ipynb", as_version=4)
+    assert f"| `{data}` | 6 bytes | `{read['digest']}` |" in cell_export.cells[0].source
+    assert "Written (a hit puts" not in cell_export.cells[0].source
+    assert f"FileRead({str(data)!r}, size=6" in check_cell(cell_export).source
+
+    (project / "total.txt").unlink()
+    executed = nbformat.read(exported, as_version=4)
+    execute_in_place(executed, exported, isolated_store)
+    assert check_output(executed) == "the files the run read are unchanged\n"
+    assert ran(project) == ["total"]  # a hit, which put back what the run wrote
+    assert (project / "total.txt").read_text() == "3"
+
+    data.write_text("v\n1\n2\n4\n")
+    execute_in_place(executed, exported, isolated_store)
+    assert check_output(executed) == "file data.csv changed\n"
+    assert ran(project) == ["total", "total"]  # computed again from the new data
+    assert (project / "total.txt").read_text() == "7"
+
+
+def execute_in_place(notebook: nbformat.NotebookNode, path: Path, store: Path) -> None:
+    """Run ``notebook`` (read from ``path``) in a fresh kernel on ``store``, where it lies."""
+    before = os.environ.get("HITNB_STORE")
+    os.environ["HITNB_STORE"] = str(store)
+    try:
+        NotebookClient(
+            notebook, timeout=120, kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()  # fmt: skip
+    finally:
+        os.environ["HITNB_STORE"] = before or ""
 
 
 def test_an_experiment_sweep_with_a_comparison(project, isolated_store, tmp_path):

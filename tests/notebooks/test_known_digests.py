@@ -37,3 +37,18 @@ def test_big_inputs_are_hashed_once_and_plain_cells_still_count(tmp_path: Path, 
         kernel.run("big[0] = 1e9")  # a plain cell: hitnb cannot tell what it changed
         printed = kernel.run("%%memo\ntotal_0 = float(big.sum()) + 0\nprint(total_0)")
         assert printed.strip() == str(float(sum(range(2_000_000))) + 1e9)
+
+
+def test_a_restored_dataset_hashes_like_the_stored_one(tmp_path: Path, isolated_store):
+    """statsmodels' datasets are dicts that are their own ``__dict__``; unpickled they are
+    not, and a cell reading one from a stored cell ran again after every restart."""
+    cells = [
+        "%load_ext hitnb",
+        "%%memo\nimport statsmodels.api as sm\ndata = sm.datasets.anes96.load_pandas()",
+        "%%memo --why\nages = data.exog['age'].describe()",
+    ]
+    printed = []
+    for _ in range(2):
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            printed.append([kernel.run(cell) for cell in cells][-1])
+    assert "restored 1 names" in printed[1], printed[1]

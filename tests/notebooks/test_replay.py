@@ -35,3 +35,37 @@ def test_semicolons_and_logging_replay_as_they_ran(tmp_path: Path, isolated_stor
             shown.append(_shown(kernel.notebook.cells[-1]))
     assert shown[0] == [("stream", "logged 3\n")]
     assert shown[1] == shown[0]
+
+
+FIGURE = (
+    "%%memo\nprint('drawing')\nfig, ax = plt.subplots()\nax.plot([1, 2, 3])\n"
+    "ax.set_ylabel('Residual')"
+)
+
+
+def test_a_result_comes_before_its_figures_and_reads_as_plain(tmp_path: Path, isolated_store):
+    """IPython shows a cell's value, then the inline figures; drawing moves a label, so a
+    figure drawn first changes the value's text (Text(24.3, 0.5, ...) for Text(0, 0.5, ...))."""
+    setup = "%load_ext hitnb\nimport matplotlib.pyplot as plt\n%matplotlib inline"
+    shown = []
+    for cell in (FIGURE.removeprefix("%%memo\n"), FIGURE, FIGURE):  # plain, miss, restart hit
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            kernel.run(setup)
+            kernel.run(cell)
+            outputs = kernel.notebook.cells[-1].outputs
+            shown.append([(o.output_type, _text(o)) for o in outputs if not _badge(o)])
+    plain = shown[0]
+    assert [kind for kind, _ in plain] == ["stream", "execute_result", "display_data"]
+    assert plain[1][1] == "Text(0, 0.5, 'Residual')"
+    assert shown[1] == plain, "the miss shows what the plain cell shows, in its order"
+    assert shown[2] == plain, "and so does the hit"
+
+
+def _text(output) -> str:
+    if "text" in output:
+        return output["text"]
+    return output.get("data", {}).get("text/plain", "")
+
+
+def _badge(output) -> bool:
+    return bool(output.get("metadata", {}).get("hitnb", {}).get("badge"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import hitnb
@@ -122,3 +124,24 @@ def test_export_from_the_table(swept, tmp_path, monkeypatch):
     table.select([r["key"] for r in table.model.rows[:2]])
     path = table.export()
     assert path.exists() and path.name == "test_table_train-2-runs.ipynb"
+
+
+def test_a_run_detail_lists_the_files_it_read_and_wrote(tmp_path):
+    (tmp_path / "weights.txt").write_text("0.5\n")
+
+    @hitnb.experiment
+    def fit(lr):
+        scale = float(Path("weights.txt").read_text())
+        with open("model.txt", "w") as fh:
+            fh.write(str(lr * scale))
+        return {"loss": lr * scale}
+
+    fit(0.1)
+    run = fit.runs()[0]
+    detail = detail_html(run)
+    read, written = run.files.read[0], run.files.written[0]
+    assert "<h5>Files read</h5>" in detail and "<h5>Files written</h5>" in detail
+    assert 'weights.txt</span></td><td><span style="white-space:nowrap">4 bytes' in detail
+    assert f"xxh3 {read.digest[:12]}" in detail
+    assert 'model.txt</span></td><td><span style="white-space:nowrap">4 bytes' in detail
+    assert f"xxh3 {written.digest[:12]}" in detail

@@ -1,0 +1,40 @@
+"""Repeat hits in one process (the fast path that skips the store's index) check the files
+a run read and put back those it wrote, as the first hit does."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import hitnb
+
+CALLS: list[str] = []
+
+
+@hitnb.memo
+def total(path):
+    CALLS.append(path)
+    values = [int(v) for v in Path(path).read_text().split()]
+    Path("total.txt").write_text(str(sum(values)))
+    return sum(values)
+
+
+def test_repeat_hits_see_a_changed_file_and_put_back_a_deleted_one(tmp_path):
+    CALLS.clear()
+    data = tmp_path / "numbers.txt"
+    data.write_text("1 2\n")
+    assert [total("numbers.txt") for _ in range(3)] == [3, 3, 3]
+    assert CALLS == ["numbers.txt"]
+
+    (tmp_path / "total.txt").unlink()
+    assert total("numbers.txt") == 3
+    assert (tmp_path / "total.txt").read_text() == "3"
+    os.utime(data)  # a touch: still a hit
+    assert total("numbers.txt") == 3
+    assert CALLS == ["numbers.txt"]
+
+    data.write_text("1 2 30\n")
+    assert total("numbers.txt") == 33
+    assert CALLS == ["numbers.txt", "numbers.txt"]
+    assert total("numbers.txt") == 33
+    assert len(CALLS) == 2

@@ -1,0 +1,31 @@
+"""The files an entry keeps: as columns in its parts, read back as records, and entries kept
+by earlier versions (paths alone) still shown. Paths show relative to the working folder."""
+
+from __future__ import annotations
+
+from hitnb.core.files import FileRead
+from hitnb.core.run_files import UNKNOWN, FileWritten, RunFiles
+
+
+def test_columns_read_back_as_the_same_files(tmp_path):
+    d = str(tmp_path)
+    files = RunFiles(
+        (FileRead(f"{d}/a.csv", 8, 1, "a" * 32), FileRead(f"{d}/raw", 0, 2, "b" * 32, folder=True)),
+        (FileWritten(f"{d}/out.csv", 1, "c" * 32),),
+    )
+    assert RunFiles.from_parts({"files": files.to_parts()}) == files
+    assert RunFiles.from_json(files.to_json()) == files
+    assert files.lines() == [
+        f"read a.csv (8 bytes, xxh3 {'a' * 12})",
+        "listed folder raw",
+        f"wrote out.csv (1 byte, xxh3 {'c' * 12})",
+    ]
+
+
+def test_paths_alone_are_shown_and_never_called_changed(tmp_path):
+    parts = {"files": {"read": [f"{tmp_path}/gone.csv"], "written": [f"{tmp_path}/o.txt"]}}
+    files = RunFiles.from_parts(parts)
+    assert files.read[0].digest == UNKNOWN
+    assert files.lines() == ["read gone.csv", "wrote o.txt"]
+    assert files.changed() == []
+    assert not RunFiles.from_parts({})
