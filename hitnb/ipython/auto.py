@@ -63,7 +63,8 @@ class AutoSession:
         self._decided: tuple[str, Decision] | None = None
         self._busy = False
         self._armed: str | None = None
-        self._run_cell: tuple[Any, Any] | None = None
+        self._run_cell: Any = None
+        """The ``run_cell`` put on the shell (removed by :meth:`stop` if still there)."""
 
         def transform(lines: list[str]) -> list[str]:
             return self.transform(lines)
@@ -101,8 +102,7 @@ class AutoSession:
             finally:
                 self._armed = armed
 
-        shell.run_cell = run_user_cell
-        self._run_cell = (run_cell, run_user_cell)
+        shell.run_cell = self._run_cell = run_user_cell
 
     def stop(self) -> None:
         shell = self.shell
@@ -110,11 +110,9 @@ class AutoSession:
         if self.transformer in cleanup:
             cleanup.remove(self.transformer)
         shell.events.unregister("pre_run_cell", self.pre_run_cell)
-        if self._run_cell is not None:
-            _original, ours = self._run_cell
-            if shell.__dict__.get("run_cell") is ours:
-                del shell.run_cell  # back to the class's method
-            self._run_cell = None
+        if self._run_cell is not None and shell.__dict__.get("run_cell") is self._run_cell:
+            del shell.run_cell  # back to the class's method
+        self._run_cell = None
 
     def transform(self, lines: list[str]) -> list[str]:
         """Put ``%%memo --auto`` on top of the requested cell when auto mode memoizes it."""
@@ -126,8 +124,8 @@ class AutoSession:
         return [AUTO_LINE + "\n", *_without_leading_blank_lines(lines)]
 
     def pre_run_cell(self, info: Any = None) -> None:
-        """Before a user's cell: remember it (a terminal transforms after this event) and,
-        for Python that auto mode cannot cache, count it and say so once a session."""
+        """Before a user's cell: for Python that auto mode cannot cache, count it and say so
+        once a session."""
         if info is None or getattr(info, "silent", False):
             return
         if not getattr(info, "store_history", True):

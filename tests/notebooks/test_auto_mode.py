@@ -121,6 +121,7 @@ def test_an_edited_cell_runs_again_and_so_do_its_dependents(tmp_path, isolated_s
 def test_auto_off_stops_and_status_and_why_say_so(tmp_path, isolated_store):
     log = tmp_path / "executions.log"
     with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        cleanup_transforms = int(kernel.run("print(len(get_ipython().input_transformers_cleanup))"))
         kernel.run(LOAD)
         kernel.run(ran_cell(log))
         assert kernel.run("%hitnb auto status").startswith("auto mode is off (the auto setting)")
@@ -136,7 +137,16 @@ def test_auto_off_stops_and_status_and_why_say_so(tmp_path, isolated_store):
         kernel.run("ran('y')\nvalue = 2")
         assert kernel.run("value") == ""
         assert kernel.notebook.cells[-1].outputs[0]["data"]["text/plain"] == "2"
-    assert executions(log) == ["x", "t", "t", "t", "s", "y", "y"]
+        kernel.run("%hitnb auto on")
+        kernel.run("%unload_ext hitnb")  # takes its transformer and hooks away
+        kernel.run("ran('z')\nvalue = 3")
+        kernel.run("ran('z')\nvalue = 3")
+        left = (
+            "ip = get_ipython()\n"
+            "print('run_cell' in ip.__dict__, len(ip.input_transformers_cleanup))"
+        )
+        assert kernel.run(left) == f"False {cleanup_transforms}\n"
+    assert executions(log) == ["x", "t", "t", "t", "s", "y", "y", "z", "z"]
 
 
 def test_a_badge_only_where_the_hit_saved_noticeable_time(tmp_path, isolated_store):
