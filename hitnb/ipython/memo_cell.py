@@ -31,7 +31,6 @@ from hitnb.core.cells import (
 from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.recipe import Recipe, cell_recipe, keeper
 from hitnb.core.stores import current_store
-from hitnb.errors import StoreWriteWarning
 from hitnb.hashing.analysis import text_digest
 from hitnb.hashing.code import library_versions, user_module_files
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
@@ -175,7 +174,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
             experiment=options.experiment, codec="pickle", cell=True,
         )
     )  # fmt: skip
-    if options.auto and not outcome.note:
+    if options.auto and not work.noted:
         auto_session(shell).ran_memoized(outcome.hit or bool(outcome.rerun))
     if outcome.hit:
         return _show_hit(
@@ -223,6 +222,8 @@ class _CellWork(engine.Work):
         self.stale_reason = ""
         self.restored: CellRecord | None = None
         self.ran: CellRecord | None = None
+        self.noted = False
+        """Something went wrong with caching this cell, and the user was told."""
         """The last run's record, its outputs as they are in the namespace."""
 
     def run(self) -> engine.Computed:
@@ -310,8 +311,12 @@ class _CellWork(engine.Work):
             return Recipe.failed(exc)
 
     def note(self, message: str, category: type[Warning]) -> None:
-        if self.options.auto and category is StoreWriteWarning:
-            auto_session(self.shell).ran_uncached(message)
+        """Print what went wrong with caching; in auto mode, count it (the cell ran
+        uncached, or was restored no more) and say so once a session."""
+        if self.options.auto:
+            if not self.noted:  # the look-up under the lock may find the same problem
+                auto_session(self.shell).ran_uncached(message.removeprefix(f"{CELL_IDENTITY}: "))
+            self.noted = True
         elif not self.quiet:
             print(f"hitnb: {message}")
 
