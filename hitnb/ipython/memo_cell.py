@@ -222,9 +222,9 @@ class _CellWork(engine.Work):
         self.stale_reason = ""
         self.restored: CellRecord | None = None
         self.ran: CellRecord | None = None
+        """The last run's record, its outputs as they are in the namespace."""
         self.noted = False
         """Something went wrong with caching this cell, and the user was told."""
-        """The last run's record, its outputs as they are in the namespace."""
 
     def run(self) -> engine.Computed:
         __tracebackhide__ = True
