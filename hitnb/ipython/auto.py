@@ -194,13 +194,11 @@ class AutoSession:
         wrappers, body = split_wrappers(cell)
         if body.startswith("%%") or not body.strip():
             return _LEAVE  # %%memo itself, another cell magic, or nothing to run
-        self._busy = True
         try:
-            source = self.shell.transform_cell(body)
+            with self.suspended():
+                source = self.shell.transform_cell(body)
         except Exception:  # IPython will report it when it runs the cell
             return _LEAVE
-        finally:
-            self._busy = False
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError):
