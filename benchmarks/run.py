@@ -50,40 +50,14 @@ PROBES: dict[str, str] = {
     # The first call of a memoized function in a fresh process (a notebook restart pays it
     # once per function): import done, store warm on disk, the call itself a hit.
     "first_call_hitnb": """
-        import time, subprocess
-        program = (
-            "import sys, time, json, hitnb\\n"
-            "hitnb.configure(store=sys.argv[1])\\n"
-            "@hitnb.memo\\n"
-            "def f(x, y=2):\\n"
-            "    return {'x': x, 'y': y}\\n"
-            "start = time.perf_counter(); f(1)\\n"
-            "print(json.dumps(time.perf_counter() - start))\\n"
-        )
-        path = Path(STORE, "first_call.py")
-        path.write_text(program)
-        run = lambda: subprocess.run([sys.executable, str(path), STORE + "/hitnb"],
-                                     capture_output=True, text=True, check=True).stdout
-        run()  # stores the result: the measured calls are hits
-        print(json.dumps(min(json.loads(run()) for _ in range(5))))
+        print(json.dumps(first_call(
+            "import hitnb\\nhitnb.configure(store=sys.argv[1])\\nmemo = hitnb.memo\\n"
+        )))
     """,
     "first_call_joblib": """
-        import time, subprocess
-        program = (
-            "import sys, time, json, joblib\\n"
-            "memory = joblib.Memory(sys.argv[1], verbose=0)\\n"
-            "@memory.cache\\n"
-            "def f(x, y=2):\\n"
-            "    return {'x': x, 'y': y}\\n"
-            "start = time.perf_counter(); f(1)\\n"
-            "print(json.dumps(time.perf_counter() - start))\\n"
-        )
-        path = Path(STORE, "first_call.py")
-        path.write_text(program)
-        run = lambda: subprocess.run([sys.executable, str(path), STORE + "/joblib"],
-                                     capture_output=True, text=True, check=True).stdout
-        run()
-        print(json.dumps(min(json.loads(run()) for _ in range(5))))
+        print(json.dumps(first_call(
+            "import joblib\\nmemo = joblib.Memory(sys.argv[1], verbose=0).cache\\n"
+        )))
     """,
     "repeat_hit_hitnb": """
         import hitnb
@@ -313,6 +287,21 @@ PRELUDE = """
 import json, time, sys
 from pathlib import Path
 STORE, CALLS, ARRAY_BYTES = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+
+def first_call(setup):
+    # seconds of the first call of a memoized function in a fresh process, a hit (the best of
+    # five processes); `setup` binds `memo` to the decorator of a store at argv[1]
+    import subprocess
+    program = Path(STORE, "first_call.py")
+    program.write_text(
+        "import sys, time, json\\n" + setup + "@memo\\ndef f(x, y=2):\\n"
+        "    return {'x': x, 'y': y}\\n"
+        "start = time.perf_counter(); f(1)\\nprint(json.dumps(time.perf_counter() - start))\\n"
+    )
+    run = lambda: subprocess.run([sys.executable, str(program), STORE + "/cache"],
+                                 capture_output=True, text=True, check=True).stdout
+    run()  # stores the result: the measured calls are hits
+    return min(json.loads(run()) for _ in range(5))
 
 # A user module whose `target` reaches ten helpers (a chain, with a docstring each) and a global.
 DEPS_MODULE = (

@@ -381,8 +381,8 @@ class MemoizedFunction(Generic[P, R]):
                 self._hot.pop(hot_key, None)
             return _MISS
         if isinstance(value, RunRecord):  # a run that read files or ambient state
-            if value.unmet() is not None:
-                return _MISS  # the engine's path says what changed, and runs it again
+            if value.unmet() is not None or value.states:
+                return _MISS  # the engine's path says what changed (or moves generators)
             value.apply()
             value = value.result
         store.note_hit(key)

@@ -108,3 +108,17 @@ def test_functions_passed_as_arguments_count_with_their_defaults(tmp_path: Path,
         kernel.run("@memo\ndef apply(g, v):\n    return g(v)")
         printed = kernel.run("print([apply(lambda x, k=k: x + k, 10) for k in range(3)])")
     assert printed.strip() == "[10, 11, 12]"
+
+
+def test_a_repeat_hit_in_the_same_kernel_advances_the_generator_too(
+    tmp_path: Path, isolated_store: Path
+):
+    with _session(tmp_path, isolated_store) as kernel:
+        kernel.run("%load_ext hitnb")
+        kernel.run(PREPARE.format(seed=0))
+        first = kernel.run("print(prepare(2), round(rng.random(), 6))")
+        kernel.run("rng = np.random.default_rng(SEED)")
+        second = kernel.run("print(prepare(2), round(rng.random(), 6))")  # engine path hit
+        kernel.run("rng = np.random.default_rng(SEED)")
+        third = kernel.run("print(prepare(2), round(rng.random(), 6))")  # repeat hit
+    assert first == second == third
