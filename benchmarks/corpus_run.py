@@ -12,6 +12,7 @@ import asyncio
 import copy
 import datetime as dt
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ import nbformat
 
 LOAD_CELL = "%load_ext hitnb"
 MEMO_LINE = "%%memo"
+AUTO_STATUS_CELL = "%hitnb auto status"
+_UNCACHED = re.compile(r"(\d+) run uncached")
 
 
 @dataclass
@@ -33,6 +36,7 @@ class Run:
     setup_seconds: float = 0.0  # the injected `%load_ext hitnb` cell, memoized runs only
     wall: float = 0.0  # kernel start to kernel stop
     timed_out: str = ""  # why the run was cut short, empty when it finished
+    auto_uncached: int | None = None  # auto mode: cells it ran uncached (its status line)
 
     @property
     def cell_total(self) -> float:
@@ -51,20 +55,28 @@ def starts_with_cell_magic(source: str) -> bool:
 
 
 def prepared(
-    notebook: nbformat.NotebookNode, memo: bool
+    notebook: nbformat.NotebookNode, memo: bool, auto: bool = False
 ) -> tuple[nbformat.NotebookNode, list[int]]:
-    """A copy to execute, outputs cleared, and each of its cells' original index (-1: ours)."""
+    """A copy to execute, outputs cleared, and each of its cells' original index (-1: our
+    setup cell, -2: auto mode's status cell at the end).
+
+    Memoized, every code cell gets a ``%%memo`` line; in auto mode (``auto``) the cells stay
+    as written and the kernel is started with ``HITNB_AUTO=1`` instead."""
     nb = copy.deepcopy(notebook)
     origin = list(range(len(nb.cells)))
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-            if memo and cell.source.strip() and not starts_with_cell_magic(cell.source):
+            wrap = memo and not auto
+            if wrap and cell.source.strip() and not starts_with_cell_magic(cell.source):
                 cell.source = f"{MEMO_LINE}\n{cell.source}"
     if memo:
         nb.cells.insert(0, nbformat.v4.new_code_cell(LOAD_CELL))
         origin.insert(0, -1)
+    if memo and auto:
+        nb.cells.append(nbformat.v4.new_code_cell(AUTO_STATUS_CELL))
+        origin.append(-2)
     return nb, origin
 
 
@@ -98,16 +110,21 @@ def run_notebook(
     store: Path | None,
     cell_timeout: float,
     deadline: float,
+    auto: bool = False,
 ) -> Run:
-    """Execute the notebook once in a fresh kernel and collect what each code cell showed."""
+    """Execute the notebook once in a fresh kernel and collect what each code cell showed
+    (memoized with ``memo``: by ``%%memo`` lines, or with ``auto`` by auto mode)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    nb, origin = prepared(notebook, memo)
+    nb, origin = prepared(notebook, memo, auto)
     env = dict(os.environ)
     env.pop("HITNB_STORE", None)
+    env.pop("HITNB_AUTO", None)
     if store is not None:
         env["HITNB_STORE"] = str(store)
+    if memo and auto:
+        env["HITNB_AUTO"] = "1"
     client = NotebookClient(
         nb,
         timeout=int(cell_timeout),
@@ -137,7 +154,11 @@ def run_notebook(
         if cell.cell_type != "code":
             continue
         index = origin[position]
-        if index < 0:
+        if index == -2:
+            text = "".join(o.get("text", "") for o in cell.get("outputs", []))
+            found = _UNCACHED.search(text)
+            run.auto_uncached = int(found.group(1)) if found else None
+        elif index < 0:
             run.setup_seconds = cell_seconds(cell)
         elif cell.source.strip():
             run.cells[index] = cell

@@ -6,7 +6,10 @@ with every code cell under ``%%memo`` in fresh kernels on one fresh store. Repor
 notebook: replay exact (second memoized run == first), same as plain (deterministic cells),
 errors added, wall times, the cells where hitnb cost the most, and which criterion failed.
 
-    python benchmarks/notebooks.py [--sample] [--only NAME ...] [--json OUT] [--jobs 1]
+    python benchmarks/notebooks.py [--sample] [--only NAME ...] [--json OUT] [--jobs 1] [--auto]
+
+With ``--auto`` the memoized runs use auto mode (``HITNB_AUTO=1``, cells as written) instead
+of a ``%%memo`` line on every cell.
 
 ``run_corpus_notebook(name)`` is the Python API the slow test uses.
 """
@@ -201,6 +204,8 @@ def judge(name: str, notebook: nbformat.NotebookNode, runs: list[Run]) -> Notebo
                 Difference(i, _snippet(source), f"{memo_error[0]}: {memo_error[1][:200]}")
             )
     result.not_cached_notes = sorted(notes)
+    if memo1.auto_uncached is not None:  # auto mode notes once a session: use its count
+        result.not_cached = memo1.auto_uncached
     if result.plain_error:
         result.status = "fails plainly"
 
@@ -256,6 +261,7 @@ def run_corpus_notebook(
     cell_timeout: float = CELL_TIMEOUT,
     notebook_timeout: float = NOTEBOOK_TIMEOUT,
     keep: Path | None = None,
+    auto: bool = False,
 ) -> NotebookResult:
     """Run one corpus notebook four times (plain twice, memoized twice on one store) and judge it.
 
@@ -280,6 +286,7 @@ def run_corpus_notebook(
                 store=store if memo else None,
                 cell_timeout=cell_timeout,
                 deadline=deadline,
+                auto=auto,
             )
             runs.append(run)
             if run.timed_out:
@@ -306,13 +313,22 @@ def rejudge(name: str, keep: Path) -> NotebookResult:
 
 
 def _safe_run(
-    name: str, cell_timeout: float, notebook_timeout: float, keep: Path | None, again: bool
+    name: str,
+    cell_timeout: float,
+    notebook_timeout: float,
+    keep: Path | None,
+    again: bool,
+    auto: bool = False,
 ) -> NotebookResult:
     try:
         if again and keep is not None:
             return rejudge(name, keep)
         return run_corpus_notebook(
-            name, cell_timeout=cell_timeout, notebook_timeout=notebook_timeout, keep=keep
+            name,
+            cell_timeout=cell_timeout,
+            notebook_timeout=notebook_timeout,
+            keep=keep,
+            auto=auto,
         )
     except Exception as exc:
         return NotebookResult(name=name, status="broken", failures=[f"runner error: {exc!r}"[:300]])
@@ -460,6 +476,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rejudge", action="store_true", help="judge the runs saved by --keep again, run nothing"
     )
+    parser.add_argument(
+        "--auto", action="store_true", help="memoize by auto mode instead of %%%%memo lines"
+    )
     args = parser.parse_args(argv)
     if args.rejudge and args.keep is None:
         parser.error("--rejudge needs --keep FOLDER (where a previous run saved its runs)")
@@ -477,7 +496,13 @@ def main(argv: list[str] | None = None) -> int:
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = [
             pool.submit(
-                _safe_run, name, args.cell_timeout, args.notebook_timeout, args.keep, args.rejudge
+                _safe_run,
+                name,
+                args.cell_timeout,
+                args.notebook_timeout,
+                args.keep,
+                args.rejudge,
+                args.auto,
             )
             for name in names
         ]

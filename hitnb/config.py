@@ -79,6 +79,9 @@ class Settings:
     stat_only_above: int | None = None
     """Files larger than this (``"2GB"``) are compared by size and modification time only:
     no content digest, so a touch of such a file recomputes. ``None``: always by content."""
+    auto: bool = False
+    """Memoize every code cell of a notebook session, as if each started with ``%%memo``
+    (the IPython extension must be loaded; ``%hitnb auto on|off`` switches it per session)."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Settings from files that this version does not know, kept for newer code."""
 
@@ -159,6 +162,7 @@ _PARSERS: dict[str, Callable[[Any], Any]] = {
     "exclude_files": _parse_patterns,
     "stat_only_above": _parse_optional_size,
     "keep_inputs_max": _parse_optional_size,
+    "auto": _parse_bool,
 }
 NAMES: tuple[str, ...] = tuple(_PARSERS)
 """Every setting's name."""

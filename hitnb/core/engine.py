@@ -5,8 +5,12 @@ a :class:`Work` that knows how to run it, restore it and say what it is. The eng
 protocol, so the decorator and the magic get the same behaviour by construction::
 
     key -> lookup -> restore                                   a hit
+                  -> run again, check its digest               a hit on a Rerun
         -> per-key lock -> lookup again -> run -> store        a miss
            -> events ("stored") -> eviction under max_size
+
+A run whose outputs cost more to store and load than to compute is stored as a
+:class:`~hitnb.core.costs.Rerun`, and its hits run it again (:mod:`hitnb.core.costs`).
 
 A hit announces ``"hit"``; a stored run announces ``"stored"`` (the experiment table and the
 result badges listen). A read-only mode runs and stores nothing; a recompute skips the
@@ -28,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from hitnb.config import Mode, Settings
-from hitnb.core import ambient, events, files
+from hitnb.core import ambient, costs, events, files
 from hitnb.core.metrics import metrics_of, recording
 from hitnb.core.recipe import Recipe
 from hitnb.core.record import RunRecord
@@ -114,6 +118,16 @@ class Work(ABC):
         """Why ``stored`` could not be kept, in the user's words."""
         return f"the result was returned but not stored: {error}"
 
+    def output_bytes(self, computed: Computed) -> int:
+        """Bytes the run's outputs take in memory (0: unknown or small, so they are stored)."""
+        return 0
+
+    def produced_digest(self, computed: Computed) -> str | None:
+        """A digest of everything the run produced (outputs, result, what it showed), so a
+        re-execution can be checked against it; None when there is none, and the run is
+        stored rather than re-executed."""
+        return None
+
 
 @dataclass(slots=True)
 class Call:
@@ -154,6 +168,8 @@ class Outcome:
     """The entry a miss stored, None when nothing was stored."""
     note: str = ""
     """Why a computed result was not stored, when it was not."""
+    rerun: str = ""
+    """For a stored run served by running it again: what it said (see :mod:`~hitnb.core.costs`)."""
 
 
 def run(call: Call) -> Outcome:
@@ -212,10 +228,13 @@ def lookup(call: Call, key: str, *, said: bool = False) -> Outcome | None:
             if not said:  # the look-up under the lock finds the same stale run again
                 call.work.stale(unmet_read)
             return None
-        value.apply()
-        if value.states:
-            call.work.restore_states(value.states)
+        if not isinstance(value.result, costs.Rerun):  # running it again makes its effects
+            value.apply()
+            if value.states:
+                call.work.restore_states(value.states)
         value = value.result
+    if isinstance(value, costs.Rerun):
+        return _compute(call, key, rerun=value)
     try:
         result = call.work.restore(value)
     except Unrestorable as exc:
@@ -227,11 +246,14 @@ def lookup(call: Call, key: str, *, said: bool = False) -> Outcome | None:
     return Outcome(result, hit=True, key=key, found=found)
 
 
-def _compute(call: Call, key: str) -> Outcome:
-    """A miss: run, store (unless read-only), announce, keep the store under its limit."""
+def _compute(call: Call, key: str, rerun: costs.Rerun | None = None) -> Outcome:
+    """A miss: run, store (unless read-only), announce, keep the store under its limit.
+
+    With ``rerun``, a hit on a run that costs less to compute than to restore: run it,
+    and when it produced the same as the stored run, store nothing (else store it in full)."""
     __tracebackhide__ = True
     work, store = call.work, call.store
-    if call.mode != "recompute" and not call.settings.quiet:
+    if rerun is None and call.mode != "recompute" and not call.settings.quiet:
         work.announce_miss(store, call.parts)
     start = time.perf_counter()
     before = ambient.Snapshot.take(cell=call.cell)
@@ -244,8 +266,17 @@ def _compute(call: Call, key: str) -> Outcome:
             failed = Computed(None, None, time.perf_counter() - start)
             _store(call, key, call.parts, failed, {}, status="failed", error=trace)
         raise
+    said = ""
+    if rerun is not None:
+        if work.produced_digest(computed) == rerun.digest:
+            store.note_hit(key)
+            return Outcome(computed.result, hit=False, key=key, rerun=rerun.why())
+        said = (
+            f"{rerun.why()}; it gave another result than the stored run (it is not "
+            "deterministic from what hitnb sees it read), so it is stored in full now"
+        )
     if call.mode == "read-only":
-        return Outcome(computed.result, hit=False, key=key)
+        return Outcome(computed.result, hit=False, key=key, rerun=said)
     reads, effects = ambient.Snapshot.take(cell=call.cell).changes_since(before)
     excluded = (*call.settings.exclude_files, str(store.root))
     try:
@@ -255,6 +286,8 @@ def _compute(call: Call, key: str) -> Outcome:
     except (OSError, ValueError) as exc:
         read, written = [], []
         computed.unstorable = f"this run is not cached: {exc}"
+    if rerun is None and not written:
+        computed.stored = _cheaper_to_rerun(call, computed)
     if reads or effects or read or written or computed.states:
         computed.stored = RunRecord(computed.stored, reads, effects, read, written, computed.states)
     parts = computed.parts or call.parts
@@ -262,7 +295,21 @@ def _compute(call: Call, key: str) -> Outcome:
     entry, note = _store(call, key, parts, computed, recorder.series)
     if entry is not None and call.settings.max_size is not None:
         keep_under_limit(store, call.settings.max_size)
-    return Outcome(computed.result, hit=False, key=key, entry=entry, note=note)
+    return Outcome(computed.result, hit=False, key=key, entry=entry, note=note, rerun=said)
+
+
+def _cheaper_to_rerun(call: Call, computed: Computed) -> Any:
+    """What to store for a run: a :class:`~hitnb.core.costs.Rerun` when running it again
+    clearly costs less than storing and loading its outputs, else what it produced."""
+    if call.experiment or call.lazy or call.mmap or computed.unstorable is not None:
+        return computed.stored
+    nbytes = call.work.output_bytes(computed)
+    if not costs.worth_rerunning(computed.duration, nbytes):
+        return computed.stored
+    digest = call.work.produced_digest(computed)
+    if digest is None:
+        return computed.stored
+    return costs.Rerun(computed.duration, costs.restore_seconds(nbytes), nbytes, digest)
 
 
 def _store(
@@ -288,7 +335,7 @@ def _store(
         entry = call.store.put(
             key,
             computed.stored,
-            codec=call.codec,
+            codec=None if _is_rerun(computed.stored) else call.codec,
             recipe=work.recipe(call.store).to_json(),
             function=call.identity,
             code=parts.code,
@@ -309,6 +356,12 @@ def _store(
         return None, note
     events.announce("stored", entry)
     return entry, ""
+
+
+def _is_rerun(stored: Any) -> bool:
+    return isinstance(stored, costs.Rerun) or (
+        isinstance(stored, RunRecord) and isinstance(stored.result, costs.Rerun)
+    )
 
 
 def _parts_json(parts: KeyParts, stored: Any) -> dict[str, Any]:

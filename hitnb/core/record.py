@@ -14,7 +14,9 @@ from typing import Any
 
 from hitnb.core import ambient, files
 from hitnb.core.ambient import AmbientEffect, AmbientRead
+from hitnb.core.costs import Rerun
 from hitnb.core.files import FileRead, FileWrite
+from hitnb.errors import HitnbError
 
 
 @dataclass
@@ -45,5 +47,12 @@ class RunRecord:
 
 def result_of(stored: Any) -> Any:
     """The result inside whatever the store kept for a run (for loading by key and export,
-    where no hit is being checked)."""
-    return stored.result if isinstance(stored, RunRecord) else stored
+    where no hit is being checked). A run stored as a :class:`~hitnb.core.costs.Rerun` has
+    none: a :class:`~hitnb.errors.HitnbError` says so."""
+    result = stored.result if isinstance(stored, RunRecord) else stored
+    if isinstance(result, Rerun):
+        raise HitnbError(
+            f"this run's outputs were not stored: computing them is cheaper than storing and "
+            f"loading them ({result.why()}); run the cell again to have them"
+        )
+    return result

@@ -13,7 +13,9 @@ _loaded: dict[int, Any] = {}
 
 
 def load_ipython_extension(shell: Any) -> None:
-    """Register ``%%memo``, ``%hitnb``, ``%experiments`` and the result badge in ``shell``."""
+    """Register ``%%memo``, ``%hitnb``, ``%experiments``, the result badge and auto mode's
+    input transformer in ``shell``."""
+    from hitnb.ipython.auto import auto_session
     from hitnb.ipython.badges import ResultBadges
     from hitnb.ipython.known_digests import forget_unless_memo
     from hitnb.ipython.magics import HitnbMagics
@@ -26,12 +28,13 @@ def load_ipython_extension(shell: Any) -> None:
     badges.start()
     forget = functools.partial(forget_unless_memo, shell)
     shell.events.register("pre_run_cell", forget)
+    auto_session(shell).start()
     _loaded[id(shell)] = (magics, badges, forget)
 
 
 def unload_ipython_extension(shell: Any) -> None:
     """Remove everything :func:`load_ipython_extension` added."""
-    from hitnb.ipython.known_digests import forget_session
+    from hitnb.ipython import auto, known_digests
 
     loaded = _loaded.pop(id(shell), None)
     if loaded is None:
@@ -39,7 +42,8 @@ def unload_ipython_extension(shell: Any) -> None:
     magics, badges, forget = loaded
     badges.stop()
     shell.events.unregister("pre_run_cell", forget)
-    forget_session(shell)
+    known_digests.forget_session(shell)
+    auto.forget_session(shell)
     manager = shell.magics_manager
     for kind, names in magics.magics.items():
         for name in names:

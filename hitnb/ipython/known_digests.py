@@ -5,7 +5,8 @@ A restored or freshly computed output is hashed once, when it is stored (its dig
 in the cell's record); the cells that read it next find its digest here instead of hashing
 it again, and a restored value counts with the digest of the value that was stored, however
 it unpickles. The cache is sound because it is emptied whenever a value could change behind
-its back: before any cell that is not a ``%%memo`` cell, and after a ``%%memo`` cell that was
+its back: before any cell that is not a ``%%memo`` cell (in auto mode: that it does not memoize,
+unless the cell only runs magics that change no value), and after a ``%%memo`` cell that was
 seen to change one of its inputs in place (another name may share that object).
 """
 
@@ -47,8 +48,10 @@ def known_digests(shell: Any) -> KnownDigests:
 
 def forget_unless_memo(shell: Any, info: Any = None) -> None:
     """Before a cell: a cell that is not a ``%%memo`` cell may change anything."""
+    from hitnb.ipython.auto import auto_session
+
     raw = getattr(info, "raw_cell", None) or ""
-    if not raw.lstrip().startswith("%%memo"):
+    if not raw.lstrip().startswith("%%memo") and not auto_session(shell).keeps_values(info):
         known_digests(shell).clear()
 
 

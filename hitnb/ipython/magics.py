@@ -53,6 +53,7 @@ class HitnbMagics(Magics):
     @argument("-q", "--quiet", action="store_true", help="no badge and no notes")
     @argument("--why", action="store_true", help="say why the cell hits or runs")
     @argument("--files", type=_paths, default=[], help="extra files the cell reads (a.csv,b.csv)")
+    @argument("--auto", action="store_true", help="put there by auto mode (%%hitnb auto)")
     @cell_magic
     def memo(self, line: str, cell: str) -> Any:
         """Run a cell once for each version of its code and inputs; replay it otherwise.
@@ -78,8 +79,15 @@ class HitnbMagics(Magics):
             quiet=args.quiet,
             why=args.why,
             files=args.files,
+            auto=args.auto,
         )
-        value, self.last_run = run_memo_cell(self.shell, cell, options)
+        if not options.auto:
+            value, self.last_run = run_memo_cell(self.shell, cell, options)
+            return value
+        from hitnb.ipython.auto import auto_session
+
+        with auto_session(self.shell).suspended():
+            value, self.last_run = run_memo_cell(self.shell, cell, options)
         return value
 
     @line_magic
@@ -104,6 +112,8 @@ class HitnbMagics(Magics):
             self._help()
         elif words[0] == "why" and len(words) == 1:
             self._why_last_cell()
+        elif words[0] == "auto":
+            self._auto(words[1:])
         elif words[0] == "store":
             self._store(words[1:])
         else:
@@ -112,6 +122,7 @@ class HitnbMagics(Magics):
     def _help(self) -> None:
         print("%hitnb why            why the last %%memo cell ran again (or came from the cache)")
         print("%hitnb store [PATH]   show the store, or use another one in this session")
+        print("%hitnb auto [on|off|status]  memoize every code cell without %%memo (or stop)")
         with contextlib.suppress(SystemExit):
             cli.main.main(args=["--help"], prog_name="%hitnb", standalone_mode=False)
 
@@ -127,6 +138,22 @@ class HitnbMagics(Magics):
         except click.ClickException as exc:
             raise UsageError(f"%hitnb: {exc.format_message()}") from None
 
+    def _auto(self, rest: list[str]) -> None:
+        """``%hitnb auto`` or ``auto on`` turns auto mode on, ``auto off`` off; each, and
+        ``auto status``, then says whether it is on and what it did in this session."""
+        from hitnb.ipython.auto import auto_session
+
+        if len(rest) > 1 or (rest and rest[0] not in ("on", "off", "status")):
+            raise UsageError(
+                f"%hitnb auto takes on, off or status, got {' '.join(rest)!r} "
+                "(e.g. %hitnb auto off)"
+            )
+        session = auto_session(self.shell)
+        word = rest[0] if rest else "on"
+        if word != "status":
+            session.switch = word == "on"
+        print(session.status())
+
     def _store(self, rest: list[str]) -> None:
         if len(rest) > 1:
             raise UsageError("%hitnb store takes at most one path")
@@ -138,7 +165,7 @@ class HitnbMagics(Magics):
     def _why_last_cell(self) -> None:
         run = self.last_run
         if run is None:
-            print("no %%memo cell has run in this session yet")
+            print("no %%memo cell (or cell of auto mode) has run in this session yet")
             return
         if run.hit:
             print("the last %%memo cell came from the cache")
@@ -146,6 +173,11 @@ class HitnbMagics(Magics):
             print(run.note)
         elif run.explanation is not None:
             print(run.explanation.summary)  # its files are another run's: this run's follow
+        elif run.auto:
+            print(
+                "the last cell ran: no stored run had its code and inputs (start it with "
+                "%%memo --why to see what changed)"
+            )
         else:
             print("the last %%memo cell ran: add -n NAME or --why to have it say why")
         entry = current_store().get(run.key) if run.key else None

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitnb import config
-from hitnb.core import engine, files, modes
+from hitnb.core import costs, engine, files, modes
 from hitnb.core.arguments import summarize
 from hitnb.core.cells import (
     CellAnalysis,
@@ -35,6 +35,7 @@ from hitnb.hashing.analysis import text_digest
 from hitnb.hashing.code import library_versions, user_module_files
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_value
+from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
 from hitnb.ipython.capture import flush_inline_figures, recording, replay, show_result
 from hitnb.ipython.known_digests import KnownDigests, known_digests
 from hitnb.store.local import LocalStore
@@ -61,6 +62,9 @@ class CellOptions:
     why: bool = False
     files: list[str] = field(default_factory=list)
     """Files the cell reads that hitnb cannot see it open (``--files``)."""
+    auto: bool = False
+    """Put there by auto mode (:mod:`hitnb.ipython.auto`): why a cell runs uncached is
+    counted rather than printed, and a badge shows only where a hit saved noticeable time."""
 
 
 @dataclass
@@ -72,6 +76,8 @@ class CellRun:
     note: str = ""
     key: str = ""
     """The cell's key in the store (for the files its run read and wrote), when it has one."""
+    auto: bool = False
+    """The cell was memoized by auto mode (it has no ``%%memo`` line to add ``--why`` to)."""
 
 
 TRANSPARENT_CELL_MAGICS = frozenset({"time", "capture"})
@@ -114,6 +120,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     """Run one ``%%memo`` cell through the run engine; return its last expression's value
     and what happened."""
     __tracebackhide__ = True
+    started = time.perf_counter()
     source = shell.transform_cell(cell)  # what runs: a wrapper magic runs the code it wraps
     wrappers, body = split_wrappers(cell)
     analysis = analyze_cell(
@@ -129,7 +136,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     mode = "recompute" if options.force else modes.resolve(None, None, settings.mode)
     if not analysis.cacheable:
         return _run_uncached(
-            shell, cell, source, f"this cell is not cached: {analysis.reason}", quiet
+            shell, cell, source, f"this cell is not cached: {analysis.reason}", quiet, options
         )
     if mode == "off":
         return execute(shell, source), CellRun(hit=False, note="cache mode is off")
@@ -141,7 +148,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
             f"this cell is not cached: input `{name}` holds a {exc.type_name} that cannot be "
             f"hashed ({exc.reason}); leave it out with %%memo --ignore {name}"
         )
-        return _run_uncached(shell, cell, source, why, quiet)
+        return _run_uncached(shell, cell, source, why, quiet, options)
     identity = options.name or CELL_IDENTITY
     libraries = library_versions(analysis.imports, settings.version_sensitivity)
     packages = {Dependency("package", dist).label: v for dist, v in sorted(libraries.items())}
@@ -167,11 +174,18 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
             experiment=options.experiment, codec="pickle", cell=True,
         )
     )  # fmt: skip
+    if options.auto and not work.noted:
+        auto_session(shell).ran_memoized(outcome.hit or bool(outcome.rerun))
     if outcome.hit:
-        return _show_hit(shell, store, outcome.key, work.restored, identity, quiet, options)
-    note = outcome.note or (f"it ran again: {work.stale_reason}" if work.stale_reason else "")
+        return _show_hit(
+            shell, store, outcome.key, work.restored, identity, quiet, options, started
+        )
+    if outcome.rerun and options.why:
+        print(f"hitnb: {identity}: {outcome.rerun}")
+    stale = f"it ran again: {work.stale_reason}" if work.stale_reason else ""
+    note = outcome.note or outcome.rerun or stale
     # the run showed its result already, before its figures (see _run_recorded)
-    return None, CellRun(False, work.explanation, note, outcome.key)
+    return None, CellRun(False, work.explanation, note, outcome.key, auto=options.auto)
 
 
 def _with_packages(code: str, packages: dict[str, str]) -> str:
@@ -207,10 +221,15 @@ class _CellWork(engine.Work):
         self.explanation: Explanation | None = None
         self.stale_reason = ""
         self.restored: CellRecord | None = None
+        self.ran: CellRecord | None = None
+        """The last run's record, its outputs as they are in the namespace."""
+        self.noted = False
+        """Something went wrong with caching this cell, and the user was told."""
 
     def run(self) -> engine.Computed:
         __tracebackhide__ = True
         value, record = _run_recorded(self.shell, self.source, self.analysis, self.digests)
+        self.ran = record
         if not self.analysis.has_result:
             value = None  # a trailing `;` or %%capture: the cell shows no value
         try:
@@ -220,6 +239,27 @@ class _CellWork(engine.Work):
             note = f"this cell ran but was not cached: {type(exc).__name__}: {exc}"
             return engine.Computed(value, None, record.duration, unstorable=note)
         return engine.Computed(value, packed, record.duration)
+
+    def output_bytes(self, computed: engine.Computed) -> int:
+        record = self.ran
+        return 0 if record is None else costs.nbytes_of(record.outputs.values())
+
+    def produced_digest(self, computed: engine.Computed) -> str | None:
+        """The digest of the outputs (by the digests the run kept, else hashed now), the
+        names deleted, what the cell showed and its last value."""
+        record = self.ran
+        if record is None:
+            return None
+        outputs: list[tuple[str, str]] = []
+        try:
+            for name, value in sorted(record.outputs.items()):
+                digest = record.digests.get(name)
+                outputs.append((name, digest if digest is not None else hash_value(value)))
+            shown = [(kind, payload, metadata) for kind, payload, metadata in record.events]
+            result = record.result if record.has_result else None
+            return hash_value((outputs, sorted(record.deleted), shown, result))
+        except UnhashableValue:
+            return None
 
     def restore(self, stored: Any) -> Any:
         """Put a stored run's outputs into the namespace; its last value is the result."""
@@ -271,7 +311,13 @@ class _CellWork(engine.Work):
             return Recipe.failed(exc)
 
     def note(self, message: str, category: type[Warning]) -> None:
-        if not self.quiet:
+        """Print what went wrong with caching; in auto mode, count it (the cell ran
+        uncached, or was restored no more) and say so once a session."""
+        if self.options.auto:
+            if not self.noted:  # the look-up under the lock may find the same problem
+                auto_session(self.shell).ran_uncached(message.removeprefix(f"{CELL_IDENTITY}: "))
+            self.noted = True
+        elif not self.quiet:
             print(f"hitnb: {message}")
 
     def named_files(self) -> list[str]:
@@ -314,9 +360,13 @@ def execute(shell: Any, source: str) -> Any:
     return eval(shell.compile(ast.Expression(last.value), filename, "eval"), namespace)
 
 
-def _run_uncached(shell: Any, cell: str, source: str, why: str, quiet: bool) -> tuple[Any, CellRun]:
+def _run_uncached(
+    shell: Any, cell: str, source: str, why: str, quiet: bool, options: CellOptions
+) -> tuple[Any, CellRun]:
     __tracebackhide__ = True
-    if not quiet:
+    if options.auto:
+        auto_session(shell).ran_uncached(why)
+    elif not quiet:
         print(f"hitnb: {why}; it runs normally.")
     if "it uses top-level await" in why:
         result = shell.run_cell(cell, store_history=False)
@@ -355,10 +405,12 @@ def _show_hit(
     identity: str,
     quiet: bool,
     options: CellOptions,
+    started: float,
 ) -> tuple[Any, CellRun]:
     assert record is not None  # a hit is restored before it is shown
     replay(shell, record.events, record.result)
-    entry = store.get(key)
+    saved = record.duration - (time.perf_counter() - started)
+    entry = store.get(key) if not (options.auto and saved < BADGE_MIN_SAVED) else None
     if not quiet and entry is not None:
         label = identity if identity != CELL_IDENTITY else ""
         bundle = badge_bundle(saved=record.duration, created=entry.created, key=key, label=label)

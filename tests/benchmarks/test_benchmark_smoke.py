@@ -57,3 +57,9 @@ def test_exact_runs_benchmark_smoke_run_prints_every_ratio():
     for words in ("after-run comparison vs without", "first `%%memo` run vs the plain cell",
                   "a hit vs the plain cell"):  # fmt: skip
         assert words in printed, words
+
+
+@pytest.mark.slow
+def test_cheap_cells_benchmark_smoke_run_prints_the_table():
+    printed = smoke("cheap_cells.py")
+    assert "| `x = np.zeros(1_000_000)` |" in printed

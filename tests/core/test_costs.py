@@ -1,0 +1,32 @@
+"""When caching would cost more than it saves: the rule, and functions always restored.
+
+Cells that are re-executed on a hit are tested in real kernels
+(tests/notebooks/test_cheap_cells_rerun.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hitnb import memo
+from hitnb.core import costs
+
+
+def test_the_rule():
+    assert costs.worth_rerunning(0.001, 400_000_000)
+    assert not costs.worth_rerunning(1.0, 400_000_000)  # slower than restoring: restore
+    assert not costs.worth_rerunning(0.0, costs.MIN_BYTES - 1)  # small: always stored
+    assert costs.nbytes_of([np.zeros(10), b"abc", "de", object()]) == 85
+
+
+def test_a_function_is_restored_however_cheap_its_big_result(counter):
+    calls = counter()
+
+    @memo
+    def zeros(n):
+        calls.hit("zeros")  # a hit never runs the body: code relies on it
+        return np.zeros(n)
+
+    first = zeros(10_000_000)
+    second = zeros(10_000_000)
+    assert calls["zeros"] == 1
+    assert np.array_equal(first, second)

@@ -1,0 +1,91 @@
+"""In real kernels: a cell whose outputs cost more to store and load than to compute runs
+again on a hit (and `%hitnb why` says so); a slow cell with small outputs is restored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from nbhelpers import KernelSession
+
+pytestmark = pytest.mark.slow
+
+SETUP = (
+    "import pathlib, time\nimport numpy as np\n"
+    "def ran(name):\n    with open({log!r}, 'a') as fh:\n        fh.write(name + '\\n')"
+)
+BIG = "%%memo\nran('big')\nx = np.zeros(50_000_000)\nprint('made', x.shape)"
+SLOW = "%%memo\nran('slow')\ntime.sleep(0.5)\ny = 7\nprint('slept')"
+CLOCK = "%%memo\nran('clock')\nstamp = np.zeros(20_000_000)\nstamp[0] = time.time()"
+WRITES = "%%memo\nran('writes')\npathlib.Path('out.txt').write_text('x')\nw = np.zeros(20_000_000)"
+EXPERIMENT = "%%memo --experiment\nran('experiment')\ne = np.zeros(20_000_000)"
+CHECK = "print(x.shape, int(x.sum()), y, repr(stamp[0]))"
+
+
+def executions(log: Path) -> list[str]:
+    return log.read_text().split() if log.exists() else []
+
+
+def stored_bytes(store: Path) -> int:
+    return sum(p.stat().st_size for p in (store / "objects").rglob("*") if p.is_file())
+
+
+def run_once(tmp_path: Path, store: Path) -> dict[str, str]:
+    log = tmp_path / "executions.log"
+    said = {}
+    with KernelSession(tmp_path, {"HITNB_STORE": str(store), "PYTHONPATH": ""}) as kernel:
+        kernel.run("%load_ext hitnb")
+        kernel.run(SETUP.format(log=str(log)))
+        said["big"] = kernel.run(BIG)
+        said["big why"] = kernel.run("%hitnb why")
+        said["slow"] = kernel.run(SLOW)
+        said["slow why"] = kernel.run("%hitnb why")
+        said["clock"] = kernel.run(CLOCK)
+        said["clock why"] = kernel.run("%hitnb why")
+        kernel.run(WRITES)
+        kernel.run(EXPERIMENT)
+        said["check"] = kernel.run(CHECK)
+    return said
+
+
+def test_big_cheap_cells_run_again_slow_small_ones_are_restored(tmp_path, isolated_store):
+    log = tmp_path / "executions.log"
+    first = run_once(tmp_path, isolated_store)
+    assert executions(log) == ["big", "slow", "clock", "writes", "experiment"]
+    # the 400 MB and the clock's 160 MB were not stored; the two cells always stored in full
+    # (one wrote a file, one is an experiment) were: 160 MB each
+    assert 320_000_000 < stored_bytes(isolated_store) < 330_000_000
+
+    second = run_once(tmp_path, isolated_store)
+    assert executions(log)[5:] == ["big", "clock"]  # the slow cell came from the store
+    assert second["big"] == first["big"] == "made (50000000,)\n"
+    assert second["big why"].startswith("re-executed: computing takes ")
+    assert "storing and restoring its 400 MB of outputs about" in second["big why"]
+    assert second["slow"] == first["slow"] == "slept\n"
+    assert second["slow why"] == "the last %%memo cell came from the cache\n"
+    # the clock cell gave another result: it is stored in full, and restored from now on
+    assert "it gave another result than the stored run" in second["clock why"]
+    assert second["check"] != first["check"]
+    assert second["check"].startswith("(50000000,) 0 7 ")
+
+    third = run_once(tmp_path, isolated_store)
+    assert executions(log)[7:] == ["big"]
+    assert third["check"] == second["check"]
+    assert third["clock why"] == "the last %%memo cell came from the cache\n"
+
+
+def test_a_cell_stored_as_a_rerun_exports_without_outputs_and_loads_with_a_reason(
+    tmp_path, isolated_store
+):
+    import hitnb
+    from hitnb.errors import HitnbError
+
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store), "PYTHONPATH": ""}) as k:
+        k.run("%load_ext hitnb")
+        k.run("import numpy as np")
+        k.run("%%memo\nx = np.zeros(50_000_000)\nprint('made')")
+    (run,) = hitnb.runs(store=str(isolated_store))  # the one %%memo cell
+    with pytest.raises(HitnbError, match="outputs were not stored: computing them is cheaper"):
+        hitnb.load(run.key, store=str(isolated_store))
+    path = hitnb.export(run.key, str(tmp_path / "cell.ipynb"), store=str(isolated_store))
+    assert "x = np.zeros(50_000_000)" in Path(path).read_text()
