@@ -16,6 +16,11 @@ def double(x):
     return x * 2
 
 
+@hitnb.memo
+def total(values):
+    return float(values.sum())
+
+
 def test_unknown_key(tmp_path):
     with pytest.raises(UnknownKeyError, match="no entry with key 'abcdef123456'"):
         hitnb.export("abcdef123456", tmp_path / "x.ipynb")
@@ -70,10 +75,6 @@ def test_big_inputs_are_not_copied_into_the_store_and_the_export_says_so(tmp_pat
     """Keeping a copy of every input for export doubled the store for a 200 MB array read by
     a call that takes a millisecond; inputs over keep_inputs_max are left out."""
     import numpy as np
-
-    @hitnb.memo
-    def total(values):
-        return float(values.sum())
 
     from hitnb.core.stores import current_store
 
