@@ -13,17 +13,16 @@ noisy machine.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
 import statistics
-import subprocess
 import sys
-import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+
+from fresh import run_fresh
 
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs" / "benchmarks.md"
@@ -403,19 +402,8 @@ class Result:
 
 def run_probe(name: str, repeats: int, calls: int, array_bytes: int) -> Result:
     program = PRELUDE + textwrap.dedent(PROBES[name])
-    values = []
-    for _ in range(repeats):
-        with tempfile.TemporaryDirectory(prefix="hitnb-bench-") as store:
-            out = subprocess.run(
-                [sys.executable, "-c", program, store, str(calls), str(array_bytes)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-        if out.returncode != 0:
-            raise SystemExit(f"benchmark {name} failed:\n{out.stderr}")
-        values.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return Result(name, values)
+    args = (str(calls), str(array_bytes))
+    return Result(name, [run_fresh(name, program, *args) for _ in range(repeats)])
 
 
 def fmt_time(seconds: float) -> str:

@@ -18,16 +18,15 @@ To compare with another checkout of hitnb (say, before a change), put it first o
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
-import tempfile
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+
+from fresh import run_fresh
 
 HERE = Path(__file__).resolve().parent
 DOCS = HERE.parent / "docs" / "benchmarks.md"
@@ -185,19 +184,7 @@ def frame():
 
 def run_probe(name: str, repeats: int, scale: float) -> list[float]:
     program = PRELUDE + FRAME + textwrap.dedent(PROBES[name])
-    values = []
-    for _ in range(repeats):
-        with tempfile.TemporaryDirectory(prefix="hitnb-bench-") as tmp:
-            out = subprocess.run(
-                [sys.executable, "-c", program, tmp, str(scale)],
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-        if out.returncode != 0:
-            raise SystemExit(f"benchmark {name} failed:\n{out.stderr}")
-        values.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return values
+    return [run_fresh(name, program, str(scale)) for _ in range(repeats)]
 
 
 def fmt_time(seconds: float) -> str:
