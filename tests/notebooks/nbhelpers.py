@@ -67,3 +67,15 @@ class KernelSession:
         self.notebook.cells.append(cell)
         self._client.execute_cell(cell, len(self.notebook.cells) - 1)
         return stream_text(cell)
+
+
+def printed_in_fresh_kernels(
+    cwd: Path, env: dict[str, str], cells: list[str], kernels: int = 2
+) -> list[list[str]]:
+    """Run ``cells`` in ``kernels`` fresh kernels one after the other (a restart between
+    them); what each cell printed, per kernel."""
+    runs = []
+    for _ in range(kernels):
+        with KernelSession(cwd, env) as kernel:
+            runs.append([kernel.run(cell) for cell in cells])
+    return runs

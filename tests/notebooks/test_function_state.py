@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nbhelpers import KernelSession
+from nbhelpers import KernelSession, printed_in_fresh_kernels
 
 pytestmark = pytest.mark.slow
 
@@ -56,14 +56,10 @@ def test_a_generator_argument_is_advanced_on_a_hit(tmp_path: Path, isolated_stor
         "@memo\ndef pick(rng, k):\n    return [rng.randint(0, 99) for _ in range(k)]",
         "rng = random.Random(7)\nprint(pick(rng, 3), rng.random())",
     ]
-    printed = []
-    for _ in range(2):
-        with _session(tmp_path, isolated_store) as kernel:
-            for cell in cells:
-                out = kernel.run(cell)
-            printed.append((out, kernel.run("print(pick.runs()[0].hits)")))
-    assert printed[0][0] == printed[1][0], "the draw after the hit is the uncached draw"
-    assert printed[1][1].strip() == "1"
+    env = {"HITNB_STORE": str(isolated_store), "HITNB_QUIET": "1"}
+    first, second = printed_in_fresh_kernels(tmp_path, env, [*cells, "print(pick.runs()[0].hits)"])
+    assert first[2] == second[2], "the draw after the hit is the uncached draw"
+    assert second[3].strip() == "1"
 
 
 def test_written_state_is_learned_per_code_version_not_per_name(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from nbhelpers import KernelSession
+from nbhelpers import KernelSession, printed_in_fresh_kernels
 
 pytestmark = pytest.mark.slow
 
@@ -97,11 +97,8 @@ def test_a_library_object_counts_by_name_not_by_its_state(tmp_path: Path, isolat
         "%%memo\nprint(float(tail(x).sum() > 0), norm.mean())",
         "print(norm is __import__('scipy').stats.norm)",
     ]
-    printed = []
-    for _ in range(2):
-        with _session(tmp_path, isolated_store) as kernel:
-            printed.append([kernel.run(cell) for cell in cells])
-            why = kernel.run("%hitnb why")
-    assert printed[1][-1].strip() == "True", "the restored name is scipy's own object"
-    assert printed[1][-2] == printed[0][-2]
-    assert "ran" not in why and "recomput" not in why, why
+    env = {"HITNB_STORE": str(isolated_store)}
+    first, second = printed_in_fresh_kernels(tmp_path, env, [*cells, "%hitnb why"])
+    assert second[-2].strip() == "True", "the restored name is scipy's own object"
+    assert second[-3] == first[-3]
+    assert "ran" not in second[-1] and "recomput" not in second[-1], second[-1]
