@@ -17,15 +17,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+from docs_section import write_section
+
 START, END = "<!-- exact-runs:start -->", "<!-- exact-runs:end -->"
 
 
@@ -144,13 +143,7 @@ def write_docs(table: str, repeats: int) -> None:
         + table
         + f"\n{END}"
     )
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    pattern = re.escape(START) + r".*?" + re.escape(END)
-    if re.search(pattern, text, flags=re.DOTALL):
-        text = re.sub(pattern, lambda _: section, text, flags=re.DOTALL)
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOCS.write_text(text)
+    write_section(START, END, section)
 
 
 if __name__ == "__main__":

@@ -24,12 +24,10 @@ import statistics
 import sys
 import textwrap
 from collections.abc import Callable
-from pathlib import Path
 
+from docs_section import write_section
 from fresh import run_fresh
 
-HERE = Path(__file__).resolve().parent
-DOCS = HERE.parent / "docs" / "benchmarks.md"
 START, END = "<!-- values-benchmarks:start -->", "<!-- values-benchmarks:end -->"
 
 PRELUDE = """
@@ -284,13 +282,7 @@ def write_docs(table: str, repeats: int, load: str) -> None:
         + table
         + f"\n{END}"
     )
-    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        text = before + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.write_text(text)
+    write_section(START, END, section)
 
 
 if __name__ == "__main__":
