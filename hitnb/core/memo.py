@@ -617,8 +617,9 @@ class _FunctionWork(engine.Work):
         return self._computed(value, duration)
 
     def _computed(self, value: Any, duration: float) -> engine.Computed:
-        computed = engine.Computed(value, value, duration, self._parts_after_run())
-        computed.states = self._generators_advanced()
+        plan = self.fn._plan(config.settings()) if self.store is not None else None
+        computed = engine.Computed(value, value, duration, self._parts_after_run(plan))
+        computed.states = self._generators_advanced(plan)
         changed = self._arguments_changed()
         if changed:
             computed.unstorable = (
@@ -643,15 +644,14 @@ class _FunctionWork(engine.Work):
                 return name
         return None
 
-    def _parts_after_run(self) -> KeyParts | None:
+    def _parts_after_run(self, plan: Plan | None) -> KeyParts | None:
         """Values the call changed are state, not inputs: the stored key leaves them out
-        (with every other value as it was before the call)."""
+        (with every other value as it was before the call). ``plan``: the function's, now."""
         state, store = self.state, self.store
-        if state is None or store is None:
+        if state is None or store is None or plan is None:
             return None
         fn = self.fn
         settings = config.settings()
-        plan = fn._plan(settings)
         readers = dict(plan.values)
         newly: frozenset[str] = frozenset()
         if state.values:
@@ -672,17 +672,17 @@ class _FunctionWork(engine.Work):
         digests = fn._argument_digests(self.bound)
         return fn._parts(after, digests, fn._extras_with(self.seed), learned)
 
-    def _generators_advanced(self) -> dict[str, Any]:
+    def _generators_advanced(self, plan: Plan | None) -> dict[str, Any]:
         """The state of each random generator the call drew from (an argument, or a global
         it reads), as the call left it: a hit puts them there again."""
-        if self.store is None or self.state is None:
+        if self.store is None or self.state is None or plan is None:
             return {}
         states: dict[str, Any] = {}
         for name, value in self.bound.items():
             if is_generator(value) and hash_value(value) != self.digests.get(name):
                 states[f"argument:{name}"] = state_of(value)
         deps = self.state.deps
-        for label, read in self.fn._plan(config.settings()).values:
+        for label, read in plan.values:
             value = read()
             if label in deps and is_generator(value) and hash_value(value) != deps[label]:
                 states[f"global:{label}"] = state_of(value)
