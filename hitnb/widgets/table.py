@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as widgets
-from IPython.display import display
 
 from hitnb.core import events
 from hitnb.core.files import shown
@@ -219,25 +218,22 @@ class ExperimentTable(widgets.VBox):  # type: ignore[misc]
         return str(chosen)
 
     def _show_plot(self, figure: Any) -> None:
-        self.plot.clear_output(wait=True)
-        with self.plot:
-            display(figure)
+        show_in(self.plot, [figure])
 
     def show(self, key: str) -> None:
         """Open a run's detail: arguments, metrics, files read and written, curves; its result on
         demand."""
         run = self._runs[key]
-        self.detail.clear_output(wait=True)
-        with self.detail:
-            display(widgets.HTML(detail_html(run)))
-            for name in run.series:
-                display(curves_figure([run], name))
-            load = widgets.Button(description="Load result", icon="download")
-            export = widgets.Button(description="Export notebook", icon="file-code-o")
-            result = widgets.Output()
-            load.on_click(lambda _: self._load_result(run, result))
-            export.on_click(lambda _: self.export([run.key], result))
-            display(widgets.HBox([load, export]), result)
+        load = widgets.Button(description="Load result", icon="download")
+        export = widgets.Button(description="Export notebook", icon="file-code-o")
+        result = widgets.Output()
+        load.on_click(lambda _: self._load_result(run, result))
+        export.on_click(lambda _: self.export([run.key], result))
+        curves = [curves_figure([run], name) for name in run.series]
+        show_in(
+            self.detail,
+            [widgets.HTML(detail_html(run)), *curves, widgets.HBox([load, export]), result],
+        )
 
     def export(self, keys: list[str] | None = None, into: widgets.Output | None = None) -> Any:
         """Export runs (default: the ticked ones) as a notebook; show a link to it."""
@@ -248,23 +244,48 @@ class ExperimentTable(widgets.VBox):  # type: ignore[misc]
             raise ValueError("tick the runs to export, or pass their keys")
         store = current_store(self.store_location)
         path = export(wanted, default_path(store, wanted), store=self.store_location)
-        target = into or self.plot
-        with target:
-            display(widgets.HTML(f'exported: <a href="{html.escape(str(path))}" '
-                                 f'target="_blank">{html.escape(str(path))}</a>'))  # fmt: skip
+        link = widgets.HTML(f'exported: <a href="{html.escape(str(path))}" '
+                            f'target="_blank">{html.escape(str(path))}</a>')  # fmt: skip
+        show_in(into or self.plot, [link], append=True)
         return path
 
     def _load_result(self, run: Run, into: widgets.Output) -> None:
-        into.clear_output()
-        with into:
+        try:
             value = run.value
-            display(value)
-            for figure in _figures_in(value):
-                display(figure)
+        except Exception as exc:  # a click has no cell to raise into: say it in the widget
+            show_in(into, [], error=f"could not load run {run.key[:10]}: {exc}")
+            return
+        show_in(into, [value, *_figures_in(value)])
 
     def close(self) -> None:
         events.unsubscribe("stored", self._forward)
         super().close()
+
+
+def show_in(
+    into: widgets.Output, objects: Iterable[Any], *, append: bool = False, error: str = ""
+) -> None:
+    """Show ``objects`` in an Output widget by setting its outputs to their display data
+    (what ``display`` would publish, captured in this process).
+
+    Not ``with into: display(...)``: that routes the kernel's messages through the widget by
+    message id, a client that mimics a frontend (nbclient) answers with state updates of its
+    own while the cell runs, and under ipykernel 7 the cell's execute_reply could then be held
+    back until a later request: the cell looked hung (under CPU load, about one cell in ten).
+    Setting the state is one comm update, the same from a cell or a button click.
+    """
+    from IPython.display import display
+    from IPython.utils.capture import capture_output
+
+    with capture_output(display=True) as captured:  # in this process: no kernel message
+        display(*objects)
+    outputs: list[dict[str, Any]] = [
+        {"output_type": "display_data", "data": o.data, "metadata": o.metadata}
+        for o in captured.outputs
+    ]
+    if error:
+        outputs.append({"output_type": "stream", "name": "stderr", "text": error + "\n"})
+    into.outputs = (tuple(into.outputs) if append else ()) + tuple(outputs)
 
 
 def _weak_listener(method: Any) -> Any:

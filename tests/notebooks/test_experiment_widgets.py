@@ -103,3 +103,47 @@ def test_a_run_detail_opened_in_a_kernel_lists_its_files(tmp_path: Path, isolate
     assert "<h5>Files read</h5>" in detail and "<h5>Files written</h5>" in detail
     assert ">weights.txt<" in detail and ">model.txt<" in detail
     assert detail.count("4 bytes") == 2 and detail.count("xxh3 ") == 2
+
+
+def test_cells_plotting_into_the_table_finish_under_cpu_load(tmp_path: Path, isolated_store: Path,
+                                                              monkeypatch):  # fmt: skip
+    """compare, sweep and a run's detail, cell after cell, while two busy processes hold the
+    CPUs: each cell's reply arrives promptly. When the plots were captured with
+    ``with output:``, nbclient answered with widget updates while the cell ran, and under
+    ipykernel 7 about one such cell in ten waited out the whole timeout for its reply."""
+    import subprocess
+    import sys
+    import time
+
+    monkeypatch.setenv("HITNB_STORE", str(isolated_store))
+    cells = [
+        "%load_ext hitnb",
+        "import hitnb\n\n@hitnb.experiment\ndef fit(lr, batch):\n"
+        "    for step in range(5):\n        hitnb.log('loss', lr / (step + 1), step=step)\n"
+        "    return {'loss': lr / 5}\n\n"
+        "for lr in (0.1, 0.2):\n    for batch in (16, 32):\n        fit(lr, batch)\n"
+        "table = hitnb.table(fit)\ntable",
+    ]
+    cells += ["table.compare('loss')", "table.sweep('loss')", "table.show(fit.runs()[0].key)"] * 5
+    notebook = new_notebook(cells=[new_code_cell(source) for source in cells])
+    took: dict[int, float] = {}
+    started: dict[int, float] = {}
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        NotebookClient(
+            notebook, timeout=30, kernel_name="python3", store_widget_state=True,
+            resources={"metadata": {"path": str(tmp_path)}},
+            on_cell_start=lambda cell, cell_index: started.__setitem__(cell_index, time.time()),
+            on_cell_executed=lambda cell, cell_index, execute_reply: took.__setitem__(
+                cell_index, time.time() - started[cell_index]),
+        ).execute()  # fmt: skip
+    finally:
+        for process in busy:
+            process.kill()
+    slow = {index: round(seconds, 1) for index, seconds in took.items() if seconds > 10}
+    assert len(took) == len(cells) and not slow
+    plots = [
+        o for s in widget_states(notebook) if s.get("_model_name") == "OutputModel"
+        for o in s.get("outputs", []) if "application/vnd.plotly.v1+json" in o.get("data", {})
+    ]  # fmt: skip
+    assert plots  # the figures are in the table's outputs, not only in the cells
