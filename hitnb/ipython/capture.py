@@ -142,15 +142,19 @@ def show_result(shell: Any, value: Any, events: list[Event], shown: Event | None
 
 def replay(shell: Any, events: list[Event], result: Any = None) -> None:
     """Show recorded output again, in the order it first appeared; a ``"result"`` event
-    shows ``result`` (the restored value) as it was shown then."""
+    shows ``result`` (the restored value) as it was shown then.
+
+    Each stream is flushed after its text: the kernel buffers stdout and stderr apart and
+    flushes stdout first when the cell ends, so a warning written before a printed summary
+    would otherwise come out after it."""
     for event in events:
         kind, payload, metadata = event
         if kind == "result":
             show_result(shell, result, [], event)
-        elif kind == "stdout":
-            sys.stdout.write(payload)
-        elif kind == "stderr":
-            sys.stderr.write(payload)
+        elif kind in ("stdout", "stderr"):
+            stream = sys.stdout if kind == "stdout" else sys.stderr
+            stream.write(payload)
+            stream.flush()
         elif kind == "display":
             shell.display_pub.publish(_without_dead_widgets(payload), metadata)
     sys.stdout.flush()

@@ -17,12 +17,16 @@ SETUP = (
 CELL = "%%memo\nx = [1, 2, 3]\nlog.info('logged %d', len(x))\nx.copy();"
 
 
+def _shown_outputs(cell) -> list:
+    """Outputs other than hitnb's badge."""
+    return [o for o in cell.outputs if not o.get("metadata", {}).get("hitnb", {}).get("badge")]
+
+
 def _shown(cell) -> list[tuple[str, str]]:
     """Outputs other than hitnb's badge, as (kind, text)."""
     return [
         (o.output_type, o.get("text") or o.get("data", {}).get("text/plain", ""))
-        for o in cell.outputs
-        if not o.get("metadata", {}).get("hitnb", {}).get("badge")
+        for o in _shown_outputs(cell)
     ]
 
 
@@ -69,3 +73,22 @@ def _text(output) -> str:
 
 def _badge(output) -> bool:
     return bool(output.get("metadata", {}).get("hitnb", {}).get("badge"))
+
+
+WARNED = (
+    "%%memo\nimport time, warnings\nwarnings.warn('did not converge')\ntime.sleep(0.5)\n"
+    "print('summary')"
+)
+
+
+def test_a_warning_before_a_printed_summary_replays_before_it(tmp_path: Path, isolated_store):
+    """The kernel buffers stdout and stderr apart and flushes stdout first when a cell ends:
+    a hit writing both at once showed the summary above the warning (statsmodels' fits)."""
+    shown = []
+    for cell in (WARNED.removeprefix("%%memo\n"), WARNED, WARNED):  # plain, miss, restart hit
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            kernel.run("%load_ext hitnb")
+            kernel.run(cell)
+            shown.append([o.get("name") for o in _shown_outputs(kernel.notebook.cells[-1])])
+    assert shown[0] == ["stderr", "stdout"]
+    assert shown[1] == shown[0] and shown[2] == shown[0]
