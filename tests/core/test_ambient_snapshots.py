@@ -1,0 +1,54 @@
+"""Snapshots of ambient state see every change, with the faster per-provider digests."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hitnb.core import ambient
+
+
+def _changed(before: ambient.Snapshot, after: ambient.Snapshot) -> dict[str, object]:
+    return {e.provider: e.state for e in after.changes_since(before)[1]}
+
+
+def test_a_pandas_option_set_or_registered_later_is_seen():
+    before = ambient.Snapshot.take()
+    with pd.option_context("display.max_rows", 7):
+        inside = ambient.Snapshot.take()
+    assert _changed(before, inside)["pandas options"] == {"display.max_rows": 7}
+    config = pd._config.config
+    config.register_option("hitnbtest.width", 3)
+    try:
+        registered = ambient.Snapshot.take()
+        pd.set_option("hitnbtest.width", 4)
+        assert _changed(registered, ambient.Snapshot.take())["pandas options"] == {
+            "hitnbtest.width": 4
+        }
+    finally:
+        config._registered_options.pop("hitnbtest.width")
+        config._global_config.pop("hitnbtest")
+
+
+def test_numpy_drawing_its_cached_gaussian_is_a_change(monkeypatch: pytest.MonkeyPatch):
+    """The legacy stream caches the second normal of each pair: drawing it leaves the
+    Mersenne Twister's words alone and changes only the cache flag."""
+    monkeypatch.setattr(ambient, "_seeded", {"numpy's global random state"})
+    np.random.seed(0)
+    np.random.standard_normal()  # draws a pair, keeps one
+    before = ambient.Snapshot.take()
+    np.random.standard_normal()  # the kept one: no new words
+    state = _changed(before, ambient.Snapshot.take())["numpy's global random state"]
+    assert state[3] == 0  # has_gauss: consumed
+
+
+def test_a_draw_from_random_changes_its_digest():
+    provider = next(p for p in ambient.providers() if p.name == "Python's global random state")
+    random.seed(1)
+    first = provider.digest(provider.get())
+    assert provider.digest(provider.get()) == first
+    random.random()
+    assert provider.digest(provider.get()) != first
