@@ -52,3 +52,17 @@ def test_a_draw_from_random_changes_its_digest():
     assert provider.digest(provider.get()) == first
     random.random()
     assert provider.digest(provider.get()) != first
+
+
+def test_an_environment_variable_set_or_removed_is_seen(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("HITNB_TEST_A", "1")
+    before = ambient.Snapshot.take()
+    monkeypatch.setenv("HITNB_TEST_A", "2")
+    effect = next(e for e in ambient.Snapshot.take().changes_since(before)[1]
+                  if e.provider == "os.environ")  # fmt: skip
+    assert effect.state == {"HITNB_TEST_A": "2"}
+    again = ambient.Snapshot.take()
+    monkeypatch.delenv("HITNB_TEST_A")
+    effect = next(e for e in ambient.Snapshot.take().changes_since(again)[1]
+                  if e.provider == "os.environ")  # fmt: skip
+    assert effect.removed == ("HITNB_TEST_A",)
