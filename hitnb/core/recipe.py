@@ -19,6 +19,7 @@ and values at hand. What cannot be written as source is kept as a value and name
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import keyword
 import linecache
@@ -409,12 +410,14 @@ class _Writer:
             self.name(used)
 
 
-def _names_used_at_definition(source: str) -> list[str]:
-    """Decorators, bases and defaults: names evaluated when a definition runs."""
+@functools.lru_cache(maxsize=512)
+def _names_used_at_definition(source: str) -> tuple[str, ...]:
+    """Decorators, bases and defaults: names evaluated when a definition runs (parsed once
+    per source: every miss writes a recipe)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return []
+        return ()
     node = tree.body[0] if tree.body else None
     parts: list[ast.AST] = list(getattr(node, "decorator_list", []))
     if isinstance(node, ast.ClassDef):
@@ -426,7 +429,7 @@ def _names_used_at_definition(source: str) -> list[str]:
         for child in ast.walk(part):
             if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
                 names.append(child.id)
-    return names
+    return tuple(names)
 
 
 def _call_source(name: str, signature: inspect.Signature, bound: Mapping[str, Any]) -> str:
