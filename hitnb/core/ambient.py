@@ -118,15 +118,20 @@ class Snapshot:
     def take(cls, *, cell: bool = False) -> Snapshot:
         """The state now. Away from the main thread (a Dask worker's task, a thread pool)
         random streams are left out: other threads draw from the same global streams at any
-        moment, so what changed there says nothing about the run."""
+        moment, so what changed there says nothing about the run. So is a stream not seeded
+        (yet): its state came from the operating system's entropy, so a run that seeds it
+        does not depend on it (before, that state became a read no new process could meet,
+        and the cell ran again after every restart)."""
         watch_seeders()
         streams = threading.current_thread() is threading.main_thread()
         states: dict[str, Any] = {}
         digests: dict[str, str] = {}
         modules = sys.modules
         for provider in _providers.values():
-            if provider.module not in modules or (provider.seeder and not streams):
+            if provider.module not in modules:
                 continue
+            if provider.seeder and not (streams and provider.name in _seeded):
+                continue  # drawn from entropy so far: not an input (see changes_since)
             if provider.cells_only and not cell:
                 continue
             try:

@@ -67,3 +67,23 @@ def test_reseeding_runs_a_random_cell_again(tmp_path: Path, isolated_store):
     assert zero.startswith("[1.764052, 0.400157]")
     assert one.startswith("[1.624345, -0.611756]"), "a seed-0 sample must not come back"
     assert zero_again.startswith("[1.764052, 0.400157]")
+
+
+def test_a_cell_that_seeds_the_stream_itself_hits_after_a_restart(tmp_path: Path,
+                                                                  isolated_store):  # fmt: skip
+    """numpy imported in a plain cell, seeded inside the memoized cell: the state before the
+    seed came from entropy, so it is not an input; the next plain draw still continues the
+    seeded stream."""
+    from nbhelpers import printed_in_fresh_kernels
+
+    cells = [
+        "%load_ext hitnb\nimport numpy as np",
+        "%%memo\nnp.random.seed(0)\nx = np.random.rand(2).round(6)\nprint(x.tolist())",
+        "%hitnb why",
+        "print(np.random.rand(1).round(6).tolist())",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)},
+                                             cells)  # fmt: skip
+    assert first[1] == second[1] == "[0.548814, 0.715189]\n"
+    assert second[2] == "the last %%memo cell came from the cache\n"
+    assert second[3] == first[3] == "[0.602763]\n"
