@@ -152,7 +152,7 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
 def _create_part(folder: str) -> tuple[int, str]:
-    """A new temporary file in ``folder``, named ``.<pid>-<n>.part`` so maintenance knows
+    """A new temporary file in ``folder``, named ``.<pid>-<thread>-<n>.part`` so maintenance knows
     whose it is (mkstemp's random names cost 20 us more, in Python, on every miss)."""
     for _ in range(3):
         name = f"{folder}{os.sep}.{os.getpid()}-{threading.get_ident()}-{next(_parts)}.part"
