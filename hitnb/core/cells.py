@@ -619,7 +619,53 @@ def _scope_globals(node: ast.AST, enclosing: frozenset[str]) -> Iterator[tuple[s
 
 # -- what a cell run leaves behind ---------------------------------------------------------
 Event = tuple[str, Any, Any]
-"""("stdout"|"stderr", text, None) or ("display", data, metadata), in the order they happened."""
+"""("stdout"|"stderr", text, seconds into the run of its first write (None in records made
+before the time was kept)) or ("display", data, metadata), in the order they happened."""
+
+FLUSH_INTERVAL = 0.2
+"""Seconds ipykernel keeps a stream's text before sending it (``OutStream.flush_interval``)."""
+_STREAMS = ("stdout", "stderr")
+
+
+def as_shown(events: list[Event], ended: float | None = None) -> list[Event]:
+    """The recorded events in the order a kernel showed them.
+
+    ipykernel buffers stdout and stderr apart: a stream's text goes out
+    :data:`FLUSH_INTERVAL` after its first unsent write, or before any rich output, or when
+    the cell ends, stdout first. So a warning and a summary printed in the same instant show
+    stdout first, while a warning written well before the summary shows first. The write
+    times recorded with the text say which (``ended``: when the run ended, if known); text
+    recorded without times keeps its order.
+    """
+    shown: list[Event] = []
+    pending: dict[str, list[Any]] = {}  # stream -> [first write's time, text]
+
+    def send(due: float | None) -> None:
+        """Send the text due by ``due``, earliest first; when None, all of it, stdout first."""
+        ready = sorted(
+            (0.0 if due is None else start, _STREAMS.index(name), name)
+            for name, (start, _) in pending.items()
+            if due is None or start + FLUSH_INTERVAL <= due
+        )
+        for _, _, name in ready:
+            shown.append((name, pending.pop(name)[1], None))
+
+    for event in events:
+        kind, payload, when = event
+        if kind not in _STREAMS or not isinstance(when, float):
+            send(None)
+            shown.append(event)
+        else:
+            send(when)
+            if kind in pending:
+                pending[kind][1] += payload
+            else:
+                pending[kind] = [when, payload]
+    if ended is not None:
+        send(ended)
+    send(None)
+    return shown
+
 
 NO_RESULT: Any = None
 

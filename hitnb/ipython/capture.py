@@ -10,30 +10,32 @@ cell's result is shown, as IPython orders them.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from hitnb.core.cells import Event
+from hitnb.core.cells import Event, as_shown
 
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 class _Tee:
-    """A stream that records what is written to it and passes it on."""
+    """A stream that records what is written to it, and when, and passes it on."""
 
-    def __init__(self, stream: Any, name: str, events: list[Event]) -> None:
+    def __init__(self, stream: Any, name: str, events: list[Event], start: float) -> None:
         self._stream = stream
         self._name = name
         self._events = events
+        self._start = start
 
     def record(self, text: str) -> None:
         if text:
             events = self._events
             if events and events[-1][0] == self._name:
-                events[-1] = (self._name, events[-1][1] + text, None)
+                events[-1] = (self._name, events[-1][1] + text, events[-1][2])
             else:
-                events.append((self._name, text, None))
+                events.append((self._name, text, time.monotonic() - self._start))
 
     def write(self, text: str) -> int:
         self.record(text)
@@ -60,13 +62,16 @@ def recording(shell: Any) -> Iterator[list[Event]]:
         original_clear(wait)
 
     out, err = sys.stdout, sys.stderr
-    undo = [_record_writes(out, "stdout", events), _record_writes(err, "stderr", events)]
+    start = time.monotonic()
+    undo = [_record_writes(out, "stdout", events, start),
+            _record_writes(err, "stderr", events, start)]  # fmt: skip
     swapped = None in undo  # a stream that takes no attribute: swap it for a tee instead
     if swapped:
         for restore in undo:
             if restore is not None:
                 restore()
-        sys.stdout, sys.stderr = _Tee(out, "stdout", events), _Tee(err, "stderr", events)
+        sys.stdout, sys.stderr = (_Tee(out, "stdout", events, start),
+                                  _Tee(err, "stderr", events, start))  # fmt: skip
     publisher.publish = publish
     publisher.clear_output = clear_output
     try:
@@ -80,11 +85,13 @@ def recording(shell: Any) -> Iterator[list[Event]]:
         del publisher.publish, publisher.clear_output  # back to the class's methods
 
 
-def _record_writes(stream: Any, name: str, events: list[Event]) -> Callable[[], None] | None:
+def _record_writes(
+    stream: Any, name: str, events: list[Event], start: float
+) -> Callable[[], None] | None:
     """Record what is written to ``stream`` itself, so writers holding it rather than
     ``sys.stdout`` (a logging handler made before the cell) are recorded too. Returns how to
     undo it, or None when the stream takes no instance attribute."""
-    tee = _Tee(stream, name, events)
+    tee = _Tee(stream, name, events, start)
     had_own = "write" in getattr(stream, "__dict__", {})
     write = stream.write  # the class's, or a recording already in place (nested runs)
 
@@ -140,14 +147,13 @@ def show_result(shell: Any, value: Any, events: list[Event], shown: Event | None
     hook.finish_displayhook()
 
 
-def replay(shell: Any, events: list[Event], result: Any = None) -> None:
+def replay(shell: Any, events: list[Event], result: Any = None, ended: float | None = None) -> None:
     """Show recorded output again, in the order it first appeared; a ``"result"`` event
     shows ``result`` (the restored value) as it was shown then.
 
-    Each stream is flushed after its text: the kernel buffers stdout and stderr apart and
-    flushes stdout first when the cell ends, so a warning written before a printed summary
-    would otherwise come out after it."""
-    for event in events:
+    Text comes out in the order the kernel showed it (:func:`as_shown`), each piece flushed
+    at once, so the kernel's own buffering cannot reorder it again."""
+    for event in as_shown(events, ended):
         kind, payload, metadata = event
         if kind == "result":
             show_result(shell, result, [], event)

@@ -75,20 +75,26 @@ def _badge(output) -> bool:
     return bool(output.get("metadata", {}).get("hitnb", {}).get("badge"))
 
 
-WARNED = (
-    "%%memo\nimport time, warnings\nwarnings.warn('did not converge')\ntime.sleep(0.5)\n"
-    "print('summary')"
+WARNED = "%%memo\nimport time, warnings\nwarnings.warn('did not converge')\n{pause}print('summary')"
+
+
+@pytest.mark.parametrize(
+    ("pause", "order"),
+    [("time.sleep(0.5)\n", ["stderr", "stdout"]), ("", ["stdout", "stderr"])],
+    ids=["warning-well-before", "same-instant"],
 )
-
-
-def test_a_warning_before_a_printed_summary_replays_before_it(tmp_path: Path, isolated_store):
-    """The kernel buffers stdout and stderr apart and flushes stdout first when a cell ends:
-    a hit writing both at once showed the summary above the warning (statsmodels' fits)."""
+def test_a_warning_and_a_summary_replay_in_the_order_the_kernel_showed(
+    tmp_path: Path, isolated_store, pause: str, order: list[str]
+):
+    """The kernel buffers stdout and stderr apart, sends each 0.2 s after its first write and
+    both (stdout first) when the cell ends: statsmodels' fits print a ConvergenceWarning and
+    then a summary, which show in either order. A hit shows them in the order the run did."""
+    cell = WARNED.format(pause=pause)
     shown = []
-    for cell in (WARNED.removeprefix("%%memo\n"), WARNED, WARNED):  # plain, miss, restart hit
+    for source in (cell.removeprefix("%%memo\n"), cell, cell):  # plain, miss, restart hit
         with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
             kernel.run("%load_ext hitnb")
-            kernel.run(cell)
+            kernel.run(source)
             shown.append([o.get("name") for o in _shown_outputs(kernel.notebook.cells[-1])])
-    assert shown[0] == ["stderr", "stdout"]
+    assert shown[0] == order
     assert shown[1] == shown[0] and shown[2] == shown[0]
