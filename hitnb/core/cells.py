@@ -619,8 +619,9 @@ def _scope_globals(node: ast.AST, enclosing: frozenset[str]) -> Iterator[tuple[s
 
 # -- what a cell run leaves behind ---------------------------------------------------------
 Event = tuple[str, Any, Any]
-"""("stdout"|"stderr", text, seconds into the run of its first write (None in records made
-before the time was kept)) or ("display", data, metadata), in the order they happened."""
+"""("stdout"|"stderr", text, None) or ("display", data, metadata), in the order the kernel
+showed them. (While a run is recorded, text not yet sent carries the time of its first
+write instead of None: see :func:`as_shown`.)"""
 
 FLUSH_INTERVAL = 0.2
 """Seconds ipykernel keeps a stream's text before sending it (``OutStream.flush_interval``)."""

@@ -25,7 +25,6 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from hitnb._version import __version__
-from hitnb.core.cells import as_shown
 from hitnb.core.files import STAT_ONLY
 from hitnb.core.operations import resolve_key
 from hitnb.core.recipe import Recipe, ValueSource
@@ -387,9 +386,9 @@ def result_outputs(value: Any) -> list[nbformat.NotebookNode]:
     return [new_output("execute_result", data=data, metadata=metadata, execution_count=None)]
 
 
-def _event_outputs(events: list[Any], ended: float | None) -> list[nbformat.NotebookNode]:
+def _event_outputs(events: list[Any]) -> list[nbformat.NotebookNode]:
     outputs = []
-    for kind, payload, metadata in as_shown(events, ended):
+    for kind, payload, metadata in events:
         if kind in ("stdout", "stderr"):
             outputs.append(new_output("stream", name=kind, text=payload))
         elif kind == "display":
@@ -460,7 +459,7 @@ def single(store: LocalStore, entry: Entry) -> Any:
         body = new_code_cell(recipe.cell)
         if value is not None:
             shown_last = value.has_result and not value.shows_result()  # an older record
-            body.outputs = _event_outputs(value.events, value.duration) + (
+            body.outputs = _event_outputs(value.events) + (
                 result_outputs(value.result) if shown_last else []
             )
         cells.append(body)

@@ -23,19 +23,19 @@ _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 class _Tee:
     """A stream that records what is written to it, and when, and passes it on."""
 
-    def __init__(self, stream: Any, name: str, events: list[Event], start: float) -> None:
+    def __init__(self, stream: Any, name: str, events: list[Event]) -> None:
         self._stream = stream
         self._name = name
         self._events = events
-        self._start = start
 
     def record(self, text: str) -> None:
         if text:
             events = self._events
-            if events and events[-1][0] == self._name:
-                events[-1] = (self._name, events[-1][1] + text, events[-1][2])
+            last = events[-1] if events else None
+            if last is not None and last[0] == self._name and last[2] is not None:
+                events[-1] = (self._name, last[1] + text, last[2])  # not sent yet: one piece
             else:
-                events.append((self._name, text, time.monotonic() - self._start))
+                events.append((self._name, text, time.monotonic()))
 
     def write(self, text: str) -> int:
         self.record(text)
@@ -54,6 +54,7 @@ def recording(shell: Any) -> Iterator[list[Event]]:
     original_clear = publisher.clear_output
 
     def publish(data: dict[str, Any], metadata: dict[str, Any] | None = None, **kw: Any) -> None:
+        settle(events)
         events.append(("display", dict(data), dict(metadata or {})))
         original_publish(data, metadata, **kw)
 
@@ -62,21 +63,19 @@ def recording(shell: Any) -> Iterator[list[Event]]:
         original_clear(wait)
 
     out, err = sys.stdout, sys.stderr
-    start = time.monotonic()
-    undo = [_record_writes(out, "stdout", events, start),
-            _record_writes(err, "stderr", events, start)]  # fmt: skip
+    undo = [_record_writes(out, "stdout", events), _record_writes(err, "stderr", events)]
     swapped = None in undo  # a stream that takes no attribute: swap it for a tee instead
     if swapped:
         for restore in undo:
             if restore is not None:
                 restore()
-        sys.stdout, sys.stderr = (_Tee(out, "stdout", events, start),
-                                  _Tee(err, "stderr", events, start))  # fmt: skip
+        sys.stdout, sys.stderr = _Tee(out, "stdout", events), _Tee(err, "stderr", events)
     publisher.publish = publish
     publisher.clear_output = clear_output
     try:
         yield events
     finally:
+        settle(events)  # the end of the run: what is left goes out, stdout first
         if swapped:
             sys.stdout, sys.stderr = out, err
         else:
@@ -85,13 +84,11 @@ def recording(shell: Any) -> Iterator[list[Event]]:
         del publisher.publish, publisher.clear_output  # back to the class's methods
 
 
-def _record_writes(
-    stream: Any, name: str, events: list[Event], start: float
-) -> Callable[[], None] | None:
+def _record_writes(stream: Any, name: str, events: list[Event]) -> Callable[[], None] | None:
     """Record what is written to ``stream`` itself, so writers holding it rather than
     ``sys.stdout`` (a logging handler made before the cell) are recorded too. Returns how to
     undo it, or None when the stream takes no instance attribute."""
-    tee = _Tee(stream, name, events, start)
+    tee = _Tee(stream, name, events)
     had_own = "write" in getattr(stream, "__dict__", {})
     write = stream.write  # the class's, or a recording already in place (nested runs)
 
@@ -132,6 +129,7 @@ def show_result(shell: Any, value: Any, events: list[Event], shown: Event | None
     hook.check_for_underscore()
     if value is None or hook.quiet():
         return
+    settle(events)
     if shown is None:
         data, metadata = hook.compute_format_data(value)
         shown = ("result", data, metadata)
@@ -147,13 +145,22 @@ def show_result(shell: Any, value: Any, events: list[Event], shown: Event | None
     hook.finish_displayhook()
 
 
-def replay(shell: Any, events: list[Event], result: Any = None, ended: float | None = None) -> None:
-    """Show recorded output again, in the order it first appeared; a ``"result"`` event
-    shows ``result`` (the restored value) as it was shown then.
+def settle(events: list[Event]) -> None:
+    """Put the text not sent yet in the order the kernel sends it by now (before rich output,
+    and when the run ends), as :func:`~hitnb.core.cells.as_shown` works it out from the
+    times of the writes; the pieces then carry None, and later output cannot move them."""
+    first = len(events)
+    while first and isinstance(events[first - 1][2], float):  # only unsent text has a time
+        first -= 1
+    if first < len(events):
+        events[first:] = as_shown(events[first:], ended=time.monotonic())
 
-    Text comes out in the order the kernel showed it (:func:`as_shown`), each piece flushed
-    at once, so the kernel's own buffering cannot reorder it again."""
-    for event in as_shown(events, ended):
+
+def replay(shell: Any, events: list[Event], result: Any = None) -> None:
+    """Show recorded output again, in the order it first appeared; a ``"result"`` event
+    shows ``result`` (the restored value) as it was shown then. Each piece of text is
+    flushed at once, so the kernel's own buffering cannot reorder it."""
+    for event in events:
         kind, payload, metadata = event
         if kind == "result":
             show_result(shell, result, [], event)

@@ -255,10 +255,7 @@ class _CellWork(engine.Work):
             for name, value in sorted(record.outputs.items()):
                 digest = record.digests.get(name)
                 outputs.append((name, digest if digest is not None else hash_value(value)))
-            shown = [
-                (kind, payload, None if kind in ("stdout", "stderr") else metadata)
-                for kind, payload, metadata in record.events
-            ]  # the text and its order, not when it was written
+            shown = [(kind, payload, metadata) for kind, payload, metadata in record.events]
             result = record.result if record.has_result else None
             return hash_value((outputs, sorted(record.deleted), shown, result))
         except UnhashableValue:
@@ -411,7 +408,7 @@ def _show_hit(
     started: float,
 ) -> tuple[Any, CellRun]:
     assert record is not None  # a hit is restored before it is shown
-    replay(shell, record.events, record.result, record.duration)
+    replay(shell, record.events, record.result)
     saved = record.duration - (time.perf_counter() - started)
     entry = store.get(key) if not (options.auto and saved < BADGE_MIN_SAVED) else None
     if not quiet and entry is not None:

@@ -75,21 +75,29 @@ def _badge(output) -> bool:
     return bool(output.get("metadata", {}).get("hitnb", {}).get("badge"))
 
 
-WARNED = "%%memo\nimport time, warnings\nwarnings.warn('did not converge')\n{pause}print('summary')"
+WARNED = (
+    "%%memo\nimport time, warnings\nwarnings.warn('did not converge')\n{between}"
+    "print('summary')\n{after}"
+)
 
 
 @pytest.mark.parametrize(
-    ("pause", "order"),
-    [("time.sleep(0.5)\n", ["stderr", "stdout"]), ("", ["stdout", "stderr"])],
-    ids=["warning-well-before", "same-instant"],
+    ("between", "after", "order"),
+    [
+        ("time.sleep(0.5)\n", "", ["stderr", "stdout"]),
+        ("", "", ["stdout", "stderr"]),
+        ("", "time.sleep(0.5)\ndisplay('figure')", ["stderr", "stdout", None]),
+    ],
+    ids=["warning-well-before", "same-instant", "same-instant-then-a-slow-figure"],
 )
 def test_a_warning_and_a_summary_replay_in_the_order_the_kernel_showed(
-    tmp_path: Path, isolated_store, pause: str, order: list[str]
+    tmp_path: Path, isolated_store, between: str, after: str, order: list[str | None]
 ):
     """The kernel buffers stdout and stderr apart, sends each 0.2 s after its first write and
-    both (stdout first) when the cell ends: statsmodels' fits print a ConvergenceWarning and
-    then a summary, which show in either order. A hit shows them in the order the run did."""
-    cell = WARNED.format(pause=pause)
+    both (stdout first) before rich output and when the cell ends: statsmodels' fits print a
+    ConvergenceWarning and a summary, which show in either order. A hit shows them in the
+    order the run did."""
+    cell = WARNED.format(between=between, after=after)
     shown = []
     for source in (cell.removeprefix("%%memo\n"), cell, cell):  # plain, miss, restart hit
         with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
