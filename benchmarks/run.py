@@ -575,7 +575,7 @@ def _kept_sections() -> str:
 PROFILE_NOTES = """
 ## What dominates (cProfile, on 2026-12-03)
 
-- **Disk-backed hit** (about 24 us; 13 us before the run records of issues 16 and 17):
+- **Disk-backed hit** (about 24 us; 15 us on 23af5ea of 2026-11-21, side by side):
   preparing the call, about half (binding the arguments, resolving settings, checking the
   code fingerprint and the written values it leaves out, hashing the arguments, composing
   the key); the index lookup, about 15% (the SQLite point query); decoding the value, 10%;
