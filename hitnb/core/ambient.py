@@ -131,7 +131,7 @@ class Snapshot:
             if provider.module not in modules:
                 continue
             if provider.seeder and not (streams and provider.name in _seeded):
-                continue  # drawn from entropy so far: not an input (see changes_since)
+                continue  # drawn from entropy so far: neither a read nor an effect
             if provider.cells_only and not cell:
                 continue
             try:
@@ -146,18 +146,18 @@ class Snapshot:
         """What a run read and changed between ``before`` and this snapshot.
 
         A state that changed is an effect. A seeded random stream that changed was consumed,
-        so its earlier state is a read; an unseeded one is neither (an uncached run would
-        draw other numbers every time, so the stored ones are as good as any). A library
-        imported during the run counts from its default state, which a later run would find
-        just the same.
+        so its earlier state is a read; an unseeded one is in neither snapshot (:meth:`take`:
+        an uncached run would draw other numbers every time, so the stored ones are as good
+        as any). A library imported during the run counts from its default state, which a
+        later run would find just the same.
         """
         reads: list[AmbientRead] = []
         effects: list[AmbientEffect] = []
         for name, after in self.digests.items():
             was = before.digests.get(name)
             provider = _providers.get(name)
-            if was == after or (provider is not None and provider.seeder and name not in _seeded):
-                continue  # unchanged, or a stream drawn from entropy: nothing to replay
+            if was == after:
+                continue
             state, old = self.states[name], before.states.get(name)
             if isinstance(state, dict) and isinstance(old, dict):
                 changed = {k: v for k, v in state.items() if k not in old or old[k] != v}

@@ -170,8 +170,6 @@ def replay(shell: Any, events: list[Event], result: Any = None) -> None:
             stream.flush()
         elif kind == "display":
             shell.display_pub.publish(_without_dead_widgets(payload), metadata)
-    sys.stdout.flush()
-    sys.stderr.flush()
 
 
 def _without_dead_widgets(data: dict[str, Any]) -> dict[str, Any]:
