@@ -27,7 +27,9 @@ def test_a_blob_of_several_pieces_round_trips(store):
     np.testing.assert_array_equal(store.load(entry)[1:], a[1:])
 
 
-@pytest.mark.parametrize("damage", ["flip a byte in the last piece", "truncate"])
+@pytest.mark.parametrize(
+    "damage", ["flip a byte in the first piece", "flip a byte in the last piece", "truncate"]
+)
 def test_damage_anywhere_in_a_large_blob_is_caught(store, damage):
     a = np.arange((2 * CHUNK + 999) // 8, dtype=np.int64)
     entry = store.put("b" * 32, a, function="f", code="c", args="a", duration=0.0)
@@ -35,6 +37,8 @@ def test_damage_anywhere_in_a_large_blob_is_caught(store, damage):
     data = bytearray(path.read_bytes())
     if damage == "truncate":
         del data[-100:]
+    elif damage == "flip a byte in the first piece":
+        data[CHUNK // 2] ^= 0xFF
     else:
         data[-5] ^= 0xFF
     path.chmod(0o600)
