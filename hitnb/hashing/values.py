@@ -3,8 +3,11 @@
 Rules (documented in docs/how-it-works.md):
 
 * Every value is framed with a type tag, so ``1``, ``1.0``, ``True`` and ``"1"`` differ.
-* Containers hash their elements recursively; dicts and sets hash independently of
-  insertion order; shared and cyclic references are handled.
+* Containers hash their elements recursively; long ones of plain data (lists, tuples and
+  dicts of None, bools, ints, floats, str and bytes) by their pickle, written by pickle's C
+  encoder (:mod:`hitnb.hashing.plain`). A dict hashes in its insertion order, which is part
+  of its value; a set, and an object's attributes, in any order. Shared and cyclic
+  references are handled.
 * Floats hash by their IEEE-754 bits, except that every NaN hashes the same:
   ``0.0`` and ``-0.0`` are different keys (``1/x`` tells them apart).
 * numpy arrays, pandas objects and torch tensors feed their buffers straight into
@@ -34,7 +37,8 @@ from typing import Any
 
 import xxhash
 
-from hitnb.hashing.packed import PACK_MIN, pack_mapping, pack_sequence, pack_set
+from hitnb.hashing.packed import PACK_MIN, pack_mapping, pack_records, pack_set
+from hitnb.hashing.plain import plain_encoding
 
 Encoder = Callable[["ValueHasher", Any], None]
 
@@ -160,6 +164,17 @@ class ValueHasher:
         finally:
             self._path.pop()
 
+    def update_state(self, state: Any) -> None:
+        """Hash an object's state; a dict of attributes in any order (see :func:`_state`)."""
+        self._path.append(".__dict__")
+        try:
+            if type(state) is dict:
+                _state(self, state)
+            else:
+                self.update(state)
+        finally:
+            self._path.pop()
+
     def sub_digest(self, value: Any) -> bytes:
         """Digest of one value alone, sharing cycle bookkeeping (for order-free containers)."""
         child = ValueHasher(self._active, self._done)
@@ -274,7 +289,7 @@ class ValueHasher:
             cached = _cached_properties(type(value))
             if cached and isinstance(state, dict):  # values derived from the rest, kept apart
                 state = {k: v for k, v in state.items() if k not in cached}
-            self.update_child(".__dict__", state)
+            self.update_state(state)
         if listitems is not None:
             self.update_child(".items", list(listitems))
         if dictitems is not None:
@@ -343,12 +358,26 @@ def _memoryview(h: ValueHasher, v: memoryview) -> None:
     h.raw_buffer(b"m", f"{v.format}|{v.shape}", data, v.nbytes)
 
 
+def _plain(h: ValueHasher, v: list[Any] | tuple[Any, ...] | dict[Any, Any], tag: bytes) -> bool:
+    """Frame a long container of plain data by its pickle (:mod:`hitnb.hashing.plain`);
+    False when it is short or not plain data."""
+    if len(v) < PACK_MIN:
+        return False
+    encoded = plain_encoding(v)
+    if encoded is None:
+        return False
+    h.frame(b"K", tag)
+    h.raw(encoded)
+    return True
+
+
 def _sequence_of(h: ValueHasher, v: list[Any] | tuple[Any, ...], tag: bytes) -> None:
-    """A list or tuple: packed when long and plain, else item by item."""
+    """A list or tuple: by its pickle when long and plain data, column by column when long
+    records that are not, else item by item."""
     if len(v) >= PACK_MIN:
         if not h.enter(v):
             return
-        packed = pack_sequence(h, v, tag)
+        packed = _plain(h, v, tag) or pack_records(h, v, tag)
         h.leave(v)
         if packed:
             return
@@ -364,14 +393,33 @@ def _list(h: ValueHasher, v: list[Any]) -> None:
 
 
 def _dict(h: ValueHasher, v: dict[Any, Any]) -> None:
-    if len(v) >= PACK_MIN:
-        if not h.enter(v):
+    """A dict, in its insertion order: iteration follows it, and so does every value built
+    by iterating (a DataFrame's columns), so two orders are two values."""
+    if not h.enter(v):
+        return
+    if not _plain(h, v, b"d"):
+        h.frame(b"d", str(len(v)).encode())
+        if len(v) >= PACK_MIN:  # keys, then values: each list packs when it can
+            h.update_child("[*keys]", list(v))
+            h.update_child("[*]", list(v.values()))
+        else:
+            for key, item in v.items():
+                h.update_child(f"[{key!r}]", key)
+                h.update_child(f"[{key!r}]", item)
+    h.leave(v)
+
+
+def _state(h: ValueHasher, state: dict[Any, Any]) -> None:
+    """An object's attributes, in any order: the order attributes were set in (a cache
+    filled in the order it was read) is not part of an object's value."""
+    if len(state) >= PACK_MIN:
+        if not h.enter(state):
             return
-        packed = pack_mapping(h, v)
-        h.leave(v)
+        packed = pack_mapping(h, state)
+        h.leave(state)
         if packed:
             return
-    h.unordered(b"d", v.items(), v, pairs=True)
+    h.unordered(b"d", state.items(), state, pairs=True)
 
 
 def _set(h: ValueHasher, v: set[Any] | frozenset[Any]) -> None:
@@ -471,7 +519,7 @@ def _dict_subclass(h: ValueHasher, v: dict[Any, Any]) -> None:
         h.update_child(".default_factory", v.default_factory)
     state = getattr(v, "__dict__", None)
     if state and not _mirrors(state, v):
-        h.update_child(".__dict__", state)
+        h.update_state(state)
 
 
 def _mirrors(state: dict[str, Any], mapping: dict[Any, Any]) -> bool:

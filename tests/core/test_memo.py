@@ -407,14 +407,28 @@ def test_per_function_store(tmp_path):
     assert hitnb.runs() == []
 
 
-def test_keys_do_not_depend_on_keyword_order():
+def test_keys_do_not_depend_on_the_order_named_parameters_are_passed_in():
     @memo
     def f(a, b, *args, c=1, **kw):
         return (a, b, args, c, kw)
 
-    assert f.key(1, 2, c=3, z=1, y=2) == f.key(1, b=2, y=2, c=3, z=1)
+    assert (
+        f.key(1, 2, c=3, z=1, y=2) == f.key(1, b=2, c=3, z=1, y=2) == f.key(c=3, b=2, a=1, z=1, y=2)
+    )
     assert f.key(1, 2, 3) != f.key(1, 2)
     assert f(1, 2, 3, c=4, q=5) == (1, 2, (3,), 4, {"q": 5})
+
+
+def test_extra_keywords_count_in_their_order():
+    """``**columns`` keeps the order keywords were passed in, and so does what the function
+    builds from it: a frame made from ``b=..., a=...`` has its columns in that order."""
+
+    @memo
+    def frame(**columns):
+        return list(columns)
+
+    assert frame(b=1, a=2) == ["b", "a"]
+    assert frame(a=2, b=1) == ["a", "b"]
 
 
 def test_decorating_a_non_function_is_a_clear_error():
