@@ -71,7 +71,10 @@ def test_float_rules():
 def test_numpy_arrays_hash_by_dtype_shape_and_bytes():
     a = np.arange(12, dtype=np.float64).reshape(3, 4)
     assert hash_value(a) == hash_value(a.copy())
-    assert hash_value(a) == hash_value(np.asfortranarray(a))  # same values, other layout
+    fortran = np.asfortranarray(a)  # hashed in its own memory order, tagged as such
+    assert hash_value(fortran) == hash_value(np.asfortranarray(a.copy()))
+    assert hash_value(fortran) != hash_value(np.asfortranarray(a.T))
+    assert hash_value(fortran) != hash_value(np.asfortranarray(a.reshape(4, 3)))
     assert hash_value(a) != hash_value(a.astype(np.float32))
     assert hash_value(a) != hash_value(a.reshape(4, 3))
     assert hash_value(a.T) != hash_value(a)
@@ -293,3 +296,16 @@ def test_extension_columns_hash_their_values_and_gaps():
     intervals = pd.Series(pd.interval_range(0, 3))
     assert hash_value(intervals) == hash_value(intervals.copy())
     assert hash_value(intervals) != hash_value(pd.Series(pd.interval_range(0, 3, closed="left")))
+
+
+@pytest.mark.parametrize("shape", [(1, 5), (3000, 200), (7, 40_000), (50, 60, 70)], ids=str)
+def test_a_strided_array_hashes_like_its_copy_whatever_its_size(shape):
+    """Views that are neither C- nor Fortran-ordered are hashed a few rows at a time."""
+    a = np.random.default_rng(0).random(tuple(2 * n for n in shape))
+    view = a[tuple(slice(None, None, 2) for _ in shape)]
+    assert not view.flags.c_contiguous and not view.flags.f_contiguous
+    assert hash_value(view) == hash_value(view.copy())
+    changed = view.copy()
+    if changed.size:
+        changed.flat[-1] += 1
+        assert hash_value(view) != hash_value(changed)
