@@ -591,7 +591,8 @@ def _buffer_digest(array: Any) -> bytes:
         if cached is not None and cached[0]() is array:
             return cached[1]
     if array.flags.c_contiguous:
-        digest: bytes = xxhash.xxh3_128_digest(array.reshape(-1).view(np.uint8))
+        flat: Any = array.reshape(-1).view(np.uint8)
+        digest: bytes = xxhash.xxh3_128_digest(flat)
     else:
         digest = _gathered_digest(array)
     if frozen:
@@ -611,12 +612,11 @@ def _gathered_digest(array: Any) -> bytes:
     small copy that stays in the CPU cache (a full copy costs twice as much)."""
     import numpy as np
 
-    if array.ndim == 0 or array.shape[0] == 0:
-        return xxhash.xxh3_128_digest(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
-    hasher = xxhash.xxh3_128()
+    hasher = xxhash.xxh3_128()  # a strided array has rows (a 0-d or empty one is contiguous)
     rows = max(1, _GATHER_BYTES // max(array[0].nbytes, 1))
     for start in range(0, array.shape[0], rows):
-        hasher.update(np.ascontiguousarray(array[start : start + rows]).reshape(-1).view(np.uint8))
+        piece: Any = np.ascontiguousarray(array[start : start + rows])
+        hasher.update(piece.reshape(-1).view(np.uint8))
     return hasher.digest()
 
 
