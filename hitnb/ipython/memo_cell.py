@@ -458,8 +458,9 @@ def _run_recorded(
             if digest is not None and _hashed_by_its_buffers(namespace[name]):
                 output_digests[name] = digest
                 known.put(namespace[name], digest)
+    digest_all = duration >= DIGEST_OUTPUTS_AFTER
     for name, output in outputs.items():
-        if name in output_digests or not _hashed_by_its_buffers(output):
+        if name in output_digests or not (digest_all or _hashed_by_its_buffers(output)):
             continue
         try:
             output_digests[name] = hash_value(output)
@@ -478,15 +479,22 @@ def _run_recorded(
     return value, record
 
 
+DIGEST_OUTPUTS_AFTER = 0.5
+"""Seconds: a cell that ran this long keeps the digest of every output in its record. What
+such a cell makes (a fitted model, a results object) is what later cells read, and after a
+restart each would hash the restored value again (a GEE result: 0.6 s, for a cell that
+prints its summary in 10 ms), while hashing it once here costs a fraction of the run."""
+
 _BUFFER_TYPES = frozenset(
     {"numpy.ndarray", "pandas.DataFrame", "pandas.Series", "pandas.Index", "pandas.RangeIndex"}
 )
 
 
 def _hashed_by_its_buffers(value: Any) -> bool:
-    """Outputs whose digest is worth keeping at once: data hashed at memory speed (arrays,
-    frames) that the next cells would otherwise hash again. Objects hashed by walking them
-    are left for the cells that read them, if any do."""
+    """Outputs whose digest is worth keeping at once, whatever the cell cost: data hashed at
+    memory speed (arrays, frames) that the next cells would otherwise hash again. Objects
+    hashed by walking them are left for the cells that read them, if any do, unless the
+    cell was slow (:data:`DIGEST_OUTPUTS_AFTER`)."""
     kind = type(value)
     if kind in (str, bytes, int, float, bool):
         return True

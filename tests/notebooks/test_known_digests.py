@@ -52,3 +52,32 @@ def test_a_restored_dataset_hashes_like_the_stored_one(tmp_path: Path, isolated_
         with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
             printed.append([kernel.run(cell) for cell in cells][-1])
     assert "restored 1 names" in printed[1], printed[1]
+
+
+def test_what_a_slow_cell_made_is_not_hashed_again_after_a_restart(tmp_path: Path, isolated_store):
+    """A fitted model, restored after a restart, counts with the digest kept when it was
+    stored; before, every cell reading it hashed it again (a GEE result: 0.6 s a cell)."""
+    count = (
+        "import types, hitnb.ipython.memo_cell as memo_cell\n"
+        "hashed = []\n"
+        "_hash = memo_cell.hash_value\n"
+        "def counting(value):\n"
+        "    if isinstance(value, types.SimpleNamespace):\n"
+        "        hashed.append(1)\n"
+        "    return _hash(value)\n"
+        "memo_cell.hash_value = counting"
+    )
+    fit = (
+        "%%memo\nimport time, types\ntime.sleep(0.6)\n"
+        "model = types.SimpleNamespace(groups=[[float(i)] * i for i in range(60)])"
+    )
+    counts = []
+    for _ in range(2):
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            kernel.run("%load_ext hitnb")
+            kernel.run(count)
+            kernel.run(fit)
+            why = kernel.run("%%memo --why\nsizes = [len(g) for g in model.groups]")
+            counts.append(int(kernel.run("print(len(hashed))")))
+    assert "restored 1 names" in why, why
+    assert counts == [1, 0], "hashed once when stored, never after the restart"
