@@ -8,8 +8,9 @@ Rules (documented in docs/how-it-works.md):
   encoder (:mod:`hitnb.hashing.plain`). A dict hashes in its insertion order, which is part
   of its value; a set, and an object's attributes, in any order. Shared and cyclic
   references are handled.
-* Floats hash by their IEEE-754 bits, except that every NaN hashes the same:
-  ``0.0`` and ``-0.0`` are different keys (``1/x`` tells them apart).
+* Floats hash by their IEEE-754 bits: ``0.0`` and ``-0.0`` are different keys (``1/x``
+  tells them apart). A float alone hashes every NaN the same; inside a container of plain
+  data, as in an array, a NaN hashes by its bits.
 * numpy arrays, pandas objects and torch tensors feed their buffers straight into
   the hasher, without pickling. pyarrow tables hash their IPC stream.
 * Functions hash by their code fingerprint (:mod:`hitnb.hashing.code`), classes and
