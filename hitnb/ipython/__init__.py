@@ -13,12 +13,13 @@ _loaded: dict[int, Any] = {}
 
 
 def load_ipython_extension(shell: Any) -> None:
-    """Register ``%%memo``, ``%hitnb``, ``%experiments``, the result badge and auto mode's
-    input transformer in ``shell``."""
+    """Register ``%%memo``, ``%hitnb``, ``%experiments``, the result badge, auto mode's
+    input transformer and tracebacks that start at a memoized cell's code in ``shell``."""
     from hitnb.ipython.auto import auto_session
     from hitnb.ipython.badges import ResultBadges
     from hitnb.ipython.known_digests import forget_unless_memo
     from hitnb.ipython.magics import HitnbMagics
+    from hitnb.ipython.tracebacks import start_at_user_code
 
     if id(shell) in _loaded:
         return
@@ -29,12 +30,13 @@ def load_ipython_extension(shell: Any) -> None:
     forget = functools.partial(forget_unless_memo, shell)
     shell.events.register("pre_run_cell", forget)
     auto_session(shell).start()
+    start_at_user_code(shell)
     _loaded[id(shell)] = (magics, badges, forget)
 
 
 def unload_ipython_extension(shell: Any) -> None:
     """Remove everything :func:`load_ipython_extension` added."""
-    from hitnb.ipython import auto, known_digests
+    from hitnb.ipython import auto, known_digests, tracebacks
 
     loaded = _loaded.pop(id(shell), None)
     if loaded is None:
@@ -44,6 +46,7 @@ def unload_ipython_extension(shell: Any) -> None:
     shell.events.unregister("pre_run_cell", forget)
     known_digests.forget_session(shell)
     auto.forget_session(shell)
+    tracebacks.restore(shell)
     manager = shell.magics_manager
     for kind, names in magics.magics.items():
         for name in names:

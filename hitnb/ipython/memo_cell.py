@@ -349,7 +349,7 @@ def execute(shell: Any, source: str) -> Any:
     """Run cell code in the user's namespace; return the last expression's value (or None)."""
     __tracebackhide__ = True
     tree = ast.parse(source)
-    filename = shell.compile.cache(source)
+    filename = shell.compile.cache(source, _cell_number(shell))
     last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
     if last is not None:
         tree.body.pop()
@@ -358,6 +358,13 @@ def execute(shell: Any, source: str) -> Any:
     if last is None:
         return None
     return eval(shell.compile(ast.Expression(last.value), filename, "eval"), namespace)
+
+
+def _cell_number(shell: Any) -> int:
+    """The number of the cell running now, as its tracebacks name it (``Cell In[7]``)."""
+    running = getattr(getattr(shell, "displayhook", None), "exec_result", None)
+    number = getattr(running, "execution_count", None)
+    return number if isinstance(number, int) else shell.execution_count
 
 
 def _run_uncached(
