@@ -38,7 +38,8 @@ def start_at_user_code(shell: Any) -> None:
         if not args and kwargs.get("exc_tuple") is None:
             etype, value, tb = sys.exc_info()
             cell = _from_the_cell(tb)
-            if cell is not None:
+            if cell is not None and value is not None:
+                value.__traceback__ = cell  # IPython keeps it for the history, formatted again
                 kwargs["exc_tuple"] = (etype, value, cell)
         return original(*args, **kwargs)
 
