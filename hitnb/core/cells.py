@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import functools
 import importlib
 import pickle
 import re
@@ -126,7 +127,19 @@ def analyze_cell(
 
     ``extra_inputs`` are declared inputs, also declared *pure* (a method call on them is
     not a mutation); ``extra_outputs`` are declared outputs; ``ignore`` drops inputs.
+    The result depends on these alone, so it is kept for the last few cells: auto mode's
+    transformer, the ``pre_run_cell`` event and the cell itself all ask about one cell.
     """
+    return _analyzed(source, tuple(extra_inputs), tuple(extra_outputs), tuple(ignore))
+
+
+@functools.lru_cache(maxsize=32)
+def _analyzed(
+    source: str,
+    extra_inputs: tuple[str, ...],
+    extra_outputs: tuple[str, ...],
+    ignore: tuple[str, ...],
+) -> CellAnalysis:
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError) as exc:
