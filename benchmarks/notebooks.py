@@ -17,6 +17,7 @@ of a ``%%memo`` line on every cell.
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime as dt
 import json
 import shutil
@@ -71,6 +72,9 @@ class CellCost:
     first: float
     second: float
     source: str
+    imports: bool = False
+    """The cell imports modules at top level: a hit imports them again, so such a cell is
+    never much faster than plainly; reported apart for the criterion on long cells."""
 
     @property
     def cost(self) -> float:
@@ -216,6 +220,7 @@ def judge(name: str, notebook: nbformat.NotebookNode, runs: list[Run]) -> Notebo
             memo1.seconds.get(i, 0.0),
             memo2.seconds.get(i, 0.0),
             _snippet(notebook.cells[i].source),
+            _imports(notebook.cells[i].source),
         )
         for i in indexes
     ]
@@ -253,6 +258,16 @@ def judge(name: str, notebook: nbformat.NotebookNode, runs: list[Run]) -> Notebo
             f"long cells: {len(result.long_cells_not_10x)} cells of >= 1 s not 10x faster on a hit"
         )
     return result
+
+
+def _imports(source: str) -> bool:
+    """Whether a cell has an ``import`` statement at top level (magic lines left out)."""
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    try:
+        tree = ast.parse("\n".join(lines))
+    except SyntaxError:
+        return False
+    return any(isinstance(node, ast.Import | ast.ImportFrom) for node in tree.body)
 
 
 def run_corpus_notebook(
@@ -408,6 +423,8 @@ def markdown(results: list[NotebookResult], worst: int = 10) -> str:
         f"{count(lambda r: not r.slow_hits)} of {len(finished)} |",
         f"| cells of >= 1 s plain 10x faster on a hit | "
         f"{count(lambda r: not r.long_cells_not_10x)} of {len(finished)} |",
+        f"| the same, cells that import modules at top level aside | "
+        f"{count(lambda r: all(c.imports for c in r.long_cells_not_10x))} of {len(finished)} |",
         "",
         f"Seconds in cells, all {len(finished)} finished notebooks: plain {plain:.0f} s "
         f"(mean of two runs), first memoized run {first:.0f} s ({first / plain:.2f}x), "
