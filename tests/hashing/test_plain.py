@@ -23,7 +23,7 @@ class Name(str):
 @pytest.mark.parametrize(
     "odd",
     [{1, 2}, frozenset({"a"}), bytearray(b"x"), np.float64(1.0), np.int64(1), Level.LOW,
-     Name("a"), 1j, object()],
+     Name("a"), 1j, object(), int, len, Ellipsis, range(3)],
     ids=repr,
 )  # fmt: skip
 def test_anything_but_plain_data_is_refused(odd):
