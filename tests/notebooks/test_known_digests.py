@@ -68,7 +68,7 @@ def test_what_a_slow_cell_made_is_not_hashed_again_after_a_restart(tmp_path: Pat
         "memo_cell.hash_value = counting"
     )
     fit = (
-        "%%memo\nimport time, types\ntime.sleep(0.6)\n"
+        "%%memo\nimport time, types\ntime.sleep(0.2)\n"
         "model = types.SimpleNamespace(groups=[[float(i)] * i for i in range(60)])"
     )
     counts = []
