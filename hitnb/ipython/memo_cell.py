@@ -465,14 +465,19 @@ def _run_recorded(
             if digest is not None and _hashed_by_its_buffers(namespace[name]):
                 output_digests[name] = digest
                 known.put(namespace[name], digest)
-    digest_all = duration >= DIGEST_OUTPUTS_AFTER
-    for name, output in outputs.items():
-        if name in output_digests or not (digest_all or _hashed_by_its_buffers(output)):
+    budget = duration * DIGEST_BUDGET if duration >= DIGEST_OUTPUTS_AFTER else 0.0
+    for name, output in sorted(outputs.items()):  # by name: the same ones in every process
+        cheap = _hashed_by_its_buffers(output)
+        if name in output_digests or not (cheap or budget > 0):
             continue
+        started = time.perf_counter()
         try:
             output_digests[name] = hash_value(output)
         except UnhashableValue:
             continue
+        finally:
+            if not cheap:
+                budget -= time.perf_counter() - started
         known.put(output, output_digests[name])
     record = CellRecord(
         outputs,
@@ -487,12 +492,17 @@ def _run_recorded(
 
 
 DIGEST_OUTPUTS_AFTER = 0.1
-"""Seconds: a cell that ran this long keeps the digest of every output in its record. What
-such a cell makes (a fitted model, a results object) is what later cells read, and after a
-restart each would hash the restored value again (a GEE result: 0.6 s, for a cell that
-prints its summary in 10 ms; a state-space fit of 0.2 s: 50 ms, for a cell that prints a
-table in 6 ms). The first reader would hash it in this session anyway; only outputs no
-cell reads cost more, and only in cells that take this long."""
+"""Seconds: a cell that ran this long keeps the digest of its other outputs in its record
+too, within :data:`DIGEST_BUDGET`. What such a cell makes (a fitted model, a results
+object) is what later cells read, and after a restart each would hash the restored value
+again (a GEE result: 0.6 s, for a cell that prints its summary in 10 ms; a state-space fit
+of 0.2 s: 50 ms, for a cell that prints a table in 6 ms). The first reader would hash it in
+this session anyway; only outputs no cell reads cost more."""
+
+DIGEST_BUDGET = 0.25
+"""Of the cell's own time, what hashing those other outputs may take: once spent, the rest
+are left to the cells that read them (a figure takes 50-100 ms to hash, and a plotting
+cell's ``fig`` and ``ax`` are seldom read again)."""
 
 _BUFFER_TYPES = frozenset(
     {"numpy.ndarray", "pandas.DataFrame", "pandas.Series", "pandas.Index", "pandas.RangeIndex"}

@@ -81,3 +81,39 @@ def test_what_a_slow_cell_made_is_not_hashed_again_after_a_restart(tmp_path: Pat
             counts.append(int(kernel.run("print(len(hashed))")))
     assert "restored 1 names" in why, why
     assert counts == [1, 0], "hashed once when stored, never after the restart"
+
+
+def test_digests_kept_at_store_time_stay_within_a_share_of_the_cell(
+    tmp_path: Path, isolated_store
+):
+    """Hashing a cell's other outputs when it is stored costs at most about a quarter of
+    the cell: past that, what is left is hashed by the cells that read it, if any do."""
+    count = (
+        "import types, hitnb.ipython.memo_cell as memo_cell\n"
+        "hashed = []\n"
+        "_hash = memo_cell.hash_value\n"
+        "def counting(value):\n"
+        "    if isinstance(value, types.SimpleNamespace):\n"
+        "        hashed.append(1)\n"
+        "    return _hash(value)\n"
+        "memo_cell.hash_value = counting\n"
+        "class Slow:  # 0.2 s to hash (and to pickle), in a 0.15 s cell\n"
+        "    def __reduce_ex__(self, protocol):\n"
+        "        import time\n"
+        "        time.sleep(0.2)\n"
+        "        return (Slow, ())"
+    )
+    make = (  # outputs are hashed in name order: `raw` first, which spends the budget
+        "%%memo\nimport time, types\ntime.sleep(0.15)\nraw = Slow()\n"
+        "summary = types.SimpleNamespace(groups=[[float(i)] * i for i in range(60)])"
+    )
+    counts = []
+    for _ in range(2):
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            kernel.run("%load_ext hitnb")
+            kernel.run(count)
+            kernel.run(make)
+            why = kernel.run("%%memo --why\nsizes = [len(g) for g in summary.groups]")
+            counts.append(int(kernel.run("print(len(hashed))")))
+    assert "restored 1 names" in why, why
+    assert counts == [1, 1], "left to the reading cell, before and after the restart"
