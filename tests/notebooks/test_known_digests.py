@@ -83,9 +83,7 @@ def test_what_a_slow_cell_made_is_not_hashed_again_after_a_restart(tmp_path: Pat
     assert counts == [1, 0], "hashed once when stored, never after the restart"
 
 
-def test_digests_kept_at_store_time_stay_within_a_share_of_the_cell(
-    tmp_path: Path, isolated_store
-):
+def test_digests_kept_at_store_time_stay_within_a_share_of_the_cell(tmp_path: Path, isolated_store):
     """Hashing a cell's other outputs when it is stored costs at most about a quarter of
     the cell: past that, what is left is hashed by the cells that read it, if any do."""
     count = (
