@@ -23,6 +23,7 @@ Rules (documented in docs/how-it-works.md):
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import enum
 import functools
@@ -30,10 +31,11 @@ import math
 import struct
 import sys
 import threading
+import time
 import types
 import weakref
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import xxhash
@@ -255,6 +257,9 @@ class ValueHasher:
             dist, version = package_version(value)
             self.text(b"N", f"{named[0]}.{named[1]}@{dist}={version}")
             return
+        deadline = getattr(_limit, "deadline", None)
+        if deadline is not None and time.perf_counter() > deadline:
+            raise self.fail(value, "hashing it took longer than the caller allowed")
         try:
             reduced = value.__reduce_ex__(5)
         except Exception as exc:
@@ -836,6 +841,21 @@ def _scalar_frame(value: Any) -> bytes | None:
 
 
 _EIGHT = _pack_len(8)
+
+
+_limit = threading.local()
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Within the block, hashing a value whose object graph takes longer than ``seconds`` to
+    walk raises :class:`UnhashableValue`: for callers that hash only to save time later
+    (a figure's artists can take a second to walk)."""
+    _limit.deadline = time.perf_counter() + seconds
+    try:
+        yield
+    finally:
+        _limit.deadline = None
 
 
 def digest_value(value: Any) -> bytes:

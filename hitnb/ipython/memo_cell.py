@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import dataclasses
 import time
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from hitnb.core.stores import current_store
 from hitnb.hashing.analysis import text_digest
 from hitnb.hashing.code import library_versions, user_module_files
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
-from hitnb.hashing.values import UnhashableValue, hash_value
+from hitnb.hashing.values import UnhashableValue, hash_value, time_limit
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
 from hitnb.ipython.capture import flush_inline_figures, recording, replay, show_result
 from hitnb.ipython.known_digests import KnownDigests, known_digests
@@ -472,8 +473,9 @@ def _run_recorded(
             continue
         started = time.perf_counter()
         try:
-            output_digests[name] = hash_value(output)
-        except UnhashableValue:
+            with contextlib.nullcontext() if cheap else time_limit(budget):
+                output_digests[name] = hash_value(output)
+        except UnhashableValue:  # or over the budget: left to the cells that read it
             continue
         finally:
             if not cheap:
@@ -500,9 +502,10 @@ of 0.2 s: 50 ms, for a cell that prints a table in 6 ms). The first reader would
 this session anyway; only outputs no cell reads cost more."""
 
 DIGEST_BUDGET = 0.25
-"""Of the cell's own time, what hashing those other outputs may take: once spent, the rest
-are left to the cells that read them (a figure takes 50-100 ms to hash, and a plotting
-cell's ``fig`` and ``ax`` are seldom read again)."""
+"""Of the cell's own time, what hashing those other outputs may take: an output that would
+take longer is given up half-way, and the rest are left to the cells that read them (a
+figure of 12 plots takes about a second to hash, and a plotting cell's ``fig`` and ``ax``
+are seldom read again)."""
 
 _BUFFER_TYPES = frozenset(
     {"numpy.ndarray", "pandas.DataFrame", "pandas.Series", "pandas.Index", "pandas.RangeIndex"}

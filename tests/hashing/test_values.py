@@ -309,3 +309,22 @@ def test_a_strided_array_hashes_like_its_copy_whatever_its_size(shape):
     if changed.size:
         changed.flat[-1] += 1
         assert hash_value(view) != hash_value(changed)
+
+
+class _SlowPart:
+    def __reduce_ex__(self, protocol):
+        import time
+
+        time.sleep(0.01)
+        return (_SlowPart, ())
+
+
+def test_a_time_limit_gives_up_on_a_long_walk_and_only_inside_it():
+    """Callers that hash only to save time later (a cell keeping its outputs' digests) give up
+    on a value that takes longer to walk than they allow; other hashing is unaffected."""
+    from hitnb.hashing.values import time_limit
+
+    parts = [_SlowPart() for _ in range(100)]  # about a second to walk
+    with time_limit(0.05), pytest.raises(UnhashableValue, match="took longer"):
+        hash_value(parts)
+    assert hash_value(parts[:3]) == hash_value([_SlowPart() for _ in range(3)])
