@@ -54,64 +54,52 @@ def test_a_restored_dataset_hashes_like_the_stored_one(tmp_path: Path, isolated_
     assert "restored 1 names" in printed[1], printed[1]
 
 
+COUNT_NAMESPACES = (
+    "import types, hitnb.ipython.memo_cell as memo_cell\n"
+    "hashed = []\n"
+    "_hash = memo_cell.hash_value\n"
+    "def counting(value):\n"
+    "    if isinstance(value, types.SimpleNamespace):\n"
+    "        hashed.append(1)\n"
+    "    return _hash(value)\n"
+    "memo_cell.hash_value = counting\n"
+    "class Slow:  # 0.2 s to hash (and to pickle)\n"
+    "    def __reduce_ex__(self, protocol):\n"
+    "        import time\n"
+    "        time.sleep(0.2)\n"
+    "        return (Slow, ())"
+)
+MAKE_GROUPS = "groups = types.SimpleNamespace(rows=[[float(i)] * i for i in range(60)])"
+READ_GROUPS = "%%memo --why\nsizes = [len(row) for row in groups.rows]"
+
+
+def _hashes_before_and_after_a_restart(tmp_path: Path, store: Path, cell: str) -> list[int]:
+    """Run ``cell`` (which makes ``groups``) and a cell reading ``groups`` in two fresh
+    kernels on one store; how often ``groups`` was hashed in each."""
+    counts = []
+    for _ in range(2):
+        with KernelSession(tmp_path, {"HITNB_STORE": str(store)}) as kernel:
+            kernel.run("%load_ext hitnb")
+            kernel.run(COUNT_NAMESPACES)
+            kernel.run(cell)
+            why = kernel.run(READ_GROUPS)
+            counts.append(int(kernel.run("print(len(hashed))")))
+    assert "restored 1 names" in why, why
+    return counts
+
+
 def test_what_a_slow_cell_made_is_not_hashed_again_after_a_restart(tmp_path: Path, isolated_store):
     """A fitted model, restored after a restart, counts with the digest kept when it was
     stored; before, every cell reading it hashed it again (a GEE result: 0.6 s a cell)."""
-    count = (
-        "import types, hitnb.ipython.memo_cell as memo_cell\n"
-        "hashed = []\n"
-        "_hash = memo_cell.hash_value\n"
-        "def counting(value):\n"
-        "    if isinstance(value, types.SimpleNamespace):\n"
-        "        hashed.append(1)\n"
-        "    return _hash(value)\n"
-        "memo_cell.hash_value = counting"
-    )
-    fit = (
-        "%%memo\nimport time, types\ntime.sleep(0.2)\n"
-        "model = types.SimpleNamespace(groups=[[float(i)] * i for i in range(60)])"
-    )
-    counts = []
-    for _ in range(2):
-        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
-            kernel.run("%load_ext hitnb")
-            kernel.run(count)
-            kernel.run(fit)
-            why = kernel.run("%%memo --why\nsizes = [len(g) for g in model.groups]")
-            counts.append(int(kernel.run("print(len(hashed))")))
-    assert "restored 1 names" in why, why
+    fit = f"%%memo\nimport time, types\ntime.sleep(0.2)\n{MAKE_GROUPS}"
+    counts = _hashes_before_and_after_a_restart(tmp_path, isolated_store, fit)
     assert counts == [1, 0], "hashed once when stored, never after the restart"
 
 
 def test_digests_kept_at_store_time_stay_within_a_share_of_the_cell(tmp_path: Path, isolated_store):
     """Hashing a cell's other outputs when it is stored costs at most about a quarter of
     the cell: past that, what is left is hashed by the cells that read it, if any do."""
-    count = (
-        "import types, hitnb.ipython.memo_cell as memo_cell\n"
-        "hashed = []\n"
-        "_hash = memo_cell.hash_value\n"
-        "def counting(value):\n"
-        "    if isinstance(value, types.SimpleNamespace):\n"
-        "        hashed.append(1)\n"
-        "    return _hash(value)\n"
-        "memo_cell.hash_value = counting\n"
-        "class Slow:  # 0.2 s to hash (and to pickle), in a 0.15 s cell\n"
-        "    def __reduce_ex__(self, protocol):\n"
-        "        import time\n"
-        "        time.sleep(0.2)\n"
-        "        return (Slow, ())"
-    )
-    make = (  # outputs are hashed in name order: `raw` first, which spends the budget
-        "%%memo\nimport time, types\ntime.sleep(0.15)\nraw = Slow()\n"
-        "summary = types.SimpleNamespace(groups=[[float(i)] * i for i in range(60)])"
-    )
-    counts = []
-    for _ in range(2):
-        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
-            kernel.run("%load_ext hitnb")
-            kernel.run(count)
-            kernel.run(make)
-            why = kernel.run("%%memo --why\nsizes = [len(g) for g in summary.groups]")
-            counts.append(int(kernel.run("print(len(hashed))")))
-    assert "restored 1 names" in why, why
+    # outputs are hashed in name order: `a_raw` first (0.2 s, in a 0.15 s cell) spends it all
+    make = f"%%memo\nimport time, types\ntime.sleep(0.15)\na_raw = Slow()\n{MAKE_GROUPS}"
+    counts = _hashes_before_and_after_a_restart(tmp_path, isolated_store, make)
     assert counts == [1, 1], "left to the reading cell, before and after the restart"
