@@ -43,6 +43,15 @@ DIR_MODE = 0o700
 FILE_MODE = 0o600
 
 
+_HEX_DIGITS = frozenset("0123456789abcdef")
+
+
+def is_digest(text: str) -> bool:
+    """Whether ``text`` is 32 lowercase hex digits: an xxh3_128 hex digest, which is what blob
+    ids and entry keys are (checked before either becomes part of a path)."""
+    return len(text) == 32 and _HEX_DIGITS.issuperset(text)
+
+
 def make_dirs(path: Path) -> None:
     """Create ``path`` and every missing parent, each ``0700`` whatever the umask (``mkdir``
     with ``parents=True`` would give the parents the umask's mode, 0755 or even 0777)."""
@@ -170,7 +179,7 @@ class BlobStore:
         self.tmp = root / "tmp"
 
     def path(self, blob_id: str) -> Path:
-        if len(blob_id) != 32 or not all(c in "0123456789abcdef" for c in blob_id):
+        if not is_digest(blob_id):
             raise CorruptEntryError(f"{blob_id!r} is not a blob id (32 lowercase hex digits)")
         return self.objects / blob_id[:2] / blob_id[2:]
 

@@ -46,7 +46,7 @@ from hitnb.errors import (
     HitnbWarning,
     StoreWriteWarning,
 )
-from hitnb.store.blobs import BlobStore, Encoded, make_dirs, write_private
+from hitnb.store.blobs import BlobStore, Encoded, is_digest, make_dirs, write_private
 from hitnb.store.codecs import BlobData, codec_named, codecs_for, pickle_stream
 from hitnb.store.failures import DESCRIPTIONS, IndexUnavailable, classify
 from hitnb.store.index import Entry, Index, Listed, Stored
@@ -146,7 +146,6 @@ def _is_busy(exc: sqlite3.DatabaseError) -> bool:
     return classify(exc) == "busy"
 
 
-_HEX_DIGITS = frozenset("0123456789abcdef")
 _parts = itertools.count()
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
@@ -789,7 +788,7 @@ class LocalStore:
 
     # -- manifests -------------------------------------------------------------------------
     def manifest_path(self, key: str) -> Path:
-        if len(key) != 32 or not _HEX_DIGITS.issuperset(key):
+        if not is_digest(key):
             raise CorruptEntryError(f"{key!r} is not an entry key (32 lowercase hex digits)")
         return self.manifests / key[:2] / f"{key}.json"
 
