@@ -452,7 +452,7 @@ def _run_recorded(
             deleted.append(name)
         else:
             outputs[name] = namespace[name]
-    output_digests: dict[str, str] = {}
+    measured: dict[str, str | None] = {}  # inputs changed in place, hashed after the run
     for name in analysis.candidates:
         if name in outputs or name not in namespace or not may_change(namespace[name]):
             continue
@@ -462,14 +462,19 @@ def _run_recorded(
             digest = None  # it hashed before the run: whatever it became, keep it
         if digest != digests.get(name):
             outputs[name] = namespace[name]
+            measured[name] = digest
             known.clear()  # changed in place: values sharing it may have changed too
-            if digest is not None and _hashed_by_its_buffers(namespace[name]):
-                output_digests[name] = digest
-                known.put(namespace[name], digest)
+    output_digests: dict[str, str] = {}
     budget = duration * DIGEST_BUDGET if duration >= DIGEST_OUTPUTS_AFTER else 0.0
     for name, output in sorted(outputs.items()):  # by name: the same ones in every process
         cheap = _hashed_by_its_buffers(output)
-        if name in output_digests or not (cheap or budget > 0):
+        if not (cheap or budget > 0):
+            continue
+        if name in measured:  # hashed just above: not again
+            found = measured[name]
+            if found is not None:
+                output_digests[name] = found
+                known.put(output, found)
             continue
         started = time.perf_counter()
         try:
