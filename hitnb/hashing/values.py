@@ -851,11 +851,13 @@ def time_limit(seconds: float) -> Iterator[None]:
     """Within the block, hashing a value whose object graph takes longer than ``seconds`` to
     walk raises :class:`UnhashableValue`: for callers that hash only to save time later
     (a figure's artists can take a second to walk)."""
-    _limit.deadline = time.perf_counter() + seconds
+    outer = getattr(_limit, "deadline", None)
+    deadline = time.perf_counter() + seconds
+    _limit.deadline = deadline if outer is None else min(deadline, outer)
     try:
         yield
     finally:
-        _limit.deadline = None
+        _limit.deadline = outer
 
 
 def digest_value(value: Any) -> bytes:
