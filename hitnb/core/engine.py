@@ -45,10 +45,16 @@ from hitnb.errors import (
     HitnbWarning,
     StoreWriteWarning,
 )
+from hitnb.hashing.code import library_attribute
 from hitnb.hashing.keys import KeyParts
+from hitnb.store import codecs
 from hitnb.store.index import Stored
 from hitnb.store.local import Entry, LocalStore
 from hitnb.store.maintenance import keep_under_limit
+
+codecs.pickle_by_name(library_attribute)
+"""A library's module-level objects are hashed by their name; stored by it too, they come
+back as the library's own object, so a restored value is the same key again."""
 
 
 class Unrestorable(Exception):

@@ -165,35 +165,42 @@ def user_module_files(modules: Iterable[str]) -> list[str]:
     return found
 
 
-_attribute_names: dict[str, dict[int, str]] = {}
 _GENERATOR_TYPES = frozenset({"Random", "SystemRandom", "RandomState", "Generator"})
+_named_instances: dict[type, dict[int, str]] = {}
+"""Per library type: the ids of its instances that its module binds, with their names."""
 
 
 def library_attribute(obj: Any) -> tuple[str, str] | None:
     """``(module, name)`` when ``obj`` is an object a library defines at module level next to
     its class (``scipy.stats.norm``, an instance of ``norm_gen`` in the module that defines
     it): such an object counts, and is stored, as that name of that library version, not by
-    its state. Random generators never do: their state is what a run consumes."""
+    its state. Random generators never do: their state is what a run consumes.
+
+    The module's names are read once per class (in a notebook's ``__main__``, never), so
+    asking about every object a value holds costs a dictionary look-up each."""
     kind = type(obj)
-    module_name = getattr(kind, "__module__", None)
-    if not isinstance(module_name, str) or module_name == "builtins":
+    module_name = kind.__module__
+    if module_name == "__main__":
         return None
-    if kind.__name__ in _GENERATOR_TYPES:
-        return None
-    module = sys.modules.get(module_name)
-    if module is None or _module_is_user_code(module_name):
-        return None
-    names = _attribute_names.get(module_name)
+    names = _named_instances.get(kind)
     if names is None:
-        names = _attribute_names[module_name] = {
-            id(value): name
-            for name, value in vars(module).items()
-            if not isinstance(value, types.ModuleType | types.FunctionType | type)
-        }
-    name = names.get(id(obj))
-    if name is None or getattr(module, name, None) is not obj:
+        names = _named_instances[kind] = _instances_named_by_module(kind)
+    name = names.get(id(obj)) if names else None
+    if name is None or getattr(sys.modules.get(module_name), name, None) is not obj:
         return None
     return module_name, name
+
+
+def _instances_named_by_module(kind: type) -> dict[int, str]:
+    module_name = getattr(kind, "__module__", None)
+    if not isinstance(module_name, str) or module_name == "builtins":
+        return {}
+    if kind.__name__ in _GENERATOR_TYPES:
+        return {}
+    module = sys.modules.get(module_name)
+    if module is None or _module_is_user_code(module_name):
+        return {}
+    return {id(value): name for name, value in vars(module).items() if type(value) is kind}
 
 
 def package_version(obj: Any, sensitivity: Sensitivity = "minor") -> tuple[str, str]:

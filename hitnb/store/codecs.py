@@ -216,16 +216,49 @@ def _padding(offset: int) -> int:
     return -offset % _ALIGN
 
 
+Naming = Callable[[Any], "tuple[str, str] | None"]
+_naming: list[Naming] = []
+
+
+def pickle_by_name(naming: Naming) -> None:
+    """Have the pickle codec write an object that ``naming`` says is ``(module, name)`` as
+    that name, wherever it sits in a value, as pickle writes a function: loaded again, it is
+    the module's own object, not a copy of it. The core names so the objects that libraries
+    define at module level (a statsmodels variance function, ``scipy.stats.norm``), which it
+    hashes by that name: a copy would hash by its state, and the value that came back from
+    the store would be another key than the one that went in."""
+    if naming not in _naming:
+        _naming.append(naming)
+
+
+class _NamingPickler(pickle.Pickler):
+    def reducer_override(self, obj: Any) -> Any:
+        for naming in _naming:
+            where = naming(obj)
+            if where is not None and getattr(obj, "__module__", None) == where[0]:
+                return where[1]  # a global: pickle finds it in obj.__module__ and checks it
+        return NotImplemented
+
+
+def _dumps(value: Any, protocol: int, buffer_callback: Any) -> bytes:
+    if not _naming:
+        return pickle.dumps(value, protocol=protocol, buffer_callback=buffer_callback)
+    out = io.BytesIO()
+    _NamingPickler(out, protocol=protocol, buffer_callback=buffer_callback).dump(value)
+    return out.getvalue()
+
+
 class PickleCodec(Codec):
     """Pickle protocol 5 with out-of-band buffers.
 
     Large buffers (numpy arrays inside tuples, dicts, objects) are written after the
     pickle stream, 64-byte aligned, and handed back to ``pickle.loads`` as slices of
-    the blob: no copy on load, and a memory map when asked for.
+    the blob: no copy on load, and a memory map when asked for. Objects named by
+    :func:`pickle_by_name` are written as their name.
     """
 
     name = "pickle"
-    _dumps: ClassVar[Callable[..., bytes]] = staticmethod(pickle.dumps)
+    _dumps: ClassVar[Callable[..., bytes]] = staticmethod(_dumps)
     _loads: ClassVar[Callable[..., Any]] = staticmethod(pickle.loads)
 
     def can_encode(self, value: Any) -> bool:

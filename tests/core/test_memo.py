@@ -526,3 +526,22 @@ def test_defaults_patched_in_place_are_used_and_keyed(counter):
     assert shift(2) == 7 and calls["shift"] == 2
     shift.function.__defaults__ = (1,)
     assert shift(2) == 3 and calls["shift"] == 2, "the first default's result is still stored"
+
+
+def test_a_library_object_inside_a_result_comes_back_as_the_librarys_own(counter):
+    """``scipy.stats.norm`` holds the global random state and counts by its name; a result
+    holding it comes back holding scipy's object itself, not a copy (which would hash by
+    its state, as another key)."""
+    from scipy.stats import norm
+
+    calls = counter()
+
+    def model(scale):
+        calls.hit("model")
+        return {"dist": norm, "scale": scale}
+
+    first = memo(model)(2.0)
+    again = memo(model)(2.0)  # another wrapper of the same function: read from the store
+    assert calls["model"] == 1
+    assert again["dist"] is norm
+    assert again == first
