@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
+import gc
 import importlib
 import pickle
 import re
@@ -812,3 +813,68 @@ def is_code_value(value: Any) -> bool:
     return isinstance(
         value, types.ModuleType | types.FunctionType | types.BuiltinFunctionType | type
     )
+
+
+def values_by_id(namespace: dict[str, Any]) -> dict[int, list[str]]:
+    """The names bound to each value of a notebook's namespace that code could change in
+    place (IPython's history and the shell's own objects aside), by the value's id."""
+    found: dict[int, list[str]] = {}
+    for name, value in namespace.items():
+        if may_change(value) and not (
+            is_session_name(name) or name in SHELL_NAMES or name.startswith("__")
+        ):
+            found.setdefault(id(value), []).append(name)
+    return found
+
+
+SHARING_SCAN_LIMIT = 10_000
+"""Containers with more elements than this are not searched for shared objects."""
+
+
+def sharing_names(
+    namespace: dict[str, Any], values: dict[int, list[str]], changed: dict[int, Any]
+) -> list[str]:
+    """Names whose values share objects with what a cell changed in place.
+
+    ``values`` is :func:`values_by_id` of ``namespace``; ``changed`` the changed values and
+    every object inside them, by id (as hashing them found them). A name is sharing when
+    its value is one of those objects (the fitted results a treatment model keeps), or holds
+    one directly, as an item, an attribute or the base of a view (a statsmodels results
+    wrapper around the results a diagnostic changed), or holds a sharing value in turn.
+    Code and the objects libraries define at module level are shared by design, not data,
+    and do not count. Stored and restored with the changed values, sharing names stay one
+    object with them, in the state the run left them in, as in the session that ran it.
+    """
+    objects = {
+        ident
+        for ident, obj in changed.items()
+        if may_change(obj) and library_attribute(obj) is None
+    }
+    found = {ident for ident in objects if ident in values}
+    held_by: dict[int, set[int]] = {}
+    grew = True
+    while grew:
+        grew = False
+        for ident, names in values.items():
+            if ident in found:
+                continue
+            held = held_by.get(ident)
+            if held is None:
+                held = held_by[ident] = _held(namespace[names[0]])
+            if not held.isdisjoint(objects):
+                found.add(ident)
+                objects.add(ident)
+                grew = True
+    return sorted(name for ident in found for name in values[ident])
+
+
+def _held(value: Any) -> set[int]:
+    """Ids of what ``value`` refers to directly, and of its attributes' values."""
+    if isinstance(value, list | tuple | dict | set) and len(value) > SHARING_SCAN_LIMIT:
+        return set()
+    held = set()
+    for ref in gc.get_referents(value):
+        held.add(id(ref))
+        if type(ref) is dict and len(ref) <= SHARING_SCAN_LIMIT:
+            held.update(id(item) for item in ref.values())
+    return held

@@ -180,10 +180,14 @@ class ValueHasher:
 
     def sub_digest(self, value: Any) -> bytes:
         """Digest of one value alone, sharing cycle bookkeeping (for order-free containers)."""
-        child = ValueHasher(self._active, self._done)
+        child = self._child()
         child._path = self._path
         child.update(value)
         return child.digest()
+
+    def _child(self) -> ValueHasher:
+        """A hasher for one part of the value, sharing this traversal's bookkeeping."""
+        return ValueHasher(self._active, self._done)
 
     def fail(self, value: Any, reason: str) -> UnhashableValue:
         return UnhashableValue(type(value).__qualname__, reason, "".join(self._path))
@@ -272,7 +276,7 @@ class ValueHasher:
             return
         done = self._done.get(id(value))
         if done is None or done[0] is not value:
-            child = ValueHasher(self._active, self._done)
+            child = self._child()
             child._path = self._path
             child._reduced(value, reduced)
             done = self._done[id(value)] = (value, child.digest())
@@ -871,6 +875,48 @@ def digest_value(value: Any) -> bytes:
     except RecursionError:
         return _digest_deep(value)
     return h.digest()
+
+
+_ATOMS = frozenset({int, float, complex, str, bytes, bool, type(None), tuple, frozenset, range})
+
+
+class _ReachingHasher(ValueHasher):
+    """A hasher that also keeps every object its walk passes through, scalars aside."""
+
+    __slots__ = ("_met",)
+
+    def __init__(
+        self,
+        met: dict[int, Any],
+        _active: dict[int, int] | None = None,
+        _done: dict[int, tuple[Any, bytes]] | None = None,
+    ) -> None:
+        super().__init__(_active, _done)
+        self._met = met
+
+    def update(self, value: Any) -> None:
+        if type(value) not in _ATOMS:
+            self._met[id(value)] = value
+        super().update(value)
+
+    def _child(self) -> ValueHasher:
+        return _ReachingHasher(self._met, self._active, self._done)
+
+
+def hash_reaching(value: Any) -> tuple[str, dict[int, Any]]:
+    """:func:`hash_value`, and the objects the walk went through (``value`` itself among
+    them), by id: what ``value`` holds, so what else may share it. The digest is the one
+    :func:`hash_value` gives. Objects inside a long container of plain data (hashed whole
+    by its pickle) and values nested too deeply for one walk are not reported."""
+    if _scalar_frame(value) is not None:
+        return hash_value(value), {}
+    met: dict[int, Any] = {}
+    h = _ReachingHasher(met)
+    try:
+        h.update(value)
+    except RecursionError:
+        return _digest_deep(value).hex(), {id(value): value}
+    return h.hexdigest(), met
 
 
 DEEP_FRAMES = 250_000

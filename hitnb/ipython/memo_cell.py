@@ -27,7 +27,9 @@ from hitnb.core.cells import (
     analyze_cell,
     may_change,
     pack_outputs,
+    sharing_names,
     unpack_outputs,
+    values_by_id,
 )
 from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.recipe import Recipe, cell_recipe, keeper
@@ -35,7 +37,7 @@ from hitnb.core.stores import current_store
 from hitnb.hashing.analysis import text_digest
 from hitnb.hashing.code import library_versions, user_module_files
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
-from hitnb.hashing.values import UnhashableValue, hash_value, time_limit
+from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, time_limit
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
 from hitnb.ipython.capture import flush_inline_figures, recording, replay, show_result
 from hitnb.ipython.known_digests import KnownDigests, known_digests
@@ -434,7 +436,11 @@ def _run_recorded(
 ) -> tuple[Any, CellRecord]:
     """Run the cell, recording what it shows; its outputs are the names it binds and the
     inputs whose digest changed while it ran (in place, through a function it called, or
-    through a view), never an input it only called a method on."""
+    through a view), never an input it only called a method on.
+
+    Names sharing objects with such a changed input are outputs too (see
+    :func:`~hitnb.core.cells.sharing_names`): restored with it, they stay one object with
+    it, as in the session that ran the cell."""
     __tracebackhide__ = True
     start = time.perf_counter()
     with recording(shell) as events:
@@ -453,17 +459,26 @@ def _run_recorded(
         else:
             outputs[name] = namespace[name]
     measured: dict[str, str | None] = {}  # inputs changed in place, hashed after the run
-    for name in analysis.candidates:
-        if name in outputs or name not in namespace or not may_change(namespace[name]):
-            continue
+    changing = [
+        name
+        for name in sorted(analysis.candidates)
+        if name not in outputs and name in namespace and may_change(namespace[name])
+    ]
+    changed: dict[int, Any] = {}
+    for name in changing:
         try:
-            digest: str | None = hash_value(namespace[name])
+            digest, reached = hash_reaching(namespace[name])
         except UnhashableValue:
-            digest = None  # it hashed before the run: whatever it became, keep it
+            digest, reached = None, {}  # it hashed before the run: keep what it became
         if digest != digests.get(name):
             outputs[name] = namespace[name]
             measured[name] = digest
+            changed.update(reached)
+            changed[id(namespace[name])] = namespace[name]
             known.clear()  # changed in place: values sharing it may have changed too
+    if changed:
+        for name in sharing_names(namespace, values_by_id(namespace), changed):
+            outputs.setdefault(name, namespace[name])
     output_digests: dict[str, str] = {}
     budget = duration * DIGEST_BUDGET if duration >= DIGEST_OUTPUTS_AFTER else 0.0
     for name, output in sorted(outputs.items()):  # by name: the same ones in every process

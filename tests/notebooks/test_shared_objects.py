@@ -1,0 +1,71 @@
+"""Objects shared between names survive a Restart & Run All (real kernels, a restart between
+runs on one store): a cell that changes an object in place, through a name that shares it
+with others (a model and the fitted results it keeps, a wrapper around them), and library
+objects held inside a stored value (``scipy.stats.norm`` in a dict)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from nbhelpers import printed_in_fresh_kernels
+
+from hitnb.store.local import open_store
+
+pytestmark = pytest.mark.slow
+
+
+def test_names_sharing_what_a_cell_changed_come_back_changed_and_shared(
+    tmp_path: Path, isolated_store: Path
+):
+    cells = [
+        "%load_ext hitnb\nimport json, types",
+        # results, and a model keeping them: one object, two names
+        "%%memo\nresults = {'cache': {}}\nmodel = {'results': results}",
+        # a wrapper around unnamed results, and a diagnostic keeping those results
+        "%%memo\nwrapper = types.SimpleNamespace(_results={'cache': {}})\n"
+        "diagnostic = {'results': wrapper._results}",
+        # each changes the shared results through a name other than the one that holds them
+        "%%memo\nmodel['results']['cache']['resid'] = [1, 2]\n"
+        "diagnostic['results']['cache']['resid'] = [3]",
+        "%%memo\nfilled = len(results['cache']) + len(wrapper._results['cache'])\n"
+        "print('filled', filled)",
+        "print(json.dumps([results['cache'], model['results'] is results,"
+        " wrapper._results['cache'], diagnostic['results'] is wrapper._results]))",
+    ]
+    first, second, stored = _twice(tmp_path, isolated_store, cells)
+    expected = '[{"resid": [1, 2]}, true, {"resid": [3]}, true]\n'
+    assert first[-1] == expected
+    assert second[-1] == expected, "after the restart, the change came back to every name"
+    assert second[4] == first[4] == "filled 2\n"
+    assert stored[1] == stored[0], "once restarted, every cell hit: none was stored again"
+
+
+def test_a_library_object_inside_a_stored_value_comes_back_as_itself(
+    tmp_path: Path, isolated_store: Path
+):
+    """``norm`` holds scipy's global random state, so it counts by its name; a copy of it,
+    restored inside a dict, counted by its state and made every reader of the dict miss."""
+    cells = [
+        "%load_ext hitnb\nfrom scipy.stats import norm\nimport numpy as np",
+        "%%memo\nholder = {'dist': norm, 'scale': 2.0}",
+        "np.random.normal(size=3);",  # unseeded draws move norm's state
+        "%%memo\nprint('mean', holder['dist'].mean() * holder['scale'])",
+        "print(holder['dist'] is norm)",
+    ]
+    first, second, stored = _twice(tmp_path, isolated_store, cells)
+    assert first[-1] == second[-1] == "True\n", "the restored dict holds scipy's own norm"
+    assert second[3] == first[3] == "mean 0.0\n"
+    assert stored[1] == stored[0], "once restarted, the reader of holder hit"
+
+
+def _twice(
+    cwd: Path, store: Path, cells: list[str]
+) -> tuple[list[str], list[str], tuple[int, int]]:
+    """What each cell printed in two fresh kernels, and how many entries the store held
+    after each."""
+    env = {"HITNB_STORE": str(store)}
+    first = printed_in_fresh_kernels(cwd, env, cells, kernels=1)[0]
+    after_first = len(open_store(store).listing())
+    second = printed_in_fresh_kernels(cwd, env, cells, kernels=1)[0]
+    return first, second, (after_first, len(open_store(store).listing()))
