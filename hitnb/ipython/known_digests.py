@@ -8,18 +8,33 @@ it unpickles. The cache is sound because it is emptied whenever a value could ch
 its back: before any cell that is not a ``%%memo`` cell (in auto mode: that it does not memoize,
 unless the cell only runs magics that change no value), and after a ``%%memo`` cell that was
 seen to change one of its inputs in place (another name may share that object).
+
+A stored output whose digest the cell's record lacks (a cheap cell's fitted model) is
+hashed by the first cell that reads it; since the cache still holds it, it is unchanged
+since it was stored, and that digest is kept in the store for the entry's output: after a
+restart, the restored value counts with it, and no reader hashes it again.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
+
+
+class Origin(NamedTuple):
+    """The stored output a value is: output ``name`` of the entry ``key`` with these bytes."""
+
+    key: str
+    checksum: str
+    name: str
 
 
 class KnownDigests:
-    """Value digests by object identity (the object is held, so its id stays its own)."""
+    """Value digests by object identity (the object is held, so its id stays its own), and
+    for values whose digest is not known yet, which stored output they are."""
 
     def __init__(self) -> None:
         self._by_id: dict[int, tuple[Any, str]] = {}
+        self._origins: dict[int, tuple[Any, Origin]] = {}
 
     def get(self, value: Any) -> str | None:
         found = self._by_id.get(id(value))
@@ -28,8 +43,18 @@ class KnownDigests:
     def put(self, value: Any, digest: str) -> None:
         self._by_id[id(value)] = (value, digest)
 
+    def note_origin(self, value: Any, origin: Origin) -> None:
+        """``value`` is, unchanged, the output ``origin`` names (just stored or restored)."""
+        self._origins[id(value)] = (value, origin)
+
+    def origin(self, value: Any) -> Origin | None:
+        """The stored output ``value`` still is, if nothing could have changed it since."""
+        found = self._origins.get(id(value))
+        return found[1] if found is not None and found[0] is value else None
+
     def clear(self) -> None:
         self._by_id.clear()
+        self._origins.clear()
 
     def __len__(self) -> int:
         return len(self._by_id)

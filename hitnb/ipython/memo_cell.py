@@ -40,7 +40,7 @@ from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, time_limit
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
 from hitnb.ipython.capture import flush_inline_figures, recording, replay, show_result
-from hitnb.ipython.known_digests import KnownDigests, known_digests
+from hitnb.ipython.known_digests import KnownDigests, Origin, known_digests
 from hitnb.store.local import LocalStore
 from hitnb.widgets.badge import BADGE_METADATA, badge_bundle
 
@@ -144,7 +144,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     if mode == "off":
         return execute(shell, source), CellRun(hit=False, note="cache mode is off")
     try:
-        digests, params = _input_digests(shell.user_ns, analysis, known_digests(shell))
+        digests, params, learned = _input_digests(shell.user_ns, analysis, known_digests(shell))
     except UnhashableValue as exc:
         name = exc.path.split("[", 1)[0] or "?"
         why = (
@@ -170,6 +170,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         [],
     )
     store = current_store()
+    store.learn_digests(learned)
     work = _CellWork(shell, cell, source, analysis, digests, params, options, quiet)
     outcome = engine.run(
         engine.Call(
@@ -179,6 +180,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     )  # fmt: skip
     if options.auto and not work.noted:
         auto_session(shell).ran_memoized(outcome.hit or bool(outcome.rerun))
+    _note_origins(shell, store, outcome, work)
     if outcome.hit:
         return _show_hit(
             shell, store, outcome.key, work.restored, identity, quiet, options, started
@@ -387,9 +389,12 @@ def _run_uncached(
 
 def _input_digests(
     namespace: dict[str, Any], analysis: CellAnalysis, known: KnownDigests
-) -> tuple[dict[str, str], dict[str, Any]]:
+) -> tuple[dict[str, str], dict[str, Any], list[tuple[str, str, str, str]]]:
+    """The digest of each input, a summary of each, and the digests learned for stored
+    outputs (see :mod:`~hitnb.ipython.known_digests`) as rows for the store."""
     digests: dict[str, str] = {}
     params: dict[str, Any] = {}
+    learned: list[tuple[str, str, str, str]] = []
     for name in analysis.inputs:
         if name in namespace:
             value = namespace[name]
@@ -400,11 +405,36 @@ def _input_digests(
                 except UnhashableValue as exc:
                     raise UnhashableValue(exc.type_name, exc.reason, name + exc.path) from None
                 known.put(value, digest)
+                origin = known.origin(value)
+                if origin is not None:
+                    learned.append((*origin, digest))
             digests[name] = digest
             params[name] = summarize(value)
         elif not hasattr(builtins, name):
             digests[name] = ABSENT  # not defined yet: a later definition must change the key
-    return digests, params
+    return digests, params, learned
+
+
+def _note_origins(shell: Any, store: LocalStore, outcome: engine.Outcome, work: _CellWork) -> None:
+    """After a cell stored or restored its outputs: give the restored ones the digests
+    learned for them, and remember which stored output each of the others is, so that the
+    first cell that hashes one can keep its digest (see :mod:`~hitnb.ipython.known_digests`)."""
+    if outcome.hit and outcome.found is not None and work.restored is not None:
+        stored, names = outcome.found, work.restored.outputs
+    elif outcome.entry is not None and work.ran is not None:
+        stored, names = outcome.entry, work.ran.outputs
+    else:
+        return
+    namespace, known = shell.user_ns, known_digests(shell)
+    learned = store.learned_digests(stored.key, stored.checksum) if outcome.hit else {}
+    for name in names:
+        value = namespace.get(name)
+        if value is None or known.get(value) is not None:
+            continue
+        if name in learned:
+            known.put(value, learned[name])
+        elif may_change(value):
+            known.note_origin(value, Origin(stored.key, stored.checksum, name))
 
 
 def _show_hit(
@@ -482,14 +512,14 @@ def _run_recorded(
     output_digests: dict[str, str] = {}
     budget = duration * DIGEST_BUDGET if duration >= DIGEST_OUTPUTS_AFTER else 0.0
     for name, output in sorted(outputs.items()):  # by name: the same ones in every process
-        cheap = _hashed_by_its_buffers(output)
-        if not (cheap or budget > 0):
-            continue
-        if name in measured:  # hashed just above: not again
+        if name in measured:  # hashed just above, whatever the cell cost: kept, not again
             found = measured[name]
             if found is not None:
                 output_digests[name] = found
                 known.put(output, found)
+            continue
+        cheap = _hashed_by_its_buffers(output)
+        if not (cheap or budget > 0):
             continue
         started = time.perf_counter()
         try:

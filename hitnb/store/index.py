@@ -57,6 +57,13 @@ CREATE INDEX IF NOT EXISTS entries_by_blob ON entries (blob);
 CREATE INDEX IF NOT EXISTS entries_by_created ON entries (created);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS recipes (key TEXT PRIMARY KEY, recipe TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS output_digests (
+    key TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (key, name)
+) WITHOUT ROWID;
 """
 
 _JSON_FIELDS = ("codec_meta", "params", "metrics", "parts", "series")
@@ -602,6 +609,23 @@ class Index:
                 )
         self.flush_hits()
 
+    @_guarded("store digests")
+    def learn_digests(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
+        """Keep ``(key, checksum, name, digest)``: the digest of output ``name`` of the entry
+        ``key`` whose bytes have ``checksum``, learned after it was stored."""
+        with self.transaction() as conn:
+            conn.executemany("INSERT OR REPLACE INTO output_digests VALUES (?, ?, ?, ?)", rows)
+
+    @_guarded("read digests")
+    def learned_digests(self, key: str, checksum: str) -> dict[str, str]:
+        """The digests learned for the outputs of entry ``key`` as its bytes are now (rows
+        learned for bytes stored before under the same key do not count)."""
+        rows = self.conn.execute(
+            "SELECT name, digest FROM output_digests WHERE key = ? AND checksum = ?",
+            (key, checksum),
+        ).fetchall()
+        return {str(name): str(digest) for name, digest in rows}
+
     @_guarded("remove entries")
     def delete(self, keys: Iterable[str]) -> list[Entry]:
         """Remove entries; return what was removed so the caller can free their blobs."""
@@ -612,6 +636,7 @@ class Index:
         with self.transaction() as conn:
             conn.executemany("DELETE FROM entries WHERE key = ?", [(k,) for k in key_list])
             conn.executemany("DELETE FROM recipes WHERE key = ?", [(k,) for k in key_list])
+            conn.executemany("DELETE FROM output_digests WHERE key = ?", [(k,) for k in key_list])
         return removed
 
     def note_hit(self, key: str) -> None:

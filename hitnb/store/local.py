@@ -744,6 +744,22 @@ class LocalStore:
         self.upload(entry, recipe)
         return entry
 
+    def learn_digests(self, rows: list[tuple[str, str, str, str]]) -> None:
+        """Keep digests of entries' outputs learned after they were stored (see
+        :meth:`Index.learn_digests`); a cache: an index that cannot take them drops them."""
+        if rows and not self.index.read_only:
+            with contextlib.suppress(sqlite3.Error):
+                self.index.learn_digests(rows)
+
+    def learned_digests(self, key: str, checksum: str) -> dict[str, str]:
+        """Digests learned for the outputs of entry ``key`` with these bytes; none when the
+        index cannot be read."""
+        try:
+            found = self.index.learned_digests(key, checksum)
+        except sqlite3.Error:
+            return {}
+        return {name: digest for name, digest in found.items() if is_digest(digest)}
+
     def recipe(self, key: str) -> dict[str, Any] | None:
         """The recipe stored with an entry (from the index, else its manifest)."""
         found = self.index.recipe(key)

@@ -196,3 +196,18 @@ def test_an_index_from_an_older_hitnb_gains_new_columns(tmp_path):
         "SELECT value FROM meta WHERE name = 'schema_version'"
     ).fetchone()[0]
     assert version == "2"
+
+
+def test_learned_output_digests_belong_to_the_bytes_they_were_learned_for(tmp_path):
+    store = LocalStore(tmp_path / "s")
+    first = put(store, {"model": [1, 2]})
+    store.learn_digests([(KEY, first.checksum, "model", "d" * 32)])
+    assert store.learned_digests(KEY, first.checksum) == {"model": "d" * 32}
+    again = put(store, {"model": [3]})  # the same key stored again, other bytes
+    assert store.learned_digests(KEY, again.checksum) == {}
+    store.learn_digests([(KEY, again.checksum, "model", "not a digest")])
+    assert store.learned_digests(KEY, again.checksum) == {}, "a damaged row is no digest"
+    store.learn_digests([(KEY, again.checksum, "model", "e" * 32)])
+    store.delete([KEY])
+    put(store, {"model": [3]})
+    assert store.learned_digests(KEY, again.checksum) == {}, "removed with its entry"
