@@ -130,3 +130,17 @@ def test_a_learned_digest_is_only_kept_for_the_value_as_it_was_stored(
             kernel.run("%load_ext hitnb\nimport types")
             printed.append([kernel.run(cell) for cell in cells][-1])
     assert printed == ["61\n", "60\n"]
+
+
+def test_an_input_a_cheap_cell_changed_keeps_the_digest_measured_after_it(
+    tmp_path: Path, isolated_store
+):
+    """A cell that changes its input in place hashes it after the run to see that; that
+    digest is kept, however cheap the cell, so the next reader does not hash it again."""
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        kernel.run("%load_ext hitnb")
+        kernel.run(COUNT_NAMESPACES)
+        kernel.run(f"%%memo\nimport types\n{MAKE_GROUPS}")
+        kernel.run("%%memo\ngroups.rows.append([1.0])")  # hashed before the run: once
+        kernel.run(READ_GROUPS)
+        assert kernel.run("print(len(hashed))") == "1\n"
