@@ -41,6 +41,7 @@ from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, tim
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
 from hitnb.ipython.capture import flush_inline_figures, recording, replay, show_result
 from hitnb.ipython.known_digests import KnownDigests, Origin, known_digests
+from hitnb.store import codecs
 from hitnb.store.local import LocalStore
 from hitnb.widgets.badge import BADGE_METADATA, badge_bundle
 
@@ -172,12 +173,13 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     store = current_store()
     store.learn_digests(learned)
     work = _CellWork(shell, cell, source, analysis, digests, params, options, quiet)
-    outcome = engine.run(
-        engine.Call(
-            parts, parts.key, work, store, mode, settings, wait=settings.wait,
-            experiment=options.experiment, codec="pickle", cell=True,
-        )
-    )  # fmt: skip
+    with codecs.references(work.refer, work.read):
+        outcome = engine.run(
+            engine.Call(
+                parts, parts.key, work, store, mode, settings, wait=settings.wait,
+                experiment=options.experiment, codec="pickle", cell=True,
+            )
+        )  # fmt: skip
     if options.auto and not work.noted:
         auto_session(shell).ran_memoized(outcome.hit or bool(outcome.rerun))
     _note_origins(shell, store, outcome, work)
@@ -230,11 +232,17 @@ class _CellWork(engine.Work):
         """The last run's record, its outputs as they are in the namespace."""
         self.noted = False
         """Something went wrong with caching this cell, and the user was told."""
+        namespace = shell.user_ns
+        self.read = {name: namespace[name] for name in analysis.inputs if name in namespace}
+        """The inputs' values as the cell starts: what a stored reference to one loads as."""
+        self.refer: dict[int, str] = {}
+        """The inputs the run left as they were, by id: the record refers to them by name."""
 
     def run(self) -> engine.Computed:
         __tracebackhide__ = True
         value, record = _run_recorded(self.shell, self.source, self.analysis, self.digests)
         self.ran = record
+        self.refer.update(_unchanged_inputs(self.shell.user_ns, self.read, self.analysis, record))
         if not self.analysis.has_result:
             value = None  # a trailing `;` or %%capture: the cell shows no value
         try:
@@ -247,7 +255,9 @@ class _CellWork(engine.Work):
 
     def output_bytes(self, computed: engine.Computed) -> int:
         record = self.ran
-        return 0 if record is None else costs.nbytes_of(record.outputs.values())
+        if record is None:
+            return 0
+        return costs.nbytes_of(v for v in record.outputs.values() if id(v) not in self.refer)
 
     def produced_digest(self, computed: engine.Computed) -> str | None:
         """The digest of the outputs (by the digests the run kept, else hashed now), the
@@ -413,6 +423,24 @@ def _input_digests(
         elif not hasattr(builtins, name):
             digests[name] = ABSENT  # not defined yet: a later definition must change the key
     return digests, params, learned
+
+
+def _unchanged_inputs(
+    namespace: dict[str, Any], read: dict[str, Any], analysis: CellAnalysis, record: CellRecord
+) -> dict[int, str]:
+    """The inputs a run left bound to the same object and did not change, by id (values
+    that could change at all): the record refers to them by name (see
+    :func:`hitnb.store.codecs.references`). Their digests are part of the cell's key, so on
+    a hit the names hold these values again; what the cell made holds them as it did when
+    it ran, not copies. An input it changed, rebound or deleted is stored as it became."""
+    return {
+        id(value): name
+        for name, value in read.items()
+        if namespace.get(name) is value
+        and name not in record.outputs
+        and name not in analysis.bound
+        and may_change(value)
+    }
 
 
 def _note_origins(shell: Any, store: LocalStore, outcome: engine.Outcome, work: _CellWork) -> None:

@@ -24,12 +24,14 @@ which holds the verified bytes (or a read-only memory map of them).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import io
 import pickle
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar, NamedTuple
 
 from hitnb.errors import CodecError
 
@@ -231,8 +233,57 @@ def pickle_by_name(naming: Naming) -> None:
         _naming.append(naming)
 
 
+class Reference(NamedTuple):
+    """What a reference to a value kept elsewhere (see :func:`references`) loads as when no
+    values are given to resolve it: the value's name, for display."""
+
+    name: str
+
+
+_referring: contextvars.ContextVar[tuple[dict[int, str], Mapping[str, Any]] | None] = (
+    contextvars.ContextVar("hitnb_references", default=None)
+)
+
+
+@contextlib.contextmanager
+def references(refer: dict[int, str], values: Mapping[str, Any]) -> Iterator[None]:
+    """Within the block, the pickle codec writes each object whose id is in ``refer`` as a
+    reference to its name instead of its state, and loads a reference to a name as
+    ``values[name]``. ``refer`` may be filled in after the block starts.
+
+    A notebook cell's outputs often hold the inputs it read unchanged (a list of fitted
+    models, a model keeping its data frame): written as references, they are not copied
+    into the cell's record, and loaded, they are the very objects the namespace holds, as
+    in the session that ran the cell. The names must be ones whose values are the same
+    when the record is loaded: inputs of the cell, whose digests are part of its key.
+    """
+    token = _referring.set((refer, values))
+    try:
+        yield
+    finally:
+        _referring.reset(token)
+
+
+def load_reference(name: str) -> Any:
+    """The value a reference written under :func:`references` stands for (called by pickle)."""
+    active = _referring.get()
+    if active is None:
+        return Reference(name)
+    try:
+        return active[1][name]
+    except KeyError:
+        raise CodecError(f"the stored value refers to `{name}`, which is not given") from None
+
+
 class _NamingPickler(pickle.Pickler):
+    def __init__(self, file: BinaryIO, refer: dict[int, str], **options: Any) -> None:
+        super().__init__(file, **options)
+        self.refer = refer
+
     def reducer_override(self, obj: Any) -> Any:
+        name = self.refer.get(id(obj)) if self.refer else None
+        if name is not None:
+            return load_reference, (name,)
         for naming in _naming:
             where = naming(obj)
             if where is not None and getattr(obj, "__module__", None) == where[0]:
@@ -241,10 +292,13 @@ class _NamingPickler(pickle.Pickler):
 
 
 def _dumps(value: Any, protocol: int, buffer_callback: Any) -> bytes:
-    if not _naming:
+    active = _referring.get()
+    refer = active[0] if active is not None else {}
+    if not (_naming or refer):
         return pickle.dumps(value, protocol=protocol, buffer_callback=buffer_callback)
     out = io.BytesIO()
-    _NamingPickler(out, protocol=protocol, buffer_callback=buffer_callback).dump(value)
+    pickler = _NamingPickler(out, refer, protocol=protocol, buffer_callback=buffer_callback)
+    pickler.dump(value)
     return out.getvalue()
 
 

@@ -164,3 +164,22 @@ def test_codec_names_are_checked():
 
     with pytest.raises(CodecError, match="built in"):
         register_codec(Clash())
+
+
+def test_references_are_written_by_name_and_loaded_as_the_values_given(store):
+    from hitnb.store.codecs import Reference, references
+
+    model = np.arange(5.0)
+    other = np.arange(3.0)
+    value = {"models": [model, model], "other": other}
+    with references({id(model): "model"}, {}):
+        entry = store.put("ab" * 16, value, function="f", code="c" * 32, args="a" * 32, duration=0)
+    assert entry.size < 400, "the referenced array is not in the bytes"
+    current = np.arange(5.0)
+    with references({}, {"model": current}):
+        loaded = store.load(store.get(entry.key))
+    assert loaded["models"][0] is current and loaded["models"][1] is current
+    assert loaded["other"] is not other and np.array_equal(loaded["other"], other)
+    assert store.load(store.get(entry.key))["models"][0] == Reference("model")
+    with references({}, {}), pytest.raises(CodecError, match="`model`, which is not given"):
+        store.load(store.get(entry.key))
