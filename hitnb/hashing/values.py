@@ -563,6 +563,10 @@ def _numpy(h: ValueHasher, v: Any) -> bool:
     import numpy as np
 
     if isinstance(v, np.ndarray):
+        kind = type(v)
+        if kind is not np.ndarray and kind is not np.memmap:
+            _array_subclass(h, v, np)
+            return True
         if v.dtype.hasobject:
             h.frame(b"a", f"O|{v.shape}".encode())
             h.update_child(".flat", v.ravel(order="C").tolist())
@@ -580,6 +584,20 @@ def _numpy(h: ValueHasher, v: Any) -> bool:
         h.text(b"7", str(v.descr))
         return True
     return False
+
+
+def _array_subclass(h: ValueHasher, v: Any, np: Any) -> None:
+    """An array of a subclass (a masked array, a matrix, a user's subclass): its class, its
+    values as a plain array, what the class adds (a masked array's mask and fill value),
+    and any attributes it carries. Never the same key as the plain array of its values."""
+    h.frame(b"S", _class_identity(type(v)))
+    h.update_child(".data", v.view(np.ndarray))
+    if isinstance(v, np.ma.MaskedArray):  # its attributes hold flags of how it was made
+        h.update_child(".mask", np.ma.getmaskarray(v))
+        h.update_child(".fill_value", np.asarray(v.fill_value))
+        h.update_child(".hardmask", bool(v.hardmask))
+    elif isinstance(getattr(v, "__dict__", None), dict) and v.__dict__:
+        h.update_state(v.__dict__)
 
 
 _frozen_digests: dict[int, tuple[weakref.ref[Any], bytes]] = {}
@@ -874,7 +892,18 @@ def digest_value(value: Any) -> bytes:
         h.update(value)
     except RecursionError:
         return _digest_deep(value)
+    except UnhashableValue:
+        raise
+    except Exception as exc:  # a library object that breaks a rule the walk relies on
+        raise _walk_failed(value, exc, h) from exc
     return h.digest()
+
+
+def _walk_failed(value: Any, exc: Exception, h: ValueHasher) -> UnhashableValue:
+    """A failure inside the walk, as the refusal it amounts to: the value is not keyed, and
+    whoever asked says why (a cell runs uncached), instead of the caller failing with it."""
+    reason = f"hashing it failed with {type(exc).__name__}: {exc}"
+    return UnhashableValue(type(value).__qualname__, reason, "".join(h._path))
 
 
 _ATOMS = frozenset({int, float, complex, str, bytes, bool, type(None), tuple, frozenset, range})
@@ -916,6 +945,10 @@ def hash_reaching(value: Any) -> tuple[str, dict[int, Any]]:
         h.update(value)
     except RecursionError:
         return _digest_deep(value).hex(), {id(value): value}
+    except UnhashableValue:
+        raise
+    except Exception as exc:
+        raise _walk_failed(value, exc, h) from exc
     return h.hexdigest(), met
 
 

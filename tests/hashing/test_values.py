@@ -349,3 +349,28 @@ def test_hash_reaching_gives_the_digest_and_the_objects_a_value_holds():
     _, held = hash_reaching({"k": (shared,), "frame": frame})
     assert id(shared) in held and id(shared["cache"]) in held and id(frame) in held
     assert all(type(obj) not in (int, float, str, tuple) for obj in held.values())
+
+
+def test_array_subclasses_hash_with_what_they_add():
+    masked = np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0])
+    keys = {
+        hash_value(masked),
+        hash_value(np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 0, 0])),
+        hash_value(np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0], fill_value=-1.0)),
+        hash_value(np.array([1.0, 2.0, 3.0])),
+        hash_value(np.matrix([[1.0, 2.0, 3.0]])),
+        hash_value(np.array([[1.0, 2.0, 3.0]])),
+    }
+    assert len(keys) == 6, "the mask, the fill value and the class are part of the value"
+    assert hash_value(masked) == hash_value(np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0]))
+
+
+def test_a_failure_inside_the_walk_is_a_refusal_that_names_it():
+    class Odd:
+        pass
+
+    register_hasher(Odd, lambda value: 1 / 0)
+    with pytest.raises(UnhashableValue, match="hashing it failed with ZeroDivisionError"):
+        hash_value({"odd": Odd()})
+    with pytest.raises(UnhashableValue, match="ZeroDivisionError"):
+        hash_reaching([Odd()])

@@ -144,3 +144,16 @@ def test_an_input_a_cheap_cell_changed_keeps_the_digest_measured_after_it(
         kernel.run("%%memo\ngroups.rows.append([1.0])")  # hashed before the run: once
         kernel.run(READ_GROUPS)
         assert kernel.run("print(len(hashed))") == "1\n"
+
+
+def test_an_output_hashing_fails_on_is_left_unhashed_and_the_cell_runs(
+    tmp_path: Path, isolated_store
+):
+    """Keeping outputs' digests is hitnb's own bookkeeping: an object whose hashing fails
+    (kernel_density: a figure holding a masked array) must not fail the user's cell."""
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        kernel.run("%load_ext hitnb\nimport time, hitnb\nclass Odd:\n    pass")
+        kernel.run("hitnb.register_hasher(Odd, lambda value: 1 / 0)")
+        printed = kernel.run("%%memo\ntime.sleep(0.15)\nodd = Odd()\nprint('ran')")
+        assert printed == "ran\n"
+        assert kernel.run("print(type(odd).__name__)") == "Odd\n"
