@@ -275,7 +275,10 @@ def load_reference(name: str) -> Any:
         raise CodecError(f"the stored value refers to `{name}`, which is not given") from None
 
 
-class _NamingPickler(pickle.Pickler):
+class _Pickler(pickle.Pickler):
+    """Writes the objects :func:`references` refers to, and those :func:`pickle_by_name`
+    names, as references; everything else as pickle does."""
+
     def __init__(self, file: BinaryIO, refer: dict[int, str], **options: Any) -> None:
         super().__init__(file, **options)
         self.refer = refer
@@ -297,7 +300,7 @@ def _dumps(value: Any, protocol: int, buffer_callback: Any) -> bytes:
     if not (_naming or refer):
         return pickle.dumps(value, protocol=protocol, buffer_callback=buffer_callback)
     out = io.BytesIO()
-    pickler = _NamingPickler(out, refer, protocol=protocol, buffer_callback=buffer_callback)
+    pickler = _Pickler(out, refer, protocol=protocol, buffer_callback=buffer_callback)
     pickler.dump(value)
     return out.getvalue()
 
@@ -308,7 +311,7 @@ class PickleCodec(Codec):
     Large buffers (numpy arrays inside tuples, dicts, objects) are written after the
     pickle stream, 64-byte aligned, and handed back to ``pickle.loads`` as slices of
     the blob: no copy on load, and a memory map when asked for. Objects named by
-    :func:`pickle_by_name` are written as their name.
+    :func:`pickle_by_name`, and those :func:`references` refers to, are written as names.
     """
 
     name = "pickle"
