@@ -129,6 +129,17 @@ PROBES |= {
         np.save(Path(STORE) / "a.npy", a)
         print(json.dumps(a.nbytes / best_of(lambda: np.load(Path(STORE) / "a.npy"))))
     """,
+    "load_records_hitnb": """
+        from hitnb.store.local import LocalStore
+        store = LocalStore(Path(STORE) / "hitnb")
+        entry = store.put("d" * 32, value("records"), function="f", code="c", args="a",
+                          duration=0.0)
+        print(json.dumps(best_of(lambda: store.load(entry))))
+    """,
+    "load_records_pickle": """
+        blob = pickle.dumps(value("records"), protocol=5)
+        print(json.dumps(best_of(lambda: pickle.loads(blob))))
+    """,
     "store_frame_hitnb": """
         import itertools
         from hitnb.store.local import LocalStore
@@ -237,6 +248,13 @@ def main() -> int:
             "load it (full read, checksum verified)", span("load_array_hitnb", fmt_rate),
             span("load_array_npload", fmt_rate),
             f"{med('load_array_hitnb') / med('load_array_npload'):.0%} of np.load",
+        ))  # fmt: skip
+    if {"load_records_hitnb", "load_records_pickle"} <= results.keys():
+        rows.append((
+            "load 400k JSON-like records (full read, verified)",
+            span("load_records_hitnb", fmt_time), span("load_records_pickle", fmt_time),
+            f"{med('load_records_pickle') / med('load_records_hitnb'):.2f}x the speed of "
+            "pickle.loads",
         ))  # fmt: skip
     if {"store_frame_hitnb", "store_frame_pyarrow"} <= results.keys():
         rows.append((

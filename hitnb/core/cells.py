@@ -35,6 +35,7 @@ from typing import Any
 
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
 from hitnb.hashing.code import library_attribute
+from hitnb.store.codecs import gc_paused
 
 PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
 """Line magics that change nothing a cell's results depend on, allowed in cached cells."""
@@ -792,7 +793,8 @@ def unpack_outputs(
             define(value.source)
     for name, value in packed.items():
         if isinstance(value, Pickled):
-            namespace[name] = pickle.loads(value.payload)
+            with gc_paused():
+                namespace[name] = pickle.loads(value.payload)
         elif isinstance(value, ByValue):
             import dill
 

@@ -351,6 +351,7 @@ def test_hash_reaching_gives_the_digest_and_the_objects_a_value_holds():
     assert all(type(obj) not in (int, float, str, tuple) for obj in held.values())
 
 
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # np.matrix, still met
 def test_array_subclasses_hash_with_what_they_add():
     masked = np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0])
     keys = {

@@ -183,3 +183,32 @@ def test_references_are_written_by_name_and_loaded_as_the_values_given(store):
     assert store.load(store.get(entry.key))["models"][0] == Reference("model")
     with references({}, {}), pytest.raises(CodecError, match="`model`, which is not given"):
         store.load(store.get(entry.key))
+
+
+class _SeesCollector:
+    """Records whether cyclic garbage collection was on while it was unpickled."""
+
+    def __init__(self):
+        self.collecting = None
+
+    def __setstate__(self, state):
+        import gc
+
+        self.collecting = gc.isenabled()
+
+
+def test_loading_pauses_garbage_collection_and_puts_it_back(store):
+    import gc
+
+    entry = store.put("ab" * 16, [_SeesCollector()] * 2, function="f", code="c", args="a",
+                      duration=0)  # fmt: skip
+    assert gc.isenabled()
+    loaded = store.load(store.get(entry.key))
+    assert loaded[0].collecting is False, "no collection while objects are being made"
+    assert gc.isenabled(), "and collection is back on after"
+    gc.disable()
+    try:
+        store.load(store.get(entry.key))
+        assert not gc.isenabled(), "a caller's own choice stays as it was"
+    finally:
+        gc.enable()
