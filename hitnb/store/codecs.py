@@ -345,6 +345,8 @@ class PickleCodec(Codec):
         count, length = _unpack_counts(view, _MAGIC_LEN)
         pos = _MAGIC_LEN + 12
         if count == 0:
+            if length < _MANY_OBJECTS:  # the hit of a small result: no pause to pay for
+                return self._loads(view[pos : pos + length], buffers=())
             with gc_paused():
                 return self._loads(view[pos : pos + length], buffers=())
         sizes = struct.unpack_from(f"<{count}Q", view, pos)
@@ -358,6 +360,10 @@ class PickleCodec(Codec):
             pos += size
         with gc_paused():
             return self._loads(stream, buffers=buffers)
+
+
+_MANY_OBJECTS = 1 << 16
+"""Bytes of pickle stream from which loading pauses garbage collection (see below)."""
 
 
 @contextlib.contextmanager

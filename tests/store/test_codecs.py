@@ -200,8 +200,8 @@ class _SeesCollector:
 def test_loading_pauses_garbage_collection_and_puts_it_back(store):
     import gc
 
-    entry = store.put("ab" * 16, [_SeesCollector()] * 2, function="f", code="c", args="a",
-                      duration=0)  # fmt: skip
+    value = [_SeesCollector(), [f"row {i}" for i in range(20_000)]]  # a big pickle stream
+    entry = store.put("ab" * 16, value, function="f", code="c", args="a", duration=0)
     assert gc.isenabled()
     loaded = store.load(store.get(entry.key))
     assert loaded[0].collecting is False, "no collection while objects are being made"
