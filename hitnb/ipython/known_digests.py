@@ -35,6 +35,10 @@ class KnownDigests:
     def __init__(self) -> None:
         self._by_id: dict[int, tuple[Any, str]] = {}
         self._origins: dict[int, tuple[Any, Origin]] = {}
+        self.learned: dict[tuple[str, str], dict[str, str]] = {}
+        """Digests learned for stored outputs, by entry key and checksum, as this session
+        read or wrote them: a cell hit again in the session does not ask the store again.
+        About stored bytes, not live values, so :meth:`clear` keeps them."""
 
     def get(self, value: Any) -> str | None:
         found = self._by_id.get(id(value))

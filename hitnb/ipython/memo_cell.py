@@ -171,7 +171,12 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         [],
     )
     store = current_store()
-    store.learn_digests(learned)
+    if learned:
+        store.learn_digests(learned)
+        cached = known_digests(shell).learned
+        for key, checksum, name, digest in learned:
+            if (key, checksum) in cached:  # else read whole from the store when needed
+                cached[key, checksum][name] = digest
     work = _CellWork(shell, cell, source, analysis, digests, params, options, quiet)
     with codecs.references(work.refer, work.read):
         outcome = engine.run(
@@ -454,14 +459,25 @@ def _note_origins(shell: Any, store: LocalStore, outcome: engine.Outcome, work: 
     else:
         return
     namespace, known = shell.user_ns, known_digests(shell)
-    learned = store.learned_digests(stored.key, stored.checksum) if outcome.hit else {}
-    for name in names:
-        value = namespace.get(name)
-        if value is None or known.get(value) is not None:
-            continue
+    unknown = [
+        (name, value)
+        for name in names
+        if (value := namespace.get(name)) is not None
+        and known.get(value) is None
+        and may_change(value)
+    ]
+    if not unknown:  # every output has its digest (the usual hit): no query
+        return
+    learned: dict[str, str] = {}
+    if outcome.hit:
+        slot = (stored.key, stored.checksum)
+        if slot not in known.learned:
+            known.learned[slot] = store.learned_digests(*slot)
+        learned = known.learned[slot]
+    for name, value in unknown:
         if name in learned:
             known.put(value, learned[name])
-        elif may_change(value):
+        else:
             known.note_origin(value, Origin(stored.key, stored.checksum, name))
 
 
