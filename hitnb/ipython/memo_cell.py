@@ -172,11 +172,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     )
     store = current_store()
     if learned:
-        store.learn_digests(learned)
-        cached = known_digests(shell).learned
-        for key, checksum, name, digest in learned:
-            if (key, checksum) in cached:  # else read whole from the store when needed
-                cached[key, checksum][name] = digest
+        _keep_learned(shell, store, learned)
     work = _CellWork(shell, cell, source, analysis, digests, params, options, quiet)
     with codecs.references(work.refer, work.read):
         outcome = engine.run(
@@ -446,6 +442,16 @@ def _unchanged_inputs(
         and name not in analysis.bound
         and may_change(value)
     }
+
+
+def _keep_learned(shell: Any, store: LocalStore, rows: list[tuple[str, str, str, str]]) -> None:
+    """Keep digests learned for stored outputs in the store, and in the session's copy of
+    the entries it has read them for (an entry not read yet is read whole when needed)."""
+    store.learn_digests(rows)
+    cached = known_digests(shell).learned
+    for key, checksum, name, digest in rows:
+        if (key, checksum) in cached:
+            cached[key, checksum][name] = digest
 
 
 def _note_origins(shell: Any, store: LocalStore, outcome: engine.Outcome, work: _CellWork) -> None:
