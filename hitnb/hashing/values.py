@@ -296,7 +296,7 @@ class ValueHasher:
         if state is not None:
             if isinstance(state, tuple) and len(state) == 2 and state[0] is None:
                 state = state[1]  # (None, slots) from objects with __slots__ only
-            cached = _cached_properties(type(value))
+            cached = _left_out(type(value))
             if cached and isinstance(state, dict):  # values derived from the rest, kept apart
                 state = {k: v for k, v in state.items() if k not in cached}
             self.update_state(state)
@@ -310,18 +310,30 @@ class ValueHasher:
 _cached_names: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
-def _cached_properties(cls: type) -> frozenset[str]:
-    """Names of ``functools.cached_property`` members: an instance's ``__dict__`` keeps
-    their values once read, which is a cache of the instance, not more of its state."""
+def _left_out(cls: type) -> frozenset[str]:
+    """Attributes of ``cls``'s instances that are not part of their value:
+
+    * ``functools.cached_property`` members: an instance's ``__dict__`` keeps their values
+      once read, which is a cache of the instance, not more of its state;
+    * ``_parents`` of matplotlib's transforms: who depends on a transform, keyed by the
+      dependents' memory addresses (a figure hashed as another value in every process).
+    """
     names = _cached_names.get(cls)
     if names is None:
-        names = _cached_names[cls] = frozenset(
+        left = {
             name
             for klass in cls.__mro__
             for name, member in vars(klass).items()
             if isinstance(member, functools.cached_property)
-        )
+        }
+        if any(_is_transform_node(klass) for klass in cls.__mro__):
+            left.add("_parents")
+        names = _cached_names[cls] = frozenset(left)
     return names
+
+
+def _is_transform_node(klass: type) -> bool:
+    return klass.__name__ == "TransformNode" and klass.__module__ == "matplotlib.transforms"
 
 
 def _class_identity(cls: type) -> bytes:

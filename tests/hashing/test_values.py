@@ -375,3 +375,27 @@ def test_a_failure_inside_the_walk_is_a_refusal_that_names_it():
         hash_value({"odd": Odd()})
     with pytest.raises(UnhashableValue, match="ZeroDivisionError"):
         hash_reaching([Odd()])
+
+
+FIGURE = (
+    "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt;"
+    "from hitnb.hashing.values import hash_value;"
+    "fig = plt.figure(figsize=(6, 4)); ax = fig.add_subplot(111); ax.plot([1, 2, {last}]);"
+    "print(hash_value(fig))"
+)
+
+
+@pytest.mark.slow  # three interpreters importing matplotlib
+def test_a_figure_hashes_the_same_in_every_process_and_by_what_it_shows():
+    """matplotlib's transforms keep who depends on them keyed by memory address: a figure
+    made by a cell that runs uncached was another key in every process."""
+
+    def digest(last: int) -> str:
+        code = FIGURE.format(last=last)
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        return run.stdout
+
+    first = digest(3)
+    assert digest(3) == first, "the same figure made in two processes"
+    assert digest(4) != first, "another line drawn"
