@@ -817,7 +817,7 @@ def is_code_value(value: Any) -> bool:
     )
 
 
-def values_by_id(namespace: dict[str, Any]) -> dict[int, list[str]]:
+def _values_by_id(namespace: dict[str, Any]) -> dict[int, list[str]]:
     """The names bound to each value of a notebook's namespace that code could change in
     place (IPython's history and the shell's own objects aside), by the value's id."""
     found: dict[int, list[str]] = {}
@@ -833,25 +833,24 @@ SHARING_SCAN_LIMIT = 10_000
 """Containers with more elements than this are not searched for shared objects."""
 
 
-def sharing_names(
-    namespace: dict[str, Any], values: dict[int, list[str]], changed: dict[int, Any]
-) -> list[str]:
+def sharing_names(namespace: dict[str, Any], changed: dict[int, Any]) -> list[str]:
     """Names whose values share objects with what a cell changed in place.
 
-    ``values`` is :func:`values_by_id` of ``namespace``; ``changed`` the changed values and
-    every object inside them, by id (as hashing them found them). A name is sharing when
-    its value is one of those objects (the fitted results a treatment model keeps), or holds
-    one directly, as an item, an attribute or the base of a view (a statsmodels results
-    wrapper around the results a diagnostic changed), or holds a sharing value in turn.
-    Code and the objects libraries define at module level are shared by design, not data,
-    and do not count. Stored and restored with the changed values, sharing names stay one
-    object with them, in the state the run left them in, as in the session that ran it.
+    ``changed`` holds the changed values and every object inside them, by id (as hashing
+    them found them). A name is sharing when its value is one of those objects (the fitted
+    results a treatment model keeps), or holds one directly, as an item, an attribute or
+    the base of a view (a statsmodels results wrapper around the results a diagnostic
+    changed), or holds a sharing value in turn. Code and the objects libraries define at
+    module level are shared by design, not data, and do not count. Stored and restored with
+    the changed values, sharing names stay one object with them, in the state the run left
+    them in, as in the session that ran it.
     """
     objects = {
         ident
         for ident, obj in changed.items()
         if may_change(obj) and library_attribute(obj) is None
     }
+    values = _values_by_id(namespace)
     found = {ident for ident in objects if ident in values}
     held_by: dict[int, set[int]] = {}
     grew = True

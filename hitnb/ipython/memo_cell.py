@@ -29,7 +29,6 @@ from hitnb.core.cells import (
     pack_outputs,
     sharing_names,
     unpack_outputs,
-    values_by_id,
 )
 from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.recipe import Recipe, cell_recipe, keeper
@@ -557,7 +556,7 @@ def _run_recorded(
             changed[id(namespace[name])] = namespace[name]
             known.clear()  # changed in place: values sharing it may have changed too
     if changed:
-        for name in sharing_names(namespace, values_by_id(namespace), changed):
+        for name in sharing_names(namespace, changed):
             outputs.setdefault(name, namespace[name])
     output_digests: dict[str, str] = {}
     budget = duration * DIGEST_BUDGET if duration >= DIGEST_OUTPUTS_AFTER else 0.0
