@@ -307,7 +307,7 @@ class ValueHasher:
         self.leave(value)
 
 
-_cached_names: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
+_left_out_names: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
 def _left_out(cls: type) -> frozenset[str]:
@@ -318,7 +318,7 @@ def _left_out(cls: type) -> frozenset[str]:
     * ``_parents`` of matplotlib's transforms: who depends on a transform, keyed by the
       dependents' memory addresses (a figure hashed as another value in every process).
     """
-    names = _cached_names.get(cls)
+    names = _left_out_names.get(cls)
     if names is None:
         left = {
             name
@@ -328,7 +328,7 @@ def _left_out(cls: type) -> frozenset[str]:
         }
         if any(_is_transform_node(klass) for klass in cls.__mro__):
             left.add("_parents")
-        names = _cached_names[cls] = frozenset(left)
+        names = _left_out_names[cls] = frozenset(left)
     return names
 
 
@@ -899,23 +899,25 @@ def digest_value(value: Any) -> bytes:
     frame = _scalar_frame(value)
     if frame is not None:
         return xxhash.xxh3_128_digest(frame)
-    h = ValueHasher()
+    digest = _walk(ValueHasher(), value)
+    return _digest_deep(value) if digest is None else digest
+
+
+def _walk(h: ValueHasher, value: Any) -> bytes | None:
+    """``h``'s digest of ``value``, or None when it is nested too deeply for this stack.
+
+    A failure inside the walk is the refusal it amounts to: the value is not keyed, and
+    whoever asked says why (a cell runs uncached), instead of the caller failing with it."""
     try:
         h.update(value)
     except RecursionError:
-        return _digest_deep(value)
+        return None
     except UnhashableValue:
         raise
     except Exception as exc:  # a library object that breaks a rule the walk relies on
-        raise _walk_failed(value, exc, h) from exc
+        reason = f"hashing it failed with {type(exc).__name__}: {exc}"
+        raise UnhashableValue(type(value).__qualname__, reason, "".join(h._path)) from exc
     return h.digest()
-
-
-def _walk_failed(value: Any, exc: Exception, h: ValueHasher) -> UnhashableValue:
-    """A failure inside the walk, as the refusal it amounts to: the value is not keyed, and
-    whoever asked says why (a cell runs uncached), instead of the caller failing with it."""
-    reason = f"hashing it failed with {type(exc).__name__}: {exc}"
-    return UnhashableValue(type(value).__qualname__, reason, "".join(h._path))
 
 
 _ATOMS = frozenset({int, float, complex, str, bytes, bool, type(None), tuple, frozenset, range})
@@ -952,16 +954,10 @@ def hash_reaching(value: Any) -> tuple[str, dict[int, Any]]:
     if _scalar_frame(value) is not None:
         return hash_value(value), {}
     met: dict[int, Any] = {}
-    h = _ReachingHasher(met)
-    try:
-        h.update(value)
-    except RecursionError:
+    digest = _walk(_ReachingHasher(met), value)
+    if digest is None:
         return _digest_deep(value).hex(), {id(value): value}
-    except UnhashableValue:
-        raise
-    except Exception as exc:
-        raise _walk_failed(value, exc, h) from exc
-    return h.hexdigest(), met
+    return digest.hex(), met
 
 
 DEEP_FRAMES = 250_000
