@@ -7,12 +7,11 @@ import re
 import shlex
 from typing import Any
 
-import click
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from hitnb import cli, config
+from hitnb import config
 from hitnb.core.run_files import RunFiles
 from hitnb.core.stores import current_store
 from hitnb.ipython.memo_cell import CellOptions, CellRun, run_memo_cell
@@ -123,11 +122,17 @@ class HitnbMagics(Magics):
         print("%hitnb why            why the last %%memo cell ran again (or came from the cache)")
         print("%hitnb store [PATH]   show the store, or use another one in this session")
         print("%hitnb auto [on|off|status]  memoize every code cell without %%memo (or stop)")
+        from hitnb import cli  # the command line (click) loads with its first use
+
         with contextlib.suppress(SystemExit):
             cli.main.main(args=["--help"], prog_name="%hitnb", standalone_mode=False)
 
     def _command(self, words: list[str]) -> None:
         """Run a verb of the ``hitnb`` command in this kernel."""
+        import click
+
+        from hitnb import cli
+
         try:
             cli.main.main(args=words, prog_name="%hitnb", standalone_mode=False)
         except click.exceptions.Exit as exc:
