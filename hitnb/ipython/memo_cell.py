@@ -147,11 +147,14 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         digests, params, learned = _input_digests(shell.user_ns, analysis, known_digests(shell))
     except UnhashableValue as exc:
         name = exc.path.split("[", 1)[0] or "?"
-        why = (
+        refused = (
             f"this cell is not cached: input `{name}` holds a {exc.type_name} that cannot be "
             f"hashed ({exc.reason}); leave it out with %%memo --ignore {name}"
         )
-        return _run_uncached(shell, cell, source, why, quiet, options)
+    else:
+        refused = ""
+    if refused:  # run outside the handler, or the cell's own error would chain to hitnb's
+        return _run_uncached(shell, cell, source, refused, quiet, options)
     identity = options.name or CELL_IDENTITY
     libraries = library_versions(analysis.imports, settings.version_sensitivity)
     packages = {Dependency("package", dist).label: v for dist, v in sorted(libraries.items())}

@@ -154,6 +154,8 @@ def test_bad_options_uncacheable_cells_and_failures_say_so(project, isolated_sto
         assert "input `lock` holds a lock" in printed and "--ignore lock" in printed
         assert "guarded" not in kernel.run("%hitnb ls")
         kernel.run("%%memo --ignore lock\nwith lock:\n    guarded = 2")
+        shown = expect_error(kernel, "%%memo\nwith lock:\n    missing_name", "NameError")
+        assert "UnhashableValue" not in shown and "During handling" not in shown  # as plainly
         for _ in range(2):
             expect_error(kernel, "%%memo -n boom\nran('fail')\nraise ValueError('boom')", "boom")
         assert executions(project).count("fail") == 2  # a failing cell stores nothing
