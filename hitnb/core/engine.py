@@ -27,7 +27,8 @@ import time
 import traceback
 import warnings
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -292,13 +293,15 @@ def _compute(call: Call, key: str, rerun: costs.Rerun | None = None) -> Outcome:
     except (OSError, ValueError) as exc:
         read, written = [], []
         computed.unstorable = f"this run is not cached: {exc}"
+    instead = None
     if rerun is None and not written:
         computed.stored = _cheaper_to_rerun(call, computed)
+        instead = _rerun_when_encoded(call, computed)
     if reads or effects or read or written or computed.states:
         computed.stored = RunRecord(computed.stored, reads, effects, read, written, computed.states)
     parts = computed.parts or call.parts
     key = key if computed.parts is None else parts.key
-    entry, note = _store(call, key, parts, computed, recorder.series)
+    entry, note = _store(call, key, parts, computed, recorder.series, instead=instead)
     if entry is not None and call.settings.max_size is not None:
         keep_under_limit(store, call.settings.max_size)
     return Outcome(computed.result, hit=False, key=key, entry=entry, note=note, rerun=said)
@@ -318,6 +321,29 @@ def _cheaper_to_rerun(call: Call, computed: Computed) -> Any:
     return costs.Rerun(computed.duration, costs.restore_seconds(nbytes), nbytes, digest)
 
 
+def _rerun_when_encoded(call: Call, computed: Computed) -> Callable[[int], Any] | None:
+    """For the store, once the outputs are encoded: a :class:`~hitnb.core.costs.Rerun` in
+    their place when their encoded size shows that restoring them costs more than running
+    again. This catches what the sizes measured in memory count as small: objects holding
+    big arrays (a fitted model and its results)."""
+    if _is_rerun(computed.stored) or call.experiment or call.lazy or call.mmap:
+        return None
+    if computed.unstorable is not None:
+        return None
+
+    def instead(size: int) -> Any:
+        if not costs.worth_rerunning(computed.duration, size):
+            return None
+        digest = call.work.produced_digest(computed)
+        if digest is None:
+            return None
+        rerun = costs.Rerun(computed.duration, costs.restore_seconds(size), size, digest)
+        stored = computed.stored
+        return replace(stored, result=rerun) if isinstance(stored, RunRecord) else rerun
+
+    return instead
+
+
 def _store(
     call: Call,
     key: str,
@@ -327,6 +353,7 @@ def _store(
     *,
     status: str = "ok",
     error: str | None = None,
+    instead: Callable[[int], Any] | None = None,
 ) -> tuple[Entry | None, str]:
     """Keep a run; return its entry, or None and the note saying why it was not kept.
 
@@ -355,6 +382,7 @@ def _store(
             origin=origin(),
             status=status,
             error=error,
+            instead=instead,
         )
     except (CodecError, OSError, sqlite3.Error) as exc:
         note = work.unstorable(computed.stored, exc)

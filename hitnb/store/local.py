@@ -676,6 +676,7 @@ class LocalStore:
         value: Any,
         codec: str | None,
         finish: Callable[[str, dict[str, Any], Encoded], _T],
+        instead: Callable[[int], Any] | None = None,
     ) -> _T:
         """Encode ``value``, commit its blob and call ``finish`` with where it went.
 
@@ -683,6 +684,9 @@ class LocalStore:
         :meth:`delete` takes too before removing a blob no row names: so a writer that
         finds its bytes already stored (and keeps them) cannot have them removed before its
         own row names them.
+
+        ``instead``, given the size the value encoded to, may return another value to
+        store in its place (None keeps it); the bytes encoded are then dropped uncommitted.
         """
         reasons = []
         for candidate in codecs_for(value, codec):
@@ -695,6 +699,10 @@ class LocalStore:
                     writer.discard()
                     reasons.append(f"{candidate.name}: {type(exc).__name__}: {exc}")
                     continue
+                replacement = None if instead is None else instead(writer.size)
+                if replacement is not None:
+                    writer.discard()
+                    return self._encode(replacement, None, finish)
                 if writer.inline:
                     return finish(candidate.name, meta, self.blobs.commit(writer))
                 with self.locks.hold(blob_lock(writer.checksum), BLOB_LOCK_TIMEOUT):
@@ -712,10 +720,12 @@ class LocalStore:
         *,
         codec: str | None = None,
         recipe: dict[str, Any] | None = None,
+        instead: Callable[[int], Any] | None = None,
         **info: Any,
     ) -> Entry:
         """Store ``value`` under ``key`` with the metadata in ``info`` (see :class:`Entry`) and,
-        for export, the ``recipe`` that makes it again.
+        for export, the ``recipe`` that makes it again. ``instead`` may put another value in
+        its place once its encoded size is known (see :meth:`_encode`).
 
         Blob, then manifest (the entry exists from then on), then index row. If the index
         cannot take the row (a full disk) the manifest keeps the entry and it is indexed on
@@ -739,7 +749,7 @@ class LocalStore:
             self._index_put(entry, recipe)
             return entry
 
-        entry = self._encode(value, codec, record)
+        entry = self._encode(value, codec, record, instead)
         self.bytes_written += entry.size
         self.upload(entry, recipe)
         return entry

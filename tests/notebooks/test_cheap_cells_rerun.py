@@ -89,3 +89,23 @@ def test_a_cell_stored_as_a_rerun_exports_without_outputs_and_loads_with_a_reaso
         hitnb.load(run.key, store=str(isolated_store))
     path = hitnb.export(run.key, str(tmp_path / "cell.ipynb"), store=str(isolated_store))
     assert "x = np.zeros(50_000_000)" in Path(path).read_text()
+
+
+def test_an_object_holding_big_arrays_is_judged_by_the_size_it_encodes_to(tmp_path, isolated_store):
+    # A fitted model and its results are objects, whose size in memory hitnb does not
+    # measure: the bytes they encode to decide (statsmodels' ARIMA results: 135 MB in 0.1 s).
+    log = tmp_path / "executions.log"
+    holder = "%%memo\nran('holder')\nfitted = Fitted(np.zeros(20_000_000))\nprint('fitted')"
+    said = []
+    for _ in range(2):
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store), "PYTHONPATH": ""}) as k:
+            k.run("%load_ext hitnb")
+            k.run(SETUP.format(log=str(log)))
+            k.run("class Fitted:\n    def __init__(self, values):\n        self.values = values")
+            said.append(k.run(holder) + k.run("%hitnb why") + k.run("print(fitted.values.shape)"))
+    assert executions(log) == ["holder", "holder"]  # run again, not restored
+    assert stored_bytes(isolated_store) < 1_000_000  # its 160 MB were not stored
+    assert said[0].startswith("fitted\n") and said[0].endswith("(20000000,)\n")
+    assert said[1].startswith("fitted\nre-executed: computing takes ")
+    assert "storing and restoring its 160 MB of outputs" in said[1]
+    assert said[1].endswith("(20000000,)\n")

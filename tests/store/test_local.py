@@ -97,6 +97,26 @@ def test_failed_encoding_leaves_nothing_behind(tmp_path):
     assert store.blobs.ids() == []
 
 
+def test_a_value_can_be_replaced_once_its_encoded_size_is_known(tmp_path):
+    store = LocalStore(tmp_path / "s")
+    sizes = []
+
+    def instead(size):
+        sizes.append(size)
+        return "in its place" if size > INLINE_LIMIT else None
+
+    entry = store.put(
+        KEY, np.zeros(INLINE_LIMIT), function="mod.f", code="c" * 32, args="a" * 32,
+        duration=1.5, instead=instead,
+    )  # fmt: skip
+    assert sizes[0] > INLINE_LIMIT * 8 and len(sizes) == 1  # asked once, not for the stand-in
+    assert store.load(store.get(KEY)) == "in its place" and entry.inline is not None
+    assert store.blobs.ids() == [] and list((tmp_path / "s" / "tmp").glob("*")) == []
+    kept = store.put("cd" * 16, "small", function="mod.f", code="c" * 32, args="a" * 32,
+                     duration=1.5, instead=instead)  # fmt: skip
+    assert store.load(kept) == "small"
+
+
 def test_store_is_private_to_its_owner(tmp_path):
     root = tmp_path / "s"
     store = LocalStore(root)
