@@ -14,6 +14,11 @@ The rule, with sizes measured in memory before anything is encoded::
 
     rerun  when  outputs >= MIN_BYTES  and  compute < (FIXED + bytes / RATE) / 2
 
+checked first with the outputs' size in memory, then once they are encoded with the bytes
+they encoded to and, instead of ``bytes / RATE`` when larger, twice the time encoding them
+took: objects (a fitted model's results) count as small in memory, and loading them costs
+what building them from the pickle does, not their bytes' worth of reading.
+
 ``RATE`` is one pass of storing and loading together; on the 2-core machine of the
 benchmarks a 400 MB array took 2.1 s to store and 1.5 s to load through the store (110 MB/s
 for both) and an 8 MB one 20 ms (400 MB/s), so 500 MB/s errs on the side of restoring.
@@ -59,14 +64,19 @@ class Rerun:
         )
 
 
-def restore_seconds(nbytes: int) -> float:
-    """Estimated seconds to store and load ``nbytes`` of outputs."""
-    return FIXED_SECONDS + nbytes / RATE
+def restore_seconds(nbytes: int, encoding: float = 0.0) -> float:
+    """Estimated seconds to store and load ``nbytes`` of outputs; when encoding them was
+    timed (``encoding`` seconds), at least twice that: loading objects costs about what
+    encoding them did, and far more than their bytes' worth of reading."""
+    return FIXED_SECONDS + max(nbytes / RATE, 2 * encoding)
 
 
-def worth_rerunning(duration: float, nbytes: int) -> bool:
-    """Whether running again (``duration`` seconds) clearly beats restoring ``nbytes``."""
-    return nbytes >= MIN_BYTES and duration * 2 < restore_seconds(nbytes)
+def worth_rerunning(duration: float, nbytes: int, restore: float | None = None) -> bool:
+    """Whether running again (``duration`` seconds) clearly beats restoring ``nbytes``
+    (in ``restore`` seconds when measured, else as :func:`restore_seconds` estimates)."""
+    if restore is None:
+        restore = restore_seconds(nbytes)
+    return nbytes >= MIN_BYTES and duration * 2 < restore
 
 
 def nbytes_of(values: Iterable[Any]) -> int:

@@ -321,23 +321,24 @@ def _cheaper_to_rerun(call: Call, computed: Computed) -> Any:
     return costs.Rerun(computed.duration, costs.restore_seconds(nbytes), nbytes, digest)
 
 
-def _rerun_when_encoded(call: Call, computed: Computed) -> Callable[[int], Any] | None:
+def _rerun_when_encoded(call: Call, computed: Computed) -> Callable[[int, float], Any] | None:
     """For the store, once the outputs are encoded: a :class:`~hitnb.core.costs.Rerun` in
-    their place when their encoded size shows that restoring them costs more than running
-    again. This catches what the sizes measured in memory count as small: objects holding
-    big arrays (a fitted model and its results)."""
+    their place when their encoded size, or the time encoding them took, shows that
+    restoring them costs more than running again. This catches what the sizes measured in
+    memory count as small: objects holding big arrays (a fitted model and its results)."""
     if _is_rerun(computed.stored) or call.experiment or call.lazy or call.mmap:
         return None
     if computed.unstorable is not None:
         return None
 
-    def instead(size: int) -> Any:
-        if not costs.worth_rerunning(computed.duration, size):
+    def instead(size: int, encoding: float) -> Any:
+        restore = costs.restore_seconds(size, encoding)
+        if not costs.worth_rerunning(computed.duration, size, restore):
             return None
         digest = call.work.produced_digest(computed)
         if digest is None:
             return None
-        rerun = costs.Rerun(computed.duration, costs.restore_seconds(size), size, digest)
+        rerun = costs.Rerun(computed.duration, restore, size, digest)
         stored = computed.stored
         return replace(stored, result=rerun) if isinstance(stored, RunRecord) else rerun
 
@@ -353,7 +354,7 @@ def _store(
     *,
     status: str = "ok",
     error: str | None = None,
-    instead: Callable[[int], Any] | None = None,
+    instead: Callable[[int, float], Any] | None = None,
 ) -> tuple[Entry | None, str]:
     """Keep a run; return its entry, or None and the note saying why it was not kept.
 

@@ -676,7 +676,7 @@ class LocalStore:
         value: Any,
         codec: str | None,
         finish: Callable[[str, dict[str, Any], Encoded], _T],
-        instead: Callable[[int], Any] | None = None,
+        instead: Callable[[int, float], Any] | None = None,
     ) -> _T:
         """Encode ``value``, commit its blob and call ``finish`` with where it went.
 
@@ -685,12 +685,14 @@ class LocalStore:
         finds its bytes already stored (and keeps them) cannot have them removed before its
         own row names them.
 
-        ``instead``, given the size the value encoded to, may return another value to
-        store in its place (None keeps it); the bytes encoded are then dropped uncommitted.
+        ``instead``, given the size the value encoded to and the seconds encoding took, may
+        return another value to store in its place (None keeps it); the bytes encoded are
+        then dropped uncommitted.
         """
         reasons = []
         for candidate in codecs_for(value, codec):
             with self.blobs.writer() as writer:
+                started = time.perf_counter()
                 try:
                     meta = candidate.save(value, writer) or {}
                 except OSError:
@@ -699,7 +701,8 @@ class LocalStore:
                     writer.discard()
                     reasons.append(f"{candidate.name}: {type(exc).__name__}: {exc}")
                     continue
-                replacement = None if instead is None else instead(writer.size)
+                took = time.perf_counter() - started
+                replacement = None if instead is None else instead(writer.size, took)
                 if replacement is not None:
                     writer.discard()
                     return self._encode(replacement, None, finish)
@@ -720,7 +723,7 @@ class LocalStore:
         *,
         codec: str | None = None,
         recipe: dict[str, Any] | None = None,
-        instead: Callable[[int], Any] | None = None,
+        instead: Callable[[int, float], Any] | None = None,
         **info: Any,
     ) -> Entry:
         """Store ``value`` under ``key`` with the metadata in ``info`` (see :class:`Entry`) and,

@@ -16,6 +16,10 @@ def test_the_rule():
     assert not costs.worth_rerunning(1.0, 400_000_000)  # slower than restoring: restore
     assert not costs.worth_rerunning(0.0, costs.MIN_BYTES - 1)  # small: always stored
     assert costs.nbytes_of([np.zeros(10), b"abc", "de", object()]) == 85
+    # encoded and timed: loading objects costs what encoding them took, not their bytes' worth
+    assert costs.restore_seconds(8_000_000, 0.5) == costs.FIXED_SECONDS + 1.0
+    assert costs.worth_rerunning(0.2, 8_000_000, costs.restore_seconds(8_000_000, 0.5))
+    assert not costs.worth_rerunning(0.2, 8_000_000)
 
 
 def test_a_function_is_restored_however_cheap_its_big_result(counter):

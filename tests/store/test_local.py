@@ -101,7 +101,8 @@ def test_a_value_can_be_replaced_once_its_encoded_size_is_known(tmp_path):
     store = LocalStore(tmp_path / "s")
     sizes = []
 
-    def instead(size):
+    def instead(size, seconds):
+        assert seconds > 0
         sizes.append(size)
         return "in its place" if size > INLINE_LIMIT else None
 
