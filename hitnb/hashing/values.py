@@ -36,7 +36,7 @@ import types
 import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import xxhash
 
@@ -296,9 +296,9 @@ class ValueHasher:
         if state is not None:
             if isinstance(state, tuple) and len(state) == 2 and state[0] is None:
                 state = state[1]  # (None, slots) from objects with __slots__ only
-            cached = _left_out(type(value))
-            if cached and isinstance(state, dict):  # values derived from the rest, kept apart
-                state = {k: v for k, v in state.items() if k not in cached}
+            left_out = _left_out(type(value))
+            if isinstance(state, dict) and (left_out.names or left_out.in_caches):
+                state = left_out.apply(state)  # values derived from the rest, kept apart
             self.update_state(state)
         if listitems is not None:
             self.update_child(".items", list(listitems))
@@ -307,29 +307,76 @@ class ValueHasher:
         self.leave(value)
 
 
-_left_out_names: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
+class LeftOut(NamedTuple):
+    """What of an instance's state is not part of its value (see :func:`_left_out`)."""
+
+    names: frozenset[str]
+    """Attributes left out."""
+    in_caches: tuple[tuple[str, frozenset[str]], ...]
+    """Per cache attribute (a dict), the entries left out of it."""
+
+    def apply(self, state: dict[str, Any]) -> dict[str, Any]:
+        kept = {k: v for k, v in state.items() if k not in self.names}
+        for attribute, entries in self.in_caches:
+            cache = kept.get(attribute)
+            if isinstance(cache, dict):
+                kept[attribute] = {k: v for k, v in cache.items() if k not in entries}
+        return kept
 
 
-def _left_out(cls: type) -> frozenset[str]:
-    """Attributes of ``cls``'s instances that are not part of their value:
+_left_out_of: weakref.WeakKeyDictionary[type, LeftOut] = weakref.WeakKeyDictionary()
+
+
+def _left_out(cls: type) -> LeftOut:
+    """What of ``cls``'s instances is not part of their value:
 
     * ``functools.cached_property`` members: an instance's ``__dict__`` keeps their values
       once read, which is a cache of the instance, not more of its state;
+    * the same for statsmodels' read-only cached attributes (``cache_readonly``), kept in
+      a dict attribute (``_cache``): reading ``res.bse`` fills it, and a results object
+      read that way would otherwise count as changed, and every cell reading it after a
+      restart as missing. Entries no such descriptor names stay, and so do those of
+      ``cache_writable`` attributes, which users assign;
     * ``_parents`` of matplotlib's transforms: who depends on a transform, keyed by the
       dependents' memory addresses (a figure hashed as another value in every process).
     """
-    names = _left_out_names.get(cls)
-    if names is None:
-        left = {
-            name
-            for klass in cls.__mro__
-            for name, member in vars(klass).items()
-            if isinstance(member, functools.cached_property)
-        }
+    found = _left_out_of.get(cls)
+    if found is None:
+        names = set()
+        caches: dict[str, set[str]] = {}
+        for klass in cls.__mro__:
+            for name, member in vars(klass).items():
+                if isinstance(member, functools.cached_property):
+                    names.add(name)
+                else:
+                    cache = _read_only_cache_of(member)
+                    if cache is not None:
+                        caches.setdefault(cache, set()).add(name)
         if any(_is_transform_node(klass) for klass in cls.__mro__):
-            left.add("_parents")
-        names = _left_out_names[cls] = frozenset(left)
-    return names
+            names.add("_parents")
+        in_caches = tuple((attr, frozenset(entries)) for attr, entries in sorted(caches.items()))
+        found = _left_out_of[cls] = LeftOut(frozenset(names), in_caches)
+    return found
+
+
+_READ_ONLY_CACHING = frozenset(
+    {
+        ("statsmodels.tools._decorators", "cache_readonly"),
+        ("statsmodels.tools._decorators", "CachedAttribute"),
+        ("statsmodels.tools.decorators", "CachedAttribute"),  # statsmodels before 0.15
+        ("pandas._libs.properties", "CachedProperty"),  # what statsmodels used before
+    }
+)
+
+
+def _read_only_cache_of(member: Any) -> str | None:
+    """The dict attribute a read-only caching descriptor keeps its values in (None for any
+    other class member): ``_cache`` unless it names another."""
+    kind = type(member)
+    if (kind.__module__, kind.__name__) not in _READ_ONLY_CACHING:
+        return None
+    cache = getattr(member, "cachename", None)
+    return cache if isinstance(cache, str) else "_cache"
 
 
 def _is_transform_node(klass: type) -> bool:

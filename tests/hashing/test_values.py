@@ -399,3 +399,22 @@ def test_a_figure_hashes_the_same_in_every_process_and_by_what_it_shows():
     first = digest(3)
     assert digest(3) == first, "the same figure made in two processes"
     assert digest(4) != first, "another line drawn"
+
+
+def test_statsmodels_read_only_caches_are_not_part_of_a_results_value():
+    import statsmodels.api as sm
+
+    x = np.arange(30.0)
+    res = sm.GLM(3 * x + np.sin(x), sm.add_constant(x)).fit()
+    before = hash_value(res)
+    _ = res.pvalues, res._results.resid_response  # cache_readonly: kept in res._cache
+    assert "pvalues" in res._results._cache
+    assert hash_value(res) == before
+    res._results._cache["not_an_attribute"] = 1.0  # an entry no read-only descriptor names
+    assert hash_value(res) != before
+    ols = sm.OLS(3 * x + np.sin(x), sm.add_constant(x)).fit()
+    fitted = hash_value(ols)
+    ols.scale = 2.0  # cache_writable: users assign it, so it counts
+    assert hash_value(ols) != fitted
+    ols.params[0] += 1.0
+    assert hash_value(sm.OLS(3 * x + np.sin(x), sm.add_constant(x)).fit()) == fitted
