@@ -84,6 +84,20 @@ def test_pickle_keeps_large_buffers_out_of_band(store):
     np.testing.assert_array_equal(back["a"], big)
 
 
+def test_small_buffers_stay_in_the_pickle_stream(store):
+    from hitnb.store.codecs import OUT_OF_BAND_BYTES, pickle_stream
+
+    groups = [np.arange(i, i + 8, dtype=np.float64) for i in range(3000)]  # a model's groups
+    small = store.put("3" * 32, groups, function="t", code="c", args="a", duration=0.0)
+    assert pickle_stream(store.read_bytes(small).buffer) is not None  # no buffer after it
+    back = store.load(small)
+    assert all(np.array_equal(a, b) for a, b in zip(back, groups, strict=True))
+    big = np.arange(OUT_OF_BAND_BYTES // 8, dtype=np.float64)
+    both = store.put("4" * 32, [big, *groups], function="t", code="c", args="a", duration=0.0)
+    assert pickle_stream(store.read_bytes(both).buffer) is None  # the big one after it
+    assert np.array_equal(store.load(both)[0], big)
+
+
 def test_dataframe_as_parquet(store):
     df = pd.DataFrame(
         {
