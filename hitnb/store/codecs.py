@@ -310,8 +310,9 @@ class PickleCodec(Codec):
     """Pickle protocol 5 with out-of-band buffers.
 
     Large buffers (numpy arrays of :data:`OUT_OF_BAND_BYTES` or more, inside tuples, dicts,
-    objects) are written after the pickle stream, 64-byte aligned, and handed back to ``pickle.loads`` as slices of
-    the blob: no copy on load, and a memory map when asked for. Objects named by
+    objects) are written after the pickle stream, 64-byte aligned, and handed back to
+    ``pickle.loads`` as slices of the blob: no copy on load, and a memory map when asked
+    for. Objects named by
     :func:`pickle_by_name`, and those :func:`references` refers to, are written as names.
     """
 
