@@ -117,6 +117,19 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _drop_damaged(path: Path, keep: int) -> bool:
+    """Remove the damaged copies of the index at ``path`` kept aside (with their WAL), all
+    but the ``keep`` newest; whether any went. They serve a post-mortem only: a full disk
+    needs their room for a working index before anything else."""
+    damaged = sorted(path.parent.glob(f"{path.name}.corrupt-*[0-9]"), key=_mtime)
+    dropped = damaged[: max(0, len(damaged) - keep)]
+    for old in dropped:
+        for name in (old, Path(f"{old}-wal"), Path(f"{old}-shm")):
+            with contextlib.suppress(OSError):
+                name.unlink(missing_ok=True)
+    return bool(dropped)
+
+
 def _mtime(path: Path) -> float:
     try:
         return path.stat().st_mtime
@@ -301,6 +314,12 @@ class LocalStore:
                 with contextlib.suppress(OSError):
                     left.unlink()
         fresh = path.with_name(f"{path.name}.rebuild-{os.getpid()}")
+        built = self._write_index(fresh)
+        if built[2] is not None and classify(built[2]) == "full" and _drop_damaged(path, keep=0):
+            built = self._write_index(fresh)  # the copies kept for a post-mortem made room
+        return built
+
+    def _write_index(self, fresh: Path) -> tuple[Path | None, int, BaseException | None]:
         names = [fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")]
         for name in names:
             with contextlib.suppress(OSError):
@@ -325,11 +344,7 @@ class LocalStore:
             with contextlib.suppress(FileNotFoundError):
                 Path(f"{path}{suffix}").replace(f"{aside}{suffix}")
         fresh.replace(path)
-        damaged = sorted(path.parent.glob(f"{path.name}.corrupt-*[0-9]"), key=_mtime)
-        for old in damaged[:-KEEP_DAMAGED]:  # kept for a post-mortem, not without bound
-            for name in (old, Path(f"{old}-wal"), Path(f"{old}-shm")):
-                with contextlib.suppress(OSError):
-                    name.unlink(missing_ok=True)
+        _drop_damaged(path, keep=KEEP_DAMAGED)  # kept for a post-mortem, not without bound
         return aside
 
     def _replace_damaged(self, path: Path, exc: BaseException) -> Index:

@@ -436,3 +436,23 @@ def test_a_store_on_a_file_system_turned_read_only_serves_every_result(
 def _remount(where: Path, mode: str) -> bool:
     return subprocess.run(["mount", "-o", f"remount,{mode}", str(where)],
                           capture_output=True).returncode == 0  # fmt: skip
+
+
+def test_damaged_copies_make_room_for_the_rebuild_on_a_full_disk(small_disk: Path, tmp_path: Path):
+    """The copies of damaged indexes kept for a post-mortem filled the disk the rebuild
+    needed (the stress test's final `hitnb gc` failed so, now and then): they go first."""
+    store = small_disk / "store"
+    assert python(MAKE, store, tmp_path).returncode == 0
+    closed()
+    kept = store / "index.sqlite.corrupt-1"
+    fill(small_disk)
+    (small_disk / "filler").rename(kept)  # a damaged copy kept aside fills the disk
+    (store / "index.sqlite").write_bytes(b"\x00garbage" * 512)
+    for suffix in ("-wal", "-shm"):
+        (store / f"index.sqlite{suffix}").unlink(missing_ok=True)
+    done = python(CALL, store, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["9", "9801", "9801", "9"]
+    assert "keeps one in memory" not in done.stderr and "rebuilt" in done.stderr
+    assert not kept.exists()
+    assert rows(store) == (22, 5)  # the 20 made, and what the calls stored in the new file
