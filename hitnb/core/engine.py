@@ -315,10 +315,14 @@ def _cheaper_to_rerun(call: Call, computed: Computed) -> Any:
     nbytes = call.work.output_bytes(computed)
     if not costs.worth_rerunning(computed.duration, nbytes):
         return computed.stored
+    return _rerun_of(call, computed, nbytes, costs.restore_seconds(nbytes)) or computed.stored
+
+
+def _rerun_of(call: Call, computed: Computed, nbytes: int, restore: float) -> costs.Rerun | None:
+    """The run as a :class:`~hitnb.core.costs.Rerun`; None when what it produced has no
+    digest to check a re-execution against."""
     digest = call.work.produced_digest(computed)
-    if digest is None:
-        return computed.stored
-    return costs.Rerun(computed.duration, costs.restore_seconds(nbytes), nbytes, digest)
+    return None if digest is None else costs.Rerun(computed.duration, restore, nbytes, digest)
 
 
 def _rerun_when_encoded(call: Call, computed: Computed) -> Callable[[int, float], Any] | None:
@@ -326,21 +330,20 @@ def _rerun_when_encoded(call: Call, computed: Computed) -> Callable[[int, float]
     their place when their encoded size, or the time encoding them took, shows that
     restoring them costs more than running again. This catches what the sizes measured in
     memory count as small: objects holding big arrays (a fitted model and its results)."""
-    if _is_rerun(computed.stored) or call.experiment or call.lazy or call.mmap:
+    if call.experiment or call.lazy or call.mmap or computed.unstorable is not None:
         return None
-    if computed.unstorable is not None:
+    if _is_rerun(computed.stored):
         return None
 
     def instead(size: int, encoding: float) -> Any:
         restore = costs.restore_seconds(size, encoding)
         if not costs.worth_rerunning(computed.duration, size, restore):
             return None
-        digest = call.work.produced_digest(computed)
-        if digest is None:
-            return None
-        rerun = costs.Rerun(computed.duration, restore, size, digest)
+        rerun = _rerun_of(call, computed, size, restore)
         stored = computed.stored
-        return replace(stored, result=rerun) if isinstance(stored, RunRecord) else rerun
+        if rerun is None or not isinstance(stored, RunRecord):
+            return rerun
+        return replace(stored, result=rerun)
 
     return instead
 

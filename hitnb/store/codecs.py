@@ -312,8 +312,8 @@ class PickleCodec(Codec):
     Large buffers (numpy arrays of :data:`OUT_OF_BAND_BYTES` or more, inside tuples, dicts,
     objects) are written after the pickle stream, 64-byte aligned, and handed back to
     ``pickle.loads`` as slices of the blob: no copy on load, and a memory map when asked
-    for. Objects named by
-    :func:`pickle_by_name`, and those :func:`references` refers to, are written as names.
+    for. Objects named by :func:`pickle_by_name`, and those :func:`references` refers to,
+    are written as names.
     """
 
     name = "pickle"
@@ -324,17 +324,16 @@ class PickleCodec(Codec):
         return True
 
     def save(self, value: Any, file: BinaryIO) -> None:
-        buffers: list[memoryview] = []
+        raws: list[memoryview] = []
 
         def out_of_band(buffer: pickle.PickleBuffer) -> bool:
             raw = buffer.raw()
             if raw.nbytes < OUT_OF_BAND_BYTES:
                 return True  # in the stream
-            buffers.append(raw)
+            raws.append(raw)
             return False
 
         stream = self._dumps(value, protocol=5, buffer_callback=out_of_band)
-        raws = buffers
         header = _PICKLE_MAGIC + struct.pack(
             f"<IQ{len(raws)}Q", len(raws), len(stream), *(r.nbytes for r in raws)
         )

@@ -320,6 +320,7 @@ class LocalStore:
         return built
 
     def _write_index(self, fresh: Path) -> tuple[Path | None, int, BaseException | None]:
+        """Write an index at ``fresh`` from the manifests (see :meth:`_build_index_file`)."""
         names = [fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")]
         for name in names:
             with contextlib.suppress(OSError):
