@@ -345,6 +345,8 @@ def _left_out(cls: type) -> LeftOut:
         names = set()
         caches: dict[str, set[str]] = {}
         for klass in cls.__mro__:
+            if _is_transform_node(klass):
+                names.add("_parents")
             for name, member in vars(klass).items():
                 if isinstance(member, functools.cached_property):
                     names.add(name)
@@ -352,8 +354,6 @@ def _left_out(cls: type) -> LeftOut:
                     cache = _read_only_cache_of(member)
                     if cache is not None:
                         caches.setdefault(cache, set()).add(name)
-        if any(_is_transform_node(klass) for klass in cls.__mro__):
-            names.add("_parents")
         in_caches = tuple((attr, frozenset(entries)) for attr, entries in sorted(caches.items()))
         found = _left_out_of[cls] = LeftOut(frozenset(names), in_caches)
     return found

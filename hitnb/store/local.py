@@ -117,6 +117,13 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def _remove_database(path: Path) -> None:
+    """Remove an SQLite file and its ``-wal`` and ``-shm``, as far as they exist and can go."""
+    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(OSError):
+            name.unlink(missing_ok=True)
+
+
 def _drop_damaged(path: Path, keep: int) -> bool:
     """Remove the damaged copies of the index at ``path`` kept aside (with their WAL), all
     but the ``keep`` newest; whether any went. They serve a post-mortem only: a full disk
@@ -124,9 +131,7 @@ def _drop_damaged(path: Path, keep: int) -> bool:
     damaged = sorted(path.parent.glob(f"{path.name}.corrupt-*[0-9]"), key=_mtime)
     dropped = damaged[: max(0, len(damaged) - keep)]
     for old in dropped:
-        for name in (old, Path(f"{old}-wal"), Path(f"{old}-shm")):
-            with contextlib.suppress(OSError):
-                name.unlink(missing_ok=True)
+        _remove_database(old)
     return bool(dropped)
 
 
@@ -321,19 +326,14 @@ class LocalStore:
 
     def _write_index(self, fresh: Path) -> tuple[Path | None, int, BaseException | None]:
         """Write an index at ``fresh`` from the manifests (see :meth:`_build_index_file`)."""
-        names = [fresh, Path(f"{fresh}-wal"), Path(f"{fresh}-shm")]
-        for name in names:
-            with contextlib.suppress(OSError):
-                name.unlink(missing_ok=True)
+        _remove_database(fresh)
         try:
             index = Index(fresh)
             count = self.rebuild_index(index)
             index.close()
             return fresh, count, None
         except (sqlite3.Error, OSError) as exc:
-            for name in names:
-                with contextlib.suppress(OSError):
-                    name.unlink(missing_ok=True)
+            _remove_database(fresh)
             return None, 0, exc
 
     def _swap_in(self, path: Path, fresh: Path) -> Path:
