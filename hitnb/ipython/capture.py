@@ -9,6 +9,7 @@ cell's result is shown, as IPython orders them.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -75,7 +76,7 @@ def recording(shell: Any) -> Iterator[list[Event]]:
     try:
         yield events
     finally:
-        settle(events)  # the end of the run: what is left goes out, stdout first
+        send_as_settled(events, {"stdout": out, "stderr": err})
         if swapped:
             sys.stdout, sys.stderr = out, err
         else:
@@ -145,15 +146,29 @@ def show_result(shell: Any, value: Any, events: list[Event], shown: Event | None
     hook.finish_displayhook()
 
 
-def settle(events: list[Event]) -> None:
+def settle(events: list[Event]) -> list[Event]:
     """Put the text not sent yet in the order the kernel sends it by now (before rich output,
     and when the run ends), as :func:`~hitnb.core.cells.as_shown` works it out from the
-    times of the writes; the pieces then carry None, and later output cannot move them."""
+    times of the writes; the pieces then carry None, and later output cannot move them.
+    Returns those pieces, in that order."""
     first = len(events)
     while first and isinstance(events[first - 1][2], float):  # only unsent text has a time
         first -= 1
     if first < len(events):
         events[first:] = as_shown(events[first:], ended=time.monotonic())
+    return events[first:]
+
+
+def send_as_settled(events: list[Event], streams: dict[str, Any]) -> None:
+    """The end of a run: settle the text not sent yet (what is left goes out, stdout first)
+    and have the kernel send it now, in that order. Storing the outputs comes before the
+    kernel's own end-of-cell flush and can take longer than its 0.2 s timer, which would
+    send the text meanwhile, in the order of the first writes: the run would then show
+    another order than the plain cell does and than its replay will."""
+    last = {event[0]: i for i, event in enumerate(settle(events))}  # a stream's end piece
+    for name in sorted(last, key=last.__getitem__):
+        with contextlib.suppress(Exception):  # a stream that cannot flush keeps its text
+            streams[name].flush()
 
 
 def replay(shell: Any, events: list[Event], result: Any = None) -> None:

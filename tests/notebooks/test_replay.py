@@ -81,14 +81,29 @@ WARNED = (
 )
 
 
+SLOW_TO_STORE = (
+    "import time\n"
+    "class SlowToStore:\n"
+    "    def __reduce__(self):\n"
+    "        time.sleep(0.5)  # hashing and storing it take half a second each\n"
+    "        return SlowToStore, ()"
+)
+
+
 @pytest.mark.parametrize(
     ("between", "after", "order"),
     [
         ("time.sleep(0.5)\n", "", ["stderr", "stdout"]),
         ("", "", ["stdout", "stderr"]),
         ("", "time.sleep(0.5)\ndisplay('figure')", ["stderr", "stdout", None]),
+        ("", "slow = SlowToStore()\n", ["stdout", "stderr"]),
     ],
-    ids=["warning-well-before", "same-instant", "same-instant-then-a-slow-figure"],
+    ids=[
+        "warning-well-before",
+        "same-instant",
+        "same-instant-then-a-slow-figure",
+        "same-instant-then-a-slow-store",
+    ],
 )
 def test_a_warning_and_a_summary_replay_in_the_order_the_kernel_showed(
     tmp_path: Path, isolated_store, between: str, after: str, order: list[str | None]
@@ -96,12 +111,13 @@ def test_a_warning_and_a_summary_replay_in_the_order_the_kernel_showed(
     """The kernel buffers stdout and stderr apart, sends each 0.2 s after its first write and
     both (stdout first) before rich output and when the cell ends: statsmodels' fits print a
     ConvergenceWarning and a summary, which show in either order. A hit shows them in the
-    order the run did."""
+    order the run did, and so does the miss, however long storing its outputs takes after
+    the cell's code has ended (the kernel's timer would send the text meanwhile)."""
     cell = WARNED.format(between=between, after=after)
     shown = []
     for source in (cell.removeprefix("%%memo\n"), cell, cell):  # plain, miss, restart hit
         with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
-            kernel.run("%load_ext hitnb")
+            kernel.run("%load_ext hitnb\n" + SLOW_TO_STORE)
             kernel.run(source)
             shown.append([o.get("name") for o in _shown_outputs(kernel.notebook.cells[-1])])
     assert shown[0] == order
