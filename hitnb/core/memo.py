@@ -717,7 +717,14 @@ class _FunctionWork(engine.Work):
         try:
             plan = plan_for(fn.function, settings.version_sensitivity, fn._ignored_globals)
             keep = keeper(store, settings.keep_inputs, settings.keep_inputs_max)
-            return function_recipe(fn.function, plan, self.bound, keep, ignore=fn._ignored_globals)
+            return function_recipe(
+                fn.function,
+                plan,
+                self.bound,
+                keep,
+                ignore=fn._ignored_globals,
+                signature=fn.binder.signature,
+            )
         except Exception as exc:  # a recipe is a convenience: the result is stored regardless
             return Recipe.failed(exc)
 
