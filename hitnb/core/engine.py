@@ -197,9 +197,10 @@ def run(call: Call) -> Outcome:
                 "same call; computing it here as well",
                 HitnbWarning,
             )
-        found = lookup(call, key, said=True)  # computed by whoever held the lock before us?
-        if found is not None:
-            return found
+        if call.store.has_manifest(key):  # computed by whoever held the lock before us?
+            found = lookup(call, key, said=True)  # (a stat first: their row may be queued)
+            if found is not None:
+                return found
         return _compute(call, key)
 
 

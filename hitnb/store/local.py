@@ -11,7 +11,8 @@ Layout::
 
 A write goes blob, then manifest (temp + rename), then index row; a crash between
 them leaves at worst an orphan blob or a manifest the index does not know yet,
-which :meth:`LocalStore.get` and ``hitnb verify --repair`` pick up again.
+which :meth:`LocalStore.get` and ``hitnb verify --repair`` pick up again. The row of a
+stored run is written behind the caller (:mod:`hitnb.store.row_writer`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from hitnb.store.failures import DESCRIPTIONS, IndexUnavailable, classify
 from hitnb.store.index import Entry, Index, Listed, Stored
 from hitnb.store.locks import KeyLocks
 from hitnb.store.remote import Remote, RemoteUnavailable
+from hitnb.store.row_writer import Row, RowWriter
 
 __all__ = ["BlobData", "Entry", "LocalStore", "open_store"]
 
@@ -201,7 +203,19 @@ class LocalStore:
         self.locks = KeyLocks(root)
         self.remote: Remote | None = None
         """The shared store behind this one, when the settings name one (see remote.py)."""
-        self.index = self._open_index(root / "index.sqlite")
+        self._rows = RowWriter(self._write_rows)
+        self._index = self._open_index(root / "index.sqlite")
+
+    @property
+    def index(self) -> Index:
+        """The index, holding every row this process has stored (queued rows are written
+        first: see :mod:`hitnb.store.row_writer`)."""
+        self._rows.flush()
+        return self._index
+
+    @index.setter
+    def index(self, index: Index) -> None:
+        self._index = index
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
@@ -424,15 +438,17 @@ class LocalStore:
     def replace_index(self) -> int:
         """Rebuild the index file from the manifests and put it in place of the current one
         (kept aside); return how many entries it holds. For ``hitnb verify --repair``."""
+        self._rows.flush()  # not under the locks: the row writer may need them to recover
         with self._recover_lock, self._holding_index_lock():
-            fresh, count, failure = self._build_index_file(self.index.path)
+            index = self._index
+            fresh, count, failure = self._build_index_file(index.path)
             if fresh is None:
                 raise IndexUnavailable("be rebuilt", failure or OSError("unknown"))
-            self._swap_in(self.index.path, fresh)
-            if self.index.memory_uri is not None or self.index.read_only:
-                self.index = Index(self.index.path, on_damage=self._index_damaged)
+            self._swap_in(index.path, fresh)
+            if index.memory_uri is not None or index.read_only:
+                self._index = Index(index.path, on_damage=self._index_damaged)
             else:
-                self.index.reopen()
+                index.reopen()
             return count
 
     def manifest_records(self) -> Iterator[tuple[Entry, dict[str, Any] | None]]:
@@ -484,8 +500,11 @@ class LocalStore:
         """The entry for ``key``; a manifest the index lacks is indexed again on the way, and
         one only the shared store has is brought here. An index that cannot be read (a
         failing disk) is passed by: the manifest answers, with one warning."""
+        found = self._queued(key)
+        if found is not None:
+            return found
         try:
-            found = self.index.get(key)
+            found = self._index.get(key)
         except sqlite3.Error as exc:
             self._index_failed(exc)
             found = None
@@ -493,8 +512,11 @@ class LocalStore:
 
     def lookup(self, key: str) -> Stored | Entry | None:
         """Like :meth:`get`, reading only what loading the value needs (the hit path)."""
+        found: Stored | Entry | None = self._queued(key)
+        if found is not None:
+            return found
         try:
-            found = self.index.find(key)
+            found = self._index.find(key)
         except sqlite3.Error as exc:
             self._index_failed(exc)
             found = None
@@ -527,11 +549,46 @@ class LocalStore:
         self._index_put(entry, recipe)
         return entry
 
+    def _queued(self, key: str) -> Entry | None:
+        """This process's entry of ``key`` whose row is queued, while its manifest is still
+        the one written with it (another process may have stored the key since)."""
+        queued = self._rows.pending(key)
+        if queued is None:
+            return None
+        entry, manifest = queued
+        return entry if self._manifest_state(key) == manifest else None
+
+    def _manifest_state(self, key: str) -> tuple[int, int] | None:
+        return _file_state(str(self.manifest_path(key)))
+
+    def _write_rows(self, rows: list[Row]) -> None:
+        """Index entries whose manifests are written, in one transaction (the row writer's
+        work). Then each row must agree with its manifest as it is now: one removed meanwhile
+        (another process evicted the entry) takes the row with it, and one another process
+        wrote since (it stored the key again) replaces the row. A row the index cannot take is
+        left to its manifest."""
+        try:
+            index = self._index
+            ours = [row for row in rows if self._manifest_state(row[0].key) == row[2]]
+            index.put_many([entry for entry, _, _ in ours], {e.key: r for e, r, _ in ours if r})
+            for entry, _, manifest in rows:  # and if another writer came in between:
+                now = self._manifest_state(entry.key)
+                if now is None:
+                    index.delete([entry.key])
+                elif now != manifest:
+                    found = self.read_record(entry.key)
+                    if found is not None:
+                        index.put_many([found[0]], {entry.key: found[1]} if found[1] else None)
+        except (sqlite3.Error, CorruptEntryError) as exc:
+            self._index_failed(exc)
+        except Exception as exc:  # never lose the thread: the manifests keep the entries
+            self._index_failed(exc)
+
     def _index_put(self, entry: Entry, recipe: dict[str, Any] | None = None) -> None:
         """Index an entry whose manifest is written; if the index cannot take it now (a full
         disk, a read-only file) the manifest keeps it, and it is indexed again on use."""
         try:
-            self.index.put(entry, recipe)
+            self._index.put(entry, recipe)
         except sqlite3.Error as exc:
             self._index_failed(exc)
 
@@ -555,17 +612,25 @@ class LocalStore:
             return None
         entry, recipe = found
         try:  # a row written meanwhile by the entry's writer is newer: keep it
-            self.index.put_many([entry], {key: recipe} if recipe else None, replace=False)
+            self._index.put_many([entry], {key: recipe} if recipe else None, replace=False)
             if not self.manifest_path(key).exists():  # removed meanwhile (an eviction):
-                self.index.delete([key])  # the row must not outlive it
+                self._index.delete([key])  # the row must not outlive it
                 return None
         except sqlite3.Error as exc:
             self._index_failed(exc)
         return entry
 
+    def has_manifest(self, key: str) -> bool:
+        """Whether entry ``key`` has its manifest here (one ``stat``). Every writer writes the
+        manifest before it lets go of the key's lock, so a caller that waited for the lock
+        learns this way whether the holder stored the entry, whenever its row is written."""
+        return os.path.exists(self.manifest_path(key))  # noqa: PTH110 (one stat per miss)
+
     def contains(self, key: str) -> bool:
+        if self._queued(key) is not None:
+            return True
         try:
-            indexed = self.index.contains(key)
+            indexed = self._index.contains(key)
         except sqlite3.Error as exc:
             self._index_failed(exc)
             indexed = False
@@ -658,7 +723,8 @@ class LocalStore:
         return found if limit is None else found[:limit]
 
     def note_hit(self, key: str) -> None:
-        self.index.note_hit(key)
+        index = self.index if self._rows.pending(key) is not None else self._index
+        index.note_hit(key)  # (a queued row is written first, so the count has a row)
 
     def keys_with_prefix(self, prefix: str, *, limit: int = 2) -> list[str]:
         """Indexed keys starting with ``prefix``, at most ``limit`` (to resolve short keys)."""
@@ -746,7 +812,10 @@ class LocalStore:
         for export, the ``recipe`` that makes it again. ``instead`` may put another value in
         its place once its encoded size is known (see :meth:`_encode`).
 
-        Blob, then manifest (the entry exists from then on), then index row. If the index
+        Blob, then manifest (the entry exists from then on), then index row; the row of a
+        new entry whose value is held inline (no blob) is written behind the caller (see
+        :mod:`hitnb.store.row_writer`), while a row that replaces another process's is
+        written at once, so no process goes on reading the row it replaces. If the index
         cannot take the row (a full disk) the manifest keeps the entry and it is indexed on
         use, with one warning."""
 
@@ -764,8 +833,12 @@ class LocalStore:
                 last_access=now,
                 **info,
             )
-            self.write_manifest(entry, recipe)
-            self._index_put(entry, recipe)
+            new = entry.blob is None and not os.path.exists(self.manifest_path(key))  # noqa: PTH110
+            manifest = self.write_manifest(entry, recipe)
+            if new:
+                self._rows.submit(entry, recipe, manifest)
+            else:  # a blob an eviction elsewhere must see named, or a row to replace now
+                self._index_put(entry, recipe)
             return entry
 
         entry = self._encode(value, codec, record, instead)
@@ -776,15 +849,15 @@ class LocalStore:
     def learn_digests(self, rows: list[tuple[str, str, str, str]]) -> None:
         """Keep digests of entries' outputs learned after they were stored (see
         :meth:`Index.learn_digests`); a cache: an index that cannot take them drops them."""
-        if rows and not self.index.read_only:
+        if rows and not self._index.read_only:
             with contextlib.suppress(sqlite3.Error):
-                self.index.learn_digests(rows)
+                self._index.learn_digests(rows)
 
     def learned_digests(self, key: str, checksum: str) -> dict[str, str]:
         """Digests learned for the outputs of entry ``key`` with these bytes; none when the
         index cannot be read."""
         try:
-            found = self.index.learned_digests(key, checksum)
+            found = self._index.learned_digests(key, checksum)
         except sqlite3.Error:
             return {}
         return {name: digest for name, digest in found.items() if is_digest(digest)}
@@ -837,7 +910,9 @@ class LocalStore:
             raise CorruptEntryError(f"{key!r} is not an entry key (32 lowercase hex digits)")
         return self.manifests / key[:2] / f"{key}.json"
 
-    def write_manifest(self, entry: Entry, recipe: dict[str, Any] | None = None) -> None:
+    def write_manifest(self, entry: Entry, recipe: dict[str, Any] | None = None) -> tuple[int, int]:
+        """Write the manifest of ``entry`` (a temp file, renamed); return its inode and
+        mtime, by which a later reader knows whether another writer replaced it."""
         path = self.manifest_path(entry.key)
         if path.parent not in self._made:
             make_dirs(path.parent)
@@ -854,9 +929,11 @@ class LocalStore:
                 view = memoryview(data)
                 while view:
                     view = view[os.write(fd, view) :]
+                written = os.fstat(fd)
             finally:
                 os.close(fd)
             os.replace(tmp, path)  # noqa: PTH105 (str paths: this runs on every miss)
+            return written.st_ino, written.st_mtime_ns
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)  # noqa: PTH108
@@ -879,7 +956,7 @@ class LocalStore:
             raise CorruptEntryError(f"manifest of entry {key} cannot be read: {exc}") from exc
 
     def close(self) -> None:
-        self.index.close()
+        self.index.close()  # (the rows queued are written first)
 
 
 def _manifest_record(entry: Entry, recipe: dict[str, Any] | None) -> dict[str, Any]:

@@ -1,0 +1,136 @@
+"""Index rows written after the caller has moved on, many to a transaction.
+
+A stored entry exists once its manifest is written (see :mod:`hitnb.store.local`); its index
+row only makes it quick to find and list. A transaction for one row costs about 120 us here,
+against about 35 us a row in batches of 32, and most of a miss's time goes to small calls. So
+the row of a new entry whose value is held inline is queued (not a blob's, which an
+eviction elsewhere could take for unused while no row names it, nor a row that replaces
+another, which other processes would go on reading meanwhile). The queue is written:
+
+- by the caller, once it holds :data:`BATCH` rows (a loop of misses);
+- by a thread, once no row has been queued for :data:`IDLE` seconds (a notebook's miss, then
+  nothing): the thread never competes with a busy caller for the interpreter, which would
+  cost the caller more than the transaction it saves;
+- before anything in this process reads the index (:meth:`RowWriter.flush`), so a listing, a
+  count or an eviction sees every entry this process stored, and before the process ends.
+
+Until then this process finds a queued entry here (:meth:`RowWriter.pending`), and every
+other process through its manifest, as it finds an entry whose row a crash lost. A process
+that is killed leaves manifests, which are indexed again on use. Each queued row carries the
+state (inode, mtime) of the manifest written with it: another process may store the same key
+meanwhile, and then its manifest, not the queued row, is the entry (the store checks).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from hitnb.store.index import Entry
+
+BATCH = 32
+"""Rows the caller writes at once when it has queued that many."""
+IDLE = 0.1
+"""Seconds without a new row after which the thread writes the queue."""
+
+ManifestState = tuple[int, int]
+"""A manifest file's inode and mtime (ns) as its writer left it."""
+Row = tuple[Entry, "dict[str, Any] | None", ManifestState]
+"""An entry, its recipe, and the state of the manifest written with them."""
+
+_writers: weakref.WeakSet[RowWriter] = weakref.WeakSet()
+
+
+class RowWriter:
+    """The queued index rows of one store, and who writes them when."""
+
+    def __init__(self, write: Callable[[list[Row]], None]) -> None:
+        """``write`` puts a batch of rows in the index; it must not raise (a row it cannot
+        write is left to the entry's manifest)."""
+        self._write = write
+        self._queue: list[Row] = []
+        self._pending: dict[str, tuple[Entry, ManifestState]] = {}
+        self._last = 0.0
+        self._changed = threading.Condition()
+        self._writing = threading.RLock()
+        self._thread: threading.Thread | None = None
+        _writers.add(self)
+
+    def submit(self, entry: Entry, recipe: dict[str, Any] | None, manifest: ManifestState) -> None:
+        """Queue the row of ``entry``, whose manifest is written and left as ``manifest``."""
+        with self._changed:
+            self._queue.append((entry, recipe, manifest))
+            self._pending[entry.key] = (entry, manifest)
+            self._last = time.monotonic()
+            full = len(self._queue) >= BATCH
+            if len(self._queue) == 1:  # the thread sleeps until a queue starts, not per row
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(
+                        target=self._run, name="hitnb-rows", daemon=True
+                    )
+                    self._thread.start()
+                self._changed.notify_all()
+        if full:
+            self.flush()
+
+    def pending(self, key: str) -> tuple[Entry, ManifestState] | None:
+        """The entry of ``key`` and its manifest's state, if its row is still queued (a dict
+        lookup: the hit path)."""
+        return self._pending.get(key)
+
+    def flush(self) -> None:
+        """Write every row queued so far (on this thread), once a write in progress is done."""
+        if not self._pending:
+            return
+        with self._writing:
+            with self._changed:
+                batch, self._queue = self._queue, []
+            if batch:
+                try:
+                    self._write(batch)
+                finally:
+                    with self._changed:
+                        for entry, _, _ in batch:
+                            queued = self._pending.get(entry.key)
+                            if queued is not None and queued[0] is entry:
+                                del self._pending[entry.key]
+
+    def _run(self) -> None:
+        """The thread: write the queue once the caller has queued nothing for :data:`IDLE`."""
+        while True:
+            with self._changed:
+                while not self._queue:
+                    self._changed.wait()
+                quiet = time.monotonic() - self._last
+                if quiet < IDLE:
+                    self._changed.wait(IDLE - quiet)
+                    continue
+            self.flush()
+
+    def _forked(self) -> None:
+        """In a forked child: the thread was not copied and its queue is the parent's to
+        write; start afresh."""
+        self._changed = threading.Condition()
+        self._writing = threading.RLock()
+        self._queue, self._pending, self._thread = [], {}, None
+
+
+@atexit.register
+def flush_all() -> None:
+    """Write every queued row before the process ends."""
+    for writer in list(_writers):
+        writer.flush()
+
+
+def _after_fork() -> None:
+    for writer in list(_writers):
+        writer._forked()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
