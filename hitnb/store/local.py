@@ -192,7 +192,8 @@ class LocalStore:
         """On a read-only file system hits are served and writes fail (callers warn)."""
         self.blobs = BlobStore(root)
         self.manifests = root / "entries"
-        self._made: set[Path] = set()
+        self._manifests_text = f"{self.manifests}{os.sep}"
+        self._made: set[str] = set()
         self._warned: set[str] = set()
         self.bytes_written = 0
         """Bytes this process stored here (for keeping under a size limit between checks)."""
@@ -559,7 +560,7 @@ class LocalStore:
         return entry if self._manifest_state(key) == manifest else None
 
     def _manifest_state(self, key: str) -> tuple[int, int] | None:
-        return _file_state(str(self.manifest_path(key)))
+        return _file_state(self._manifest_file(key))
 
     def _write_rows(self, rows: list[Row]) -> None:
         """Index entries whose manifests are written, in one transaction (the row writer's
@@ -605,7 +606,7 @@ class LocalStore:
 
     def _reindex(self, key: str) -> Entry | None:
         """An entry whose manifest exists but whose index row does not (a crash, a lost index)."""
-        if not self.manifest_path(key).exists():  # the usual miss: a stat, not a failed open
+        if not os.path.exists(self._manifest_file(key)):  # noqa: PTH110 (the usual miss: a stat)
             return None
         found = self.read_record(key)
         if found is None:
@@ -624,7 +625,7 @@ class LocalStore:
         """Whether entry ``key`` has its manifest here (one ``stat``). Every writer writes the
         manifest before it lets go of the key's lock, so a caller that waited for the lock
         learns this way whether the holder stored the entry, whenever its row is written."""
-        return os.path.exists(self.manifest_path(key))  # noqa: PTH110 (one stat per miss)
+        return os.path.exists(self._manifest_file(key))  # noqa: PTH110 (one stat per miss)
 
     def contains(self, key: str) -> bool:
         if self._queued(key) is not None:
@@ -833,7 +834,7 @@ class LocalStore:
                 last_access=now,
                 **info,
             )
-            new = entry.blob is None and not os.path.exists(self.manifest_path(key))  # noqa: PTH110
+            new = entry.blob is None and not os.path.exists(self._manifest_file(key))  # noqa: PTH110
             manifest = self.write_manifest(entry, recipe)
             if new:
                 self._rows.submit(entry, recipe, manifest)
@@ -906,23 +907,28 @@ class LocalStore:
 
     # -- manifests -------------------------------------------------------------------------
     def manifest_path(self, key: str) -> Path:
+        return Path(self._manifest_file(key))
+
+    def _manifest_file(self, key: str) -> str:
+        """The manifest's path as text (a miss asks for it several times, and building a
+        ``Path`` costs 5 us each)."""
         if not is_digest(key):
             raise CorruptEntryError(f"{key!r} is not an entry key (32 lowercase hex digits)")
-        return self.manifests / key[:2] / f"{key}.json"
+        return f"{self._manifests_text}{key[:2]}{os.sep}{key}.json"
 
     def write_manifest(self, entry: Entry, recipe: dict[str, Any] | None = None) -> tuple[int, int]:
         """Write the manifest of ``entry`` (a temp file, renamed); return its inode and
         mtime, by which a later reader knows whether another writer replaced it."""
-        path = self.manifest_path(entry.key)
-        if path.parent not in self._made:
-            make_dirs(path.parent)
-            self._made.add(path.parent)
+        path = self._manifest_file(entry.key)
+        folder = os.path.dirname(path)  # noqa: PTH120 (str paths: this runs on every miss)
+        if folder not in self._made:
+            make_dirs(Path(folder))
+            self._made.add(folder)
         data = json.dumps(_manifest_record(entry, recipe), default=str).encode()
-        folder = str(path.parent)
         try:
             fd, tmp = _create_part(folder)
         except FileNotFoundError:  # the folder was removed since: make it again
-            make_dirs(path.parent)
+            make_dirs(Path(folder))
             fd, tmp = _create_part(folder)
         try:
             try:
