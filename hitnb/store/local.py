@@ -724,8 +724,11 @@ class LocalStore:
         return found if limit is None else found[:limit]
 
     def note_hit(self, key: str) -> None:
-        index = self.index if self._rows.pending(key) is not None else self._index
-        index.note_hit(key)  # (a queued row is written first, so the count has a row)
+        """Count a hit, in memory: the index writes counts after the rows of its next write
+        (queued rows included) or a couple of seconds on. A hit on an entry whose row is still
+        queued then may go uncounted, which only ages it for eviction by a tenth of a second;
+        flushing the queue for it cost the hit the whole batch of counts."""
+        self._index.note_hit(key)
 
     def keys_with_prefix(self, prefix: str, *, limit: int = 2) -> list[str]:
         """Indexed keys starting with ``prefix``, at most ``limit`` (to resolve short keys)."""
