@@ -594,9 +594,11 @@ class Index:
         recipes: dict[str, dict[str, Any]] | None = None,
         *,
         replace: bool = True,
+        counts: bool = True,
     ) -> None:
         """Insert or replace entries (and recipes, by key) in one transaction; with
-        ``replace=False`` a row already there is kept (it may be newer than the caller's)."""
+        ``replace=False`` a row already there is kept (it may be newer than the caller's).
+        The hits counted in memory are written after them, unless ``counts`` is False."""
         placeholders = ", ".join("?" * len(COLUMNS))
         verb = "INSERT OR REPLACE" if replace else "INSERT OR IGNORE"
         with self.transaction() as conn:
@@ -607,7 +609,8 @@ class Index:
                     f"{verb} INTO recipes VALUES (?, ?)",
                     [(key, json.dumps(recipe)) for key, recipe in recipes.items()],
                 )
-        self.flush_hits()
+        if counts:
+            self.flush_hits()
 
     @_guarded("store digests")
     def learn_digests(self, rows: Iterable[tuple[str, str, str, str]]) -> None:
