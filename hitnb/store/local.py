@@ -12,7 +12,7 @@ Layout::
 A write goes blob, then manifest (temp + rename), then index row; a crash between
 them leaves at worst an orphan blob or a manifest the index does not know yet,
 which :meth:`LocalStore.get` and ``hitnb verify --repair`` pick up again. The row of a
-stored run is written behind the caller (:mod:`hitnb.store.row_writer`).
+new small entry is written after the caller has moved on (:mod:`hitnb.store.row_writer`).
 """
 
 from __future__ import annotations
@@ -571,9 +571,9 @@ class LocalStore:
         write: thousands of them, written from the thread, slowed the hits being counted."""
         try:
             index = self._index
-            ours = [row for row in rows if self._manifest_state(row[0].key) == row[2]]
-            entries, recipes = [e for e, _, _ in ours], {e.key: r for e, r, _ in ours if r}
-            index.put_many(entries, recipes, counts=False)  # see the docstring
+            ours = [row for row in rows if self._manifest_state(row.entry.key) == row.manifest]
+            recipes = {row.entry.key: row.recipe for row in ours if row.recipe}
+            index.put_many([row.entry for row in ours], recipes, counts=False)  # (docstring)
             for entry, _, manifest in rows:  # and if another writer came in between:
                 now = self._manifest_state(entry.key)
                 if now is None:

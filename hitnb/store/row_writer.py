@@ -29,7 +29,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from hitnb.store.index import Entry
 
@@ -37,11 +37,22 @@ BATCH = 32
 """Rows the caller writes at once when it has queued that many."""
 IDLE = 0.1
 """Seconds without a new row after which the thread writes the queue."""
+LINGER = 10.0
+"""Seconds the thread waits for a new queue before it ends (a store written once in a long
+session, or one of many a test opens, keeps no thread)."""
 
 ManifestState = tuple[int, int]
 """A manifest file's inode and mtime (ns) as its writer left it."""
-Row = tuple[Entry, "dict[str, Any] | None", ManifestState]
-"""An entry, its recipe, and the state of the manifest written with them."""
+
+
+class Row(NamedTuple):
+    """A queued index row: the entry, its recipe, and the state of the manifest written
+    with them."""
+
+    entry: Entry
+    recipe: dict[str, Any] | None
+    manifest: ManifestState
+
 
 _writers: weakref.WeakSet[RowWriter] = weakref.WeakSet()
 
@@ -64,7 +75,7 @@ class RowWriter:
     def submit(self, entry: Entry, recipe: dict[str, Any] | None, manifest: ManifestState) -> None:
         """Queue the row of ``entry``, whose manifest is written and left as ``manifest``."""
         with self._changed:
-            self._queue.append((entry, recipe, manifest))
+            self._queue.append(Row(entry, recipe, manifest))
             self._pending[entry.key] = (entry, manifest)
             self._last = time.monotonic()
             full = len(self._queue) >= BATCH
@@ -95,17 +106,21 @@ class RowWriter:
                     self._write(batch)
                 finally:
                     with self._changed:
-                        for entry, _, _ in batch:
-                            queued = self._pending.get(entry.key)
-                            if queued is not None and queued[0] is entry:
-                                del self._pending[entry.key]
+                        for row in batch:
+                            queued = self._pending.get(row.entry.key)
+                            if queued is not None and queued[0] is row.entry:
+                                del self._pending[row.entry.key]
 
     def _run(self) -> None:
-        """The thread: write the queue once the caller has queued nothing for :data:`IDLE`."""
+        """The thread: write the queue once the caller has queued nothing for :data:`IDLE`;
+        end when no queue starts for :data:`LINGER` (:meth:`submit` starts another)."""
         while True:
             with self._changed:
-                while not self._queue:
-                    self._changed.wait()
+                if not self._queue:
+                    self._changed.wait(LINGER)
+                    if not self._queue:
+                        self._thread = None
+                        return
                 quiet = time.monotonic() - self._last
                 if quiet < IDLE:
                     self._changed.wait(IDLE - quiet)
