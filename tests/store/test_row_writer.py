@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+from hitnb.store import row_writer
 from hitnb.store.blobs import INLINE_LIMIT
 from hitnb.store.local import LocalStore
 
@@ -143,3 +144,15 @@ def test_another_process_storing_the_key_while_the_row_waits_wins(tmp_path):
     store._rows.flush()
     assert store.load(store.lookup(KEYS[0])) == "theirs"
     assert store.load(LocalStore(store.root).lookup(KEYS[0])) == "theirs"
+
+
+def test_the_thread_ends_when_nothing_is_queued_and_starts_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(row_writer, "LINGER", 0.2)
+    store = LocalStore(tmp_path / "s")
+    for key in KEYS[:2]:
+        put(store, key)
+        deadline = time.monotonic() + 5
+        while store._rows._thread is not None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert store._rows._thread is None, "no thread is kept once the queue is written"
+    assert rows_in_file(store.root) == 2
