@@ -553,11 +553,10 @@ class LocalStore:
     def _queued(self, key: str) -> Entry | None:
         """This process's entry of ``key`` whose row is queued, while its manifest is still
         the one written with it (another process may have stored the key since)."""
-        queued = self._rows.pending(key)
-        if queued is None:
+        row = self._rows.pending(key)
+        if row is None or self._manifest_state(key) != row.manifest:
             return None
-        entry, manifest = queued
-        return entry if self._manifest_state(key) == manifest else None
+        return row.entry
 
     def _manifest_state(self, key: str) -> tuple[int, int] | None:
         return _file_state(self._manifest_file(key))
@@ -582,8 +581,6 @@ class LocalStore:
                     found = self.read_record(entry.key)
                     if found is not None:
                         index.put_many([found[0]], {entry.key: found[1]} if found[1] else None)
-        except (sqlite3.Error, CorruptEntryError) as exc:
-            self._index_failed(exc)
         except Exception as exc:  # never lose the thread: the manifests keep the entries
             self._index_failed(exc)
 
@@ -608,7 +605,7 @@ class LocalStore:
 
     def _reindex(self, key: str) -> Entry | None:
         """An entry whose manifest exists but whose index row does not (a crash, a lost index)."""
-        if not os.path.exists(self._manifest_file(key)):  # noqa: PTH110 (the usual miss: a stat)
+        if not self.has_manifest(key):  # the usual miss: a stat, not a failed open
             return None
         found = self.read_record(key)
         if found is None:
@@ -616,7 +613,7 @@ class LocalStore:
         entry, recipe = found
         try:  # a row written meanwhile by the entry's writer is newer: keep it
             self._index.put_many([entry], {key: recipe} if recipe else None, replace=False)
-            if not self.manifest_path(key).exists():  # removed meanwhile (an eviction):
+            if not self.has_manifest(key):  # removed meanwhile (an eviction):
                 self._index.delete([key])  # the row must not outlive it
                 return None
         except sqlite3.Error as exc:
@@ -839,7 +836,7 @@ class LocalStore:
                 last_access=now,
                 **info,
             )
-            new = entry.blob is None and not os.path.exists(self._manifest_file(key))  # noqa: PTH110
+            new = entry.blob is None and not self.has_manifest(key)
             manifest = self.write_manifest(entry, recipe)
             if new:
                 self._rows.submit(entry, recipe, manifest)

@@ -65,7 +65,8 @@ class RowWriter:
         write is left to the entry's manifest)."""
         self._write = write
         self._queue: list[Row] = []
-        self._pending: dict[str, tuple[Entry, ManifestState]] = {}
+        self._pending: dict[str, Row] = {}
+        """The rows in the queue, by key (the newest, when a key was queued twice)."""
         self._last = 0.0
         self._changed = threading.Condition()
         self._writing = threading.RLock()
@@ -74,9 +75,10 @@ class RowWriter:
 
     def submit(self, entry: Entry, recipe: dict[str, Any] | None, manifest: ManifestState) -> None:
         """Queue the row of ``entry``, whose manifest is written and left as ``manifest``."""
+        row = Row(entry, recipe, manifest)
         with self._changed:
-            self._queue.append(Row(entry, recipe, manifest))
-            self._pending[entry.key] = (entry, manifest)
+            self._queue.append(row)
+            self._pending[entry.key] = row
             self._last = time.monotonic()
             full = len(self._queue) >= BATCH
             if len(self._queue) == 1:  # the thread sleeps until a queue starts, not per row
@@ -89,9 +91,8 @@ class RowWriter:
         if full:
             self.flush()
 
-    def pending(self, key: str) -> tuple[Entry, ManifestState] | None:
-        """The entry of ``key`` and its manifest's state, if its row is still queued (a dict
-        lookup: the hit path)."""
+    def pending(self, key: str) -> Row | None:
+        """The row of ``key`` if it is still queued (a dict lookup: the hit path)."""
         return self._pending.get(key)
 
     def flush(self) -> None:
@@ -107,8 +108,7 @@ class RowWriter:
                 finally:
                     with self._changed:
                         for row in batch:
-                            queued = self._pending.get(row.entry.key)
-                            if queued is not None and queued[0] is row.entry:
+                            if self._pending.get(row.entry.key) is row:
                                 del self._pending[row.entry.key]
 
     def _run(self) -> None:
