@@ -716,7 +716,13 @@ class _FunctionWork(engine.Work):
         fn, settings = self.fn, config.settings()
         try:
             plan = plan_for(fn.function, settings.version_sensitivity, fn._ignored_globals)
-            keep = keeper(store, settings.keep_inputs, settings.keep_inputs_max)
+            hashed = {id(self.bound[n]): (self.bound[n], d) for n, d in self.digests.items()}
+
+            def known(value: Any) -> str | None:  # an argument changed in place is not stored
+                found = hashed.get(id(value))
+                return found[1] if found is not None and found[0] is value else None
+
+            keep = keeper(store, settings.keep_inputs, settings.keep_inputs_max, known)
             return function_recipe(
                 fn.function,
                 plan,

@@ -45,25 +45,34 @@ KeepValue = Callable[[Any], str | None]
 """Stores a value by its digest for export and returns that key (None if it cannot)."""
 
 
-def keep_input(store: LocalStore, value: Any) -> str:
-    """Store an input value under its own digest (once) so exports can load it; return the key."""
-    key = hash_value(value)
+def keep_input(store: LocalStore, value: Any, digest: str | None = None) -> str:
+    """Store an input value under its own digest (once) so exports can load it; return the key.
+
+    ``digest`` is the value's digest when the caller has it already (it hashed the value for
+    the call's key): a big model or frame is then not hashed again for the recipe."""
+    key = digest if digest is not None else hash_value(value)
     if not store.contains(key):
         store.put(key, value, function=INPUT_FUNCTION, code="", args="", duration=0.0)
     return key
 
 
-def keeper(store: LocalStore, keep_inputs: bool, at_most: int | None = None) -> KeepValue:
+def keeper(
+    store: LocalStore,
+    keep_inputs: bool,
+    at_most: int | None = None,
+    known: Callable[[Any], str | None] = lambda value: None,
+) -> KeepValue:
     """How a recipe keeps the values it cannot write as literals: in ``store``, when the
     ``keep_inputs`` setting allows and the value takes at most ``at_most`` bytes of memory
-    (as far as :func:`memory_size` can tell without walking it)."""
+    (as far as :func:`memory_size` can tell without walking it). ``known`` gives the digest
+    of a value the call hashed for its key and did not change, by identity; None for others."""
 
     def keep(value: Any) -> str | None:
         if not keep_inputs:
             return None
         if at_most is not None and (memory_size(value) or 0) > at_most:
             return None
-        return keep_input(store, value)
+        return keep_input(store, value, known(value))
 
     return keep
 

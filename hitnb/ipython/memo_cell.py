@@ -320,7 +320,8 @@ class _CellWork(engine.Work):
         """How to run this cell again in a notebook of its own; never raises."""
         namespace = self.shell.user_ns
         settings = config.settings()
-        keep = keeper(store, settings.keep_inputs, settings.keep_inputs_max)
+        known = known_digests(self.shell).get  # emptied when a value may have changed
+        keep = keeper(store, settings.keep_inputs, settings.keep_inputs_max, known)
         source = f"%%memo {self.options.line}".rstrip() + "\n" + self.cell
         inputs = {n: namespace[n] for n in self.inputs if n in namespace}
         try:

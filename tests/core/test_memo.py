@@ -12,6 +12,8 @@ import pytest
 
 import hitnb
 from hitnb import memo
+from hitnb.core import memo as memo_module
+from hitnb.core import recipe as recipe_module
 from hitnb.errors import (
     ConfigError,
     CorruptEntryWarning,
@@ -19,6 +21,8 @@ from hitnb.errors import (
     UnhashableArgumentError,
     UnknownKeyError,
 )
+from hitnb.hashing.values import hash_value
+from hitnb.store.local import open_store
 
 
 def test_hit_returns_stored_value_without_calling(counter):
@@ -545,3 +549,38 @@ def test_a_library_object_inside_a_result_comes_back_as_the_librarys_own(counter
     assert calls["model"] == 1
     assert again["dist"] is norm
     assert again == first
+
+
+class _Model:
+    """A fitted model, as far as hashing goes: an object hashed by walking its state."""
+
+    def __init__(self, weights: list[int]) -> None:
+        self.weights = weights
+
+
+def test_a_miss_hashes_an_argument_for_its_key_and_its_recipe_keeps_it_by_that_digest(
+    isolated_store, monkeypatch
+):
+    hashed = []
+
+    def counting(value):
+        if isinstance(value, _Model):
+            hashed.append(1)
+        return hash_value(value)
+
+    monkeypatch.setattr(memo_module, "hash_value", counting)
+    monkeypatch.setattr(recipe_module, "hash_value", counting)
+
+    @memo
+    def score(model):
+        return sum(model.weights)
+
+    model = _Model(list(range(1000)))
+    assert score(model) == sum(range(1000))
+    # for the key, and after the run to see that the call did not change it; a big model
+    # is not hashed a third time for the recipe, which keeps it under the key's digest
+    assert len(hashed) == 2
+    digest = score._key_parts((model,), {})[0].args["model"]
+    store = open_store(hitnb.config.store_path())
+    assert store.recipe(score.key(model))["arguments"]["model"]["key"] == digest
+    assert store.load(store.get(digest)).weights == model.weights

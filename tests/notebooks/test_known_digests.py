@@ -157,3 +157,20 @@ def test_an_output_hashing_fails_on_is_left_unhashed_and_the_cell_runs(
         printed = kernel.run("%%memo\ntime.sleep(0.15)\nodd = Odd()\nprint('ran')")
         assert printed == "ran\n"
         assert kernel.run("print(type(odd).__name__)") == "Odd\n"
+
+
+def test_a_cell_hashes_an_input_for_its_key_not_again_for_its_recipe(
+    tmp_path: Path, isolated_store
+):
+    """The recipe of a cell (how to run it again, for export) keeps each input under the
+    digest its key took. Hashed again, a fitted model read by a plotting cell cost a miss
+    twice its hashing (statespace_seasonal: half a second of a 2 s cell)."""
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        kernel.run("%load_ext hitnb")
+        kernel.run(COUNT_NAMESPACES + "\nimport hitnb.core.recipe as recipe\n")
+        kernel.run("recipe.hash_value = counting")
+        kernel.run(f"import types\n{MAKE_GROUPS}")  # a plain cell: no digest of it is known
+        kernel.run(READ_GROUPS)
+        assert kernel.run("print(len(hashed))") == "1\n"
+        kept = "import hitnb\nprint(len(hitnb.store.local.open_store(hitnb.config.store_path())"
+        assert kernel.run(kept + ".entries('hitnb.input')))") == "1\n", "kept all the same"
