@@ -56,6 +56,9 @@ def value(case):
                  "active": i % 2 == 0, "parent": None if i % 3 else i - 1}
                 for i in range(n(400_000))]
     import pandas as pd
+    if case == "wide_frame":
+        import numpy as np
+        return pd.DataFrame(np.random.default_rng(0).random((n(1000), 1000)))
     strings = [f"item-{i}" for i in range(n(1_000_000))]
     if case == "object_column":
         return pd.Series(strings, dtype=object)
@@ -82,6 +85,7 @@ HASH_CASES = {
     "records": "400k JSON-like records",
     "object_column": "object column of 1e6 str",
     "arrow_column": "string[pyarrow] column of 1e6",
+    "wide_frame": "DataFrame of 1000 rows x 1000 float columns",
 }
 
 PROBES: dict[str, str] = {

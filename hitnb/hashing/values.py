@@ -630,11 +630,7 @@ def _numpy(h: ValueHasher, v: Any) -> bool:
             h.frame(b"a", f"O|{v.shape}".encode())
             h.update_child(".flat", v.ravel(order="C").tolist())
             return True
-        dtype = repr(v.dtype.descr) if v.dtype.fields else v.dtype.str
-        if v.flags.f_contiguous and not v.flags.c_contiguous:  # Fortran order: its memory
-            h.frame(b"A", f"{dtype}|{v.shape}|F".encode() + _buffer_digest(v.T))
-        else:
-            h.frame(b"A", f"{dtype}|{v.shape}".encode() + _buffer_digest(v))
+        _plain_array(h, v)
         return True
     if isinstance(v, np.generic):
         h.frame(b"g", f"{v.dtype.str}|".encode() + v.tobytes())
@@ -643,6 +639,15 @@ def _numpy(h: ValueHasher, v: Any) -> bool:
         h.text(b"7", str(v.descr))
         return True
     return False
+
+
+def _plain_array(h: ValueHasher, v: Any) -> None:
+    """An ``ndarray`` of fixed-size items: its dtype, shape and memory."""
+    dtype = repr(v.dtype.descr) if v.dtype.fields else v.dtype.str
+    if v.flags.f_contiguous and not v.flags.c_contiguous:  # Fortran order: its memory
+        h.frame(b"A", f"{dtype}|{v.shape}|F".encode() + _buffer_digest(v.T))
+    else:
+        h.frame(b"A", f"{dtype}|{v.shape}".encode() + _buffer_digest(v))
 
 
 def _array_subclass(h: ValueHasher, v: Any, np: Any) -> None:
@@ -730,8 +735,7 @@ def _pandas(h: ValueHasher, v: Any) -> bool:
         h.frame(b"PF", str(v.shape).encode())
         h.update_child(".columns", v.columns)
         h.update_child(".index", v.index)
-        for i in range(v.shape[1]):
-            _pandas_values(h, v.iloc[:, i], f".iloc[:, {i}]")
+        _frame_columns(h, v)
         _pandas_extras(h, v)
         return True
     if isinstance(v, pd.Series):
@@ -760,6 +764,32 @@ def _pandas(h: ValueHasher, v: Any) -> bool:
             h.text(b"Pq", freq.freqstr)
         return True
     return False
+
+
+def _frame_columns(h: ValueHasher, frame: Any) -> None:
+    """Each column's values, as :func:`_pandas_values` hashes the column's Series.
+
+    A column of plain numbers is read as pandas stores it (``_get_column_array``, where
+    pandas has it) and framed as that function frames it, without making the Series:
+    ``iloc`` and the generic dispatch cost 50 us a column, which a wide frame (a state-space
+    model's 100 states) paid a hundred times over its bytes."""
+    import numpy as np
+
+    stored: Callable[[int], Any] | None = getattr(frame, "_get_column_array", None)
+    if any(base in _custom for base in np.ndarray.__mro__):
+        stored = None  # a hasher registered for arrays: every column through its Series
+    names: dict[Any, str] = {}  # numpy's str() of a dtype takes 5 us
+    for i in range(frame.shape[1]):
+        column = stored(i) if stored is not None else None
+        if type(column) is np.ndarray and not column.dtype.hasobject:
+            dtype = column.dtype
+            name = names.get(dtype)
+            if name is None:
+                name = names[dtype] = str(dtype)
+            h.text(b"Pd", name)
+            _plain_array(h, column)
+        else:
+            _pandas_values(h, frame.iloc[:, i], f".iloc[:, {i}]")
 
 
 def _pandas_extras(h: ValueHasher, v: Any) -> None:
