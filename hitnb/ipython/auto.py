@@ -179,7 +179,9 @@ class AutoSession:
     # -- deciding -----------------------------------------------------------------------------
     def decide(self, text: str) -> Decision:
         """What auto mode does with a cell (kept for the last cell: the kernel, the events
-        and the transformer all ask about the same one)."""
+        and the transformer all ask about the same one, the transformer with a newline
+        after its last line, which changes nothing)."""
+        text = text.rstrip("\n")
         if self._decided is not None and self._decided[0] == text:
             return self._decided[1]
         decision = self._decide(text)

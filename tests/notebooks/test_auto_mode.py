@@ -156,3 +156,21 @@ def test_a_badge_only_where_the_hit_saved_noticeable_time(tmp_path, isolated_sto
     assert hitnb_noise(second["quick"]) == []
     (badge,) = hitnb_noise(second["slow"])
     assert badge.startswith("badge: hitnb: from cache, saved 8")  # 800 ms and more
+
+
+def test_auto_mode_decides_about_each_cell_once(tmp_path, isolated_store):
+    """The transformer, the event before the cell and the digest cache all ask whether a
+    cell is memoized; the transformer's text ends in a newline the others lack, and each
+    answer parsed and analysed the cell anew (an eighth of a small cell's hit)."""
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        kernel.run(LOAD)
+        kernel.run("%hitnb auto")
+        kernel.run(
+            "from hitnb.ipython.auto import auto_session\n"
+            "session = auto_session(get_ipython())\n"
+            "decided, _decide = [], session._decide\n"
+            "session._decide = lambda text: decided.append(text) or _decide(text)"
+        )
+        for i in range(3):
+            kernel.run(f"value_{i} = {i}")
+        assert kernel.run("print(len(decided))") == "4\n", "three cells, and this one"
