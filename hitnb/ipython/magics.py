@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import shlex
 from typing import Any
@@ -41,6 +42,7 @@ class HitnbMagics(Magics):
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
         self.last_run: CellRun | None = None
+        self._parsed: dict[str, CellOptions] = {}
 
     @magic_arguments()
     @argument("-n", "--name", help="a name for this cell's entries (default: keyed by content)")
@@ -61,25 +63,7 @@ class HitnbMagics(Magics):
         displayed is shown again. See docs/memo-cell.md.
         """
         __tracebackhide__ = True
-        args = parse_argstring(self.memo, line)
-        if args.name is not None and not _NAME.fullmatch(args.name):
-            raise UsageError(
-                f"-n/--name needs a non-empty name of letters, digits, '_', '.' or '-', "
-                f"got {args.name!r} (e.g. %%memo -n load_data)"
-            )
-        options = CellOptions(
-            line=line,
-            name=args.name,
-            force=args.force,
-            experiment=args.experiment,
-            inputs=args.inputs,
-            outputs=args.outputs,
-            ignore=args.ignore,
-            quiet=args.quiet,
-            why=args.why,
-            files=args.files,
-            auto=args.auto,
-        )
+        options = self._options(line)
         if not options.auto:
             value, self.last_run = run_memo_cell(self.shell, cell, options)
             return value
@@ -88,6 +72,41 @@ class HitnbMagics(Magics):
         with auto_session(self.shell).suspended():
             value, self.last_run = run_memo_cell(self.shell, cell, options)
         return value
+
+    def _options(self, line: str) -> CellOptions:
+        """The options of a ``%%memo`` line, parsed once per line text (argparse takes 60 us,
+        and auto mode puts the same line on every cell); each cell gets its own copy."""
+        parsed = self._parsed.get(line)
+        if parsed is None:
+            args = parse_argstring(self.memo, line)
+            if args.name is not None and not _NAME.fullmatch(args.name):
+                raise UsageError(
+                    f"-n/--name needs a non-empty name of letters, digits, '_', '.' or '-', "
+                    f"got {args.name!r} (e.g. %%memo -n load_data)"
+                )
+            parsed = CellOptions(
+                line=line,
+                name=args.name,
+                force=args.force,
+                experiment=args.experiment,
+                inputs=args.inputs,
+                outputs=args.outputs,
+                ignore=args.ignore,
+                quiet=args.quiet,
+                why=args.why,
+                files=args.files,
+                auto=args.auto,
+            )
+            if len(self._parsed) >= 256:
+                self._parsed.clear()
+            self._parsed[line] = parsed
+        return dataclasses.replace(
+            parsed,
+            inputs=list(parsed.inputs),
+            outputs=list(parsed.outputs),
+            ignore=list(parsed.ignore),
+            files=list(parsed.files),
+        )
 
     @line_magic
     def experiments(self, line: str) -> Any:
