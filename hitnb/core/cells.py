@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
-from hitnb.hashing.code import library_attribute
+from hitnb.hashing.code import importable_name, library_attribute, library_method
 from hitnb.store.codecs import gc_paused
 
 PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
@@ -90,8 +90,11 @@ class CellAnalysis:
     """Names the cell binds (or deletes) at top level, and declared outputs."""
     candidates: frozenset[str] = frozenset()
     """Inputs the run may change in place, as syntax proposes (receivers of methods not
-    known to be pure, call arguments, aliases, names used by nested code): the ones whose
-    digest is measured again after a miss."""
+    known to be pure, call arguments, aliases, names used by nested code, names called):
+    the ones whose digest is measured again after a miss."""
+    called: frozenset[str] = frozenset()
+    """Inputs the cell calls by name: notebook functions among them may change the globals
+    they read, which the run measures around the call (not inputs of the cell)."""
     has_result: bool = False
     """Whether the last statement is an expression, whose value the cell shows."""
     reason: str | None = None
@@ -187,7 +190,8 @@ def _analyze(
         outputs=tuple(sorted(outputs)),
         mutated=frozenset(mutated),
         bound=frozenset(n for n in flow.bound | extra_out if not is_session_name(n)),
-        candidates=frozenset((flow.mutated | flow.escaped) & inputs),
+        candidates=frozenset((flow.mutated | flow.escaped | flow.called) & inputs),
+        called=frozenset(flow.called & inputs),
         has_result=has_result,
         reason=reason,
         uses=frozenset(flow.inputs | flow.late_reads),
@@ -319,6 +323,9 @@ class _Flow:
         """Names handed to code that may change them: call arguments, aliases, globals used
         in nested functions and comprehensions."""
         self.late_reads: set[str] = set()
+        self.called: set[str] = set()
+        """Names called directly (``add(x)``): a method bound to data changes its object,
+        a notebook function the globals it reads."""
 
     # -- statements -----------------------------------------------------------------------
     def block(self, statements: list[ast.stmt]) -> None:
@@ -464,8 +471,10 @@ class _Flow:
             base = _base_name(func.value)
             if base is not None:
                 self.mutated.add(base)
-        if isinstance(func, ast.Name) and func.id in PURE_FUNCTIONS:
-            return
+        if isinstance(func, ast.Name):
+            if func.id in PURE_FUNCTIONS:
+                return
+            self.called.add(func.id)
         for argument in (*node.args, *(k.value for k in node.keywords)):
             base = _view_base(argument)
             if base is not None:
@@ -715,9 +724,11 @@ class ModuleRef:
 
 @dataclass(frozen=True)
 class LibraryRef:
-    """An object a library defines at module level (``from scipy.stats import norm``),
-    stored by its module and name and looked up again: the restored name is the library's
-    own object, as a fresh import would bind it, and hashes as that name."""
+    """An object a module outside the notebook binds at top level (``from scipy.stats import
+    norm``, ``from numpy.random import randn``, a class or function imported by name),
+    stored by its module and name and looked up again: the restored name is the module's
+    own object, as a fresh import would bind it. Restored before the cell's definitions run
+    again, so their annotations and defaults can name it."""
 
     module: str
     name: str
@@ -757,7 +768,9 @@ def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[st
     for name, value in values.items():
         if isinstance(value, types.ModuleType):
             packed[name] = ModuleRef(value.__name__)
-        elif (where := library_attribute(value)) is not None:
+        elif (
+            where := library_attribute(value) or library_method(value) or importable_name(value)
+        ) is not None:
             packed[name] = LibraryRef(*where)
         elif _is_notebook_code(value) and name in definitions and value.__name__ == name:
             packed[name] = Definition(definitions[name])
@@ -811,7 +824,13 @@ def may_change(value: Any) -> bool:
 
 
 def is_code_value(value: Any) -> bool:
-    """Modules, functions and classes: a method call on them is not a mutation of data."""
+    """Modules, functions and classes: a method call on them is not a mutation of data.
+    A method bound to data (``seen.append``) is not code: calling it changes its object;
+    one a library module binds by name (``numpy.random.randn``) is, like a function."""
+    if isinstance(value, types.BuiltinMethodType | types.MethodType):
+        owner = getattr(value, "__self__", None)
+        if owner is not None and not isinstance(owner, types.ModuleType):
+            return library_method(value) is not None
     return isinstance(
         value, types.ModuleType | types.FunctionType | types.BuiltinFunctionType | type
     )

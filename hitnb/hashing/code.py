@@ -191,6 +191,43 @@ def library_attribute(obj: Any) -> tuple[str, str] | None:
     return module_name, name
 
 
+def library_method(obj: Any) -> tuple[str, str] | None:
+    """``(module, name)`` when ``obj`` is a method bound to a library's object that the
+    library's module binds by that name: ``numpy.random.randn`` and ``random.random``, bound
+    to the global random generators. Imported by name (``from numpy.random import randn``),
+    it counts and is stored as that name, like a library function: a pickled copy would be
+    bound to a copy of the generator, which ``np.random.seed`` no longer reaches. The global
+    generators' state is ambient state (:mod:`hitnb.core.ambient`)."""
+    if not isinstance(obj, types.MethodType | types.BuiltinMethodType):
+        return None
+    owner = getattr(obj, "__self__", None)
+    if owner is None or isinstance(owner, types.ModuleType):
+        return None
+    module_name = type(owner).__module__
+    name = getattr(obj, "__name__", None)
+    if not isinstance(module_name, str) or not isinstance(name, str):
+        return None
+    module = sys.modules.get(module_name)
+    if module is None or getattr(module, name, None) is not obj:
+        return None
+    return None if _module_is_user_code(module_name) else (module_name, name)
+
+
+def importable_name(obj: Any) -> tuple[str, str] | None:
+    """``(module, name)`` of a class or function that its module binds at top level under
+    its own name, outside the notebook: importing that name again gives the same object."""
+    if not isinstance(obj, type | types.FunctionType | types.BuiltinFunctionType):
+        return None
+    module_name = getattr(obj, "__module__", None)
+    name = getattr(obj, "__qualname__", None)
+    if not isinstance(module_name, str) or not isinstance(name, str) or module_name == "__main__":
+        return None
+    module = sys.modules.get(module_name)
+    if module is None or getattr(module, name, None) is not obj:
+        return None
+    return module_name, name
+
+
 def _instances_named_by_module(kind: type) -> dict[int, str]:
     module_name = getattr(kind, "__module__", None)
     if not isinstance(module_name, str) or module_name == "builtins":

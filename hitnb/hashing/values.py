@@ -525,16 +525,32 @@ def _function(h: ValueHasher, v: Any) -> None:
 def _builtin(h: ValueHasher, v: Any) -> None:
     owner = getattr(v, "__self__", None)
     if owner is not None and not isinstance(owner, types.ModuleType):
-        h.text(b"M", getattr(v, "__qualname__", v.__name__))
-        h.update_child(".__self__", owner)
+        if not _library_method(h, v):
+            h.text(b"M", getattr(v, "__qualname__", v.__name__))
+            h.update_child(".__self__", owner)
     else:
         h.text(b"B", qualified_name(v))
 
 
 def _method(h: ValueHasher, v: types.MethodType) -> None:
+    if _library_method(h, v):
+        return
     h.frame(b"M")
     h.update_child(".__func__", v.__func__)
     h.update_child(".__self__", v.__self__)
+
+
+def _library_method(h: ValueHasher, v: Any) -> bool:
+    """A method a library module binds by name (``numpy.random.randn``), hashed as that name
+    of that library version; its generator's state is ambient state, not part of it."""
+    from hitnb.hashing.code import library_method, package_version
+
+    named = library_method(v)
+    if named is None:
+        return False
+    dist, version = package_version(type(v.__self__))
+    h.text(b"N", f"{named[0]}.{named[1]}@{dist}={version}")
+    return True
 
 
 def _module(h: ValueHasher, v: types.ModuleType) -> None:

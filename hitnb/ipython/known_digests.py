@@ -7,7 +7,9 @@ it again, and a restored value counts with the digest of the value that was stor
 it unpickles. The cache is sound because it is emptied whenever a value could change behind
 its back: before any cell that is not a ``%%memo`` cell (in auto mode: that it does not memoize,
 unless the cell only runs magics that change no value), and after a ``%%memo`` cell that was
-seen to change one of its inputs in place (another name may share that object).
+seen to change one of its inputs in place, or whose notebook functions changed a global
+they read (another name may share that object). Notebook functions and classes are never
+kept: their digest covers the globals they read, which a hit rebinds by name.
 
 A stored output whose digest the cell's record lacks (a cheap cell's fitted model) is
 hashed by the first cell that reads it; since the cache still holds it, it is unchanged
@@ -17,7 +19,11 @@ restart, the restored value counts with it, and no reader hashes it again.
 
 from __future__ import annotations
 
+import types
 from typing import Any, NamedTuple
+
+_READS_GLOBALS = (types.FunctionType, type)
+"""Notebook code: a function's digest covers the values of the globals it reads."""
 
 
 class Origin(NamedTuple):
@@ -45,6 +51,8 @@ class KnownDigests:
         return found[1] if found is not None and found[0] is value else None
 
     def put(self, value: Any, digest: str) -> None:
+        if isinstance(value, _READS_GLOBALS):  # its digest holds the globals it reads, which
+            return  # a hit rebinds by name: the same object may hash otherwise after it
         self._by_id[id(value)] = (value, digest)
 
     def note_origin(self, value: Any, origin: Origin) -> None:

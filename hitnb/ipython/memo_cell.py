@@ -15,6 +15,7 @@ import builtins
 import contextlib
 import dataclasses
 import time
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ from hitnb.core.recipe import Recipe, cell_recipe, keeper
 from hitnb.core.stores import current_store
 from hitnb.hashing.analysis import text_digest
 from hitnb.hashing.code import library_versions, user_module_files
+from hitnb.hashing.dependencies import Fingerprint, fingerprint, plan_for, written_during
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, time_limit
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
@@ -243,8 +245,12 @@ class _CellWork(engine.Work):
 
     def run(self) -> engine.Computed:
         __tracebackhide__ = True
-        value, record = _run_recorded(self.shell, self.source, self.analysis, self.digests)
+        value, record, unstorable = _run_recorded(
+            self.shell, self.source, self.analysis, self.digests
+        )
         self.ran = record
+        if unstorable:
+            return engine.Computed(value, None, record.duration, unstorable=unstorable)
         self.refer.update(_unchanged_inputs(self.shell.user_ns, self.read, self.analysis, record))
         if not self.analysis.has_result:
             value = None  # a trailing `;` or %%capture: the cell shows no value
@@ -516,15 +522,19 @@ def _show_hit(
 
 def _run_recorded(
     shell: Any, source: str, analysis: CellAnalysis, digests: dict[str, str]
-) -> tuple[Any, CellRecord]:
+) -> tuple[Any, CellRecord, str]:
     """Run the cell, recording what it shows; its outputs are the names it binds and the
     inputs whose digest changed while it ran (in place, through a function it called, or
-    through a view), never an input it only called a method on.
+    through a view), never an input it only called a method on; and the notebook globals
+    that a notebook function it called changed (``add(x)`` appending to ``seen``).
 
-    Names sharing objects with such a changed input are outputs too (see
+    Names sharing objects with such a changed value are outputs too (see
     :func:`~hitnb.core.cells.sharing_names`): restored with it, they stay one object with
-    it, as in the session that ran the cell."""
+    it, as in the session that ran the cell. The text returned says why the run cannot be
+    stored (a called function changed a value outside the notebook); empty when it can."""
     __tracebackhide__ = True
+    namespace = shell.user_ns
+    called = _called_functions(namespace, analysis)
     start = time.perf_counter()
     with recording(shell) as events:
         value = execute(shell, source)
@@ -532,7 +542,6 @@ def _run_recorded(
             show_result(shell, value, events)
         flush_inline_figures()
     duration = time.perf_counter() - start
-    namespace = shell.user_ns
     known = known_digests(shell)
     outputs: dict[str, Any] = {}
     deleted: list[str] = []
@@ -541,6 +550,7 @@ def _run_recorded(
             deleted.append(name)
         else:
             outputs[name] = namespace[name]
+    written, unstorable = _written_through_calls(namespace, called)
     measured: dict[str, str | None] = {}  # inputs changed in place, hashed after the run
     changing = [
         name
@@ -548,6 +558,10 @@ def _run_recorded(
         if name not in outputs and name in namespace and may_change(namespace[name])
     ]
     changed: dict[int, Any] = {}
+    for name in written:
+        outputs.setdefault(name, namespace[name])
+        changed[id(namespace[name])] = namespace[name]
+        known.clear()  # changed where no candidate showed it: values sharing it may have too
     for name in changing:
         try:
             digest, reached = hash_reaching(namespace[name])
@@ -593,7 +607,54 @@ def _run_recorded(
         duration,
         output_digests,
     )
-    return value, record
+    return value, record, unstorable
+
+
+def _called_functions(
+    namespace: dict[str, Any], analysis: CellAnalysis
+) -> dict[str, tuple[Any, Fingerprint]]:
+    """The functions the cell calls by name that read values a call could change (a list
+    they append to, a dict of counts), with their fingerprints before the run."""
+    sensitivity = config.settings().version_sensitivity
+    found: dict[str, tuple[Any, Fingerprint]] = {}
+    for name in sorted(analysis.called):
+        fn = namespace.get(name)
+        if not isinstance(fn, types.FunctionType):
+            continue
+        try:
+            plan = plan_for(fn, sensitivity, frozenset())
+            if any(may_change(read()) for _, read in plan.values):
+                found[name] = (fn, fingerprint(fn, sensitivity, plan=plan))
+        except Exception:  # unhashable or unreadable: the cell's key already said so
+            continue
+    return found
+
+
+def _written_through_calls(
+    namespace: dict[str, Any], called: dict[str, tuple[Any, Fingerprint]]
+) -> tuple[list[str], str]:
+    """The notebook globals the called functions changed (outputs of the cell), and why
+    the run cannot be stored when they changed a value elsewhere (a user module's global,
+    a closure's variable, a default argument), which a hit could not change again."""
+    sensitivity = config.settings().version_sensitivity
+    written: list[str] = []
+    for name, (fn, before) in called.items():
+        try:
+            labels = written_during(before, fingerprint(fn, sensitivity))
+        except Exception as exc:
+            return [], f"this cell ran but was not cached: `{name}()` left {exc}"
+        for label in sorted(labels):
+            kind, where = Dependency.from_label(label)
+            module, _, var = where.rpartition(".")
+            notebook = module == fn.__module__ and fn.__globals__ is namespace
+            if kind == "global" and notebook and var in namespace:
+                written.append(var)
+                continue
+            return [], (
+                f"this cell ran but was not cached: calling `{name}()` changed {kind} "
+                f"`{where}`, which a hit could not change again"
+            )
+    return written, ""
 
 
 DIGEST_OUTPUTS_AFTER = 0.1

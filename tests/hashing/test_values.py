@@ -455,3 +455,20 @@ def test_statsmodels_read_only_caches_are_not_part_of_a_results_value():
     assert hash_value(ols) != fitted
     ols.params[0] += 1.0
     assert hash_value(sm.OLS(3 * x + np.sin(x), sm.add_constant(x)).fit()) == fitted
+
+
+def test_a_random_function_a_library_binds_by_name_hashes_as_that_name():
+    """``from numpy.random import randn`` binds a method of numpy's global generator; it
+    hashes as the library's name (the stream's state is ambient state, followed on its own),
+    while a method bound to a generator of the user's hashes with that generator's state."""
+    import random
+
+    before = hash_value(np.random.randn), hash_value(random.random)
+    np.random.randn(3)
+    random.random()
+    assert (hash_value(np.random.randn), hash_value(random.random)) == before
+    rng = np.random.default_rng(0)
+    draw = rng.standard_normal
+    mine = hash_value(draw)
+    draw()
+    assert hash_value(draw) != mine

@@ -1,0 +1,113 @@
+"""State a cell changes by calling something by name: a random function imported from a
+library, a method bound to data, a notebook function that changes the globals it reads.
+Each memoized run must print what the plain notebook prints, after a restart too; found
+on arch's example notebooks (a bootstrap whose "fresh" noise repeated earlier draws)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from nbhelpers import printed_in_fresh_kernels
+
+pytestmark = pytest.mark.slow
+
+LOAD = "%load_ext hitnb\n%hitnb auto"
+
+
+def plain_then_memoized(tmp_path: Path, store: Path, cells: list[str]) -> list[list[str]]:
+    """What each cell printed: plainly, then in two fresh kernels in auto mode on one store."""
+    env = {"HITNB_STORE": str(store)}
+    plain = printed_in_fresh_kernels(tmp_path, env, ["", *cells], kernels=1)
+    memoized = printed_in_fresh_kernels(tmp_path, env, [LOAD, *cells])
+    return [run[1:] for run in plain + memoized]
+
+
+@pytest.mark.parametrize(
+    "setup, draw",
+    [
+        ("import numpy as np\nfrom numpy.random import randn\nnp.random.seed(0)", "randn(2)"),
+        ("from random import seed, random\nseed(1)", "random()"),
+    ],
+    ids=["numpy.random.randn", "random.random"],
+)
+def test_a_random_function_imported_by_name_draws_from_the_global_stream(
+    tmp_path, isolated_store, setup, draw
+):
+    """Restored from a pickle, the function was bound to a copy of the global generator:
+    after a restart, the next cell drew numbers the first had drawn already (or others),
+    and seeding no longer reached it."""
+    changes_an_input = "log.append(1)"  # the next cell's inputs are hashed afresh
+    cells = [f"{setup}\nlog = []", f"a = {draw}\n{changes_an_input}", f"b = {draw}\nprint(a, b)"]
+    plain, first, second = plain_then_memoized(tmp_path, isolated_store, cells)
+    assert first == plain and second == plain
+    assert plain[-1].split()[0] != plain[-1].split()[-1]
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        "seen = []\nadd = seen.append",  # a method bound to data
+        "seen = []\ndef add(item):\n    seen.append(item)",  # a function changing a global
+        "seen = []\ndef _put(item):\n    seen.append(item)\ndef add(item):\n    _put(item)",
+    ],
+    ids=["bound-method", "notebook-function", "through-a-helper"],
+)
+def test_a_call_that_changes_a_global_is_replayed_and_never_served_stale(
+    tmp_path, isolated_store, setup
+):
+    """The second ``add("x")`` cell was a hit of the first (its key held ``add`` as it
+    was before any call), and a hit did not append: one item where the plain run has two."""
+    cells = [setup, 'add("x")', 'add("x")', "print(len(seen), seen)"]
+    plain, first, second = plain_then_memoized(tmp_path, isolated_store, cells)
+    assert plain[-1] == "2 ['x', 'x']\n"
+    assert first == plain and second == plain
+
+
+def test_a_generator_method_called_by_name_moves_on(tmp_path, isolated_store):
+    setup = "import numpy as np\nrng = np.random.default_rng(0)\ndraw = rng.standard_normal"
+    cells = [setup, "x = draw()\nprint(x)", "x = draw()\nprint(x)"]
+    plain, first, second = plain_then_memoized(tmp_path, isolated_store, cells)
+    assert plain[1] != plain[2]
+    assert first == plain and second == plain
+
+
+def test_a_call_that_changes_state_a_hit_cannot_restore_runs_uncached(tmp_path, isolated_store):
+    """A closure's counter is no name of the notebook: the cell runs every time, and
+    ``%hitnb why`` says what the call changed."""
+    setup = (
+        "def make_counter():\n"
+        "    count = [0]\n"
+        "    def bump():\n"
+        "        count[0] += 1\n"
+        "        return count[0]\n"
+        "    return bump\n"
+        "bump = make_counter()"
+    )
+    cells = [setup, "n = bump()\nprint(n)", "n = bump()\nprint(n)", "%hitnb why"]
+    env = {"HITNB_STORE": str(isolated_store)}
+    for run in printed_in_fresh_kernels(tmp_path, env, [LOAD, *cells]):
+        first, note = run[2].split("\n", 1)  # the first uncached cell of a session says so
+        assert [first, run[3]] == ["1", "2\n"]
+        assert "calling `bump()` changed closure" in note
+        assert "calling `bump()` changed closure" in run[4], run[4]
+
+
+def test_a_cell_whose_function_annotation_names_an_imported_class_is_restored(
+    tmp_path, isolated_store
+):
+    """Imported classes came back after the cell's own definitions ran again, so an
+    annotation naming one failed and the cell ran again on every restart."""
+    cell = (
+        "%%memo\n"
+        "import time\n"
+        "from numpy.random import RandomState\n"
+        "def draw(rng: RandomState):\n"
+        "    return rng.standard_normal(2)\n"
+        "time.sleep(0.2)\n"
+        "x = draw(RandomState(1))"
+    )
+    cells = ["%load_ext hitnb", cell, "%hitnb why", "print(x, draw.__annotations__)"]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert second[2] == "the last %%memo cell came from the cache\n", second
+    assert second[3] == first[3]
