@@ -1,7 +1,8 @@
 """What a cell showed, in a form two runs can be compared by: normalized, hitnb's own left out.
 
 Only what is truly volatile is normalized: memory addresses, timing lines (``Wall time``,
-``CPU times``, ``%timeit`` results) and the clock in statsmodels summaries (``Date:``, ``Time:``).
+``CPU times``, ``%timeit`` results), the clock in statsmodels summaries (``Date:``, ``Time:``)
+and the random table ids of pandas ``Styler`` tables.
 Images compare by their bytes. hitnb's badge (display metadata) and its ``hitnb:`` lines are
 left out of the comparison and counted apart.
 """
@@ -23,6 +24,8 @@ TIMEIT = re.compile(
 _LABEL_GAP = r"(?:[^A-Za-z0-9\n]|th>|td>){0,60}?"
 SUMMARY_DATE = re.compile(r"(Date:" + _LABEL_GAP + r")[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4}")
 SUMMARY_TIME = re.compile(r"(Time:" + _LABEL_GAP + r")\d{2}:\d{2}:\d{2}")
+STYLER_ID = re.compile(r"\bT_[0-9a-f]{5}(?![0-9a-f])")
+"""The table id a pandas ``Styler`` draws at random for each rendering (and its CSS)."""
 NOTE_MAX_LINES = 40
 
 
@@ -53,11 +56,13 @@ def split_hitnb_notes(text: str) -> tuple[str, list[str]]:
 
 
 def normalize_text(text: str) -> str:
-    """The text with addresses, timings and summary clocks replaced by placeholders."""
+    """The text with addresses, timings, summary clocks and Styler ids replaced by
+    placeholders."""
     text = ADDRESS.sub("0x…", text)
     text = TIMING_LINE.sub("<timing>", text)
     text = TIMEIT.sub("<timeit>", text)
     text = SUMMARY_DATE.sub(r"\1<date>", text)
+    text = STYLER_ID.sub("T_<styler>", text)
     return SUMMARY_TIME.sub(r"\1<time>", text)
 
 

@@ -63,6 +63,9 @@ def test_only_volatile_text_is_normalized() -> None:
         "CPU times: user 9 ms\nWall time: 10 ms\n42\n"
     )
     assert normalize_text("42\n") != normalize_text("43\n")
+    styled = '<style>#T_9ec7a_row0_col0 {color: red}</style><table id="T_9ec7a">'
+    assert normalize_text(styled) == normalize_text(styled.replace("9ec7a", "0b31f"))
+    assert normalize_text(styled) != normalize_text(styled.replace("red", "blue"))
     timeit = "7.36 ms ± 462 {}s per loop (mean ± std. dev. of 7 runs, 100 loops each)"
     assert normalize_text(timeit.format("\u03bc")) == normalize_text(timeit.format("\u00b5"))
     assert normalize_text(timeit.format("\u03bc")) == normalize_text(
