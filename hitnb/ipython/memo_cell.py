@@ -195,7 +195,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     if outcome.rerun and options.why:
         print(f"hitnb: {identity}: {outcome.rerun}")
     stale = f"it ran again: {work.stale_reason}" if work.stale_reason else ""
-    note = outcome.note or outcome.rerun or stale
+    note = outcome.note or outcome.rerun or stale or work.problem
     # the run showed its result already, before its figures (see _run_recorded)
     return None, CellRun(False, work.explanation, note, outcome.key, auto=options.auto)
 
@@ -237,6 +237,8 @@ class _CellWork(engine.Work):
         """The last run's record, its outputs as they are in the namespace."""
         self.noted = False
         """Something went wrong with caching this cell, and the user was told."""
+        self.problem = ""
+        """What went wrong, for ``%hitnb why`` (a stored run that cannot be restored)."""
         namespace = shell.user_ns
         self.read = {name: namespace[name] for name in analysis.inputs if name in namespace}
         """The inputs' values as the cell starts: what a stored reference to one loads as."""
@@ -338,9 +340,10 @@ class _CellWork(engine.Work):
     def note(self, message: str, category: type[Warning]) -> None:
         """Print what went wrong with caching; in auto mode, count it (the cell ran
         uncached, or was restored no more) and say so once a session."""
+        self.problem = message.removeprefix(f"{CELL_IDENTITY}: ")
         if self.options.auto:
             if not self.noted:  # the look-up under the lock may find the same problem
-                auto_session(self.shell).ran_uncached(message.removeprefix(f"{CELL_IDENTITY}: "))
+                auto_session(self.shell).ran_uncached(self.problem)
             self.noted = True
         elif not self.quiet:
             print(f"hitnb: {message}")

@@ -174,3 +174,25 @@ def test_auto_mode_decides_about_each_cell_once(tmp_path, isolated_store):
         for i in range(3):
             kernel.run(f"value_{i} = {i}")
         assert kernel.run("print(len(decided))") == "4\n", "three cells, and this one"
+
+
+def test_why_names_a_stored_run_that_could_not_be_restored(tmp_path, isolated_store):
+    """A stored run that cannot be loaded runs again; ``%hitnb why`` said no stored run had
+    the cell's code and inputs, as if nothing were stored."""
+    fragile = (
+        "import os, time\n"
+        "class Fragile:\n"
+        "    def __setstate__(self, state):\n"
+        "        if os.environ.get('BREAK'):\n"
+        "            raise RuntimeError('this process cannot load it')\n"
+        "        self.__dict__.update(state)"
+    )
+    said = []
+    for env in ({}, {"BREAK": "1"}):
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store), **env}) as kernel:
+            kernel.run(LOAD)
+            kernel.run("%hitnb auto")
+            kernel.run(fragile)
+            kernel.run("thing = Fragile()\nthing.size = 3\ntime.sleep(0.2)")
+            said.append(kernel.run("%hitnb why"))
+    assert "this process cannot load it" in said[1], said
