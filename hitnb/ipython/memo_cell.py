@@ -34,7 +34,7 @@ from hitnb.core.cells import (
 from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.recipe import Recipe, cell_recipe, keeper
 from hitnb.core.stores import current_store
-from hitnb.hashing.analysis import text_digest
+from hitnb.hashing.analysis import analyze, text_digest
 from hitnb.hashing.code import library_versions, user_module_files
 from hitnb.hashing.dependencies import Fingerprint, fingerprint, plan_for, written_during
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
@@ -136,6 +136,14 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     )
     if any(w.magic == "capture" for w in wrappers) or _quiet_result(body):
         analysis = dataclasses.replace(analysis, has_result=False)  # captured, or `;` hides it
+    rebound = _rebound_by_calls(shell.user_ns, analysis)
+    if rebound:  # `counter += 1` under `global`: read, then bound again, by the call
+        analysis = dataclasses.replace(
+            analysis,
+            inputs=tuple(sorted({*analysis.inputs, *rebound})),
+            outputs=tuple(sorted({*analysis.outputs, *rebound})),
+            bound=analysis.bound | rebound,
+        )
     settings = config.settings()
     quiet = options.quiet or settings.quiet
     mode = "recompute" if options.force else modes.resolve(None, None, settings.mode)
@@ -613,11 +621,32 @@ def _run_recorded(
     return value, record, unstorable
 
 
+def _rebound_by_calls(namespace: dict[str, Any], analysis: CellAnalysis) -> frozenset[str]:
+    """Notebook globals that the notebook functions the cell calls by name (or the helpers
+    they call) assign with ``global``: inputs of the cell, since such a function reads them
+    first as a rule, and outputs, which a hit binds again."""
+    sensitivity = config.settings().version_sensitivity
+    rebound: set[str] = set()
+    for name in analysis.called:
+        fn = namespace.get(name)
+        if not isinstance(fn, types.FunctionType) or fn.__globals__ is not namespace:
+            continue
+        try:
+            plan = plan_for(fn, sensitivity, frozenset())
+        except Exception:  # unreadable: the cell's key says so
+            continue
+        for walked, _ in plan.functions:
+            if walked.__globals__ is namespace:
+                rebound |= analyze(walked).assigned
+    return frozenset(rebound)
+
+
 def _called_functions(
     namespace: dict[str, Any], analysis: CellAnalysis
 ) -> dict[str, tuple[Any, Fingerprint]]:
-    """The functions the cell calls by name that read values a call could change (a list
-    they append to, a dict of counts), with their fingerprints before the run."""
+    """The functions the cell calls by name that read values, which a call may change (a
+    list they append to, a counter they rebind with ``global``), with their fingerprints
+    before the run."""
     sensitivity = config.settings().version_sensitivity
     found: dict[str, tuple[Any, Fingerprint]] = {}
     for name in sorted(analysis.called):
@@ -626,7 +655,7 @@ def _called_functions(
             continue
         try:
             plan = plan_for(fn, sensitivity, frozenset())
-            if any(may_change(read()) for _, read in plan.values):
+            if plan.values:
                 found[name] = (fn, fingerprint(fn, sensitivity, plan=plan))
         except Exception:  # unhashable or unreadable: the cell's key already said so
             continue

@@ -111,3 +111,14 @@ def test_a_cell_whose_function_annotation_names_an_imported_class_is_restored(
     first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
     assert second[2] == "the last %%memo cell came from the cache\n", second
     assert second[3] == first[3]
+
+
+def test_a_global_a_called_function_rebinds_is_read_and_bound_again(tmp_path, isolated_store):
+    """``global counter; counter += 1`` rebinds the name: the function's own key leaves such
+    a name out (state it writes), so two ``bump()`` cells had one key, and a hit left the
+    counter where it was."""
+    setup = "counter = 0\ndef bump():\n    global counter\n    counter += 1"
+    cells = [setup, "bump()", "bump()", "print(counter)"]
+    plain, first, second = plain_then_memoized(tmp_path, isolated_store, cells)
+    assert plain[-1] == "2\n"
+    assert first == plain and second == plain
