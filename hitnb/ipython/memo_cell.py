@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import time
 import types
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +37,7 @@ from hitnb.core.recipe import Recipe, cell_recipe, keeper
 from hitnb.core.stores import current_store
 from hitnb.hashing.analysis import analyze, text_digest
 from hitnb.hashing.code import library_versions, user_module_files
-from hitnb.hashing.dependencies import Fingerprint, fingerprint, plan_for, written_during
+from hitnb.hashing.dependencies import Fingerprint, Plan, fingerprint, plan_for, written_during
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, time_limit
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
@@ -621,23 +622,30 @@ def _run_recorded(
     return value, record, unstorable
 
 
+def _called_plans(
+    namespace: dict[str, Any], analysis: CellAnalysis
+) -> Iterator[tuple[str, types.FunctionType, Plan]]:
+    """The functions the cell calls by name, with their dependency plans."""
+    sensitivity = config.settings().version_sensitivity
+    for name in sorted(analysis.called):
+        fn = namespace.get(name)
+        if isinstance(fn, types.FunctionType):
+            try:
+                yield name, fn, plan_for(fn, sensitivity, frozenset())
+            except Exception:  # unreadable: the cell's key says so
+                continue
+
+
 def _rebound_by_calls(namespace: dict[str, Any], analysis: CellAnalysis) -> frozenset[str]:
     """Notebook globals that the notebook functions the cell calls by name (or the helpers
     they call) assign with ``global``: inputs of the cell, since such a function reads them
     first as a rule, and outputs, which a hit binds again."""
-    sensitivity = config.settings().version_sensitivity
     rebound: set[str] = set()
-    for name in analysis.called:
-        fn = namespace.get(name)
-        if not isinstance(fn, types.FunctionType) or fn.__globals__ is not namespace:
-            continue
-        try:
-            plan = plan_for(fn, sensitivity, frozenset())
-        except Exception:  # unreadable: the cell's key says so
-            continue
-        for walked, _ in plan.functions:
-            if walked.__globals__ is namespace:
-                rebound |= analyze(walked).assigned
+    for _, fn, plan in _called_plans(namespace, analysis):
+        if fn.__globals__ is namespace:
+            for walked, _ in plan.functions:
+                if walked.__globals__ is namespace:
+                    rebound |= analyze(walked).assigned
     return frozenset(rebound)
 
 
@@ -649,16 +657,12 @@ def _called_functions(
     before the run."""
     sensitivity = config.settings().version_sensitivity
     found: dict[str, tuple[Any, Fingerprint]] = {}
-    for name in sorted(analysis.called):
-        fn = namespace.get(name)
-        if not isinstance(fn, types.FunctionType):
-            continue
-        try:
-            plan = plan_for(fn, sensitivity, frozenset())
-            if plan.values:
+    for name, fn, plan in _called_plans(namespace, analysis):
+        if plan.values:
+            try:
                 found[name] = (fn, fingerprint(fn, sensitivity, plan=plan))
-        except Exception:  # unhashable or unreadable: the cell's key already said so
-            continue
+            except Exception:  # unhashable: the cell's key already said so
+                continue
     return found
 
 
