@@ -801,7 +801,7 @@ def _frame_columns(h: ValueHasher, frame: Any) -> None:
             dtype = column.dtype
             name = names.get(dtype)
             if name is None:
-                name = names[dtype] = str(dtype)
+                name = names[dtype] = _dtype_text(dtype)
             h.text(b"Pd", name)
             _plain_array(h, column)
         else:

@@ -570,10 +570,11 @@ def _run_recorded(
         if name not in outputs and name in namespace and may_change(namespace[name])
     ]
     changed: dict[int, Any] = {}
+    if written:  # changed where no candidate showed it: values sharing them may have too
+        known.clear()
     for name in written:
         outputs.setdefault(name, namespace[name])
         changed[id(namespace[name])] = namespace[name]
-        known.clear()  # changed where no candidate showed it: values sharing it may have too
     for name in changing:
         try:
             digest, reached = hash_reaching(namespace[name])
