@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import contextlib
 import dataclasses
 import time
 import types
@@ -603,7 +602,7 @@ def _run_recorded(
             continue
         started = time.perf_counter()
         try:
-            with contextlib.nullcontext() if cheap else time_limit(budget):
+            with time_limit(max(budget, OBJECTS_IN_DATA_LIMIT) if cheap else budget):
                 output_digests[name] = hash_value(output)
         except UnhashableValue:  # or over the budget: left to the cells that read it
             continue
@@ -707,6 +706,12 @@ DIGEST_BUDGET = 0.25
 take longer is given up half-way, and the rest are left to the cells that read them (a
 figure of 12 plots takes about a second to hash, and a plotting cell's ``fig`` and ``ax``
 are seldom read again)."""
+
+OBJECTS_IN_DATA_LIMIT = 0.05
+"""Seconds the objects inside an array or frame output may take to hash when the cell's
+own budget is smaller. Such outputs are hashed whatever the cell cost, for their buffers;
+the Python objects an object array holds are walked one by one, and ``axes`` of
+``plt.subplots(1, 2)`` reaches every line drawn (2000 lines: 2.5 s, for a cell of 1 s)."""
 
 _BUFFER_TYPES = frozenset(
     {"numpy.ndarray", "pandas.DataFrame", "pandas.Series", "pandas.Index", "pandas.RangeIndex"}

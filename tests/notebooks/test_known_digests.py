@@ -174,3 +174,26 @@ def test_a_cell_hashes_an_input_for_its_key_not_again_for_its_recipe(
         assert kernel.run("print(len(hashed))") == "1\n"
         kept = "import hitnb\nprint(len(hitnb.store.local.open_store(hitnb.config.store_path())"
         assert kernel.run(kept + ".entries('hitnb.input')))") == "1\n", "kept all the same"
+
+
+def test_the_objects_an_array_output_holds_are_hashed_within_a_limit(
+    tmp_path: Path, isolated_store
+):
+    """An array is hashed as an output whatever its cell cost (at memory speed, for the
+    next cells); an object array is not data of that kind. ``axes`` of ``plt.subplots(1,
+    2)`` reached 2000 plotted lines, and hashing them made a cell of 1 s take 3.5 s
+    (arch's volatility scenarios). Its objects now stop being walked after a short limit."""
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        kernel.run("%load_ext hitnb\nimport numpy as np, time")
+        kernel.run(
+            "reduced = []\n"
+            "class Slow:  # 0.1 s to hash (and to pickle)\n"
+            "    def __reduce_ex__(self, protocol):\n"
+            "        reduced.append(1)\n"
+            "        time.sleep(0.1)\n"
+            "        return (Slow, ())"
+        )
+        kernel.run("%%memo\nslow = np.array([Slow() for _ in range(6)] + [None], dtype=object)")
+        # pickled once to be stored (6 calls); hashed up to the limit: the first object
+        assert kernel.run("print(len(reduced))") == "7\n"
+        assert kernel.run("print(type(slow[0]).__name__, len(slow))") == "Slow 7\n"
