@@ -27,7 +27,7 @@ from typing import Any
 
 import xxhash
 
-from hitnb.errors import CorruptEntryError
+from hitnb.errors import CodecError, CorruptEntryError
 
 _verified: dict[str, tuple[int, ...]] = {}
 """Blob id -> the file state (device, inode, size, mtime, ctime) its mapping was verified in."""
@@ -37,6 +37,9 @@ INLINE_LIMIT = 16 * 1024
 FSYNC_THRESHOLD = 1 << 20
 CHUNK = 4 << 20
 """Large blobs are hashed and moved in pieces of this size, small enough to stay in cache."""
+HELD_COPIES = 64 << 20
+"""Bytes a held :class:`BlobWriter` copies (of buffers a codec may reuse) before it
+writes through."""
 DIR_MODE = 0o700
 
 
@@ -97,9 +100,16 @@ class BlobWriter(io.RawIOBase):
     It keeps the bytes in memory until they pass :data:`INLINE_LIMIT`, then spills
     them to a temp file in the store. Use :meth:`BlobStore.writer` as a context
     manager: leaving it with an exception removes the temp file.
+
+    A writer made ``held`` writes nothing yet: it keeps what it is given (the codec's
+    own buffers, by reference) until :meth:`release`, so a caller that learns from the
+    encoded size that it will not store these bytes after all (see
+    :meth:`~hitnb.store.local.LocalStore.put`) has not written them to disk. Scratch
+    buffers a codec may reuse are copied, up to :data:`HELD_COPIES`; past that the writer
+    releases itself and writes through.
     """
 
-    def __init__(self, tmp_dir: Path) -> None:
+    def __init__(self, tmp_dir: Path, *, held: bool = False) -> None:
         super().__init__()
         self._tmp_dir = tmp_dir
         self._hash = xxhash.xxh3_128()
@@ -107,10 +117,22 @@ class BlobWriter(io.RawIOBase):
         self._file: Any = None
         self.temp_path: Path | None = None
         self.size = 0
+        self._held: list[memoryview] | None = [] if held else None
+        self._copied = 0
 
     def write(self, data: Any) -> int:
         view = memoryview(data).cast("B")
         n = view.nbytes
+        if self._held is not None:
+            if isinstance(view.obj, bytearray):  # a scratch buffer the codec may reuse
+                view = memoryview(bytes(view))
+                self._copied += n
+            self._held.append(view)
+            self._hash.update(view)
+            self.size += n
+            if self._copied > HELD_COPIES:
+                self.release()
+            return n
         if self._memory is not None:
             if self.size + n <= INLINE_LIMIT:
                 self._hash.update(view)
@@ -126,6 +148,20 @@ class BlobWriter(io.RawIOBase):
             self._file.write(piece)
         self.size += n
         return n
+
+    def release(self) -> None:
+        """Write what a held writer kept, and write through from now on. Raises
+        :class:`~hitnb.errors.CodecError` if the bytes kept by reference changed since the
+        codec wrote them (they would not be what was hashed)."""
+        held, self._held = self._held, None
+        if held is None:
+            return
+        kept = self._hash.hexdigest()
+        self._hash, self.size = xxhash.xxh3_128(), 0
+        for view in held:
+            self.write(view)
+        if self._hash.hexdigest() != kept:
+            raise CodecError("the encoded bytes changed while they were being written")
 
     def writable(self) -> bool:
         return True
@@ -184,9 +220,9 @@ class BlobStore:
         return self.objects / blob_id[:2] / blob_id[2:]
 
     @contextlib.contextmanager
-    def writer(self) -> Any:
+    def writer(self, *, held: bool = False) -> Any:
         """Yield a :class:`BlobWriter`; the temp file goes away if the block raises."""
-        writer = BlobWriter(self.tmp)
+        writer = BlobWriter(self.tmp, held=held)
         try:
             yield writer
         except BaseException:
@@ -195,6 +231,7 @@ class BlobStore:
 
     def commit(self, writer: BlobWriter) -> Encoded:
         """Finish a write: small results stay inline, large ones are renamed into place."""
+        writer.release()
         checksum = writer._hash.hexdigest()
         if writer._memory is not None:
             return Encoded(checksum, writer.size, bytes(writer._memory))

@@ -772,11 +772,11 @@ class LocalStore:
 
         ``instead``, given the size the value encoded to and the seconds encoding took, may
         return another value to store in its place (None keeps it); the bytes encoded are
-        then dropped uncommitted.
+        then dropped before any reached the disk (the writer holds them until then).
         """
         reasons = []
         for candidate in codecs_for(value, codec):
-            with self.blobs.writer() as writer:
+            with self.blobs.writer(held=instead is not None) as writer:
                 started = time.perf_counter()
                 try:
                     meta = candidate.save(value, writer) or {}
@@ -788,9 +788,14 @@ class LocalStore:
                     continue
                 took = time.perf_counter() - started
                 replacement = None if instead is None else instead(writer.size, took)
-                if replacement is not None:
+                if replacement is not None:  # held: nothing was written to disk
                     writer.discard()
                     return self._encode(replacement, None, finish)
+                try:
+                    writer.release()
+                except CodecError:  # the codec changed a buffer it had written: again, as is
+                    writer.discard()
+                    return self._encode(value, codec, finish)
                 if writer.inline:
                     return finish(candidate.name, meta, self.blobs.commit(writer))
                 with self.locks.hold(blob_lock(writer.checksum), BLOB_LOCK_TIMEOUT):

@@ -118,6 +118,53 @@ def test_a_value_can_be_replaced_once_its_encoded_size_is_known(tmp_path):
     assert store.load(kept) == "small"
 
 
+def test_bytes_replaced_once_their_size_is_known_never_reach_the_disk(tmp_path):
+    """A cell's outputs stored as "run again on a hit" were written out in full first (161
+    MB of simulated paths: half a second of a first run), to be thrown away."""
+    from hitnb.core import files
+
+    store = LocalStore(tmp_path / "s")
+    with files.observing() as observed:
+        entry = store.put(
+            KEY, np.ones(4 * INLINE_LIMIT), function="mod.f", code="c" * 32, args="a" * 32,
+            duration=1.5, instead=lambda size, seconds: "in its place",
+        )  # fmt: skip
+    assert store.load(entry) == "in its place"
+    blobs_written = [p for p in observed.written if Path(p).is_relative_to(store.blobs.tmp)]
+    assert blobs_written == []
+
+
+def test_bytes_a_codec_changes_after_writing_them_are_stored_as_they_were_written(tmp_path):
+    """A codec's buffers are kept by reference until the store knows it keeps the value; a
+    codec that reuses one after writing it must not get other bytes stored than it wrote."""
+    from hitnb.store.codecs import Codec, register_codec, unregister_codec
+
+    class Reusing(Codec):
+        name = "test-reusing"
+        types = (tuple,)
+
+        def save(self, value, file):
+            scratch = np.zeros(INLINE_LIMIT, dtype=np.uint8)
+            for byte in value:
+                scratch[:] = byte
+                file.write(memoryview(scratch))
+
+        def load(self, data, meta):
+            view = np.frombuffer(data.buffer, dtype=np.uint8).reshape(-1, INLINE_LIMIT)
+            return tuple(int(row[0]) for row in view if (row == row[0]).all())
+
+    register_codec(Reusing())
+    try:
+        entry = LocalStore(tmp_path / "s").put(
+            KEY, (1, 2, 3), function="mod.f", code="c" * 32, args="a" * 32,
+            duration=1.5, instead=lambda size, seconds: None,
+        )  # fmt: skip
+        assert entry.codec == "test-reusing"
+        assert LocalStore(tmp_path / "s").load(entry) == (1, 2, 3)
+    finally:
+        unregister_codec("test-reusing")
+
+
 def test_store_is_private_to_its_owner(tmp_path):
     root = tmp_path / "s"
     store = LocalStore(root)
