@@ -22,7 +22,11 @@ TIMEIT = re.compile(
     r"\(mean ± std\. dev\. of \d+ runs?, [\d,]+ loops? each\)"
 )
 _LABEL_GAP = r"(?:[^A-Za-z0-9\n]|th>|td>){0,60}?"
-SUMMARY_DATE = re.compile(r"(Date:" + _LABEL_GAP + r")[A-Z][a-z]{2}, \d{1,2} [A-Z][a-z]{2} \d{4}")
+SUMMARY_DATE = re.compile(
+    r"(Date:" + _LABEL_GAP + r")[A-Z][a-z]{2}, (?:\d{1,2} [A-Z][a-z]{2}|[A-Z][a-z]{2} \d{1,2}) \d{4}"
+)
+"""The day a results summary was printed: statsmodels writes ``Thu, 03 Dec 2026``,
+linearmodels ``Thu, Dec 03 2026`` (a run that passes midnight prints two days)."""
 SUMMARY_TIME = re.compile(r"(Time:" + _LABEL_GAP + r")\d{2}:\d{2}:\d{2}")
 STYLER_ID = re.compile(r"\bT_[0-9a-f]{5}(?![0-9a-f])")
 """The table id a pandas ``Styler`` draws at random for each rendering (and its CSS)."""

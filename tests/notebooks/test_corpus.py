@@ -58,6 +58,9 @@ def test_only_volatile_text_is_normalized() -> None:
     later = SUMMARY.replace("Wed, 02 Dec 2026", "Thu, 03 Dec 2026").replace("16:10:54", "09:01:02")
     assert normalize_text(SUMMARY) == normalize_text(later)
     assert normalize_text(SUMMARY) != normalize_text(SUMMARY.replace("0.933", "0.934"))
+    linearmodels = SUMMARY.replace("Wed, 02 Dec 2026", "Thu, Dec 03 2026")
+    assert normalize_text(linearmodels) == normalize_text(SUMMARY.replace("02 Dec", "Dec 04"))
+    assert normalize_text(linearmodels) != normalize_text(linearmodels.replace("0.933", "0.9"))
     assert normalize_text("<Figure at 0x7f3a2c1d0e50>") == normalize_text("<Figure at 0x7f00aa>")
     assert normalize_text("CPU times: user 1.2 s\nWall time: 3 s\n42\n") == normalize_text(
         "CPU times: user 9 ms\nWall time: 10 ms\n42\n"
