@@ -22,9 +22,8 @@ TIMEIT = re.compile(
     r"\(mean ± std\. dev\. of \d+ runs?, [\d,]+ loops? each\)"
 )
 _LABEL_GAP = r"(?:[^A-Za-z0-9\n]|th>|td>){0,60}?"
-SUMMARY_DATE = re.compile(
-    r"(Date:" + _LABEL_GAP + r")[A-Z][a-z]{2}, (?:\d{1,2} [A-Z][a-z]{2}|[A-Z][a-z]{2} \d{1,2}) \d{4}"
-)
+_DAY = r"[A-Z][a-z]{2}, (?:\d{1,2} [A-Z][a-z]{2}|[A-Z][a-z]{2} \d{1,2}) \d{4}"
+SUMMARY_DATE = re.compile(r"(Date:" + _LABEL_GAP + r")" + _DAY)
 """The day a results summary was printed: statsmodels writes ``Thu, 03 Dec 2026``,
 linearmodels ``Thu, Dec 03 2026`` (a run that passes midnight prints two days)."""
 SUMMARY_TIME = re.compile(r"(Time:" + _LABEL_GAP + r")\d{2}:\d{2}:\d{2}")
