@@ -55,7 +55,7 @@ def recording(shell: Any) -> Iterator[list[Event]]:
     original_clear = publisher.clear_output
 
     def publish(data: dict[str, Any], metadata: dict[str, Any] | None = None, **kw: Any) -> None:
-        settle(events)
+        send_as_settled(events, {"stdout": out, "stderr": err})
         events.append(("display", dict(data), dict(metadata or {})))
         original_publish(data, metadata, **kw)
 
@@ -130,7 +130,7 @@ def show_result(shell: Any, value: Any, events: list[Event], shown: Event | None
     hook.check_for_underscore()
     if value is None or hook.quiet():
         return
-    settle(events)
+    send_as_settled(events, {"stdout": sys.stdout, "stderr": sys.stderr})
     if shown is None:
         data, metadata = hook.compute_format_data(value)
         shown = ("result", data, metadata)
@@ -160,11 +160,16 @@ def settle(events: list[Event]) -> list[Event]:
 
 
 def send_as_settled(events: list[Event], streams: dict[str, Any]) -> None:
-    """The end of a run: settle the text not sent yet (what is left goes out, stdout first)
-    and have the kernel send it now, in that order. Storing the outputs comes before the
-    kernel's own end-of-cell flush and can take longer than its 0.2 s timer, which would
-    send the text meanwhile, in the order of the first writes: the run would then show
-    another order than the plain cell does and than its replay will."""
+    """Settle the text not sent yet and have the kernel send it now, in that order: before
+    rich output or a result, and when the run ends (what is left goes out, stdout first).
+
+    The kernel would flush both streams itself, stdout first, whatever the order settled:
+    a warning whose 0.2 s timer is due but has not fired yet (its thread waits for the
+    interpreter) went out after a summary printed with it, while the record, going by the
+    times, had it first; the replay then showed another order than the run (a forest plot
+    in metaanalysis1). At the end of a run, storing the outputs comes before the kernel's
+    own flush and can take longer than its timer, which would send the text meanwhile, in
+    the order of the first writes."""
     last = {event[0]: i for i, event in enumerate(settle(events))}  # a stream's end piece
     for name in sorted(last, key=last.__getitem__):
         with contextlib.suppress(Exception):  # a stream that cannot flush keeps its text

@@ -122,3 +122,25 @@ def test_a_warning_and_a_summary_replay_in_the_order_the_kernel_showed(
             shown.append([o.get("name") for o in _shown_outputs(kernel.notebook.cells[-1])])
     assert shown[0] == order
     assert shown[1] == shown[0] and shown[2] == shown[0]
+
+
+def test_a_warning_due_but_not_yet_sent_before_a_figure_replays_as_the_run_showed_it(
+    tmp_path: Path, isolated_store
+):
+    """A warning's 0.2 s timer is due when a figure is shown but has not fired yet (the
+    kernel's thread waits for the interpreter): the kernel would send the summary printed
+    after it first, while the record, going by the times, has the warning first. The run
+    and its replay must show one order (metaanalysis1's forest plot showed two)."""
+    cell = WARNED.format(  # holding the interpreter delays the timer's start, as a busy fit does
+        between="started = time.monotonic()\nimport sys\nsys.setswitchinterval(0.1)\n",
+        after="while time.monotonic() < started + 0.2005:\n    pass\n"
+        "sys.setswitchinterval(0.005)\ndisplay('figure')",
+    )
+    shown = []
+    for _ in range(2):  # the miss, then a hit after a restart
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            kernel.run("%load_ext hitnb")
+            kernel.run(cell)
+            shown.append([o.get("name") for o in _shown_outputs(kernel.notebook.cells[-1])])
+    assert shown[0] == shown[1]
+    assert sorted(shown[0], key=str) == [None, "stderr", "stdout"]
