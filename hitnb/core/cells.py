@@ -26,6 +26,7 @@ import dataclasses
 import functools
 import gc
 import importlib
+import math
 import pickle
 import re
 import types
@@ -652,27 +653,42 @@ FLUSH_INTERVAL = 0.2
 _STREAMS = ("stdout", "stderr")
 
 
-def as_shown(events: list[Event], ended: float | None = None) -> list[Event]:
+def as_shown(
+    events: list[Event], ended: float | None = None, sends: list[tuple[str, float]] | None = None
+) -> list[Event]:
     """The recorded events in the order a kernel showed them.
 
-    ipykernel buffers stdout and stderr apart: a stream's text goes out
-    :data:`FLUSH_INTERVAL` after its first unsent write, or before any rich output, or when
-    the cell ends, stdout first. So a warning and a summary printed in the same instant show
-    stdout first, while a warning written well before the summary shows first. The write
-    times recorded with the text say which (``ended``: when the run ended, if known); text
-    recorded without times keeps its order.
+    ipykernel buffers stdout and stderr apart and sends a stream's text from its IO thread:
+    on a timer, before any rich output, and when the cell ends, stdout first. ``sends``, when
+    the recording saw them, are those sends as they happened (stream, time): a piece of
+    text went out with its stream's first send after it was written. Without them, the
+    timer is taken to be :data:`FLUSH_INTERVAL` after the stream's first unsent write, so a
+    warning and a summary printed in the same instant show stdout first, while a warning
+    written well before the summary shows first. The kernel's timers are not that regular
+    (a timer set by a write the kernel has since sent still fires, and sends what is
+    written by then), which is why the sends, when seen, decide. ``ended``: when the run
+    ended, if known; text recorded without times keeps its order.
     """
     shown: list[Event] = []
-    pending: dict[str, list[Any]] = {}  # stream -> [first write's time, text]
+    pending: dict[str, list[Any]] = {}  # stream -> [when its text goes out, text]
+
+    def due_after(name: str, written: float) -> float:
+        if sends is None:
+            return written + FLUSH_INTERVAL
+        return next((at for stream, at in sends if stream == name and at >= written), math.inf)
 
     def send(due: float | None) -> None:
-        """Send the text due by ``due``, earliest first; when None, all of it, stdout first."""
-        ready = sorted(
-            (0.0 if due is None else start, _STREAMS.index(name), name)
-            for name, (start, _) in pending.items()
-            if due is None or start + FLUSH_INTERVAL <= due
-        )
-        for _, _, name in ready:
+        """Send the text due by ``due``, earliest first; when None, all of it: what the
+        kernel was seen sending, in its order, then the rest, stdout first."""
+        ready = []
+        for rank, name in enumerate(_STREAMS):
+            if name in pending:
+                out = pending[name][0]
+                if due is not None and out > due:
+                    continue
+                seen = due is not None or (sends is not None and out < math.inf)
+                ready.append((out if seen else math.inf, rank, name))
+        for _, _, name in sorted(ready):
             shown.append((name, pending.pop(name)[1], None))
 
     for event in events:
@@ -685,7 +701,7 @@ def as_shown(events: list[Event], ended: float | None = None) -> list[Event]:
             if kind in pending:
                 pending[kind][1] += payload
             else:
-                pending[kind] = [when, payload]
+                pending[kind] = [due_after(kind, when), payload]
     if ended is not None:
         send(ended)
     send(None)

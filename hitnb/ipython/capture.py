@@ -4,7 +4,8 @@ Output goes on to the notebook as usual while it is recorded: stdout and stderr 
 a tee on ``sys.stdout``/``sys.stderr``, rich output through the shell's display
 publisher, and matplotlib's inline figures, which IPython would otherwise show only
 after the cell, are flushed inside the recording (:func:`flush_inline_figures`), after the
-cell's result is shown, as IPython orders them.
+cell's result is shown, as IPython orders them. In a kernel, the recording also notes when
+the kernel sends each stream's text, which decides the order the text is recorded in.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ class _Tee:
         return getattr(self._stream, name)
 
 
+_SENDS: dict[int, list[tuple[str, float]]] = {}
+"""The kernel's sends of text seen by each recording running, by ``id`` of its events."""
+
+
 @contextmanager
 def recording(shell: Any) -> Iterator[list[Event]]:
     """Record stdout, stderr and display output of the block, in order."""
@@ -65,6 +70,10 @@ def recording(shell: Any) -> Iterator[list[Event]]:
 
     out, err = sys.stdout, sys.stderr
     undo = [_record_writes(out, "stdout", events), _record_writes(err, "stderr", events)]
+    sends: list[tuple[str, float]] = []
+    unseen = [_note_sends(out, "stdout", sends), _note_sends(err, "stderr", sends)]
+    if None not in unseen:
+        _SENDS[id(events)] = sends
     swapped = None in undo  # a stream that takes no attribute: swap it for a tee instead
     if swapped:
         for restore in undo:
@@ -77,6 +86,10 @@ def recording(shell: Any) -> Iterator[list[Event]]:
         yield events
     finally:
         send_as_settled(events, {"stdout": out, "stderr": err})
+        _SENDS.pop(id(events), None)
+        for stop in unseen:
+            if stop is not None:
+                stop()
         if swapped:
             sys.stdout, sys.stderr = out, err
         else:
@@ -109,6 +122,42 @@ def _record_writes(stream: Any, name: str, events: list[Event]) -> Callable[[], 
             del stream.write
 
     return restore
+
+
+def _note_sends(
+    stream: Any, name: str, sends: list[tuple[str, float]]
+) -> Callable[[], None] | None:
+    """Note in ``sends`` when an ipykernel stream sends text (its IO thread takes the
+    buffered text in ``_rotate_buffers``). Returns how to stop, or None when ``stream`` is
+    not such a stream, and the order the kernel sends text in is then worked out from the
+    times of the writes (:func:`~hitnb.core.cells.as_shown`).
+
+    The kernel's own timers decide that order otherwise: a timer set by an earlier write,
+    whose text the kernel has sent since, still fires and sends what is written by then, so
+    a warning can go out 50 ms after it was written, before a summary printed with it."""
+    rotate = getattr(stream, "_rotate_buffers", None)
+    if rotate is None:
+        return None
+    had_own = "_rotate_buffers" in getattr(stream, "__dict__", {})  # a run around this one
+
+    def rotated() -> Any:
+        buffers = rotate()
+        if any(buffer.tell() for buffer in buffers.values()):
+            sends.append((name, time.monotonic()))
+        return buffers
+
+    try:
+        stream._rotate_buffers = rotated
+    except (AttributeError, TypeError):
+        return None
+
+    def stop() -> None:
+        if had_own:
+            stream._rotate_buffers = rotate
+        else:
+            del stream._rotate_buffers
+
+    return stop
 
 
 def flush_inline_figures() -> None:
@@ -149,31 +198,48 @@ def show_result(shell: Any, value: Any, events: list[Event], shown: Event | None
 def settle(events: list[Event]) -> list[Event]:
     """Put the text not sent yet in the order the kernel sends it by now (before rich output,
     and when the run ends), as :func:`~hitnb.core.cells.as_shown` works it out from the
-    times of the writes; the pieces then carry None, and later output cannot move them.
-    Returns those pieces, in that order."""
-    first = len(events)
-    while first and isinstance(events[first - 1][2], float):  # only unsent text has a time
-        first -= 1
+    kernel's sends when the recording sees them, else from the times of the writes; the
+    pieces then carry None, and later output cannot move them. Returns those pieces, in
+    that order."""
+    first = _first_unsent(events)
     if first < len(events):
-        events[first:] = as_shown(events[first:], ended=time.monotonic())
+        sends = _SENDS.get(id(events))
+        events[first:] = as_shown(events[first:], ended=time.monotonic(), sends=sends)
     return events[first:]
 
 
-def send_as_settled(events: list[Event], streams: dict[str, Any]) -> None:
-    """Settle the text not sent yet and have the kernel send it now, in that order: before
-    rich output or a result, and when the run ends (what is left goes out, stdout first).
+def _first_unsent(events: list[Event]) -> int:
+    first = len(events)
+    while first and isinstance(events[first - 1][2], float):  # only unsent text has a time
+        first -= 1
+    return first
 
-    The kernel would flush both streams itself, stdout first, whatever the order settled:
-    a warning whose 0.2 s timer is due but has not fired yet (its thread waits for the
-    interpreter) went out after a summary printed with it, while the record, going by the
-    times, had it first; the replay then showed another order than the run (a forest plot
-    in metaanalysis1). At the end of a run, storing the outputs comes before the kernel's
-    own flush and can take longer than its timer, which would send the text meanwhile, in
-    the order of the first writes."""
-    last = {event[0]: i for i, event in enumerate(settle(events))}  # a stream's end piece
-    for name in sorted(last, key=last.__getitem__):
+
+def send_as_settled(events: list[Event], streams: dict[str, Any]) -> None:
+    """Have the kernel send the text not sent yet, and settle its order: before rich output
+    or a result, and when the run ends.
+
+    When the recording sees the kernel's sends, the streams are flushed as the kernel
+    flushes them itself, stdout first, and the order is the one they went out in: the
+    kernel's timers may send first, one due but not fired yet (its thread waits for the
+    interpreter) or one an earlier write set, which fires although that write's text was
+    sent since (metaanalysis1's forest plot showed its warning first, although neither text
+    was due by the times of the writes). Otherwise the order is worked out from the times
+    of the writes and the text sent in it. At the end of a run this comes before hitnb
+    stores the outputs, which can take longer than the kernel's timer."""
+    unsent = {event[0] for event in events[_first_unsent(events) :]}
+    if id(events) in _SENDS:
+        order: list[str] = [name for name in ("stdout", "stderr") if name in unsent]
+        settled = False
+    else:
+        last = {event[0]: i for i, event in enumerate(settle(events))}  # a stream's end piece
+        order = sorted(last, key=last.__getitem__)
+        settled = True
+    for name in order:
         with contextlib.suppress(Exception):  # a stream that cannot flush keeps its text
             streams[name].flush()
+    if not settled:
+        settle(events)
 
 
 def replay(shell: Any, events: list[Event], result: Any = None) -> None:

@@ -51,3 +51,19 @@ def test_records_without_times_keep_their_order():
 def test_a_timer_that_runs_out_before_the_cell_ends_sends_first():
     events = [("stdout", "1", 0.0), ("stderr", "w", 0.1), ("stdout", "2", 0.25)]
     assert [t for _, t, _ in as_shown(events, ended=1.0)] == ["1", "w", "2"]
+
+
+def test_the_kernels_sends_when_seen_decide_over_the_times_of_the_writes():
+    # written in one instant; a timer an earlier write set sent the warning 50 ms later
+    events = [("stderr", "warn\n", 1.00), ("stdout", "summary\n", 1.001)]
+    sends = [("stderr", 0.5), ("stderr", 1.05), ("stdout", 1.06)]
+    assert [k for k, _, _ in as_shown(events, ended=1.1, sends=sends)] == ["stderr", "stdout"]
+    assert [k for k, _, _ in as_shown(events, ended=1.1)] == ["stdout", "stderr"]
+
+
+def test_text_the_kernel_was_not_seen_sending_goes_after_what_it_sent_stdout_first():
+    events = [("stderr", "w", 0.0), ("stdout", "1", 0.01), ("stderr", "x", 0.3)]
+    sends = [("stdout", 0.2)]  # stderr's text of 0.0 still buffered at the end
+    assert [t for _, t, _ in as_shown(events, ended=0.4, sends=sends)] == ["1", "wx"]
+    events.append(("display", {"text/plain": "fig"}, {}))
+    assert [t for _, t, _ in as_shown(events, sends=sends)] == ["1", "wx", {"text/plain": "fig"}]

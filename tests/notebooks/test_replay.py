@@ -144,3 +144,25 @@ def test_a_warning_due_but_not_yet_sent_before_a_figure_replays_as_the_run_showe
             shown.append([o.get("name") for o in _shown_outputs(kernel.notebook.cells[-1])])
     assert shown[0] == shown[1]
     assert sorted(shown[0], key=str) == [None, "stderr", "stdout"]
+
+
+def test_text_a_timer_left_by_the_cell_before_sends_early_replays_as_the_run_showed_it(
+    tmp_path: Path, isolated_store
+):
+    """A timer the kernel set for text of the cell before still fires after that text was
+    sent at the cell's end, and sends what is written by then: here a warning and a summary
+    printed in one instant, 0.1 s after they were written, warning first (the order of the
+    timers). Going by the times of the writes, neither was due when the cell ended, and the
+    record had the summary first; the replay showed another order than the run and the
+    plain cell (metaanalysis1's forest plot)."""
+    before = "import sys, time\nprint('a', file=sys.stderr)\nprint('a')\ntime.sleep(0.1)"
+    cell = WARNED.format(between="", after="time.sleep(0.15)\n")
+    shown = []
+    for source in (cell.removeprefix("%%memo\n"), cell, cell):  # plain, miss, restart hit
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            kernel.run("%load_ext hitnb")
+            kernel.run(before)
+            kernel.run(source)
+            shown.append([o.get("name") for o in _shown_outputs(kernel.notebook.cells[-1])])
+    assert shown[0] == ["stderr", "stdout"]
+    assert shown[1] == shown[0] and shown[2] == shown[0]
