@@ -268,7 +268,6 @@ def _compute(call: Call, key: str, rerun: costs.Rerun | None = None) -> Outcome:
     try:
         with files.observing() as observed, recording() as recorder:
             computed = work.run()
-        ran = time.perf_counter() - start  # what running it again costs, recording included
     except Exception as exc:
         if call.experiment and call.mode != "read-only":
             trace = "".join(traceback.format_exception(exc))
@@ -297,8 +296,8 @@ def _compute(call: Call, key: str, rerun: costs.Rerun | None = None) -> Outcome:
         computed.unstorable = f"this run is not cached: {exc}"
     instead = None
     if rerun is None and not written:
-        computed.stored = _cheaper_to_rerun(call, computed, ran)
-        instead = _rerun_when_encoded(call, computed, ran)
+        computed.stored = _cheaper_to_rerun(call, computed)
+        instead = _rerun_when_encoded(call, computed)
     if reads or effects or read or written or computed.states:
         computed.stored = RunRecord(computed.stored, reads, effects, read, written, computed.states)
     parts = computed.parts or call.parts
@@ -309,37 +308,31 @@ def _compute(call: Call, key: str, rerun: costs.Rerun | None = None) -> Outcome:
     return Outcome(computed.result, hit=False, key=key, entry=entry, note=note, rerun=said)
 
 
-def _cheaper_to_rerun(call: Call, computed: Computed, ran: float) -> Any:
+def _cheaper_to_rerun(call: Call, computed: Computed) -> Any:
     """What to store for a run: a :class:`~hitnb.core.costs.Rerun` when running it again
-    (``ran`` seconds, recording included) clearly costs less than storing and loading its
-    outputs, else what it produced."""
+    clearly costs less than storing and loading its outputs, else what it produced."""
     if call.experiment or call.lazy or call.mmap or computed.unstorable is not None:
         return computed.stored
     nbytes = call.work.output_bytes(computed)
-    if not costs.worth_rerunning(ran, nbytes):
+    if not costs.worth_rerunning(computed.duration, nbytes):
         return computed.stored
-    restore = costs.restore_seconds(nbytes)
-    return _rerun_of(call, computed, nbytes, restore, ran) or computed.stored
+    return _rerun_of(call, computed, nbytes, costs.restore_seconds(nbytes)) or computed.stored
 
 
-def _rerun_of(
-    call: Call, computed: Computed, nbytes: int, restore: float, ran: float
-) -> costs.Rerun | None:
+def _rerun_of(call: Call, computed: Computed, nbytes: int, restore: float) -> costs.Rerun | None:
     """The run as a :class:`~hitnb.core.costs.Rerun`; None when what it produced has no
     digest to check a re-execution against, or when taking that digest, which a hit does
     too, makes running again cost more than restoring (thousands of notebook objects made
     in milliseconds take a tenth of a second to hash, and far less to load)."""
     started = time.perf_counter()
     digest = call.work.produced_digest(computed)
-    checked = ran + time.perf_counter() - started
+    checked = computed.duration + time.perf_counter() - started
     if digest is None or not costs.worth_rerunning(checked, nbytes, restore):
         return None
     return costs.Rerun(computed.duration, restore, nbytes, digest)
 
 
-def _rerun_when_encoded(
-    call: Call, computed: Computed, ran: float
-) -> Callable[[int, float], Any] | None:
+def _rerun_when_encoded(call: Call, computed: Computed) -> Callable[[int, float], Any] | None:
     """For the store, once the outputs are encoded: a :class:`~hitnb.core.costs.Rerun` in
     their place when their encoded size, or the time encoding them took, shows that
     restoring them costs more than running again. This catches what the sizes measured in
@@ -351,9 +344,9 @@ def _rerun_when_encoded(
 
     def instead(size: int, encoding: float) -> Any:
         restore = costs.restore_seconds(size, encoding)
-        if not costs.worth_rerunning(ran, size, restore):
+        if not costs.worth_rerunning(computed.duration, size, restore):
             return None
-        rerun = _rerun_of(call, computed, size, restore, ran)
+        rerun = _rerun_of(call, computed, size, restore)
         stored = computed.stored
         if rerun is None or not isinstance(stored, RunRecord):
             return rerun
