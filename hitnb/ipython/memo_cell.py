@@ -25,6 +25,7 @@ from hitnb.core.arguments import summarize
 from hitnb.core.cells import (
     CellAnalysis,
     CellRecord,
+    Pickled,
     analyze_cell,
     may_change,
     pack_outputs,
@@ -736,7 +737,8 @@ def _unstorable_output(record: CellRecord) -> tuple[str, str] | None:
 
     import dill
 
-    for name, value in record.outputs.items():
+    for name, output in record.outputs.items():
+        value = output.value if isinstance(output, Pickled) else output
         try:
             pickle.dumps(value, protocol=5)
         except Exception:

@@ -97,3 +97,22 @@ def test_session_names_are_never_inputs_or_outputs():
     a = analyze_cell("_ = Out[3]\ny = _i2 + _")
     assert not {"Out", "_", "_i2"} & (set(a.inputs) | set(a.outputs))
     assert is_session_name("_12") and is_session_name("_i7") and not is_session_name("_private")
+
+
+def test_a_cells_values_are_pickled_when_its_record_is_stored_not_when_the_cell_ran():
+    # A cell that defines code stores its other values as pickles of their own; a run that
+    # is never stored (run again on a hit) must not pay for them.
+    import pickle
+
+    from hitnb.core.cells import pack_outputs, unpack_outputs
+
+    class Refuses:
+        def __reduce__(self):
+            raise TypeError("refused to pickle")
+
+    packed = pack_outputs({"kept": [1, 2], "refuses": Refuses()}, {"f": "def f(): pass"})
+    with pytest.raises(TypeError, match="refused to pickle"):
+        pickle.dumps(packed)
+    namespace: dict = {}
+    unpack_outputs(pickle.loads(pickle.dumps({"kept": packed["kept"]})), print, namespace)
+    assert namespace == {"kept": [1, 2]}

@@ -163,6 +163,9 @@ def test_bad_options_uncacheable_cells_and_failures_say_so(project, isolated_sto
         printed = kernel.run("%%memo\nsquares = (i * i for i in range(3))")
         assert "this cell ran but was not cached: output `squares` (a generator)" in printed
         assert kernel.run("print(list(squares))") == "[0, 1, 4]\n"  # the cell did run
+        defining = "%%memo\ndef sq(i):\n    return i * i\ncubes = (sq(i) * i for i in range(3))"
+        printed = kernel.run(defining)  # its values are pickled apart from its definitions
+        assert "this cell ran but was not cached: output `cubes` (a generator)" in printed
         kernel.run("%unload_ext hitnb")
         expect_error(kernel, "%%memo\ny = 1", "UsageError", "%%memo")
         expect_error(kernel, "%hitnb ls", "UsageError")
