@@ -103,25 +103,15 @@ def _record_writes(stream: Any, name: str, events: list[Event]) -> Callable[[], 
     ``sys.stdout`` (a logging handler made before the cell) are recorded too. Returns how to
     undo it, or None when the stream takes no instance attribute."""
     tee = _Tee(stream, name, events)
-    had_own = "write" in getattr(stream, "__dict__", {})
-    write = stream.write  # the class's, or a recording already in place (nested runs)
 
-    def recorded(text: str) -> int:
-        tee.record(text)
-        return write(text)  # type: ignore[no-any-return]
+    def recording(write: Callable[[str], int]) -> Callable[[str], int]:
+        def recorded(text: str) -> int:
+            tee.record(text)
+            return write(text)
 
-    try:
-        stream.write = recorded
-    except (AttributeError, TypeError):
-        return None
+        return recorded
 
-    def restore() -> None:
-        if had_own:
-            stream.write = write
-        else:
-            del stream.write
-
-    return restore
+    return _wrap_method(stream, "write", recording)
 
 
 def _note_sends(
@@ -135,29 +125,41 @@ def _note_sends(
     The kernel's own timers decide that order otherwise: a timer set by an earlier write,
     whose text the kernel has sent since, still fires and sends what is written by then, so
     a warning can go out 50 ms after it was written, before a summary printed with it."""
-    rotate = getattr(stream, "_rotate_buffers", None)
-    if rotate is None:
+
+    def noting(rotate: Callable[[], Any]) -> Callable[[], Any]:
+        def rotated() -> Any:
+            buffers = rotate()
+            if any(buffer.tell() for buffer in buffers.values()):
+                sends.append((name, time.monotonic()))
+            return buffers
+
+        return rotated
+
+    return _wrap_method(stream, "_rotate_buffers", noting)
+
+
+def _wrap_method(
+    stream: Any, attribute: str, wrap: Callable[[Any], Any]
+) -> Callable[[], None] | None:
+    """Set the instance's ``attribute`` to ``wrap`` of its method (the class's, or a
+    recording's already in place: nested runs). Returns how to undo it, or None when the
+    stream has no such method or takes no instance attribute."""
+    method = getattr(stream, attribute, None)
+    if method is None:
         return None
-    had_own = "_rotate_buffers" in getattr(stream, "__dict__", {})  # a run around this one
-
-    def rotated() -> Any:
-        buffers = rotate()
-        if any(buffer.tell() for buffer in buffers.values()):
-            sends.append((name, time.monotonic()))
-        return buffers
-
+    had_own = attribute in getattr(stream, "__dict__", {})
     try:
-        stream._rotate_buffers = rotated
+        setattr(stream, attribute, wrap(method))
     except (AttributeError, TypeError):
         return None
 
-    def stop() -> None:
+    def undo() -> None:
         if had_own:
-            stream._rotate_buffers = rotate
+            setattr(stream, attribute, method)
         else:
-            del stream._rotate_buffers
+            delattr(stream, attribute)
 
-    return stop
+    return undo
 
 
 def flush_inline_figures() -> None:

@@ -30,6 +30,19 @@ def stored_bytes(store: Path) -> int:
     return sum(p.stat().st_size for p in (store / "objects").rglob("*") if p.is_file())
 
 
+def two_sessions(tmp_path: Path, store: Path, definition: str, cell: str, check: str) -> list[str]:
+    """What ``cell``, `%hitnb why` and ``check`` print in each of two kernels on one store,
+    after the setup and ``definition``."""
+    said = []
+    for _ in range(2):
+        with KernelSession(tmp_path, {"HITNB_STORE": str(store), "PYTHONPATH": ""}) as kernel:
+            kernel.run("%load_ext hitnb")
+            kernel.run(SETUP.format(log=str(tmp_path / "executions.log")))
+            kernel.run(definition)
+            said.append(kernel.run(cell) + kernel.run("%hitnb why") + kernel.run(check))
+    return said
+
+
 def run_once(tmp_path: Path, store: Path) -> dict[str, str]:
     log = tmp_path / "executions.log"
     said = {}
@@ -96,13 +109,8 @@ def test_an_object_holding_big_arrays_is_judged_by_the_size_it_encodes_to(tmp_pa
     # measure: the bytes they encode to decide (statsmodels' ARIMA results: 135 MB in 0.1 s).
     log = tmp_path / "executions.log"
     holder = "%%memo\nran('holder')\nfitted = Fitted(np.zeros(20_000_000))\nprint('fitted')"
-    said = []
-    for _ in range(2):
-        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store), "PYTHONPATH": ""}) as k:
-            k.run("%load_ext hitnb")
-            k.run(SETUP.format(log=str(log)))
-            k.run("class Fitted:\n    def __init__(self, values):\n        self.values = values")
-            said.append(k.run(holder) + k.run("%hitnb why") + k.run("print(fitted.values.shape)"))
+    fitted = "class Fitted:\n    def __init__(self, values):\n        self.values = values"
+    said = two_sessions(tmp_path, isolated_store, fitted, holder, "print(fitted.values.shape)")
     assert executions(log) == ["holder", "holder"]  # run again, not restored
     assert stored_bytes(isolated_store) < 1_000_000  # its 160 MB were not stored
     assert said[0].startswith("fitted\n") and said[0].endswith("(20000000,)\n")
@@ -120,12 +128,7 @@ def test_a_cell_whose_outputs_are_slow_to_check_is_restored_not_run_again(tmp_pa
         "%%memo\nran('points')\npoints = [Point(i) for i in range(5000)]\n"
         "grid = np.zeros(1_000_000)\nprint(len(points))"
     )
-    said = []
-    for _ in range(2):
-        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store), "PYTHONPATH": ""}) as k:
-            k.run("%load_ext hitnb")
-            k.run(SETUP.format(log=str(log)))
-            k.run("class Point:\n    def __init__(self, i):\n        self.i, self.name = i, str(i)")
-            said.append(k.run(cell) + k.run("%hitnb why") + k.run("print(points[-1].name)"))
+    point = "class Point:\n    def __init__(self, i):\n        self.i, self.name = i, str(i)"
+    said = two_sessions(tmp_path, isolated_store, point, cell, "print(points[-1].name)")
     assert executions(log) == ["points"]  # the second session restored it
     assert said[1] == "5000\nthe last %%memo cell came from the cache\n4999\n"
