@@ -155,7 +155,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     if mode == "off":
         return execute(shell, source), CellRun(hit=False, note="cache mode is off")
     try:
-        digests, params, learned = _input_digests(shell.user_ns, analysis, known_digests(shell))
+        digests, learned = _input_digests(shell.user_ns, analysis, known_digests(shell))
     except UnhashableValue as exc:
         name = exc.path.split("[", 1)[0] or "?"
         refused = (
@@ -186,7 +186,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     store = current_store()
     if learned:
         _keep_learned(shell, store, learned)
-    work = _CellWork(shell, cell, source, analysis, digests, params, options, quiet)
+    work = _CellWork(shell, cell, source, analysis, digests, options, quiet)
     with codecs.references(work.refer, work.read):
         outcome = engine.run(
             engine.Call(
@@ -227,7 +227,6 @@ class _CellWork(engine.Work):
         source: str,
         analysis: CellAnalysis,
         digests: dict[str, str],
-        params: dict[str, Any],
         options: CellOptions,
         quiet: bool,
     ) -> None:
@@ -236,7 +235,7 @@ class _CellWork(engine.Work):
         self.source = source
         self.analysis = analysis
         self.digests = digests
-        self.inputs = params
+        self._summaries: dict[str, Any] | None = None
         self.options = options
         self.quiet = quiet
         self.explanation: Explanation | None = None
@@ -253,6 +252,15 @@ class _CellWork(engine.Work):
         """The inputs' values as the cell starts: what a stored reference to one loads as."""
         self.refer: dict[int, str] = {}
         """The inputs the run left as they were, by id: the record refers to them by name."""
+
+    def summaries(self) -> dict[str, Any]:
+        """A summary of each input (for tables and ``why``), made only when a miss needs
+        it: when it is announced, before the run, or when it is stored. A hit never does,
+        and an object's repr can cost more than the hit (a linearmodels result prints its
+        whole summary table: 62 ms)."""
+        if self._summaries is None:
+            self._summaries = {name: summarize(value) for name, value in self.read.items()}
+        return self._summaries
 
     def run(self) -> engine.Computed:
         __tracebackhide__ = True
@@ -322,16 +330,17 @@ class _CellWork(engine.Work):
         exec(shell.compile(source, filename, "exec"), shell.user_ns)
 
     def announce_miss(self, store: LocalStore, parts: KeyParts) -> None:
+        summaries = self.summaries()  # of the inputs as they are before the run changes them
         options = self.options
         if not (options.why or (options.name and not self.quiet)):
             return
-        explanation = explain_call(store, parts, self.inputs, noun="input")
+        explanation = explain_call(store, parts, summaries, noun="input")
         self.explanation = explanation
         if explanation.compared_with is not None and (options.why or explanation.reasons):
             print(f"hitnb: recomputing {parts.identity}: {'; '.join(explanation.reasons)}")
 
     def params(self, parts: KeyParts) -> dict[str, Any]:
-        return self.inputs
+        return self.summaries()
 
     def recipe(self, store: LocalStore) -> Recipe:
         """How to run this cell again in a notebook of its own; never raises."""
@@ -340,7 +349,7 @@ class _CellWork(engine.Work):
         known = known_digests(self.shell).get  # emptied when a value may have changed
         keep = keeper(store, settings.keep_inputs, settings.keep_inputs_max, known)
         source = f"%%memo {self.options.line}".rstrip() + "\n" + self.cell
-        inputs = {n: namespace[n] for n in self.inputs if n in namespace}
+        inputs = {n: namespace[n] for n in self.read if n in namespace}
         try:
             return cell_recipe(source, inputs, namespace, keep)
         except Exception as exc:
@@ -421,11 +430,10 @@ def _run_uncached(
 
 def _input_digests(
     namespace: dict[str, Any], analysis: CellAnalysis, known: KnownDigests
-) -> tuple[dict[str, str], dict[str, Any], list[tuple[str, str, str, str]]]:
-    """The digest of each input, a summary of each, and the digests learned for stored
-    outputs (see :mod:`~hitnb.ipython.known_digests`) as rows for the store."""
+) -> tuple[dict[str, str], list[tuple[str, str, str, str]]]:
+    """The digest of each input, and the digests learned for stored outputs (see
+    :mod:`~hitnb.ipython.known_digests`) as rows for the store."""
     digests: dict[str, str] = {}
-    params: dict[str, Any] = {}
     learned: list[tuple[str, str, str, str]] = []
     for name in analysis.inputs:
         if name in namespace:
@@ -441,10 +449,9 @@ def _input_digests(
                 if origin is not None:
                     learned.append((*origin, digest))
             digests[name] = digest
-            params[name] = summarize(value)
         elif not hasattr(builtins, name):
             digests[name] = ABSENT  # not defined yet: a later definition must change the key
-    return digests, params, learned
+    return digests, learned
 
 
 def _unchanged_inputs(

@@ -192,3 +192,26 @@ def test_named_cells_say_why_they_ran(project, isolated_store):
         assert "store:" in kernel.run("%hitnb store")
         expect_error(kernel, "%hitnb frobnicate", "UsageError", "No such command 'frobnicate'")
         assert "--max-size" in kernel.run("%hitnb gc --help")  # the CLI's own options
+
+
+def test_a_hit_never_summarizes_its_inputs_a_miss_keeps_them_as_they_were(project, isolated_store):
+    """Tables show a cell's inputs by a summary (an object's repr). A miss makes it before
+    its run changes them; a hit never does: a result's repr can cost more than the whole hit
+    (linearmodels prints its summary table in it: 62 ms, for a cell of 9 ms)."""
+    import hitnb
+
+    loud = (
+        "class Loud:\n    def __init__(self):\n        self.items = []\n"
+        "    def __repr__(self):\n        ran('repr')\n        return f'Loud({len(self.items)})'"
+    )
+    printed = []
+    for _ in range(2):
+        with KernelSession(project, env(isolated_store)) as kernel:
+            for cell in SETUP[:2]:
+                kernel.run(cell)
+            kernel.run(loud + "\nloud = Loud()")
+            printed.append(kernel.run("%%memo\nloud.items.append(1)\nprint(len(loud.items))"))
+    assert printed == ["1\n", "1\n"]
+    assert executions(project) == ["repr"]  # the miss's summary, and none on the hit
+    (run,) = [r for r in hitnb.runs(store=str(isolated_store)) if "loud" in r.arguments]
+    assert run.arguments["loud"] == {"type": "Loud", "repr": "Loud(0)"}
