@@ -686,8 +686,8 @@ def as_shown(
                 out = pending[name][0]
                 if due is not None and out > due:
                     continue
-                seen = due is not None or (sends is not None and out < math.inf)
-                ready.append((out if seen else math.inf, rank, name))
+                timed = due is not None or sends is not None  # else: all of it, stdout first
+                ready.append((out if timed else math.inf, rank, name))
         for _, _, name in sorted(ready):
             shown.append((name, pending.pop(name)[1], None))
 

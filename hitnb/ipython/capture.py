@@ -229,19 +229,19 @@ def send_as_settled(events: list[Event], streams: dict[str, Any]) -> None:
     was due by the times of the writes). Otherwise the order is worked out from the times
     of the writes and the text sent in it. At the end of a run this comes before hitnb
     stores the outputs, which can take longer than the kernel's timer."""
-    unsent = {event[0] for event in events[_first_unsent(events) :]}
-    if id(events) in _SENDS:
-        order: list[str] = [name for name in ("stdout", "stderr") if name in unsent]
-        settled = False
-    else:
-        last = {event[0]: i for i, event in enumerate(settle(events))}  # a stream's end piece
-        order = sorted(last, key=last.__getitem__)
-        settled = True
+    if id(events) in _SENDS:  # the kernel decides, and its sends say what it did
+        unsent = {event[0] for event in events[_first_unsent(events) :]}
+        _flush(streams, [name for name in ("stdout", "stderr") if name in unsent])
+        settle(events)
+        return
+    last = {event[0]: i for i, event in enumerate(settle(events))}  # a stream's end piece
+    _flush(streams, sorted(last, key=last.__getitem__))
+
+
+def _flush(streams: dict[str, Any], order: list[str]) -> None:
     for name in order:
         with contextlib.suppress(Exception):  # a stream that cannot flush keeps its text
             streams[name].flush()
-    if not settled:
-        settle(events)
 
 
 def replay(shell: Any, events: list[Event], result: Any = None) -> None:
