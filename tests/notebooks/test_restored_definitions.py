@@ -44,3 +44,32 @@ def test_restored_definitions_use_live_globals_and_stay_consistent(execute_noteb
     expected = [125.0, 2, True, 12.5664, 110.0]
     assert json.loads(stream_text(first.cells[-1])) == expected
     assert json.loads(stream_text(second.cells[-1])) == expected
+
+
+FORMULA_CELLS = [
+    "%load_ext hitnb",
+    "import pathlib\nimport pandas as pd\nimport statsmodels.formula.api as smf\n"
+    "data = pd.DataFrame({'x': [1.0, 2.0, 3.0, 4.0, 5.0], 'y': [2.1, 3.9, 6.2, 7.8, 10.1]})",
+    "%%memo\npathlib.Path('executions.log').open('a').write('fit\\n')\n"
+    "def double_it(x):\n    return 2 * x\n\n"
+    "fit = smf.ols('y ~ double_it(x)', data=data).fit()",
+    "print(round(fit.params['double_it(x)'], 6))",
+    "%hitnb why",
+]
+
+
+def test_a_model_that_evaluates_its_formula_when_loaded_finds_the_cells_function(
+    execute_notebook, tmp_path
+):
+    """statsmodels evaluates a formula model's formula again when it is unpickled, in the
+    namespace of the code that unpickles it; a hit must load it as a cell would, where the
+    function the cell defines is found."""
+    log = tmp_path / "executions.log"
+    notebook = new_notebook(cells=[new_code_cell(c) for c in FORMULA_CELLS])
+    first = execute_notebook(notebook)
+    second = execute_notebook(new_notebook(cells=[new_code_cell(c) for c in FORMULA_CELLS]))
+    assert log.read_text().split() == ["fit"], stream_text(second.cells[2])
+    slope = stream_text(first.cells[3])
+    assert abs(float(slope) - 0.995) < 1e-3  # half the slope of y on x: the formula ran
+    assert stream_text(second.cells[3]) == slope
+    assert "came from the cache" in stream_text(second.cells[4])
