@@ -183,8 +183,9 @@ def run(call: Call) -> Outcome:
     """Serve ``call`` from the store, or run it and store what it produced."""
     __tracebackhide__ = True
     key = call.key
+    unusable: Stored | Entry | None = None
     if call.mode != "recompute":
-        found = lookup(call, key)
+        found, unusable = _look_up(call, key)
         if found is not None:
             return found
     if not (call.mode == "on" and call.wait):
@@ -198,19 +199,31 @@ def run(call: Call) -> Outcome:
                 HitnbWarning,
             )
         if call.store.has_manifest(key):  # computed by whoever held the lock before us?
-            found = lookup(call, key, said=True)  # (a stat first: their row may be queued)
+            found, _ = _look_up(call, key, unusable)  # (a stat first: their row may be queued)
             if found is not None:
                 return found
         return _compute(call, key)
 
 
-def lookup(call: Call, key: str, *, said: bool = False) -> Outcome | None:
+def lookup(call: Call, key: str) -> Outcome | None:
     """The hit for ``key``, restored; None when there is none (a broken one is dropped)."""
+    return _look_up(call, key)[0]
+
+
+def _look_up(
+    call: Call, key: str, unusable: Stored | Entry | None = None
+) -> tuple[Outcome | None, Stored | Entry | None]:
+    """:func:`lookup`, and the entry found when it could not be served (stale, or not
+    loadable or restorable here). Passed back as ``unusable``, that same entry is not tried
+    again: looking again under the lock is for a result someone else stored meanwhile, and
+    loading the same record a second time would cost as much and fail as the first did."""
     store = call.store
     try:
         found = store.lookup(key)
         if found is None or found.status != "ok":
-            return None
+            return None, None
+        if found == unusable:
+            return None, found
         if call.lazy:
             value: Any = Lazy(key, store, mmap=call.mmap)
         else:
@@ -222,36 +235,35 @@ def lookup(call: Call, key: str, *, said: bool = False) -> Outcome | None:
             CorruptEntryWarning,
         )
         store.drop_corrupt(key)
-        return None
+        return None, None
     except CodecError as exc:
         call.work.note(
             f"{call.identity}: stored result {key} cannot be loaded in this process ({exc}); "
             "recomputing",
             CorruptEntryWarning,
         )
-        return None
+        return None, found
     if isinstance(value, RunRecord):
         unmet_read = value.unmet()
         if unmet_read is not None:
-            if not said:  # the look-up under the lock finds the same stale run again
-                call.work.stale(unmet_read)
-            return None
+            call.work.stale(unmet_read)
+            return None, found
         if not isinstance(value.result, costs.Rerun):  # running it again makes its effects
             value.apply()
             if value.states:
                 call.work.restore_states(value.states)
         value = value.result
     if isinstance(value, costs.Rerun):
-        return _compute(call, key, rerun=value)
+        return _compute(call, key, rerun=value), None
     try:
         result = call.work.restore(value)
     except Unrestorable as exc:
         call.work.note(f"{call.identity}: {exc}; running it again", CorruptEntryWarning)
-        return None
+        return None, found
     store.note_hit(key)
     if events.has_listeners("hit"):
         events.announce("hit", value, key, store)
-    return Outcome(result, hit=True, key=key, found=found)
+    return Outcome(result, hit=True, key=key, found=found), None
 
 
 def _compute(call: Call, key: str, rerun: costs.Rerun | None = None) -> Outcome:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -310,6 +312,48 @@ def test_corrupt_blob_is_detected_and_recomputed(counter, isolated_store):
         np.testing.assert_array_equal(big(100_000), expected)  # repaired: a clean hit
     assert calls["big"] == 2
     assert entry.key == big.key(100_000)
+
+
+def _revive(log: str) -> Revived:
+    with open(log, "a") as fh:
+        fh.write("load\n")
+    if os.path.exists(log + ".broken"):
+        raise RuntimeError("this process cannot rebuild it")
+    return Revived(log)
+
+
+class Revived:
+    """A value that logs each load and fails to load once ``<log>.broken`` exists."""
+
+    def __init__(self, log: str) -> None:
+        self.log = log
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return _revive, (self.log,)
+
+
+def test_a_stored_result_that_cannot_be_loaded_is_loaded_once_said_once_and_recomputed(
+    counter, tmp_path
+):
+    calls = counter()
+    log = tmp_path / "loads.log"
+
+    @memo
+    def make(path):
+        calls.hit("make")
+        time.sleep(0.05)  # worth storing rather than running again
+        return Revived(path)
+
+    make(str(log))
+    log.write_text("")
+    (tmp_path / "loads.log.broken").touch()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = memo(make.__wrapped__)(str(log))  # a new wrapper: no copy kept in memory
+    assert again.log == str(log) and calls["make"] == 2
+    notes = [str(w.message) for w in caught if issubclass(w.category, CorruptEntryWarning)]
+    assert len(notes) == 1 and "cannot be loaded in this process" in notes[0], notes
+    assert log.read_text().split() == ["load"], "loaded once, not again under the lock"
 
 
 def test_lazy_results_load_on_first_use(counter):
