@@ -64,14 +64,18 @@ class HitnbMagics(Magics):
         """
         __tracebackhide__ = True
         options = self._options(line)
-        if not options.auto:
-            value, self.last_run = run_memo_cell(self.shell, cell, options)
-            return value
-        from hitnb.ipython.auto import auto_session
+        try:
+            if not options.auto:
+                value, self.last_run = run_memo_cell(self.shell, cell, options)
+                return value
+            from hitnb.ipython.auto import auto_session
 
-        with auto_session(self.shell).suspended():
-            value, self.last_run = run_memo_cell(self.shell, cell, options)
-        return value
+            with auto_session(self.shell).suspended():
+                value, self.last_run = run_memo_cell(self.shell, cell, options)
+            return value
+        except BaseException as exc:  # `why` must not answer for the cell before
+            self.last_run = CellRun(hit=False, note=_raised(exc))
+            raise
 
     def _options(self, line: str) -> CellOptions:
         """The options of a ``%%memo`` line, parsed once per line text (argparse takes 60 us,
@@ -208,3 +212,13 @@ class HitnbMagics(Magics):
         if entry is not None:
             for line in RunFiles.from_parts(entry.parts).lines():
                 print(f"  {line}")
+
+
+def _raised(exc: BaseException) -> str:
+    """What ``%hitnb why`` says after a memoized cell that raised ``exc``."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "the last cell was interrupted: it runs again next time"
+    return (
+        f"the last cell raised {type(exc).__name__}: a run that raises is never served from "
+        "the store, so the cell runs again next time"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from nbclient.exceptions import CellExecutionError
 from nbhelpers import KernelSession
 
 pytestmark = pytest.mark.slow
@@ -196,3 +197,22 @@ def test_why_names_a_stored_run_that_could_not_be_restored(tmp_path, isolated_st
             kernel.run("thing = Fragile()\nthing.size = 3\ntime.sleep(0.2)")
             said.append(kernel.run("%hitnb why"))
     assert "this process cannot load it" in said[1], said
+
+
+def test_why_after_a_cell_that_raised_speaks_of_that_cell(tmp_path, isolated_store):
+    """Not of the cell before it, which came from the cache."""
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        kernel.run(LOAD)
+        kernel.run("%hitnb auto")
+        kernel.run("value = 1")
+        kernel.run("value = 1")
+        assert kernel.run("%hitnb why") == "the last %%memo cell came from the cache\n"
+        with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
+            kernel.run("ratio = value / 0")
+        assert kernel.run("%hitnb why") == (
+            "the last cell raised ZeroDivisionError: a run that raises is never served from "
+            "the store, so the cell runs again next time\n"
+        )
+        with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
+            kernel.run("%%memo\nratio = value / 0")
+        assert kernel.run("%hitnb why").startswith("the last cell raised ZeroDivisionError")
