@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
+import json
 import os
 import re
 import subprocess
@@ -24,6 +25,27 @@ import nbformat
 LOAD_CELL = "%load_ext hitnb"
 MEMO_LINE = "%%memo"
 AUTO_STATUS_CELL = "%hitnb auto status"
+COLLECTIONS_CELL = """\
+def _note_full_collections():
+    import gc, time
+
+    def note(phase, info, started=[]):
+        if phase == "start":
+            started[:] = [time.time()]
+        elif info["generation"] == 2 and started:
+            note.pauses.append((started[0], time.time() - started[0]))
+
+    note.pauses = []
+    gc.callbacks.append(note)
+
+
+_note_full_collections()
+del _note_full_collections"""
+COLLECTIONS_DUMP_CELL = (
+    "_ = %pwd\n"  # a magic: auto mode runs the cell uncached
+    "print(__import__('json').dumps("
+    "next(c.pauses for c in __import__('gc').callbacks if hasattr(c, 'pauses'))))"
+)
 _UNCACHED = re.compile(r"(\d+) run uncached")
 
 
@@ -37,6 +59,20 @@ class Run:
     wall: float = 0.0  # kernel start to kernel stop
     timed_out: str = ""  # why the run was cut short, empty when it finished
     auto_uncached: int | None = None  # auto mode: cells it ran uncached (its status line)
+    collections: list[list[float]] = field(default_factory=list)
+    """The run's full garbage collections (generation 2): when each started (Unix time, the
+    clock of nbclient's stamps) and how long it took. They pause whichever cell is running
+    when the heap grows past the collector's threshold, plainly as under hitnb."""
+
+    def collections_in(self, index: int) -> float:
+        """Seconds of full collections that started while cell ``index`` ran."""
+        stamps = self.cells.get(index, {}).get("metadata", {}).get("execution", {})
+        start = _stamp(stamps.get("iopub.status.busy"))
+        end = _stamp(stamps.get("iopub.status.idle"))
+        if start is None or end is None:
+            return 0.0
+        low, high = start.timestamp(), end.timestamp()
+        return sum(seconds for began, seconds in self.collections if low <= began <= high)
 
     @property
     def cell_total(self) -> float:
@@ -58,7 +94,8 @@ def prepared(
     notebook: nbformat.NotebookNode, memo: bool, auto: bool = False
 ) -> tuple[nbformat.NotebookNode, list[int]]:
     """A copy to execute, outputs cleared, and each of its cells' original index (-1: our
-    setup cell, -2: auto mode's status cell at the end).
+    setup cell, -2: auto mode's status cell at the end, -3 and -4: the cells that note the
+    run's full garbage collections, first of all, and print them, last of all).
 
     Memoized, every code cell gets a ``%%memo`` line; in auto mode (``auto``) the cells stay
     as written and the kernel is started with ``HITNB_AUTO=1`` instead."""
@@ -77,6 +114,10 @@ def prepared(
     if memo and auto:
         nb.cells.append(nbformat.v4.new_code_cell(AUTO_STATUS_CELL))
         origin.append(-2)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(COLLECTIONS_CELL))
+    origin.insert(0, -3)
+    nb.cells.append(nbformat.v4.new_code_cell(COLLECTIONS_DUMP_CELL))
+    origin.append(-4)
     return nb, origin
 
 
@@ -174,12 +215,24 @@ def run_notebook(
             text = "".join(o.get("text", "") for o in cell.get("outputs", []))
             found = _UNCACHED.search(text)
             run.auto_uncached = int(found.group(1)) if found else None
-        elif index < 0:
+        elif index == -4:
+            run.collections = _collections(cell)
+        elif index == -1:
             run.setup_seconds = cell_seconds(cell)
-        elif cell.source.strip():
+        elif index >= 0 and cell.source.strip():
             run.cells[index] = cell
             run.seconds[index] = cell_seconds(cell)
     return run
+
+
+def _collections(cell: dict[str, Any]) -> list[list[float]]:
+    """The full collections the last cell printed (none if it did not get to run)."""
+    text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
+    lines = text.strip().splitlines()
+    try:
+        return [list(map(float, pause)) for pause in json.loads(lines[-1])] if lines else []
+    except (ValueError, TypeError):
+        return []
 
 
 def _stop_kernel(client: Any) -> None:

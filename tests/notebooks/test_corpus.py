@@ -14,6 +14,7 @@ folder (``HITNB_CORPUS_CACHE`` names another), never into the repository.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 from corpus_compare import cell_view, normalize_text
+from corpus_run import run_notebook
+from nbformat.v4 import new_code_cell, new_notebook
 from notebooks import SAMPLE, NotebookResult, run_corpus_notebook
 
 # Sample notebooks known not to replay exactly, with why (strict: a fix must remove them).
@@ -104,6 +107,21 @@ def test_hitnb_badge_and_notes_are_left_out_and_counted() -> None:
     assert len(cell_view(long_note).hitnb_lines) == 1
     changed = {"outputs": [{"output_type": "stream", "name": "stdout", "text": "3.15\n"}]}
     assert cell_view(changed).items != cell_view(plain).items
+
+
+def test_full_collections_are_timed_in_the_cell_they_paused(tmp_path: Path) -> None:
+    """The runner notes a run's full garbage collections, so that a slow hit can be told
+    apart from a pause the collector takes plainly too; its own cells are not the
+    notebook's."""
+    notebook = new_notebook(
+        cells=[new_code_cell("import gc\nx = 1"), new_code_cell("gc.collect()"), new_code_cell("x")]
+    )
+    run = run_notebook(
+        notebook, tmp_path, memo=False, store=None, cell_timeout=60, deadline=time.monotonic() + 120
+    )
+    assert sorted(run.seconds) == sorted(run.cells) == [0, 1, 2] and not run.setup_seconds
+    assert run.collections_in(1) > 0
+    assert run.collections_in(0) == run.collections_in(2) == 0
 
 
 def test_the_sample_is_fixed_and_big_enough() -> None:
