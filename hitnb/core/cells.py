@@ -36,7 +36,7 @@ from typing import Any
 
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
 from hitnb.hashing.code import importable_name, library_attribute, library_method
-from hitnb.store.codecs import gc_paused
+from hitnb.store.codecs import gc_paused, loads_in
 
 PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
 """Line magics that change nothing a cell's results depend on, allowed in cached cells."""
@@ -833,27 +833,15 @@ def unpack_outputs(
     for value in packed.values():
         if isinstance(value, Definition):
             define(value.source)
-    load = _called_from(namespace)
+    load = loads_in(namespace)  # as the notebook would: see loads_in
     for name, value in packed.items():
         if isinstance(value, Pickled):
             with gc_paused():
-                namespace[name] = load(pickle.loads, value.payload)
+                namespace[name] = load(pickle.loads, value.payload, ())
         elif isinstance(value, ByValue):
             import dill
 
-            namespace[name] = load(dill.loads, value.payload)
-
-
-def _call(loads: Callable[[bytes], Any], payload: bytes) -> Any:
-    return loads(payload)
-
-
-def _called_from(namespace: dict[str, Any]) -> Callable[[Callable[[bytes], Any], bytes], Any]:
-    """A function calling ``loads(payload)`` from a frame whose globals are ``namespace``,
-    as a cell would: some values look names up in the frame that unpickles them (a
-    statsmodels formula model evaluates its formula again, ``y ~ double_it(x)``, in its
-    caller's globals), and must find the notebook's functions there, not this module's."""
-    return types.FunctionType(_call.__code__, namespace)
+            namespace[name] = load(dill.loads, value.payload, ())
 
 
 _IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), range, frozenset)

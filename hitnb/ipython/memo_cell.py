@@ -187,7 +187,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     if learned:
         _keep_learned(shell, store, learned)
     work = _CellWork(shell, cell, source, analysis, digests, options, quiet)
-    with codecs.references(work.refer, work.read):
+    with codecs.references(work.refer, work.read), codecs.unpickled_in(shell.user_ns):
         outcome = engine.run(
             engine.Call(
                 parts, parts.key, work, store, mode, settings, wait=settings.wait,

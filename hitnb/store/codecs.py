@@ -30,6 +30,7 @@ import gc
 import io
 import pickle
 import struct
+import types
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO, ClassVar, NamedTuple
@@ -276,6 +277,39 @@ def load_reference(name: str) -> Any:
         raise CodecError(f"the stored value refers to `{name}`, which is not given") from None
 
 
+_unpickling_globals: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "hitnb_unpickling_globals", default=None
+)
+
+
+@contextlib.contextmanager
+def unpickled_in(namespace: dict[str, Any]) -> Iterator[None]:
+    """Within the block, the pickle codecs load from a frame whose globals are ``namespace``,
+    as code in a notebook cell would (see :func:`loads_in`)."""
+    token = _unpickling_globals.set(namespace)
+    try:
+        yield
+    finally:
+        _unpickling_globals.reset(token)
+
+
+def _call_loads(loads: Callable[..., Any], data: Any, buffers: Any) -> Any:
+    return loads(data, buffers=buffers)
+
+
+def loads_in(namespace: dict[str, Any] | None) -> Callable[[Callable[..., Any], Any, Any], Any]:
+    """A function calling ``loads(data, buffers=buffers)`` from a frame whose globals are
+    ``namespace`` (this module's when None).
+
+    Some values look names up in the frame that unpickles them: a statsmodels formula
+    model evaluates its formula again when it is loaded (``y ~ double_it(x)``), in its
+    caller's globals. Loaded for a notebook, they must find the notebook's functions
+    there, as they would if the notebook had unpickled them itself."""
+    if namespace is None:
+        return _call_loads
+    return types.FunctionType(_call_loads.__code__, namespace)
+
+
 class _Pickler(pickle.Pickler):
     """Writes the objects :func:`references` refers to, and those :func:`pickle_by_name`
     names, as references; everything else as pickle does."""
@@ -352,11 +386,12 @@ class PickleCodec(Codec):
             raise CodecError("not a hitnb pickle blob (bad magic)")
         count, length = _unpack_counts(view, _MAGIC_LEN)
         pos = _MAGIC_LEN + 12
+        call = loads_in(_unpickling_globals.get())
         if count == 0:
             if length < _MANY_OBJECTS:  # the hit of a small result: no pause to pay for
-                return self._loads(view[pos : pos + length], buffers=())
+                return call(self._loads, view[pos : pos + length], ())
             with gc_paused():
-                return self._loads(view[pos : pos + length], buffers=())
+                return call(self._loads, view[pos : pos + length], ())
         sizes = struct.unpack_from(f"<{count}Q", view, pos)
         pos += 8 * count
         stream = view[pos : pos + length]
@@ -367,7 +402,7 @@ class PickleCodec(Codec):
             buffers.append(view[pos : pos + size])
             pos += size
         with gc_paused():
-            return self._loads(stream, buffers=buffers)
+            return call(self._loads, stream, buffers)
 
 
 OUT_OF_BAND_BYTES = 1 << 16

@@ -46,30 +46,39 @@ def test_restored_definitions_use_live_globals_and_stay_consistent(execute_noteb
     assert json.loads(stream_text(second.cells[-1])) == expected
 
 
-FORMULA_CELLS = [
+SETUP_CELLS = [
     "%load_ext hitnb",
     "import pathlib\nimport pandas as pd\nimport statsmodels.formula.api as smf\n"
     "data = pd.DataFrame({'x': [1.0, 2.0, 3.0, 4.0, 5.0], 'y': [2.1, 3.9, 6.2, 7.8, 10.1]})",
-    "%%memo\npathlib.Path('executions.log').open('a').write('fit\\n')\n"
-    "def double_it(x):\n    return 2 * x\n\n"
-    "fit = smf.ols('y ~ double_it(x)', data=data).fit()",
-    "print(round(fit.params['double_it(x)'], 6))",
-    "%hitnb why",
 ]
+HELPER = "def double_it(x):\n    return 2 * x\n\n"
+FIT = (
+    "%%memo\npathlib.Path('executions.log').open('a').write('fit\\n')\n"
+    "fit = smf.ols('y ~ double_it(x)', data=data).fit()"
+)
+CHECKS = ["print(round(fit.params['double_it(x)'], 6))", "%hitnb why"]
 
 
-def test_a_model_that_evaluates_its_formula_when_loaded_finds_the_cells_function(
-    execute_notebook, tmp_path
+@pytest.mark.parametrize(
+    "cells",
+    [
+        [*SETUP_CELLS, FIT.replace("%%memo\n", "%%memo\n" + HELPER), *CHECKS],
+        [*SETUP_CELLS, HELPER, FIT, *CHECKS],
+    ],
+    ids=["helper-in-the-cell", "helper-in-a-cell-before"],
+)
+def test_a_model_that_evaluates_its_formula_when_loaded_finds_the_notebooks_function(
+    execute_notebook, tmp_path, cells
 ):
     """statsmodels evaluates a formula model's formula again when it is unpickled, in the
     namespace of the code that unpickles it; a hit must load it as a cell would, where the
-    function the cell defines is found."""
+    notebook's function is found, whichever cell defined it."""
     log = tmp_path / "executions.log"
-    notebook = new_notebook(cells=[new_code_cell(c) for c in FORMULA_CELLS])
-    first = execute_notebook(notebook)
-    second = execute_notebook(new_notebook(cells=[new_code_cell(c) for c in FORMULA_CELLS]))
-    assert log.read_text().split() == ["fit"], stream_text(second.cells[2])
-    slope = stream_text(first.cells[3])
+    first = execute_notebook(new_notebook(cells=[new_code_cell(c) for c in cells]))
+    second = execute_notebook(new_notebook(cells=[new_code_cell(c) for c in cells]))
+    fitted = next(i for i, c in enumerate(cells) if "fit()" in c)
+    assert log.read_text().split() == ["fit"], stream_text(second.cells[fitted])
+    slope = stream_text(first.cells[-2])
     assert abs(float(slope) - 0.995) < 1e-3  # half the slope of y on x: the formula ran
-    assert stream_text(second.cells[3]) == slope
-    assert "came from the cache" in stream_text(second.cells[4])
+    assert stream_text(second.cells[-2]) == slope
+    assert "came from the cache" in stream_text(second.cells[-1])
