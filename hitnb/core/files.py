@@ -112,13 +112,24 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
 
 
 def _importing() -> bool:
-    """Whether the listing being made is the import system filling its cache of a folder
-    on ``sys.path`` (a first import in the run), not the run looking at a folder."""
+    """Whether the listing being made is the import system's, not the run looking at a
+    folder: the import system filling its cache of a folder on ``sys.path`` (a first
+    import in the run), or ``importlib.metadata`` looking through every folder on
+    ``sys.path`` for installed packages (a library finding its plugins: scikit-learn does,
+    through narwhals, the first time it is given pandas data). The notebook's own folder
+    is on ``sys.path`` in a kernel: counted, such a listing made the cell run again as soon
+    as the notebook saved a file next to itself."""
     try:
         frame = sys._getframe(2)  # _importing <- _audit <- whoever called os.listdir
     except ValueError:
         return False
-    return frame.f_code.co_filename.startswith("<frozen importlib")
+    if frame.f_code.co_filename.startswith("<frozen importlib"):
+        return True
+    return str(frame.f_globals.get("__name__", "")).startswith(_PACKAGE_DISCOVERY)
+
+
+_PACKAGE_DISCOVERY = ("importlib.metadata", "importlib_metadata")
+"""Modules (the standard library's, and its backport) whose listings look for packages."""
 
 
 def _install_hook() -> None:

@@ -126,3 +126,29 @@ def test_a_changed_file_is_named_and_a_deleted_one_fails_as_the_user_expects(
     assert "hitnb: recomputing totals: file data.csv changed" in printed
     assert why_hit.startswith("the last %%memo cell came from the cache\n  read data.csv (8 bytes")
     assert why.startswith("it ran again: file data.csv changed\n  read data.csv (8 bytes, xxh3 ")
+
+
+def test_a_library_looking_for_plugins_does_not_make_the_notebook_folder_an_input(
+    tmp_path: Path, isolated_store
+):
+    """importlib.metadata lists every folder on ``sys.path`` when a library looks for its
+    plugins (scikit-learn does, through narwhals, the first time it is given pandas data),
+    the notebook's own folder included; a result the notebook then saves next to itself
+    must not make the cell run again."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    cell = (
+        "%%memo\nimport importlib.metadata, pathlib, time\n"
+        "pathlib.Path('executions.log').open('a').write('ran\\n')\n"
+        "plugins = sorted(e.name for e in importlib.metadata.entry_points(group='no.such'))\n"
+        "time.sleep(0.2)"
+    )
+    said = []
+    for session in range(2):
+        with KernelSession(folder, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            kernel.run("%load_ext hitnb")
+            kernel.run(cell)
+            said.append(kernel.run("%hitnb why"))
+            kernel.run(f"open('result_{session}.csv', 'w').write('1')")
+    assert (folder / "executions.log").read_text().split() == ["ran"], said
+    assert said[1].startswith("the last %%memo cell came from the cache\n"), said
