@@ -739,12 +739,13 @@ def _hashed_by_its_buffers(value: Any) -> bool:
 
 
 def _unstorable_output(record: CellRecord) -> tuple[str, str] | None:
-    """The first output no codec can store, to name it in the message."""
+    """The first output by name that no codec can store, to name it in the message (by
+    name: the order a run binds its outputs in can change from one kernel to the next)."""
     import pickle
 
     import dill
 
-    for name, output in record.outputs.items():
+    for name, output in sorted(record.outputs.items()):
         value = output.value if isinstance(output, Pickled) else output
         try:
             pickle.dumps(value, protocol=5)

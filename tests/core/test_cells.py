@@ -116,3 +116,17 @@ def test_a_cells_values_are_pickled_when_its_record_is_stored_not_when_the_cell_
     namespace: dict = {}
     unpack_outputs(pickle.loads(pickle.dumps({"kept": packed["kept"]})), print, namespace)
     assert namespace == {"kept": [1, 2]}
+
+
+def test_the_output_a_note_names_as_unstorable_does_not_depend_on_the_order_of_binding() -> None:
+    """A cell with two outputs that cannot be stored is named by the same one in every
+    kernel (the order its run bound them in follows string hashing, which changes)."""
+    from hitnb.core.cells import CellRecord
+    from hitnb.ipython.memo_cell import _unstorable_output
+
+    def numbers() -> object:
+        yield 1
+
+    for order in (["design", "endog"], ["endog", "design"]):
+        record = CellRecord({name: numbers() for name in order}, [], [], None, False, 0.0)
+        assert _unstorable_output(record) == ("design", "generator")
