@@ -156,6 +156,9 @@ class Call:
     mmap: bool = False
     cell: bool = False
     """A notebook cell: its run's imports are effects too."""
+    namespace: dict[str, Any] | None = None
+    """The globals the call's code runs in (the notebook's, for a cell): its stored value is
+    unpickled as that code would unpickle it (see :func:`~hitnb.store.codecs.loads_in`)."""
 
     @property
     def identity(self) -> str:
@@ -227,7 +230,7 @@ def _look_up(
         if call.lazy:
             value: Any = Lazy(key, store, mmap=call.mmap)
         else:
-            value = store.load(found, mmap=call.mmap)
+            value = store.load(found, mmap=call.mmap, namespace=call.namespace)
     except CorruptEntryError as exc:
         call.work.note(
             f"{call.identity}: stored result {key} is corrupt ({exc}); it was dropped and is "

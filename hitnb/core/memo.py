@@ -145,6 +145,8 @@ class MemoizedFunction(Generic[P, R]):
         functools.update_wrapper(self, fn)
         self.__wrapped__ = fn
         self.function = fn
+        self._globals: dict[str, Any] | None = getattr(fn, "__globals__", None)
+        """Where the function's code looks names up: its results are unpickled there too."""
         self.identity = _checked_identity(name) if name is not None else _identity(fn)
         self.binder = Binder(fn)
         self.ignore = frozenset((ignore,) if isinstance(ignore, str) else ignore)
@@ -446,6 +448,7 @@ class MemoizedFunction(Generic[P, R]):
             codec=self.codec,
             lazy=self.lazy,
             mmap=self.mmap,
+            namespace=self._globals,
         )
         return call, resolved, state.digest
 

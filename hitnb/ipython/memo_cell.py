@@ -187,11 +187,12 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     if learned:
         _keep_learned(shell, store, learned)
     work = _CellWork(shell, cell, source, analysis, digests, options, quiet)
-    with codecs.references(work.refer, work.read), codecs.unpickled_in(shell.user_ns):
+    with codecs.references(work.refer, work.read):
         outcome = engine.run(
             engine.Call(
                 parts, parts.key, work, store, mode, settings, wait=settings.wait,
                 experiment=options.experiment, codec="pickle", cell=True,
+                namespace=shell.user_ns,
             )
         )  # fmt: skip
     if options.auto and not work.noted:

@@ -74,6 +74,11 @@ class Codec:
     def load(self, data: BlobData, meta: dict[str, Any]) -> Any:
         raise NotImplementedError
 
+    def load_in(self, data: BlobData, meta: dict[str, Any], namespace: dict[str, Any]) -> Any:
+        """:meth:`load` for code whose globals are ``namespace``; only unpickling can depend
+        on them (see :func:`loads_in`)."""
+        return self.load(data, meta)
+
 
 def _module_of(value: Any) -> str:
     return type(value).__module__.partition(".")[0]
@@ -277,22 +282,6 @@ def load_reference(name: str) -> Any:
         raise CodecError(f"the stored value refers to `{name}`, which is not given") from None
 
 
-_unpickling_globals: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "hitnb_unpickling_globals", default=None
-)
-
-
-@contextlib.contextmanager
-def unpickled_in(namespace: dict[str, Any]) -> Iterator[None]:
-    """Within the block, the pickle codecs load from a frame whose globals are ``namespace``,
-    as code in a notebook cell would (see :func:`loads_in`)."""
-    token = _unpickling_globals.set(namespace)
-    try:
-        yield
-    finally:
-        _unpickling_globals.reset(token)
-
-
 def _call_loads(loads: Callable[..., Any], data: Any, buffers: Any) -> Any:
     return loads(data, buffers=buffers)
 
@@ -307,7 +296,19 @@ def loads_in(namespace: dict[str, Any] | None) -> Callable[[Callable[..., Any], 
     there, as they would if the notebook had unpickled them itself."""
     if namespace is None:
         return _call_loads
-    return types.FunctionType(_call_loads.__code__, namespace)
+    known = _loaders.get(id(namespace))
+    if known is None or known[0] is not namespace:
+        if len(_loaders) >= _LOADERS_KEPT:
+            _loaders.clear()
+        made = types.FunctionType(_call_loads.__code__, namespace)
+        known = _loaders[id(namespace)] = (namespace, made)
+    return known[1]
+
+
+_loaders: dict[int, tuple[dict[str, Any], Callable[[Callable[..., Any], Any, Any], Any]]] = {}
+"""The function :func:`loads_in` made for each namespace (a module's globals, a notebook's),
+by the namespace's id, with the namespace itself to check the id still names it."""
+_LOADERS_KEPT = 64
 
 
 class _Pickler(pickle.Pickler):
@@ -381,12 +382,17 @@ class PickleCodec(Codec):
             offset += raw.nbytes
 
     def load(self, data: BlobData, meta: dict[str, Any]) -> Any:
+        return self._load(data, _call_loads)
+
+    def load_in(self, data: BlobData, meta: dict[str, Any], namespace: dict[str, Any]) -> Any:
+        return self._load(data, loads_in(namespace))
+
+    def _load(self, data: BlobData, call: Callable[[Callable[..., Any], Any, Any], Any]) -> Any:
         view = memoryview(data.buffer)
         if view[:_MAGIC_LEN] != _PICKLE_MAGIC:
             raise CodecError("not a hitnb pickle blob (bad magic)")
         count, length = _unpack_counts(view, _MAGIC_LEN)
         pos = _MAGIC_LEN + 12
-        call = loads_in(_unpickling_globals.get())
         if count == 0:
             if length < _MANY_OBJECTS:  # the hit of a small result: no pause to pay for
                 return call(self._loads, view[pos : pos + length], ())

@@ -643,11 +643,18 @@ class LocalStore:
         except RemoteUnavailable:
             return False
 
-    def load(self, entry: Entry | Stored, *, mmap: bool = False) -> Any:
-        """Decode an entry's value, checking its bytes; raises :class:`CorruptEntryError`."""
+    def load(
+        self, entry: Entry | Stored, *, mmap: bool = False, namespace: dict[str, Any] | None = None
+    ) -> Any:
+        """Decode an entry's value, checking its bytes; raises :class:`CorruptEntryError`.
+
+        ``namespace``: the globals of the code the value is for (a notebook's), which some
+        values read while they are unpickled (see :func:`~hitnb.store.codecs.loads_in`)."""
         data = self.read_bytes(entry, mmap=mmap)
         codec = codec_named(entry.codec)
         try:
+            if namespace is not None:
+                return codec.load_in(data, entry.codec_meta, namespace)
             return codec.load(data, entry.codec_meta)
         except CodecError:
             raise

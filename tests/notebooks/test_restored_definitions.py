@@ -84,12 +84,6 @@ def test_a_model_that_evaluates_its_formula_when_loaded_finds_the_notebooks_func
     assert "came from the cache" in stream_text(second.cells[-1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a @memo function's result is unpickled in hitnb's frames: setting the function's "
-    "globals for the codec through a context variable cost 2 us a disk-backed hit (26 -> 28 "
-    "us); it needs a namespace argument through Codec.load instead",
-)
 def test_a_memo_function_returning_such_a_model_is_a_hit_after_a_restart(
     execute_notebook, tmp_path
 ):
