@@ -157,8 +157,9 @@ class Call:
     cell: bool = False
     """A notebook cell: its run's imports are effects too."""
     namespace: dict[str, Any] | None = None
-    """The globals the call's code runs in (the notebook's, for a cell): its stored value is
-    unpickled as that code would unpickle it (see :func:`~hitnb.store.codecs.loads_in`)."""
+    """The globals the call's code runs in (the notebook's for a cell, the function's own for
+    ``@memo``): its stored value is unpickled as that code would unpickle it (see
+    :func:`~hitnb.store.codecs.loads_in`)."""
 
     @property
     def identity(self) -> str:

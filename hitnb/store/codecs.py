@@ -296,19 +296,7 @@ def loads_in(namespace: dict[str, Any] | None) -> Callable[[Callable[..., Any], 
     there, as they would if the notebook had unpickled them itself."""
     if namespace is None:
         return _call_loads
-    known = _loaders.get(id(namespace))
-    if known is None or known[0] is not namespace:
-        if len(_loaders) >= _LOADERS_KEPT:
-            _loaders.clear()
-        made = types.FunctionType(_call_loads.__code__, namespace)
-        known = _loaders[id(namespace)] = (namespace, made)
-    return known[1]
-
-
-_loaders: dict[int, tuple[dict[str, Any], Callable[[Callable[..., Any], Any, Any], Any]]] = {}
-"""The function :func:`loads_in` made for each namespace (a module's globals, a notebook's),
-by the namespace's id, with the namespace itself to check the id still names it."""
-_LOADERS_KEPT = 64
+    return types.FunctionType(_call_loads.__code__, namespace)
 
 
 class _Pickler(pickle.Pickler):
