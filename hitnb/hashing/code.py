@@ -96,6 +96,23 @@ def _distribution_named(top: str) -> tuple[str, str] | None:
     provides = (dist.read_text("top_level.txt") or "").split()
     if provides and top not in provides:
         return None
+    return _name_and_version(dist)
+
+
+def _name_and_version(dist: Any) -> tuple[str, str]:
+    """The ``Name`` and ``Version`` fields of a distribution's metadata, read from the file's
+    header: ``dist.metadata`` parses the whole file as an e-mail message (numpy's holds its
+    README) and ``dist.version`` parses it again, 1 to 2 ms a library in an import cell."""
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line:  # the header ends at the first empty line
+            break
+        key, colon, value = line.partition(":")
+        if colon and key in ("Name", "Version"):
+            fields.setdefault(key, value.strip())
+    if "Name" in fields and "Version" in fields:
+        return fields["Name"], fields["Version"]
     return str(dist.metadata["Name"]), str(dist.version)
 
 

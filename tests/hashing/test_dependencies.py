@@ -77,6 +77,27 @@ def test_library_code_counts_by_version_not_source():
     assert json.dumps  # used
 
 
+def test_every_installed_library_is_named_and_versioned_as_its_metadata_says():
+    """The name and version read from the head of each distribution's metadata file are
+    what importlib.metadata's full parse gives, for every distribution installed here."""
+    from importlib import metadata
+
+    checked = 0
+    for dist in metadata.distributions():
+        assert code._name_and_version(dist) == (dist.metadata["Name"], dist.version)
+        checked += 1
+    assert checked > 50
+
+
+def test_a_metadata_header_spelled_unusually_is_read_by_the_full_parse(tmp_path):
+    from importlib import metadata
+
+    info = tmp_path / "odd_pkg-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: odd-pkg\nversion: 9.9\n")
+    assert code._name_and_version(metadata.PathDistribution(info)) == ("odd-pkg", "9.9")
+
+
 def test_fingerprint_cost_is_small_when_warm():
     import time
 
