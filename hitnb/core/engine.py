@@ -39,6 +39,7 @@ from hitnb.core.recipe import Recipe
 from hitnb.core.record import RunRecord
 from hitnb.core.run_files import RunFiles
 from hitnb.core.runs import Lazy
+from hitnb.core.unstorable import Unstorable
 from hitnb.errors import (
     CodecError,
     CorruptEntryError,
@@ -124,6 +125,11 @@ class Work(ABC):
     def unstorable(self, stored: Any, error: Exception) -> str:
         """Why ``stored`` could not be kept, in the user's words."""
         return f"the result was returned but not stored: {error}"
+
+    def unstorable_modules(self) -> tuple[str, ...]:
+        """The modules of the objects the last :meth:`unstorable` found no codec for (a
+        change of their libraries' versions has the run stored again); () when unknown."""
+        return ()
 
     def output_bytes(self, computed: Computed) -> int:
         """Bytes the run's outputs take in memory (0: unknown or small, so they are stored)."""
@@ -252,13 +258,17 @@ def _look_up(
         if unmet_read is not None:
             call.work.stale(unmet_read)
             return None, found
-        if not isinstance(value.result, costs.Rerun):  # running it again makes its effects
-            value.apply()
+        if not isinstance(value.result, costs.Rerun | Unstorable):  # running it again makes
+            value.apply()  # its effects
             if value.states:
                 call.work.restore_states(value.states)
         value = value.result
     if isinstance(value, costs.Rerun):
         return _compute(call, key, rerun=value), None
+    if isinstance(value, Unstorable):
+        if not value.holds():  # a library changed: its objects may be stored now
+            return None, found
+        return _run_unstored(call, key, value), None
     try:
         result = call.work.restore(value)
     except Unrestorable as exc:
@@ -268,6 +278,15 @@ def _look_up(
     if events.has_listeners("hit"):
         events.announce("hit", value, key, store)
     return Outcome(result, hit=True, key=key, found=found), None
+
+
+def _run_unstored(call: Call, key: str, unstorable: Unstorable) -> Outcome:
+    """A hit on a run whose outputs could not be stored: run it again, store nothing, and
+    say what its first run said (see :mod:`hitnb.core.unstorable`)."""
+    __tracebackhide__ = True
+    computed = call.work.run()
+    call.work.note(unstorable.note, StoreWriteWarning)
+    return Outcome(computed.result, hit=False, key=key, note=unstorable.note)
 
 
 def _compute(call: Call, key: str, rerun: costs.Rerun | None = None) -> Outcome:
@@ -414,9 +433,37 @@ def _store(
     except (CodecError, OSError, sqlite3.Error) as exc:
         note = work.unstorable(computed.stored, exc)
         work.note(note, StoreWriteWarning)
+        if isinstance(exc, CodecError) and call.cell and not call.experiment:
+            _remember_unstorable(call, key, parts, computed, note)
         return None, note
     events.announce("stored", entry)
     return entry, ""
+
+
+def _remember_unstorable(
+    call: Call, key: str, parts: KeyParts, computed: Computed, note: str
+) -> None:
+    """Store an :class:`~hitnb.core.unstorable.Unstorable` for a cell run whose outputs no
+    codec could store, in a record with the run's reads when it has them (a hit checks them
+    first, as for any run). A store that cannot take it either is left as it is: the next
+    run then only pays the same attempt again."""
+    unstorable = Unstorable.of(note, call.work.unstorable_modules())
+    stored = computed.stored
+    marker = replace(stored, result=unstorable) if isinstance(stored, RunRecord) else unstorable
+    try:
+        call.store.put(
+            key,
+            marker,
+            recipe=call.work.recipe(call.store).to_json(),
+            function=call.identity,
+            code=parts.code,
+            args=parts.args_fingerprint,
+            duration=computed.duration,
+            parts=_parts_json(parts, stored),
+            origin=origin(),
+        )
+    except (CodecError, OSError, sqlite3.Error):
+        return
 
 
 def _is_rerun(stored: Any) -> bool:

@@ -16,6 +16,7 @@ from hitnb.core import ambient, files
 from hitnb.core.ambient import AmbientEffect, AmbientRead
 from hitnb.core.costs import Rerun
 from hitnb.core.files import FileRead, FileWrite
+from hitnb.core.unstorable import Unstorable
 from hitnb.errors import HitnbError
 
 
@@ -48,11 +49,14 @@ class RunRecord:
 def result_of(stored: Any) -> Any:
     """The result inside whatever the store kept for a run (for loading by key and export,
     where no hit is being checked). A run stored as a :class:`~hitnb.core.costs.Rerun` has
-    none: a :class:`~hitnb.errors.HitnbError` says so."""
+    none, nor does one whose outputs could not be stored: a :class:`~hitnb.errors.HitnbError`
+    says so."""
     result = stored.result if isinstance(stored, RunRecord) else stored
     if isinstance(result, Rerun):
         raise HitnbError(
             f"this run's outputs were not stored: computing them is cheaper than storing and "
             f"loading them ({result.why()}); run the cell again to have them"
         )
+    if isinstance(result, Unstorable):
+        raise HitnbError(f"this run's outputs were not stored: {result.note}")
     return result

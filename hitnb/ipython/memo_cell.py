@@ -34,6 +34,7 @@ from hitnb.core.cells import (
 )
 from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.recipe import Recipe, cell_recipe, keeper
+from hitnb.core.record import RunRecord
 from hitnb.core.stores import current_store
 from hitnb.hashing.analysis import analyze, text_digest
 from hitnb.hashing.code import library_versions, user_module_files
@@ -248,6 +249,7 @@ class _CellWork(engine.Work):
         """Something went wrong with caching this cell, and the user was told."""
         self.problem = ""
         """What went wrong, for ``%hitnb why`` (a stored run that cannot be restored)."""
+        self._unstorable_modules: tuple[str, ...] = ()
         namespace = shell.user_ns
         self.read = {name: namespace[name] for name in analysis.inputs if name in namespace}
         """The inputs' values as the cell starts: what a stored reference to one loads as."""
@@ -380,9 +382,14 @@ class _CellWork(engine.Work):
             print(f"hitnb: recomputing {options.name or CELL_IDENTITY}: {reason}")
 
     def unstorable(self, stored: Any, error: Exception) -> str:
-        culprit = _unstorable_output(stored) if isinstance(stored, CellRecord) else None
+        record = stored.result if isinstance(stored, RunRecord) else stored
+        culprit = _unstorable_output(record) if isinstance(record, CellRecord) else None
+        self._unstorable_modules = (culprit[2],) if culprit else ()
         what = f"output `{culprit[0]}` (a {culprit[1]}) cannot be stored" if culprit else str(error)
         return f"this cell ran but was not cached: {what}"
+
+    def unstorable_modules(self) -> tuple[str, ...]:
+        return self._unstorable_modules
 
 
 def _quiet_result(cell: str) -> bool:
@@ -739,9 +746,10 @@ def _hashed_by_its_buffers(value: Any) -> bool:
     return f"{module}.{kind.__qualname__}" in _BUFFER_TYPES
 
 
-def _unstorable_output(record: CellRecord) -> tuple[str, str] | None:
-    """The first output by name that no codec can store, to name it in the message (by
-    name: the order a run binds its outputs in can change from one kernel to the next)."""
+def _unstorable_output(record: CellRecord) -> tuple[str, str, str] | None:
+    """The first output by name that no codec can store (its name, type and type's module),
+    to name it in the message (by name: the order a run binds its outputs in can change from
+    one kernel to the next)."""
     import pickle
 
     import dill
@@ -754,5 +762,5 @@ def _unstorable_output(record: CellRecord) -> tuple[str, str] | None:
             try:
                 dill.dumps(value)
             except Exception:
-                return name, type(value).__qualname__
+                return name, type(value).__qualname__, type(value).__module__
     return None

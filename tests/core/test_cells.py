@@ -129,4 +129,4 @@ def test_the_output_a_note_names_as_unstorable_does_not_depend_on_the_order_of_b
 
     for order in (["design", "endog"], ["endog", "design"]):
         record = CellRecord({name: numbers() for name in order}, [], [], None, False, 0.0)
-        assert _unstorable_output(record) == ("design", "generator")
+        assert _unstorable_output(record) == ("design", "generator", "builtins")

@@ -1,4 +1,5 @@
-"""When caching would cost more than it saves: the rule, and functions always restored.
+"""When caching would cost more than it saves (the rule, functions always restored), and
+runs whose outputs cannot be stored.
 
 Cells that are re-executed on a hit are tested in real kernels
 (tests/notebooks/test_cheap_cells_rerun.py)."""
@@ -34,3 +35,26 @@ def test_a_function_is_restored_however_cheap_its_big_result(counter):
     second = zeros(10_000_000)
     assert calls["zeros"] == 1
     assert np.array_equal(first, second)
+
+
+def test_an_unstorable_run_is_tried_again_when_a_library_behind_it_changes():
+    from hitnb.core.unstorable import Unstorable
+
+    marker = Unstorable.of("output `m` (a Model) cannot be stored", ["numpy.random._generator"])
+    assert marker.versions == {"numpy": np.__version__}
+    assert marker.holds()
+    upgraded = Unstorable(marker.note, marker.modules, {"numpy": "0.0.1"})
+    assert not upgraded.holds()
+
+
+def test_an_unstorable_run_loaded_by_key_says_why_it_has_no_outputs():
+    import pytest
+
+    from hitnb.core.record import RunRecord, result_of
+    from hitnb.core.unstorable import Unstorable
+    from hitnb.errors import HitnbError
+
+    marker = Unstorable("output `h` (a Handle) cannot be stored")
+    for stored in (marker, RunRecord(marker)):
+        with pytest.raises(HitnbError, match=r"not stored: output `h` \(a Handle\) cannot be"):
+            result_of(stored)
