@@ -66,3 +66,41 @@ def test_an_environment_variable_set_or_removed_is_seen(monkeypatch: pytest.Monk
     effect = next(e for e in ambient.Snapshot.take().changes_since(again)[1]
                   if e.provider == "os.environ")  # fmt: skip
     assert effect.removed == ("HITNB_TEST_A",)
+
+
+def test_a_state_compared_by_value_or_by_digest_is_an_effect_only_when_it_changed():
+    """States Python compares (options, the environment) and states it cannot (a dict
+    holding an array, whose ``==`` answers elementwise) are told apart just the same."""
+    weights = {"w": np.zeros(3), "scale": 1.0}
+    ambient.register_state(ambient.StateProvider(
+        "test weights", "numpy", lambda: {k: v.copy() if isinstance(v, np.ndarray) else v
+                                         for k, v in weights.items()},
+        lambda state: weights.update(state),
+    ))  # fmt: skip
+    try:
+        before = ambient.Snapshot.take()
+        assert "test weights" not in _changed(before, ambient.Snapshot.take())
+        weights["w"][1] = 5.0
+        changed = _changed(before, ambient.Snapshot.take())["test weights"]
+        assert list(changed) == ["w"] and changed["w"][1] == 5.0
+        again = ambient.Snapshot.take()
+        weights["scale"] = 2.0
+        assert _changed(again, ambient.Snapshot.take())["test weights"] == {"scale": 2.0}
+    finally:
+        ambient.unregister_state("test weights")
+
+
+def test_a_seeded_stream_a_run_drew_from_is_read_as_it_was_before(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    name = "Python's global random state"
+    monkeypatch.setattr(ambient, "_seeded", {name})
+    provider = next(p for p in ambient.providers() if p.name == name)
+    random.seed(3)
+    before = ambient.Snapshot.take()
+    assert name not in _changed(before, ambient.Snapshot.take())
+    started = provider.digest(random.getstate())
+    random.random()
+    reads, effects = ambient.Snapshot.take().changes_since(before)
+    assert [(r.provider, r.digest) for r in reads] == [(name, started)]
+    assert [e.state for e in effects if e.provider == name] == [random.getstate()]
