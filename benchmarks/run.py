@@ -112,6 +112,32 @@ PROBES: dict[str, str] = {
         counter = itertools.count()
         print(json.dumps(per_call(lambda: f(next(counter)), CALLS // 4)))
     """,
+    # The same in a notebook's process: the libraries whose state every miss snapshots
+    # (random streams, options, rcParams) imported, the global streams seeded.
+    "miss_hitnb_libraries": """
+        import numpy as np, pandas, matplotlib.pyplot, random
+        np.random.seed(0)
+        random.seed(0)
+        import hitnb, itertools
+        hitnb.configure(store=STORE + "/hitnb")
+        @hitnb.memo
+        def f(x):
+            return x
+        counter = itertools.count()
+        print(json.dumps(per_call(lambda: f(next(counter)), CALLS // 4)))
+    """,
+    "miss_joblib_libraries": """
+        import numpy as np, pandas, matplotlib.pyplot, random
+        np.random.seed(0)
+        random.seed(0)
+        import joblib, itertools
+        memory = joblib.Memory(STORE + "/joblib", verbose=0)
+        @memory.cache
+        def f(x):
+            return x
+        counter = itertools.count()
+        print(json.dumps(per_call(lambda: f(next(counter)), CALLS // 4)))
+    """,
     "fingerprint_cold": """
         import time
         Path(STORE, "deps_module.py").write_text(DEPS_MODULE)
@@ -466,6 +492,10 @@ def main() -> int:
          "rows from the index, no result loaded"),
         ("miss overhead, trivial function", span("miss_hitnb", fmt_time),
          span("miss_joblib", fmt_time), f"{med('miss_joblib') / med('miss_hitnb'):.1f}x faster"),
+        ("the same, numpy, pandas and matplotlib imported", span("miss_hitnb_libraries", fmt_time),
+         span("miss_joblib_libraries", fmt_time),
+         f"{med('miss_joblib_libraries') / med('miss_hitnb_libraries'):.1f}x faster; every miss "
+         "snapshots their state"),
         (f"hash a {array_bytes >> 20} MiB float64 array", span("hash_hitnb", fmt_rate),
          span("hash_joblib", fmt_rate),
          f"{med('hash_hitnb') / med('hash_xxh3_raw'):.0%} of raw xxh3 "
