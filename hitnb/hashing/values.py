@@ -264,12 +264,16 @@ class ValueHasher:
         deadline = getattr(_limit, "deadline", None)
         if deadline is not None and time.perf_counter() > deadline:
             raise self.fail(value, "hashing it took longer than the caller allowed")
+        reducer = copyreg.dispatch_table.get(type(value))  # pickle asks it first, too
         try:
-            reduced = value.__reduce_ex__(5)
+            reduced = value.__reduce_ex__(5) if reducer is None else reducer(value)
         except Exception as exc:
             raise self.fail(value, f"pickle refuses it: {exc}") from None
         if isinstance(reduced, str):
-            self.text(b"G", f"{type(value).__module__}.{reduced}")
+            found = _global_name(value, reduced)
+            if found is None:
+                raise self.fail(value, f"pickle cannot find it by its name {reduced!r}")
+            self.text(b"G", found)
             return
         if id(value) in self._active:
             self.enter(value)  # frames the back-reference of a cycle
@@ -305,6 +309,48 @@ class ValueHasher:
         if dictitems is not None:
             self.update_child(".items", dict(dictitems))
         self.leave(value)
+
+
+_global_names: dict[int, tuple[Any, str]] = {}
+
+
+def _global_name(value: Any, name: str) -> str | None:
+    """An object reduced to the global ``name``, as pickle stores it (numpy registers its
+    ufuncs so: ``scipy.special.erf`` is the name ``erf``): its module, the name, and that
+    library's version. The module is the object's ``__module__`` when that holds it; else
+    (a ufunc has none) the imported module holding it under that name with the shortest
+    dotted name, then the first by name (``scipy.special``, not its ``_special_ufuncs``):
+    pickle takes the first in import order, which another process may not share. Searched
+    once per object: such objects are a module's, and live as long. None when no module
+    holds it (pickle refuses it too)."""
+    found = _global_names.get(id(value))
+    if found is not None and found[0] is value:
+        return found[1]
+    from hitnb.hashing.code import library_versions
+
+    module = getattr(value, "__module__", None)
+    if not (isinstance(module, str) and _attribute(sys.modules.get(module), name) is value):
+        holding = [
+            m for m, mod in list(sys.modules.items())
+            if m not in ("__main__", "__mp_main__") and _attribute(mod, name) is value
+        ]  # fmt: skip
+        if not holding:
+            return None
+        module = min(holding, key=lambda m: (m.count("."), m))
+    versions = library_versions([module], "minor")
+    text = f"{module}.{name}" + "".join(f"@{dist}={v}" for dist, v in sorted(versions.items()))
+    if len(_global_names) >= 4096:
+        _global_names.clear()
+    _global_names[id(value)] = (value, text)
+    return text
+
+
+def _attribute(owner: Any, dotted: str) -> Any:
+    """``owner.a.b`` for the name ``"a.b"`` (None where one is missing), as pickle looks up
+    a qualified name."""
+    for part in dotted.split("."):
+        owner = getattr(owner, part, None)
+    return owner
 
 
 class LeftOut(NamedTuple):

@@ -472,3 +472,35 @@ def test_a_random_function_a_library_binds_by_name_hashes_as_that_name():
     mine = hash_value(draw)
     draw()
     assert hash_value(draw) != mine
+
+
+def test_a_ufunc_outside_numpy_hashes_as_pickle_names_it():
+    """scipy.special's ufuncs have no ``__module__``; numpy registers a reducer that pickles
+    them by name. They hash by the module holding them (the same whatever the order the
+    modules were imported in) and the library's version, not refused: lmfit's parameters
+    hold a dozen of them."""
+    special = pytest.importorskip("scipy.special")
+    table = {"erf": special.erf, "x": 1.5}
+    assert hash_value(table) == hash_value({"erf": special.erf, "x": 1.5})
+    assert hash_value(table) != hash_value({"erf": special.erfc, "x": 1.5})
+    assert hash_value(special.erf) != hash_value(np.exp)
+    program = (
+        "import sys\nexec(sys.argv[1])\nimport scipy.special as sp\n"
+        "from hitnb.hashing.values import hash_value\nprint(hash_value({'erf': sp.erf, 'x': 1.5}))"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", program, first], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        for first in ("import scipy.special._ufuncs", "import scipy.stats", "pass")
+    }
+    assert digests == {hash_value(table)}
+
+
+def test_an_object_reduced_to_a_name_no_module_holds_is_refused():
+    class Orphan:
+        def __reduce__(self):
+            return "orphan_nobody_defines"
+
+    with pytest.raises(UnhashableValue, match="cannot find it by its name 'orphan_nobody"):
+        hash_value([Orphan()])
