@@ -279,13 +279,23 @@ def judge(name: str, notebook: nbformat.NotebookNode, runs: list[Run]) -> Notebo
 
 
 def _imports(source: str) -> bool:
-    """Whether a cell has an ``import`` statement at top level (magic lines left out)."""
+    """Whether a cell imports modules when it runs: an ``import`` statement outside any
+    function or class, in a ``with``, ``try`` or ``if`` block too (magic lines left out)."""
     lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
     try:
         tree = ast.parse("\n".join(lines))
     except SyntaxError:
         return False
-    return any(isinstance(node, ast.Import | ast.ImportFrom) for node in tree.body)
+    statements = list(tree.body)
+    while statements:
+        node = statements.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            return True
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            statements += [
+                child for child in ast.iter_child_nodes(node) if isinstance(child, ast.stmt)
+            ]
+    return False
 
 
 def run_corpus_notebook(

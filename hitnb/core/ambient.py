@@ -94,6 +94,8 @@ class AmbientEffect:
 
 
 _providers: dict[str, StateProvider] = {}
+REMOVED = "<hitnb: removed>"
+"""In a mapping given to a provider's ``set``: the run removed this key."""
 _ABSENT = object()
 
 
@@ -114,10 +116,6 @@ def _same_value(before: Any, after: Any) -> bool:
         return digest(before) == digest(after)
     except Exception:  # cannot be pickled: count it as changed
         return False
-
-
-REMOVED = "<hitnb: removed>"
-"""In a mapping given to a provider's ``set``: the run removed this key."""
 
 
 def register_state(provider: StateProvider) -> None:

@@ -124,6 +124,16 @@ def test_full_collections_are_timed_in_the_cell_they_paused(tmp_path: Path) -> N
     assert run.collections_in(0) == run.collections_in(2) == 0
 
 
+def test_a_cell_importing_in_a_block_is_an_import_cell() -> None:
+    from notebooks import _imports
+
+    assert _imports("%matplotlib inline\nimport numpy as np")
+    assert _imports("import warnings\nwith warnings.catch_warnings():\n    import giddy")
+    assert _imports("try:\n    import fast\nexcept ImportError:\n    fast = None")
+    assert not _imports("def f():\n    import numpy\n    return numpy.pi")
+    assert not _imports("x = 1")
+
+
 def test_the_sample_is_fixed_and_big_enough() -> None:
     assert len(SAMPLE) >= 10
     assert len(set(SAMPLE)) == len(SAMPLE)
