@@ -112,32 +112,6 @@ PROBES: dict[str, str] = {
         counter = itertools.count()
         print(json.dumps(per_call(lambda: f(next(counter)), CALLS // 4)))
     """,
-    # The same in a notebook's process: the libraries whose state every miss snapshots
-    # (random streams, options, rcParams) imported, the global streams seeded.
-    "miss_hitnb_libraries": """
-        import numpy as np, pandas, matplotlib.pyplot, random
-        np.random.seed(0)
-        random.seed(0)
-        import hitnb, itertools
-        hitnb.configure(store=STORE + "/hitnb")
-        @hitnb.memo
-        def f(x):
-            return x
-        counter = itertools.count()
-        print(json.dumps(per_call(lambda: f(next(counter)), CALLS // 4)))
-    """,
-    "miss_joblib_libraries": """
-        import numpy as np, pandas, matplotlib.pyplot, random
-        np.random.seed(0)
-        random.seed(0)
-        import joblib, itertools
-        memory = joblib.Memory(STORE + "/joblib", verbose=0)
-        @memory.cache
-        def f(x):
-            return x
-        counter = itertools.count()
-        print(json.dumps(per_call(lambda: f(next(counter)), CALLS // 4)))
-    """,
     "fingerprint_cold": """
         import time
         Path(STORE, "deps_module.py").write_text(DEPS_MODULE)
@@ -307,6 +281,17 @@ PROBES: dict[str, str] = {
         print(json.dumps(a.nbytes / best_of(lambda: np.load(Path(STORE) / "b.npy"), 3)))
     """,
 }
+
+
+# The misses again in a notebook's process: the libraries whose state every miss snapshots
+# (random streams, options, rcParams) imported, the global streams seeded.
+_LIBRARIES = """
+        import numpy as np, pandas, matplotlib.pyplot, random
+        np.random.seed(0)
+        random.seed(0)
+"""
+for _tool in ("hitnb", "joblib"):
+    PROBES[f"miss_{_tool}_libraries"] = _LIBRARIES + PROBES[f"miss_{_tool}"]
 
 PRELUDE = """
 import json, time, sys
@@ -603,7 +588,7 @@ def _kept_sections() -> str:
 
 
 PROFILE_NOTES = """
-## What dominates (cProfile, on 2026-12-03)
+## What dominates (cProfile and timers, on 2026-12-03)
 
 - **Disk-backed hit** (about 24 us; 15 us on 23af5ea of 2026-11-21, side by side):
   preparing the call, about half (binding the arguments, resolving settings, checking the
@@ -615,12 +600,18 @@ PROFILE_NOTES = """
   40%; resolving settings, 15%; a `stat` of the entry's file, so an entry removed by `gc`
   or another process is not served, 13%; counting the hit, 10%. lru_cache is faster
   because it returns the same object, which a later mutation by the caller would corrupt.
-- **Miss overhead** (about 0.5 ms with only hitnb imported, 0.7 ms with numpy and pandas):
-  the two snapshots of ambient state around the run (random streams once seeded, pandas
-  options, the environment, warnings filters: 30 to 70 us each); creating the manifest
-  file (about 50 us on this disk); the SQLite transaction of the row and its recipe (four
-  statements and a commit); the recipe; the per-key lock file and the two lookups around
-  it. joblib creates a folder and two files per miss.
+- **Miss overhead** (about 0.4 ms with only hitnb imported; with numpy imported before
+  hitnb, 80 us more: its global random stream then counts as seeded, and numpy's
+  `get_state` takes 35 us a snapshot): writing the manifest, about a quarter (its JSON, then
+  a temporary file created, written and renamed: 30 to 60 us on this disk); the index row
+  and its recipe, about 35 us a row in batches of 32 (a transaction of one row took 120
+  us, and was written inside the miss up to e709be7); the two snapshots of ambient state
+  around the run (11 us each with only hitnb imported); the recipe (16 us); the lookup, the
+  per-key lock file (14 us) and a `stat` of the manifest under the lock; the rest is the
+  engine's run record. joblib creates a folder and two files per miss. In a notebook's
+  process (numpy, pandas and matplotlib imported, the global streams seeded) a snapshot
+  takes 58 us (133 us before 2b42443, which compares states as Python does and digests
+  only what differs): numpy's `get_state`, 33 us of it, copies its 624 words.
 """
 
 
