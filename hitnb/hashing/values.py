@@ -33,6 +33,7 @@ import sys
 import threading
 import time
 import types
+import warnings
 import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator
@@ -346,10 +347,16 @@ def _global_name(value: Any, name: str) -> str | None:
 
 
 def _attribute(owner: Any, dotted: str) -> Any:
-    """``owner.a.b`` for the name ``"a.b"`` (None where one is missing), as pickle looks up
-    a qualified name."""
-    for part in dotted.split("."):
-        owner = getattr(owner, part, None)
+    """``owner.a.b`` for the name ``"a.b"``, as pickle looks up a qualified name; None where
+    one is missing or the module's own ``__getattr__`` fails (a lazy loader importing a
+    submodule of that name), and quietly (one warning of a deprecated name)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for part in dotted.split("."):
+            try:
+                owner = getattr(owner, part, None)
+            except Exception:
+                return None
     return owner
 
 

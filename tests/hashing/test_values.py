@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import types
 from collections import OrderedDict, defaultdict, namedtuple
 
 import numpy as np
@@ -504,3 +505,20 @@ def test_an_object_reduced_to_a_name_no_module_holds_is_refused():
 
     with pytest.raises(UnhashableValue, match="cannot find it by its name 'orphan_nobody"):
         hash_value([Orphan()])
+
+
+def test_looking_for_a_global_name_survives_modules_whose_getattr_fails(monkeypatch):
+    """Finding the module holding an object reduced to a name asks every imported module
+    for that name; a module whose ``__getattr__`` raises (a lazy loader) is passed over."""
+    special = pytest.importorskip("scipy.special")
+    from hitnb.hashing import values
+
+    lazy = types.ModuleType("hitnb_test_lazy")
+
+    def broken(name):
+        raise ImportError(f"no submodule {name}")
+
+    lazy.__getattr__ = broken  # type: ignore[method-assign]
+    monkeypatch.setitem(sys.modules, "hitnb_test_lazy", lazy)
+    monkeypatch.setattr(values, "_global_names", {})
+    assert hash_value(special.erf) == hash_value(special.erf)
