@@ -410,58 +410,51 @@ def _store(
         note = computed.unstorable
         work.note(note, StoreWriteWarning)
         return None, note
+    about: dict[str, Any] = {  # what the entry says of the run, whatever is stored for it
+        "recipe": work.recipe(call.store).to_json(),
+        "function": call.identity,
+        "code": parts.code,
+        "args": parts.args_fingerprint,
+        "duration": computed.duration,
+        "parts": _parts_json(parts, computed.stored),
+        "origin": origin(),
+    }
     try:
         entry = call.store.put(
             key,
             computed.stored,
             codec=None if _is_rerun(computed.stored) else call.codec,
-            recipe=work.recipe(call.store).to_json(),
-            function=call.identity,
-            code=parts.code,
-            args=parts.args_fingerprint,
-            duration=computed.duration,
             experiment=call.experiment,
             params=work.params(parts),
             metrics=metrics_of(computed.result, series) if call.experiment else {},
             series=series if call.experiment else {},
-            parts=_parts_json(parts, computed.stored),
-            origin=origin(),
             status=status,
             error=error,
             instead=instead,
+            **about,
         )
     except (CodecError, OSError, sqlite3.Error) as exc:
         note = work.unstorable(computed.stored, exc)
         work.note(note, StoreWriteWarning)
         if isinstance(exc, CodecError) and call.cell and not call.experiment:
-            _remember_unstorable(call, key, parts, computed, note)
+            _remember_unstorable(call, key, computed.stored, note, about)
         return None, note
     events.announce("stored", entry)
     return entry, ""
 
 
 def _remember_unstorable(
-    call: Call, key: str, parts: KeyParts, computed: Computed, note: str
+    call: Call, key: str, stored: Any, note: str, about: dict[str, Any]
 ) -> None:
     """Store an :class:`~hitnb.core.unstorable.Unstorable` for a cell run whose outputs no
-    codec could store, in a record with the run's reads when it has them (a hit checks them
-    first, as for any run). A store that cannot take it either is left as it is: the next
-    run then only pays the same attempt again."""
+    codec could store (``about``: the entry's description of the run, as :func:`_store`
+    made it), in a record with the run's reads when it has them (a hit checks them first,
+    as for any run). A store that cannot take it either is left as it is: the next run then
+    only pays the same attempt again."""
     unstorable = Unstorable.of(note, call.work.unstorable_modules())
-    stored = computed.stored
     marker = replace(stored, result=unstorable) if isinstance(stored, RunRecord) else unstorable
     try:
-        call.store.put(
-            key,
-            marker,
-            recipe=call.work.recipe(call.store).to_json(),
-            function=call.identity,
-            code=parts.code,
-            args=parts.args_fingerprint,
-            duration=computed.duration,
-            parts=_parts_json(parts, stored),
-            origin=origin(),
-        )
+        call.store.put(key, marker, **about)
     except (CodecError, OSError, sqlite3.Error):
         return
 
