@@ -286,16 +286,14 @@ def _call_loads(loads: Callable[..., Any], data: Any, buffers: Any) -> Any:
     return loads(data, buffers=buffers)
 
 
-def loads_in(namespace: dict[str, Any] | None) -> Callable[[Callable[..., Any], Any, Any], Any]:
+def loads_in(namespace: dict[str, Any]) -> Callable[[Callable[..., Any], Any, Any], Any]:
     """A function calling ``loads(data, buffers=buffers)`` from a frame whose globals are
-    ``namespace`` (this module's when None).
+    ``namespace`` (:func:`_call_loads` is the same, in this module's globals).
 
     Some values look names up in the frame that unpickles them: a statsmodels formula
     model evaluates its formula again when it is loaded (``y ~ double_it(x)``), in its
     caller's globals. Loaded for a notebook, they must find the notebook's functions
     there, as they would if the notebook had unpickled them itself."""
-    if namespace is None:
-        return _call_loads
     return types.FunctionType(_call_loads.__code__, namespace)
 
 
