@@ -73,17 +73,26 @@ def _displayable(text: str) -> str:
 
 def summarize(value: Any, *, depth: int = 0) -> Any:
     """A small JSON-able picture of an argument for tables: scalars as they are, big values
-    by type and shape. Never loads or pickles anything large.
+    by type and shape. Never loads or pickles anything large, and never raises: a summary is
+    for reading, and a value it cannot picture (its ``repr`` raises) is named by its type.
     """
+    try:
+        return _summary(value, depth)
+    except Exception as exc:  # a library's repr or attribute that raises: the run goes on
+        return {"type": type(value).__qualname__, "repr": f"<not shown: {type(exc).__name__}>"}
+
+
+def _summary(value: Any, depth: int) -> Any:
     if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
     if isinstance(value, str):
         return _displayable(value if len(value) <= 200 else value[:197] + "...")
-    shape = getattr(value, "shape", None)
-    if shape is not None and not callable(shape):
-        out: dict[str, Any] = {"type": type(value).__qualname__, "shape": list(shape)}
+    shape = getattr(value, "shape", None)  # a class's is a descriptor; a module's, a module
+    if isinstance(shape, tuple | list) and not isinstance(value, type):
+        dims = [d if isinstance(d, int) else str(d) for d in shape]
+        out: dict[str, Any] = {"type": type(value).__qualname__, "shape": dims}
         dtype = getattr(value, "dtype", None)
         if dtype is not None:
             out["dtype"] = str(dtype)

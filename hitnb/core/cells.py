@@ -53,9 +53,13 @@ PURE_METHODS = frozenset(
      "drop_duplicates", "dropna", "fillna", "replace", "rename", "drop", "reset_index",
      "set_index", "assign"}
 )  # fmt: skip
-"""Methods that return a new object and leave their receiver as it was. Called with an
-``inplace=`` keyword they count as changing it; methods that run the user's callbacks
-(``apply``, ``map``, ``groupby``) are not listed."""
+"""Methods that return a new object and leave their receiver as it was when it is a value of
+:data:`PURE_METHOD_LIBRARIES` (a class of another library or of the notebook may fill a cache
+or count calls in ``summary``: see :func:`pure_methods_hold`). Called with an ``inplace=``
+keyword they count as changing it; methods that run the user's callbacks (``apply``, ``map``,
+``groupby``) are not listed."""
+PURE_METHOD_LIBRARIES = frozenset({"builtins", "numpy", "pandas"})
+"""Where the classes come from for which :data:`PURE_METHODS` are known to be pure."""
 PURE_FUNCTIONS = frozenset(
     {"len", "print", "repr", "str", "int", "float", "bool", "type", "isinstance", "id",
      "hash", "round", "abs", "sum", "min", "max", "sorted", "display", "format", "range"}
@@ -93,6 +97,10 @@ class CellAnalysis:
     """Inputs the run may change in place, as syntax proposes (receivers of methods not
     known to be pure, call arguments, aliases, names used by nested code, names called):
     the ones whose digest is measured again after a miss."""
+    receivers: frozenset[str] = frozenset()
+    """Inputs the cell only calls methods of :data:`PURE_METHODS` on (``res.summary()``):
+    candidates too unless their value is of a class those methods are known to leave as it
+    was (:func:`pure_methods_hold`), which only the run can tell."""
     called: frozenset[str] = frozenset()
     """Inputs the cell calls by name: notebook functions among them may change the globals
     they read, which the run measures around the call (not inputs of the cell)."""
@@ -192,6 +200,7 @@ def _analyze(
         mutated=frozenset(mutated),
         bound=frozenset(n for n in flow.bound | extra_out if not is_session_name(n)),
         candidates=frozenset((flow.mutated | flow.escaped | flow.called) & inputs),
+        receivers=frozenset((flow.receivers - flow.mutated - pure) & inputs),
         called=frozenset(flow.called & inputs),
         has_result=has_result,
         reason=reason,
@@ -327,6 +336,8 @@ class _Flow:
         self.called: set[str] = set()
         """Names called directly (``add(x)``): a method bound to data changes its object,
         a notebook function the globals it reads."""
+        self.receivers: set[str] = set()
+        """Names a method of :data:`PURE_METHODS` is called on (``res.summary()``)."""
 
     # -- statements -----------------------------------------------------------------------
     def block(self, statements: list[ast.stmt]) -> None:
@@ -468,10 +479,12 @@ class _Flow:
         for name in expression_names(node):  # df.query("v > @min_v") reads min_v
             self.read_name(name)
         in_place = any(k.arg == "inplace" for k in node.keywords)
-        if isinstance(func, ast.Attribute) and (in_place or func.attr not in PURE_METHODS):
-            base = _base_name(func.value)
-            if base is not None:
+        base = _base_name(func.value) if isinstance(func, ast.Attribute) else None
+        if isinstance(func, ast.Attribute) and base is not None:
+            if in_place or func.attr not in PURE_METHODS:
                 self.mutated.add(base)
+            else:
+                self.receivers.add(base)
         if isinstance(func, ast.Name):
             if func.id in PURE_FUNCTIONS:
                 return
@@ -724,6 +737,11 @@ class CellRecord:
     digests: dict[str, str] = field(default_factory=dict)
     """The digest of each output as it was stored: a hit gives the restored value this
     digest, so the cells after it key on the value the run made, however it unpickles."""
+    shared: frozenset[str] = frozenset()
+    """Outputs only because they share an object with a value the run changed, kept so that,
+    restored, they stay shared with it. Which objects are shared can differ from session to
+    session (an object unpickled from a cache of its class's: geopandas frames loaded
+    together share one CRS), so a re-execution is not checked on them."""
 
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed
@@ -770,15 +788,27 @@ class Pickled:
     240 ms hit, for 192 MB of arrays). It pickles as ``payload`` alone, as records made
     before did, so both load alike."""
 
+    by_dill = False
+    """Whether ``payload`` is dill's: a value pickle refuses (a typing alias holding a
+    forward reference, which holds code) is pickled by dill, as the store's last codec
+    would pickle it in a cell that defines nothing."""
+
     def __init__(self, value: Any) -> None:
         self.value = value
 
     @functools.cached_property
     def payload(self) -> bytes:
-        return pickle.dumps(self.value, protocol=5)
+        try:
+            return pickle.dumps(self.value, protocol=5)
+        except Exception:
+            import dill
+
+            self.by_dill = True
+            return dill.dumps(self.value, protocol=5)  # type: ignore[no-any-return]
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"payload": self.payload}
+        payload = self.payload
+        return {"payload": payload, "by_dill": True} if self.by_dill else {"payload": payload}
 
 
 @dataclass(frozen=True)
@@ -836,12 +866,17 @@ def unpack_outputs(
     load = loads_in(namespace)  # as the notebook would: see loads_in
     for name, value in packed.items():
         if isinstance(value, Pickled):
+            loads = _dill_loads() if value.by_dill else pickle.loads
             with gc_paused():
-                namespace[name] = load(pickle.loads, value.payload, ())
+                namespace[name] = load(loads, value.payload, ())
         elif isinstance(value, ByValue):
-            import dill
+            namespace[name] = load(_dill_loads(), value.payload, ())
 
-            namespace[name] = load(dill.loads, value.payload, ())
+
+def _dill_loads() -> Callable[..., Any]:
+    import dill
+
+    return dill.loads  # type: ignore[no-any-return]
 
 
 _IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), range, frozenset)
@@ -851,6 +886,13 @@ def may_change(value: Any) -> bool:
     """Whether running code could change ``value`` in place: not for code (modules,
     functions, classes) and not for immutable scalars."""
     return not (isinstance(value, _IMMUTABLE) or is_code_value(value))
+
+
+def pure_methods_hold(value: Any) -> bool:
+    """Whether :data:`PURE_METHODS` leave ``value`` as it was: its class is one of builtins,
+    numpy or pandas. statsmodels' results fill their caches in ``summary()``, and a notebook's
+    own class may do anything in a method called ``get``."""
+    return type(value).__module__.partition(".")[0] in PURE_METHOD_LIBRARIES
 
 
 def is_code_value(value: Any) -> bool:

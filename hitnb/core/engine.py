@@ -122,14 +122,11 @@ class Work(ABC):
     def note(self, message: str, category: type[Warning]) -> None:
         """Tell the user something went wrong with caching (the result is unaffected)."""
 
-    def unstorable(self, stored: Any, error: Exception) -> str:
-        """Why ``stored`` could not be kept, in the user's words."""
-        return f"the result was returned but not stored: {error}"
-
-    def unstorable_modules(self) -> tuple[str, ...]:
-        """The modules of the objects the last :meth:`unstorable` found no codec for (a
-        change of their libraries' versions has the run stored again); () when unknown."""
-        return ()
+    def unstorable(self, stored: Any, error: Exception) -> Unstorable:
+        """Why ``stored`` could not be kept, in the user's words, with the modules of the
+        objects no codec took when the host can name them (a change of their libraries'
+        versions has a remembered refusal tried again)."""
+        return Unstorable(f"the result was returned but not stored: {error}")
 
     def output_bytes(self, computed: Computed) -> int:
         """Bytes the run's outputs take in memory (0: unknown or small, so they are stored)."""
@@ -252,6 +249,8 @@ def _look_up(
             "recomputing",
             CorruptEntryWarning,
         )
+        if call.cell and not call.experiment:  # stored again, and checked that it loads
+            return _compute(call, key, unloadable=str(exc)), None
         return None, found
     if isinstance(value, RunRecord):
         unmet_read = value.unmet()
@@ -289,11 +288,17 @@ def _run_unstored(call: Call, key: str, unstorable: Unstorable) -> Outcome:
     return Outcome(computed.result, hit=False, key=key, note=unstorable.note)
 
 
-def _compute(call: Call, key: str, rerun: costs.Rerun | None = None) -> Outcome:
+def _compute(
+    call: Call, key: str, rerun: costs.Rerun | None = None, unloadable: str | None = None
+) -> Outcome:
     """A miss: run, store (unless read-only), announce, keep the store under its limit.
 
     With ``rerun``, a hit on a run that costs less to compute than to restore: run it,
-    and when it produced the same as the stored run, store nothing (else store it in full)."""
+    and when it produced the same as the stored run, store nothing (else store it in full).
+    With ``unloadable``, why the stored run could not be loaded: the new run is stored, and
+    when it does not load back either (an object whose class cannot rebuild it from its
+    pickle), an :class:`~hitnb.core.unstorable.Unstorable` takes its place, so later
+    sessions run the cell without storing and loading it again."""
     __tracebackhide__ = True
     work, store = call.work, call.store
     if rerun is None and call.mode != "recompute" and not call.settings.quiet:
@@ -337,7 +342,9 @@ def _compute(call: Call, key: str, rerun: costs.Rerun | None = None) -> Outcome:
         computed.stored = RunRecord(computed.stored, reads, effects, read, written, computed.states)
     parts = computed.parts or call.parts
     key = key if computed.parts is None else parts.key
-    entry, note = _store(call, key, parts, computed, recorder.series, instead=instead)
+    entry, note = _store(
+        call, key, parts, computed, recorder.series, instead=instead, unloadable=unloadable
+    )
     if entry is not None and call.settings.max_size is not None:
         keep_under_limit(store, call.settings.max_size)
     return Outcome(computed.result, hit=False, key=key, entry=entry, note=note, rerun=said)
@@ -400,8 +407,10 @@ def _store(
     status: str = "ok",
     error: str | None = None,
     instead: Callable[[int, float], Any] | None = None,
+    unloadable: str | None = None,
 ) -> tuple[Entry | None, str]:
-    """Keep a run; return its entry, or None and the note saying why it was not kept.
+    """Keep a run; return its entry, or None and the note saying why it was not kept
+    (``unloadable``: see :func:`_compute`).
 
     An experiment keeps the series logged with ``hitnb.log`` while it ran, and metrics from
     those and from its result (a function's return value, a cell's last expression)."""
@@ -434,25 +443,38 @@ def _store(
             **about,
         )
     except (CodecError, OSError, sqlite3.Error) as exc:
-        note = work.unstorable(computed.stored, exc)
-        work.note(note, StoreWriteWarning)
+        refusal = work.unstorable(computed.stored, exc)
+        work.note(refusal.note, StoreWriteWarning)
         if isinstance(exc, CodecError) and call.cell and not call.experiment:
-            _remember_unstorable(call, key, computed.stored, note, about)
+            _remember_unstorable(call, key, computed.stored, refusal, about)
+        return None, refusal.note
+    if unloadable is not None and not _loads_back(call, entry):
+        note = f"this cell ran but was not cached: its outputs do not load back ({unloadable})"
+        work.note(note, StoreWriteWarning)
+        _remember_unstorable(call, key, computed.stored, Unstorable(note), about)
         return None, note
     events.announce("stored", entry)
     return entry, ""
 
 
+def _loads_back(call: Call, entry: Entry) -> bool:
+    """Whether a run just stored loads in this process, where its objects were made."""
+    try:
+        call.store.load(entry, namespace=call.namespace)
+    except CodecError:
+        return False
+    return True
+
+
 def _remember_unstorable(
-    call: Call, key: str, stored: Any, note: str, about: dict[str, Any]
+    call: Call, key: str, stored: Any, refusal: Unstorable, about: dict[str, Any]
 ) -> None:
-    """Store an :class:`~hitnb.core.unstorable.Unstorable` for a cell run whose outputs no
-    codec could store (``about``: the entry's description of the run, as :func:`_store`
-    made it), in a record with the run's reads when it has them (a hit checks them first,
-    as for any run). A store that cannot take it either is left as it is: the next run then
-    only pays the same attempt again."""
-    unstorable = Unstorable.of(note, call.work.unstorable_modules())
-    marker = replace(stored, result=unstorable) if isinstance(stored, RunRecord) else unstorable
+    """Store ``refusal`` for a cell run whose outputs no codec could store, or that do not
+    load back (``about``: the entry's description of the run, as :func:`_store` made it),
+    in a record with the run's reads when it has them (a hit checks them first, as for any
+    run). A store that cannot take it either is left as it is: the next run then only pays
+    the same attempt again."""
+    marker = replace(stored, result=refusal) if isinstance(stored, RunRecord) else refusal
     try:
         call.store.put(key, marker, **about)
     except (CodecError, OSError, sqlite3.Error):

@@ -29,6 +29,7 @@ from hitnb.core.cells import (
     analyze_cell,
     may_change,
     pack_outputs,
+    pure_methods_hold,
     sharing_names,
     unpack_outputs,
 )
@@ -36,6 +37,7 @@ from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.recipe import Recipe, cell_recipe, keeper
 from hitnb.core.record import RunRecord
 from hitnb.core.stores import current_store
+from hitnb.core.unstorable import Unstorable
 from hitnb.hashing.analysis import analyze, text_digest
 from hitnb.hashing.code import library_versions, user_module_files
 from hitnb.hashing.dependencies import Fingerprint, Plan, fingerprint, plan_for, written_during
@@ -249,7 +251,6 @@ class _CellWork(engine.Work):
         """Something went wrong with caching this cell, and the user was told."""
         self.problem = ""
         """What went wrong, for ``%hitnb why`` (a stored run that cannot be restored)."""
-        self._unstorable_modules: tuple[str, ...] = ()
         namespace = shell.user_ns
         self.read = {name: namespace[name] for name in analysis.inputs if name in namespace}
         """The inputs' values as the cell starts: what a stored reference to one loads as."""
@@ -291,7 +292,8 @@ class _CellWork(engine.Work):
         return costs.nbytes_of(v for v in record.outputs.values() if id(v) not in self.refer)
 
     def produced_digest(self, computed: engine.Computed) -> str | None:
-        """The digest of the outputs (by the digests the run kept, else hashed now), the
+        """The digest of the outputs (by the digests the run kept, else hashed now; those
+        only sharing an object with a changed value aside: see ``CellRecord.shared``), the
         names deleted, what the cell showed and its last value."""
         record = self.ran
         if record is None:
@@ -299,6 +301,8 @@ class _CellWork(engine.Work):
         outputs: list[tuple[str, str]] = []
         try:
             for name, value in sorted(record.outputs.items()):
+                if name in record.shared:  # how objects happen to be shared is no result
+                    continue
                 digest = record.digests.get(name)
                 outputs.append((name, digest if digest is not None else hash_value(value)))
             shown = [(kind, payload, metadata) for kind, payload, metadata in record.events]
@@ -381,15 +385,12 @@ class _CellWork(engine.Work):
         if options.why or (options.name and not self.quiet):
             print(f"hitnb: recomputing {options.name or CELL_IDENTITY}: {reason}")
 
-    def unstorable(self, stored: Any, error: Exception) -> str:
+    def unstorable(self, stored: Any, error: Exception) -> Unstorable:
         record = stored.result if isinstance(stored, RunRecord) else stored
         culprit = _unstorable_output(record) if isinstance(record, CellRecord) else None
-        self._unstorable_modules = (culprit[2],) if culprit else ()
         what = f"output `{culprit[0]}` (a {culprit[1]}) cannot be stored" if culprit else str(error)
-        return f"this cell ran but was not cached: {what}"
-
-    def unstorable_modules(self) -> tuple[str, ...]:
-        return self._unstorable_modules
+        note = f"this cell ran but was not cached: {what}"
+        return Unstorable.of(note, (culprit[2],) if culprit else ())
 
 
 def _quiet_result(cell: str) -> bool:
@@ -581,8 +582,11 @@ def _run_recorded(
     measured: dict[str, str | None] = {}  # inputs changed in place, hashed after the run
     changing = [
         name
-        for name in sorted(analysis.candidates)
-        if name not in outputs and name in namespace and may_change(namespace[name])
+        for name in sorted(analysis.candidates | analysis.receivers)
+        if name not in outputs
+        and name in namespace
+        and may_change(namespace[name])
+        and (name in analysis.candidates or not pure_methods_hold(namespace[name]))
     ]
     changed: dict[int, Any] = {}
     if written:  # changed where no candidate showed it: values sharing them may have too
@@ -601,9 +605,12 @@ def _run_recorded(
             changed.update(reached)
             changed[id(namespace[name])] = namespace[name]
             known.clear()  # changed in place: values sharing it may have changed too
+    shared: set[str] = set()
     if changed:
         for name in sharing_names(namespace, changed):
-            outputs.setdefault(name, namespace[name])
+            if name not in outputs:
+                outputs[name] = namespace[name]
+                shared.add(name)
     output_digests: dict[str, str] = {}
     budget = duration * DIGEST_BUDGET if duration >= DIGEST_OUTPUTS_AFTER else 0.0
     for name, output in sorted(outputs.items()):  # by name: the same ones in every process
@@ -630,10 +637,11 @@ def _run_recorded(
         outputs,
         deleted,
         list(events),
-        value,
+        value if analysis.has_result else None,  # `;` hides it: nothing to show, nor store
         analysis.has_result,
         duration,
         output_digests,
+        frozenset(shared),
     )
     return value, record, unstorable
 

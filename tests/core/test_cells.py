@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hitnb.core.cells import analyze_cell, is_session_name
+from hitnb.core.cells import analyze_cell, is_session_name, pure_methods_hold
 
 
 def io(source: str, **kw):
@@ -55,6 +55,29 @@ def test_declared_inputs_are_pure_and_extra_outputs_and_ignore_apply():
     assert in_place.candidates == {"df"}
     assert "cache" in analyze_cell("x = 1", extra_outputs=["cache"]).outputs
     assert "seed" not in analyze_cell("x = seed + 1", ignore=["seed"]).inputs
+
+
+def test_receivers_of_pure_methods_are_measured_unless_those_methods_are_known_pure_for_them():
+    """``res.summary()`` proposes ``res`` only as a receiver: the run measures it when its
+    value is not of builtins, numpy or pandas; ``inplace=`` makes it a candidate outright."""
+    import numpy as np
+    import pandas as pd
+
+    analysis = analyze_cell("res.summary()\ndf.head()\nrows.count(1)\nx = df.copy()")
+    assert analysis.receivers == {"res", "df", "rows"}
+    assert analysis.candidates == set()
+    assert analyze_cell("df.fillna(0, inplace=True)").candidates == {"df"}
+    assert analyze_cell("df.fillna(0, inplace=True)").receivers == set()
+    assert analyze_cell("res.fit()\nres.summary()").receivers == set()
+    assert analyze_cell("res.summary()", extra_inputs=["res"]).receivers == set()
+
+    class Results:
+        def summary(self) -> str:
+            return ""
+
+    assert pure_methods_hold(pd.DataFrame()) and pure_methods_hold(pd.Series([1.0]))
+    assert pure_methods_hold(np.arange(3)) and pure_methods_hold({}) and pure_methods_hold([])
+    assert not pure_methods_hold(Results())
 
 
 def test_code_digest_ignores_comments_blank_lines_and_docstrings():

@@ -48,3 +48,31 @@ def test_changes_are_measured_and_replayed(execute_notebook, isolated_store):
     assert first[:5] == second[:5]
     cells = [row.size for row in open_store(isolated_store).listing() if row.function == "cell"]
     assert sum(cells) < 12_000_000  # labels (8 MB) was stored once, not again as a "write"
+
+
+RECEIVER_CELLS = [
+    "%load_ext hitnb",
+    "import json\nimport pandas as pd\n"
+    "class Results:\n    def __init__(self):\n        self.cache = {}\n        self.shown = 0\n"
+    "    def summary(self):\n        self.shown += 1\n"
+    "        return self.cache.setdefault('table', f'table {self.shown}')",
+    "%%memo\nres = Results()\nframe = pd.DataFrame({'a': [1, 2]})",
+    "%%memo\nres.summary()",
+    "%%memo\nframe.head()",
+    "print(json.dumps([res.shown, res.cache]))",
+]
+
+
+def test_a_method_pure_for_pandas_that_changes_a_notebook_object_is_replayed(
+    execute_notebook, isolated_store
+):
+    """``summary`` leaves a pandas value as it was, but a class of the notebook's (or of a
+    library, such as statsmodels' results filling their caches) may change itself in it: the
+    change is measured and comes back on a hit, so the restarted notebook shows what the first
+    session showed."""
+    shown = []
+    for _ in range(2):
+        notebook = execute_notebook(new_notebook(cells=[new_code_cell(c) for c in RECEIVER_CELLS]))
+        shown.append(json.loads(stream_text(notebook.cells[-1])))
+    assert shown[0] == [1, {"table": "table 1"}]
+    assert shown[1] == shown[0], "summary() changed `res`; a hit must restore that change"

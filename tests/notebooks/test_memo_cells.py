@@ -215,3 +215,71 @@ def test_a_hit_never_summarizes_its_inputs_a_miss_keeps_them_as_they_were(projec
     assert executions(project) == ["repr"]  # the miss's summary, and none on the hit
     (run,) = [r for r in hitnb.runs(store=str(isolated_store)) if "loud" in r.arguments]
     assert run.arguments["loud"] == {"type": "Loud", "repr": "Loud(0)"}
+
+
+def test_inputs_hitnb_cannot_summarize_never_fail_the_cell(project, isolated_store):
+    """A miss summarizes its inputs for tables; a class (``pandas.DataFrame``, whose
+    ``shape`` is a property), a module with a ``shape`` submodule (esda's) or an object whose
+    repr raises must not turn the cell into an error: the cell runs and shows what it shows
+    plainly, in a cell and as a ``@memo`` argument."""
+    import hitnb
+
+    setup = (
+        "import types\nimport hitnb\nfrom pandas import DataFrame\n"
+        "lib = types.ModuleType('lib')\nlib.shape = types.ModuleType('lib.shape')\n"
+        "class Broken:\n    def __repr__(self):\n        raise RuntimeError('no repr')\n"
+        "broken = Broken()\n"
+        "@hitnb.memo\ndef columns(kind, module, thing):\n    return list(kind({'a': [1]}).columns)"
+    )
+    with KernelSession(project, env(isolated_store)) as kernel:
+        kernel.run(SETUP[0])
+        kernel.run(setup)
+        shown = kernel.run(
+            "%%memo\nprint(DataFrame({'a': [1, 2]}).shape, lib.__name__, type(broken).__name__)"
+        )
+        called = kernel.run("print(columns(DataFrame, lib, broken))")
+    assert shown == "(2, 1) lib Broken\n"
+    assert called == "['a']\n"
+    (run,) = [r for r in hitnb.runs(store=str(isolated_store)) if "DataFrame" in r.arguments]
+    assert run.arguments["DataFrame"] == {"type": "function", "name": "DataFrame"}
+    assert run.arguments["broken"] == {"type": "Broken", "repr": "<not shown: RuntimeError>"}
+
+
+def two_sessions(project: Path, store: Path, cells: list[str], check: str) -> list[str]:
+    """What ``check`` prints in each of two kernels on one store, after the first setup
+    cells and ``cells``."""
+    shown = []
+    for _ in range(2):
+        with KernelSession(project, env(store)) as kernel:
+            for cell in [*SETUP[:2], *cells]:
+                kernel.run(cell)
+            shown.append(kernel.run(check))
+    return shown
+
+
+def test_a_value_a_semicolon_hides_is_not_stored(project, isolated_store):
+    """``gdf.plot(...);`` hides the Axes the call returns: a plain cell shows nothing of it,
+    so a memoized cell neither shows nor stores it (a figure pickled by dill took 1.9 s in
+    the fifth corpus's first runs). Its outputs are stored and restored as ever."""
+    setup = (
+        "class Figure:\n    def __reduce__(self):\n"
+        "        ran('reduce')\n        return (Figure, ())"
+    )
+    cells = [setup, "%%memo\nran('cell')\nkept = [1, 2]\nFigure();"]
+    shown = two_sessions(project, isolated_store, cells, "print(kept)")
+    assert shown == ["[1, 2]\n", "[1, 2]\n"]
+    assert executions(project) == ["cell"], "run once, restored once, never pickled the value"
+
+
+def test_a_cell_that_defines_code_stores_what_only_dill_can_pickle(project, isolated_store):
+    """A cell defining a function stores its other values each as a pickle of its own; one
+    that pickle refuses (a typing alias holding a forward reference: formulaic's
+    ``FormulaSpec``) is pickled by dill, as in a cell that defines nothing, instead of
+    leaving the cell uncached every session."""
+    cell = (
+        "%%memo\nran('cell')\nfrom typing import Union\nSpec = Union['Foo', int]\n"
+        "def f():\n    return 1"
+    )
+    shown = two_sessions(project, isolated_store, [cell], "print(Spec, f())")
+    assert shown == ["typing.Union[ForwardRef('Foo'), int] 1\n"] * 2
+    assert executions(project) == ["cell"], "stored by the first session, restored by the second"

@@ -29,17 +29,27 @@ def lines(path: Path) -> list[str]:
     return path.read_text().split() if path.exists() else []
 
 
+def sessions(
+    folder: Path, store: Path, module: str, cell: str, check: str, count: int
+) -> tuple[list[str], list[int]]:
+    """What ``cell``, `%hitnb why` and ``check`` print in each of ``count`` kernels on one
+    store (``module``, a file in ``folder``, imported first), and how many attempts the
+    module had logged after each."""
+    said, attempts = [], []
+    for _ in range(count):
+        env = {"HITNB_STORE": str(store), "PYTHONPATH": str(folder)}
+        with KernelSession(folder, env) as kernel:
+            kernel.run(f"%load_ext hitnb\nimport {module}")
+            said.append(kernel.run(cell) + kernel.run("%hitnb why") + kernel.run(check))
+        attempts.append(len(lines(folder / "attempts.log")))
+    return said, attempts
+
+
 def test_a_cell_whose_output_cannot_be_stored_is_not_encoded_again_in_later_sessions(
     tmp_path, isolated_store
 ):
     (tmp_path / "handle.py").write_text(HANDLE)
-    said, attempts = [], []
-    for _ in range(3):
-        env = {"HITNB_STORE": str(isolated_store), "PYTHONPATH": str(tmp_path)}
-        with KernelSession(tmp_path, env) as kernel:
-            kernel.run("%load_ext hitnb\nimport handle")
-            said.append(kernel.run(CELL) + kernel.run("%hitnb why") + kernel.run("print(n)"))
-        attempts.append(len(lines(tmp_path / "attempts.log")))
+    said, attempts = sessions(tmp_path, isolated_store, "handle", CELL, "print(n)", 3)
     note = "this cell ran but was not cached: output `h` (a Handle) cannot be stored"
     for text in said:
         assert text.startswith("opening"), text  # it runs in every session
@@ -65,3 +75,33 @@ def test_a_cell_whose_output_becomes_storable_is_stored_then(tmp_path, isolated_
     assert "cannot be stored" in said[0]
     assert "cannot be stored" not in said[1] + said[2]
     assert said[2].endswith("the last %%memo cell came from the cache\n")
+
+
+FRAGILE = '''
+import pathlib
+
+class Fragile:
+    """Pickles, but cannot be rebuilt from its pickle (esda's Join_Counts: an attribute its
+    state lacks); each attempt to rebuild it is logged."""
+
+    def __init__(self):
+        self.count = 3
+
+    def __setstate__(self, state):
+        with pathlib.Path(__file__).with_name("attempts.log").open("a") as fh:
+            fh.write("load\\n")
+        raise AttributeError("'Fragile' object has no attribute '__calc'")
+'''
+
+
+def test_a_cell_whose_outputs_do_not_load_back_is_remembered_as_such(tmp_path, isolated_store):
+    """A stored run that cannot be loaded is run again; when the new run's outputs do not
+    load back either, the cell is remembered as not storable, so later sessions neither
+    store nor load it again: they run the cell and say why."""
+    (tmp_path / "fragile.py").write_text(FRAGILE)
+    cell = "%%memo\nprint('making')\nf = fragile.Fragile()"
+    said, loads = sessions(tmp_path, isolated_store, "fragile", cell, "print(f.count)", 4)
+    assert all("making" in text and text.rstrip().endswith("3") for text in said), said
+    assert loads[0] == 0 and loads[1] >= 1, "the second session tried the stored run"
+    assert loads[3] == loads[2] == loads[1], "later sessions loaded it again"
+    assert "its outputs do not load back" in said[3], said[3]
