@@ -36,7 +36,7 @@ from typing import Any
 
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
 from hitnb.hashing.code import importable_name, library_attribute, library_method
-from hitnb.store.codecs import gc_paused, loads_in
+from hitnb.store.codecs import dumps_with_dill_functions, gc_paused, loads_in
 
 PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
 """Line magics that change nothing a cell's results depend on, allowed in cached cells."""
@@ -789,9 +789,10 @@ class Pickled:
     before did, so both load alike."""
 
     by_dill = False
-    """Whether ``payload`` is dill's: a value pickle refuses (a typing alias holding a
-    forward reference, which holds code) is pickled by dill, as the store's last codec
-    would pickle it in a cell that defines nothing."""
+    """Whether ``payload`` is dill's: a value pickle refuses other than for the lambdas and
+    local functions inside it (a typing alias holding a forward reference, which holds
+    code) is pickled by dill, as the store's last codec would pickle it in a cell that
+    defines nothing."""
 
     def __init__(self, value: Any) -> None:
         self.value = value
@@ -800,6 +801,10 @@ class Pickled:
     def payload(self) -> bytes:
         try:
             return pickle.dumps(self.value, protocol=5)
+        except Exception:
+            pass
+        try:  # a lambda inside: only it goes to dill
+            return dumps_with_dill_functions(self.value)
         except Exception:
             import dill
 

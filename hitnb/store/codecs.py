@@ -10,8 +10,8 @@ str        ``str``                                          UTF-8
 npy        numpy arrays without Python objects             ``.npy``, mmap-able
 parquet    DataFrames Parquet keeps exactly (pyarrow)      Parquet
 plotly     plotly figures                                  plotly JSON
-pickle     anything picklable                               pickle 5, buffers out of band
-dill       what pickle refuses (lambdas, local classes)     dill
+pickle     anything picklable, lambdas inside it too        pickle 5, buffers out of band
+dill       what pickle refuses (closures, local classes)    dill
 =========  ==============================================  =====================
 
 A codec takes a value only when its round trip is exact for it (see
@@ -299,11 +299,15 @@ def loads_in(namespace: dict[str, Any]) -> Callable[[Callable[..., Any], Any, An
 
 class _Pickler(pickle.Pickler):
     """Writes the objects :func:`references` refers to, and those :func:`pickle_by_name`
-    names, as references; everything else as pickle does."""
+    names, as references; with ``by_dill``, the functions pickle cannot name as dill's
+    pickles of them (see :func:`_dill_reduced`); everything else as pickle does."""
 
-    def __init__(self, file: BinaryIO, refer: dict[int, str], **options: Any) -> None:
+    def __init__(
+        self, file: BinaryIO, refer: dict[int, str], by_dill: bool = False, **options: Any
+    ) -> None:
         super().__init__(file, **options)
         self.refer = refer
+        self.by_dill = by_dill
 
     def reducer_override(self, obj: Any) -> Any:
         name = self.refer.get(id(obj)) if self.refer else None
@@ -313,18 +317,48 @@ class _Pickler(pickle.Pickler):
             where = naming(obj)
             if where is not None and getattr(obj, "__module__", None) == where[0]:
                 return where[1]  # a global: pickle finds it in obj.__module__ and checks it
+        if self.by_dill and type(obj) is types.FunctionType:
+            return _dill_reduced(obj)
         return NotImplemented
 
 
-def _dumps(value: Any, protocol: int, buffer_callback: Any) -> bytes:
+def _dill_reduced(function: types.FunctionType) -> Any:
+    """A function pickle cannot write by name (a lambda, a function local to another)
+    and that closes over nothing, as dill's pickle of it alone; else NotImplemented.
+
+    Without it, one such function anywhere in a value (statsmodels' ``Tricube`` kernel
+    keeps a lambda) sends the whole value to dill, which pickles in Python: a figure
+    beside it took 107 ms where pickle takes 9. A function with a closure stays with
+    dill's pickle of the whole value, where what it closes over keeps its identity."""
+    if function.__closure__ is not None or "<" not in function.__qualname__:
+        return NotImplemented
+    import dill
+
+    return function_from_dill, (dill.dumps(function, protocol=5),)
+
+
+def function_from_dill(payload: bytes) -> Any:
+    """A function :func:`_dill_reduced` wrote (its name is in stored pickles: keep it)."""
+    import dill
+
+    return dill.loads(payload)
+
+
+def _dumps(value: Any, protocol: int, buffer_callback: Any, by_dill: bool = False) -> bytes:
     active = _referring.get()
     refer = active[0] if active is not None else {}
-    if not (_naming or refer):
+    if not (_naming or refer or by_dill):
         return pickle.dumps(value, protocol=protocol, buffer_callback=buffer_callback)
     out = io.BytesIO()
-    pickler = _Pickler(out, refer, protocol=protocol, buffer_callback=buffer_callback)
+    pickler = _Pickler(out, refer, by_dill, protocol=protocol, buffer_callback=buffer_callback)
     pickler.dump(value)
     return out.getvalue()
+
+
+def dumps_with_dill_functions(value: Any) -> bytes:
+    """``pickle.dumps(value)`` where the functions pickle cannot name are dill's pickles of
+    them (see :func:`_dill_reduced`); ``pickle.loads`` reads it."""
+    return _dumps(value, 5, None, by_dill=True)
 
 
 class PickleCodec(Codec):
@@ -334,12 +368,14 @@ class PickleCodec(Codec):
     objects) are written after the pickle stream, 64-byte aligned, and handed back to
     ``pickle.loads`` as slices of the blob: no copy on load, and a memory map when asked
     for. Objects named by :func:`pickle_by_name`, and those :func:`references` refers to,
-    are written as names.
+    are written as names. A value pickle refuses for a lambda or a local function inside
+    it is pickled again with dill's pickles of those functions (:func:`_dill_reduced`).
     """
 
     name = "pickle"
     _dumps: ClassVar[Callable[..., bytes]] = staticmethod(_dumps)
     _loads: ClassVar[Callable[..., Any]] = staticmethod(pickle.loads)
+    _retries_with_dill_functions: ClassVar[bool] = True
 
     def can_encode(self, value: Any) -> bool:
         return True
@@ -354,7 +390,13 @@ class PickleCodec(Codec):
             raws.append(raw)
             return False
 
-        stream = self._dumps(value, protocol=5, buffer_callback=out_of_band)
+        try:
+            stream = self._dumps(value, protocol=5, buffer_callback=out_of_band)
+        except Exception:
+            if not self._retries_with_dill_functions:
+                raise
+            raws.clear()  # what the failed attempt put out of band
+            stream = _dumps(value, 5, out_of_band, by_dill=True)
         header = _PICKLE_MAGIC + struct.pack(
             f"<IQ{len(raws)}Q", len(raws), len(stream), *(r.nbytes for r in raws)
         )
@@ -437,6 +479,7 @@ class DillCodec(PickleCodec):
     """dill, for what pickle refuses: lambdas, closures, classes defined in a notebook cell."""
 
     name = "dill"
+    _retries_with_dill_functions = False
 
     @staticmethod
     def _dumps(value: Any, protocol: int, buffer_callback: Any) -> bytes:

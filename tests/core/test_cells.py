@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
-from hitnb.core.cells import analyze_cell, is_session_name, pure_methods_hold
+from hitnb.core.cells import Pickled, analyze_cell, is_session_name, pure_methods_hold
 
 
 def io(source: str, **kw):
@@ -153,3 +155,22 @@ def test_the_output_a_note_names_as_unstorable_does_not_depend_on_the_order_of_b
     for order in (["design", "endog"], ["endog", "design"]):
         record = CellRecord({name: numbers() for name in order}, [], [], None, False, 0.0)
         assert _unstorable_output(record) == ("design", "generator", "builtins")
+
+
+class Kernel:
+    """A library object keeping a lambda, as statsmodels' Tricube kernel does."""
+
+    def __init__(self) -> None:
+        self.shape = lambda x: 1 - abs(x)
+
+
+def test_a_value_pickled_on_its_own_leaves_only_its_lambdas_to_dill():
+    # A cell that defines code pickles its other values one by one: a figure holding a
+    # fitted kernel went to dill whole, in Python; now pickle writes it, dill the lambda.
+    shared = [1, 2, 3]
+    value = {"kernel": Kernel(), "rows": [shared, shared]}
+    packed = Pickled(value)
+    back = pickle.loads(packed.payload)
+    assert not packed.by_dill
+    assert back["kernel"].shape(0.25) == 0.75
+    assert back["rows"][0] is back["rows"][1] == shared
