@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -246,3 +246,28 @@ def test_loading_pauses_garbage_collection_and_puts_it_back(store):
         assert not gc.isenabled(), "a caller's own choice stays as it was"
     finally:
         gc.enable()
+
+
+class _SeesCollectorWhenPickled:
+    """Records whether cyclic garbage collection was on while it was pickled."""
+
+    seen: ClassVar[list[bool]] = []
+
+    def __reduce__(self):
+        import gc
+
+        self.seen.append(gc.isenabled())
+        return (_SeesCollectorWhenPickled, ())
+
+
+def test_storing_pauses_garbage_collection_and_puts_it_back(store):
+    # Pickling a figure with thousands of artists set off a full collection of the whole
+    # kernel (155 ms to store what took 22 ms with collections paused).
+    import gc
+
+    _SeesCollectorWhenPickled.seen.clear()
+    store.put(
+        "cd" * 16, [_SeesCollectorWhenPickled()], function="f", code="c", args="a", duration=0
+    )
+    assert _SeesCollectorWhenPickled.seen == [False], "no collection while pickling"
+    assert gc.isenabled(), "and collection is back on after"
