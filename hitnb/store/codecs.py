@@ -11,7 +11,7 @@ npy        numpy arrays without Python objects             ``.npy``, mmap-able
 parquet    DataFrames Parquet keeps exactly (pyarrow)      Parquet
 plotly     plotly figures                                  plotly JSON
 pickle     anything picklable, lambdas inside it too        pickle 5, buffers out of band
-dill       what pickle refuses (closures, local classes)    dill
+dill       what pickle refuses (closures over objects)      dill
 =========  ==============================================  =====================
 
 A codec takes a value only when its round trip is exact for it (see
@@ -299,8 +299,8 @@ def loads_in(namespace: dict[str, Any]) -> Callable[[Callable[..., Any], Any, An
 
 class _Pickler(pickle.Pickler):
     """Writes the objects :func:`references` refers to, and those :func:`pickle_by_name`
-    names, as references; with ``by_dill``, the functions pickle cannot name as dill's
-    pickles of them (see :func:`_dill_reduced`); everything else as pickle does."""
+    names, as references; with ``by_dill``, the functions and classes pickle cannot name
+    as dill's pickles of them (see :func:`_dill_reduced`); everything else as pickle does."""
 
     def __init__(
         self, file: BinaryIO, refer: dict[int, str], by_dill: bool = False, **options: Any
@@ -317,28 +317,63 @@ class _Pickler(pickle.Pickler):
             where = naming(obj)
             if where is not None and getattr(obj, "__module__", None) == where[0]:
                 return where[1]  # a global: pickle finds it in obj.__module__ and checks it
-        if self.by_dill and type(obj) is types.FunctionType:
+        if self.by_dill and (type(obj) is types.FunctionType or isinstance(obj, type)):
             return _dill_reduced(obj)
         return NotImplemented
 
 
-def _dill_reduced(function: types.FunctionType) -> Any:
-    """A function pickle cannot write by name (a lambda, a function local to another)
-    and that closes over nothing, as dill's pickle of it alone; else NotImplemented.
+def _dill_reduced(code: types.FunctionType | type) -> Any:
+    """A function or class pickle cannot write by name (a lambda, a function or class
+    local to another) as dill's pickle of it alone, when what it closes over is only
+    numbers, strings and itself; else NotImplemented.
 
-    Without it, one such function anywhere in a value (statsmodels' ``Tricube`` kernel
-    keeps a lambda) sends the whole value to dill, which pickles in Python: a figure
-    beside it took 107 ms where pickle takes 9. A function with a closure stays with
-    dill's pickle of the whole value, where what it closes over keeps its identity."""
-    if function.__closure__ is not None or "<" not in function.__qualname__:
+    Without it, one such object anywhere in a value (statsmodels' ``Tricube`` kernel keeps
+    a lambda, its ``abline_plot`` draws a line of a class local to it) sends the whole
+    value to dill, which pickles in Python: a figure beside the kernel took 121 ms where
+    this takes 17. A function closing over other objects stays with dill's pickle of the
+    whole value, where what it closes over keeps its identity."""
+    if "<" not in code.__qualname__:
+        return NotImplemented
+    functions = [code] if isinstance(code, types.FunctionType) else list(_functions_of(code))
+    if not all(_closes_over_constants(f, code) for f in functions):
         return NotImplemented
     import dill
 
-    return function_from_dill, (dill.dumps(function, protocol=5),)
+    return function_from_dill, (dill.dumps(code, protocol=5),)
+
+
+def _functions_of(cls: type) -> Iterator[Any]:
+    """The functions a class body defined: methods, and those under static and class
+    methods and properties."""
+    for member in vars(cls).values():
+        if isinstance(member, staticmethod | classmethod):
+            member = member.__func__
+        if isinstance(member, property):
+            yield from (f for f in (member.fget, member.fset, member.fdel) if f is not None)
+        elif isinstance(member, types.FunctionType):
+            yield member
+
+
+_CONSTANT = (int, float, complex, str, bytes, bool, type(None))
+
+
+def _closes_over_constants(function: Any, owner: Any) -> bool:
+    """Whether every variable ``function`` closes over holds a number, a string or
+    ``owner`` (the ``__class__`` of a method calling ``super()``): values a copy of the
+    function may hold copies of without anyone seeing the difference."""
+    for cell in getattr(function, "__closure__", None) or ():
+        try:
+            content = cell.cell_contents
+        except ValueError:  # not bound yet
+            continue
+        if content is not owner and not isinstance(content, _CONSTANT):
+            return False
+    return True
 
 
 def function_from_dill(payload: bytes) -> Any:
-    """A function :func:`_dill_reduced` wrote (its name is in stored pickles: keep it)."""
+    """A function or class :func:`_dill_reduced` wrote (its name is in stored pickles:
+    keep it)."""
     import dill
 
     return dill.loads(payload)

@@ -33,7 +33,7 @@ def roundtrip(store: LocalStore, value: Any, **kw: Any) -> tuple[Any, str]:
         ("unicode \u2603 text", "str"),
         ({"nested": [1, 2.5, None, ("t",)]}, "pickle"),
         (lambda x: x + 1, "pickle"),  # by dill's pickle of the lambda alone
-        ((lambda step: lambda x: x + step)(1), "dill"),  # a closure: all of it by dill
+        ((lambda box: lambda x: x + box[0])([1]), "dill"),  # closes over a list: all by dill
     ],
 )
 def test_builtin_codecs(store, value, codec):
@@ -81,14 +81,33 @@ class Kernel:
         self.shape = lambda x: (1 - abs(x) ** 3) ** 3
 
 
+def line_of_a_local_class(slope):
+    """As statsmodels' ``abline_plot`` makes its line: an instance of a class local to it."""
+
+    class Line(list):
+        def __init__(self, *points):
+            super().__init__(points)
+
+        def at(self, x):
+            return x * slope
+
+    return Line(1, 2)
+
+
 def test_a_lambda_inside_a_value_leaves_the_rest_of_it_to_pickle(store):
     # One lambda used to send the whole value to dill, which pickles in Python (a figure
     # beside it: 107 ms against 9): now only the lambda is, inside pickle's stream.
     shared = list(range(1000))
-    value = {"kernel": Kernel(), "rows": [shared, shared], "big": np.arange(100_000.0)}
+    value = {
+        "kernel": Kernel(),
+        "rows": [shared, shared],
+        "big": np.arange(100_000.0),
+        "lines": [line_of_a_local_class(2.0), line_of_a_local_class(2.0)],
+    }
     back, codec = roundtrip(store, value)
     assert codec == "pickle"
     assert back["kernel"].shape(0.5) == value["kernel"].shape(0.5)
+    assert back["lines"][0] == [1, 2] and back["lines"][0].at(3) == 6.0
     assert back["rows"][0] is back["rows"][1] and back["rows"][0] == shared
     np.testing.assert_array_equal(back["big"], value["big"])
 
