@@ -556,6 +556,10 @@ def _run_recorded(
     through a view), never an input it only called a method on; and the notebook globals
     that a notebook function it called changed (``add(x)`` appending to ``seen``).
 
+    A name the cell binds again to the object it held (``lines += more`` on a list) is
+    measured like those inputs: that object changed in place, for every name sharing it,
+    and a digest the session kept for it is stale.
+
     Names sharing objects with such a changed value are outputs too (see
     :func:`~hitnb.core.cells.sharing_names`): restored with it, they stay one object with
     it, as in the session that ran the cell. The text returned says why the run cannot be
@@ -563,6 +567,11 @@ def _run_recorded(
     __tracebackhide__ = True
     namespace = shell.user_ns
     called = _called_functions(namespace, analysis)
+    kept = {  # `lines += more` binds `lines` to the object it held, changed in place
+        name: namespace[name]
+        for name in analysis.bound
+        if name in digests and name in namespace and may_change(namespace[name])
+    }
     start = time.perf_counter()
     with recording(shell) as events:
         value = execute(shell, source)
@@ -588,6 +597,7 @@ def _run_recorded(
         and may_change(namespace[name])
         and (name in analysis.candidates or not pure_methods_hold(namespace[name]))
     ]
+    changing += sorted(name for name, value in kept.items() if namespace.get(name) is value)
     changed: dict[int, Any] = {}
     if written:  # changed where no candidate showed it: values sharing them may have too
         known.clear()

@@ -76,3 +76,28 @@ def test_a_method_pure_for_pandas_that_changes_a_notebook_object_is_replayed(
         shown.append(json.loads(stream_text(notebook.cells[-1])))
     assert shown[0] == [1, {"table": "table 1"}]
     assert shown[1] == shown[0], "summary() changed `res`; a hit must restore that change"
+
+
+AUGMENTED_CELLS = [
+    "%load_ext hitnb",
+    "import json\n"
+    "class Network:\n    def __init__(self, lines):\n"
+    "        self.lines = lines\n        self.parts = len(lines)",
+    "%%memo\nlines = [[1, 2], [3, 4]]",
+    "%%memo\nnetwork = Network(lines)",
+    "%%memo\nmore = [[5, 6]]\nlines += more",
+    "%%memo\nnetwork = Network(lines)",
+    "print(json.dumps([network.parts, len(lines), len(network.lines)]))",
+]
+
+
+def test_a_list_extended_in_place_is_a_new_input_for_the_cells_after(
+    execute_notebook, isolated_store
+):
+    # spaghetti's connected-components notebook: `lines += new_lines` extends the list an
+    # earlier network holds; the digest kept for that list was the one from before, so a
+    # cell making a network of `lines` again hit the first one's stored run (2 components
+    # shown where the notebook has 3).
+    for _ in range(2):  # then a restart on the same store
+        notebook = new_notebook(cells=[new_code_cell(c) for c in AUGMENTED_CELLS])
+        assert json.loads(stream_text(execute_notebook(notebook).cells[-1])) == [3, 3, 3]
