@@ -31,7 +31,7 @@ class _Tee:
         self._events = events
 
     def record(self, text: str) -> None:
-        if text:
+        if text and not into_output_widget():
             events = self._events
             last = events[-1] if events else None
             if last is not None and last[0] == self._name and last[2] is not None:
@@ -60,12 +60,14 @@ def recording(shell: Any) -> Iterator[list[Event]]:
     original_clear = publisher.clear_output
 
     def publish(data: dict[str, Any], metadata: dict[str, Any] | None = None, **kw: Any) -> None:
-        send_as_settled(events, {"stdout": out, "stderr": err})
-        events.append(("display", dict(data), dict(metadata or {})))
+        if not into_output_widget():
+            send_as_settled(events, {"stdout": out, "stderr": err})
+            events.append(("display", dict(data), dict(metadata or {})))
         original_publish(data, metadata, **kw)
 
     def clear_output(wait: bool = False) -> None:
-        events.clear()  # what the cell cleared is not part of what it finally shows
+        if not into_output_widget():
+            events.clear()  # what the cell cleared is not part of what it finally shows
         original_clear(wait)
 
     out, err = sys.stdout, sys.stderr
@@ -96,6 +98,23 @@ def recording(shell: Any) -> Iterator[list[Event]]:
             for restore in undo:
                 restore()  # type: ignore[misc]
         del publisher.publish, publisher.clear_output  # back to the class's methods
+
+
+def into_output_widget() -> bool:
+    """Whether what is shown now goes into an ipywidgets ``Output`` widget (``with out:``,
+    as skore's progress bars do): the widget takes the output its ``msg_id`` names, and
+    its ``clear_output`` clears the widget, not the cell. Not part of what the cell shows:
+    the widget's view, replayed without its live model, shows its text instead.
+
+    Such output was recorded as the cell's, and the widget's ``clear_output`` wiped what
+    the cell had shown before: a hit showed the widget's last text in place of the cell's."""
+    widgets = sys.modules.get("ipywidgets.widgets.widget_output")
+    registry = sys.modules.get("ipywidgets.widgets.widget")
+    output = getattr(widgets, "Output", None)
+    instances = getattr(registry, "_instances", None)
+    if output is None or not isinstance(instances, dict):
+        return False
+    return any(isinstance(w, output) and w.msg_id for w in list(instances.values()))
 
 
 def _record_writes(stream: Any, name: str, events: list[Event]) -> Callable[[], None] | None:

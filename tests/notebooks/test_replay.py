@@ -166,3 +166,27 @@ def test_text_a_timer_left_by_the_cell_before_sends_early_replays_as_the_run_sho
             shown.append([o.get("name") for o in _shown_outputs(kernel.notebook.cells[-1])])
     assert shown[0] == ["stderr", "stdout"]
     assert shown[1] == shown[0] and shown[2] == shown[0]
+
+
+WIDGET_SETUP = (
+    "%load_ext hitnb\nimport ipywidgets as w\nfrom IPython.display import display, clear_output\n"
+    "def work():\n    out = w.Output()\n    display(out)\n    with out:\n"
+    "        print('progress 1')\n        clear_output()\n        print('progress 2')\n"
+    "    return 42"
+)
+WIDGET_CELL = "%%memo\nprint('before')\nr = work()\nprint('after', r)"
+
+
+def test_what_an_output_widget_captures_is_not_the_cells_output(tmp_path: Path, isolated_store):
+    # skore draws progress bars into Output widgets: what went into the widget was recorded
+    # as the cell's, and the widget's clear_output cleared what the cell had shown, so a
+    # hit showed "progress 2" and "after 42" only.
+    shown = []
+    for _ in range(2):  # the second kernel is a restart: the cell is a hit there
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            kernel.run(WIDGET_SETUP)
+            kernel.run(WIDGET_CELL)
+            shown.append(_shown(kernel.notebook.cells[-1]))
+    text = [t for kind, t in shown[1] if kind == "stream"]
+    assert "".join(text) == "before\nafter 42\n", shown[1]
+    assert [t for kind, t in shown[1] if kind == "display_data"] == ["Output()"]
