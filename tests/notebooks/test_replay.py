@@ -30,13 +30,20 @@ def _shown(cell) -> list[tuple[str, str]]:
     ]
 
 
-def test_semicolons_and_logging_replay_as_they_ran(tmp_path: Path, isolated_store):
+def _shown_in_two_sessions(folder: Path, store: Path, setup: str, cell: str) -> list:
+    """What ``cell`` shows after ``setup`` in a kernel, then in a second one on the same
+    store (a restart: the cell is a hit there)."""
     shown = []
-    for _ in range(2):  # the second kernel is a restart: the cell is a hit there
-        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
-            kernel.run(SETUP)
-            kernel.run(CELL)
+    for _ in range(2):
+        with KernelSession(folder, {"HITNB_STORE": str(store)}) as kernel:
+            kernel.run(setup)
+            kernel.run(cell)
             shown.append(_shown(kernel.notebook.cells[-1]))
+    return shown
+
+
+def test_semicolons_and_logging_replay_as_they_ran(tmp_path: Path, isolated_store):
+    shown = _shown_in_two_sessions(tmp_path, isolated_store, SETUP, CELL)
     assert shown[0] == [("stream", "logged 3\n")]
     assert shown[1] == shown[0]
 
@@ -181,12 +188,7 @@ def test_what_an_output_widget_captures_is_not_the_cells_output(tmp_path: Path, 
     # skore draws progress bars into Output widgets: what went into the widget was recorded
     # as the cell's, and the widget's clear_output cleared what the cell had shown, so a
     # hit showed "progress 2" and "after 42" only.
-    shown = []
-    for _ in range(2):  # the second kernel is a restart: the cell is a hit there
-        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
-            kernel.run(WIDGET_SETUP)
-            kernel.run(WIDGET_CELL)
-            shown.append(_shown(kernel.notebook.cells[-1]))
+    shown = _shown_in_two_sessions(tmp_path, isolated_store, WIDGET_SETUP, WIDGET_CELL)
     text = [t for kind, t in shown[1] if kind == "stream"]
     assert "".join(text) == "before\nafter 42\n", shown[1]
     assert [t for kind, t in shown[1] if kind == "display_data"] == ["Output()"]
