@@ -410,7 +410,6 @@ class PickleCodec(Codec):
     name = "pickle"
     _dumps: ClassVar[Callable[..., bytes]] = staticmethod(_dumps)
     _loads: ClassVar[Callable[..., Any]] = staticmethod(pickle.loads)
-    _retries_with_dill_functions: ClassVar[bool] = True
 
     def can_encode(self, value: Any) -> bool:
         return True
@@ -429,7 +428,7 @@ class PickleCodec(Codec):
             try:
                 stream = self._dumps(value, protocol=5, buffer_callback=out_of_band)
             except Exception:
-                if not self._retries_with_dill_functions:
+                if self._dumps is not _dumps:  # dill's own (DillCodec): nothing to retry
                     raise
                 raws.clear()  # what the failed attempt put out of band
                 stream = _dumps(value, 5, out_of_band, by_dill=True)
@@ -517,7 +516,6 @@ class DillCodec(PickleCodec):
     """dill, for what pickle refuses: lambdas, closures, classes defined in a notebook cell."""
 
     name = "dill"
-    _retries_with_dill_functions = False
 
     @staticmethod
     def _dumps(value: Any, protocol: int, buffer_callback: Any) -> bytes:
