@@ -31,7 +31,7 @@ class _Tee:
         self._events = events
 
     def record(self, text: str) -> None:
-        if text and not into_output_widget():
+        if text and not _into_output_widget():
             events = self._events
             last = events[-1] if events else None
             if last is not None and last[0] == self._name and last[2] is not None:
@@ -60,13 +60,13 @@ def recording(shell: Any) -> Iterator[list[Event]]:
     original_clear = publisher.clear_output
 
     def publish(data: dict[str, Any], metadata: dict[str, Any] | None = None, **kw: Any) -> None:
-        if not into_output_widget():
+        if not _into_output_widget():
             send_as_settled(events, {"stdout": out, "stderr": err})
             events.append(("display", dict(data), dict(metadata or {})))
         original_publish(data, metadata, **kw)
 
     def clear_output(wait: bool = False) -> None:
-        if not into_output_widget():
+        if not _into_output_widget():
             events.clear()  # what the cell cleared is not part of what it finally shows
         original_clear(wait)
 
@@ -100,7 +100,7 @@ def recording(shell: Any) -> Iterator[list[Event]]:
         del publisher.publish, publisher.clear_output  # back to the class's methods
 
 
-def into_output_widget() -> bool:
+def _into_output_widget() -> bool:
     """Whether what is shown now goes into an ipywidgets ``Output`` widget (``with out:``,
     as skore's progress bars do): the widget takes the output its ``msg_id`` names, and
     its ``clear_output`` clears the widget, not the cell. Not part of what the cell shows:
