@@ -12,7 +12,11 @@ given. A different digest means the code is not deterministic from what hitnb se
 
 The rule, with sizes measured in memory before anything is encoded::
 
-    rerun  when  outputs >= MIN_BYTES  and  compute < (FIXED + bytes / RATE) / 2
+    rerun  when  outputs >= MIN_BYTES  and  run < (FIXED + bytes / RATE) / 2
+
+where ``run`` is what running it again on a hit costs: the run itself, hitnb's measuring
+of what it changed in place (a value it called a method on is hashed after it), and the
+digest of what it produced, once taken.
 
 checked first with the outputs' size in memory, then once they are encoded with the bytes
 they encoded to and, instead of ``bytes / RATE`` when larger, twice the time encoding them
@@ -49,7 +53,8 @@ class Rerun:
     """Stored instead of a run's outputs when running it again costs less than restoring."""
 
     duration: float
-    """Seconds the run took."""
+    """Seconds running it again costs: the run, hitnb's measuring of what it changed, and
+    the digest of what it produced (all of which a hit on it repeats)."""
     restore: float
     """Estimated seconds to store and load its outputs."""
     nbytes: int
@@ -59,7 +64,7 @@ class Rerun:
 
     def why(self) -> str:
         return (
-            f"re-executed: computing takes {_seconds(self.duration)}, storing and restoring "
+            f"re-executed: running it again takes {_seconds(self.duration)}, storing and restoring "
             f"its {_size(self.nbytes)} of outputs about {_seconds(self.restore)}"
         )
 

@@ -79,6 +79,9 @@ class Computed:
     """Why ``stored`` cannot be kept, found while preparing it; None when it can."""
     states: dict[str, Any] = field(default_factory=dict)
     """Random generators the run advanced, as it left them, by where the host finds them."""
+    ran: float = 0.0
+    """Seconds the run took in all, the host's measuring of what it changed included: what
+    running it again on a hit costs (see :mod:`~hitnb.core.costs`). Set by the engine."""
 
 
 class Work(ABC):
@@ -308,6 +311,7 @@ def _compute(
     try:
         with files.observing() as observed, recording() as recorder:
             computed = work.run()
+        computed.ran = max(computed.duration, time.perf_counter() - start)
     except Exception as exc:
         if call.experiment and call.mode != "read-only":
             trace = "".join(traceback.format_exception(exc))
@@ -356,7 +360,7 @@ def _cheaper_to_rerun(call: Call, computed: Computed) -> Any:
     if call.experiment or call.lazy or call.mmap or computed.unstorable is not None:
         return computed.stored
     nbytes = call.work.output_bytes(computed)
-    if not costs.worth_rerunning(computed.duration, nbytes):
+    if not costs.worth_rerunning(computed.ran, nbytes):
         return computed.stored
     return _rerun_of(call, computed, nbytes, costs.restore_seconds(nbytes)) or computed.stored
 
@@ -368,10 +372,10 @@ def _rerun_of(call: Call, computed: Computed, nbytes: int, restore: float) -> co
     in milliseconds take a tenth of a second to hash, and far less to load)."""
     started = time.perf_counter()
     digest = call.work.produced_digest(computed)
-    checked = computed.duration + time.perf_counter() - started
+    checked = computed.ran + time.perf_counter() - started
     if digest is None or not costs.worth_rerunning(checked, nbytes, restore):
         return None
-    return costs.Rerun(computed.duration, restore, nbytes, digest)
+    return costs.Rerun(checked, restore, nbytes, digest)
 
 
 def _rerun_when_encoded(call: Call, computed: Computed) -> Callable[[int, float], Any] | None:
@@ -386,7 +390,7 @@ def _rerun_when_encoded(call: Call, computed: Computed) -> Callable[[int, float]
 
     def instead(size: int, encoding: float) -> Any:
         restore = costs.restore_seconds(size, encoding)
-        if not costs.worth_rerunning(computed.duration, size, restore):
+        if not costs.worth_rerunning(computed.ran, size, restore):
             return None
         rerun = _rerun_of(call, computed, size, restore)
         stored = computed.stored
