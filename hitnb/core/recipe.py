@@ -19,6 +19,7 @@ and values at hand. What cannot be written as source is kept as a value and name
 from __future__ import annotations
 
 import ast
+import collections
 import functools
 import inspect
 import keyword
@@ -43,6 +44,11 @@ INPUT_FUNCTION = "hitnb.input"
 
 KeepValue = Callable[[Any], str | None]
 """Stores a value by its digest for export and returns that key (None if it cannot)."""
+
+
+class NotKept(Exception):
+    """Raised by a :data:`KeepValue` for a value that must not be kept, saying why (an input
+    the run changed in place is no longer the value the run started from)."""
 
 
 def keep_input(store: LocalStore, value: Any, digest: str | None = None) -> str:
@@ -269,6 +275,8 @@ def describe_value(value: Any, keep: KeepValue) -> ValueSource:
         key = keep(value)
     except UnhashableValue as exc:
         return ValueSource(missing=f"a {exc.type_name} that cannot be hashed")
+    except NotKept as exc:
+        return ValueSource(missing=str(exc))
     if key is None:
         what = (
             f"a {type(value).__qualname__} that was not kept (keep_inputs is off, or it takes "
@@ -506,11 +514,15 @@ def function_recipe(
 def cell_recipe(
     source: str,
     inputs: Mapping[str, Any],
-    namespace: Mapping[str, Any],
+    namespace: dict[str, Any],
     keep: KeepValue,
 ) -> Recipe:
-    """The recipe of a ``%%memo`` cell: its source, and how to get each of its inputs."""
-    writer = _Writer(namespace, keep)
+    """The recipe of a ``%%memo`` cell: its source, and how to get each of its inputs.
+
+    ``inputs`` are the values the run started from (a name the cell binds again, such as
+    ``df = df.dropna()``, is written as it was before the run); other names (helpers,
+    imports) are looked up in ``namespace``."""
+    writer = _Writer(collections.ChainMap(dict(inputs), namespace), keep)
     for name in inputs:
         if name.isidentifier() and not keyword.iskeyword(name):
             writer.name(name)

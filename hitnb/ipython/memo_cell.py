@@ -34,7 +34,7 @@ from hitnb.core.cells import (
     unpack_outputs,
 )
 from hitnb.core.explain import Explanation, explain_call
-from hitnb.core.recipe import Recipe, cell_recipe, keeper
+from hitnb.core.recipe import NotKept, Recipe, cell_recipe, keeper
 from hitnb.core.record import RunRecord
 from hitnb.core.stores import current_store
 from hitnb.core.unstorable import Unstorable
@@ -351,14 +351,32 @@ class _CellWork(engine.Work):
 
     def recipe(self, store: LocalStore) -> Recipe:
         """How to run this cell again in a notebook of its own; never raises."""
-        namespace = self.shell.user_ns
         settings = config.settings()
         known = known_digests(self.shell).get  # emptied when a value may have changed
-        keep = keeper(store, settings.keep_inputs, settings.keep_inputs_max, known)
+        before = {id(self.read[n]): d for n, d in self.digests.items() if n in self.read}
+
+        def digest_before(value: Any) -> str | None:
+            """The digest an input had as the run started, if it still has it; for any
+            other value, the digest the session knows. An input the run changed in place
+            (or may have: it was hashed again after) is not kept: it is no longer the value
+            the run started from, and the exported cell would run on what it made."""
+            expected = before.get(id(value))
+            if expected is None or id(value) in self.refer:  # the run left it as it was
+                return expected if expected is not None else known(value)
+            now = known(value)
+            if now is None:
+                now = hash_value(value)
+            if now != expected:
+                raise NotKept(
+                    f"a {type(value).__qualname__} this cell changed in place; its value "
+                    "from before the run was not kept"
+                )
+            return now
+
+        keep = keeper(store, settings.keep_inputs, settings.keep_inputs_max, digest_before)
         source = f"%%memo {self.options.line}".rstrip() + "\n" + self.cell
-        inputs = {n: namespace[n] for n in self.read if n in namespace}
         try:
-            return cell_recipe(source, inputs, namespace, keep)
+            return cell_recipe(source, self.read, self.shell.user_ns, keep)
         except Exception as exc:
             return Recipe.failed(exc)
 

@@ -136,6 +136,27 @@ def test_a_memo_cell(project, isolated_store, tmp_path):
     assert printed.strip() == hitnb.hash_value(record.outputs["squares"])
 
 
+def test_a_memo_cell_exports_the_inputs_it_started_from(project, isolated_store, tmp_path):
+    # A cell that binds an input again exports it as it was before the run; one that changed
+    # an input in place cannot (that value is gone), and its export says so rather than
+    # running the cell on what the cell made (the list would be appended to twice).
+    with session(project, isolated_store) as kernel:
+        for cell in SETUP:
+            kernel.run(cell)
+        kernel.run("xs = [1, 2, 3]\nitems = list(range(30_000))")
+        kernel.run("%%memo -n step\nxs = xs + [len(xs)]")
+        kernel.run("%%memo -n grow\nitems.append(len(items))")
+        keys = kernel.run("print(hitnb.runs('step')[0].key, hitnb.runs('grow')[0].key)").split()
+        kernel.run(
+            f"hitnb.export({keys[0]!r}, 'step.ipynb')\nhitnb.export({keys[1]!r}, 'grow.ipynb')"
+        )
+    printed = execute(project / "step.ipynb", tmp_path / "empty", check="print(xs)")
+    assert printed == "[1, 2, 3, 3]\n"
+    grow = "\n".join(c.source for c in nbformat.read(project / "grow.ipynb", as_version=4).cells)
+    assert "items = None  # not kept: a list this cell changed in place" in grow
+    assert "items = hitnb.load(" not in grow
+
+
 def check_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The exported notebook's cell that checks the files the run read."""
     return next(c for c in notebook.cells if "RunFiles(read=(" in c.source)
