@@ -20,6 +20,7 @@ and the work is told why (a warning for functions, a note for cells).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import sys
@@ -28,6 +29,7 @@ import traceback
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -95,6 +97,12 @@ class Work(ABC):
         """Turn a stored value into the caller's result; raise :class:`Unrestorable` to run
         the call instead. Functions return the value as loaded."""
         return stored
+
+    def loading(self) -> AbstractContextManager[None]:
+        """The block in which a stored run is loaded and restored. A host that replays what
+        the run showed drops what loading displays (see :func:`~hitnb.ipython.capture.
+        showing_nothing`); a function's host has nothing to drop."""
+        return contextlib.nullcontext()
 
     def restore_states(self, states: dict[str, Any]) -> None:  # noqa: B027 (cells have none)
         """Leave the random generators the stored run drew from as it left them
@@ -237,7 +245,8 @@ def _look_up(
         if call.lazy:
             value: Any = Lazy(key, store, mmap=call.mmap)
         else:
-            value = store.load(found, mmap=call.mmap, namespace=call.namespace)
+            with call.work.loading():
+                value = store.load(found, mmap=call.mmap, namespace=call.namespace)
     except CorruptEntryError as exc:
         call.work.note(
             f"{call.identity}: stored result {key} is corrupt ({exc}); it was dropped and is "
@@ -272,7 +281,8 @@ def _look_up(
             return None, found
         return _run_unstored(call, key, value), None
     try:
-        result = call.work.restore(value)
+        with call.work.loading():
+            result = call.work.restore(value)
     except Unrestorable as exc:
         call.work.note(f"{call.identity}: {exc}; running it again", CorruptEntryWarning)
         return None, found

@@ -100,6 +100,29 @@ def recording(shell: Any) -> Iterator[list[Event]]:
         del publisher.publish, publisher.clear_output  # back to the class's methods
 
 
+@contextmanager
+def showing_nothing(shell: Any) -> Iterator[None]:
+    """Drop what is displayed in the block (stored values being loaded on a hit).
+
+    What a hit shows is what the run showed, replayed from its record. Loading its values
+    must add nothing: a matplotlib figure pickled while pyplot still managed it (an
+    interactive backend such as ``%matplotlib notebook`` keeps figures open) is managed
+    again when it is unpickled, and that backend shows every new figure at once."""
+    publisher = shell.display_pub
+    had = {name: name in vars(publisher) for name in ("publish", "clear_output")}
+    original = {name: getattr(publisher, name) for name in had}
+    publisher.publish = lambda *args, **kwargs: None
+    publisher.clear_output = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        for name, own in had.items():
+            if own:
+                setattr(publisher, name, original[name])
+            else:
+                delattr(publisher, name)
+
+
 def _into_output_widget() -> bool:
     """Whether what is shown now goes into an ipywidgets ``Output`` widget (``with out:``,
     as skore's progress bars do): the widget takes the output its ``msg_id`` names, and

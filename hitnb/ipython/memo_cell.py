@@ -16,6 +16,7 @@ import dataclasses
 import time
 import types
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +45,13 @@ from hitnb.hashing.dependencies import Fingerprint, Plan, fingerprint, plan_for,
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, time_limit
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
-from hitnb.ipython.capture import flush_inline_figures, recording, replay, show_result
+from hitnb.ipython.capture import (
+    flush_inline_figures,
+    recording,
+    replay,
+    show_result,
+    showing_nothing,
+)
 from hitnb.ipython.known_digests import KnownDigests, Origin, known_digests
 from hitnb.store import codecs
 from hitnb.store.local import LocalStore
@@ -310,6 +317,9 @@ class _CellWork(engine.Work):
             return hash_value((outputs, sorted(record.deleted), shown, result))
         except UnhashableValue:
             return None
+
+    def loading(self) -> AbstractContextManager[None]:
+        return showing_nothing(self.shell)
 
     def restore(self, stored: Any) -> Any:
         """Put a stored run's outputs into the namespace; its last value is the result."""

@@ -192,3 +192,17 @@ def test_what_an_output_widget_captures_is_not_the_cells_output(tmp_path: Path, 
     text = [t for kind, t in shown[1] if kind == "stream"]
     assert "".join(text) == "before\nafter 42\n", shown[1]
     assert [t for kind, t in shown[1] if kind == "display_data"] == ["Output()"]
+
+
+def test_a_figure_an_interactive_backend_keeps_open_adds_nothing_on_a_hit(
+    tmp_path: Path, isolated_store
+):
+    # `%matplotlib notebook` keeps figures open, so an Axes in a cell's outputs is pickled
+    # with its figure still managed by pyplot; unpickled on a hit, the figure was managed
+    # again and that backend showed it at once: a PNG (or a second live figure) that the
+    # run never showed.
+    setup = "%load_ext hitnb\n%matplotlib notebook\nimport matplotlib.pyplot as plt"
+    cell = "%%memo\nplt.plot([1, 2, 3])\nframe = plt.gca()"
+    shown = _shown_in_two_sessions(tmp_path, isolated_store, setup, cell)
+    assert [kind for kind, _ in shown[0]] == ["display_data", "display_data"]  # script, div
+    assert shown[1] == shown[0]
