@@ -115,6 +115,10 @@ class CellAnalysis:
     definitions: dict[str, str] = field(default_factory=dict)
     """Source of each function and class the cell defines at top level (decorators
     included), by name: a hit defines them again instead of restoring frozen copies."""
+    magics: tuple[tuple[str, str], ...] = ()
+    """The line magics of :data:`PURE_MAGICS` the cell runs, each with its arguments, in
+    order: session settings (pyplot's backend, a configurable's value, an extension) that a
+    hit makes again, since they are no value a record could hold."""
     imports: tuple[str, ...] = ()
     """Modules the cell imports by absolute name (``import a.b`` gives ``a.b``; ``from a
     import b`` gives ``a`` and ``a.b``, which may be a module): inputs by their version or
@@ -206,6 +210,7 @@ def _analyze(
         reason=reason,
         uses=frozenset(flow.inputs | flow.late_reads),
         imports=tuple(dict.fromkeys(_imported_modules(tree))),
+        magics=tuple(_session_magics(tree)),
         literals=tuple(
             dict.fromkeys(
                 node.value
@@ -228,8 +233,35 @@ def _imported_modules(tree: ast.Module) -> Iterator[str]:
             yield from (f"{node.module}.{alias.name}" for alias in node.names if alias.name != "*")
 
 
+def _session_magics(tree: ast.Module) -> Iterator[tuple[str, str]]:
+    """Each line magic of :data:`PURE_MAGICS` the cell runs as a statement of its own at top
+    level, with its arguments (see :attr:`CellAnalysis.magics`)."""
+    for node in tree.body:
+        magic = _pure_magic(node)
+        if magic is not None:
+            yield magic
+
+
+def _pure_magic(node: ast.AST) -> tuple[str, str] | None:
+    """``("matplotlib", "notebook")`` for the statement ``%matplotlib notebook``."""
+    value = node.value if isinstance(node, ast.Expr) else None
+    call = _ipython_call(value) if value is not None else None
+    if call is None or call[0] != "run_line_magic" or call[1] not in PURE_MAGICS:
+        return None
+    assert isinstance(value, ast.Call)
+    line = value.args[1] if len(value.args) > 1 else None
+    if isinstance(line, ast.Constant) and isinstance(line.value, str):
+        return call[1], line.value
+    return None
+
+
 def _uncacheable(tree: ast.Module) -> str | None:
     """Why running this cell twice may not do the same thing, as far as code can tell."""
+    made_again = {
+        id(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Expr) and _pure_magic(node) is not None
+    }
     for node in _walk_module_scope(tree):
         if isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith):
             return "it uses top-level await"
@@ -245,7 +277,9 @@ def _uncacheable(tree: ast.Module) -> str | None:
             continue
         kind, magic = call
         if kind == "run_line_magic" and magic in PURE_MAGICS:
-            continue
+            if id(node) in made_again:
+                continue
+            return f"it runs the magic %{magic} inside a block, which a hit could not run again"
         if kind in ("system", "getoutput"):
             return "it runs shell commands (`!`)"
         return f"it runs the magic %{magic}" if magic else f"it calls get_ipython().{kind}"

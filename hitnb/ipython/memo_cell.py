@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import dataclasses
+import io
 import time
 import types
 from collections.abc import Iterator
@@ -252,6 +254,9 @@ class _CellWork(engine.Work):
         self.explanation: Explanation | None = None
         self.stale_reason = ""
         self.restored: CellRecord | None = None
+        self.settings_failed: str | None = None
+        """What failed of the settings the cell's magics make, once a hit made them again
+        (empty: nothing did); None before."""
         self.ran: CellRecord | None = None
         """The last run's record, its outputs as they are in the namespace."""
         self.noted = False
@@ -319,12 +324,29 @@ class _CellWork(engine.Work):
             return None
 
     def loading(self) -> AbstractContextManager[None]:
+        """Before the first load, the settings the cell's magics make (``%matplotlib
+        notebook``: pyplot's backend, which a figure among the outputs is managed by again
+        as it loads; ``%config``); extensions wait for :meth:`restore`, since a stored run
+        that is run again loads its own. Then nothing loading displays is shown."""
+        if self.settings_failed is None:
+            settings = [(m, line) for m, line in self.analysis.magics if m != "load_ext"]
+            self.settings_failed = _run_quietly(self.shell, settings)
         return showing_nothing(self.shell)
 
     def restore(self, stored: Any) -> Any:
-        """Put a stored run's outputs into the namespace; its last value is the result."""
+        """Put a stored run's outputs into the namespace; its last value is the result.
+        First the extensions its magics loaded (``%load_ext``), when not loaded yet."""
         if not isinstance(stored, CellRecord):
             raise engine.Unrestorable(f"the stored run is a {type(stored).__qualname__}")
+        loaded = self.shell.extension_manager.loaded
+        extensions = [
+            ("load_ext", line)
+            for magic, line in self.analysis.magics
+            if magic == "load_ext" and line.strip() not in loaded
+        ]
+        failed = self.settings_failed or _run_quietly(self.shell, extensions)
+        if failed:
+            raise engine.Unrestorable(failed)
         namespace = self.shell.user_ns
         try:
             unpack_outputs(stored.outputs, self._define, namespace)
@@ -426,6 +448,23 @@ def _quiet_result(cell: str) -> bool:
     from IPython.core.displayhook import DisplayHook
 
     return bool(DisplayHook.semicolon_at_end_of_expression(cell))
+
+
+def _run_quietly(shell: Any, magics: list[tuple[str, str]]) -> str:
+    """Run line magics as a hit makes a cell's settings again, showing nothing of what
+    they print or display (the record replays what the run showed). Returns what failed,
+    empty when none did."""
+    with (
+        showing_nothing(shell),
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
+        for magic, line in magics:
+            try:
+                shell.run_line_magic(magic, line)
+            except Exception as exc:
+                return f"its magic %{magic} {line} failed here ({type(exc).__name__}: {exc})"
+    return ""
 
 
 def execute(shell: Any, source: str) -> Any:

@@ -114,8 +114,24 @@ def test_cells_that_cannot_be_cached_say_why(source, reason):
     assert reason in analysis.reason
 
 
-def test_pure_magics_are_allowed():
-    assert analyze_cell("get_ipython().run_line_magic('matplotlib', 'inline')\nx = 1").cacheable
+def test_pure_magics_are_allowed_and_listed_for_a_hit_to_run_again():
+    analysis = analyze_cell(
+        "get_ipython().run_line_magic('matplotlib', 'notebook')\nx = 1\n"
+        "get_ipython().run_line_magic('config', 'InlineBackend.figure_format = \"svg\"')"
+    )
+    assert analysis.cacheable
+    assert analysis.magics == (
+        ("matplotlib", "notebook"),
+        ("config", 'InlineBackend.figure_format = "svg"'),
+    )
+
+
+def test_a_pure_magic_inside_a_block_is_not_cached():
+    # a hit runs a cell's settings magics again, all of them: one the run may have skipped
+    # cannot be told apart
+    analysis = analyze_cell("if x:\n    get_ipython().run_line_magic('matplotlib', 'notebook')")
+    assert not analysis.cacheable
+    assert "%matplotlib inside a block" in analysis.reason
 
 
 def test_session_names_are_never_inputs_or_outputs():

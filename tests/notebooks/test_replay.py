@@ -206,3 +206,28 @@ def test_a_figure_an_interactive_backend_keeps_open_adds_nothing_on_a_hit(
     shown = _shown_in_two_sessions(tmp_path, isolated_store, setup, cell)
     assert [kind for kind, _ in shown[0]] == ["display_data", "display_data"]  # script, div
     assert shown[1] == shown[0]
+
+
+def test_a_hit_makes_the_settings_the_cells_magics_made(tmp_path: Path, isolated_store):
+    # `%config`, `%matplotlib` and `%load_ext` may stand in a memoized cell: they change no
+    # value. But a hit that skipped them left the session unlike the run: later figures in
+    # another format, an extension's magics missing (`%autoreload`: UsageError).
+    cell = (
+        "%%memo\n%matplotlib inline\n%config InlineBackend.figure_format = 'svg'\n"
+        "%load_ext autoreload\nimport matplotlib.pyplot as plt"
+    )
+    later = "%autoreload 2\nplt.plot([1, 2])\nplt.show()"
+    outputs = []
+    for _ in range(2):
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            kernel.run("%load_ext hitnb")
+            kernel.run(cell)
+            kernel.run(later)
+            outputs.append(
+                [
+                    (o.output_type, sorted(o.get("data", {})))
+                    for o in kernel.notebook.cells[-1].outputs
+                ]
+            )
+    assert outputs[0] == [("display_data", ["image/svg+xml", "text/plain"])]
+    assert outputs[1] == outputs[0]
