@@ -36,6 +36,7 @@ from typing import Any
 
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
 from hitnb.hashing.code import importable_name, library_attribute, library_method
+from hitnb.hashing.values import UnhashableValue, hash_value
 from hitnb.store.codecs import dumps_with_dill_functions, gc_paused, loads_in
 
 PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
@@ -777,6 +778,12 @@ class CellRecord:
     session (an object unpickled from a cache of its class's: geopandas frames loaded
     together share one CRS), so a re-execution is not checked on them."""
 
+    classes: dict[str, str | None] = field(default_factory=dict)
+    """For each output that is a class the notebook defines, the digest of the values its
+    own namespace held as the run left it (:func:`class_data_digest`); None when they could
+    not be hashed. A hit defines such a class again from its source, which does not redo
+    what the cell did to it after (``Registry.add("x")``): it checks them instead."""
+
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed
         before the inline figures as IPython places it); older records show it last."""
@@ -923,8 +930,34 @@ _IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), range, frozense
 
 def may_change(value: Any) -> bool:
     """Whether running code could change ``value`` in place: not for code (modules,
-    functions, classes) and not for immutable scalars."""
+    functions, library classes) and not for immutable scalars. A class the notebook defines
+    may: its attributes are values too (``Counter.n += 5``, a registry a classmethod fills)."""
+    if is_notebook_class(value):
+        return True
     return not (isinstance(value, _IMMUTABLE) or is_code_value(value))
+
+
+def is_notebook_class(value: Any) -> bool:
+    """A class defined in the notebook (``__main__``)."""
+    return isinstance(value, type) and value.__module__ == "__main__"
+
+
+def class_data_digest(cls: type) -> str | None:
+    """The digest of what a notebook class holds besides code: its own attributes that are
+    values (``n = 0``, a registry's dict), as opposed to methods, properties and other
+    descriptors, nested classes and Python's own ``__dunder__`` entries. None when one of
+    them cannot be hashed."""
+    data = {
+        name: value
+        for name, value in vars(cls).items()
+        if not (name.startswith("__") and name.endswith("__"))
+        and not isinstance(value, type)
+        and not hasattr(type(value), "__get__")
+    }
+    try:
+        return hash_value(data)
+    except UnhashableValue:
+        return None
 
 
 def pure_methods_hold(value: Any) -> bool:

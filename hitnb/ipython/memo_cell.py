@@ -30,6 +30,8 @@ from hitnb.core.cells import (
     CellRecord,
     Pickled,
     analyze_cell,
+    class_data_digest,
+    is_notebook_class,
     may_change,
     pack_outputs,
     pure_methods_hold,
@@ -352,6 +354,18 @@ class _CellWork(engine.Work):
             unpack_outputs(stored.outputs, self._define, namespace)
         except Exception as exc:  # a module gone, a class that no longer loads
             raise engine.Unrestorable(f"the stored outputs cannot be restored ({exc})") from exc
+        for name, data in getattr(stored, "classes", {}).items():
+            value = namespace.get(name)
+            if data is None:
+                raise engine.Unrestorable(
+                    f"class `{name}` holds a value hitnb cannot hash, so a hit cannot check "
+                    "that defining it again gives it the values the run left"
+                )
+            if not is_notebook_class(value) or class_data_digest(value) != data:
+                raise engine.Unrestorable(
+                    f"class `{name}` defined again from its source is not as the run left it "
+                    "(the cell changed its attributes after defining it)"
+                )
         known = known_digests(self.shell)
         for name, digest in getattr(stored, "digests", {}).items():
             if name in namespace:
@@ -682,6 +696,12 @@ def _run_recorded(
             changed.update(reached)
             changed[id(namespace[name])] = namespace[name]
             known.clear()  # changed in place: values sharing it may have changed too
+    changed_classes = sorted(name for name in measured if is_notebook_class(namespace[name]))
+    if changed_classes and not unstorable:
+        unstorable = (
+            f"this cell ran but was not cached: it changed class `{changed_classes[0]}`, "
+            "which another cell defines: a hit could not change it again"
+        )
     shared: set[str] = set()
     if changed:
         for name in sharing_names(namespace, changed):
@@ -719,6 +739,7 @@ def _run_recorded(
         duration,
         output_digests,
         frozenset(shared),
+        {n: class_data_digest(v) for n, v in sorted(outputs.items()) if is_notebook_class(v)},
     )
     return value, record, unstorable
 

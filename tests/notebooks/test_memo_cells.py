@@ -283,3 +283,31 @@ def test_a_cell_that_defines_code_stores_what_only_dill_can_pickle(project, isol
     shown = two_sessions(project, isolated_store, [cell], "print(Spec, f())")
     assert shown == ["typing.Union[ForwardRef('Foo'), int] 1\n"] * 2
     assert executions(project) == ["cell"], "stored by the first session, restored by the second"
+
+
+REGISTRY = (
+    "class Registry:\n    items = {}\n    @classmethod\n    def add(cls, name):\n"
+    "        cls.items[name] = len(cls.items)"
+)
+
+
+def test_what_a_cell_does_to_a_notebook_class_is_not_lost_on_a_hit(project, isolated_store):
+    """A hit defines a class again from its source, and a class was never seen to change:
+    a registry a cell filled came back empty, a counter another cell raised came back 0."""
+    cells = [
+        f"%%memo\nran('define')\n{REGISTRY}\nRegistry.add('x')",
+        "%%memo\nclass Counter:\n    n = 0",
+        "%%memo\nran('raise')\nCounter.n += 5\nraised = True",
+    ]
+    shown = two_sessions(project, isolated_store, cells, "print(Registry.items, Counter.n)")
+    assert shown == ["{'x': 0} 5\n"] * 2
+    # the registry's cell is run again (its class does not come back as the run left it);
+    # the cell changing a class another cell defines is not stored
+    assert executions(project) == ["define", "raise", "define", "raise"]
+
+
+def test_a_class_a_cell_defines_and_leaves_as_defined_is_restored(project, isolated_store):
+    cells = [f"%%memo\nran('define')\n{REGISTRY}\nsize = len(Registry.items)"]
+    shown = two_sessions(project, isolated_store, cells, "print(Registry.items, size)")
+    assert shown == ["{} 0\n"] * 2
+    assert executions(project) == ["define"]
