@@ -773,30 +773,49 @@ def _rebound_by_calls(namespace: dict[str, Any], analysis: CellAnalysis) -> froz
 
 def _called_functions(
     namespace: dict[str, Any], analysis: CellAnalysis
-) -> dict[str, tuple[Any, Fingerprint]]:
-    """The functions the cell calls by name that read values, which a call may change (a
-    list they append to, a counter they rebind with ``global``), with their fingerprints
-    before the run."""
+) -> dict[str, tuple[Any, Fingerprint, str | None]]:
+    """The functions the cell calls by name that read values, or whose own defaults a call
+    may change (a list they append to, a counter they rebind with ``global``, ``seen=[]``),
+    with their fingerprints and the digest of their own defaults before the run."""
     sensitivity = config.settings().version_sensitivity
-    found: dict[str, tuple[Any, Fingerprint]] = {}
+    found: dict[str, tuple[Any, Fingerprint, str | None]] = {}
     for name, fn, plan in _called_plans(namespace, analysis):
-        if plan.values:
+        defaults = _defaults_digest(fn)
+        if plan.values or defaults is not None:
             try:
-                found[name] = (fn, fingerprint(fn, sensitivity, plan=plan))
+                found[name] = (fn, fingerprint(fn, sensitivity, plan=plan), defaults)
             except Exception:  # unhashable: the cell's key already said so
                 continue
     return found
 
 
+def _defaults_digest(fn: types.FunctionType) -> str | None:
+    """The digest of a function's own default values when one could change in place (a
+    function's fingerprint takes them as they were when it was defined: a call binds them
+    like arguments); None when it has none such, or they cannot be hashed."""
+    values = (*(fn.__defaults__ or ()), *(fn.__kwdefaults__ or {}).values())
+    if not any(may_change(value) for value in values):
+        return None
+    try:
+        return hash_value((fn.__defaults__, fn.__kwdefaults__))
+    except UnhashableValue:
+        return None
+
+
 def _written_through_calls(
-    namespace: dict[str, Any], called: dict[str, tuple[Any, Fingerprint]]
+    namespace: dict[str, Any], called: dict[str, tuple[Any, Fingerprint, str | None]]
 ) -> tuple[list[str], str]:
     """The notebook globals the called functions changed (outputs of the cell), and why
     the run cannot be stored when they changed a value elsewhere (a user module's global,
     a closure's variable, a default argument), which a hit could not change again."""
     sensitivity = config.settings().version_sensitivity
     written: list[str] = []
-    for name, (fn, before) in called.items():
+    for name, (fn, before, defaults) in called.items():
+        if defaults is not None and _defaults_digest(fn) != defaults:
+            return [], (
+                f"this cell ran but was not cached: calling `{name}()` changed one of its "
+                "default arguments in place, which a hit could not change again"
+            )
         try:
             labels = written_during(before, fingerprint(fn, sensitivity))
         except Exception as exc:

@@ -311,3 +311,16 @@ def test_a_class_a_cell_defines_and_leaves_as_defined_is_restored(project, isola
     shown = two_sessions(project, isolated_store, cells, "print(Registry.items, size)")
     assert shown == ["{} 0\n"] * 2
     assert executions(project) == ["define"]
+
+
+def test_a_call_that_changes_its_functions_default_is_not_stored(project, isolated_store):
+    """A function's own defaults enter its fingerprint as they were defined (a call binds
+    them like arguments), so a cell whose call appended to ``seen=[]`` was stored, and a
+    hit left the list empty: the next call counted 1 instead of 2."""
+    cells = [
+        "%%memo\ndef acc(x, seen=[]):\n    seen.append(x)\n    return len(seen)",
+        "%%memo\nran('call')\nr = acc(1)",
+    ]
+    shown = two_sessions(project, isolated_store, cells, "print(r, acc(2))")
+    assert shown == ["1 2\n"] * 2
+    assert executions(project) == ["call", "call"]
