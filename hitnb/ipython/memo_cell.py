@@ -32,6 +32,7 @@ from hitnb.core.cells import (
     analyze_cell,
     class_data_digest,
     is_notebook_class,
+    is_session_name,
     may_change,
     pack_outputs,
     pure_methods_hold,
@@ -653,6 +654,7 @@ def _run_recorded(
         for name in analysis.bound
         if name in digests and name in namespace and may_change(namespace[name])
     }
+    bindings = dict(namespace)  # what each name held: code may bind names no statement shows
     start = time.perf_counter()
     with recording(shell) as events:
         value = execute(shell, source)
@@ -668,6 +670,9 @@ def _run_recorded(
             deleted.append(name)
         else:
             outputs[name] = namespace[name]
+    bound_unseen, deleted_unseen = _bound_where_code_does_not_say(bindings, namespace, analysis)
+    outputs.update(bound_unseen)
+    deleted += deleted_unseen
     written, unstorable = _written_through_calls(namespace, called)
     measured: dict[str, str | None] = {}  # inputs changed in place, hashed after the run
     changing = [
@@ -742,6 +747,32 @@ def _run_recorded(
         {n: class_data_digest(v) for n, v in sorted(outputs.items()) if is_notebook_class(v)},
     )
     return value, record, unstorable
+
+
+def _bound_where_code_does_not_say(
+    before: dict[str, Any], namespace: dict[str, Any], analysis: CellAnalysis
+) -> tuple[dict[str, Any], list[str]]:
+    """Names the run bound (or bound again) and deleted that no statement of the cell
+    names: ``exec("z = 5")``, ``globals()[name] = value``, a loop making ``x_val`` and
+    ``y_val``. Outputs like any other: a hit that left them out failed on them (NameError)
+    where the run had defined them. IPython's history names aside."""
+    bound = {
+        name: value
+        for name, value in namespace.items()
+        if before.get(name, _UNBOUND) is not value
+        and name not in analysis.bound
+        and not is_session_name(name)
+        and not name.startswith("__")
+    }
+    deleted = [
+        name
+        for name in before
+        if name not in namespace and name not in analysis.bound and not is_session_name(name)
+    ]
+    return bound, deleted
+
+
+_UNBOUND = object()
 
 
 def _called_plans(

@@ -324,3 +324,15 @@ def test_a_call_that_changes_its_functions_default_is_not_stored(project, isolat
     shown = two_sessions(project, isolated_store, cells, "print(r, acc(2))")
     assert shown == ["1 2\n"] * 2
     assert executions(project) == ["call", "call"]
+
+
+def test_names_bound_where_no_statement_shows_come_back_on_a_hit(project, isolated_store):
+    """``exec`` and ``globals()[...]`` bind names the cell's code never names: the hit
+    left them out, and the next cell failed with a NameError where the run had none."""
+    cells = [
+        "%%memo\nexec('z = 5')\nfor nm in ['x', 'y']:\n    globals()[nm + '_val'] = len(nm)",
+        "%%memo\nold = 1",
+        "%%memo\ndel globals()['old']",
+    ]
+    shown = two_sessions(project, isolated_store, cells, "print(z, x_val, y_val, 'old' in dir())")
+    assert shown == ["5 1 1 False\n"] * 2
