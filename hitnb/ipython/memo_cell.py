@@ -701,6 +701,15 @@ def _run_recorded(
             changed.update(reached)
             changed[id(namespace[name])] = namespace[name]
             known.clear()  # changed in place: values sharing it may have changed too
+    for name, value in _rebound_away(bindings, namespace, analysis, digests):
+        try:  # `df["b"] = 1; df = df.copy()`: what other names hold of the old frame changed
+            digest, reached = hash_reaching(value)
+        except UnhashableValue:
+            digest, reached = None, {}
+        if digest != digests[name]:
+            changed.update(reached)
+            changed[id(value)] = value
+            known.clear()
     changed_classes = sorted(name for name in measured if is_notebook_class(namespace[name]))
     if changed_classes and not unstorable:
         unstorable = (
@@ -747,6 +756,26 @@ def _run_recorded(
         {n: class_data_digest(v) for n, v in sorted(outputs.items()) if is_notebook_class(v)},
     )
     return value, record, unstorable
+
+
+def _rebound_away(
+    before: dict[str, Any],
+    namespace: dict[str, Any],
+    analysis: CellAnalysis,
+    digests: dict[str, str],
+) -> Iterator[tuple[str, Any]]:
+    """Inputs the cell bound again to another object, with the object each held before
+    (which could change): the run may have changed it before letting go of it, and other
+    names may still hold it (``args = (df, "a")`` before ``df["b"] = 1; df = df.copy()``)."""
+    for name in sorted(analysis.bound):
+        value = before.get(name, _UNBOUND)
+        if (
+            name in digests
+            and value is not _UNBOUND
+            and namespace.get(name, _UNBOUND) is not value
+            and may_change(value)
+        ):
+            yield name, value
 
 
 def _bound_where_code_does_not_say(

@@ -107,3 +107,21 @@ def test_reading_a_results_cached_attribute_does_not_change_it(
     first, second, stored = _twice(tmp_path, isolated_store, cells)
     assert second[4] == first[4] == "total 3.095589\n"
     assert stored[1] == stored[0], "once restarted, every cell hit: none was stored again"
+
+
+def test_what_a_cell_changed_before_binding_the_name_again_reaches_other_names(
+    tmp_path: Path, isolated_store: Path
+):
+    # spopt's p-median notebook: a cell adds a column to `facilities`, which `model_args`
+    # also holds, then binds `facilities` to a copy. `facilities` was an output, so the
+    # frame it held before was never measured: the hit left `model_args` without the
+    # column, and every later cell reading it ran again.
+    cells = [
+        "%load_ext hitnb\nimport pandas as pd",
+        "%%memo\ndf = pd.DataFrame({'a': [1, 2, 3]})\nargs = (df, 'a')",
+        "%%memo\ndf['b'] = df['a'] * 2\ndf = df[['a', 'b']].copy()",
+        "print(list(args[0].columns), list(df.columns))",
+    ]
+    first, second, _ = _twice(tmp_path, isolated_store, cells)
+    assert first[-1] == "['a', 'b'] ['a', 'b']\n"
+    assert second[-1] == first[-1]
