@@ -365,10 +365,12 @@ def _rc_params() -> dict[str, Any]:
 
 
 def _set_rc_params(state: dict[str, Any]) -> None:
+    """Set the values a snapshot read raw, raw: they were valid when read, and deprecated
+    keys (in every snapshot) warn when set through ``rcParams[...]``. Silencing them with
+    ``warnings.catch_warnings`` made Python forget which warnings the notebook had shown."""
     params = sys.modules["matplotlib"].rcParams
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # deprecated keys are in every snapshot
-        params.update({k: v for k, v in state.items() if v != REMOVED and params.get(k) != v})
+    changes = {k: v for k, v in state.items() if v != REMOVED and dict.get(params, k) != v}
+    dict.update(params, changes)
 
 
 _environ_seen: tuple[dict[Any, Any], dict[str, str]] = ({}, {})

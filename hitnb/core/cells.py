@@ -37,7 +37,7 @@ from typing import Any
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
 from hitnb.hashing.code import importable_name, library_attribute, library_method
 from hitnb.hashing.values import UnhashableValue, hash_value
-from hitnb.store.codecs import dumps_with_dill_functions, gc_paused, loads_in
+from hitnb.store.codecs import dill_dumps, dumps_with_dill_functions, gc_paused, loads_in
 
 PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
 """Line magics that change nothing a cell's results depend on, allowed in cached cells."""
@@ -847,10 +847,8 @@ class Pickled:
         try:  # a lambda inside: only it goes to dill
             return dumps_with_dill_functions(self.value)
         except Exception:
-            import dill
-
             self.by_dill = True
-            return dill.dumps(self.value, protocol=5)  # type: ignore[no-any-return]
+            return dill_dumps(self.value, protocol=5)
 
     def __getstate__(self) -> dict[str, Any]:
         payload = self.payload
@@ -880,9 +878,7 @@ def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[st
         elif _is_notebook_code(value) and name in definitions and value.__name__ == name:
             packed[name] = Definition(definitions[name])
         elif _is_notebook_code(value):
-            import dill
-
-            packed[name] = ByValue(dill.dumps(value, recurse=True))
+            packed[name] = ByValue(dill_dumps(value, recurse=True))
         elif definitions:
             packed[name] = Pickled(value)
         else:

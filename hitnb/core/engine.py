@@ -99,9 +99,10 @@ class Work(ABC):
         return stored
 
     def loading(self) -> AbstractContextManager[None]:
-        """The block in which a stored run is loaded and restored. A host that replays what
-        the run showed drops what loading displays (see :func:`~hitnb.ipython.capture.
-        showing_nothing`); a function's host has nothing to drop."""
+        """The block in which a stored run is loaded, its effects made again (the modules
+        it imported) and its outputs restored. A host that replays what the run showed drops
+        what happens in it (see :func:`~hitnb.ipython.capture.showing_nothing`); a
+        function's host has nothing to drop."""
         return contextlib.nullcontext()
 
     def restore_states(self, states: dict[str, Any]) -> None:  # noqa: B027 (cells have none)
@@ -270,7 +271,8 @@ def _look_up(
             call.work.stale(unmet_read)
             return None, found
         if not isinstance(value.result, costs.Rerun | Unstorable):  # running it again makes
-            value.apply()  # its effects
+            with call.work.loading():  # its effects (imports: see Work.loading)
+                value.apply()
             if value.states:
                 call.work.restore_states(value.states)
         value = value.result

@@ -33,7 +33,6 @@ import sys
 import threading
 import time
 import types
-import warnings
 import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterator
@@ -348,15 +347,18 @@ def _global_name(value: Any, name: str) -> str | None:
 
 def _attribute(owner: Any, dotted: str) -> Any:
     """``owner.a.b`` for the name ``"a.b"``, as pickle looks up a qualified name; None where
-    one is missing or the module's own ``__getattr__`` fails (a lazy loader importing a
-    submodule of that name), and quietly (one warning of a deprecated name)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for part in dotted.split("."):
-            try:
-                owner = getattr(owner, part, None)
-            except Exception:
-                return None
+    one is missing. The module's part comes from its own ``__dict__``, never from its
+    ``__getattr__``: a lazy loader would import a submodule of that name, and a deprecated
+    name warns. (Silencing that warning with ``warnings.catch_warnings`` made Python forget
+    which warnings it had shown: a notebook showed them again, cell after cell.)"""
+    first, _, rest = dotted.partition(".")
+    namespace = getattr(owner, "__dict__", None)
+    owner = namespace.get(first) if isinstance(namespace, dict) else None
+    for part in rest.split(".") if rest else ():
+        try:
+            owner = getattr(owner, part, None)
+        except Exception:
+            return None
     return owner
 
 

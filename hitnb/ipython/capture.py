@@ -11,8 +11,10 @@ the kernel sends each stream's text, which decides the order the text is recorde
 from __future__ import annotations
 
 import contextlib
+import io
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -102,20 +104,28 @@ def recording(shell: Any) -> Iterator[list[Event]]:
 
 @contextmanager
 def showing_nothing(shell: Any) -> Iterator[None]:
-    """Drop what is displayed in the block (stored values being loaded on a hit).
+    """Show nothing of what the block displays, prints or warns: a hit loading a stored
+    run, or making again what the run did (its settings magics, its imports).
 
-    What a hit shows is what the run showed, replayed from its record. Loading its values
-    must add nothing: a matplotlib figure pickled while pyplot still managed it (an
+    What a hit shows is what the run showed, replayed from its record; anything else is
+    more than the run showed. A matplotlib figure pickled while pyplot still managed it (an
     interactive backend such as ``%matplotlib notebook`` keeps figures open) is managed
-    again when it is unpickled, and that backend shows every new figure at once."""
+    again when it is unpickled, and that backend shows every new figure at once; a module
+    imported again may warn where the run imported it inside a library's own
+    ``catch_warnings`` (``tqdm.auto``). Warnings are dropped where they would be shown,
+    not filtered: a change of the filters makes Python forget which warnings it has shown."""
     publisher = shell.display_pub
     had = {name: name in vars(publisher) for name in ("publish", "clear_output")}
     original = {name: getattr(publisher, name) for name in had}
+    showwarning = warnings.showwarning
     publisher.publish = lambda *args, **kwargs: None
     publisher.clear_output = lambda *args, **kwargs: None
+    warnings.showwarning = lambda *args, **kwargs: None
     try:
-        yield
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            yield
     finally:
+        warnings.showwarning = showwarning
         for name, own in had.items():
             if own:
                 setattr(publisher, name, original[name])

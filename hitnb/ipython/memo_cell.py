@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-import contextlib
 import dataclasses
-import io
 import time
 import types
 from collections.abc import Iterator
@@ -330,7 +328,8 @@ class _CellWork(engine.Work):
         """Before the first load, the settings the cell's magics make (``%matplotlib
         notebook``: pyplot's backend, which a figure among the outputs is managed by again
         as it loads; ``%config``); extensions wait for :meth:`restore`, since a stored run
-        that is run again loads its own. Then nothing loading displays is shown."""
+        that is run again loads its own. Then what loading displays, prints or warns is not
+        shown (:func:`~hitnb.ipython.capture.showing_nothing`)."""
         if self.settings_failed is None:
             settings = [(m, line) for m, line in self.analysis.magics if m != "load_ext"]
             self.settings_failed = _run_quietly(self.shell, settings)
@@ -469,11 +468,7 @@ def _run_quietly(shell: Any, magics: list[tuple[str, str]]) -> str:
     """Run line magics as a hit makes a cell's settings again, showing nothing of what
     they print or display (the record replays what the run showed). Returns what failed,
     empty when none did."""
-    with (
-        showing_nothing(shell),
-        contextlib.redirect_stdout(io.StringIO()),
-        contextlib.redirect_stderr(io.StringIO()),
-    ):
+    with showing_nothing(shell):
         for magic, line in magics:
             try:
                 shell.run_line_magic(magic, line)

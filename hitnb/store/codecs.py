@@ -30,7 +30,9 @@ import gc
 import io
 import pickle
 import struct
+import sys
 import types
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO, ClassVar, NamedTuple
@@ -337,9 +339,43 @@ def _dill_reduced(code: types.FunctionType | type) -> Any:
     functions = [code] if isinstance(code, types.FunctionType) else list(_functions_of(code))
     if not all(_closes_over_constants(f, code) for f in functions):
         return NotImplemented
+    return function_from_dill, (dill_dumps(code, protocol=5),)
+
+
+def dill_dumps(value: Any, **options: Any) -> bytes:
+    """``dill.dumps``, without letting Python forget which warnings it has shown.
+
+    On Python 3.11 dill pickles each code object inside ``warnings.catch_warnings()``
+    (there to silence a DeprecationWarning of 3.12), and leaving that block resets every
+    module's record of the warnings already shown: after hitnb stored a closure, a notebook
+    showed a warning again that it had shown once before. The block guards nothing on 3.11,
+    so there dill's module sees, for the call, a ``warnings`` whose ``catch_warnings`` does
+    nothing."""
     import dill
 
-    return function_from_dill, (dill.dumps(code, protocol=5),)
+    module = sys.modules.get("dill._dill")
+    if sys.version_info >= (3, 12) or getattr(module, "warnings", None) is not warnings:
+        return dill.dumps(value, **options)  # type: ignore[no-any-return]
+    module.warnings = _WARNINGS_KEPT  # type: ignore[union-attr]
+    try:
+        return dill.dumps(value, **options)  # type: ignore[no-any-return]
+    finally:
+        module.warnings = warnings  # type: ignore[union-attr]
+
+
+class _WarningsKept:
+    """``warnings`` as :func:`dill_dumps` shows it to dill: the module, but for a
+    ``catch_warnings`` that changes nothing."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(warnings, name)
+
+    @staticmethod
+    def catch_warnings(*args: Any, **kwargs: Any) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
+
+
+_WARNINGS_KEPT = _WarningsKept()
 
 
 def _functions_of(cls: type) -> Iterator[Any]:
@@ -519,9 +555,7 @@ class DillCodec(PickleCodec):
 
     @staticmethod
     def _dumps(value: Any, protocol: int, buffer_callback: Any) -> bytes:
-        import dill
-
-        return dill.dumps(value, protocol=protocol, buffer_callback=buffer_callback)  # type: ignore[no-any-return]
+        return dill_dumps(value, protocol=protocol, buffer_callback=buffer_callback)
 
     @staticmethod
     def _loads(data: Any, buffers: Any) -> Any:

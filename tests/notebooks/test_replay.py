@@ -231,3 +231,44 @@ def test_a_hit_makes_the_settings_the_cells_magics_made(tmp_path: Path, isolated
             )
     assert outputs[0] == [("display_data", ["image/svg+xml", "text/plain"])]
     assert outputs[1] == outputs[0]
+
+
+NOISY = "import warnings\nprint('loading noisy')\nwarnings.warn('noisy at import')\n"
+WARNS = (
+    "import warnings\n\ndef f():\n    warnings.warn('careful')\n\n"
+    "def scaler(k):\n    return lambda x: x * k\n"
+)
+
+
+def test_a_hit_shows_what_the_run_showed_once_not_what_making_it_again_prints_or_warns(
+    tmp_path: Path, isolated_store
+):
+    # A hit imports again the modules the run imported: what that prints or warns was shown
+    # a second time (tqdm.auto's TqdmExperimentalWarning, which the run's import had
+    # silenced). And storing a closure (dill) made Python forget which warnings it had
+    # shown: a warning shown once by the run's first cell showed again in its third.
+    (tmp_path / "noisy.py").write_text(NOISY)
+    (tmp_path / "warns.py").write_text(WARNS)
+    cells = [
+        "%%memo\nimport noisy",
+        "import warns\nwarns.f()",
+        "%%memo\ntriple = warns.scaler(3)",
+        "warns.f()\nprint(triple(2))",
+    ]
+    shown = []
+    for _ in range(2):
+        with KernelSession(
+            tmp_path, {"HITNB_STORE": str(isolated_store), "PYTHONPATH": str(tmp_path)}
+        ) as kernel:
+            kernel.run("%load_ext hitnb")
+            for cell in cells:
+                kernel.run(cell)
+            shown.append([_shown(c) for c in kernel.notebook.cells[1:]])
+    texts = [["".join(text for _, text in cell) for cell in run] for run in shown]
+    assert (
+        texts[0][0].count("loading noisy") == 1
+        and texts[0][0].count("UserWarning: noisy at import") == 1
+    )
+    assert texts[0][1].count("UserWarning: careful") == 1
+    assert texts[0][3] == "6\n"
+    assert texts[1] == texts[0]
