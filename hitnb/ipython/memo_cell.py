@@ -332,7 +332,7 @@ class _CellWork(engine.Work):
         shown (:func:`~hitnb.ipython.capture.showing_nothing`)."""
         if self.settings_failed is None:
             settings = [(m, line) for m, line in self.analysis.magics if m != "load_ext"]
-            self.settings_failed = _run_quietly(self.shell, settings)
+            self.settings_failed = _run_quietly(self.shell, settings) if settings else ""
         return showing_nothing(self.shell)
 
     def restore(self, stored: Any) -> Any:
@@ -346,7 +346,9 @@ class _CellWork(engine.Work):
             for magic, line in self.analysis.magics
             if magic == "load_ext" and line.strip() not in loaded
         ]
-        failed = self.settings_failed or _run_quietly(self.shell, extensions)
+        failed = self.settings_failed or (
+            _run_quietly(self.shell, extensions) if extensions else ""
+        )
         if failed:
             raise engine.Unrestorable(failed)
         namespace = self.shell.user_ns
