@@ -1009,6 +1009,7 @@ def sharing_names(namespace: dict[str, Any], changed: dict[int, Any]) -> list[st
         for ident, obj in changed.items()
         if may_change(obj) and library_attribute(obj) is None
     }
+    objects.update(id(base) for obj in changed.values() if (base := _array_base(obj)) is not None)
     values = _values_by_id(namespace)
     found = {ident for ident in objects if ident in values}
     held_by: dict[int, set[int]] = {}
@@ -1028,11 +1029,22 @@ def sharing_names(namespace: dict[str, Any], changed: dict[int, Any]) -> list[st
     return sorted(name for ident in found for name in values[ident])
 
 
+def _array_base(value: Any) -> Any:
+    """The array owning the memory of a numpy view (``v = arr[0]``: changing ``v`` changes
+    ``arr``, whose base that array is too); None for anything else."""
+    if type(value).__module__.partition(".")[0] != "numpy":
+        return None
+    base = getattr(value, "base", None)
+    return base if type(base).__module__.partition(".")[0] == "numpy" else None
+
+
 def _held(value: Any) -> set[int]:
-    """Ids of what ``value`` refers to directly, and of its attributes' values."""
+    """Ids of what ``value`` refers to directly, and of its attributes' values; for a numpy
+    view, the array that owns its memory (which the garbage collector does not report)."""
     if isinstance(value, list | tuple | dict | set) and len(value) > SHARING_SCAN_LIMIT:
         return set()
-    held = set()
+    base = _array_base(value)
+    held = set() if base is None else {id(base)}
     for ref in gc.get_referents(value):
         held.add(id(ref))
         if type(ref) is dict and len(ref) <= SHARING_SCAN_LIMIT:

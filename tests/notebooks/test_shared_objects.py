@@ -125,3 +125,21 @@ def test_what_a_cell_changed_before_binding_the_name_again_reaches_other_names(
     first, second, _ = _twice(tmp_path, isolated_store, cells)
     assert first[-1] == "['a', 'b'] ['a', 'b']\n"
     assert second[-1] == first[-1]
+
+
+def test_a_view_changed_in_a_later_cell_changes_its_array_on_a_hit(
+    tmp_path: Path, isolated_store: Path
+):
+    # `v` is a view of `arr`'s memory; a later cell writes through `v` only. Measured
+    # changed, `v` was stored, but `arr` (a view of the same memory, not read by the cell)
+    # was not: the hit showed `arr` as it was before. (Restored, the two are two arrays:
+    # pickle does not keep views.)
+    cells = [
+        "%load_ext hitnb\nimport numpy as np",
+        "%%memo\narr = np.arange(6).reshape(2, 3)\nv = arr[0]",
+        "%%memo\nv[:] = -1",
+        "print(arr.tolist(), v.tolist())",
+    ]
+    first, second, _ = _twice(tmp_path, isolated_store, cells)
+    assert first[-1] == "[[-1, -1, -1], [3, 4, 5]] [-1, -1, -1]\n"
+    assert second[-1] == first[-1]
