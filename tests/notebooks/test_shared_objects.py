@@ -109,37 +109,36 @@ def test_reading_a_results_cached_attribute_does_not_change_it(
     assert stored[1] == stored[0], "once restarted, every cell hit: none was stored again"
 
 
-def test_what_a_cell_changed_before_binding_the_name_again_reaches_other_names(
-    tmp_path: Path, isolated_store: Path
-):
-    # spopt's p-median notebook: a cell adds a column to `facilities`, which `model_args`
-    # also holds, then binds `facilities` to a copy. `facilities` was an output, so the
-    # frame it held before was never measured: the hit left `model_args` without the
-    # column, and every later cell reading it ran again.
-    cells = [
-        "%load_ext hitnb\nimport pandas as pd",
-        "%%memo\ndf = pd.DataFrame({'a': [1, 2, 3]})\nargs = (df, 'a')",
-        "%%memo\ndf['b'] = df['a'] * 2\ndf = df[['a', 'b']].copy()",
-        "print(list(args[0].columns), list(df.columns))",
-    ]
-    first, second, _ = _twice(tmp_path, isolated_store, cells)
-    assert first[-1] == "['a', 'b'] ['a', 'b']\n"
-    assert second[-1] == first[-1]
+REBOUND = [  # spopt's p-median notebook: a column added to `facilities`, which `model_args`
+    # also holds, before the cell binds `facilities` to a copy. `facilities` was an output,
+    # so the frame it held before was never measured: the hit left `model_args` without
+    # the column, and every later cell reading it ran again.
+    "%load_ext hitnb\nimport pandas as pd",
+    "%%memo\ndf = pd.DataFrame({'a': [1, 2, 3]})\nargs = (df, 'a')",
+    "%%memo\ndf['b'] = df['a'] * 2\ndf = df[['a', 'b']].copy()",
+    "print(list(args[0].columns), list(df.columns))",
+]
+VIEW = [  # `v` views `arr`'s memory; the later cell writes through `v` only. `v` was stored
+    # changed, but `arr` (not read by that cell) was not. (Restored, the two are two
+    # arrays: pickle does not keep views.)
+    "%load_ext hitnb\nimport numpy as np",
+    "%%memo\narr = np.arange(6).reshape(2, 3)\nv = arr[0]",
+    "%%memo\nv[:] = -1",
+    "print(arr.tolist(), v.tolist())",
+]
 
 
-def test_a_view_changed_in_a_later_cell_changes_its_array_on_a_hit(
-    tmp_path: Path, isolated_store: Path
+@pytest.mark.parametrize(
+    "cells, printed",
+    [
+        (REBOUND, "['a', 'b'] ['a', 'b']\n"),
+        (VIEW, "[[-1, -1, -1], [3, 4, 5]] [-1, -1, -1]\n"),
+    ],
+    ids=["changed-then-bound-again", "written-through-a-view"],
+)
+def test_a_change_made_through_another_name_reaches_every_name_on_a_hit(
+    tmp_path: Path, isolated_store: Path, cells: list[str], printed: str
 ):
-    # `v` is a view of `arr`'s memory; a later cell writes through `v` only. Measured
-    # changed, `v` was stored, but `arr` (a view of the same memory, not read by the cell)
-    # was not: the hit showed `arr` as it was before. (Restored, the two are two arrays:
-    # pickle does not keep views.)
-    cells = [
-        "%load_ext hitnb\nimport numpy as np",
-        "%%memo\narr = np.arange(6).reshape(2, 3)\nv = arr[0]",
-        "%%memo\nv[:] = -1",
-        "print(arr.tolist(), v.tolist())",
-    ]
     first, second, _ = _twice(tmp_path, isolated_store, cells)
-    assert first[-1] == "[[-1, -1, -1], [3, 4, 5]] [-1, -1, -1]\n"
+    assert first[-1] == printed
     assert second[-1] == first[-1]
