@@ -258,11 +258,6 @@ def _pure_magic(node: ast.AST) -> tuple[str, str] | None:
 
 def _uncacheable(tree: ast.Module) -> str | None:
     """Why running this cell twice may not do the same thing, as far as code can tell."""
-    made_again = {
-        id(node.value)
-        for node in tree.body
-        if isinstance(node, ast.Expr) and _pure_magic(node) is not None
-    }
     for node in _walk_module_scope(tree):
         if isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith):
             return "it uses top-level await"
@@ -278,9 +273,7 @@ def _uncacheable(tree: ast.Module) -> str | None:
             continue
         kind, magic = call
         if kind == "run_line_magic" and magic in PURE_MAGICS:
-            if id(node) in made_again:
-                continue
-            return f"it runs the magic %{magic} inside a block, which a hit could not run again"
+            continue
         if kind in ("system", "getoutput"):
             return "it runs shell commands (`!`)"
         return f"it runs the magic %{magic}" if magic else f"it calls get_ipython().{kind}"
@@ -778,11 +771,11 @@ class CellRecord:
     session (an object unpickled from a cache of its class's: geopandas frames loaded
     together share one CRS), so a re-execution is not checked on them."""
 
-    classes: dict[str, str | None] = field(default_factory=dict)
+    classes: dict[str, str] = field(default_factory=dict)
     """For each output that is a class the notebook defines, the digest of the values its
-    own namespace held as the run left it (:func:`class_data_digest`); None when they could
-    not be hashed. A hit defines such a class again from its source, which does not redo
-    what the cell did to it after (``Registry.add("x")``): it checks them instead."""
+    own namespace held as the run left it (:func:`class_data_digest`). A hit defines such a
+    class again from its source, which does not redo what the cell did to it after
+    (``Registry.add("x")``): it checks them instead."""
 
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed
@@ -926,10 +919,8 @@ _IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), range, frozense
 
 def may_change(value: Any) -> bool:
     """Whether running code could change ``value`` in place: not for code (modules,
-    functions, library classes) and not for immutable scalars. A class the notebook defines
-    may: its attributes are values too (``Counter.n += 5``, a registry a classmethod fills)."""
-    if is_notebook_class(value):
-        return True
+    functions, classes) and not for immutable scalars. (A notebook class's own values can
+    change, but they are checked on their own: see :func:`class_data_digest`.)"""
     return not (isinstance(value, _IMMUTABLE) or is_code_value(value))
 
 
@@ -938,22 +929,36 @@ def is_notebook_class(value: Any) -> bool:
     return isinstance(value, type) and value.__module__ == "__main__"
 
 
-def class_data_digest(cls: type) -> str | None:
+def class_data_digest(cls: type) -> str:
     """The digest of what a notebook class holds besides code: its own attributes that are
     values (``n = 0``, a registry's dict), as opposed to methods, properties and other
-    descriptors, nested classes and Python's own ``__dunder__`` entries. None when one of
-    them cannot be hashed."""
-    data = {
-        name: value
-        for name, value in vars(cls).items()
-        if not (name.startswith("__") and name.endswith("__"))
-        and not isinstance(value, type)
-        and not hasattr(type(value), "__get__")
+    descriptors, nested classes and Python's own ``__dunder__`` entries. Each is hashed on
+    its own; one that cannot be hashed (a lock, ``abc``'s ``_abc_impl``) is left out, so
+    a class holding one is judged by the rest."""
+    digests = {}
+    for name, value in vars(cls).items():
+        if (
+            (name.startswith("__") and name.endswith("__"))
+            or isinstance(value, type)
+            or hasattr(type(value), "__get__")
+        ):
+            continue
+        try:
+            digests[name] = hash_value(value)
+        except UnhashableValue:
+            continue
+    return hash_value(digests)
+
+
+def notebook_classes(namespace: dict[str, Any], leave_out: Iterable[str]) -> dict[str, Any]:
+    """The notebook classes bound in ``namespace`` (other than the names ``leave_out``),
+    each with the digest of its own values (:func:`class_data_digest`)."""
+    left = set(leave_out)
+    return {
+        name: (value, class_data_digest(value))
+        for name, value in namespace.items()
+        if name not in left and is_notebook_class(value)
     }
-    try:
-        return hash_value(data)
-    except UnhashableValue:
-        return None
 
 
 def pure_methods_hold(value: Any) -> bool:

@@ -352,13 +352,13 @@ def _attribute(owner: Any, dotted: str) -> Any:
     name warns. (Silencing that warning with ``warnings.catch_warnings`` made Python forget
     which warnings it had shown: a notebook showed them again, cell after cell.)"""
     first, _, rest = dotted.partition(".")
-    namespace = getattr(owner, "__dict__", None)
-    owner = namespace.get(first) if isinstance(namespace, dict) else None
-    for part in rest.split(".") if rest else ():
-        try:
+    try:
+        namespace = getattr(owner, "__dict__", None)
+        owner = namespace.get(first) if isinstance(namespace, dict) else None
+        for part in rest.split(".") if rest else ():
             owner = getattr(owner, part, None)
-        except Exception:
-            return None
+    except Exception:  # an odd object in sys.modules, an attribute that raises
+        return None
     return owner
 
 

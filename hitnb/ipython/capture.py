@@ -11,7 +11,6 @@ the kernel sends each stream's text, which decides the order the text is recorde
 from __future__ import annotations
 
 import contextlib
-import io
 import sys
 import time
 import warnings
@@ -112,25 +111,37 @@ def showing_nothing(shell: Any) -> Iterator[None]:
     interactive backend such as ``%matplotlib notebook`` keeps figures open) is managed
     again when it is unpickled, and that backend shows every new figure at once; a module
     imported again may warn where the run imported it inside a library's own
-    ``catch_warnings`` (``tqdm.auto``). Warnings are dropped where they would be shown,
-    not filtered: a change of the filters makes Python forget which warnings it has shown."""
+    ``catch_warnings`` (``tqdm.auto``).
+
+    The streams stay the session's own, their writes dropped for the block: a logging
+    handler a module imported here makes holds ``sys.stderr``, and must write to the
+    notebook afterwards. Warnings are dropped where they would be shown, not filtered (a
+    change of the filters makes Python forget which warnings it has shown). What the block
+    set itself (``logging.captureWarnings``) is left as it set it."""
     publisher = shell.display_pub
-    had = {name: name in vars(publisher) for name in ("publish", "clear_output")}
-    original = {name: getattr(publisher, name) for name in had}
+    quiet = _drop_everything
+    undo = [_wrap_method(publisher, name, lambda _: quiet) for name in ("publish", "clear_output")]
+    undo += [
+        _wrap_method(stream, "write", lambda _: _drop_text) for stream in (sys.stdout, sys.stderr)
+    ]
     showwarning = warnings.showwarning
-    publisher.publish = lambda *args, **kwargs: None
-    publisher.clear_output = lambda *args, **kwargs: None
-    warnings.showwarning = lambda *args, **kwargs: None
+    warnings.showwarning = quiet
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            yield
+        yield
     finally:
-        warnings.showwarning = showwarning
-        for name, own in had.items():
-            if own:
-                setattr(publisher, name, original[name])
-            else:
-                delattr(publisher, name)
+        if warnings.showwarning is quiet:
+            warnings.showwarning = showwarning
+        for restore in undo:
+            if restore is not None:
+                restore()
+
+
+def _drop_everything(*args: Any, **kwargs: Any) -> None:
+    """What :func:`showing_nothing` puts in place of showing."""
+
+
+def _drop_text(text: str) -> int:
+    return len(text)
 
 
 def _into_output_widget() -> bool:

@@ -32,6 +32,7 @@ from hitnb.core.cells import (
     is_notebook_class,
     is_session_name,
     may_change,
+    notebook_classes,
     pack_outputs,
     pure_methods_hold,
     sharing_names,
@@ -352,22 +353,25 @@ class _CellWork(engine.Work):
         if failed:
             raise engine.Unrestorable(failed)
         namespace = self.shell.user_ns
+        before = {name: namespace.get(name, _UNBOUND) for name in stored.outputs}
         try:
             unpack_outputs(stored.outputs, self._define, namespace)
-        except Exception as exc:  # a module gone, a class that no longer loads
+            for name, data in getattr(stored, "classes", {}).items():
+                value = namespace.get(name)
+                if not is_notebook_class(value) or class_data_digest(value) != data:
+                    raise engine.Unrestorable(
+                        f"class `{name}` defined again from its source is not as the run "
+                        "left it (the cell changed its attributes after defining it)"
+                    )
+        except Exception as exc:  # a module gone, a class that no longer loads: the cell
+            for name, value in before.items():  # runs on the namespace as it found it
+                if value is _UNBOUND:
+                    namespace.pop(name, None)
+                else:
+                    namespace[name] = value
+            if isinstance(exc, engine.Unrestorable):
+                raise
             raise engine.Unrestorable(f"the stored outputs cannot be restored ({exc})") from exc
-        for name, data in getattr(stored, "classes", {}).items():
-            value = namespace.get(name)
-            if data is None:
-                raise engine.Unrestorable(
-                    f"class `{name}` holds a value hitnb cannot hash, so a hit cannot check "
-                    "that defining it again gives it the values the run left"
-                )
-            if not is_notebook_class(value) or class_data_digest(value) != data:
-                raise engine.Unrestorable(
-                    f"class `{name}` defined again from its source is not as the run left it "
-                    "(the cell changed its attributes after defining it)"
-                )
         known = known_digests(self.shell)
         for name, digest in getattr(stored, "digests", {}).items():
             if name in namespace:
@@ -651,7 +655,8 @@ def _run_recorded(
         for name in analysis.bound
         if name in digests and name in namespace and may_change(namespace[name])
     }
-    bindings = dict(namespace)  # what each name held: code may bind names no statement shows
+    held = {name: id(value) for name, value in namespace.items() if name not in analysis.bound}
+    classes = notebook_classes(namespace, analysis.bound)  # their own values, checked after
     start = time.perf_counter()
     with recording(shell) as events:
         value = execute(shell, source)
@@ -667,7 +672,7 @@ def _run_recorded(
             deleted.append(name)
         else:
             outputs[name] = namespace[name]
-    bound_unseen, deleted_unseen = _bound_where_code_does_not_say(bindings, namespace, analysis)
+    bound_unseen, deleted_unseen = _bound_where_code_does_not_say(held, namespace, analysis)
     outputs.update(bound_unseen)
     deleted += deleted_unseen
     written, unstorable = _written_through_calls(namespace, called)
@@ -698,7 +703,7 @@ def _run_recorded(
             changed.update(reached)
             changed[id(namespace[name])] = namespace[name]
             known.clear()  # changed in place: values sharing it may have changed too
-    for name, value in _rebound_away(bindings, namespace, analysis, digests):
+    for name, value in _rebound_away(kept, namespace, analysis):
         try:  # `df["b"] = 1; df = df.copy()`: what other names hold of the old frame changed
             digest, reached = hash_reaching(value)
         except UnhashableValue:
@@ -707,11 +712,18 @@ def _run_recorded(
             changed.update(reached)
             changed[id(value)] = value
             known.clear()
-    changed_classes = sorted(name for name in measured if is_notebook_class(namespace[name]))
-    if changed_classes and not unstorable:
+    changed_class = next(
+        (
+            name
+            for name, (cls, data) in classes.items()
+            if namespace.get(name) is cls and class_data_digest(cls) != data
+        ),
+        None,
+    )
+    if changed_class is not None and not unstorable:
         unstorable = (
-            f"this cell ran but was not cached: it changed class `{changed_classes[0]}`, "
-            "which another cell defines: a hit could not change it again"
+            f"this cell ran but was not cached: it changed class `{changed_class}`, which "
+            "another cell defines: a hit could not change it again"
         )
     shared: set[str] = set()
     if changed:
@@ -756,44 +768,42 @@ def _run_recorded(
 
 
 def _rebound_away(
-    before: dict[str, Any],
-    namespace: dict[str, Any],
-    analysis: CellAnalysis,
-    digests: dict[str, str],
+    kept: dict[str, Any], namespace: dict[str, Any], analysis: CellAnalysis
 ) -> Iterator[tuple[str, Any]]:
-    """Inputs the cell bound again to another object, with the object each held before
-    (which could change): the run may have changed it before letting go of it, and other
-    names may still hold it (``args = (df, "a")`` before ``df["b"] = 1; df = df.copy()``)."""
-    for name in sorted(analysis.bound):
-        value = before.get(name, _UNBOUND)
-        if (
-            name in digests
-            and value is not _UNBOUND
-            and namespace.get(name, _UNBOUND) is not value
-            and may_change(value)
-        ):
+    """Inputs the cell may have changed and then bound to another object, with the object
+    each held before: other names may still hold it (``args = (df, "a")`` before
+    ``df["b"] = 1; df = df.copy()``). Inputs only read, or only given methods that leave
+    their values as they were (``df = df.dropna()``), are not."""
+    for name, value in sorted(kept.items()):
+        if namespace.get(name, _UNBOUND) is value:
+            continue
+        if name in analysis.candidates or not pure_methods_hold(value):
             yield name, value
 
 
 def _bound_where_code_does_not_say(
-    before: dict[str, Any], namespace: dict[str, Any], analysis: CellAnalysis
+    held: dict[str, int], namespace: dict[str, Any], analysis: CellAnalysis
 ) -> tuple[dict[str, Any], list[str]]:
     """Names the run bound (or bound again) and deleted that no statement of the cell
     names: ``exec("z = 5")``, ``globals()[name] = value``, a loop making ``x_val`` and
     ``y_val``. Outputs like any other: a hit that left them out failed on them (NameError)
-    where the run had defined them. IPython's history names aside."""
+    where the run had defined them. ``held`` is the id of each name's value before the run
+    (ids, not values: a cell may free what it deletes). IPython's history names aside."""
     bound = {
         name: value
         for name, value in namespace.items()
-        if before.get(name, _UNBOUND) is not value
+        if held.get(name) != id(value)
         and name not in analysis.bound
         and not is_session_name(name)
         and not name.startswith("__")
     }
     deleted = [
         name
-        for name in before
-        if name not in namespace and name not in analysis.bound and not is_session_name(name)
+        for name in held
+        if name not in namespace
+        and name not in analysis.bound
+        and not is_session_name(name)
+        and not name.startswith("__")
     ]
     return bound, deleted
 

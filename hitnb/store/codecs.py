@@ -345,16 +345,17 @@ def _dill_reduced(code: types.FunctionType | type) -> Any:
 def dill_dumps(value: Any, **options: Any) -> bytes:
     """``dill.dumps``, without letting Python forget which warnings it has shown.
 
-    On Python 3.11 dill pickles each code object inside ``warnings.catch_warnings()``
-    (there to silence a DeprecationWarning of 3.12), and leaving that block resets every
-    module's record of the warnings already shown: after hitnb stored a closure, a notebook
-    showed a warning again that it had shown once before. The block guards nothing on 3.11,
-    so there dill's module sees, for the call, a ``warnings`` whose ``catch_warnings`` does
-    nothing."""
+    dill pickles each code object inside ``warnings.catch_warnings()`` (on 3.12 and later
+    to silence the DeprecationWarning of ``co_lnotab``, which on 3.11 it does not need),
+    and leaving that block resets every module's record of the warnings already shown:
+    after hitnb stored a closure, a notebook showed a warning again that it had shown once.
+    For the call, dill's module sees a ``warnings`` whose ``catch_warnings`` and filter
+    functions do nothing; the DeprecationWarning is ignored anyway by the default filters,
+    outside ``__main__``."""
     import dill
 
     module = sys.modules.get("dill._dill")
-    if sys.version_info >= (3, 12) or getattr(module, "warnings", None) is not warnings:
+    if getattr(module, "warnings", None) is not warnings:  # not dill as we know it, or nested
         return dill.dumps(value, **options)  # type: ignore[no-any-return]
     module.warnings = _WARNINGS_KEPT  # type: ignore[union-attr]
     try:
@@ -365,7 +366,7 @@ def dill_dumps(value: Any, **options: Any) -> bytes:
 
 class _WarningsKept:
     """``warnings`` as :func:`dill_dumps` shows it to dill: the module, but for a
-    ``catch_warnings`` that changes nothing."""
+    ``catch_warnings`` and filter functions that change nothing."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(warnings, name)
@@ -373,6 +374,12 @@ class _WarningsKept:
     @staticmethod
     def catch_warnings(*args: Any, **kwargs: Any) -> contextlib.nullcontext[None]:
         return contextlib.nullcontext()
+
+    @staticmethod
+    def filterwarnings(*args: Any, **kwargs: Any) -> None:
+        """Changes nothing (see the class)."""
+
+    simplefilter = filterwarnings
 
 
 _WARNINGS_KEPT = _WarningsKept()

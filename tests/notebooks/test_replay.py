@@ -272,3 +272,26 @@ def test_a_hit_shows_what_the_run_showed_once_not_what_making_it_again_prints_or
     assert texts[0][1].count("UserWarning: careful") == 1
     assert texts[0][3] == "6\n"
     assert texts[1] == texts[0]
+
+
+MYLOG = (
+    "import logging, sys\nlog = logging.getLogger('mylog')\n"
+    "log.addHandler(logging.StreamHandler(sys.stderr))\nlog.setLevel(logging.INFO)\n"
+)
+
+
+def test_a_handler_a_hit_makes_again_writes_to_the_notebook_afterwards(
+    tmp_path: Path, isolated_store
+):
+    # A hit imports again what the run imported, and shows nothing of it: by dropping the
+    # streams' writes for the while, not by swapping sys.stderr for a buffer, which the
+    # handler made at import would have kept for the rest of the session.
+    (tmp_path / "mylog.py").write_text(MYLOG)
+    shown = []
+    for _ in range(2):
+        env = {"HITNB_STORE": str(isolated_store), "PYTHONPATH": str(tmp_path)}
+        with KernelSession(tmp_path, env) as kernel:
+            kernel.run("%load_ext hitnb")
+            kernel.run("%%memo\nimport mylog")
+            shown.append(kernel.run("mylog.log.info('LOGGED')"))
+    assert shown == ["LOGGED\n", "LOGGED\n"]

@@ -139,6 +139,9 @@ VIEW = [  # `v` views `arr`'s memory; the later cell writes through `v` only. `v
 def test_a_change_made_through_another_name_reaches_every_name_on_a_hit(
     tmp_path: Path, isolated_store: Path, cells: list[str], printed: str
 ):
-    first, second, _ = _twice(tmp_path, isolated_store, cells)
+    first, second, (entries_after_first, entries_after_second) = _twice(
+        tmp_path, isolated_store, cells
+    )
     assert first[-1] == printed
     assert second[-1] == first[-1]
+    assert entries_after_second == entries_after_first, "the second session stored nothing"
