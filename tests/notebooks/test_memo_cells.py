@@ -319,29 +319,32 @@ def test_a_class_a_cell_defines_and_leaves_as_defined_is_restored(project, isola
     assert executions(project) == ["define"]
 
 
-def test_a_class_changed_through_an_instance_is_not_lost_on_a_hit(project, isolated_store):
-    cells = [
-        "%%memo\nclass C:\n    count = 0\n    def bump(self):\n        type(self).count += 1\n"
-        "        return type(self).count",
-        "%%memo\nobj = C()",
-        "%%memo\nran('bump')\nr = obj.bump()",
-    ]
-    shown = two_sessions(project, isolated_store, cells, "print(r, C.count)")
-    assert shown == ["1 1\n"] * 2
-    assert executions(project) == ["bump", "bump"]  # not stored: a hit could not bump it
+THROUGH_AN_INSTANCE = [  # a class another cell defines, changed through an instance
+    "%%memo\nclass C:\n    count = 0\n    def bump(self):\n        type(self).count += 1\n"
+    "        return type(self).count",
+    "%%memo\nobj = C()",
+    "%%memo\nran('call')\nr = obj.bump()",
+    "print(r, C.count)",
+]
+OWN_DEFAULT = [  # a function's own defaults enter its fingerprint as they were defined (a
+    # call binds them like arguments): a hit left `seen` empty, and the next call counted 1
+    "%%memo\ndef acc(x, seen=[]):\n    seen.append(x)\n    return len(seen)",
+    "%%memo\nran('call')\nr = acc(1)",
+    "print(r, acc(2))",
+]
 
 
-def test_a_call_that_changes_its_functions_default_is_not_stored(project, isolated_store):
-    """A function's own defaults enter its fingerprint as they were defined (a call binds
-    them like arguments), so a cell whose call appended to ``seen=[]`` was stored, and a
-    hit left the list empty: the next call counted 1 instead of 2."""
-    cells = [
-        "%%memo\ndef acc(x, seen=[]):\n    seen.append(x)\n    return len(seen)",
-        "%%memo\nran('call')\nr = acc(1)",
-    ]
-    shown = two_sessions(project, isolated_store, cells, "print(r, acc(2))")
-    assert shown == ["1 2\n"] * 2
-    assert executions(project) == ["call", "call"]
+@pytest.mark.parametrize(
+    "cells, printed",
+    [(THROUGH_AN_INSTANCE, "1 1\n"), (OWN_DEFAULT, "1 2\n")],
+    ids=["class-through-an-instance", "function-default"],
+)
+def test_a_cell_changing_state_a_hit_could_not_change_again_is_not_stored(
+    project, isolated_store, cells, printed
+):
+    shown = two_sessions(project, isolated_store, cells[:-1], cells[-1])
+    assert shown == [printed] * 2
+    assert executions(project) == ["call", "call"]  # run in both sessions: not stored
 
 
 def test_names_bound_where_no_statement_shows_come_back_on_a_hit(project, isolated_store):
