@@ -333,7 +333,7 @@ class _CellWork(engine.Work):
         shown (:func:`~hitnb.ipython.capture.showing_nothing`)."""
         if self.settings_failed is None:
             settings = [(m, line) for m, line in self.analysis.magics if m != "load_ext"]
-            self.settings_failed = _run_quietly(self.shell, settings) if settings else ""
+            self.settings_failed = _run_quietly(self.shell, settings)
         return showing_nothing(self.shell)
 
     def restore(self, stored: Any) -> Any:
@@ -347,9 +347,7 @@ class _CellWork(engine.Work):
             for magic, line in self.analysis.magics
             if magic == "load_ext" and line.strip() not in loaded
         ]
-        failed = self.settings_failed or (
-            _run_quietly(self.shell, extensions) if extensions else ""
-        )
+        failed = self.settings_failed or _run_quietly(self.shell, extensions)
         if failed:
             raise engine.Unrestorable(failed)
         namespace = self.shell.user_ns
@@ -473,7 +471,9 @@ def _quiet_result(cell: str) -> bool:
 def _run_quietly(shell: Any, magics: list[tuple[str, str]]) -> str:
     """Run line magics as a hit makes a cell's settings again, showing nothing of what
     they print or display (the record replays what the run showed). Returns what failed,
-    empty when none did."""
+    empty when none did (and with none to run, does nothing at all)."""
+    if not magics:
+        return ""
     with showing_nothing(shell):
         for magic, line in magics:
             try:
@@ -692,26 +692,25 @@ def _run_recorded(
     for name in written:
         outputs.setdefault(name, namespace[name])
         changed[id(namespace[name])] = namespace[name]
-    for name in changing:
+    # Hashed again: the inputs that may have changed, and the objects inputs held before
+    # the cell bound them to others (`df["b"] = 1; df = df.copy()`: what other names hold
+    # of the old frame changed). Only the first are outputs themselves.
+    again = [(name, namespace[name], True) for name in changing]
+    again += [
+        (name, held_before, False) for name, held_before in _rebound_away(kept, namespace, analysis)
+    ]
+    for name, obj, still_bound in again:  # (`value` is the cell's result)
         try:
-            digest, reached = hash_reaching(namespace[name])
+            digest, reached = hash_reaching(obj)
         except UnhashableValue:
             digest, reached = None, {}  # it hashed before the run: keep what it became
         if digest != digests.get(name):
-            outputs[name] = namespace[name]
-            measured[name] = digest
+            if still_bound:
+                outputs[name] = obj
+                measured[name] = digest
             changed.update(reached)
-            changed[id(namespace[name])] = namespace[name]
+            changed[id(obj)] = obj
             known.clear()  # changed in place: values sharing it may have changed too
-    for name, value in _rebound_away(kept, namespace, analysis):
-        try:  # `df["b"] = 1; df = df.copy()`: what other names hold of the old frame changed
-            digest, reached = hash_reaching(value)
-        except UnhashableValue:
-            digest, reached = None, {}
-        if digest != digests[name]:
-            changed.update(reached)
-            changed[id(value)] = value
-            known.clear()
     changed_class = next(
         (
             name
@@ -789,22 +788,16 @@ def _bound_where_code_does_not_say(
     ``y_val``. Outputs like any other: a hit that left them out failed on them (NameError)
     where the run had defined them. ``held`` is the id of each name's value before the run
     (ids, not values: a cell may free what it deletes). IPython's history names aside."""
+
+    def unseen(name: str) -> bool:
+        return name not in analysis.bound and not (is_session_name(name) or name.startswith("__"))
+
     bound = {
         name: value
         for name, value in namespace.items()
-        if held.get(name) != id(value)
-        and name not in analysis.bound
-        and not is_session_name(name)
-        and not name.startswith("__")
+        if held.get(name) != id(value) and unseen(name)
     }
-    deleted = [
-        name
-        for name in held
-        if name not in namespace
-        and name not in analysis.bound
-        and not is_session_name(name)
-        and not name.startswith("__")
-    ]
+    deleted = [name for name in held if name not in namespace and unseen(name)]
     return bound, deleted
 
 

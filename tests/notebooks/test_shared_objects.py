@@ -145,3 +145,18 @@ def test_a_change_made_through_another_name_reaches_every_name_on_a_hit(
     assert first[-1] == printed
     assert second[-1] == first[-1]
     assert entries_after_second == entries_after_first, "the second session stored nothing"
+
+
+def test_the_result_of_a_cell_that_changed_then_bound_an_input_again_is_its_own(
+    tmp_path: Path, isolated_store: Path
+):
+    # The old object of `df` was hashed again under the name of the cell's result: the
+    # record kept that frame as the result, and `_` was the old frame after the hit.
+    cells = [
+        "%load_ext hitnb\nimport pandas as pd",
+        "%%memo\ndf = pd.DataFrame({'a': [1, 2, 3]})\nargs = (df, 'a')",
+        "%%memo\ndf['b'] = df['a'] * 2\ndf = df[['a', 'b']].copy()\nlen(df.columns)",
+        "print(repr(_))",
+    ]
+    first, second, _ = _twice(tmp_path, isolated_store, cells)
+    assert first[-1] == second[-1] == "2\n"
