@@ -25,7 +25,7 @@ import random
 import sys
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +58,10 @@ class StateProvider:
     fingerprint: Callable[[Any], bytes] | None = None
     """Bytes that differ whenever two states differ, faster than pickling the state; None
     pickles it."""
+    know: Callable[[Iterable[str]], None] | None = None
+    """For a mapping state whose keys are found as runs go (see
+    :mod:`~hitnb.core.class_counters`): told the keys a stored run names before its reads
+    are checked or its effects applied, so that the state includes them."""
 
     def digest(self, state: Any) -> str:
         """The digest of one of this provider's states."""
@@ -72,6 +76,9 @@ class AmbientRead:
 
     provider: str
     digest: str
+    keys: tuple[str, ...] = ()
+    """For a mapping state that is an input, the keys the run changed, which the read
+    covers (other keys may rightly differ elsewhere); empty: the whole state."""
 
 
 @dataclass(frozen=True)
@@ -191,11 +198,19 @@ class Snapshot:
                 }
                 removed = tuple(k for k in old if k not in state)
                 effects.append(AmbientEffect(name, changed, removed))
-            else:
-                effects.append(AmbientEffect(name, state))
+                if provider.reads:
+                    keys = tuple(k for k in (*changed, *removed) if k in old)
+                    if keys:
+                        reads.append(AmbientRead(name, provider.digest(_part(old, keys)), keys))
+                continue
+            effects.append(AmbientEffect(name, state))
             if provider.reads and was is not None:
                 reads.append(AmbientRead(name, was))
         return reads, effects
+
+
+def _part(state: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: state[k] for k in keys if k in state}
 
 
 def unmet(reads: list[AmbientRead]) -> str | None:
@@ -204,12 +219,20 @@ def unmet(reads: list[AmbientRead]) -> str | None:
         provider = _providers.get(read.provider)
         if provider is None or provider.module not in sys.modules:
             return f"{read.provider} is not available here"
+        what = f"{read.provider} ({', '.join(read.keys)})" if read.keys else read.provider
         try:
-            now = provider.digest(provider.get())
+            if read.keys and provider.know is not None:
+                provider.know(read.keys)
+            state = provider.get()
+            if read.keys:
+                state = _part(state, read.keys)
+                if len(state) < len(read.keys):
+                    return f"{what} is not available here"
+            now = provider.digest(state)
         except Exception as exc:
-            return f"{read.provider} cannot be read ({exc})"
+            return f"{what} cannot be read ({exc})"
         if now != read.digest:
-            return f"{read.provider} is not where the stored run started from"
+            return f"{what} is not where the stored run started from"
     return None
 
 
@@ -225,6 +248,8 @@ def apply(effects: list[AmbientEffect]) -> None:
             except Exception:
                 continue
         state = copy.deepcopy(effect.state)
+        if provider.know is not None and isinstance(state, dict):
+            provider.know(state)
         if provider.seeder:
             _seeded.add(provider.name)  # a stored run's state: as deterministic as its seed
         if effect.removed and isinstance(state, dict):

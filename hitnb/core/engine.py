@@ -28,14 +28,14 @@ import time
 import traceback
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from hitnb.config import Mode, Settings
-from hitnb.core import ambient, costs, events, files
+from hitnb.core import ambient, class_counters, costs, events, files
 from hitnb.core.metrics import metrics_of, recording
 from hitnb.core.recipe import Recipe
 from hitnb.core.record import RunRecord
@@ -143,6 +143,11 @@ class Work(ABC):
     def output_bytes(self, computed: Computed) -> int:
         """Bytes the run's outputs take in memory (0: unknown or small, so they are stored)."""
         return 0
+
+    def produced(self, computed: Computed) -> Iterable[Any]:
+        """The values the run produced, whose classes' counters are watched from then on
+        (see :mod:`~hitnb.core.class_counters`): a function's result."""
+        return (computed.result,)
 
     def produced_digest(self, computed: Computed) -> str | None:
         """A digest of everything the run produced (outputs, result, what it showed), so a
@@ -341,6 +346,7 @@ def _compute(
         )
     if call.mode == "read-only":
         return Outcome(computed.result, hit=False, key=key, rerun=said)
+    class_counters.watch_classes_of(work.produced(computed))
     reads, effects = ambient.Snapshot.take(cell=call.cell).changes_since(before)
     excluded = (*call.settings.exclude_files, str(store.root))
     try:

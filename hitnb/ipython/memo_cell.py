@@ -15,7 +15,7 @@ import builtins
 import dataclasses
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -304,6 +304,12 @@ class _CellWork(engine.Work):
         if record is None:
             return 0
         return costs.nbytes_of(v for v in record.outputs.values() if id(v) not in self.refer)
+
+    def produced(self, computed: engine.Computed) -> Iterable[Any]:
+        """The outputs and the last value."""
+        record = self.ran
+        outputs = () if record is None else record.outputs.values()
+        return (*outputs, computed.result)
 
     def produced_digest(self, computed: engine.Computed) -> str | None:
         """The digest of the outputs (by the digests the run kept, else hashed now; those

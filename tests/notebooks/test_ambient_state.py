@@ -87,3 +87,45 @@ def test_a_cell_that_seeds_the_stream_itself_hits_after_a_restart(tmp_path: Path
     assert first[1] == second[1] == "[0.548814, 0.715189]\n"
     assert second[2] == "the last %%memo cell came from the cache\n"
     assert second[3] == first[3] == "[0.602763]\n"
+
+
+NUMBERED = '''
+class System:
+    """Numbered as python-control numbers its systems (sys[0], sys[1], ...)."""
+
+    made = 0
+
+    def __init__(self):
+        self.name = f"sys[{System.made}]"
+        System.made += 1
+'''
+
+
+def test_a_hit_numbers_later_objects_as_an_uncached_run_would(tmp_path: Path, isolated_store):
+    """A hit brings the numbered objects back and moves the library's counter as the run
+    did (it stayed at 0: the next system was a second ``sys[0]``); when other objects were
+    numbered meanwhile, the cell that took the next numbers runs again."""
+    from nbhelpers import KernelSession
+
+    library = tmp_path / "site-packages"
+    library.mkdir()
+    (library / "numbered_systems.py").write_text(NUMBERED)
+    env = {"HITNB_STORE": str(isolated_store), "PYTHONPATH": str(library)}
+    made = "%%memo\nmade = [ns.System() for _ in range(3)]"
+    one = "%%memo\none = ns.System()"
+    check = "print(*[s.name for s in made], one.name, ns.System().name)"
+    sessions = [[made, one], [made, one], [made, "extra = ns.System()", one]]
+    shown = []
+    for cells in sessions:
+        with KernelSession(tmp_path, env) as kernel:
+            kernel.run("%load_ext hitnb\nimport numbered_systems as ns")
+            for cell in cells:
+                kernel.run(cell)
+            shown.append((kernel.run(check), kernel.run("%hitnb why")))
+    assert [printed for printed, _ in shown] == [
+        "sys[0] sys[1] sys[2] sys[3] sys[4]\n",
+        "sys[0] sys[1] sys[2] sys[3] sys[4]\n",
+        "sys[0] sys[1] sys[2] sys[4] sys[5]\n",
+    ]
+    assert shown[1][1] == "the last %%memo cell came from the cache\n"
+    assert "not where the stored run started from" in shown[2][1]
