@@ -26,6 +26,7 @@ import dataclasses
 import functools
 import gc
 import importlib
+import inspect
 import math
 import pickle
 import re
@@ -98,6 +99,9 @@ class CellAnalysis:
     """Inputs the run may change in place, as syntax proposes (receivers of methods not
     known to be pure, call arguments, aliases, names used by nested code, names called):
     the ones whose digest is measured again after a miss."""
+    passed_only: tuple[tuple[str, tuple[Callee, ...]], ...] = ()
+    """Candidates that are only given as arguments to calls, with those callees: the run
+    can tell which of them only draw what they are given (:func:`drawn_only`)."""
     receivers: frozenset[str] = frozenset()
     """Inputs the cell only calls methods of :data:`PURE_METHODS` on (``res.summary()``):
     candidates too unless their value is of a class those methods are known to leave as it
@@ -194,6 +198,7 @@ def _analyze(
     flow = _Flow()
     flow.block(tree.body)
     mutated = flow.mutated - pure
+    changeable = flow.mutated | flow.escaped | flow.called  # or given as arguments
     inputs = (flow.inputs | pure) - ignore
     outputs = flow.bound | mutated | extra_out
     inputs = {n for n in inputs if not is_session_name(n) and n not in SHELL_NAMES}
@@ -204,7 +209,12 @@ def _analyze(
         outputs=tuple(sorted(outputs)),
         mutated=frozenset(mutated),
         bound=frozenset(n for n in flow.bound | extra_out if not is_session_name(n)),
-        candidates=frozenset((flow.mutated | flow.escaped | flow.called) & inputs),
+        candidates=frozenset((changeable | set(flow.passed)) & inputs),
+        passed_only=tuple(
+            (name, tuple(sorted(callees)))
+            for name, callees in sorted(flow.passed.items())
+            if name in inputs and name not in changeable
+        ),
         receivers=frozenset((flow.receivers - flow.mutated - pure) & inputs),
         called=frozenset(flow.called & inputs),
         has_result=has_result,
@@ -358,8 +368,11 @@ class _Flow:
         self.inputs: set[str] = set()
         self.mutated: set[str] = set()
         self.escaped: set[str] = set()
-        """Names handed to code that may change them: call arguments, aliases, globals used
-        in nested functions and comprehensions."""
+        """Names handed to code that may change them: aliases, globals used in nested
+        functions and comprehensions."""
+        self.passed: dict[str, set[Callee]] = {}
+        """Names given as call arguments, with the callees they were given to (an empty
+        callee: one the syntax does not name)."""
         self.late_reads: set[str] = set()
         self.called: set[str] = set()
         """Names called directly (``add(x)``): a method bound to data changes its object,
@@ -517,10 +530,11 @@ class _Flow:
             if func.id in PURE_FUNCTIONS:
                 return
             self.called.add(func.id)
+        callee = _callee_path(func)
         for argument in (*node.args, *(k.value for k in node.keywords)):
             base = _view_base(argument)
             if base is not None:
-                self.escaped.add(base)
+                self.passed.setdefault(base, set()).add(callee)
 
     def alias(self, value: ast.expr) -> None:
         """``view = x[:2]``, ``y = x``: the new name shares ``x``'s memory or object."""
@@ -589,6 +603,85 @@ def _view_base(node: ast.AST) -> str | None:
         else:
             node = node.value
     return node.id if isinstance(node, ast.Name) else None
+
+
+Callee = tuple[str, ...]
+"""A callee as the syntax names it: a name, then attributes and constant subscripts
+(``axes[0].plot`` is ``("axes", "[0]", "plot")``); empty when it is another expression."""
+
+
+def _callee_path(node: ast.AST) -> Callee:
+    steps: list[str] = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            steps.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            index = node.slice.value
+            if type(index) not in (int, str):
+                return ()
+            steps.append(f"[{index!r}]")
+            node = node.value
+        elif isinstance(node, ast.Name):
+            return (node.id, *reversed(steps))
+        else:
+            return ()
+
+
+DRAWING = frozenset(
+    {"plot", "scatter", "bar", "barh", "hist", "hist2d", "fill_between", "fill_betweenx",
+     "errorbar", "step", "stem", "stairs", "imshow", "matshow", "pcolor", "pcolormesh",
+     "contour", "contourf", "boxplot", "violinplot", "pie", "hexbin", "quiver", "loglog",
+     "semilogx", "semilogy", "axhline", "axvline", "axhspan", "axvspan", "hlines", "vlines",
+     "text", "annotate", "set_xticks", "set_yticks", "set_xticklabels", "set_yticklabels",
+     "set_xlim", "set_ylim", "set_title", "set_xlabel", "set_ylabel", "xlim", "ylim",
+     "xticks", "yticks", "title", "xlabel", "ylabel", "suptitle"}
+)  # fmt: skip
+"""Functions and methods of matplotlib (``Axes``, ``Figure``, ``pyplot``) that draw the data
+they are given and leave it as it was (the artists they make hold copies)."""
+
+
+def drawn_only(namespace: dict[str, Any], analysis: CellAnalysis) -> frozenset[str]:
+    """Candidates that the run only gave to matplotlib's drawing functions
+    (``ax.plot(res.resid)``), by what the callees' names resolve to after the run: these
+    are not changed, and a big results object is not hashed again after every plot."""
+    return frozenset(
+        name
+        for name, callees in analysis.passed_only
+        if all(_draws_only(namespace, callee) for callee in callees)
+    )
+
+
+def _draws_only(namespace: dict[str, Any], callee: Callee) -> bool:
+    if len(callee) < 2 or callee[-1] not in DRAWING:
+        return False
+    target: Any = namespace.get(callee[0], _MISSING)
+    for step in callee[1:-1]:
+        if step.startswith("["):
+            if not isinstance(target, list | tuple | dict) and type(target).__name__ != "ndarray":
+                return False
+            try:
+                target = target[ast.literal_eval(step[1:-1])]
+            except Exception:
+                return False
+        elif isinstance(target, types.ModuleType):
+            target = target.__dict__.get(step, _MISSING)
+        else:
+            return False
+    try:
+        function = inspect.getattr_static(target, callee[-1])
+    except AttributeError:
+        return False
+    module = getattr(function, "__module__", None)
+    return (
+        isinstance(function, types.FunctionType)
+        and isinstance(module, str)
+        and module.partition(".")[0] == "matplotlib"
+        and function.__name__ == callee[-1]
+    )
+
+
+_MISSING = object()
 
 
 def _base_name(node: ast.AST) -> str | None:

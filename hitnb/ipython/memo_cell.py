@@ -29,6 +29,7 @@ from hitnb.core.cells import (
     Pickled,
     analyze_cell,
     class_data_digest,
+    drawn_only,
     is_notebook_class,
     is_session_name,
     may_change,
@@ -683,13 +684,14 @@ def _run_recorded(
     deleted += deleted_unseen
     written, unstorable = _written_through_calls(namespace, called)
     measured: dict[str, str | None] = {}  # inputs changed in place, hashed after the run
+    candidates = analysis.candidates - drawn_only(namespace, analysis)
     changing = [
         name
-        for name in sorted(analysis.candidates | analysis.receivers)
+        for name in sorted(candidates | analysis.receivers)
         if name not in outputs
         and name in namespace
         and may_change(namespace[name])
-        and (name in analysis.candidates or not pure_methods_hold(namespace[name]))
+        and (name in candidates or not pure_methods_hold(namespace[name]))
     ]
     changing += sorted(name for name, value in kept.items() if namespace.get(name) is value)
     changed: dict[int, Any] = {}
@@ -703,7 +705,8 @@ def _run_recorded(
     # of the old frame changed). Only the first are outputs themselves.
     again = [(name, namespace[name], True) for name in changing]
     again += [
-        (name, held_before, False) for name, held_before in _rebound_away(kept, namespace, analysis)
+        (name, held_before, False)
+        for name, held_before in _rebound_away(kept, namespace, candidates)
     ]
     for name, obj, still_bound in again:  # (`value` is the cell's result)
         try:
@@ -773,7 +776,7 @@ def _run_recorded(
 
 
 def _rebound_away(
-    kept: dict[str, Any], namespace: dict[str, Any], analysis: CellAnalysis
+    kept: dict[str, Any], namespace: dict[str, Any], candidates: frozenset[str]
 ) -> Iterator[tuple[str, Any]]:
     """Inputs the cell may have changed and then bound to another object, with the object
     each held before: other names may still hold it (``args = (df, "a")`` before
@@ -782,7 +785,7 @@ def _rebound_away(
     for name, value in sorted(kept.items()):
         if namespace.get(name, _UNBOUND) is value:
             continue
-        if name in analysis.candidates or not pure_methods_hold(value):
+        if name in candidates or not pure_methods_hold(value):
             yield name, value
 
 

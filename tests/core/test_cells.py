@@ -6,7 +6,13 @@ import pickle
 
 import pytest
 
-from hitnb.core.cells import Pickled, analyze_cell, is_session_name, pure_methods_hold
+from hitnb.core.cells import (
+    Pickled,
+    analyze_cell,
+    drawn_only,
+    is_session_name,
+    pure_methods_hold,
+)
 
 
 def io(source: str, **kw):
@@ -193,3 +199,25 @@ def test_a_value_pickled_on_its_own_leaves_only_its_lambdas_to_dill():
     assert not packed.by_dill
     assert back["kernel"].shape(0.25) == 0.75
     assert back["rows"][0] is back["rows"][1] == shared
+
+
+def test_names_only_drawn_by_matplotlib_are_told_apart_after_the_run():
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+
+    analysis = analyze_cell(
+        "fig, axes = plt.subplots(2)\naxes[0].plot(x, y[:5])\nplt.scatter(z, w)\n"
+        "axes[1].set_title(t)\nframe.plot(v)\nshow(r)\naxes[1].plot(s)\nshow(s)"
+    )
+    assert {"x", "y", "z", "w", "t", "v", "r", "s"} <= analysis.candidates
+    fig, axes = plt.subplots(2)
+    namespace = {"plt": plt, "axes": axes, "frame": np.ones(3), "show": print}
+    try:
+        drawn = drawn_only(namespace, analysis)
+    finally:
+        plt.close(fig)
+    # an array's own `plot` is no matplotlib function; `s` is also given to another call
+    assert drawn == {"x", "y", "z", "w", "t"}

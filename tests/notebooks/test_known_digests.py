@@ -197,3 +197,29 @@ def test_the_objects_an_array_output_holds_are_hashed_within_a_limit(
         # pickled once to be stored (6 calls); hashed up to the limit: the first object
         assert kernel.run("print(len(reduced))") == "7\n"
         assert kernel.run("print(type(slow[0]).__name__, len(slow))") == "Slow 7\n"
+
+
+def test_an_input_only_drawn_by_matplotlib_is_not_hashed_again_after_the_cell(
+    tmp_path: Path, isolated_store
+):
+    """A name given to a call may be changed by it, so it is hashed again after the run; a
+    call to matplotlib's drawing functions leaves it as it was. Plotting parts of big
+    statsmodels results hashed them again after each plotting cell (statespace_seasonal
+    cell 23: 1 s of a 0.1 s cell). A call to another function still counts."""
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        kernel.run(
+            "%load_ext hitnb\nimport numpy as np\nimport matplotlib\nmatplotlib.use('agg')\n"
+            "import matplotlib.pyplot as plt"
+        )
+        kernel.run(COUNT_HASHES)
+        kernel.run("%%memo\nseries = np.arange(2_000_000.0)")
+        assert kernel.run("print(len(hashed))") == "1\n"  # as an output, for later cells
+        # that plain cell forgot every digest: hashed again for the key, and no more
+        kernel.run(
+            "%%memo\nfig, axes = plt.subplots(1, 2)\naxes[0].plot(series[::1000])\n"
+            "plt.scatter(series[:10], series[10:20])\naxes[1].set_title('drawn', fontsize=8)"
+        )
+        assert kernel.run("print(len(hashed))") == "2\n"
+        kernel.run("def look(a):\n    return a[0]")
+        kernel.run("%%memo\nfirst = look(series)")
+        assert kernel.run("print(len(hashed))") == "4\n"  # for the key, then measured again
