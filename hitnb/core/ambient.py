@@ -430,6 +430,46 @@ def _numpy_random_fingerprint(state: Any) -> bytes:
     return bytes(key) + repr((name, *rest)).encode()
 
 
+def _set_working_folder(state: str) -> None:
+    if os.getcwd() != state:
+        os.chdir(state)
+
+
+_LOGGER_DEFAULTS = (0, False, True)
+"""A new logger's level, ``disabled`` and ``propagate``."""
+
+
+def _logger_settings() -> dict[str, tuple[int, bool, bool]]:
+    """The level, ``disabled`` and ``propagate`` of each logger set otherwise than a new
+    one, by name (the root's and ``logging.disable``'s level always):
+    ``getLogger("cmdstanpy").setLevel(WARNING)`` silences a library for the cells after
+    it. Loggers a run's imports make, as new, are no change to make again."""
+    logging = sys.modules["logging"]
+    root = logging.root
+    state = {
+        name: settings
+        for name, logger in logging.Logger.manager.loggerDict.items()
+        if isinstance(logger, logging.Logger)
+        and (settings := (logger.level, logger.disabled, logger.propagate)) != _LOGGER_DEFAULTS
+    }
+    state["root"] = (root.level, root.disabled, root.propagate)
+    state["logging.disable"] = (root.manager.disable, False, True)
+    return state
+
+
+def _set_logger_settings(state: dict[str, Any]) -> None:
+    logging = sys.modules["logging"]
+    for name, settings in state.items():
+        level, disabled, propagate = _LOGGER_DEFAULTS if settings == REMOVED else settings
+        if name == "logging.disable":
+            logging.disable(level)
+            continue
+        logger = logging.root if name == "root" else logging.getLogger(name)
+        if logger.level != level:
+            logger.setLevel(level)
+        logger.disabled, logger.propagate = disabled, propagate
+
+
 def _imported() -> dict[str, bool]:
     return dict.fromkeys(sys.modules, True)
 
@@ -478,6 +518,8 @@ for _provider in (
     ),
     StateProvider("numpy print options", "numpy", lambda: _numpy().get_printoptions(),
                   lambda state: _numpy().set_printoptions(**state)),
+    StateProvider("numpy floating-point error handling", "numpy", lambda: _numpy().geterr(),
+                  lambda state: _numpy().seterr(**state)),
     StateProvider("pandas options", "pandas", _pandas_options, _set_pandas_options),
     StateProvider("matplotlib rcParams", "matplotlib", _rc_params, _set_rc_params),
     StateProvider("os.environ", "os", _environ, _set_environ),
@@ -485,6 +527,9 @@ for _provider in (
                   _set_warning_filters),
     StateProvider("sys.path", "sys", lambda: list(sys.path),
                   _set_sys_path),
+    StateProvider("the working folder", "os", os.getcwd, _set_working_folder, reads=True),
+    StateProvider("the recursion limit", "sys", sys.getrecursionlimit, sys.setrecursionlimit),
+    StateProvider("logger levels", "logging", _logger_settings, _set_logger_settings),
 ):  # fmt: skip
     register_state(_provider)
 _SEEDER_MODULES = frozenset(p.seeder.rpartition(".")[0] for p in _providers.values() if p.seeder)

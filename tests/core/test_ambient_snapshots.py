@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import random
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -104,3 +107,37 @@ def test_a_seeded_stream_a_run_drew_from_is_read_as_it_was_before(
     reads, effects = ambient.Snapshot.take().changes_since(before)
     assert [(r.provider, r.digest) for r in reads] == [(name, started)]
     assert [e.state for e in effects if e.provider == name] == [random.getstate()]
+
+
+def test_a_relative_chdir_is_an_effect_read_from_the_folder_it_started_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    before = ambient.Snapshot.take()
+    os.chdir("sub")
+    reads, effects = ambient.Snapshot.take().changes_since(before)
+    assert [e.state for e in effects if e.provider == "the working folder"] == [
+        str(tmp_path / "sub")
+    ]
+    assert ambient.unmet(reads) == "the working folder is not where the stored run started from"
+    os.chdir(tmp_path)
+    assert ambient.unmet(reads) is None
+    ambient.apply(effects)
+    assert os.getcwd() == str(tmp_path / "sub")
+
+
+def test_a_logger_set_or_set_back_is_an_effect_and_one_an_import_makes_is_not():
+    name = "hitnb.tests.chatty"
+    before = ambient.Snapshot.take()
+    logger = logging.getLogger(name)
+    assert "logger levels" not in _changed(before, ambient.Snapshot.take())  # as made
+    logger.setLevel(logging.ERROR)
+    quiet = ambient.Snapshot.take()
+    assert _changed(before, quiet)["logger levels"] == {name: (logging.ERROR, False, True)}
+    logger.setLevel(logging.NOTSET)
+    _, effects = ambient.Snapshot.take().changes_since(quiet)
+    assert effects == [ambient.AmbientEffect("logger levels", {}, (name,))]
+    logger.setLevel(logging.WARNING)
+    ambient.apply(effects)  # what the run left: the level it set back
+    assert logger.level == logging.NOTSET

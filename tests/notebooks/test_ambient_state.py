@@ -21,10 +21,15 @@ CELLS = [
     "print('sample', sample.tolist(), round(picked, 6))",
     "%%memo\npd.set_option('display.max_rows', 6)\npd.options.display.precision = 2\n"
     "os.environ['HITNB_TEST_FLAG'] = 'on'\nplt.style.use('ggplot')",
+    "%%memo\nimport logging, sys\nos.makedirs('moved', exist_ok=True)\nos.chdir('moved')\n"
+    "old_errors = np.seterr(divide='ignore')\nsys.setrecursionlimit(2345)\n"
+    "logging.getLogger('chatty.library').setLevel(logging.ERROR)",
     # plain cells: they run every time and must see what the cached cells left behind
     "print('after', np.random.normal(size=2).round(6).tolist(), round(random.random(), 6))",
     "print(pd.Series(range(100)) / 3)",
     "print(os.environ.get('HITNB_TEST_FLAG'), matplotlib.rcParams['axes.facecolor'])",
+    "print(os.path.basename(os.getcwd()), np.geterr()['divide'], sys.getrecursionlimit(),\n"
+    "      logging.getLogger('chatty.library').level)",
 ]
 
 
@@ -47,7 +52,8 @@ def test_a_hit_leaves_random_streams_and_settings_as_a_run_would(execute_noteboo
     first = _printed(execute_notebook(_memoized()))
     second = _printed(execute_notebook(_memoized()))
     assert plain[1].startswith("sample [1.764052, 0.400157, 0.978738]")
-    assert plain[5] == "on #E5E5E5\n" and "..." in plain[4]  # the settings took effect
+    assert plain[6] == "on #E5E5E5\n" and "..." in plain[5]  # the settings took effect
+    assert plain[7] == "moved ignore 2345 40\n"
     assert first == plain
     assert second == plain, "the hits replay, and plain cells after them see the same state"
 
