@@ -60,7 +60,7 @@ class StateProvider:
     pickles it."""
     know: Callable[[Iterable[str]], None] | None = None
     """For a mapping state whose keys are found as runs go (see
-    :mod:`~hitnb.core.class_counters`): told the keys a stored run names before its reads
+    :mod:`~hitnb.core.library_classes`): told the keys a stored run names before its reads
     are checked or its effects applied, so that the state includes them."""
 
     def digest(self, state: Any) -> str:
@@ -89,6 +89,11 @@ class AmbientEffect:
     provider: str
     state: Any
     removed: tuple[str, ...] = ()
+
+
+class CannotMake(Exception):
+    """Raised by a provider's ``set`` when the state a run left cannot be made by setting it
+    (a method a call added to a library's class): the engine runs the call again."""
 
 
 _providers: dict[str, StateProvider] = {}
@@ -237,7 +242,8 @@ def unmet(reads: list[AmbientRead]) -> str | None:
 
 
 def apply(effects: list[AmbientEffect]) -> None:
-    """Leave the process state as the run that is replayed left it."""
+    """Leave the process state as the run that is replayed left it; raises
+    :class:`CannotMake` when some of it cannot be made (the effects before it are made)."""
     for effect in effects:
         provider = _providers.get(effect.provider)
         if provider is None:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from hitnb.config import Mode, Settings
-from hitnb.core import ambient, class_counters, costs, events, files
+from hitnb.core import ambient, costs, events, files, library_classes
 from hitnb.core.metrics import metrics_of, recording
 from hitnb.core.recipe import Recipe
 from hitnb.core.record import RunRecord
@@ -146,7 +146,7 @@ class Work(ABC):
 
     def produced(self, computed: Computed) -> Iterable[Any]:
         """The values the run produced, whose classes' counters are watched from then on
-        (see :mod:`~hitnb.core.class_counters`): a function's result."""
+        (see :mod:`~hitnb.core.library_classes`): a function's result."""
         return (computed.result,)
 
     def produced_digest(self, computed: Computed) -> str | None:
@@ -276,8 +276,12 @@ def _look_up(
             call.work.stale(unmet_read)
             return None, found
         if not isinstance(value.result, costs.Rerun | Unstorable):  # running it again makes
-            with call.work.loading():  # its effects (imports: see Work.loading)
-                value.apply()
+            try:  # its effects (imports: see Work.loading)
+                with call.work.loading():
+                    value.apply()
+            except ambient.CannotMake as exc:
+                call.work.stale(str(exc))
+                return None, found
             if value.states:
                 call.work.restore_states(value.states)
         value = value.result
@@ -346,7 +350,7 @@ def _compute(
         )
     if call.mode == "read-only":
         return Outcome(computed.result, hit=False, key=key, rerun=said)
-    class_counters.watch_classes_of(work.produced(computed))
+    library_classes.watch_classes_of(work.produced(computed))
     reads, effects = ambient.Snapshot.take(cell=call.cell).changes_since(before)
     excluded = (*call.settings.exclude_files, str(store.root))
     try:

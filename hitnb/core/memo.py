@@ -25,7 +25,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from hitnb import config
 from hitnb.config import Mode, check_mode
-from hitnb.core import engine, events, modes
+from hitnb.core import ambient, engine, events, modes
 from hitnb.core.arguments import Binder, summarize
 from hitnb.core.cells import may_change
 from hitnb.core.explain import Explanation, announce_miss, explain_call, in_kernel
@@ -385,7 +385,10 @@ class MemoizedFunction(Generic[P, R]):
         if isinstance(value, RunRecord):  # a run that read files or ambient state
             if value.unmet() is not None or value.states:
                 return _MISS  # the engine's path says what changed (or moves generators)
-            value.apply()
+            try:
+                value.apply()
+            except ambient.CannotMake:  # the engine's path runs it again, saying why
+                return _MISS
             value = value.result
         store.note_hit(key)
         if events.has_listeners("hit"):

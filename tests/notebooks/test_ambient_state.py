@@ -135,3 +135,22 @@ def test_a_hit_numbers_later_objects_as_an_uncached_run_would(tmp_path: Path, is
     ]
     assert shown[1][1] == "the last %%memo cell came from the cache\n"
     assert "not where the stored run started from" in shown[2][1]
+
+
+def test_a_cell_that_extended_pandas_runs_again_after_a_restart(tmp_path: Path, isolated_store):
+    """``tqdm.pandas()`` gives DataFrame its ``progress_apply``; a hit of its cell added
+    nothing, and the next cell failed with an AttributeError. The hit checks for the
+    members the run added and, missing, runs the cell again."""
+    from nbhelpers import printed_in_fresh_kernels
+
+    cells = [
+        "%load_ext hitnb\nimport pandas as pd",
+        "%%memo\nfrom tqdm.auto import tqdm\ntqdm.pandas(disable=True)",
+        "%hitnb why",
+        "print(pd.DataFrame({'a': [1, 2]}).progress_apply(sum).tolist())",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)},
+                                             cells)  # fmt: skip
+    assert first[3] == second[3] == "[3]\n"
+    assert second[2].startswith("it ran again: the stored run added progress_apply, ")
+    assert "to class pandas:DataFrame, which a hit cannot add" in second[2]
