@@ -476,6 +476,20 @@ def _set_logger_settings(state: dict[str, Any]) -> None:
         logger.disabled, logger.propagate = disabled, propagate
 
 
+def _plotly_defaults() -> dict[str, Any]:
+    """``plotly.io``'s default template and renderer (``pio.templates.default =
+    "plotly_white"`` styles every later figure)."""
+    pio = sys.modules["plotly.io"]
+    return {"templates": pio.templates.default, "renderers": pio.renderers.default}
+
+
+def _set_plotly_defaults(state: dict[str, Any]) -> None:
+    pio = sys.modules["plotly.io"]
+    for name, value in state.items():
+        if value != REMOVED:
+            getattr(pio, name).default = value
+
+
 def _imported() -> dict[str, bool]:
     return dict.fromkeys(sys.modules, True)
 
@@ -527,6 +541,7 @@ for _provider in (
     StateProvider("numpy floating-point error handling", "numpy", lambda: _numpy().geterr(),
                   lambda state: _numpy().seterr(**state)),
     StateProvider("pandas options", "pandas", _pandas_options, _set_pandas_options),
+    StateProvider("plotly defaults", "plotly.io", _plotly_defaults, _set_plotly_defaults),
     StateProvider("matplotlib rcParams", "matplotlib", _rc_params, _set_rc_params),
     StateProvider("os.environ", "os", _environ, _set_environ),
     StateProvider("warnings filters", "warnings", lambda: list(warnings.filters),
