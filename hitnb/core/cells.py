@@ -951,8 +951,10 @@ class ByValue:
 
 def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[str, Any]:
     """Make a cell's output values storable: modules by name, the cell's own functions and
-    classes by source, other notebook code by value; when the cell defines anything, every
-    other value as a pickle of its own, so loading the record needs none of its classes."""
+    classes by source, other notebook code by value; when the cell defines anything (at top
+    level or not: ``def`` in a loop), every other value as a pickle of its own, so loading
+    the record needs none of its classes and functions."""
+    apart = bool(definitions) or any(_is_notebook_code(v) for v in values.values())
     packed: dict[str, Any] = {}
     for name, value in values.items():
         if isinstance(value, types.ModuleType):
@@ -965,11 +967,44 @@ def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[st
             packed[name] = Definition(definitions[name])
         elif _is_notebook_code(value):
             packed[name] = ByValue(dill_dumps(value, recurse=True))
-        elif definitions:
+        elif apart:
             packed[name] = Pickled(value)
         else:
             packed[name] = value
     return packed
+
+
+@dataclass(frozen=True)
+class OutputRef:
+    """A cell's last value that is one of its outputs (``p = partial(f, 1); p``): restored
+    as that output, the same object."""
+
+    name: str
+
+
+def pack_result(result: Any, values: dict[str, Any], packed: dict[str, Any]) -> Any:
+    """A cell's last value as stored beside its outputs (``values``, ``packed`` by
+    :func:`pack_outputs`): when those hold code of the cell's, the output it is, or a
+    pickle of its own, loaded once that code is back (:func:`unpack_result`)."""
+    if isinstance(result, _IMMUTABLE) or not any(
+        isinstance(v, Definition | ByValue | Pickled) for v in packed.values()
+    ):
+        return result
+    for name, value in values.items():
+        if value is result:
+            return OutputRef(name)
+    return Pickled(result)
+
+
+def unpack_result(result: Any, namespace: dict[str, Any]) -> Any:
+    """The last value :func:`pack_result` stored, after :func:`unpack_outputs`."""
+    if isinstance(result, OutputRef):
+        return namespace[result.name]
+    if not isinstance(result, Pickled):
+        return result
+    loads = _dill_loads() if result.by_dill else pickle.loads
+    with gc_paused():
+        return loads_in(namespace)(loads, result.payload, ())
 
 
 def _is_notebook_code(value: Any) -> bool:
@@ -992,13 +1027,14 @@ def unpack_outputs(
         if isinstance(value, Definition):
             define(value.source)
     load = loads_in(namespace)  # as the notebook would: see loads_in
+    for name, value in packed.items():  # code first: the values may be instances of it
+        if isinstance(value, ByValue):
+            namespace[name] = load(_dill_loads(), value.payload, ())
     for name, value in packed.items():
         if isinstance(value, Pickled):
             loads = _dill_loads() if value.by_dill else pickle.loads
             with gc_paused():
                 namespace[name] = load(loads, value.payload, ())
-        elif isinstance(value, ByValue):
-            namespace[name] = load(_dill_loads(), value.payload, ())
 
 
 def _dill_loads() -> Callable[..., Any]:

@@ -35,9 +35,11 @@ from hitnb.core.cells import (
     may_change,
     notebook_classes,
     pack_outputs,
+    pack_result,
     pure_methods_hold,
     sharing_names,
     unpack_outputs,
+    unpack_result,
 )
 from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.recipe import NotKept, Recipe, cell_recipe, keeper
@@ -294,7 +296,8 @@ class _CellWork(engine.Work):
             value = None  # a trailing `;` or %%capture: the cell shows no value
         try:
             outputs = pack_outputs(record.outputs, self.analysis.definitions)
-            packed = CellRecord(**{**record.__dict__, "outputs": outputs})
+            result = pack_result(record.result, record.outputs, outputs)
+            packed = CellRecord(**{**record.__dict__, "outputs": outputs, "result": result})
         except Exception as exc:  # a definition dill cannot write: the cell ran all the same
             note = f"this cell ran but was not cached: {type(exc).__name__}: {exc}"
             return engine.Computed(value, None, record.duration, unstorable=note)
@@ -361,6 +364,7 @@ class _CellWork(engine.Work):
         before = {name: namespace.get(name, _UNBOUND) for name in stored.outputs}
         try:
             unpack_outputs(stored.outputs, self._define, namespace)
+            result = unpack_result(stored.result, namespace)
             for name, data in getattr(stored, "classes", {}).items():
                 value = namespace.get(name)
                 if not is_notebook_class(value) or class_data_digest(value) != data:
@@ -383,8 +387,8 @@ class _CellWork(engine.Work):
                 known.put(namespace[name], digest)
         for name in stored.deleted:
             namespace.pop(name, None)
-        self.restored = stored
-        return stored.result if stored.has_result else None
+        self.restored = dataclasses.replace(stored, result=result)
+        return result if stored.has_result else None
 
     def _define(self, source: str) -> None:
         """Run a stored definition again, compiled as IPython compiles cells (so its source

@@ -105,3 +105,30 @@ def test_a_memo_function_returning_such_a_model_is_a_hit_after_a_restart(
     assert log.read_text().split() == ["fit"], stream_text(second.cells[-2])
     assert stream_text(second.cells[-1]) == stream_text(first.cells[-1])
     assert "cannot be loaded" not in stream_text(second.cells[-2])
+
+
+def test_values_holding_a_cells_own_code_are_restored_after_a_restart(tmp_path, isolated_store):
+    """Cells whose stored runs never loaded in a later kernel, so they ran every time (the
+    eighth corpus): a last value that is an instance of the cell's class (``p = P(1); p``);
+    values holding a function defined in a loop, not by a top-level ``def`` (they were
+    stored raw beside it); and, in a cell that also defines at top level, values loaded
+    before that function, in an order that followed string hashing (PYTHONHASHSEED=0)."""
+    from nbhelpers import printed_in_fresh_kernels
+
+    cells = [
+        "%load_ext hitnb\nimport functools",
+        "%%memo\nclass P:\n    def __init__(self, v):\n        self.v = v\n"
+        "    def __repr__(self):\n        return f'P({self.v})'\np = P(1)\np",
+        "%hitnb why",
+        "%%memo\nfor j in range(2):\n    def h(x):\n        return x + j\n"
+        "    b = functools.partial(h, 1)",
+        "%hitnb why",
+        "%%memo\ndef g():\n    return 0\n\nfor k in range(2):\n    def fn(x):\n"
+        "        return x + k\n    a = functools.partial(fn, 1)\n    z = functools.partial(fn, 10)",
+        "%hitnb why",
+        "print(p, _2 is p, b(), a(), z(), g())",
+    ]
+    env = {"HITNB_STORE": str(isolated_store), "PYTHONHASHSEED": "0"}
+    first, second = printed_in_fresh_kernels(tmp_path, env, cells)
+    assert first[-1] == second[-1] == "P(1) True 2 2 11 0\n"
+    assert second[2] == second[4] == second[6] == "the last %%memo cell came from the cache\n"
