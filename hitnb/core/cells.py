@@ -27,6 +27,7 @@ import functools
 import gc
 import importlib
 import inspect
+import linecache
 import math
 import pickle
 import re
@@ -947,6 +948,26 @@ class ByValue:
     stored by value (dill) rather than by a reference a fresh kernel could not resolve."""
 
     payload: bytes
+    source: tuple[str, str] | None = None
+    """A function's file (its cell, as IPython named it) and that file's text: put back in
+    ``linecache`` when it is loaded, so the restored function hashes by its source, as it
+    did in the session that made it, and the cells reading it hit."""
+
+    @classmethod
+    def of(cls, value: Any) -> ByValue:
+        code = getattr(value, "__code__", None)
+        filename = getattr(code, "co_filename", None)
+        lines = linecache.getlines(filename) if isinstance(filename, str) else []
+        source = (filename, "".join(lines)) if lines and isinstance(filename, str) else None
+        return cls(dill_dumps(value, recurse=True), source)
+
+    def load(self, load: Callable[..., Any]) -> Any:
+        if self.source is not None:
+            filename, text = self.source
+            if filename not in linecache.cache:  # a loader's entry: never checked on disk
+                lines = text.splitlines(keepends=True)
+                linecache.cache[filename] = (len(text), None, lines, filename)
+        return load(_dill_loads(), self.payload, ())
 
 
 def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[str, Any]:
@@ -966,7 +987,7 @@ def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[st
         elif _is_notebook_code(value) and name in definitions and value.__name__ == name:
             packed[name] = Definition(definitions[name])
         elif _is_notebook_code(value):
-            packed[name] = ByValue(dill_dumps(value, recurse=True))
+            packed[name] = ByValue.of(value)
         elif apart:
             packed[name] = Pickled(value)
         else:
@@ -1029,7 +1050,7 @@ def unpack_outputs(
     load = loads_in(namespace)  # as the notebook would: see loads_in
     for name, value in packed.items():  # code first: the values may be instances of it
         if isinstance(value, ByValue):
-            namespace[name] = load(_dill_loads(), value.payload, ())
+            namespace[name] = value.load(load)
     for name, value in packed.items():
         if isinstance(value, Pickled):
             loads = _dill_loads() if value.by_dill else pickle.loads

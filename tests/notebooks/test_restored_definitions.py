@@ -132,3 +132,20 @@ def test_values_holding_a_cells_own_code_are_restored_after_a_restart(tmp_path, 
     first, second = printed_in_fresh_kernels(tmp_path, env, cells)
     assert first[-1] == second[-1] == "P(1) True 2 2 11 0\n"
     assert second[2] == second[4] == second[6] == "the last %%memo cell came from the cache\n"
+
+
+def test_a_restored_lambda_hashes_as_it_did_so_its_readers_hit(tmp_path, isolated_store):
+    """A lambda is stored by value; restored, its cell's source was not in ``linecache``, so
+    it hashed by its bytecode instead, and the cell reading it ran again once after each
+    restart (hyperopt's ``fmin(objective, ...)``, unseeded: other numbers each time)."""
+    from nbhelpers import printed_in_fresh_kernels
+
+    cells = [
+        "%load_ext hitnb",
+        "%%memo\nf = lambda x: x + 1",
+        "%%memo\nimport random\ny = f(random.random())\nprint(y > 1)",
+        "%hitnb why",
+    ]
+    printed = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells, 3)
+    assert [run[2] for run in printed] == ["True\n"] * 3
+    assert [run[3] for run in printed[1:]] == ["the last %%memo cell came from the cache\n"] * 2
