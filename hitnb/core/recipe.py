@@ -98,16 +98,32 @@ def memory_size(value: Any) -> int | None:
 
 
 # -- literals ---------------------------------------------------------------------------------
-def _literal_source(value: Any, depth: int = 0) -> str | None:
+class _TooLong(Exception):
+    """The literal being written is over :data:`MAX_LITERAL` already."""
+
+
+def _literal_source(value: Any, depth: int = 0, budget: list[int] | None = None) -> str | None:
+    """Source for ``value``; None past :data:`MAX_LITERAL` characters, found as it is
+    written, not after (a list of 500,000 records took a second to write in full, then was
+    refused: mesa's batch runs)."""
+    if budget is None:
+        try:
+            return _literal_source(value, depth, [MAX_LITERAL])
+        except _TooLong:
+            return None
     if depth > 20:
         return None
     kind = type(value)
+    if kind in (list, tuple, set, frozenset, dict):
+        budget[0] -= 2 * len(value)  # a separator for each item at least
+        if budget[0] < 0:
+            raise _TooLong
     if value is None or kind in (bool, int, str, bytes, complex):
-        return repr(value)
+        return _spent(repr(value), budget)
     if kind is float:
-        return repr(value) if math.isfinite(value) else f"float({str(value)!r})"
+        return _spent(repr(value) if math.isfinite(value) else f"float({str(value)!r})", budget)
     if kind in (list, tuple, set, frozenset):
-        items = [_literal_source(v, depth + 1) for v in value]
+        items = [_literal_source(v, depth + 1, budget) for v in value]
         if any(i is None for i in items):
             return None
         inner = ", ".join(items)  # type: ignore[arg-type]
@@ -118,15 +134,23 @@ def _literal_source(value: Any, depth: int = 0) -> str | None:
         return f"{kind.__name__}([{inner}])" if items else f"{kind.__name__}()"
     if kind is dict:
         pairs = [
-            (_literal_source(k, depth + 1), _literal_source(v, depth + 1)) for k, v in value.items()
+            (_literal_source(k, depth + 1, budget), _literal_source(v, depth + 1, budget))
+            for k, v in value.items()
         ]
         if any(k is None or v is None for k, v in pairs):
             return None
         return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
     small_array = kind.__module__ == "numpy" and kind.__name__ == "ndarray" and value.size <= 2000
     if small_array and value.dtype.kind in "biufc":
-        return f"np.array({value.tolist()!r}, dtype={str(value.dtype)!r})"
+        return _spent(f"np.array({value.tolist()!r}, dtype={str(value.dtype)!r})", budget)
     return None
+
+
+def _spent(source: str, budget: list[int]) -> str:
+    budget[0] -= len(source)
+    if budget[0] < 0:
+        raise _TooLong
+    return source
 
 
 _EXACT_REPR = (type(None), bool, int, str, bytes)
