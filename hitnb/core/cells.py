@@ -39,7 +39,13 @@ from typing import Any
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
 from hitnb.hashing.code import importable_name, library_attribute, library_method
 from hitnb.hashing.values import UnhashableValue, hash_value
-from hitnb.store.codecs import dill_dumps, dumps_with_dill_functions, gc_paused, loads_in
+from hitnb.store.codecs import (
+    deep_if_needed,
+    dill_dumps,
+    dumps_with_dill_functions,
+    gc_paused,
+    loads_in,
+)
 
 PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
 """Line magics that change nothing a cell's results depend on, allowed in cached cells."""
@@ -927,6 +933,10 @@ class Pickled:
 
     @functools.cached_property
     def payload(self) -> bytes:
+        return deep_if_needed(self._encode, "hitnb-deep-pickle")
+
+    def _encode(self) -> bytes:
+        self.by_dill = False  # (a first attempt past the recursion limit may have set it)
         try:
             return pickle.dumps(self.value, protocol=5)
         except Exception:
@@ -936,6 +946,12 @@ class Pickled:
         except Exception:
             self.by_dill = True
             return dill_dumps(self.value, protocol=5)
+
+    def load(self, load: Callable[..., Any]) -> Any:
+        """The value again, unpickled by ``load`` (see :func:`~hitnb.store.codecs.loads_in`)."""
+        loads = _dill_loads() if self.by_dill else pickle.loads
+        with gc_paused():
+            return deep_if_needed(lambda: load(loads, self.payload, ()), "hitnb-deep-unpickle")
 
     def __getstate__(self) -> dict[str, Any]:
         payload = self.payload
@@ -1023,9 +1039,7 @@ def unpack_result(result: Any, namespace: dict[str, Any]) -> Any:
         return namespace[result.name]
     if not isinstance(result, Pickled):
         return result
-    loads = _dill_loads() if result.by_dill else pickle.loads
-    with gc_paused():
-        return loads_in(namespace)(loads, result.payload, ())
+    return result.load(loads_in(namespace))
 
 
 def _is_notebook_code(value: Any) -> bool:
@@ -1053,9 +1067,7 @@ def unpack_outputs(
             namespace[name] = value.load(load)
     for name, value in packed.items():
         if isinstance(value, Pickled):
-            loads = _dill_loads() if value.by_dill else pickle.loads
-            with gc_paused():
-                namespace[name] = load(loads, value.payload, ())
+            namespace[name] = value.load(load)
 
 
 def _dill_loads() -> Callable[..., Any]:

@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 
 import xxhash
 
+from hitnb.deep import DEEP_FRAMES, on_a_deep_stack
 from hitnb.hashing.packed import PACK_MIN, pack_mapping, pack_records, pack_set
 from hitnb.hashing.plain import plain_encoding
 
@@ -1108,53 +1109,25 @@ def hash_reaching(value: Any) -> tuple[str, dict[int, Any]]:
     return digest.hex(), met
 
 
-DEEP_FRAMES = 250_000
-"""Python frames a deeply nested value may use (a few per level of nesting)."""
-_DEEP_STACK = 512 << 20
-_deep_lock = threading.Lock()
-
-
 def _digest_deep(value: Any) -> bytes:
-    """Hash a value nested deeper than the interpreter's recursion limit allows.
+    """Hash a value nested deeper than the interpreter's recursion limit allows: the same
+    encoder runs again on a deep stack (:mod:`hitnb.deep`), so a 10,000-level list hashes
+    like any other; beyond :data:`~hitnb.deep.DEEP_FRAMES` the value is refused by name
+    rather than crashing the interpreter."""
 
-    The same encoder runs again in a thread with a large stack and a raised recursion
-    limit, so a 10,000-level list hashes like any other; beyond :data:`DEEP_FRAMES` the
-    value is refused by name rather than crashing the interpreter.
-    """
-    outcome: list[Any] = []
-
-    def work() -> None:
+    def work() -> bytes:
         h = ValueHasher()
-        try:
-            h.update(value)
-            outcome.append(h.digest())
-        except RecursionError:
-            outcome.append(
-                UnhashableValue(
-                    type(value).__qualname__,
-                    f"nested too deeply to hash (more than {DEEP_FRAMES:,} Python frames, "
-                    "tens of thousands of levels); flatten it or register_hasher(...) for it",
-                )
-            )
-        except BaseException as exc:  # re-raised in the caller's thread
-            outcome.append(exc)
+        h.update(value)
+        return h.digest()
 
-    with _deep_lock:
-        limit = sys.getrecursionlimit()
-        stack = threading.stack_size(_DEEP_STACK)
-        try:
-            sys.setrecursionlimit(max(limit, DEEP_FRAMES))
-            worker = threading.Thread(target=work, name="hitnb-deep-hash")
-            worker.start()
-            worker.join()
-        finally:
-            threading.stack_size(stack)
-            sys.setrecursionlimit(limit)
-    result = outcome[0]
-    if isinstance(result, BaseException):
-        raise result
-    digest: bytes = result
-    return digest
+    try:
+        return on_a_deep_stack(work, "hitnb-deep-hash")
+    except RecursionError:
+        raise UnhashableValue(
+            type(value).__qualname__,
+            f"nested too deeply to hash (more than {DEEP_FRAMES:,} Python frames, "
+            "tens of thousands of levels); flatten it or register_hasher(...) for it",
+        ) from None
 
 
 def hash_value(value: Any) -> str:

@@ -35,8 +35,9 @@ import types
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO, ClassVar, NamedTuple
+from typing import Any, BinaryIO, ClassVar, NamedTuple, TypeVar
 
+from hitnb.deep import on_a_deep_stack
 from hitnb.errors import CodecError
 
 
@@ -467,14 +468,19 @@ class PickleCodec(Codec):
             raws.append(raw)
             return False
 
+        def encode(by_dill: bool) -> bytes:
+            raws.clear()  # what a failed attempt put out of band
+            if by_dill:
+                return _dumps(value, 5, out_of_band, by_dill=True)
+            return self._dumps(value, protocol=5, buffer_callback=out_of_band)
+
         with gc_paused():  # see gc_paused: pickling allocates as loading does
             try:
-                stream = self._dumps(value, protocol=5, buffer_callback=out_of_band)
+                stream = deep_if_needed(lambda: encode(False), "hitnb-deep-pickle")
             except Exception:
                 if self._dumps is not _dumps:  # dill's own (DillCodec): nothing to retry
                     raise
-                raws.clear()  # what the failed attempt put out of band
-                stream = _dumps(value, 5, out_of_band, by_dill=True)
+                stream = deep_if_needed(lambda: encode(True), "hitnb-deep-pickle")
         header = _PICKLE_MAGIC + struct.pack(
             f"<IQ{len(raws)}Q", len(raws), len(stream), *(r.nbytes for r in raws)
         )
@@ -494,6 +500,11 @@ class PickleCodec(Codec):
         return self._load(data, loads_in(namespace))
 
     def _load(self, data: BlobData, call: Callable[[Callable[..., Any], Any, Any], Any]) -> Any:
+        return deep_if_needed(lambda: self._load_here(data, call), "hitnb-deep-unpickle")
+
+    def _load_here(
+        self, data: BlobData, call: Callable[[Callable[..., Any], Any, Any], Any]
+    ) -> Any:
         view = memoryview(data.buffer)
         if view[:_MAGIC_LEN] != _PICKLE_MAGIC:
             raise CodecError("not a hitnb pickle blob (bad magic)")
@@ -515,6 +526,18 @@ class PickleCodec(Codec):
             pos += size
         with gc_paused():
             return call(self._loads, stream, buffers)
+
+
+_T = TypeVar("_T")
+
+
+def deep_if_needed(work: Callable[[], _T], name: str) -> _T:
+    """``work()``, and again on a deep stack when it went past the recursion limit (a mesa
+    model: each agent holds the model, and the model its agents; see :mod:`hitnb.deep`)."""
+    try:
+        return work()
+    except RecursionError:
+        return on_a_deep_stack(work, name)
 
 
 OUT_OF_BAND_BYTES = 1 << 16

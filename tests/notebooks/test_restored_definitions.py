@@ -149,3 +149,25 @@ def test_a_restored_lambda_hashes_as_it_did_so_its_readers_hit(tmp_path, isolate
     printed = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells, 3)
     assert [run[2] for run in printed] == ["True\n"] * 3
     assert [run[3] for run in printed[1:]] == ["the last %%memo cell came from the cache\n"] * 2
+
+
+def test_a_model_nested_past_the_recursion_limit_is_stored_and_restored(tmp_path, isolated_store):
+    """A mesa model (agents holding the model and one another) went past the recursion
+    limit when pickled: "output `model` (a MoneyModel) cannot be stored", and every cell
+    after it ran again. It is pickled, and unpickled, on a deep stack instead."""
+    from nbhelpers import printed_in_fresh_kernels
+
+    cells = [
+        "%load_ext hitnb",
+        "%%memo\nclass Agent:\n    def __init__(self, model, after):\n"
+        "        self.model, self.after = model, after\n\nclass Model:\n"
+        "    def __init__(self, n):\n        self.first = None\n        for _ in range(n):\n"
+        "            self.first = Agent(self, self.first)\n\nmodel = Model(5000)",
+        "%hitnb why",
+        "count, agent = 0, model.first\nwhile agent is not None:\n"
+        "    assert agent.model is model\n    count, agent = count + 1, agent.after\nprint(count)",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)},
+                                             cells)  # fmt: skip
+    assert first[3] == second[3] == "5000\n"
+    assert second[2] == "the last %%memo cell came from the cache\n"

@@ -290,3 +290,22 @@ def test_storing_pauses_garbage_collection_and_puts_it_back(store):
     )
     assert _SeesCollectorWhenPickled.seen == [False], "no collection while pickling"
     assert gc.isenabled(), "and collection is back on after"
+
+
+class Link:
+    """One link of a chain, as mesa's agents hold their model and one another."""
+
+    def __init__(self, value: int, after: Link | None) -> None:
+        self.value, self.after = value, after
+
+
+def test_a_value_nested_past_the_recursion_limit_is_stored_and_loaded(store):
+    chain = None
+    for i in range(20_000):
+        chain = Link(i, chain)
+    back, codec = roundtrip(store, {"chain": chain, "model": Kernel()})
+    assert codec == "pickle"
+    length, link = 0, back["chain"]
+    while link is not None:
+        length, link = length + 1, link.after
+    assert length == 20_000 and back["chain"].value == 19_999
