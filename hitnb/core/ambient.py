@@ -490,6 +490,49 @@ def _set_plotly_defaults(state: dict[str, Any]) -> None:
             getattr(pio, name).default = value
 
 
+def _root_handlers() -> tuple[tuple[Any, ...], ...]:
+    """The root logger's handlers, each as ``("stream", "stderr" or "stdout", level, format,
+    date format, style)`` for a stream handler of the process's standard streams (what
+    ``logging.basicConfig(level=INFO)`` adds), else ``("other", its class)``: with no such
+    handler, a library's log lines after a hit were not shown, as they were after the run."""
+    logging = sys.modules["logging"]
+    described: list[tuple[Any, ...]] = []
+    for handler in logging.root.handlers:
+        stream = getattr(handler, "stream", None)
+        where = {id(sys.stderr): "stderr", id(sys.stdout): "stdout"}.get(id(stream))
+        formatter = handler.formatter
+        if type(handler) is not logging.StreamHandler or where is None:
+            described.append(("other", type(handler).__qualname__))
+            continue
+        style = type(getattr(formatter, "_style", None)).__name__
+        described.append(
+            ("stream", where, handler.level, getattr(formatter, "_fmt", None),
+             getattr(formatter, "datefmt", None), style)
+        )  # fmt: skip
+    return tuple(described)
+
+
+_STYLES = {"PercentStyle": "%", "StrFormatStyle": "{", "StringTemplateStyle": "$"}
+
+
+def _set_root_handlers(state: tuple[tuple[Any, ...], ...]) -> None:
+    """Give the root logger the handlers a run left it, made again; one of another kind
+    than a stream handler of the standard streams cannot be made (:class:`CannotMake`)."""
+    if _root_handlers() == tuple(state):
+        return
+    if any(kind != "stream" for kind, *_ in state):
+        raise CannotMake("the stored run added a logging handler a hit cannot make again")
+    logging = sys.modules["logging"]
+    for handler in list(logging.root.handlers):
+        logging.root.removeHandler(handler)
+    for _, where, level, fmt, datefmt, style in state:
+        handler = logging.StreamHandler(getattr(sys, where))
+        handler.setLevel(level)
+        if fmt is not None:
+            handler.setFormatter(logging.Formatter(fmt, datefmt, _STYLES.get(style, "%")))
+        logging.root.addHandler(handler)
+
+
 def _imported() -> dict[str, bool]:
     return dict.fromkeys(sys.modules, True)
 
@@ -551,6 +594,7 @@ for _provider in (
     StateProvider("the working folder", "os", os.getcwd, _set_working_folder, reads=True),
     StateProvider("the recursion limit", "sys", sys.getrecursionlimit, sys.setrecursionlimit),
     StateProvider("logger levels", "logging", _logger_settings, _set_logger_settings),
+    StateProvider("logging handlers", "logging", _root_handlers, _set_root_handlers),
 ):  # fmt: skip
     register_state(_provider)
 _SEEDER_MODULES = frozenset(p.seeder.rpartition(".")[0] for p in _providers.values() if p.seeder)

@@ -15,6 +15,7 @@ _loaded: dict[int, Any] = {}
 def load_ipython_extension(shell: Any) -> None:
     """Register ``%%memo``, ``%hitnb``, ``%experiments``, the result badge, auto mode's
     input transformer and tracebacks that start at a memoized cell's code in ``shell``."""
+    from hitnb.ipython import formatters  # noqa: F401 (registers its ambient state)
     from hitnb.ipython.auto import auto_session
     from hitnb.ipython.badges import ResultBadges
     from hitnb.ipython.known_digests import forget_unless_memo

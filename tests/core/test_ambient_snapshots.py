@@ -141,3 +141,28 @@ def test_a_logger_set_or_set_back_is_an_effect_and_one_an_import_makes_is_not():
     logger.setLevel(logging.WARNING)
     ambient.apply(effects)  # what the run left: the level it set back
     assert logger.level == logging.NOTSET
+
+
+def test_a_root_handler_is_made_again_and_one_that_cannot_be_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import sys
+
+    monkeypatch.setattr(logging.root, "handlers", [])
+    monkeypatch.setattr(logging.root, "level", logging.root.level)
+    before = ambient.Snapshot.take()
+    logging.basicConfig(level=logging.INFO, format="%(name)s said %(message)s", stream=sys.stderr)
+    _, effects = ambient.Snapshot.take().changes_since(before)
+    made = [e for e in effects if e.provider == "logging handlers"]
+    logging.root.handlers = []
+    ambient.apply(made)
+    (handler,) = logging.root.handlers
+    assert handler.stream is sys.stderr and handler.formatter._fmt == "%(name)s said %(message)s"
+    logging.root.handlers = []
+    before = ambient.Snapshot.take()
+    logging.root.addHandler(logging.FileHandler(tmp_path / "run.log"))
+    _, effects = ambient.Snapshot.take().changes_since(before)
+    logging.root.handlers[0].close()
+    logging.root.handlers = []
+    with pytest.raises(ambient.CannotMake, match="a logging handler a hit cannot make again"):
+        ambient.apply([e for e in effects if e.provider == "logging handlers"])

@@ -155,3 +155,55 @@ def test_a_cell_that_extended_pandas_runs_again_after_a_restart(tmp_path: Path, 
     assert first[3] == second[3] == "[3]\n"
     assert second[2].startswith("it ran again: the stored run added progress_apply, ")
     assert "to class pandas:DataFrame, which a hit cannot add" in second[2]
+
+
+PRETTY = '''
+from IPython import get_ipython
+
+
+class Point:
+    def __init__(self, x):
+        self.x = x
+
+
+def init_printing():
+    """Registers how IPython shows a Point, as sympy's init_printing() registers its PNGs."""
+    html = get_ipython().display_formatter.formatters["text/html"]
+    html.for_type(Point, lambda point: f"<b>{point.x}</b>")
+'''
+
+
+def test_printers_and_logging_handlers_a_cell_set_up_are_there_after_a_restart(
+    tmp_path: Path, isolated_store
+):
+    """Two set-ups a hit of their cell lost: a library registering how IPython shows its
+    objects (sympy's ``init_printing()``: later cells showed no PNG), and
+    ``logging.basicConfig``'s handler (a library's log lines were not shown). The first is
+    checked on a hit and the cell runs again; the second is made again."""
+    from nbhelpers import KernelSession
+
+    library = tmp_path / "site-packages"
+    library.mkdir()
+    (library / "pretty_points.py").write_text(PRETTY)
+    env = {"HITNB_STORE": str(isolated_store), "PYTHONPATH": str(library)}
+    shown = []
+    for _ in range(2):
+        with KernelSession(tmp_path, env) as kernel:
+            kernel.run("%load_ext hitnb")
+            kernel.run("%%memo\nimport pretty_points\npretty_points.init_printing()")
+            why = kernel.run("%hitnb why")
+            kernel.run(
+                "%%memo\nimport logging\n"
+                "logging.basicConfig(level=logging.INFO, format='%(levelname)s:%(message)s')"
+            )
+            kernel.run("pretty_points.Point(3)")
+            html = kernel.notebook.cells[-1].outputs[0]["data"].get("text/html")
+            kernel.run("logging.getLogger('some.library').info('fitted')")
+            logged = [
+                output.text
+                for output in kernel.notebook.cells[-1].outputs
+                if output.output_type == "stream"
+            ]
+            shown.append((html, logged, why))
+    assert [(html, logged) for html, logged, _ in shown] == [("<b>3</b>", ["INFO:fitted\n"])] * 2
+    assert shown[1][2].startswith("it ran again: the stored run registered how IPython shows ")
