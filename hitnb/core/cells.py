@@ -106,6 +106,11 @@ class CellAnalysis:
     """Inputs the run may change in place, as syntax proposes (receivers of methods not
     known to be pure, call arguments, aliases, names used by nested code, names called):
     the ones whose digest is measured again after a miss."""
+    stored_into: frozenset[str] = frozenset()
+    """Inputs the cell assigns into (``config.params["lr"] = 0.1``): when one is a user
+    module, the run changed state a hit could not change again."""
+    attribute_calls: frozenset[tuple[str, str]] = frozenset()
+    """Calls ``name.attribute(...)`` on inputs (``helpers.register(x)``)."""
     passed_only: tuple[tuple[str, tuple[Callee, ...]], ...] = ()
     """Candidates that are only given as arguments to calls, with those callees: the run
     can tell which of them only draw what they are given (:func:`drawn_only`)."""
@@ -217,6 +222,8 @@ def _analyze(
         mutated=frozenset(mutated),
         bound=frozenset(n for n in flow.bound | extra_out if not is_session_name(n)),
         candidates=frozenset((changeable | set(flow.passed)) & inputs),
+        stored_into=frozenset(flow.stored_into & inputs),
+        attribute_calls=frozenset(c for c in flow.attribute_calls if c[0] in inputs),
         passed_only=tuple(
             (name, tuple(sorted(callees)))
             for name, callees in sorted(flow.passed.items())
@@ -386,6 +393,11 @@ class _Flow:
         a notebook function the globals it reads."""
         self.receivers: set[str] = set()
         """Names a method of :data:`PURE_METHODS` is called on (``res.summary()``)."""
+        self.stored_into: set[str] = set()
+        """Names assigned into (``x[i] = v``, ``x.a = v``, ``del x.a``, ``x.a += 1``)."""
+        self.attribute_calls: set[tuple[str, str]] = set()
+        """``(name, attribute)`` of calls ``name.attribute(...)``: a user module's function
+        among them is measured as a notebook function called by name is."""
 
     # -- statements -----------------------------------------------------------------------
     def block(self, statements: list[ast.stmt]) -> None:
@@ -504,6 +516,7 @@ class _Flow:
             base = _base_name(target)
             if base is not None:
                 self.mutated.add(base)
+                self.stored_into.add(base)
 
     def read_name(self, name: str) -> None:
         if name not in self.definitely:
@@ -528,6 +541,8 @@ class _Flow:
             self.read_name(name)
         in_place = any(k.arg == "inplace" for k in node.keywords)
         base = _base_name(func.value) if isinstance(func, ast.Attribute) else None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            self.attribute_calls.add((func.value.id, func.attr))
         if isinstance(func, ast.Attribute) and base is not None:
             if in_place or func.attr not in PURE_METHODS:
                 self.mutated.add(base)

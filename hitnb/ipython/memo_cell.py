@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import sys
 import time
 import types
 from collections.abc import Iterable, Iterator
@@ -47,7 +48,7 @@ from hitnb.core.record import RunRecord
 from hitnb.core.stores import current_store
 from hitnb.core.unstorable import Unstorable
 from hitnb.hashing.analysis import analyze, text_digest
-from hitnb.hashing.code import library_versions, user_module_files
+from hitnb.hashing.code import is_user_code, library_versions, user_module_files
 from hitnb.hashing.dependencies import Fingerprint, Plan, fingerprint, plan_for, written_during
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, time_limit
@@ -667,6 +668,8 @@ def _run_recorded(
         if name in digests and name in namespace and may_change(namespace[name])
     }
     held = {name: id(value) for name, value in namespace.items() if name not in analysis.bound}
+    modules = _user_modules_reached(namespace, analysis)
+    module_globals = {m.__name__: _globals_ids(m) for m in modules}
     classes = notebook_classes(namespace, analysis.bound)  # their own values, checked after
     start = time.perf_counter()
     with recording(shell) as events:
@@ -687,6 +690,26 @@ def _run_recorded(
     outputs.update(bound_unseen)
     deleted += deleted_unseen
     written, unstorable = _written_through_calls(namespace, called)
+    changed_module = next(
+        (
+            f"module `{name}`"
+            for name in sorted(analysis.stored_into)
+            if isinstance(namespace.get(name), types.ModuleType) and is_user_code(namespace[name])
+        ),
+        None,
+    ) or next(
+        (
+            f"`{module.__name__}.{name}`"
+            for module in modules
+            for name in _rebound_in(module, module_globals[module.__name__])
+        ),
+        None,
+    )
+    if changed_module is not None and not unstorable:
+        unstorable = (
+            f"this cell ran but was not cached: it changed {changed_module}, "
+            "which a hit could not change again"
+        )
     measured: dict[str, str | None] = {}  # inputs changed in place, hashed after the run
     candidates = analysis.candidates - drawn_only(namespace, analysis)
     changing = [
@@ -817,13 +840,47 @@ def _bound_where_code_does_not_say(
 _UNBOUND = object()
 
 
+def _user_modules_reached(namespace: dict[str, Any], analysis: CellAnalysis) -> list[Any]:
+    """The user modules (not the notebook) a cell names, imports from (imported already),
+    and those of the functions it calls by name: a run may change their globals
+    (``helpers.bump()`` rebinding ``COUNT``)."""
+    found: dict[str, Any] = {}
+    reached: list[Any] = [sys.modules.get(name) for name in analysis.imports]
+    for name in analysis.inputs:
+        value = namespace.get(name)
+        if name in analysis.called and isinstance(value, types.FunctionType):
+            value = sys.modules.get(value.__module__)
+        reached.append(value)
+    for value in reached:
+        if not isinstance(value, types.ModuleType) or value.__name__ == "__main__":
+            continue
+        if is_user_code(value):
+            found[value.__name__] = value
+    return list(found.values())
+
+
+def _globals_ids(module: Any) -> dict[str, int]:
+    return {name: id(value) for name, value in vars(module).items()}
+
+
+def _rebound_in(module: Any, before: dict[str, int]) -> list[str]:
+    """Globals of ``module`` bound, rebound or deleted since ``before`` was taken."""
+    now = _globals_ids(module)
+    return sorted(name for name in before.keys() | now.keys() if before.get(name) != now.get(name))
+
+
 def _called_plans(
     namespace: dict[str, Any], analysis: CellAnalysis
 ) -> Iterator[tuple[str, types.FunctionType, Plan]]:
-    """The functions the cell calls by name, with their dependency plans."""
+    """The functions the cell calls by name, and those of user modules it calls by their
+    module (``helpers.bump()``), with their dependency plans."""
     sensitivity = config.settings().version_sensitivity
-    for name in sorted(analysis.called):
-        fn = namespace.get(name)
+    called = [(name, namespace.get(name)) for name in sorted(analysis.called)]
+    for base, attribute in sorted(analysis.attribute_calls):
+        module = namespace.get(base)
+        if isinstance(module, types.ModuleType) and is_user_code(module):
+            called.append((f"{base}.{attribute}", module.__dict__.get(attribute)))
+    for name, fn in called:
         if isinstance(fn, types.FunctionType):
             try:
                 yield name, fn, plan_for(fn, sensitivity, frozenset())

@@ -122,3 +122,38 @@ def test_a_global_a_called_function_rebinds_is_read_and_bound_again(tmp_path, is
     plain, first, second = plain_then_memoized(tmp_path, isolated_store, cells)
     assert plain[-1] == "2\n"
     assert first == plain and second == plain
+
+
+HELPERS = """
+params = {"lr": 0.5}
+COUNT = 0
+
+
+def bump():
+    global COUNT
+    COUNT += 1
+    return COUNT
+"""
+
+
+@pytest.mark.parametrize(
+    "change, why",
+    [
+        ("helpers.params['lr'] = 0.1", "it changed module `helpers`"),
+        ("helpers.extra = 'added'", "it changed module `helpers`"),
+        ("b = helpers.bump()", "it changed `helpers.COUNT`"),
+        ("from helpers import bump\nb = bump()", "it changed `helpers.COUNT`"),
+    ],
+    ids=["assigned-into", "attribute-added", "module-function", "imported-function"],
+)
+def test_a_cell_that_changes_a_user_modules_globals_runs_every_time(
+    tmp_path, isolated_store, change, why
+):
+    """A hit could not change the module's globals again: after a restart, the next cell
+    saw the module as it was before the cell (``lr 0.5``, ``COUNT 0``)."""
+    (tmp_path / "helpers.py").write_text(HELPERS)
+    check = "print(helpers.params['lr'], helpers.COUNT, getattr(helpers, 'extra', None))"
+    cells = ["import helpers", change, "?len\n" + check]
+    runs = plain_then_memoized(tmp_path, isolated_store, cells)
+    assert runs[1][2] == runs[2][2] == runs[0][2], runs
+    assert all(why in run[1] for run in runs[1:])  # the session's one note on running uncached
