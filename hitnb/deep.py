@@ -22,15 +22,22 @@ DEEP_FRAMES = 250_000
 """Python frames a deeply nested value may use (a few per level of nesting)."""
 _DEEP_STACK = 512 << 20
 _lock = threading.Lock()
+_here = threading.local()
+"""``deep`` is set on the threads :func:`on_a_deep_stack` starts."""
 
 
 def on_a_deep_stack(work: Callable[[], T], name: str) -> T:
     """``work()``, run on a thread named ``name`` with a deep stack; what it raises is
-    raised here (a :class:`RecursionError` when even :data:`DEEP_FRAMES` are not enough)."""
+    raised here (a :class:`RecursionError` when even :data:`DEEP_FRAMES` are not enough).
+    Called again from such a thread (a value pickled inside a value pickled there), it runs
+    ``work()`` right there: that stack is as deep as it gets."""
+    if getattr(_here, "deep", False):
+        return work()
     context = contextvars.copy_context()
     outcome: list[tuple[bool, object]] = []
 
     def run() -> None:
+        _here.deep = True
         try:
             outcome.append((True, context.run(work)))
         except BaseException as exc:  # re-raised in the caller's thread

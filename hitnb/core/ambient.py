@@ -58,6 +58,9 @@ class StateProvider:
     fingerprint: Callable[[Any], bytes] | None = None
     """Bytes that differ whenever two states differ, faster than pickling the state; None
     pickles it."""
+    only_checks: bool = False
+    """``set`` changes nothing: it checks that the state is as the run left it, and raises
+    :class:`CannotMake` when it is not (members a call added to a library's class)."""
     know: Callable[[Iterable[str]], None] | None = None
     """For a mapping state whose keys are found as runs go (see
     :mod:`~hitnb.core.library_classes`): told the keys a stored run names before its reads
@@ -242,9 +245,23 @@ def unmet(reads: list[AmbientRead]) -> str | None:
 
 
 def apply(effects: list[AmbientEffect]) -> None:
-    """Leave the process state as the run that is replayed left it; raises
-    :class:`CannotMake` when some of it cannot be made (the effects before it are made)."""
-    for effect in effects:
+    """Leave the process state as the run that is replayed left it.
+
+    The modules the run imported come first, then the checks of what cannot be set
+    (:attr:`StateProvider.only_checks`), then the rest. When some of it cannot be made (a
+    check fails, or a ``set`` raises: a folder deleted since, a plotly template not
+    registered here), what was set is put back as it was and :class:`CannotMake` is raised:
+    the engine then runs the call on the state a plain run would have met."""
+    rank = {name: i for i, name in enumerate(_providers)}
+
+    def order(effect: AmbientEffect) -> tuple[int, int]:
+        provider = _providers.get(effect.provider)
+        first = effect.provider == IMPORTS
+        return (0 if first else 1 if provider is not None and provider.only_checks else 2,
+                rank.get(effect.provider, 0))  # fmt: skip
+
+    done: list[tuple[StateProvider, AmbientEffect, Any]] = []
+    for effect in sorted(effects, key=order):
         provider = _providers.get(effect.provider)
         if provider is None:
             continue
@@ -253,14 +270,39 @@ def apply(effects: list[AmbientEffect]) -> None:
                 importlib.import_module(provider.module)
             except Exception:
                 continue
-        state = copy.deepcopy(effect.state)
-        if provider.know is not None and isinstance(state, dict):
-            provider.know(state)
+        try:
+            state = copy.deepcopy(effect.state)
+            if provider.know is not None and isinstance(state, dict):
+                provider.know(state)
+            undo = _ABSENT if provider.only_checks or provider.name == IMPORTS else provider.get()
+            if effect.removed and isinstance(state, dict):
+                state.update(dict.fromkeys(effect.removed, REMOVED))
+            provider.set(state)
+        except Exception as exc:
+            _put_back(done)
+            if isinstance(exc, CannotMake):
+                raise
+            said = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else repr(exc)
+            raise CannotMake(f"{provider.name} cannot be made as the run left it ({said})") from exc
         if provider.seeder:
             _seeded.add(provider.name)  # a stored run's state: as deterministic as its seed
-        if effect.removed and isinstance(state, dict):
-            state.update(dict.fromkeys(effect.removed, REMOVED))
-        provider.set(state)
+        done.append((provider, effect, undo))
+
+
+def _put_back(done: list[tuple[StateProvider, AmbientEffect, Any]]) -> None:
+    """Set back, last first, the states :func:`apply` set before it failed (as well as it
+    can: a provider that cannot take its old state back is left as it is)."""
+    for provider, effect, before in reversed(done):
+        if before is _ABSENT:
+            continue
+        state = before
+        if isinstance(before, dict) and isinstance(effect.state, dict):
+            keys = (*effect.state, *effect.removed)
+            state = {k: before.get(k, REMOVED) for k in keys}
+        try:
+            provider.set(state)
+        except Exception:
+            continue
 
 
 _seeded: set[str] = set()
@@ -533,6 +575,9 @@ def _set_root_handlers(state: tuple[tuple[Any, ...], ...]) -> None:
         logging.root.addHandler(handler)
 
 
+IMPORTS = "imported modules"
+
+
 def _imported() -> dict[str, bool]:
     return dict.fromkeys(sys.modules, True)
 
@@ -549,7 +594,7 @@ def _import(state: dict[str, Any]) -> None:
 
 
 for _provider in (
-    StateProvider("imported modules", "sys", _imported, _import, cells_only=True,
+    StateProvider(IMPORTS, "sys", _imported, _import, cells_only=True,
                   fingerprint=lambda state: "\n".join(state).encode()),
     StateProvider(
         "Python's global random state",

@@ -29,6 +29,7 @@ import importlib
 import inspect
 import linecache
 import math
+import os
 import pickle
 import re
 import types
@@ -667,10 +668,12 @@ def drawn_only(namespace: dict[str, Any], analysis: CellAnalysis) -> frozenset[s
     """Candidates that the run only gave to matplotlib's drawing functions
     (``ax.plot(res.resid)``), by what the callees' names resolve to after the run: these
     are not changed, and a big results object is not hashed again after every plot."""
-    return frozenset(
+    rebound = set(analysis.inputs) & analysis.bound  # a callee looked up after the run may
+    return frozenset(  # not be the one called: only names the cell binds afresh, or not at all
         name
         for name, callees in analysis.passed_only
-        if all(_draws_only(namespace, callee) for callee in callees)
+        if not hasattr(type(namespace.get(name)), "__next__")  # drawing uses an iterator up
+        and all(callee[0] not in rebound and _draws_only(namespace, callee) for callee in callees)
     )
 
 
@@ -988,14 +991,17 @@ class ByValue:
     def of(cls, value: Any) -> ByValue:
         code = getattr(value, "__code__", None)
         filename = getattr(code, "co_filename", None)
-        lines = linecache.getlines(filename) if isinstance(filename, str) else []
-        source = (filename, "".join(lines)) if lines and isinstance(filename, str) else None
+        if not isinstance(filename, str) or os.path.exists(filename):  # noqa: PTH110 (a text path, as code objects hold it)
+            return cls(dill_dumps(value, recurse=True))  # a file's source is read from it
+        lines = linecache.getlines(filename)
+        source = (filename, "".join(lines)) if lines else None
         return cls(dill_dumps(value, recurse=True), source)
 
     def load(self, load: Callable[..., Any]) -> Any:
         if self.source is not None:
             filename, text = self.source
-            if filename not in linecache.cache:  # a loader's entry: never checked on disk
+            if filename not in linecache.cache and not os.path.exists(filename):  # noqa: PTH110 (a text path, as code objects hold it)
+                # (an entry as IPython makes for a cell: never checked on disk)
                 lines = text.splitlines(keepends=True)
                 linecache.cache[filename] = (len(text), None, lines, filename)
         return load(_dill_loads(), self.payload, ())

@@ -49,14 +49,14 @@ watched: enough for ``[ct.ss(...) for _ in range(3)]``, cheap for a million floa
 _PANDAS_CLASSES = ("DataFrame", "Series", "Index")
 """Watched from pandas' import on: what ``tqdm.pandas()`` and accessors extend."""
 
-_CACHES = frozenset({"__slotnames__"})
-"""Members Python itself adds to a class as it is used (pickling caches the names of its
-slots): no change a run made."""
-
 _counters: dict[str, tuple[type, str]] = {}
 """``module:Class.attribute`` -> (the class, the attribute)."""
 _classes: dict[str, type] = {}
 """``module:Class`` -> the class, for its members."""
+_joining: dict[str, type] = {}
+"""Classes watched since the last snapshot of members: they join the next one, so a class
+first seen in what a run produced is no change of that run's (its members are what its
+module made)."""
 _members: dict[str, tuple[int, frozenset[str]]] = {}
 """``module:Class`` -> the number of names its ``__dict__`` held when last looked at, and
 those names (named again only when the number moved)."""
@@ -91,10 +91,10 @@ def _look_at(cls: type) -> None:
     with contextlib.suppress(TypeError):  # no weak reference: looked at every time
         _looked_at.add(cls)
     key = _key_of(cls)
-    if key is None:
+    if key is None or _resolve(key) is not cls:  # numpy's _FloatAbstractDType: no such name
         return
-    _classes[key] = cls
-    for attribute, value in vars(cls).items():
+    _joining[key] = cls
+    for attribute, value in list(vars(cls).items()):
         if type(value) is int:
             _counters[f"{key}.{attribute}"] = (cls, attribute)
 
@@ -125,7 +125,7 @@ def _resolve(key: str) -> type | None:
 
 # -- counters ----------------------------------------------------------------------------
 def _counter_state() -> dict[str, Any]:
-    return {key: vars(cls).get(attribute) for key, (cls, attribute) in _counters.items()}
+    return {key: vars(cls).get(attribute) for key, (cls, attribute) in list(_counters.items())}
 
 
 def _know_counters(keys: Iterable[str]) -> None:
@@ -161,23 +161,32 @@ def _member_state() -> dict[str, frozenset[str]]:
             if isinstance(cls, type):
                 _look_at(cls)
     state = {}
-    for key, cls in _classes.items():
+    for key, cls in list(_classes.items()):
         names = vars(cls)
         seen = _members.get(key)
         if seen is None or seen[0] != len(names):
-            seen = (len(names), frozenset(names) - _CACHES)
+            seen = (len(names), frozenset(n for n in list(names) if not _dunder(n)))
             _members[key] = seen
         state[key] = seen[1]
+    while _joining:
+        key, cls = _joining.popitem()
+        _classes[key] = cls
     return state
+
+
+def _dunder(name: str) -> bool:
+    """Python's own members (``__slotnames__``, which pickling caches in a class, and
+    ``__annotations__``, made when read): none a run's call adds."""
+    return name.startswith("__") and name.endswith("__")
 
 
 def _check_members(state: dict[str, Any]) -> None:
     """Raise :class:`~hitnb.core.ambient.CannotMake` when a class lacks a member the run
     left it with (removed members are left alone)."""
-    for key, names in state.items():
+    for key, names in sorted(state.items()):
         if names == REMOVED:
             continue
-        cls = _classes.get(key) or _resolve(key)
+        cls = _classes.get(key) or _joining.get(key) or _resolve(key)
         if cls is None:
             raise CannotMake(f"class {key} is not available here")
         missing = sorted(names - vars(cls).keys())
@@ -203,6 +212,7 @@ register_state(
         "sys",
         _member_state,
         _check_members,
+        only_checks=True,
         fingerprint=lambda state: repr(sorted((k, sorted(v)) for k, v in state.items())).encode(),
     )
 )

@@ -63,4 +63,6 @@ def _check(state: dict[str, Any]) -> None:
             )
 
 
-register_state(StateProvider(NAME, "IPython", _printed_types, _check, cells_only=True))
+register_state(
+    StateProvider(NAME, "IPython", _printed_types, _check, cells_only=True, only_checks=True)
+)

@@ -166,3 +166,24 @@ def test_a_root_handler_is_made_again_and_one_that_cannot_be_is_said(
     logging.root.handlers = []
     with pytest.raises(ambient.CannotMake, match="a logging handler a hit cannot make again"):
         ambient.apply([e for e in effects if e.provider == "logging handlers"])
+
+
+def test_state_that_cannot_be_made_leaves_what_was_set_as_it_was(monkeypatch: pytest.MonkeyPatch):
+    """A hit refused halfway must not leave some effects made: the call then ran again from
+    the state the run had left (numpy's stream drawn from twice, a folder entered twice)."""
+    held = {"value": 1}
+
+    def broken(state: object) -> None:
+        raise ValueError("no template 'brand' here")
+
+    ambient.register_state(ambient.StateProvider(
+        "test value", "sys", lambda: held["value"], lambda v: held.update(value=v)))  # fmt: skip
+    ambient.register_state(ambient.StateProvider("test broken", "sys", lambda: 0, broken))
+    try:
+        effects = [ambient.AmbientEffect("test value", 2), ambient.AmbientEffect("test broken", 1)]
+        with pytest.raises(ambient.CannotMake, match="no template 'brand' here"):
+            ambient.apply(effects)
+        assert held["value"] == 1
+    finally:
+        ambient.unregister_state("test value")
+        ambient.unregister_state("test broken")

@@ -221,3 +221,14 @@ def test_names_only_drawn_by_matplotlib_are_told_apart_after_the_run():
         plt.close(fig)
     # an array's own `plot` is no matplotlib function; `s` is also given to another call
     assert drawn == {"x", "y", "z", "w", "t"}
+    # an iterator, which a drawing call uses up; a callee whose name the cell binds again
+    # after calling it (looked up after the run, it is not the object that was called)
+    analysis = analyze_cell("ax.set_xticklabels(labels)\nax.plot(q)\nfig, ax = plt.subplots()")
+    fig, ax = plt.subplots()
+    try:
+        namespace = {"plt": plt, "ax": ax, "labels": iter(["a"]), "q": [1.0]}
+        assert drawn_only(namespace, analysis) == set()
+        kept = analyze_cell("ax.set_xticklabels(labels)\nax.plot(q)")
+        assert drawn_only(namespace, kept) == {"q"}
+    finally:
+        plt.close(fig)

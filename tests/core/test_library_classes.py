@@ -97,3 +97,16 @@ def test_a_run_that_added_a_method_to_a_library_class_runs_again_where_it_is_mis
     assert extend() == 1 and calls["extend"] == 2  # a hit could not add it: run again
     assert System().describe() == "described sys[2]"
     assert extend() == 1 and calls["extend"] == 2  # there now: a hit
+
+
+def test_classes_not_found_by_their_name_are_not_watched():
+    """numpy's dtypes derive from classes no module names (``_FloatAbstractDType``): a hit
+    looking for them failed, and the cell ran again in every session."""
+    import numpy as np
+
+    from hitnb.core import library_classes
+
+    library_classes.watch_classes_of([np.dtype("f8"), {"a": np.dtype("i8")}])
+    watched = {*library_classes._classes, *library_classes._joining}
+    assert not any("AbstractDType" in key for key in watched)
+    assert "numpy.dtypes:Float64DType" in watched
