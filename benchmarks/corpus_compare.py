@@ -83,6 +83,24 @@ class CellView:
     hitnb_lines: list[str] = field(default_factory=list)
     error: tuple[str, str] | None = None
 
+    def compared(self) -> tuple[tuple[str, ...], ...]:
+        """The items as runs are compared: the stdout and stderr text between two other
+        outputs in either order. ipykernel sends each stream from its own buffer, flushed
+        on a timer, so which of them comes first is not the order the code wrote them in
+        (metaanalysis1 cell 31 showed its warning before its printout in one plain run of
+        two)."""
+        compared: list[tuple[str, ...]] = []
+        streams: list[tuple[str, ...]] = []
+        for item in [*self.items, ("end",)]:
+            if item[0] == "stream":
+                streams.append(item)
+                continue
+            compared.extend(sorted(streams))
+            streams = []
+            if item != ("end",):
+                compared.append(item)
+        return tuple(compared)
+
     def diff(self, other: CellView) -> str:
         """A short description of the first difference from ``other``, for reports."""
         if sorted(self.items) == sorted(other.items):

@@ -203,16 +203,17 @@ def judge(name: str, notebook: nbformat.NotebookNode, runs: list[Run]) -> Notebo
         result.not_cached += any("runs normally" in n for n in m1.hitnb_lines)
         if p1.error and not result.plain_error:
             result.plain_error = f"cell {i}: {p1.error[0]}: {p1.error[1][:100]}"
-        if m1.items == m2.items:
+        c1, c2, d1, d2 = (view.compared() for view in (p1, p2, m1, m2))
+        if d1 == d2:
             result.replay_exact += 1
         else:
             result.replay_diffs.append(Difference(i, _snippet(source), m2.diff(m1)))
-        if p1.items == p2.items:
+        if c1 == c2:
             result.deterministic += 1
-            if m1.items == p1.items and m2.items == p1.items:
+            if d1 == c1 and d2 == c1:
                 result.same_as_plain += 1
             else:
-                worse = m1 if m1.items != p1.items else m2
+                worse = m1 if d1 != c1 else m2
                 result.plain_diffs.append(Difference(i, _snippet(source), worse.diff(p1)))
         memo_error = m1.error or m2.error
         if memo_error and not (p1.error or p2.error):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,6 +108,28 @@ def test_hitnb_badge_and_notes_are_left_out_and_counted() -> None:
     assert len(cell_view(long_note).hitnb_lines) == 1
     changed = {"outputs": [{"output_type": "stream", "name": "stdout", "text": "3.15\n"}]}
     assert cell_view(changed).items != cell_view(plain).items
+
+
+def test_stdout_and_stderr_between_two_displays_compare_in_either_order() -> None:
+    """ipykernel flushes each stream from its own buffer: metaanalysis1 cell 31 showed its
+    warning before its printout in one plain run of two. Other outputs keep their order."""
+
+    def cell(*outputs: tuple[str, str]) -> dict[str, Any]:
+        made = []
+        for kind, text in outputs:
+            if kind == "figure":
+                made.append({"output_type": "display_data", "data": {"text/plain": text}})
+            else:
+                made.append({"output_type": "stream", "name": kind, "text": text})
+        return {"outputs": made}
+
+    printed = cell(("stdout", "method RE\n"), ("stderr", "Warning\n"), ("figure", "<Figure>"))
+    warned = cell(("stderr", "Warning\n"), ("stdout", "method RE\n"), ("figure", "<Figure>"))
+    assert cell_view(printed).compared() == cell_view(warned).compared()
+    late = cell(("stdout", "method RE\n"), ("figure", "<Figure>"), ("stderr", "Warning\n"))
+    assert cell_view(printed).compared() != cell_view(late).compared()
+    other = cell(("stdout", "method ML\n"), ("stderr", "Warning\n"), ("figure", "<Figure>"))
+    assert cell_view(printed).compared() != cell_view(other).compared()
 
 
 def test_full_collections_are_timed_in_the_cell_they_paused(tmp_path: Path) -> None:
