@@ -12,35 +12,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from library_cases import install_numbered
 
 import hitnb
-
-LIBRARY = '''
-class System:
-    """Numbered as python-control numbers its systems."""
-
-    made = 0
-
-    def __init__(self):
-        self.name = f"sys[{System.made}]"
-        System.made += 1
-
-
-def register():
-    """Gives System a method, as tqdm.pandas() gives DataFrame its progress_apply."""
-    System.describe = lambda self: "described " + self.name
-'''
 
 
 @pytest.fixture
 def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest):
     """A module installed as a library is (in a ``site-packages`` folder), named after the
     test: its classes are watched for the rest of the process."""
-    folder = tmp_path / "site-packages"
-    folder.mkdir()
     name = f"numbered_{request.node.name.removeprefix('test_')[:40]}"
-    (folder / f"{name}.py").write_text(LIBRARY)
-    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.syspath_prepend(str(install_numbered(tmp_path, name)))
     yield importlib.import_module(name)
     sys.modules.pop(name, None)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from library_cases import install_numbered
 from nbformat.v4 import new_code_cell, new_notebook
 from nbhelpers import stream_text
 
@@ -96,27 +97,13 @@ def test_a_cell_that_seeds_the_stream_itself_hits_after_a_restart(tmp_path: Path
     assert second[3] == first[3] == "[0.602763]\n"
 
 
-NUMBERED = '''
-class System:
-    """Numbered as python-control numbers its systems (sys[0], sys[1], ...)."""
-
-    made = 0
-
-    def __init__(self):
-        self.name = f"sys[{System.made}]"
-        System.made += 1
-'''
-
-
 def test_a_hit_numbers_later_objects_as_an_uncached_run_would(tmp_path: Path, isolated_store):
     """A hit brings the numbered objects back and moves the library's counter as the run
     did (it stayed at 0: the next system was a second ``sys[0]``); when other objects were
     numbered meanwhile, the cell that took the next numbers runs again."""
     from nbhelpers import KernelSession
 
-    library = tmp_path / "site-packages"
-    library.mkdir()
-    (library / "numbered_systems.py").write_text(NUMBERED)
+    library = install_numbered(tmp_path, "numbered_systems")
     env = {"HITNB_STORE": str(isolated_store), "PYTHONPATH": str(library)}
     made = "%%memo\nmade = [ns.System() for _ in range(3)]"
     one = "%%memo\none = ns.System()"
