@@ -673,7 +673,7 @@ def drawn_only(namespace: dict[str, Any], analysis: CellAnalysis) -> frozenset[s
         name
         for name, callees in analysis.passed_only
         if not hasattr(type(namespace.get(name)), "__next__")  # drawing uses an iterator up
-        and all(callee[0] not in rebound and _draws_only(namespace, callee) for callee in callees)
+        and all(_draws_only(namespace, callee) and callee[0] not in rebound for callee in callees)
     )
 
 

@@ -678,127 +678,143 @@ def _run_recorded(
             show_result(shell, value, events)
         flush_inline_figures()
     duration = time.perf_counter() - start
-    known = known_digests(shell)
-    outputs: dict[str, Any] = {}
-    deleted: list[str] = []
-    for name in analysis.bound:
-        if name not in namespace:
-            deleted.append(name)
-        else:
-            outputs[name] = namespace[name]
-    bound_unseen, deleted_unseen = _bound_where_code_does_not_say(held, namespace, analysis)
-    outputs.update(bound_unseen)
-    deleted += deleted_unseen
-    written, unstorable = _written_through_calls(namespace, called)
-    changed_module = next(
-        (
-            f"module `{name}`"
-            for name in sorted(analysis.stored_into)
-            if isinstance(namespace.get(name), types.ModuleType) and is_user_code(namespace[name])
-        ),
-        None,
-    ) or next(
-        (
-            f"`{module.__name__}.{name}`"
-            for module in modules
-            for name in _rebound_in(module, module_globals[module.__name__])
-        ),
-        None,
-    )
-    if changed_module is not None and not unstorable:
-        unstorable = (
-            f"this cell ran but was not cached: it changed {changed_module}, "
-            "which a hit could not change again"
-        )
-    measured: dict[str, str | None] = {}  # inputs changed in place, hashed after the run
-    candidates = analysis.candidates - drawn_only(namespace, analysis)
-    changing = [
-        name
-        for name in sorted(candidates | analysis.receivers)
-        if name not in outputs
-        and name in namespace
-        and may_change(namespace[name])
-        and (name in candidates or not pure_methods_hold(namespace[name]))
-    ]
-    changing += sorted(name for name, value in kept.items() if namespace.get(name) is value)
-    changed: dict[int, Any] = {}
-    if written:  # changed where no candidate showed it: values sharing them may have too
-        known.clear()
-    for name in written:
-        outputs.setdefault(name, namespace[name])
-        changed[id(namespace[name])] = namespace[name]
-    # Hashed again: the inputs that may have changed, and the objects inputs held before
-    # the cell bound them to others (`df["b"] = 1; df = df.copy()`: what other names hold
-    # of the old frame changed). Only the first are outputs themselves.
-    again = [(name, namespace[name], True) for name in changing]
-    again += [
-        (name, held_before, False)
-        for name, held_before in _rebound_away(kept, namespace, candidates)
-    ]
-    for name, obj, still_bound in again:  # (`value` is the cell's result)
-        try:
-            digest, reached = hash_reaching(obj)
-        except UnhashableValue:
-            digest, reached = None, {}  # it hashed before the run: keep what it became
-        if digest != digests.get(name):
-            if still_bound:
-                outputs[name] = obj
-                measured[name] = digest
-            changed.update(reached)
-            changed[id(obj)] = obj
-            known.clear()  # changed in place: values sharing it may have changed too
-    changed_class = next(
-        (
-            name
-            for name, (cls, data) in classes.items()
-            if namespace.get(name) is cls and class_data_digest(cls) != data
-        ),
-        None,
-    )
-    if changed_class is not None and not unstorable:
-        unstorable = (
-            f"this cell ran but was not cached: it changed class `{changed_class}`, which "
-            "another cell defines: a hit could not change it again"
-        )
-    shared: set[str] = set()
-    if changed:
-        for name in sharing_names(namespace, changed):
-            if name not in outputs:
+
+    def measure() -> tuple[CellRecord, str]:
+        """What the run changed and made, measured after it."""
+        known = known_digests(shell)
+        outputs: dict[str, Any] = {}
+        deleted: list[str] = []
+        for name in analysis.bound:
+            if name not in namespace:
+                deleted.append(name)
+            else:
                 outputs[name] = namespace[name]
-                shared.add(name)
-    output_digests: dict[str, str] = {}
-    budget = duration * DIGEST_BUDGET if duration >= DIGEST_OUTPUTS_AFTER else 0.0
-    for name, output in sorted(outputs.items()):  # by name: the same ones in every process
-        if name in measured:  # hashed just above, whatever the cell cost: kept, not again
-            found = measured[name]
-            if found is not None:
-                output_digests[name] = found
-                known.put(output, found)
-            continue
-        cheap = _hashed_by_its_buffers(output)
-        if not (cheap or budget > 0):
-            continue
-        started = time.perf_counter()
-        try:
-            with time_limit(max(budget, OBJECTS_IN_DATA_LIMIT) if cheap else budget):
-                output_digests[name] = hash_value(output)
-        except UnhashableValue:  # or over the budget: left to the cells that read it
-            continue
-        finally:
-            if not cheap:
-                budget -= time.perf_counter() - started
-        known.put(output, output_digests[name])
-    record = CellRecord(
-        outputs,
-        deleted,
-        list(events),
-        value if analysis.has_result else None,  # `;` hides it: nothing to show, nor store
-        analysis.has_result,
-        duration,
-        output_digests,
-        frozenset(shared),
-        {n: class_data_digest(v) for n, v in sorted(outputs.items()) if is_notebook_class(v)},
-    )
+        bound_unseen, deleted_unseen = _bound_where_code_does_not_say(held, namespace, analysis)
+        outputs.update(bound_unseen)
+        deleted += deleted_unseen
+        written, unstorable = _written_through_calls(namespace, called)
+        changed_module = next(
+            (
+                f"module `{name}`"
+                for name in sorted(analysis.stored_into)
+                if isinstance(namespace.get(name), types.ModuleType)
+                and is_user_code(namespace[name])
+            ),
+            None,
+        ) or next(
+            (
+                f"`{module.__name__}.{name}`"
+                for module in modules
+                for name in _rebound_in(module, module_globals[module.__name__])
+            ),
+            None,
+        )
+        if changed_module is not None and not unstorable:
+            unstorable = (
+                f"this cell ran but was not cached: it changed {changed_module}, "
+                "which a hit could not change again"
+            )
+        measured: dict[str, str | None] = {}  # inputs changed in place, hashed after the run
+        candidates = analysis.candidates - drawn_only(namespace, analysis)
+        changing = [
+            name
+            for name in sorted(candidates | analysis.receivers)
+            if name not in outputs
+            and name in namespace
+            and may_change(namespace[name])
+            and (name in candidates or not pure_methods_hold(namespace[name]))
+        ]
+        changing += sorted(name for name, value in kept.items() if namespace.get(name) is value)
+        changed: dict[int, Any] = {}
+        if written:  # changed where no candidate showed it: values sharing them may have too
+            known.clear()
+        for name in written:
+            outputs.setdefault(name, namespace[name])
+            changed[id(namespace[name])] = namespace[name]
+        # Hashed again: the inputs that may have changed, and the objects inputs held before
+        # the cell bound them to others (`df["b"] = 1; df = df.copy()`: what other names hold
+        # of the old frame changed). Only the first are outputs themselves.
+        again = [(name, namespace[name], True) for name in changing]
+        again += [
+            (name, held_before, False)
+            for name, held_before in _rebound_away(kept, namespace, candidates)
+        ]
+        for name, obj, still_bound in again:  # (`value` is the cell's result)
+            try:
+                digest, reached = hash_reaching(obj)
+            except UnhashableValue:
+                digest, reached = None, {}  # it hashed before the run: keep what it became
+            if digest != digests.get(name):
+                if still_bound:
+                    outputs[name] = obj
+                    measured[name] = digest
+                changed.update(reached)
+                changed[id(obj)] = obj
+                known.clear()  # changed in place: values sharing it may have changed too
+        changed_class = next(
+            (
+                name
+                for name, (cls, data) in classes.items()
+                if namespace.get(name) is cls and class_data_digest(cls) != data
+            ),
+            None,
+        )
+        if changed_class is not None and not unstorable:
+            unstorable = (
+                f"this cell ran but was not cached: it changed class `{changed_class}`, which "
+                "another cell defines: a hit could not change it again"
+            )
+        shared: set[str] = set()
+        if changed:
+            for name in sharing_names(namespace, changed):
+                if name not in outputs:
+                    outputs[name] = namespace[name]
+                    shared.add(name)
+        output_digests: dict[str, str] = {}
+        budget = duration * DIGEST_BUDGET if duration >= DIGEST_OUTPUTS_AFTER else 0.0
+        for name, output in sorted(outputs.items()):  # by name: the same ones in every process
+            if name in measured:  # hashed just above, whatever the cell cost: kept, not again
+                found = measured[name]
+                if found is not None:
+                    output_digests[name] = found
+                    known.put(output, found)
+                continue
+            cheap = _hashed_by_its_buffers(output)
+            if not (cheap or budget > 0):
+                continue
+            started = time.perf_counter()
+            try:
+                with time_limit(max(budget, OBJECTS_IN_DATA_LIMIT) if cheap else budget):
+                    output_digests[name] = hash_value(output)
+            except UnhashableValue:  # or over the budget: left to the cells that read it
+                continue
+            finally:
+                if not cheap:
+                    budget -= time.perf_counter() - started
+            known.put(output, output_digests[name])
+        record = CellRecord(
+            outputs,
+            deleted,
+            list(events),
+            value if analysis.has_result else None,  # `;` hides it: nothing to show, nor store
+            analysis.has_result,
+            duration,
+            output_digests,
+            frozenset(shared),
+            {n: class_data_digest(v) for n, v in sorted(outputs.items()) if is_notebook_class(v)},
+        )
+        return record, unstorable
+
+    try:
+        record, unstorable = measure()
+    except Exception as exc:  # hitnb's own failure: the user's run stands, not stored
+        known_digests(shell).clear()  # what it changed is not known
+        shown = value if analysis.has_result else None
+        record = CellRecord({}, [], list(events), shown, analysis.has_result, duration)
+        unstorable = (
+            "this cell ran but was not cached: hitnb could not measure what it changed "
+            f"({type(exc).__name__}: {exc})"
+        )
     return value, record, unstorable
 
 

@@ -228,7 +228,8 @@ def test_names_only_drawn_by_matplotlib_are_told_apart_after_the_run():
     try:
         namespace = {"plt": plt, "ax": ax, "labels": iter(["a"]), "q": [1.0]}
         assert drawn_only(namespace, analysis) == set()
-        kept = analyze_cell("ax.set_xticklabels(labels)\nax.plot(q)")
-        assert drawn_only(namespace, kept) == {"q"}
+        kept = analyze_cell("ax.set_xticklabels(labels)\nax.plot(q)\nplt.gca().plot(r)")
+        namespace["r"] = [2.0]
+        assert drawn_only(namespace, kept) == {"q"}  # a callee no name names: not known
     finally:
         plt.close(fig)

@@ -359,3 +359,21 @@ def test_names_bound_where_no_statement_shows_come_back_on_a_hit(project, isolat
     shown = two_sessions(project, isolated_store, cells, "print(z, x_val, y_val, 'old' in dir())")
     assert shown == ["5 1 1 False\n"] * 2
     assert executions(project) == ["bind"], "the second session's cell was a hit"
+
+
+def test_a_failure_of_hitnbs_own_measuring_leaves_the_cell_run_and_uncached(
+    project, isolated_store
+):
+    """A bug in what hitnb measures after a run (a callee with no name made one raise
+    IndexError in the eighth corpus) failed the user's cell, which had run fine."""
+    with KernelSession(project, env(isolated_store)) as kernel:
+        kernel.run("%load_ext hitnb\nimport hitnb.ipython.memo_cell as memo_cell")
+        kernel.run("def broken(*args):\n    raise ZeroDivisionError('a bug of hitnb')")
+        kernel.run("memo_cell.drawn_only = broken")
+        printed = kernel.run("%%memo\ntotal = sum(range(4))\nprint(total)")
+        assert printed == (
+            "6\nhitnb: this cell ran but was not cached: hitnb could not measure what it "
+            "changed (ZeroDivisionError: a bug of hitnb)\n"
+        )
+        assert kernel.notebook.cells[-1].outputs[-1].output_type == "stream"  # no error
+        assert kernel.run("print(total)") == "6\n"
