@@ -65,12 +65,14 @@ _pandas_watched = False
 
 
 def watch_classes_of(values: Iterable[Any]) -> None:
-    """Watch the classes of ``values`` (and of their items, for containers)."""
+    """Watch the classes of ``values`` (and of their items, for containers). Never raises:
+    a container whose iteration fails is watched by its own classes."""
     for value in values:
-        for item in _with_items(value):
-            for cls in type(item).__mro__:
-                if cls not in _looked_at:
-                    _look_at(cls)
+        with contextlib.suppress(Exception):
+            for item in _with_items(value):
+                for cls in type(item).__mro__:
+                    if cls not in _looked_at:
+                        _look_at(cls)
 
 
 def _with_items(value: Any) -> Iterator[Any]:
@@ -91,7 +93,7 @@ def _look_at(cls: type) -> None:
     with contextlib.suppress(TypeError):  # no weak reference: looked at every time
         _looked_at.add(cls)
     key = _key_of(cls)
-    if key is None or _resolve(key) is not cls:  # numpy's _FloatAbstractDType: no such name
+    if key is None or _resolve(key, imported=False) is not cls:  # numpy's _FloatAbstractDType
         return
     _joining[key] = cls
     for attribute, value in list(vars(cls).items()):
@@ -111,11 +113,14 @@ def _key_of(cls: type) -> str | None:
     return f"{module}:{qualname}"
 
 
-def _resolve(key: str) -> type | None:
-    """The class ``module:Class`` names, importing its module as the run did."""
+def _resolve(key: str, *, imported: bool = True) -> type | None:
+    """The class ``module:Class`` names, importing its module as the run did (not with
+    ``imported=False``: only a module imported already)."""
     module_name, _, qualname = key.partition(":")
     try:
-        target: Any = sys.modules.get(module_name) or importlib.import_module(module_name)
+        target: Any = sys.modules.get(module_name)
+        if target is None and imported:
+            target = importlib.import_module(module_name)
         for part in qualname.split("."):
             target = getattr(target, part)
     except Exception:  # the class went away (another version of its library)
