@@ -128,6 +128,10 @@ class CellAnalysis:
     """Why the cell cannot be cached; None if it can."""
     uses: frozenset[str] = field(default_factory=frozenset)
     """Every global name read anywhere (inputs or not), for ``--in`` checks."""
+    environment: tuple[tuple[Callee, str], ...] = ()
+    """Environment variables the cell reads by name, with how it reaches them
+    (``os.environ.get("DATA_DIR")``: ``(("os", "environ", "get"), "DATA_DIR")``): their
+    values are part of the cell's key (see :func:`environment_read`)."""
     literals: tuple[str, ...] = ()
     """Short string constants in the cell: the paths a reader written in C may open."""
     definitions: dict[str, str] = field(default_factory=dict)
@@ -237,6 +241,7 @@ def _analyze(
         uses=frozenset(flow.inputs | flow.late_reads),
         imports=tuple(dict.fromkeys(_imported_modules(tree))),
         magics=tuple(_session_magics(tree)),
+        environment=_environment_reads(tree),
         literals=tuple(
             dict.fromkeys(
                 node.value
@@ -707,6 +712,47 @@ def _draws_only(namespace: dict[str, Any], callee: Callee) -> bool:
 
 
 _MISSING = object()
+
+
+def _environment_reads(tree: ast.AST) -> tuple[tuple[Callee, str], ...]:
+    """``os.getenv("X")``, ``os.environ.get("X")`` and ``os.environ["X"]`` (and the same
+    through ``environ`` or ``getenv`` imported by name), with ``"X"`` a string literal."""
+    found: dict[tuple[Callee, str], None] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args:
+            key, path = node.args[0], _callee_path(node.func)
+            reads = path[-1:] == ("getenv",) or path[-2:] == ("environ", "get")
+        elif isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            key, path = node.slice, _callee_path(node.value)
+            reads = path[-1:] == ("environ",)
+        else:
+            continue
+        if reads and isinstance(key, ast.Constant) and isinstance(key.value, str):
+            found[path, key.value] = None
+    return tuple(found)
+
+
+def environment_read(namespace: dict[str, Any], analysis: CellAnalysis) -> dict[str, str]:
+    """The value of each environment variable the cell reads by name (``"<unset>"`` for
+    one not set), when what the cell reads it through is ``os.environ`` or ``os.getenv``:
+    a cached ``os.environ.get("DATA_DIR")`` was served in a session with another value."""
+    values: dict[str, str] = {}
+    for path, name in analysis.environment:
+        target: Any = namespace.get(path[0], os if path[0] == "os" else _MISSING)
+        if target is _MISSING and path[0] in ("environ", "getenv") and "os" in analysis.imports:
+            target = getattr(os, path[0])
+        for step in path[1:]:
+            target = (
+                getattr(target, step, _MISSING)
+                if isinstance(target, types.ModuleType) or (target is os.environ and step == "get")
+                else _MISSING
+            )
+        reads = target is os.getenv or target is os.environ
+        if not reads and getattr(target, "__self__", None) is os.environ:
+            reads = getattr(target, "__name__", "") == "get"
+        if reads:
+            values[name] = os.environ.get(name, "<unset>")
+    return values
 
 
 def _base_name(node: ast.AST) -> str | None:

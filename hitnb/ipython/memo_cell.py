@@ -31,6 +31,7 @@ from hitnb.core.cells import (
     analyze_cell,
     class_data_digest,
     drawn_only,
+    environment_read,
     is_notebook_class,
     is_session_name,
     may_change,
@@ -195,6 +196,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         {
             "python": PYTHON,
             "outputs": ",".join(analysis.outputs),
+            **{f"environment {k}": v for k, v in environment_read(shell.user_ns, analysis).items()},
             **({"wrappers": ";".join(map(str, wrappers))} if wrappers else {}),
         },
         {CODE: analysis.code, **packages},

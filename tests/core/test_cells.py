@@ -10,6 +10,7 @@ from hitnb.core.cells import (
     Pickled,
     analyze_cell,
     drawn_only,
+    environment_read,
     is_session_name,
     pure_methods_hold,
 )
@@ -233,3 +234,18 @@ def test_names_only_drawn_by_matplotlib_are_told_apart_after_the_run():
         assert drawn_only(namespace, kept) == {"q"}  # a callee no name names: not known
     finally:
         plt.close(fig)
+
+
+def test_environment_variables_read_by_name_through_os_are_found(monkeypatch):
+    import os
+
+    monkeypatch.setenv("HITNB_TEST_SET", "yes")
+    monkeypatch.delenv("HITNB_TEST_UNSET", raising=False)
+    cell = (
+        "import os\nfrom os import environ, getenv\na = os.environ.get('HITNB_TEST_SET')\n"
+        "b = environ['HITNB_TEST_SET']\nc = getenv('HITNB_TEST_UNSET', 'z')\n"
+        "d = settings.get('HITNB_TEST_OTHER')"
+    )
+    read = environment_read({"settings": {}}, analyze_cell(cell))
+    assert read == {"HITNB_TEST_SET": "yes", "HITNB_TEST_UNSET": "<unset>"}
+    assert os.environ["HITNB_TEST_SET"] == "yes"

@@ -194,3 +194,19 @@ def test_printers_and_logging_handlers_a_cell_set_up_are_there_after_a_restart(
             shown.append((html, logged, why))
     assert [(html, logged) for html, logged, _ in shown] == [("<b>3</b>", ["INFO:fitted\n"])] * 2
     assert shown[1][2].startswith("it ran again: the stored run registered how IPython shows ")
+
+
+def test_an_environment_variable_a_cell_reads_is_part_of_its_key(tmp_path: Path, isolated_store):
+    """A cached ``os.environ.get("DATA_DIR")`` printed the first session's folder in a
+    session started with another one."""
+    from nbhelpers import KernelSession
+
+    shown = []
+    for folder in ("first", "second", "second"):
+        env = {"HITNB_STORE": str(isolated_store), "HITNB_TEST_DATA_DIR": folder}
+        with KernelSession(tmp_path, env) as kernel:
+            kernel.run("%load_ext hitnb")
+            kernel.run("%%memo\nimport os\ndata_dir = os.environ.get('HITNB_TEST_DATA_DIR')")
+            shown.append((kernel.run("print(data_dir)"), kernel.run("%hitnb why")))
+    assert [printed for printed, _ in shown] == ["first\n", "second\n", "second\n"]
+    assert shown[2][1] == "the last %%memo cell came from the cache\n"
