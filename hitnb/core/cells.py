@@ -1035,13 +1035,12 @@ class ByValue:
 
     @classmethod
     def of(cls, value: Any) -> ByValue:
-        code = getattr(value, "__code__", None)
-        filename = getattr(code, "co_filename", None)
+        payload = dill_dumps(value, recurse=True)
+        filename = getattr(getattr(value, "__code__", None), "co_filename", None)
         if not isinstance(filename, str) or os.path.exists(filename):  # noqa: PTH110 (a text path, as code objects hold it)
-            return cls(dill_dumps(value, recurse=True))  # a file's source is read from it
+            return cls(payload)  # a file's source is read from it
         lines = linecache.getlines(filename)
-        source = (filename, "".join(lines)) if lines else None
-        return cls(dill_dumps(value, recurse=True), source)
+        return cls(payload, (filename, "".join(lines)) if lines else None)
 
     def load(self, load: Callable[..., Any]) -> Any:
         if self.source is not None:

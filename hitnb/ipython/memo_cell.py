@@ -670,8 +670,7 @@ def _run_recorded(
         if name in digests and name in namespace and may_change(namespace[name])
     }
     held = {name: id(value) for name, value in namespace.items() if name not in analysis.bound}
-    modules = _user_modules_reached(namespace, analysis)
-    module_globals = {m.__name__: _globals_ids(m) for m in modules}
+    module_globals = {m: _globals_ids(m) for m in _user_modules_reached(namespace, analysis)}
     classes = notebook_classes(namespace, analysis.bound)  # their own values, checked after
     start = time.perf_counter()
     with recording(shell) as events:
@@ -695,22 +694,7 @@ def _run_recorded(
         outputs.update(bound_unseen)
         deleted += deleted_unseen
         written, unstorable = _written_through_calls(namespace, called)
-        changed_module = next(
-            (
-                f"module `{name}`"
-                for name in sorted(analysis.stored_into)
-                if isinstance(namespace.get(name), types.ModuleType)
-                and is_user_code(namespace[name])
-            ),
-            None,
-        ) or next(
-            (
-                f"`{module.__name__}.{name}`"
-                for module in modules
-                for name in _rebound_in(module, module_globals[module.__name__])
-            ),
-            None,
-        )
+        changed_module = _user_module_changed(namespace, analysis, module_globals)
         if changed_module is not None and not unstorable:
             unstorable = (
                 f"this cell ran but was not cached: it changed {changed_module}, "
@@ -881,10 +865,22 @@ def _globals_ids(module: Any) -> dict[str, int]:
     return {name: id(value) for name, value in vars(module).items()}
 
 
-def _rebound_in(module: Any, before: dict[str, int]) -> list[str]:
-    """Globals of ``module`` bound, rebound or deleted since ``before`` was taken."""
-    now = _globals_ids(module)
-    return sorted(name for name in before.keys() | now.keys() if before.get(name) != now.get(name))
+def _user_module_changed(
+    namespace: dict[str, Any], analysis: CellAnalysis, before: dict[Any, dict[str, int]]
+) -> str | None:
+    """What of a user module the run changed, for the note: a module the cell assigned
+    into, or a global of one of the modules in ``before`` (the ids of their globals as the
+    run started) bound, rebound or deleted since; None when neither."""
+    for name in sorted(analysis.stored_into):
+        value = namespace.get(name)
+        if isinstance(value, types.ModuleType) and is_user_code(value):
+            return f"module `{name}`"
+    for module, ids in before.items():
+        now = _globals_ids(module)
+        for name in sorted(ids.keys() | now.keys()):
+            if ids.get(name) != now.get(name):
+                return f"`{module.__name__}.{name}`"
+    return None
 
 
 def _called_plans(
