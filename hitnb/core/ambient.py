@@ -99,6 +99,11 @@ class CannotMake(Exception):
     (a method a call added to a library's class): the engine runs the call again."""
 
 
+def first_names(names: list[str], shown: int = 3) -> str:
+    """``names`` for a :class:`CannotMake` message: the first few, then ``...``."""
+    return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
+
+
 _providers: dict[str, StateProvider] = {}
 REMOVED = "<hitnb: removed>"
 """In a mapping given to a provider's ``set``: the run removed this key."""

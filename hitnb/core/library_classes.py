@@ -39,7 +39,13 @@ import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from hitnb.core.ambient import REMOVED, CannotMake, StateProvider, register_state
+from hitnb.core.ambient import (
+    REMOVED,
+    CannotMake,
+    StateProvider,
+    first_names,
+    register_state,
+)
 
 COUNTERS = "library class counters"
 MEMBERS = "library class members"
@@ -196,8 +202,10 @@ def _check_members(state: dict[str, Any]) -> None:
             raise CannotMake(f"class {key} is not available here")
         missing = sorted(names - vars(cls).keys())
         if missing:
-            shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
-            raise CannotMake(f"the stored run added {shown} to class {key}, which a hit cannot add")
+            raise CannotMake(
+                f"the stored run added {first_names(missing)} to class {key}, which a hit "
+                "cannot add"
+            )
 
 
 register_state(

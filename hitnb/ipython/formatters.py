@@ -15,7 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from hitnb.core.ambient import REMOVED, CannotMake, StateProvider, register_state
+from hitnb.core.ambient import (
+    REMOVED,
+    CannotMake,
+    StateProvider,
+    first_names,
+    register_state,
+)
 
 NAME = "IPython display printers"
 _seen: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}
@@ -56,9 +62,8 @@ def _check(state: dict[str, Any]) -> None:
             continue
         missing = sorted(names - now.get(mime, frozenset()))
         if missing:
-            shown = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
             raise CannotMake(
-                f"the stored run registered how IPython shows {shown} as {mime} "
+                f"the stored run registered how IPython shows {first_names(missing)} as {mime} "
                 "(sympy's init_printing() does), which a hit cannot do"
             )
 
