@@ -59,3 +59,12 @@ def on_a_deep_stack(work: Callable[[], T], name: str) -> T:
         assert isinstance(result, BaseException)
         raise result
     return result  # type: ignore[return-value]
+
+
+def deep_if_needed(work: Callable[[], T], name: str) -> T:
+    """``work()``, and again on a deep stack when it went past the recursion limit (a mesa
+    model: each agent holds the model, and the model its agents)."""
+    try:
+        return work()
+    except RecursionError:
+        return on_a_deep_stack(work, name)

@@ -37,11 +37,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from hitnb.deep import deep_if_needed
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
 from hitnb.hashing.code import importable_name, library_attribute, library_method
 from hitnb.hashing.values import UnhashableValue, hash_value
 from hitnb.store.codecs import (
-    deep_if_needed,
     dill_dumps,
     dumps_with_dill_functions,
     gc_paused,

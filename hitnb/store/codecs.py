@@ -35,9 +35,9 @@ import types
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO, ClassVar, NamedTuple, TypeVar
+from typing import Any, BinaryIO, ClassVar, NamedTuple
 
-from hitnb.deep import on_a_deep_stack
+from hitnb.deep import deep_if_needed
 from hitnb.errors import CodecError
 
 
@@ -526,18 +526,6 @@ class PickleCodec(Codec):
             pos += size
         with gc_paused():
             return call(self._loads, stream, buffers)
-
-
-_T = TypeVar("_T")
-
-
-def deep_if_needed(work: Callable[[], _T], name: str) -> _T:
-    """``work()``, and again on a deep stack when it went past the recursion limit (a mesa
-    model: each agent holds the model, and the model its agents; see :mod:`hitnb.deep`)."""
-    try:
-        return work()
-    except RecursionError:
-        return on_a_deep_stack(work, name)
 
 
 OUT_OF_BAND_BYTES = 1 << 16
