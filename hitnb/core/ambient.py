@@ -451,6 +451,12 @@ def _set_rc_params(state: dict[str, Any]) -> None:
     dict.update(params, changes)
 
 
+def _set_sklearn_config(state: dict[str, Any]) -> None:
+    """``sklearn.set_config`` of the keys a run changed (``transform_output="pandas"``
+    makes transformers return DataFrames; ``display="text"`` changes how estimators show)."""
+    sys.modules["sklearn"].set_config(**{k: v for k, v in state.items() if v != REMOVED})
+
+
 _environ_seen: tuple[dict[Any, Any], dict[str, str]] = ({}, {})
 
 
@@ -635,6 +641,8 @@ for _provider in (
                   lambda state: _numpy().seterr(**state)),
     StateProvider("pandas options", "pandas", _pandas_options, _set_pandas_options),
     StateProvider("plotly defaults", "plotly.io", _plotly_defaults, _set_plotly_defaults),
+    StateProvider("scikit-learn's configuration", "sklearn",
+                  lambda: dict(sys.modules["sklearn"].get_config()), _set_sklearn_config),
     StateProvider("matplotlib rcParams", "matplotlib", _rc_params, _set_rc_params),
     StateProvider("os.environ", "os", _environ, _set_environ),
     StateProvider("warnings filters", "warnings", lambda: list(warnings.filters),

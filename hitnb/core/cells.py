@@ -79,7 +79,10 @@ PURE_FUNCTIONS = frozenset(
 IPYTHON_NAMES = frozenset(
     {"In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh", "_exit_code"}
 )
-"""Names IPython keeps for its own history: never inputs or outputs."""
+"""Names IPython keeps for its own history: never outputs. A cell reading one of the
+values (``y = _ + 1``: the last result) has it as an input, by its value."""
+HISTORY_TABLES = frozenset({"In", "Out", "_ih", "_oh", "_dh"})
+"""IPython's history as a whole, which every cell adds to: a cell reading it is not cached."""
 SHELL_NAMES = frozenset({"get_ipython", "exit", "quit"})
 """Objects of the shell itself that IPython puts in the namespace: never inputs (they hold
 the shell), but a cell's own binding of one of these names is an output like any other.
@@ -112,6 +115,11 @@ class CellAnalysis:
     module, the run changed state a hit could not change again."""
     attribute_calls: frozenset[tuple[str, str]] = frozenset()
     """Calls ``name.attribute(...)`` on inputs (``helpers.register(x)``)."""
+    attributes_set: tuple[Callee, ...] = ()
+    """The attributes the cell sets or deletes by a dotted name
+    (``torch.backends.cudnn.deterministic = True``: ``("torch", "backends", "cudnn",
+    "deterministic")``): set on a module or a class from outside the notebook, they are
+    state a hit could not set again."""
     passed_only: tuple[tuple[str, tuple[Callee, ...]], ...] = ()
     """Candidates that are only given as arguments to calls, with those callees: the run
     can tell which of them only draw what they are given (:func:`drawn_only`)."""
@@ -152,7 +160,7 @@ class CellAnalysis:
 
 
 def is_session_name(name: str) -> bool:
-    """Names IPython keeps for its own history (``_``, ``_i3``, ``Out``): never inputs."""
+    """Names IPython keeps for its own history (``_``, ``_i3``, ``Out``): never outputs."""
     return name in IPYTHON_NAMES or bool(_HISTORY_NAME.match(name))
 
 
@@ -218,7 +226,10 @@ def _analyze(
     changeable = flow.mutated | flow.escaped | flow.called  # or given as arguments
     inputs = (flow.inputs | pure) - ignore
     outputs = flow.bound | mutated | extra_out
-    inputs = {n for n in inputs if not is_session_name(n) and n not in SHELL_NAMES}
+    tables = sorted(HISTORY_TABLES & inputs)
+    if tables and reason is None:
+        reason = f"it reads IPython's history `{tables[0]}`, which every cell adds to"
+    inputs = {n for n in inputs if n not in HISTORY_TABLES and n not in SHELL_NAMES}
     outputs = {n for n in outputs if not is_session_name(n)}
     return CellAnalysis(
         code=text_digest(normalized),
@@ -229,6 +240,7 @@ def _analyze(
         candidates=frozenset((changeable | set(flow.passed)) & inputs),
         stored_into=frozenset(flow.stored_into & inputs),
         attribute_calls=frozenset(c for c in flow.attribute_calls if c[0] in inputs),
+        attributes_set=tuple(sorted(flow.attributes_set)),
         passed_only=tuple(
             (name, tuple(sorted(callees)))
             for name, callees in sorted(flow.passed.items())
@@ -404,6 +416,8 @@ class _Flow:
         self.attribute_calls: set[tuple[str, str]] = set()
         """``(name, attribute)`` of calls ``name.attribute(...)``: a user module's function
         among them is measured as a notebook function called by name is."""
+        self.attributes_set: set[Callee] = set()
+        """Dotted names of attributes assigned or deleted (``json.indent = 2``)."""
 
     # -- statements -----------------------------------------------------------------------
     def block(self, statements: list[ast.stmt]) -> None:
@@ -523,6 +537,9 @@ class _Flow:
             if base is not None:
                 self.mutated.add(base)
                 self.stored_into.add(base)
+            path = _callee_path(target) if isinstance(target, ast.Attribute) else ()
+            if len(path) > 1 and not any(step.startswith("[") for step in path):
+                self.attributes_set.add(path)
 
     def read_name(self, name: str) -> None:
         if name not in self.definitely:
@@ -849,9 +866,11 @@ def _scope_globals(node: ast.AST, enclosing: frozenset[str]) -> Iterator[tuple[s
 
 # -- what a cell run leaves behind ---------------------------------------------------------
 Event = tuple[str, Any, Any]
-"""("stdout"|"stderr", text, None) or ("display", data, metadata), in the order the kernel
-showed them. (While a run is recorded, text not yet sent carries the time of its first
-write instead of None: see :func:`as_shown`.)"""
+"""("stdout"|"stderr", text, None), ("display", data, metadata), or a value shown by the
+display hook: ("result", data, metadata) for the cell's result, ("shown", data, metadata)
+for an expression before it; in the order the kernel showed them. (While a run is
+recorded, text not yet sent carries the time of its first write instead of None: see
+:func:`as_shown`.)"""
 
 FLUSH_INTERVAL = 0.2
 """Seconds ipykernel keeps a stream's text before sending it (``OutStream.flush_interval``)."""
@@ -940,6 +959,11 @@ class CellRecord:
     own namespace held as the run left it (:func:`class_data_digest`). A hit defines such a
     class again from its source, which does not redo what the cell did to it after
     (``Registry.add("x")``): it checks them instead."""
+
+    shown: tuple[Any, ...] = ()
+    """The values of the expressions shown before the result (IPython's ``"all"``
+    interactivity shows each), in the order of the ``"shown"`` events: a hit binds them as
+    IPython's display hook did (``_``, ``__``, ``Out``)."""
 
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed

@@ -393,7 +393,7 @@ def _event_outputs(events: list[Any]) -> list[nbformat.NotebookNode]:
             outputs.append(new_output("stream", name=kind, text=payload))
         elif kind == "display":
             outputs.append(new_output("display_data", data=payload, metadata=metadata or {}))
-        elif kind == "result":
+        elif kind in ("result", "shown"):
             outputs.append(
                 new_output(
                     "execute_result", data=payload, metadata=metadata or {}, execution_count=None

@@ -14,7 +14,7 @@ import contextlib
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -250,10 +250,35 @@ def show_result(shell: Any, value: Any, events: list[Event], shown: Event | None
         shown = ("result", data, metadata)
     events.append(shown)
     _, data, metadata = shown
+    _write_result(hook, data, metadata, value)
+
+
+def show_value(shell: Any, value: Any, events: list[Event], shown: list[Any]) -> None:
+    """Show the value of an expression before the cell's result, as IPython's display hook
+    does when its ``ast_node_interactivity`` shows more than the last one, and record it:
+    a ``"shown"`` event in ``events``, the value in ``shown``."""
+    hook = shell.displayhook
+    hook.check_for_underscore()
+    if value is None or hook.quiet():
+        return
+    send_as_settled(events, {"stdout": sys.stdout, "stderr": sys.stderr})
+    data, metadata = hook.compute_format_data(value)
+    events.append(("shown", data, metadata))
+    shown.append(value)
+    _write_result(hook, data, metadata, value)
+
+
+_NO_VALUE = object()
+
+
+def _write_result(hook: Any, data: Any, metadata: Any, value: Any = _NO_VALUE) -> None:
+    """Send a result through IPython's display hook (``Out[n]``); with its ``value``, also
+    bound as IPython binds it (``_``, ``Out``)."""
     hook.start_displayhook()
     hook.write_output_prompt()
-    hook.update_user_ns(value)
-    hook.fill_exec_result(value)
+    if value is not _NO_VALUE:
+        hook.update_user_ns(value)
+        hook.fill_exec_result(value)
     if data:
         hook.write_format_data(data, metadata)
         hook.log_output(data)
@@ -307,14 +332,18 @@ def _flush(streams: dict[str, Any], order: list[str]) -> None:
             streams[name].flush()
 
 
-def replay(shell: Any, events: list[Event], result: Any = None) -> None:
+def replay(shell: Any, events: list[Event], result: Any = None, shown: Sequence[Any] = ()) -> None:
     """Show recorded output again, in the order it first appeared; a ``"result"`` event
-    shows ``result`` (the restored value) as it was shown then. Each piece of text is
-    flushed at once, so the kernel's own buffering cannot reorder it."""
+    shows ``result`` (the restored value) as it was shown then, and the ``"shown"`` events
+    (values shown before the result) the values of ``shown``, in order. Each piece of text
+    is flushed at once, so the kernel's own buffering cannot reorder it."""
+    values = iter(shown)
     for event in events:
         kind, payload, metadata = event
         if kind == "result":
             show_result(shell, result, [], event)
+        elif kind == "shown":
+            _write_result(shell.displayhook, payload, metadata, next(values, _NO_VALUE))
         elif kind in ("stdout", "stderr"):
             stream = sys.stdout if kind == "stdout" else sys.stderr
             stream.write(payload)

@@ -16,8 +16,8 @@ import dataclasses
 import sys
 import time
 import types
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,12 +53,14 @@ from hitnb.hashing.code import is_user_code, library_versions, user_module_files
 from hitnb.hashing.dependencies import Fingerprint, Plan, fingerprint, plan_for, written_during
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, time_limit
+from hitnb.ipython import interactivity
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
 from hitnb.ipython.capture import (
     flush_inline_figures,
     recording,
     replay,
     show_result,
+    show_value,
     showing_nothing,
 )
 from hitnb.ipython.known_digests import KnownDigests, Origin, known_digests
@@ -154,6 +156,10 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         extra_outputs=[*options.outputs, *(name for w in wrappers for name in w.binds())],
         ignore=options.ignore,
     )
+    shows = interactivity.current(shell)
+    if shows != interactivity.DEFAULT:  # what the cell shows, as IPython's setting asks
+        result = interactivity.split(ast.parse(source).body, shows).result
+        analysis = dataclasses.replace(analysis, has_result=result is not None)
     if any(w.magic == "capture" for w in wrappers) or _quiet_result(body):
         analysis = dataclasses.replace(analysis, has_result=False)  # captured, or `;` hides it
     rebound = _rebound_by_calls(shell.user_ns, analysis)
@@ -198,6 +204,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
             "outputs": ",".join(analysis.outputs),
             **{f"environment {k}": v for k, v in environment_read(shell.user_ns, analysis).items()},
             **({"wrappers": ";".join(map(str, wrappers))} if wrappers else {}),
+            **({"interactivity": shows} if shows != interactivity.DEFAULT else {}),
         },
         {CODE: analysis.code, **packages},
         {},
@@ -300,7 +307,10 @@ class _CellWork(engine.Work):
         try:
             outputs = pack_outputs(record.outputs, self.analysis.definitions)
             result = pack_result(record.result, record.outputs, outputs)
-            packed = CellRecord(**{**record.__dict__, "outputs": outputs, "result": result})
+            shown = tuple(pack_result(v, record.outputs, outputs) for v in record.shown)
+            packed = CellRecord(
+                **{**record.__dict__, "outputs": outputs, "result": result, "shown": shown}
+            )
         except Exception as exc:  # a definition dill cannot write: the cell ran all the same
             note = f"this cell ran but was not cached: {type(exc).__name__}: {exc}"
             return engine.Computed(value, None, record.duration, unstorable=note)
@@ -368,6 +378,7 @@ class _CellWork(engine.Work):
         try:
             unpack_outputs(stored.outputs, self._define, namespace)
             result = unpack_result(stored.result, namespace)
+            shown = tuple(unpack_result(v, namespace) for v in getattr(stored, "shown", ()))
             for name, data in getattr(stored, "classes", {}).items():
                 value = namespace.get(name)
                 if not is_notebook_class(value) or class_data_digest(value) != data:
@@ -390,7 +401,7 @@ class _CellWork(engine.Work):
                 known.put(namespace[name], digest)
         for name in stored.deleted:
             namespace.pop(name, None)
-        self.restored = dataclasses.replace(stored, result=result)
+        self.restored = dataclasses.replace(stored, result=result, shown=shown)
         return result if stored.has_result else None
 
     def _define(self, source: str) -> None:
@@ -497,19 +508,38 @@ def _run_quietly(shell: Any, magics: list[tuple[str, str]]) -> str:
     return ""
 
 
-def execute(shell: Any, source: str) -> Any:
-    """Run cell code in the user's namespace; return the last expression's value (or None)."""
+def execute(shell: Any, source: str, show: Callable[[Any], None] | None = None) -> Any:
+    """Run cell code in the user's namespace; return the value of the expression that is
+    its result (its last, by default), or None. The values of the expressions IPython's
+    ``ast_node_interactivity`` shows before it (all of them, with ``"all"``) go to ``show``
+    (recording them), else to IPython's display hook."""
     __tracebackhide__ = True
-    tree = ast.parse(source)
+    parts = interactivity.split(ast.parse(source).body, interactivity.current(shell))
     filename = shell.compile.cache(source, _cell_number(shell))
-    last = tree.body[-1] if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    if last is not None:
-        tree.body.pop()
     namespace = shell.user_ns
-    exec(shell.compile(ast.Module(tree.body, type_ignores=[]), filename, "exec"), namespace)
-    if last is None:
+    if parts.plain:
+        code = shell.compile(ast.Module(parts.plain, type_ignores=[]), filename, "exec")
+        exec(code, namespace)
+    for node in parts.interactive:
+        code = shell.compile(ast.Interactive([node]), filename, "single")
+        with _display_hook(show):
+            exec(code, namespace)
+    if parts.result is None:
         return None
-    return eval(shell.compile(ast.Expression(last.value), filename, "eval"), namespace)
+    return eval(shell.compile(ast.Expression(parts.result), filename, "eval"), namespace)
+
+
+@contextmanager
+def _display_hook(show: Callable[[Any], None] | None) -> Iterator[None]:
+    """``show`` as ``sys.displayhook`` for the block (IPython's own hook when None)."""
+    if show is None:
+        yield
+        return
+    before, sys.displayhook = sys.displayhook, show
+    try:
+        yield
+    finally:
+        sys.displayhook = before
 
 
 def _cell_number(shell: Any) -> int:
@@ -632,7 +662,7 @@ def _show_hit(
     started: float,
 ) -> tuple[Any, CellRun]:
     assert record is not None  # a hit is restored before it is shown
-    replay(shell, record.events, record.result)
+    replay(shell, record.events, record.result, getattr(record, "shown", ()))
     saved = record.duration - (time.perf_counter() - started)
     entry = store.get(key) if not (options.auto and saved < BADGE_MIN_SAVED) else None
     if not quiet and entry is not None:
@@ -672,9 +702,10 @@ def _run_recorded(
     held = {name: id(value) for name, value in namespace.items() if name not in analysis.bound}
     module_globals = {m: _globals_ids(m) for m in _user_modules_reached(namespace, analysis)}
     classes = notebook_classes(namespace, analysis.bound)  # their own values, checked after
+    shown: list[Any] = []  # the values shown before the result
     start = time.perf_counter()
     with recording(shell) as events:
-        value = execute(shell, source)
+        value = execute(shell, source, lambda v: show_value(shell, v, events, shown))
         if analysis.has_result:
             show_result(shell, value, events)
         flush_inline_figures()
@@ -694,7 +725,7 @@ def _run_recorded(
         outputs.update(bound_unseen)
         deleted += deleted_unseen
         written, unstorable = _written_through_calls(namespace, called)
-        changed_module = _user_module_changed(namespace, analysis, module_globals)
+        changed_module = _outside_changed(namespace, analysis, module_globals)
         if changed_module is not None and not unstorable:
             unstorable = (
                 f"this cell ran but was not cached: it changed {changed_module}, "
@@ -788,6 +819,7 @@ def _run_recorded(
             output_digests,
             frozenset(shared),
             {n: class_data_digest(v) for n, v in sorted(outputs.items()) if is_notebook_class(v)},
+            tuple(shown),
         )
         return record, unstorable
 
@@ -795,8 +827,8 @@ def _run_recorded(
         record, unstorable = measure()
     except Exception as exc:  # hitnb's own failure: the user's run stands, not stored
         known_digests(shell).clear()  # what it changed is not known
-        shown = value if analysis.has_result else None
-        record = CellRecord({}, [], list(events), shown, analysis.has_result, duration)
+        result = value if analysis.has_result else None
+        record = CellRecord({}, [], list(events), result, analysis.has_result, duration)
         unstorable = (
             "this cell ran but was not cached: hitnb could not measure what it changed "
             f"({type(exc).__name__}: {exc})"
@@ -865,12 +897,13 @@ def _globals_ids(module: Any) -> dict[str, int]:
     return {name: id(value) for name, value in vars(module).items()}
 
 
-def _user_module_changed(
+def _outside_changed(
     namespace: dict[str, Any], analysis: CellAnalysis, before: dict[Any, dict[str, int]]
 ) -> str | None:
-    """What of a user module the run changed, for the note: a module the cell assigned
-    into, or a global of one of the modules in ``before`` (the ids of their globals as the
-    run started) bound, rebound or deleted since; None when neither."""
+    """What outside the notebook the run changed, for the note: a user module the cell
+    assigned into, a global of one of the modules in ``before`` (the ids of their globals
+    as the run started) bound, rebound or deleted since, or an attribute the cell set on a
+    library's module or class; None when none of these."""
     for name in sorted(analysis.stored_into):
         value = namespace.get(name)
         if isinstance(value, types.ModuleType) and is_user_code(value):
@@ -880,6 +913,26 @@ def _user_module_changed(
         for name in sorted(ids.keys() | now.keys()):
             if ids.get(name) != now.get(name):
                 return f"`{module.__name__}.{name}`"
+    return _outside_attribute_set(namespace, analysis)
+
+
+def _outside_attribute_set(namespace: dict[str, Any], analysis: CellAnalysis) -> str | None:
+    """An attribute the cell set or deleted on a module, or on a class the notebook does not
+    define (``torch.backends.cudnn.deterministic = True``, ``json.indent = 2``,
+    ``InteractiveShell.ast_node_interactivity = "all"``), for the note; None when none.
+    The object is looked up after the run, the way the cell reached it."""
+    for path in analysis.attributes_set:
+        owner = namespace.get(path[0], _UNBOUND)
+        try:
+            for step in path[1:-1]:
+                owner = getattr(owner, step)
+        except Exception:  # gone since, or never there: not a module's
+            continue
+        name = ".".join(path)
+        if isinstance(owner, types.ModuleType) and owner.__name__ != "__main__":
+            return f"`{name}` (an attribute of module `{owner.__name__}`)"
+        if isinstance(owner, type) and owner.__module__ != "__main__":
+            return f"`{name}` (an attribute of class `{owner.__module__}.{owner.__qualname__}`)"
     return None
 
 

@@ -144,10 +144,39 @@ def test_only_a_pure_magic_standing_as_a_statement_is_made_again_by_a_hit():
     assert analysis.magics == (("matplotlib", "inline"),)
 
 
-def test_session_names_are_never_inputs_or_outputs():
-    a = analyze_cell("_ = Out[3]\ny = _i2 + _")
-    assert not {"Out", "_", "_i2"} & (set(a.inputs) | set(a.outputs))
+def test_session_names_are_never_outputs_and_history_values_read_are_inputs():
+    a = analyze_cell("_ = 3\ny = _i2 + _ + __ + _5")
+    assert not {"_", "_i2"} & set(a.outputs)
+    assert a.inputs == ("_5", "__", "_i2")  # `_` is the cell's own, bound first
     assert is_session_name("_12") and is_session_name("_i7") and not is_session_name("_private")
+    whole = analyze_cell("y = Out[3] + 1")
+    assert not whole.cacheable and "IPython's history `Out`" in (whole.reason or "")
+
+
+@pytest.mark.parametrize(
+    "interactivity, source, plain, interactive, result",
+    [
+        ("last_expr", "a\nb", 1, 0, "b"),
+        ("last_expr", "a\nx = 1", 2, 0, None),
+        ("none", "a\nb", 2, 0, None),
+        ("all", "a\nb\nc", 0, 2, "c"),
+        ("all", "a\nfor i in r:\n    i", 0, 2, None),
+        ("last", "a\nfor i in r:\n    i", 1, 1, None),
+        ("last_expr_or_assign", "a\nx = 1", 2, 0, "x"),
+        ("last_expr_or_assign", "x += 1", 1, 0, "x"),
+        ("last_expr_or_assign", "a, b = t", 1, 0, None),
+    ],
+)
+def test_a_cell_is_split_as_ipython_runs_it_for_each_interactivity(
+    interactivity, source, plain, interactive, result
+):
+    import ast
+
+    from hitnb.ipython.interactivity import split
+
+    parts = split(ast.parse(source).body, interactivity)
+    assert (len(parts.plain), len(parts.interactive)) == (plain, interactive)
+    assert (None if parts.result is None else ast.unparse(parts.result)) == result
 
 
 def test_a_cells_values_are_pickled_when_its_record_is_stored_not_when_the_cell_ran():

@@ -1,0 +1,97 @@
+"""The shell's own settings and history in real kernels: which expressions a memoized cell
+shows (IPython's ``ast_node_interactivity``), the last result a cell reads as ``_``, and
+settings a cell makes on a library's module or class, or through scikit-learn's
+``set_config``: the same in a plain run, a memoized run and a hit after a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from nbhelpers import printed_in_fresh_kernels
+
+pytestmark = pytest.mark.slow
+
+SHOWING = [
+    'get_ipython().ast_node_interactivity = "all"',
+    '1 + 1\nprint("between")\n2 + 2',
+    "for i in range(2):\n    i * 10\nx = 5",
+    'get_ipython().ast_node_interactivity = "last_expr_or_assign"',
+    "y = 7",
+    "z = [1]\nz += [2]",
+    'get_ipython().ast_node_interactivity = "last_expr"',
+]
+"""Cells memoized in the test; the plain cell after each prints ``_`` and ``__``."""
+AFTER = "print('after:', _, __)"
+
+
+def _notebook(memo: bool) -> nbformat.NotebookNode:
+    cells = ["%load_ext hitnb"] if memo else []
+    for source in SHOWING:
+        cells += [f"%%memo\n{source}" if memo else source, AFTER]
+    return new_notebook(cells=[new_code_cell(c) for c in cells])
+
+
+def _shown(notebook: nbformat.NotebookNode) -> list[list[str]]:
+    """Per cell: what it showed, as ``type: text`` (hitnb's badges aside)."""
+    cells = [c for c in notebook.cells if not c.source.startswith("%load_ext")]
+    return [
+        [
+            f"{o.output_type}: {o.get('text') or o.get('data', {}).get('text/plain', '')}"
+            for o in cell.outputs
+            if not o.get("metadata", {}).get("hitnb")
+        ]
+        for cell in cells
+    ]
+
+
+def test_a_memoized_cell_shows_what_ast_node_interactivity_asks_before_and_after_a_restart(
+    execute_notebook,
+):
+    """Set to "all", IPython shows every expression's value; hitnb showed only the last,
+    in every session. A hit shows each again and binds ``_`` and ``__`` to them, and the
+    setting itself, made by a cached cell, is made again on a hit."""
+    plain = _shown(execute_notebook(_notebook(memo=False)))
+    assert plain[2] == ["execute_result: 2", "stream: between\n", "execute_result: 4"]
+    assert plain[3] == ["stream: after: 4 2\n"]
+    assert plain[4] == ["execute_result: 0", "execute_result: 10"]
+    assert plain[5] == ["stream: after: 10 0\n"]
+    assert plain[8] == ["execute_result: 7"] and plain[10] == ["execute_result: [1, 2]"]
+    first = _shown(execute_notebook(_notebook(memo=True)))
+    second = _shown(execute_notebook(_notebook(memo=True)))
+    assert first == plain
+    assert second == plain
+
+
+def test_a_cell_reading_the_last_result_has_it_as_an_input(tmp_path: Path, isolated_store):
+    """``y = _ + 1`` was keyed without ``_``: after the cell before it changed, the hit
+    printed the sum of the old result."""
+    env = {"HITNB_STORE": str(isolated_store)}
+    reader = "%%memo\ny = _ + 1\nprint(y)"
+    nine = printed_in_fresh_kernels(tmp_path, env, ["%load_ext hitnb", "3 * 3", reader], 1)
+    twelve = printed_in_fresh_kernels(tmp_path, env, ["%load_ext hitnb", "3 * 4", reader], 1)
+    assert nine[0][2] == "10\n"
+    assert twelve[0][2] == "13\n"
+
+
+def test_settings_made_on_a_library_module_or_by_set_config_hold_after_a_restart(
+    tmp_path: Path, isolated_store
+):
+    """An attribute set on a library's module (``torch.backends.cudnn.deterministic =
+    True`` is the common case) cannot be set again by a hit: the cell runs every session,
+    saying why. scikit-learn's configuration is an ambient state: a hit sets it again."""
+    cells = [
+        "%load_ext hitnb\nimport json\nimport numpy as np\nfrom sklearn import set_config\n"
+        "from sklearn.preprocessing import StandardScaler",
+        "%%memo\njson.hitnb_test_setting = 5\nset_it = 1",
+        "%hitnb why",
+        "%%memo\nset_config(transform_output='pandas')\nconfigured = 1",
+        "print(getattr(json, 'hitnb_test_setting', None),\n"
+        "      type(StandardScaler().fit_transform(np.ones((3, 2)))).__name__)",
+    ]
+    env = {"HITNB_STORE": str(isolated_store)}
+    first, second = printed_in_fresh_kernels(tmp_path, env, cells)
+    assert first[4] == second[4] == "5 DataFrame\n"
+    assert "`json.hitnb_test_setting` (an attribute of module `json`)" in second[2]
