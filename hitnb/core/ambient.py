@@ -457,6 +457,22 @@ def _set_sklearn_config(state: dict[str, Any]) -> None:
     sys.modules["sklearn"].set_config(**{k: v for k, v in state.items() if v != REMOVED})
 
 
+def _bokeh_output() -> tuple[bool, str]:
+    """Whether bokeh shows in the notebook (``output_notebook()``): else ``show(p)`` writes
+    an HTML file and shows nothing."""
+    state = sys.modules["bokeh.io.state"].curstate()
+    return bool(state.notebook), str(state.notebook_type)
+
+
+def _set_bokeh_output(value: tuple[bool, str]) -> None:
+    state = sys.modules["bokeh.io.state"].curstate()
+    notebook, kind = value
+    if notebook:
+        state.output_notebook(kind)
+    else:
+        state.reset()
+
+
 _environ_seen: tuple[dict[Any, Any], dict[str, str]] = ({}, {})
 
 
@@ -641,6 +657,7 @@ for _provider in (
                   lambda state: _numpy().seterr(**state)),
     StateProvider("pandas options", "pandas", _pandas_options, _set_pandas_options),
     StateProvider("plotly defaults", "plotly.io", _plotly_defaults, _set_plotly_defaults),
+    StateProvider("bokeh's output", "bokeh.io.state", _bokeh_output, _set_bokeh_output),
     StateProvider("scikit-learn's configuration", "sklearn",
                   lambda: dict(sys.modules["sklearn"].get_config()), _set_sklearn_config),
     StateProvider("matplotlib rcParams", "matplotlib", _rc_params, _set_rc_params),

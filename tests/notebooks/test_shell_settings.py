@@ -1,7 +1,8 @@
 """The shell's own settings and history in real kernels: which expressions a memoized cell
 shows (IPython's ``ast_node_interactivity``), the last result a cell reads as ``_``, and
 settings a cell makes on a library's module or class, or through scikit-learn's
-``set_config``: the same in a plain run, a memoized run and a hit after a restart."""
+``set_config`` and bokeh's ``output_notebook``: the same in a plain run, a memoized run
+and a hit after a restart."""
 
 from __future__ import annotations
 
@@ -81,17 +82,22 @@ def test_settings_made_on_a_library_module_or_by_set_config_hold_after_a_restart
 ):
     """An attribute set on a library's module (``torch.backends.cudnn.deterministic =
     True`` is the common case) cannot be set again by a hit: the cell runs every session,
-    saying why. scikit-learn's configuration is an ambient state: a hit sets it again."""
+    saying why. scikit-learn's configuration and bokeh's output are ambient states: a hit
+    sets them again (else transformers return arrays, and ``show(p)`` writes a file and
+    shows nothing)."""
     cells = [
         "%load_ext hitnb\nimport json\nimport numpy as np\nfrom sklearn import set_config\n"
-        "from sklearn.preprocessing import StandardScaler",
+        "from sklearn.preprocessing import StandardScaler\nfrom bokeh.io import output_notebook\n"
+        "from bokeh.io.state import curstate",
         "%%memo\njson.hitnb_test_setting = 5\nset_it = 1",
         "%hitnb why",
-        "%%memo\nset_config(transform_output='pandas')\nconfigured = 1",
+        "%%memo\nset_config(transform_output='pandas')\noutput_notebook(hide_banner=True)\n"
+        "configured = 1",
         "print(getattr(json, 'hitnb_test_setting', None),\n"
-        "      type(StandardScaler().fit_transform(np.ones((3, 2)))).__name__)",
+        "      type(StandardScaler().fit_transform(np.ones((3, 2)))).__name__,\n"
+        "      curstate().notebook)",
     ]
     env = {"HITNB_STORE": str(isolated_store)}
     first, second = printed_in_fresh_kernels(tmp_path, env, cells)
-    assert first[4] == second[4] == "5 DataFrame\n"
+    assert first[4] == second[4] == "5 DataFrame True\n"
     assert "`json.hitnb_test_setting` (an attribute of module `json`)" in second[2]
