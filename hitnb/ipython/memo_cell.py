@@ -361,9 +361,12 @@ class _CellWork(engine.Work):
 
     def restore(self, stored: Any) -> Any:
         """Put a stored run's outputs into the namespace; its last value is the result.
-        First the extensions its magics loaded (``%load_ext``), when not loaded yet."""
+        First the extensions its magics loaded (``%load_ext``), when not loaded yet, and its
+        ``from __future__`` imports."""
         if not isinstance(stored, CellRecord):
             raise engine.Unrestorable(f"the stored run is a {type(stored).__qualname__}")
+        if "__future__" in self.source:
+            _make_futures(self.shell, self.source)
         loaded = self.shell.extension_manager.loaded
         extensions = [
             ("load_ext", line)
@@ -517,16 +520,19 @@ def execute(shell: Any, source: str, show: Callable[[Any], None] | None = None) 
     parts = interactivity.split(ast.parse(source).body, interactivity.current(shell))
     filename = shell.compile.cache(source, _cell_number(shell))
     namespace = shell.user_ns
-    if parts.plain:
-        code = shell.compile(ast.Module(parts.plain, type_ignores=[]), filename, "exec")
+    # each statement compiled on its own, all before any runs, as IPython does: a
+    # `from __future__` import after a magic's statement is then legal
+    plain = [shell.compile(ast.Module([n], []), filename, "exec") for n in parts.plain]
+    shown = [shell.compile(ast.Interactive([n]), filename, "single") for n in parts.interactive]
+    result = None
+    if parts.result is not None:
+        result = shell.compile(ast.Expression(parts.result), filename, "eval")
+    for code in plain:
         exec(code, namespace)
-    for node in parts.interactive:
-        code = shell.compile(ast.Interactive([node]), filename, "single")
+    for code in shown:
         with _display_hook(show):
             exec(code, namespace)
-    if parts.result is None:
-        return None
-    return eval(shell.compile(ast.Expression(parts.result), filename, "eval"), namespace)
+    return None if result is None else eval(result, namespace)
 
 
 @contextmanager
@@ -540,6 +546,19 @@ def _display_hook(show: Callable[[Any], None] | None) -> Iterator[None]:
         yield
     finally:
         sys.displayhook = before
+
+
+def _make_futures(shell: Any, source: str) -> None:
+    """Compile the cell's ``from __future__`` imports: IPython's compiler keeps the features
+    a cell imports for the cells after it (``annotations``: annotations left unevaluated),
+    and for the definitions a hit makes again, as after a run."""
+    futures: list[ast.stmt] = [
+        node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__"
+    ]
+    if futures:
+        shell.compile(ast.Module(futures, []), "<hitnb: __future__>", "exec")
 
 
 def _cell_number(shell: Any) -> int:

@@ -101,3 +101,24 @@ def test_settings_made_on_a_library_module_or_by_set_config_hold_after_a_restart
     first, second = printed_in_fresh_kernels(tmp_path, env, cells)
     assert first[4] == second[4] == "5 DataFrame True\n"
     assert "`json.hitnb_test_setting` (an attribute of module `json`)" in second[2]
+
+
+def test_future_imports_work_after_magics_and_hold_after_a_hit(tmp_path: Path, isolated_store):
+    """A ``from __future__`` import after a magic's line (george's notebooks start so) failed
+    with a SyntaxError through hitnb: the cell was compiled as one module, where IPython
+    compiles each statement. And a hit did not import the feature: a definition made again,
+    and a cell after it, evaluated annotations that ``annotations`` leaves as text."""
+    cells = [
+        "%load_ext hitnb",
+        "%%memo\n%config InlineBackend.figure_format = 'png'\n"
+        "from __future__ import annotations\n"
+        "def f(a: NotDefined) -> int:\n    return 1",
+        "%hitnb why",
+        "def g(b: AlsoNotDefined) -> int:\n    return 2\n"
+        "print(f.__annotations__, g.__annotations__)",
+    ]
+    env = {"HITNB_STORE": str(isolated_store)}
+    first, second = printed_in_fresh_kernels(tmp_path, env, cells)
+    shown = "{'a': 'NotDefined', 'return': 'int'} {'b': 'AlsoNotDefined', 'return': 'int'}\n"
+    assert first[3] == second[3] == shown
+    assert second[2] == "the last %%memo cell came from the cache\n"
