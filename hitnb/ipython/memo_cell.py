@@ -205,6 +205,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
             **{f"environment {k}": v for k, v in environment_read(shell.user_ns, analysis).items()},
             **({"wrappers": ";".join(map(str, wrappers))} if wrappers else {}),
             **({"interactivity": shows} if shows != interactivity.DEFAULT else {}),
+            **({"ast transformers": _transformers(shell)} if shell.ast_transformers else {}),
         },
         {CODE: analysis.code, **packages},
         {},
@@ -512,12 +513,14 @@ def _run_quietly(shell: Any, magics: list[tuple[str, str]]) -> str:
 
 
 def execute(shell: Any, source: str, show: Callable[[Any], None] | None = None) -> Any:
-    """Run cell code in the user's namespace; return the value of the expression that is
-    its result (its last, by default), or None. The values of the expressions IPython's
+    """Run cell code in the user's namespace, transformed by IPython's ``ast_transformers``
+    as IPython transforms cells; return the value of the expression that is its result (its
+    last, by default), or None. The values of the expressions IPython's
     ``ast_node_interactivity`` shows before it (all of them, with ``"all"``) go to ``show``
     (recording them), else to IPython's display hook."""
     __tracebackhide__ = True
-    parts = interactivity.split(ast.parse(source).body, interactivity.current(shell))
+    tree = shell.transform_ast(ast.parse(source))  # the AST transformers a user registered
+    parts = interactivity.split(tree.body, interactivity.current(shell))
     filename = shell.compile.cache(source, _cell_number(shell))
     namespace = shell.user_ns
     # each statement compiled on its own, all before any runs, as IPython does: a
@@ -546,6 +549,13 @@ def _display_hook(show: Callable[[Any], None] | None) -> Iterator[None]:
         yield
     finally:
         sys.displayhook = before
+
+
+def _transformers(shell: Any) -> str:
+    """The AST transformers IPython applies to cells (SymPy's ``init_session`` makes integer
+    literals SymPy integers with one), by class: part of a cell's key, since they change
+    what its code does."""
+    return ",".join(f"{type(t).__module__}.{type(t).__qualname__}" for t in shell.ast_transformers)
 
 
 def _make_futures(shell: Any, source: str) -> None:

@@ -122,3 +122,29 @@ def test_future_imports_work_after_magics_and_hold_after_a_hit(tmp_path: Path, i
     shown = "{'a': 'NotDefined', 'return': 'int'} {'b': 'AlsoNotDefined', 'return': 'int'}\n"
     assert first[3] == second[3] == shown
     assert second[2] == "the last %%memo cell came from the cache\n"
+
+
+DOUBLING = """import ast
+class Doubling(ast.NodeTransformer):
+    def visit_Constant(self, node):
+        if type(node.value) is int:
+            return ast.copy_location(ast.Constant(node.value * 2), node)
+        return node
+"""
+
+
+def test_a_memoized_cell_runs_through_the_ast_transformers_ipython_applies(
+    tmp_path: Path, isolated_store
+):
+    """IPython applies the AST transformers an extension registers (SymPy's
+    ``init_session`` turns integer literals into SymPy integers) to every cell; hitnb ran
+    the cell's code untransformed. The transformers are part of the cell's key."""
+    env = {"HITNB_STORE": str(isolated_store)}
+    code = "x = 2 + 3\nprint(x)"
+    register = [DOUBLING, "get_ipython().ast_transformers.append(Doubling())"]
+    plain = printed_in_fresh_kernels(tmp_path, env, [*register, code], 1)
+    memoized = ["%load_ext hitnb", *register, f"%%memo\n{code}"]
+    first, second = printed_in_fresh_kernels(tmp_path, env, memoized)
+    without = printed_in_fresh_kernels(tmp_path, env, ["%load_ext hitnb", f"%%memo\n{code}"], 1)
+    assert plain[0][2] == first[3] == second[3] == "10\n"
+    assert without[0][1] == "5\n"
