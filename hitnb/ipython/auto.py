@@ -44,6 +44,9 @@ class Decision:
     """Why Python code runs uncached; empty for cells auto mode leaves alone silently."""
     changes_nothing: bool = False
     """The cell only runs magics that change no value (``%matplotlib``, ``%hitnb why``)."""
+    left: str = ""
+    """Why auto mode leaves the cell to IPython (another cell magic, magics only): said by
+    ``%hitnb why``, not counted as a cell run uncached."""
 
 
 _LEAVE = Decision(False)
@@ -136,6 +139,10 @@ class AutoSession:
         decision = self.decide(raw)
         if not decision.memoize and decision.reason:
             self.ran_uncached(decision.reason)
+        elif decision.left:
+            from hitnb.ipython.memo_cell import CellRun
+
+            _set_last_run(self.shell, CellRun(hit=False, note=decision.left, auto=True))
 
     @contextmanager
     def suspended(self) -> Iterator[None]:
@@ -194,8 +201,12 @@ class AutoSession:
 
         cell = "".join(_without_leading_blank_lines(text.splitlines(keepends=True)))
         wrappers, body = split_wrappers(cell)
-        if body.startswith("%%") or not body.strip():
-            return _LEAVE  # %%memo itself, another cell magic, or nothing to run
+        if not body.strip() or body.startswith(("%%memo", "%%hitnb")):
+            return _LEAVE
+        if body.startswith("%%"):
+            name = body[2:].split(None, 1)[0] if body[2:].strip() else ""
+            return Decision(False, left=f"the last cell ran as IPython runs it: auto mode "
+                            f"leaves %%{name} cells to IPython")  # fmt: skip
         try:
             with self.suspended():
                 source = self.shell.transform_cell(body)
@@ -207,7 +218,12 @@ class AutoSession:
             return _LEAVE  # the user sees their error as usual
         magics = [_ipython_call(statement) for statement in tree.body]
         if all(magic is not None for magic in magics):  # magics and shell commands only
-            return Decision(False, changes_nothing=all(m in _PURE_MAGICS for m in magics))
+            pure = all(m in _PURE_MAGICS for m in magics)
+            if "hitnb" in magics:  # %hitnb why speaks of the cell before it
+                return Decision(False, changes_nothing=pure)
+            named = ", ".join(dict.fromkeys(f"%{m}" if m else "!" for m in magics))
+            left = f"the last cell ran as IPython runs it: it only runs magics ({named})"
+            return Decision(False, changes_nothing=pure, left=left)
         analysis = analyze_cell(
             source, extra_outputs=[name for w in wrappers for name in w.binds()]
         )

@@ -196,7 +196,7 @@ class HitnbMagics(Magics):
             print("no %%memo cell (or cell of auto mode) has run in this session yet")
             return
         if run.hit:
-            print("the last %%memo cell came from the cache")
+            print(f"the last {'cell' if run.auto else '%%memo cell'} came from the cache")
         elif run.note:
             print(run.note)
         elif run.explanation is not None:

@@ -701,7 +701,7 @@ def _show_hit(
     if options.why:
         print(f"hitnb: {identity} is stored; restored {len(record.outputs)} names")
     shown = record.shows_result() or not record.has_result  # older records: IPython shows it
-    return (None if shown else record.result), CellRun(hit=True, key=key)
+    return (None if shown else record.result), CellRun(hit=True, key=key, auto=options.auto)
 
 
 def _run_recorded(

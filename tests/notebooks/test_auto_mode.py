@@ -129,8 +129,15 @@ def test_auto_off_stops_and_status_and_why_say_so(tmp_path, isolated_store):
         assert kernel.run("%hitnb auto").startswith("auto mode is on (this session)")
         kernel.run("ran('x')\nvalue = 1")
         kernel.run("ran('x')\nvalue = 1")
-        assert kernel.run("%hitnb why") == "the last %%memo cell came from the cache\n"
+        assert kernel.run("%hitnb why") == "the last cell came from the cache\n"
         kernel.run("%%timeit -n3 -r1\nran('t')")  # code a magic runs is not memoized
+        assert kernel.run("%hitnb why") == (  # not of the cell before it
+            "the last cell ran as IPython runs it: auto mode leaves %%timeit cells to IPython\n"
+        )
+        kernel.run("%timeit -n1 -r1 1 + 1\n%time 2 + 2")
+        assert kernel.run("%hitnb why") == (
+            "the last cell ran as IPython runs it: it only runs magics (%timeit, %time)\n"
+        )
         kernel.run("import subprocess\nran('s')\nsubprocess.run(['true'])\n!true")
         assert kernel.run("%hitnb why") == "this cell is not cached: it runs shell commands (`!`)\n"
         assert kernel.run("%hitnb auto off").startswith("auto mode is off (this session)")
@@ -206,7 +213,7 @@ def test_why_after_a_cell_that_raised_speaks_of_that_cell(tmp_path, isolated_sto
         kernel.run("%hitnb auto")
         kernel.run("value = 1")
         kernel.run("value = 1")
-        assert kernel.run("%hitnb why") == "the last %%memo cell came from the cache\n"
+        assert kernel.run("%hitnb why") == "the last cell came from the cache\n"
         with pytest.raises(CellExecutionError, match="ZeroDivisionError"):
             kernel.run("ratio = value / 0")
         assert kernel.run("%hitnb why") == (
