@@ -20,7 +20,10 @@ restart, the restored value counts with it, and no reader hashes it again.
 from __future__ import annotations
 
 import types
+import weakref
 from typing import Any, NamedTuple
+
+from hitnb.hashing.values import UnhashableValue
 
 _READS_GLOBALS = (types.FunctionType, type)
 """Notebook code: a function's digest covers the values of the globals it reads."""
@@ -41,6 +44,7 @@ class KnownDigests:
     def __init__(self) -> None:
         self._by_id: dict[int, tuple[Any, str]] = {}
         self._origins: dict[int, tuple[Any, Origin]] = {}
+        self._refused: dict[int, tuple[weakref.ref[Any], UnhashableValue]] = {}
         self.learned: dict[tuple[str, str], dict[str, str]] = {}
         """Digests learned for stored outputs, by entry key and checksum, as this session
         read or wrote them: a cell hit again in the session does not ask the store again.
@@ -63,6 +67,24 @@ class KnownDigests:
         """The stored output ``value`` still is, if nothing could have changed it since."""
         found = self._origins.get(id(value))
         return found[1] if found is not None and found[0] is value else None
+
+    def refused(self, value: Any) -> UnhashableValue | None:
+        """Why ``value`` could not be hashed when a cell last tried, if one did."""
+        found = self._refused.get(id(value))
+        return found[1] if found is not None and found[0]() is value else None
+
+    def refuse(self, value: Any, why: UnhashableValue) -> None:
+        """``value`` cannot be hashed: the cells that read it next run uncached without
+        walking it again (a pint ``UnitRegistry`` holds a weakref deep inside: 25 ms a
+        cell). Kept across :meth:`clear`, held weakly: a value that stopped holding what
+        could not be hashed only costs cells their caching, never a wrong result, and one
+        that cannot be held weakly is walked every time. ``why`` must carry no traceback,
+        whose frames would hold the value."""
+        try:
+            held = weakref.ref(value)
+        except TypeError:
+            return
+        self._refused[id(value)] = (held, why)
 
     def clear(self) -> None:
         self._by_id.clear()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import re
 import sys
 import time
 import types
@@ -182,7 +183,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     try:
         digests, learned = _input_digests(shell.user_ns, analysis, known_digests(shell))
     except UnhashableValue as exc:
-        name = exc.path.split("[", 1)[0] or "?"
+        name = re.split(r"[\[.]", exc.path, maxsplit=1)[0] or "?"  # `u` of `u.__dict__`
         refused = (
             f"this cell is not cached: input `{name}` holds a {exc.type_name} that cannot be "
             f"hashed ({exc.reason}); leave it out with %%memo --ignore {name}"
@@ -605,9 +606,13 @@ def _input_digests(
             value = namespace[name]
             digest = known.get(value)
             if digest is None:
+                refused = known.refused(value)
+                if refused is not None:
+                    raise UnhashableValue(refused.type_name, refused.reason, name + refused.path)
                 try:
                     digest = hash_value(value)
                 except UnhashableValue as exc:
+                    known.refuse(value, UnhashableValue(exc.type_name, exc.reason, exc.path))
                     raise UnhashableValue(exc.type_name, exc.reason, name + exc.path) from None
                 known.put(value, digest)
                 origin = known.origin(value)

@@ -278,3 +278,40 @@ def test_environment_variables_read_by_name_through_os_are_found(monkeypatch):
     read = environment_read({"settings": {}}, analyze_cell(cell))
     assert read == {"HITNB_TEST_SET": "yes", "HITNB_TEST_UNSET": "<unset>"}
     assert os.environ["HITNB_TEST_SET"] == "yes"
+
+
+def test_a_value_that_cannot_be_hashed_is_not_walked_again_by_the_next_cell(monkeypatch):
+    """A pint UnitRegistry holds a weakref deep inside: every cell reading `u` walked it
+    (25 ms) before running uncached. The refusal is kept for the object while it lives."""
+    import gc
+    import weakref
+
+    from hitnb.core.cells import analyze_cell
+    from hitnb.hashing import values
+    from hitnb.hashing.values import UnhashableValue
+    from hitnb.ipython.known_digests import KnownDigests
+    from hitnb.ipython.memo_cell import _input_digests
+
+    class Registry:
+        pass
+
+    walked: list[object] = []
+
+    def to_hashable(registry: Registry) -> object:
+        walked.append(registry)
+        return {"table": list(range(5)), "self": weakref.ref(registry)}
+
+    monkeypatch.setitem(values._custom, Registry, to_hashable)
+    known = KnownDigests()
+    namespace = {"u": Registry()}
+    analysis = analyze_cell("length = 100 * u.m")
+    for _ in range(3):
+        with pytest.raises(UnhashableValue) as raised:
+            _input_digests(namespace, analysis, known)
+        assert raised.value.path.startswith("u")
+    assert len(walked) == 1
+    walked.clear()
+    del raised  # its traceback's frames hold the value
+    held = weakref.ref(namespace.pop("u"))
+    gc.collect()
+    assert held() is None, "a refusal does not keep the value alive"
