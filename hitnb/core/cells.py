@@ -868,9 +868,10 @@ def _scope_globals(node: ast.AST, enclosing: frozenset[str]) -> Iterator[tuple[s
 Event = tuple[str, Any, Any]
 """("stdout"|"stderr", text, None), ("display", data, metadata), or a value shown by the
 display hook: ("result", data, metadata) for the cell's result, ("shown", data, metadata)
-for an expression before it; in the order the kernel showed them. (While a run is
-recorded, text not yet sent carries the time of its first write instead of None: see
-:func:`as_shown`.)"""
+for an expression before it, or ("error", {"ename", "evalue", "traceback"}, None) for a
+traceback IPython showed while the cell went on; in the order the kernel showed them.
+(While a run is recorded, text not yet sent carries the time of its first write instead of
+None: see :func:`as_shown`.)"""
 
 FLUSH_INTERVAL = 0.2
 """Seconds ipykernel keeps a stream's text before sending it (``OutStream.flush_interval``)."""

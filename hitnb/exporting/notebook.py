@@ -393,6 +393,8 @@ def _event_outputs(events: list[Any]) -> list[nbformat.NotebookNode]:
             outputs.append(new_output("stream", name=kind, text=payload))
         elif kind == "display":
             outputs.append(new_output("display_data", data=payload, metadata=metadata or {}))
+        elif kind == "error":
+            outputs.append(new_output("error", **payload))
         elif kind in ("result", "shown"):
             outputs.append(
                 new_output(

@@ -54,11 +54,21 @@ _SENDS: dict[int, list[tuple[str, float]]] = {}
 
 @contextmanager
 def recording(shell: Any) -> Iterator[list[Event]]:
-    """Record stdout, stderr and display output of the block, in order."""
+    """Record stdout, stderr and display output of the block, in order, and the tracebacks
+    IPython shows without failing the cell (a value whose ``__repr__`` raises: its display
+    formatter shows the error, and the cell goes on)."""
     events: list[Event] = []
     publisher = shell.display_pub
     original_publish = publisher.publish
     original_clear = publisher.clear_output
+    original_traceback = shell._showtraceback
+
+    def show_traceback(kind: type[BaseException], value: BaseException, stb: list[str]) -> None:
+        if not _into_output_widget():
+            send_as_settled(events, {"stdout": out, "stderr": err})
+            shown = {"ename": kind.__name__, "evalue": str(value), "traceback": list(stb)}
+            events.append(("error", shown, None))
+        original_traceback(kind, value, stb)
 
     def publish(data: dict[str, Any], metadata: dict[str, Any] | None = None, **kw: Any) -> None:
         if not _into_output_widget():
@@ -85,9 +95,11 @@ def recording(shell: Any) -> Iterator[list[Event]]:
         sys.stdout, sys.stderr = _Tee(out, "stdout", events), _Tee(err, "stderr", events)
     publisher.publish = publish
     publisher.clear_output = clear_output
+    shell._showtraceback = show_traceback
     try:
         yield events
     finally:
+        del shell._showtraceback  # back to the class's method
         send_as_settled(events, {"stdout": out, "stderr": err})
         _SENDS.pop(id(events), None)
         for stop in unseen:
@@ -344,6 +356,9 @@ def replay(shell: Any, events: list[Event], result: Any = None, shown: Sequence[
             show_result(shell, result, [], event)
         elif kind == "shown":
             _write_result(shell.displayhook, payload, metadata, next(values, _NO_VALUE))
+        elif kind == "error":  # a traceback IPython showed while the cell went on
+            raised = type(payload["ename"], (Exception,), {})
+            shell._showtraceback(raised, payload["evalue"], payload["traceback"])
         elif kind in ("stdout", "stderr"):
             stream = sys.stdout if kind == "stdout" else sys.stderr
             stream.write(payload)

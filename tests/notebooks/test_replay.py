@@ -295,3 +295,24 @@ def test_a_handler_a_hit_makes_again_writes_to_the_notebook_afterwards(
             kernel.run("%%memo\nimport mylog")
             shown.append(kernel.run("mylog.log.info('LOGGED')"))
     assert shown == ["LOGGED\n", "LOGGED\n"]
+
+
+def test_an_error_a_failing_repr_showed_is_shown_again_by_a_hit(tmp_path: Path, isolated_store):
+    """A value whose repr raises: IPython's display formatter shows the error and the cell
+    goes on (PDSH's 03.06 shows `pd.concat` errors that way). A hit showed nothing."""
+    setup = (
+        "%load_ext hitnb\nclass Bad:\n    def __repr__(self):\n"
+        "        raise ValueError('no repr for you')"
+    )
+    cell = "%%memo\nprint('before')\nvalue = Bad()\nvalue"
+    shown = []
+    for _ in range(2):
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            kernel.run(setup)
+            kernel.run(cell)
+            outputs = _shown_outputs(kernel.notebook.cells[-1])
+            shown.append([(o.output_type, o.get("text") or o.get("evalue")) for o in outputs])
+            why = kernel.run("%hitnb why")
+    assert shown[0] == [("stream", "before\n"), ("error", "no repr for you")]
+    assert shown[1] == shown[0]
+    assert why == "the last %%memo cell came from the cache\n"
