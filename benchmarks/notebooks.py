@@ -75,6 +75,9 @@ class CellCost:
     imports: bool = False
     """The cell imports modules at top level: a hit imports them again, so such a cell is
     never much faster than plainly; reported apart for the criterion on long cells."""
+    times: bool = False
+    """The cell times code (``%timeit``, ``%%timeit``): what it shows is a measurement,
+    which no store can give, so auto mode leaves it to IPython; reported apart too."""
     second_collections: float = 0.0
     """Seconds of full garbage collections that started during the cell in the second
     memoized run: the collector pauses whichever cell is running when the heap crosses
@@ -234,6 +237,7 @@ def judge(name: str, notebook: nbformat.NotebookNode, runs: list[Run]) -> Notebo
             memo2.seconds.get(i, 0.0),
             _snippet(notebook.cells[i].source),
             _imports(notebook.cells[i].source),
+            _times(notebook.cells[i].source),
             memo2.collections_in(i),
         )
         for i in indexes
@@ -277,6 +281,11 @@ def judge(name: str, notebook: nbformat.NotebookNode, runs: list[Run]) -> Notebo
             f"long cells: {len(result.long_cells_not_10x)} cells of >= 1 s not 10x faster on a hit"
         )
     return result
+
+
+def _times(source: str) -> bool:
+    """Whether a cell times code with ``%timeit`` or ``%%timeit``."""
+    return any(line.lstrip().startswith(("%timeit", "%%timeit")) for line in source.splitlines())
 
 
 def _imports(source: str) -> bool:
@@ -457,6 +466,9 @@ def markdown(results: list[NotebookResult], worst: int = 10) -> str:
         f"{count(lambda r: not r.long_cells_not_10x)} of {len(finished)} |",
         f"| the same, cells that import modules at top level aside | "
         f"{count(lambda r: all(c.imports for c in r.long_cells_not_10x))} of {len(finished)} |",
+        f"| the same, cells that import modules or time code (`%timeit`) aside | "
+        f"{count(lambda r: all(c.imports or c.times for c in r.long_cells_not_10x))} "
+        f"of {len(finished)} |",
         "",
         f"Seconds in cells, all {len(finished)} finished notebooks: plain {plain:.0f} s "
         f"(mean of two runs), first memoized run {first:.0f} s ({first / plain:.2f}x), "

@@ -157,6 +157,14 @@ def test_a_cell_importing_in_a_block_is_an_import_cell() -> None:
     assert not _imports("x = 1")
 
 
+def test_a_cell_timing_code_is_told_apart() -> None:
+    from notebooks import _times
+
+    assert _times("# NBVAL_SKIP\n%timeit f(x)\n%timeit g(x)")
+    assert _times("%%timeit -n3\nf(x)")
+    assert not _times("y = f(x)  # %timeit f(x) was slow")
+
+
 def test_the_sample_is_fixed_and_big_enough() -> None:
     assert len(SAMPLE) >= 10
     assert len(set(SAMPLE)) == len(SAMPLE)
