@@ -79,8 +79,9 @@ PURE_FUNCTIONS = frozenset(
 IPYTHON_NAMES = frozenset(
     {"In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh", "_exit_code"}
 )
-"""Names IPython keeps for its own history: never outputs. A cell reading one of the
-values (``y = _ + 1``: the last result) has it as an input, by its value."""
+"""Names IPython keeps for its own history: never outputs (but see :data:`RESULT_NAMES`). A
+cell reading one of the values (``y = _ + 1``: the last result) has it as an input, by its
+value."""
 HISTORY_TABLES = frozenset({"In", "Out", "_ih", "_oh", "_dh"})
 """IPython's history as a whole, which every cell adds to: a cell reading it is not cached."""
 SHELL_NAMES = frozenset({"get_ipython", "exit", "quit"})
@@ -160,8 +161,18 @@ class CellAnalysis:
 
 
 def is_session_name(name: str) -> bool:
-    """Names IPython keeps for its own history (``_``, ``_i3``, ``Out``): never outputs."""
+    """Names IPython keeps for its own history (``_``, ``_i3``, ``Out``): outputs only when
+    a cell binds ``_``, ``__`` or ``___`` itself."""
     return name in IPYTHON_NAMES or bool(_HISTORY_NAME.match(name))
+
+
+RESULT_NAMES = frozenset({"_", "__", "___"})
+"""IPython's last results, which a cell may bind itself (``_, b = f()``): outputs then, so
+that a hit binds them too, for the cells that read them."""
+
+
+def _may_bind(name: str) -> bool:
+    return name in RESULT_NAMES or not is_session_name(name)
 
 
 def analyze_cell(
@@ -230,13 +241,13 @@ def _analyze(
     if tables and reason is None:
         reason = f"it reads IPython's history `{tables[0]}`, which every cell adds to"
     inputs = {n for n in inputs if n not in HISTORY_TABLES and n not in SHELL_NAMES}
-    outputs = {n for n in outputs if not is_session_name(n)}
+    outputs = {n for n in outputs if _may_bind(n)}
     return CellAnalysis(
         code=text_digest(normalized),
         inputs=tuple(sorted(inputs)),
         outputs=tuple(sorted(outputs)),
         mutated=frozenset(mutated),
-        bound=frozenset(n for n in flow.bound | extra_out if not is_session_name(n)),
+        bound=frozenset(n for n in flow.bound | extra_out if _may_bind(n)),
         candidates=frozenset((changeable | set(flow.passed)) & inputs),
         stored_into=frozenset(flow.stored_into & inputs),
         attribute_calls=frozenset(c for c in flow.attribute_calls if c[0] in inputs),

@@ -72,7 +72,18 @@ def register_hasher(cls: type, to_hashable: Callable[[Any], Any]) -> None:
     Use it for types whose pickled form is not deterministic or carries state that
     does not matter for results, e.g. ``register_hasher(Model, lambda m: m.config)``.
     """
+    global _hashers_registered
     _custom[cls] = to_hashable
+    _hashers_registered += 1
+
+
+_hashers_registered = 0
+
+
+def hashers_registered() -> int:
+    """How many times :func:`register_hasher` was called: a value refused before one was
+    registered may hash now."""
+    return _hashers_registered
 
 
 def qualified_name(obj: Any) -> str:

@@ -62,6 +62,7 @@ def recording(shell: Any) -> Iterator[list[Event]]:
     original_publish = publisher.publish
     original_clear = publisher.clear_output
     original_traceback = shell._showtraceback
+    own_traceback = shell.__dict__.get("_showtraceback")  # set by a library (rich's install)
 
     def show_traceback(kind: type[BaseException], value: BaseException, stb: list[str]) -> None:
         if not _into_output_widget():
@@ -99,7 +100,10 @@ def recording(shell: Any) -> Iterator[list[Event]]:
     try:
         yield events
     finally:
-        del shell._showtraceback  # back to the class's method
+        if own_traceback is None:
+            del shell._showtraceback  # back to the class's method
+        else:
+            shell._showtraceback = own_traceback
         send_as_settled(events, {"stdout": out, "stderr": err})
         _SENDS.pop(id(events), None)
         for stop in unseen:

@@ -23,7 +23,7 @@ import types
 import weakref
 from typing import Any, NamedTuple
 
-from hitnb.hashing.values import UnhashableValue
+from hitnb.hashing.values import UnhashableValue, hashers_registered
 
 _READS_GLOBALS = (types.FunctionType, type)
 """Notebook code: a function's digest covers the values of the globals it reads."""
@@ -44,7 +44,7 @@ class KnownDigests:
     def __init__(self) -> None:
         self._by_id: dict[int, tuple[Any, str]] = {}
         self._origins: dict[int, tuple[Any, Origin]] = {}
-        self._refused: dict[int, tuple[weakref.ref[Any], UnhashableValue]] = {}
+        self._refused: dict[int, tuple[weakref.ref[Any], UnhashableValue, int]] = {}
         self.learned: dict[tuple[str, str], dict[str, str]] = {}
         """Digests learned for stored outputs, by entry key and checksum, as this session
         read or wrote them: a cell hit again in the session does not ask the store again.
@@ -71,20 +71,30 @@ class KnownDigests:
     def refused(self, value: Any) -> UnhashableValue | None:
         """Why ``value`` could not be hashed when a cell last tried, if one did."""
         found = self._refused.get(id(value))
-        return found[1] if found is not None and found[0]() is value else None
+        if found is None or found[0]() is not value or found[2] != hashers_registered():
+            return None  # not refused, or refused before a hasher was registered
+        return found[1]
 
     def refuse(self, value: Any, why: UnhashableValue) -> None:
         """``value`` cannot be hashed: the cells that read it next run uncached without
         walking it again (a pint ``UnitRegistry`` holds a weakref deep inside: 25 ms a
         cell). Kept across :meth:`clear`, held weakly: a value that stopped holding what
         could not be hashed only costs cells their caching, never a wrong result, and one
-        that cannot be held weakly is walked every time. ``why`` must carry no traceback,
-        whose frames would hold the value."""
+        that cannot be held weakly is walked every time. A hasher registered since
+        (:func:`~hitnb.hashing.values.register_hasher`) lifts every refusal. ``why`` must
+        carry no traceback, whose frames would hold the value."""
+        key = id(value)
+        refused = self._refused
+
+        def forget(_: Any) -> None:
+            if key in refused and refused[key][0] is held:
+                del refused[key]
+
         try:
-            held = weakref.ref(value)
+            held = weakref.ref(value, forget)
         except TypeError:
             return
-        self._refused[id(value)] = (held, why)
+        refused[key] = (held, why, hashers_registered())
 
     def clear(self) -> None:
         self._by_id.clear()

@@ -518,25 +518,31 @@ def execute(shell: Any, source: str, show: Callable[[Any], None] | None = None) 
     as IPython transforms cells; return the value of the expression that is its result (its
     last, by default), or None. The values of the expressions IPython's
     ``ast_node_interactivity`` shows before it (all of them, with ``"all"``) go to ``show``
-    (recording them), else to IPython's display hook."""
+    (recording them), else to IPython's display hook. A cell ending with `;` shows none of
+    them, and its result is None."""
     __tracebackhide__ = True
     tree = shell.transform_ast(ast.parse(source))  # the AST transformers a user registered
     parts = interactivity.split(tree.body, interactivity.current(shell))
     filename = shell.compile.cache(source, _cell_number(shell))
     namespace = shell.user_ns
-    # each statement compiled on its own, all before any runs, as IPython does: a
-    # `from __future__` import after a magic's statement is then legal
-    plain = [shell.compile(ast.Module([n], []), filename, "exec") for n in parts.plain]
-    shown = [shell.compile(ast.Interactive([n]), filename, "single") for n in parts.interactive]
-    result = None
-    if parts.result is not None:
-        result = shell.compile(ast.Expression(parts.result), filename, "eval")
-    for code in plain:
-        exec(code, namespace)
-    for code in shown:
-        with _display_hook(show):
+    quiet = _quiet_result(source)
+    # each statement compiled on its own just before it runs, as IPython does: a
+    # `from __future__` import after a magic's statement is then legal, and the statements
+    # before one that does not compile (`return` at top level) have run
+    for node in parts.plain:
+        exec(shell.compile(ast.Module([node], []), filename, "exec"), namespace)
+    for node in parts.interactive:
+        code = shell.compile(ast.Interactive([node]), filename, "single")
+        with _display_hook(_drop if quiet else show):
             exec(code, namespace)
-    return None if result is None else eval(result, namespace)
+    if parts.result is None:
+        return None
+    value = eval(shell.compile(ast.Expression(parts.result), filename, "eval"), namespace)
+    return None if quiet else value
+
+
+def _drop(value: Any) -> None:
+    """A display hook that shows nothing: a cell ending with `;` shows no value at all."""
 
 
 @contextmanager
@@ -554,9 +560,17 @@ def _display_hook(show: Callable[[Any], None] | None) -> Iterator[None]:
 
 def _transformers(shell: Any) -> str:
     """The AST transformers IPython applies to cells (SymPy's ``init_session`` makes integer
-    literals SymPy integers with one), by class: part of a cell's key, since they change
-    what its code does."""
-    return ",".join(f"{type(t).__module__}.{type(t).__qualname__}" for t in shell.ast_transformers)
+    literals SymPy integers with one): part of a cell's key, since they change what its code
+    does. Each counts by its class's digest (its code, a library's version), or its name
+    when that cannot be hashed."""
+    named = []
+    for transformer in shell.ast_transformers:
+        kind = type(transformer)
+        try:
+            named.append(hash_value(kind))
+        except UnhashableValue:
+            named.append(f"{kind.__module__}.{kind.__qualname__}")
+    return ",".join(named)
 
 
 def _make_futures(shell: Any, source: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from nbclient.exceptions import CellExecutionError
 from nbhelpers import KernelSession
 
 pytestmark = pytest.mark.slow
@@ -316,3 +317,20 @@ def test_an_error_a_failing_repr_showed_is_shown_again_by_a_hit(tmp_path: Path, 
     assert shown[0] == [("stream", "before\n"), ("error", "no repr for you")]
     assert shown[1] == shown[0]
     assert why == "the last %%memo cell came from the cache\n"
+
+
+def test_a_traceback_handler_a_library_installed_stays_after_a_memoized_cell(
+    tmp_path: Path, isolated_store
+):
+    """rich's ``traceback.install()`` sets the shell's ``_showtraceback``; the recording of
+    the next memoized cell put the class's method back, for the rest of the session."""
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        kernel.run("%load_ext hitnb")
+        kernel.run(
+            "get_ipython()._showtraceback = "
+            "lambda kind, value, stb: print('handled', kind.__name__)"
+        )
+        kernel.run("%%memo\nx = 1")
+        with pytest.raises(CellExecutionError):
+            kernel.run("1 / 0")
+        assert _shown(kernel.notebook.cells[-1]) == [("stream", "handled ZeroDivisionError\n")]

@@ -19,6 +19,7 @@ SHOWING = [
     'get_ipython().ast_node_interactivity = "all"',
     '1 + 1\nprint("between")\n2 + 2',
     "for i in range(2):\n    i * 10\nx = 5",
+    "a = 10\na; a + 1;",
     'get_ipython().ast_node_interactivity = "last_expr_or_assign"',
     "y = 7",
     "z = [1]\nz += [2]",
@@ -59,7 +60,8 @@ def test_a_memoized_cell_shows_what_ast_node_interactivity_asks_before_and_after
     assert plain[3] == ["stream: after: 4 2\n"]
     assert plain[4] == ["execute_result: 0", "execute_result: 10"]
     assert plain[5] == ["stream: after: 10 0\n"]
-    assert plain[8] == ["execute_result: 7"] and plain[10] == ["execute_result: [1, 2]"]
+    assert plain[6] == [] and plain[7] == ["stream: after: 10 0\n"]  # `;` hides them all
+    assert plain[10] == ["execute_result: 7"] and plain[12] == ["execute_result: [1, 2]"]
     first = _shown(execute_notebook(_notebook(memo=True)))
     second = _shown(execute_notebook(_notebook(memo=True)))
     assert first == plain
@@ -75,6 +77,9 @@ def test_a_cell_reading_the_last_result_has_it_as_an_input(tmp_path: Path, isola
     twelve = printed_in_fresh_kernels(tmp_path, env, ["%load_ext hitnb", "3 * 4", reader], 1)
     assert nine[0][2] == "10\n"
     assert twelve[0][2] == "13\n"
+    bound = ["%load_ext hitnb", "%%memo\n_, b = 'x', 2", "%%memo\nc = _ * b\nprint(c)"]
+    first, second = printed_in_fresh_kernels(tmp_path, env, bound)
+    assert first[2] == second[2] == "xx\n", "a hit binds the `_` its cell bound"
 
 
 def test_settings_made_on_a_library_module_or_by_set_config_hold_after_a_restart(
@@ -146,5 +151,9 @@ def test_a_memoized_cell_runs_through_the_ast_transformers_ipython_applies(
     memoized = ["%load_ext hitnb", *register, f"%%memo\n{code}"]
     first, second = printed_in_fresh_kernels(tmp_path, env, memoized)
     without = printed_in_fresh_kernels(tmp_path, env, ["%load_ext hitnb", f"%%memo\n{code}"], 1)
+    tripling = [DOUBLING.replace("* 2", "* 3"), "get_ipython().ast_transformers[:] = [Doubling()]"]
+    redefined = printed_in_fresh_kernels(tmp_path, env, [*memoized, *tripling, memoized[-1]], 1)
+    plainly = printed_in_fresh_kernels(tmp_path, env, [*register, code, *tripling, code], 1)
     assert plain[0][2] == first[3] == second[3] == "10\n"
     assert without[0][1] == "5\n"
+    assert redefined[0][-1] == plainly[0][-1] != "10\n", "a redefined transformer: a new key"
