@@ -250,38 +250,35 @@ def flush_inline_figures() -> None:
     backend.flush_figures()
 
 
-def show_result(shell: Any, value: Any, events: list[Event], shown: Event | None = None) -> None:
+def show_result(
+    shell: Any, value: Any, events: list[Event], shown: Event | None = None, kind: str = "result"
+) -> bool:
     """Show a cell's result now, as IPython's display hook would after the cell (``Out[n]``,
-    ``_``), and record it in ``events`` as a ``"result"`` event. The figures the cell drew
-    are flushed after it, as IPython orders them, and the result reads as it did before they
-    were drawn (drawing moves a label, which its repr shows). A hit passes the event it
-    ``shown`` then: the restored value is bound, its recorded form shown."""
+    ``_``), and record it in ``events`` as a ``kind`` event; whether it was shown (not None,
+    nor hidden). The figures the cell drew are flushed after it, as IPython orders them, and
+    the result reads as it did before they were drawn (drawing moves a label, which its repr
+    shows). A hit passes the event it ``shown`` then: the restored value is bound, its
+    recorded form shown."""
     hook = shell.displayhook
     hook.check_for_underscore()
     if value is None or hook.quiet():
-        return
+        return False
     send_as_settled(events, {"stdout": sys.stdout, "stderr": sys.stderr})
     if shown is None:
         data, metadata = hook.compute_format_data(value)
-        shown = ("result", data, metadata)
+        shown = (kind, data, metadata)
     events.append(shown)
     _, data, metadata = shown
     _write_result(hook, data, metadata, value)
+    return True
 
 
 def show_value(shell: Any, value: Any, events: list[Event], shown: list[Any]) -> None:
     """Show the value of an expression before the cell's result, as IPython's display hook
     does when its ``ast_node_interactivity`` shows more than the last one, and record it:
     a ``"shown"`` event in ``events``, the value in ``shown``."""
-    hook = shell.displayhook
-    hook.check_for_underscore()
-    if value is None or hook.quiet():
-        return
-    send_as_settled(events, {"stdout": sys.stdout, "stderr": sys.stderr})
-    data, metadata = hook.compute_format_data(value)
-    events.append(("shown", data, metadata))
-    shown.append(value)
-    _write_result(hook, data, metadata, value)
+    if show_result(shell, value, events, kind="shown"):
+        shown.append(value)
 
 
 _NO_VALUE = object()

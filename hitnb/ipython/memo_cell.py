@@ -492,10 +492,11 @@ class _CellWork(engine.Work):
 
 
 def _quiet_result(cell: str) -> bool:
-    """Whether the cell ends with `;`, which tells IPython not to show its last value."""
+    """Whether the cell ends with `;`, which tells IPython not to show its last value
+    (tokenized only when it holds a `;`: this runs for every cell, twice)."""
     from IPython.core.displayhook import DisplayHook
 
-    return bool(DisplayHook.semicolon_at_end_of_expression(cell))
+    return ";" in cell and bool(DisplayHook.semicolon_at_end_of_expression(cell))
 
 
 def _run_quietly(shell: Any, magics: list[tuple[str, str]]) -> str:
