@@ -124,20 +124,10 @@ def why(ctx: click.Context, key: str, against: str | None) -> None:
 def gc(ctx: click.Context, max_size: str | None, older_than: str | None,
        include_experiments: bool, dry_run: bool) -> None:  # fmt: skip
     """Evict entries by size or age, and remove leftovers of interrupted writes."""
-    store = _store(ctx)
     limit = config.parse_size(max_size) if max_size else None
     age = maintenance.parse_age(older_than) if older_than else None
-    report = maintenance.evict(
-        store,
-        max_size=limit,
-        older_than=age,
-        include_experiments=include_experiments,
-        dry_run=dry_run,
-    )
-    if not dry_run:
-        garbage = maintenance.collect_garbage(store)
-        report.removed += garbage.removed
-        report.freed_bytes += garbage.freed_bytes
+    report = maintenance.gc(_store(ctx), max_size=limit, older_than=age,
+                            include_experiments=include_experiments, dry_run=dry_run)  # fmt: skip
     verb = "would remove" if dry_run else "removed"
     click.echo(f"{verb} {len(report.removed)} items, {operations.format_size(report.freed_bytes)}")
 

@@ -16,7 +16,9 @@ healthy index with an empty one.
 from __future__ import annotations
 
 import errno
+import shutil
 import sqlite3
+from pathlib import Path
 from typing import Literal
 
 from hitnb.errors import HitnbError
@@ -66,19 +68,42 @@ DESCRIPTIONS: dict[Kind, str] = {
 }
 
 
-def classify(exc: BaseException) -> Kind:
-    """The kind of failure ``exc`` is (see the module's docstring)."""
+FULL_BELOW = 64 * 1024
+"""A file system with less free room than this is full (SQLite needs pages, not bytes)."""
+
+
+def disk_is_full(folder: Path) -> bool:
+    """Whether the file system holding ``folder`` has (next to) no room for this user."""
+    try:
+        return shutil.disk_usage(folder).free < FULL_BELOW
+    except OSError:
+        return False
+
+
+def classify(exc: BaseException, where: Path | None = None) -> Kind:
+    """The kind of failure ``exc`` is (see the module's docstring).
+
+    SQLite reports a full disk met while opening its WAL as an I/O error, and a write to
+    an index opened for reading because of it as "readonly"; given the folder ``where``
+    the failure happened, those are taken for a full disk when it has no room."""
     if isinstance(exc, sqlite3.Error):
-        code = getattr(exc, "sqlite_errorcode", None)
-        if isinstance(code, int) and (code & 0xFF) in _SQLITE_KINDS:
-            return _SQLITE_KINDS[code & 0xFF]
-        text = str(exc).lower()
-        for needle, kind in _SQLITE_MESSAGES:
-            if needle in text:
-                return kind
-        return "other"
+        kind = _sqlite_kind(exc)
+        if kind in ("io", "read-only") and where is not None and disk_is_full(where):
+            return "full"
+        return kind
     if isinstance(exc, OSError) and exc.errno in _OS_KINDS:
         return _OS_KINDS[exc.errno]
+    return "other"
+
+
+def _sqlite_kind(exc: sqlite3.Error) -> Kind:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and (code & 0xFF) in _SQLITE_KINDS:
+        return _SQLITE_KINDS[code & 0xFF]
+    text = str(exc).lower()
+    for needle, kind in _SQLITE_MESSAGES:
+        if needle in text:
+            return kind
     return "other"
 
 
@@ -94,8 +119,8 @@ class IndexUnavailable(HitnbError, sqlite3.OperationalError):
     ``sqlite3.OperationalError`` (callers that catch SQLite's errors keep working).
     """
 
-    def __init__(self, action: str, exc: BaseException) -> None:
-        self.kind = classify(exc)
+    def __init__(self, action: str, exc: BaseException, where: Path | None = None) -> None:
+        self.kind = classify(exc, where)
         super().__init__(
             f"the store's index could not {action}: {DESCRIPTIONS[self.kind]} ({exc}). "
             + _FIXES[self.kind]

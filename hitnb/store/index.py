@@ -223,7 +223,7 @@ def _guarded(
             except sqlite3.Error as exc:
                 kind = classify(exc)
                 if kind != "corrupt":
-                    raise IndexUnavailable(action, exc) from exc
+                    raise IndexUnavailable(action, exc, self.path.parent) from exc
                 state = self._thread_state
                 if generation != self._generation:  # another thread has rebuilt it meanwhile
                     return method(self, *args, **kwargs)
@@ -507,6 +507,11 @@ class Index:
             if not row[-1]:
                 raise _malformed(f"the row of entry {row[0]!r} holds impossible values")
         return [Listed._make(row[:-1]) for row in rows]
+
+    @_guarded("look up a blob")
+    def keys_using_blob(self, blob_id: str) -> set[str]:
+        sql = "SELECT key FROM entries WHERE blob = ?"
+        return {key for (key,) in self.conn.execute(sql, (blob_id,))}
 
     @_guarded("look up a blob")
     def blob_in_use(self, blob_id: str) -> bool:

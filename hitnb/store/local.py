@@ -126,15 +126,24 @@ def _remove_database(path: Path) -> None:
             name.unlink(missing_ok=True)
 
 
-def _drop_damaged(path: Path, keep: int) -> bool:
+def _drop_damaged(path: Path, keep: int) -> list[tuple[str, int]]:
     """Remove the damaged copies of the index at ``path`` kept aside (with their WAL), all
-    but the ``keep`` newest; whether any went. They serve a post-mortem only: a full disk
-    needs their room for a working index before anything else."""
+    but the ``keep`` newest; return the name and bytes of each removed. They serve a
+    post-mortem only: a full disk needs their room for a working index before anything."""
     damaged = sorted(path.parent.glob(f"{path.name}.corrupt-*[0-9]"), key=_mtime)
-    dropped = damaged[: max(0, len(damaged) - keep)]
-    for old in dropped:
+    dropped = []
+    for old in damaged[: max(0, len(damaged) - keep)]:
+        size = sum(_size(Path(f"{old}{suffix}")) for suffix in ("", "-wal", "-shm"))
         _remove_database(old)
-    return bool(dropped)
+        dropped.append((old.name, size))
+    return dropped
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _mtime(path: Path) -> float:
@@ -290,8 +299,9 @@ class LocalStore:
         self._warn_once(
             "index-read-only",
             f"the index of the hitnb store at {self.root} cannot be written: "
-            f"{DESCRIPTIONS[classify(exc)]} ({exc}). Stored results are still returned; new "
-            "ones are kept as manifests and indexed when the index can be written again",
+            f"{DESCRIPTIONS[classify(exc, self.root)]} ({exc}). Stored results are still "
+            "returned; new ones are kept as manifests and indexed when the index can be "
+            "written again",
             StoreWriteWarning,
         )
         return self._readable_index(path)
@@ -316,9 +326,9 @@ class LocalStore:
         self._warn_once(
             "index-memory",
             f"the index of the hitnb store at {self.root} cannot be used: "
-            f"{DESCRIPTIONS[classify(exc)]} ({exc}); this process keeps one in memory, made "
-            "from the entries' manifests, and nothing stored is lost. `hitnb verify --repair` "
-            "rebuilds the file once the cause is gone",
+            f"{DESCRIPTIONS[classify(exc, self.root)]} ({exc}); this process keeps one in "
+            "memory, made from the entries' manifests, and nothing stored is lost. `hitnb "
+            "verify --repair` rebuilds the file once the cause is gone",
             CorruptEntryWarning if classify(exc) == "corrupt" else StoreWriteWarning,
         )
         self.index_events.append(f"the index cannot be used ({exc}); kept in memory")
@@ -335,7 +345,8 @@ class LocalStore:
                     left.unlink()
         fresh = path.with_name(f"{path.name}.rebuild-{os.getpid()}")
         built = self._write_index(fresh)
-        if built[2] is not None and classify(built[2]) == "full" and _drop_damaged(path, keep=0):
+        full = built[2] is not None and classify(built[2], self.root) == "full"
+        if full and _drop_damaged(path, keep=0):
             built = self._write_index(fresh)  # the copies kept for a post-mortem made room
         return built
 
@@ -422,7 +433,7 @@ class LocalStore:
     def _index_failed(self, exc: BaseException) -> None:
         """An index query failed for a reason that is not damage: say so once, go on."""
         self._warn_once(
-            f"index-failed-{classify(exc)}",
+            f"index-failed-{classify(exc, self.root)}",
             f"hitnb store at {self.root}: {exc}; stored results are read from the entries' "
             "manifests meanwhile",
             StoreWriteWarning,
@@ -451,6 +462,42 @@ class LocalStore:
             else:
                 index.reopen()
             return count
+
+    def drop_damaged_indexes(self) -> list[tuple[str, int]]:
+        """Remove every damaged index kept aside for a post-mortem (``hitnb gc``); return
+        the name and bytes of each."""
+        with self._recover_lock, self._holding_index_lock():
+            return _drop_damaged(self._index.path, keep=0)
+
+    def reopen_index(self) -> None:
+        """Open the index file again if this process had to read it only, or keep one in
+        memory (a full disk at opening), now that the cause may be gone (``hitnb gc`` made
+        room); it may fall back again, with its warning."""
+        if self.read_only or self.index_state == "file":
+            return
+        with self._recover_lock, self._holding_index_lock():
+            old, self._index = self._index, self._open_index(self._index.path)
+            old.close()
+
+    def free_blob_files(self, keys: list[str]) -> int:
+        """Remove the blob files of the entries ``keys`` that no other entry uses, before
+        their rows, which a full disk does not let go; return the bytes freed.
+
+        Only for eviction on a full disk (see :func:`hitnb.store.maintenance.evict`): until
+        the rows go, a reader of these entries finds their bytes missing and computes them
+        again, as for any entry found damaged. Never a wrong value."""
+        doomed = set(keys)
+        freed = 0
+        for entry in self.index.entries(keys=keys):
+            if not entry.blob:
+                continue
+            with self.locks.hold(blob_lock(entry.blob), BLOB_LOCK_TIMEOUT) as acquired:
+                users = self.index.keys_using_blob(entry.blob)
+                if not acquired or not users <= doomed:
+                    continue
+                freed += _size(self.blobs.path(entry.blob))
+                self.blobs.delete(entry.blob)
+        return freed
 
     def manifest_records(self) -> Iterator[tuple[Entry, dict[str, Any] | None]]:
         """Every readable manifest, as (entry, recipe); unreadable ones are skipped."""

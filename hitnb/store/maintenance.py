@@ -9,6 +9,8 @@
   and/or drops entries not used for a while; experiments are kept unless asked.
 - :func:`collect_garbage` removes temp files of writes whose process is gone, blobs no
   entry uses and lock files nobody holds.
+- :func:`gc` is ``hitnb gc``: leftovers first (they need no index, and on a full disk the
+  index cannot be written until something goes), then eviction, then garbage.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 from hitnb.errors import ConfigError, CorruptEntryError, HitnbError, StoreWriteWarning
 from hitnb.names import names_function
+from hitnb.store.failures import IndexUnavailable
 from hitnb.store.local import Entry, LocalStore, pid_alive
 from hitnb.store.remote import Remote, RemoteUnavailable
 
@@ -59,6 +62,15 @@ class Report:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def add(self, other: Report) -> None:
+        """Count what another pass found and did as part of this one."""
+        self.checked += other.checked
+        self.problems += other.problems
+        self.notes += other.notes
+        self.removed += other.removed
+        self.fixed += other.fixed
+        self.freed_bytes += other.freed_bytes
 
 
 def parse_age(text: str | float) -> float:
@@ -137,7 +149,7 @@ def _manifest_or_none(store: LocalStore, key: str) -> Entry | None:
 
 def repair(store: LocalStore, progress: Progress = _no_progress) -> Report:
     """Make the store consistent; drop what cannot be read. Returns what it did."""
-    report = Report()
+    report = free_leftovers(store)
     damage = index_problems(store)
     differs = any(
         manifest is not None and not _same(entry, manifest)
@@ -173,9 +185,7 @@ def repair(store: LocalStore, progress: Progress = _no_progress) -> Report:
         if store.read_manifest(entry.key) is None:
             store.write_manifest(entry, store.index.recipe(entry.key))
             report.fixed.append(f"{entry.key}: manifest written again from the index")
-    garbage = collect_garbage(store)
-    report.removed += garbage.removed
-    report.freed_bytes += garbage.freed_bytes
+    report.add(collect_garbage(store))
     return report
 
 
@@ -219,8 +229,14 @@ def evict(
     With ``complete`` (the default) entries the index lacks are indexed first, so the
     leftovers of an eviction that was killed are counted, and removed, this time."""
     report = Report()
+    unreconciled = False
     if complete and not dry_run:
-        report.fixed = reconcile(store).fixed
+        try:
+            report.fixed = reconcile(store).fixed
+        except IndexUnavailable as exc:
+            if exc.kind != "full":
+                raise
+            unreconciled = True  # indexed once the eviction made room
     now = time.time() if now is None else now
     candidates = store.index.least_recently_used(include_experiments=include_experiments)
     doomed = []
@@ -241,10 +257,24 @@ def evict(
         return report
     before = store.index.total_size()
     for start in range(0, len(doomed), _EVICT_BATCH):
-        for entry in store.delete(doomed[start : start + _EVICT_BATCH]):
+        for entry in _delete(store, doomed[start : start + _EVICT_BATCH]):
             report.removed.append(f"{entry.key} ({entry.function})")
     report.freed_bytes = before - store.index.total_size()
+    if unreconciled:
+        report.fixed = reconcile(store).fixed
     return report
+
+
+def _delete(store: LocalStore, keys: list[str]) -> list[Entry]:
+    """Delete entries; on a full disk, where even removing rows needs room, their blob
+    files go first (the rows, which would name missing bytes, go right after)."""
+    try:
+        return store.delete(keys)
+    except IndexUnavailable as exc:
+        if exc.kind != "full" or not store.free_blob_files(keys):
+            raise
+    store.reopen_index()
+    return store.delete(keys)
 
 
 _EVICT_BATCH = 500
@@ -313,16 +343,8 @@ def collect_garbage(store: LocalStore, *, now: float | None = None) -> Report:
     written), and while a writer holds its lock. If a manifest cannot be read for a reason
     other than its content (an I/O error), no blob is removed this time.
     """
-    report = Report()
     now = time.time() if now is None else now
-    for path in _stale_temp_files(store, now):
-        try:
-            size = path.stat().st_size
-            path.unlink()
-        except FileNotFoundError:
-            continue
-        report.removed.append(f"temp file {path.name}")
-        report.freed_bytes += size
+    report = _remove_temp_files(store, now)
     named, unsure = _blobs_named_by_manifests(store)
     if unsure:
         report.problems.append(
@@ -344,6 +366,52 @@ def collect_garbage(store: LocalStore, *, now: float | None = None) -> Report:
                 report.removed.append(f"orphan blob {blob_id}")
                 report.freed_bytes += st.st_size
     store.locks.remove_unheld()
+    return report
+
+
+def free_leftovers(store: LocalStore, *, now: float | None = None) -> Report:
+    """Remove what needs no index to be found and freed: temp files of dead writes, and the
+    damaged indexes kept aside for a post-mortem (each with its WAL: megabytes a full disk
+    needs before the index can be written). Then, if this process could only read its index
+    (a full disk at opening), open it again."""
+    report = _remove_temp_files(store, time.time() if now is None else now)
+    for name, size in store.drop_damaged_indexes():
+        report.removed.append(f"damaged index {name} (kept aside when the index was rebuilt)")
+        report.freed_bytes += size
+    if report.freed_bytes:
+        store.reopen_index()
+    return report
+
+
+def gc(
+    store: LocalStore,
+    *,
+    max_size: int | None = None,
+    older_than: float | None = None,
+    include_experiments: bool = False,
+    dry_run: bool = False,
+) -> Report:
+    """``hitnb gc``: leftovers, then eviction by size and age, then garbage (see the
+    module's docstring for why in this order)."""
+    report = Report() if dry_run else free_leftovers(store)
+    evicted = evict(store, max_size=max_size, older_than=older_than,
+                    include_experiments=include_experiments, dry_run=dry_run)  # fmt: skip
+    report.add(evicted)
+    if not dry_run:
+        report.add(collect_garbage(store))
+    return report
+
+
+def _remove_temp_files(store: LocalStore, now: float) -> Report:
+    report = Report()
+    for path in _stale_temp_files(store, now):
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        report.removed.append(f"temp file {path.name}")
+        report.freed_bytes += size
     return report
 
 
