@@ -19,6 +19,7 @@ import array
 import copy
 import importlib
 import importlib.abc
+import io
 import os
 import pickle
 import random
@@ -61,6 +62,12 @@ class StateProvider:
     only_checks: bool = False
     """``set`` changes nothing: it checks that the state is as the run left it, and raises
     :class:`CannotMake` when it is not (members a call added to a library's class)."""
+    setting: bool = False
+    """A library setting that what a cell computes or shows may depend on (pandas options,
+    scikit-learn's configuration, rcParams): read by every cell run while its module is
+    imported, so a cell stored under other settings runs again rather than replaying
+    a result or output those settings no longer give. Cells only: a function's hit is
+    kept to microseconds, and its settings are best passed as arguments."""
     know: Callable[[Iterable[str]], None] | None = None
     """For a mapping state whose keys are found as runs go (see
     :mod:`~hitnb.core.library_classes`): told the keys a stored run names before its reads
@@ -147,11 +154,24 @@ def digest(state: Any) -> str:
     return xxhash.xxh3_128_hexdigest(pickle.dumps(state, protocol=5))
 
 
+def _unshared(state: Any) -> bytes:
+    """A setting's state pickled without pickle's memo, so the bytes depend on the values
+    only, not on which of them are one object: rcParams set again by a hit share fewer
+    lists than the session that stored it, and pickled 17 bytes longer."""
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=5)
+    pickler.fast = True  # no memo (settings hold no cycles)
+    pickler.dump(state)
+    return out.getvalue()
+
+
 @dataclass
 class Snapshot:
     """The state of every imported provider at one moment, by name."""
 
     states: dict[str, Any]
+    cell: bool = False
+    """Taken around a notebook cell (settings are reads of cells only)."""
 
     @classmethod
     def take(cls, *, cell: bool = False) -> Snapshot:
@@ -176,7 +196,7 @@ class Snapshot:
                 states[provider.name] = provider.get()
             except Exception:  # a provider that cannot say is left out, never breaks a run
                 continue
-        return cls(states)
+        return cls(states, cell)
 
     def changes_since(self, before: Snapshot) -> tuple[list[AmbientRead], list[AmbientEffect]]:
         """What a run read and changed between ``before`` and this snapshot.
@@ -219,7 +239,23 @@ class Snapshot:
             effects.append(AmbientEffect(name, state))
             if provider.reads and was is not None:
                 reads.append(AmbientRead(name, was))
+        if before.cell:
+            reads += _settings_read(before, {read.provider for read in reads})
         return reads, effects
+
+
+def _settings_read(before: Snapshot, known: set[str]) -> list[AmbientRead]:
+    """The settings a cell started from (see :attr:`StateProvider.setting`)."""
+    reads = []
+    for name, state in before.states.items():
+        provider = _providers.get(name)
+        if provider is None or not provider.setting or name in known:
+            continue
+        try:
+            reads.append(AmbientRead(name, provider.digest(state)))
+        except Exception:  # a provider that cannot say is left out, never breaks a run
+            continue
+    return reads
 
 
 def _part(state: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -245,6 +281,8 @@ def unmet(reads: list[AmbientRead]) -> str | None:
         except Exception as exc:
             return f"{what} cannot be read ({exc})"
         if now != read.digest:
+            if provider.setting and not read.keys:
+                return f"{what} changed since the cell was stored"
             return f"{what} is not where the stored run started from"
     return None
 
@@ -652,15 +690,20 @@ for _provider in (
         seeder="torch.manual_seed",
     ),
     StateProvider("numpy print options", "numpy", lambda: _numpy().get_printoptions(),
-                  lambda state: _numpy().set_printoptions(**state)),
+                  lambda state: _numpy().set_printoptions(**state), setting=True,
+                  fingerprint=_unshared),
     StateProvider("numpy floating-point error handling", "numpy", lambda: _numpy().geterr(),
-                  lambda state: _numpy().seterr(**state)),
-    StateProvider("pandas options", "pandas", _pandas_options, _set_pandas_options),
-    StateProvider("plotly defaults", "plotly.io", _plotly_defaults, _set_plotly_defaults),
+                  lambda state: _numpy().seterr(**state), setting=True, fingerprint=_unshared),
+    StateProvider("pandas options", "pandas", _pandas_options, _set_pandas_options,
+                  setting=True, fingerprint=_unshared),
+    StateProvider("plotly defaults", "plotly.io", _plotly_defaults, _set_plotly_defaults,
+                  setting=True, fingerprint=_unshared),
     StateProvider("bokeh's output", "bokeh.io.state", _bokeh_output, _set_bokeh_output),
     StateProvider("scikit-learn's configuration", "sklearn",
-                  lambda: dict(sys.modules["sklearn"].get_config()), _set_sklearn_config),
-    StateProvider("matplotlib rcParams", "matplotlib", _rc_params, _set_rc_params),
+                  lambda: dict(sys.modules["sklearn"].get_config()), _set_sklearn_config,
+                  setting=True, fingerprint=_unshared),
+    StateProvider("matplotlib rcParams", "matplotlib", _rc_params, _set_rc_params,
+                  setting=True, fingerprint=_unshared),
     StateProvider("os.environ", "os", _environ, _set_environ),
     StateProvider("warnings filters", "warnings", lambda: list(warnings.filters),
                   _set_warning_filters),

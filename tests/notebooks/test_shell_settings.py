@@ -108,6 +108,35 @@ def test_settings_made_on_a_library_module_or_by_set_config_hold_after_a_restart
     assert "`json.hitnb_test_setting` (an attribute of module `json`)" in second[2]
 
 
+def test_a_cell_stored_before_a_setting_changed_runs_again(tmp_path: Path, isolated_store):
+    """A user adds ``set_config(transform_output="pandas")``, a pandas display option or
+    numpy print options above cells already stored, and runs them all again: each stored
+    cell replayed the array, the wide frame and the long floats the old settings gave.
+    Settings are reads of every cell; a session that changed none still hits."""
+    setup = (
+        "%load_ext hitnb\n%hitnb auto\nimport numpy as np, pandas as pd\n"
+        "from sklearn.preprocessing import StandardScaler\nimport matplotlib.pyplot as plt\n"
+        "plt.style.use('ggplot')"
+    )
+    cells = [
+        "Xt = StandardScaler().fit_transform(np.ones((3, 2)))\nprint(type(Xt).__name__)",
+        "print('...' in repr(pd.DataFrame(np.zeros((2, 10), dtype=int))))",
+        "print(np.array([1 / 3]))",
+    ]
+    setting = (
+        "import sklearn\nsklearn.set_config(transform_output='pandas')\n"
+        "pd.set_option('display.max_columns', 4)\nnp.set_printoptions(precision=2)"
+    )
+    env = {"HITNB_STORE": str(isolated_store)}
+    before = printed_in_fresh_kernels(tmp_path, env, [setup, *cells, "%hitnb why"], 1)[0]
+    assert before[1:4] == ["ndarray\n", "False\n", "[0.33333333]\n"]
+    again = printed_in_fresh_kernels(tmp_path, env, [setup, *cells, "%hitnb why"], 1)[0]
+    assert again[1:4] == before[1:4] and "came from the cache" in again[4]
+    after = printed_in_fresh_kernels(tmp_path, env, [setup, setting, *cells, "%hitnb why"], 1)[0]
+    assert after[2:5] == ["DataFrame\n", "True\n", "[0.33]\n"]
+    assert "numpy print options changed since the cell was stored" in after[5]
+
+
 def test_future_imports_work_after_magics_and_hold_after_a_hit(tmp_path: Path, isolated_store):
     """A ``from __future__`` import after a magic's line (george's notebooks start so) failed
     with a SyntaxError through hitnb: the cell was compiled as one module, where IPython
