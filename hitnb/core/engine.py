@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from hitnb.config import Mode, Settings
-from hitnb.core import ambient, costs, events, files, library_classes
+from hitnb.core import ambient, costs, environment, events, files, library_classes
 from hitnb.core.metrics import metrics_of, recording
 from hitnb.core.recipe import Recipe
 from hitnb.core.record import RunRecord
@@ -330,7 +330,11 @@ def _compute(
     start = time.perf_counter()
     before = ambient.Snapshot.take(cell=call.cell)
     try:
-        with files.observing() as observed, recording() as recorder:
+        with (
+            files.observing() as observed,
+            environment.observing() as variables,
+            recording() as recorder,
+        ):
             computed = work.run()
         computed.ran = max(computed.duration, time.perf_counter() - start)
     except Exception as exc:
@@ -364,8 +368,10 @@ def _compute(
     if rerun is None and not written:
         computed.stored = _cheaper_to_rerun(call, computed)
         instead = _rerun_when_encoded(call, computed)
-    if reads or effects or read or written or computed.states:
-        computed.stored = RunRecord(computed.stored, reads, effects, read, written, computed.states)
+    if reads or effects or read or written or computed.states or variables:
+        computed.stored = RunRecord(
+            computed.stored, reads, effects, read, written, computed.states, variables
+        )
     parts = computed.parts or call.parts
     key = key if computed.parts is None else parts.key
     entry, note = _store(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hitnb.core import ambient, files
+from hitnb.core import ambient, environment, files
 from hitnb.core.ambient import AmbientEffect, AmbientRead
 from hitnb.core.costs import Rerun
 from hitnb.core.files import FileRead, FileWrite
@@ -32,13 +32,20 @@ class RunRecord:
     states: dict[str, Any] = field(default_factory=dict)
     """Random generators the run advanced (a function's argument or global), as it left
     them: the host puts them there again (:mod:`hitnb.core.generators`)."""
+    environment: environment.Reads = field(default_factory=dict)
+    """The environment variables the run read (:mod:`hitnb.core.environment`)."""
 
     def __setstate__(self, data: dict[str, Any]) -> None:
-        self.__dict__.update({"states": {}, **data})  # records stored before ``states``
+        # records stored before ``states`` or ``environment``
+        self.__dict__.update({"states": {}, "environment": {}, **data})
 
     def unmet(self) -> str | None:
         """Why this run's reads do not hold here and now, or None when they all do."""
-        return ambient.unmet(self.reads) or files.unmet(self.files)
+        return (
+            ambient.unmet(self.reads)
+            or environment.unmet(self.environment)
+            or files.unmet(self.files)
+        )
 
     def apply(self) -> None:
         """Leave the process and the files as the run left them."""

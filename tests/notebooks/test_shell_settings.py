@@ -186,3 +186,20 @@ def test_a_memoized_cell_runs_through_the_ast_transformers_ipython_applies(
     assert plain[0][2] == first[3] == second[3] == "10\n"
     assert without[0][1] == "5\n"
     assert redefined[0][-1] == plainly[0][-1] != "10\n", "a redefined transformer: a new key"
+
+
+def test_a_cell_reading_an_environment_variable_runs_again_when_it_changed(
+    tmp_path: Path, isolated_store
+):
+    """``os.path.expandvars("$DATA_DIR/...")`` reads the environment where no syntax shows
+    it (``os.getenv("NAME")`` in the cell itself is in its key): a session started with
+    another value got the path of the old one from the cache."""
+    cells = ["%load_ext hitnb\n%hitnb auto",
+             "import os\npath = os.path.expandvars('$DATA_DIR/x.csv')\nprint(path)",
+             "%hitnb why"]  # fmt: skip
+    store = {"HITNB_STORE": str(isolated_store)}
+    first, second = printed_in_fresh_kernels(tmp_path, {**store, "DATA_DIR": "/a"}, cells)
+    assert first[1] == second[1] == "/a/x.csv\n" and "came from the cache" in second[2]
+    (other,) = printed_in_fresh_kernels(tmp_path, {**store, "DATA_DIR": "/b"}, cells, 1)
+    assert other[1] == "/b/x.csv\n"
+    assert "environment variable DATA_DIR changed since it was stored" in other[2]
