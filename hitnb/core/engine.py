@@ -51,6 +51,7 @@ from hitnb.errors import (
 )
 from hitnb.hashing.code import library_attribute
 from hitnb.hashing.keys import KeyParts
+from hitnb.notes import speaking
 from hitnb.store import codecs
 from hitnb.store.index import Stored
 from hitnb.store.local import Entry, LocalStore
@@ -549,4 +550,5 @@ def warn(message: str, category: type[Warning]) -> None:
     while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back
         level += 1
-    warnings.warn(message, category, stacklevel=level)
+    with speaking():
+        warnings.warn(message, category, stacklevel=level)

@@ -15,6 +15,7 @@ from hitnb.core.run_files import RunFiles
 from hitnb.hashing.differences import differences
 from hitnb.hashing.keys import KeyParts
 from hitnb.names import display_name
+from hitnb.notes import say
 from hitnb.store.local import Entry, LocalStore
 
 _NEAREST_AMONG = 200
@@ -118,4 +119,4 @@ def announce_miss(
     if news:
         more = f" (+{len(news) - 3} more)" if len(news) > 3 else ""
         name = display_name(parts.identity)
-        print(f"hitnb: recomputing {name}: {'; '.join(news[:3])}{more}")
+        say(f"hitnb: recomputing {name}: {'; '.join(news[:3])}{more}")

@@ -48,6 +48,7 @@ from hitnb.hashing.dependencies import Fingerprint, Plan, fingerprint, plan_for,
 from hitnb.hashing.keys import PYTHON, Dependency, KeyParts, compose_key
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 from hitnb.names import display_name, names_function
+from hitnb.notes import say
 from hitnb.store.index import Stored
 from hitnb.store.local import Entry, LocalStore
 
@@ -713,7 +714,7 @@ class _FunctionWork(engine.Work):
 
     def stale(self, reason: str) -> None:
         if in_kernel() and not config.settings().quiet:
-            print(f"hitnb: recomputing {display_name(self.fn.identity)}: {reason}")
+            say(f"hitnb: recomputing {display_name(self.fn.identity)}: {reason}")
 
     def params(self, parts: KeyParts) -> dict[str, Any]:
         return self.fn._params(self.bound, parts)

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from hitnb.core.cells import Event, as_shown
+from hitnb.notes import is_speaking
 
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -32,7 +33,7 @@ class _Tee:
         self._events = events
 
     def record(self, text: str) -> None:
-        if text and not _into_output_widget():
+        if text and not is_speaking() and not _into_output_widget():
             events = self._events
             last = events[-1] if events else None
             if last is not None and last[0] == self._name and last[2] is not None:

@@ -47,6 +47,7 @@ from hitnb.errors import (
     HitnbWarning,
     StoreWriteWarning,
 )
+from hitnb.notes import speaking
 from hitnb.store.blobs import BlobStore, Encoded, is_digest, make_dirs, write_private
 from hitnb.store.codecs import BlobData, codec_named, codecs_for, pickle_stream
 from hitnb.store.failures import DESCRIPTIONS, IndexUnavailable, classify
@@ -428,7 +429,8 @@ class LocalStore:
     def _warn_once(self, topic: str, message: str, category: type[Warning]) -> None:
         if topic not in self._warned:
             self._warned.add(topic)
-            warnings.warn(message, category, stacklevel=4)
+            with speaking():
+                warnings.warn(message, category, stacklevel=4)
 
     def _index_failed(self, exc: BaseException) -> None:
         """An index query failed for a reason that is not damage: say so once, go on."""

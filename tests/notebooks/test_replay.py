@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from nbclient.exceptions import CellExecutionError
-from nbhelpers import KernelSession
+from nbhelpers import KernelSession, printed_in_fresh_kernels
 
 pytestmark = pytest.mark.slow
 
@@ -334,3 +334,22 @@ def test_a_traceback_handler_a_library_installed_stays_after_a_memoized_cell(
         with pytest.raises(CellExecutionError):
             kernel.run("1 / 0")
         assert _shown(kernel.notebook.cells[-1]) == [("stream", "handled ZeroDivisionError\n")]
+
+
+def test_a_hit_does_not_show_again_what_hitnb_said_during_the_run(tmp_path: Path, isolated_store):
+    """A memoized function inside a memoized cell ran again because its file changed, and
+    said so (``hitnb: recomputing load: file data.txt changed``): the cell recorded that
+    note as its own output, and every later session's hit showed it, though nothing was
+    recomputed there."""
+    cells = [
+        "%load_ext hitnb\nimport hitnb\n@hitnb.memo\ndef load():\n"
+        "    return open('data.txt').read().strip()",
+        "%%memo\nv = load() + '!'\nprint(v)",
+    ]
+    env = {"HITNB_STORE": str(isolated_store)}
+    (tmp_path / "data.txt").write_text("1\n")
+    printed_in_fresh_kernels(tmp_path, env, cells, 1)
+    (tmp_path / "data.txt").write_text("2\n")
+    changed, replayed = printed_in_fresh_kernels(tmp_path, env, cells)
+    assert changed[1] == "hitnb: recomputing load: file data.txt changed\n2!\n"
+    assert replayed[1] == "2!\n"
