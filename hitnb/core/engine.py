@@ -276,6 +276,7 @@ def _look_up(
         if unmet_read is not None:
             call.work.stale(unmet_read)
             return None, found
+        value.pass_up()
         if not isinstance(value.result, costs.Rerun | Unstorable):  # running it again makes
             try:  # its effects (imports: see Work.loading)
                 with call.work.loading():

@@ -142,7 +142,9 @@ def _install_hook() -> None:
 
 @contextmanager
 def observing() -> Iterator[_Observed]:
-    """Record the files the block opens (in this thread and context)."""
+    """Record the files the block opens (in this thread and context). A run inside another
+    (a memoized call in a cell) passes what it read and wrote up to it: the other run's hit
+    does not make the call, so it must check those files itself."""
     observed = _Observed()
     if not enabled:
         yield observed
@@ -153,6 +155,21 @@ def observing() -> Iterator[_Observed]:
         yield observed
     finally:
         _observing.reset(token)
+        outer = _observing.get()
+        if outer is not None:
+            outer.read.update(observed.read)
+            outer.written.update(observed.written)
+            outer.listed.update(observed.listed)
+
+
+def pass_up(reads: Iterable[FileRead]) -> None:
+    """A stored run served inside another run: the files it read are the other run's
+    reads too (before, a cell whose memoized call was a hit kept its result when the
+    call's file changed)."""
+    outer = _observing.get()
+    if outer is not None:
+        for read in reads:
+            (outer.listed if read.folder else outer.read)[read.path] = None
 
 
 # -- what counts --------------------------------------------------------------------------------

@@ -386,6 +386,7 @@ class MemoizedFunction(Generic[P, R]):
         if isinstance(value, RunRecord):  # a run that read files or ambient state
             if value.unmet() is not None or value.states:
                 return _MISS  # the engine's path says what changed (or moves generators)
+            value.pass_up()
             try:
                 value.apply()
             except ambient.CannotMake:  # the engine's path runs it again, saying why

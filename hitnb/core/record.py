@@ -47,6 +47,12 @@ class RunRecord:
             or files.unmet(self.files)
         )
 
+    def pass_up(self) -> None:
+        """Served inside another run (a memoized call in a cell): what this run read is
+        the other run's input too."""
+        files.pass_up(self.files)
+        environment.pass_up(self.environment)
+
     def apply(self) -> None:
         """Leave the process and the files as the run left them."""
         ambient.apply(self.effects)

@@ -23,7 +23,7 @@ CALLS: list[str] = []
 @hitnb.memo
 def labelled(x):
     CALLS.append(x)
-    return f"{x}{os.getenv('HITNB_TEST_SUFFIX', '')}"
+    return f"{x}{os.getenv('MYAPP_TEST_SUFFIX', '')}"
 
 
 @hitnb.memo
@@ -33,47 +33,67 @@ def outer(x):
 
 def test_a_changed_unset_or_newly_set_variable_runs_the_call_again(monkeypatch):
     CALLS.clear()
-    monkeypatch.delenv("HITNB_TEST_SUFFIX", raising=False)
+    monkeypatch.delenv("MYAPP_TEST_SUFFIX", raising=False)
     assert [labelled("a"), labelled("a")] == ["a", "a"]
     assert CALLS == ["a"]
-    monkeypatch.setenv("HITNB_TEST_SUFFIX", "-x")
+    monkeypatch.setenv("MYAPP_TEST_SUFFIX", "-x")
     assert [labelled("a"), labelled("a")] == ["a-x", "a-x"]
-    monkeypatch.setenv("HITNB_TEST_SUFFIX", "-y")
+    monkeypatch.setenv("MYAPP_TEST_SUFFIX", "-y")
     assert labelled("a") == "a-y"
-    monkeypatch.delenv("HITNB_TEST_SUFFIX")
+    monkeypatch.delenv("MYAPP_TEST_SUFFIX")
     assert labelled("a") == "a"
     assert CALLS == ["a", "a", "a", "a"]
 
 
 def test_a_call_inside_a_run_passes_its_reads_up(monkeypatch):
-    monkeypatch.setenv("HITNB_TEST_SUFFIX", "-1")
+    monkeypatch.setenv("MYAPP_TEST_SUFFIX", "-1")
     assert outer("b") == "b-1!"
-    monkeypatch.setenv("HITNB_TEST_SUFFIX", "-2")
+    monkeypatch.setenv("MYAPP_TEST_SUFFIX", "-2")
     assert outer("b") == "b-2!"
     labelled("c")  # stored first, then a hit inside outer's run
     assert outer("c") == "c-2!"
-    monkeypatch.setenv("HITNB_TEST_SUFFIX", "-3")
+    monkeypatch.setenv("MYAPP_TEST_SUFFIX", "-3")
     assert outer("c") == "c-3!"
 
 
 def test_what_is_kept_and_said():
+    for _ in range(50):  # the interpreter specializes these subscripts after a few calls
+        assert "MYAPP_TEST_PRESENT" not in os.environ
+        os.environ.get("MYAPP_TEST_ABSENT")
     with environment.observing() as reads:
-        os.environ.get("HITNB_TEST_ABSENT")
-        os.environ["HITNB_TEST_OWN"] = "secret"
-        os.environ["HITNB_TEST_OWN"]  # set by the run first: not an input
-        os.environ.copy()  # a whole copy: not counted
-        assert "HITNB_TEST_PRESENT" not in os.environ
-    os.environ.pop("HITNB_TEST_OWN")
-    assert reads == {"HITNB_TEST_ABSENT": None, "HITNB_TEST_PRESENT": None}
+        os.environ.get("MYAPP_TEST_ABSENT")
+        os.environ["MYAPP_TEST_OWN"] = "secret"
+        os.environ["MYAPP_TEST_OWN"]  # set by the run first: not an input
+        os.environ.get("JPY_PARENT_PID")  # Jupyter's own, different in every session
+        for copied in (dict(os.environ), {**os.environ}, os.environ.copy(),
+                       dict(os.environ.items()), os.environ | {}):  # fmt: skip
+            assert copied["MYAPP_TEST_OWN"] == "secret"  # listings are not counted
+        assert "MYAPP_TEST_PRESENT" not in os.environ
+    os.environ.pop("MYAPP_TEST_OWN")
+    assert reads == {"MYAPP_TEST_ABSENT": None, "MYAPP_TEST_PRESENT": None}
     assert "secret" not in repr(reads)
     assert environment.unmet(reads) is None
-    os.environ["HITNB_TEST_ABSENT"] = "1"
+    os.environ["MYAPP_TEST_ABSENT"] = "1"
     try:
         assert environment.unmet(reads) == (
-            "environment variable HITNB_TEST_ABSENT is set now, and was not when it was stored"
+            "environment variable MYAPP_TEST_ABSENT is set now, and was not when it was stored"
         )
     finally:
-        os.environ.pop("HITNB_TEST_ABSENT")
+        os.environ.pop("MYAPP_TEST_ABSENT")
+
+
+def test_a_nested_run_passes_up_what_it_set_and_imports_do_not_count(tmp_path, monkeypatch):
+    with environment.observing() as outer:
+        with environment.observing():
+            os.environ["MYAPP_TEST_FLAG"] = "on"
+        assert os.environ["MYAPP_TEST_FLAG"] == "on"  # the inner run's doing
+        (tmp_path / "myapp_configured.py").write_text(
+            "import os\nLEVEL = os.environ.get('MYAPP_TEST_LEVEL', '1')\n"
+        )
+        monkeypatch.syspath_prepend(str(tmp_path))
+        import myapp_configured  # noqa: F401  (reads as it imports: configuration)
+    os.environ.pop("MYAPP_TEST_FLAG")
+    assert outer == {}
 
 
 SCRIPT = textwrap.dedent(
@@ -84,8 +104,8 @@ SCRIPT = textwrap.dedent(
     @hitnb.memo
     def configured():
         print("ran", file=sys.stderr)
-        os.environ["HITNB_TEST_MODE"] = "fast"
-        return os.environ["HITNB_TEST_MODE"] + os.environ.get("HITNB_TEST_SUFFIX", "")
+        os.environ["MYAPP_TEST_MODE"] = "fast"
+        return os.environ["MYAPP_TEST_MODE"] + os.environ.get("MYAPP_TEST_SUFFIX", "")
 
     print(configured())
     """
@@ -96,8 +116,8 @@ SCRIPT = textwrap.dedent(
 def test_a_variable_the_run_set_itself_is_not_an_input_after_a_restart(
     tmp_path: Path, isolated_store: Path, suffix: str
 ):
-    env = {k: v for k, v in os.environ.items() if k != "HITNB_TEST_MODE"}
-    env["HITNB_TEST_SUFFIX"] = suffix
+    env = {k: v for k, v in os.environ.items() if k != "MYAPP_TEST_MODE"}
+    env["MYAPP_TEST_SUFFIX"] = suffix
     runs = [
         subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True)
         for _ in range(2)
