@@ -32,6 +32,8 @@ from typing import Any
 
 import xxhash
 
+from hitnb.hashing.values import hash_value
+
 
 @dataclass(frozen=True)
 class StateProvider:
@@ -157,11 +159,17 @@ def digest(state: Any) -> str:
 def _unshared(state: Any) -> bytes:
     """A setting's state pickled without pickle's memo, so the bytes depend on the values
     only, not on which of them are one object: rcParams set again by a hit share fewer
-    lists than the session that stored it, and pickled 17 bytes longer."""
+    lists than the session that stored it, and pickled 17 bytes longer. A state pickle
+    refuses (``pd.set_option("display.float_format", lambda v: ...)``) is hashed as hitnb
+    hashes values, functions by their code: before, such a setting was left out of the
+    reads, and a cell stored under another formatter showed its old numbers."""
     out = io.BytesIO()
     pickler = pickle.Pickler(out, protocol=5)
     pickler.fast = True  # no memo (settings hold no cycles)
-    pickler.dump(state)
+    try:
+        pickler.dump(state)
+    except Exception:  # a formatter given as a lambda: hashed by its code
+        return b"hitnb value " + hash_value(state).encode()
     return out.getvalue()
 
 

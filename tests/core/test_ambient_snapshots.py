@@ -187,3 +187,20 @@ def test_state_that_cannot_be_made_leaves_what_was_set_as_it_was(monkeypatch: py
     finally:
         ambient.unregister_state("test value")
         ambient.unregister_state("test broken")
+
+
+def test_a_setting_pickle_refuses_is_read_by_its_code():
+    """``display.float_format`` given as a lambda could not be pickled: the settings read
+    was left out, and a cell stored under another formatter showed its old numbers."""
+    pd.set_option("display.float_format", lambda v: f"{v:.1f}")
+    try:
+        before = ambient.Snapshot.take(cell=True)
+        reads, _ = ambient.Snapshot.take(cell=True).changes_since(before)
+        options = [read for read in reads if read.provider == "pandas options"]
+        assert options and ambient.unmet(options) is None
+        pd.set_option("display.float_format", lambda v: f"{v:.1f}")  # the same code
+        assert ambient.unmet(options) is None
+        pd.set_option("display.float_format", lambda v: f"{v:.4f}")
+        assert ambient.unmet(options) == "pandas options changed since the cell was stored"
+    finally:
+        pd.reset_option("display.float_format")
