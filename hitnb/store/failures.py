@@ -16,6 +16,7 @@ healthy index with an empty one.
 from __future__ import annotations
 
 import errno
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -73,9 +74,10 @@ FULL_BELOW = 64 * 1024
 
 
 def disk_is_full(folder: Path) -> bool:
-    """Whether the file system holding ``folder`` has (next to) no room for this user."""
+    """Whether the file system holding ``folder`` has (next to) no room for this user, and
+    is writable (a read-only file system may report no room: it is read-only, not full)."""
     try:
-        return shutil.disk_usage(folder).free < FULL_BELOW
+        return shutil.disk_usage(folder).free < FULL_BELOW and os.access(folder, os.W_OK)
     except OSError:
         return False
 

@@ -34,7 +34,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -127,7 +127,7 @@ def _remove_database(path: Path) -> None:
             name.unlink(missing_ok=True)
 
 
-def _drop_damaged(path: Path, keep: int) -> list[tuple[str, int]]:
+def _drop_damaged(path: Path, keep: int, *, dry_run: bool = False) -> list[tuple[str, int]]:
     """Remove the damaged copies of the index at ``path`` kept aside (with their WAL), all
     but the ``keep`` newest; return the name and bytes of each removed. They serve a
     post-mortem only: a full disk needs their room for a working index before anything."""
@@ -135,7 +135,8 @@ def _drop_damaged(path: Path, keep: int) -> list[tuple[str, int]]:
     dropped = []
     for old in damaged[: max(0, len(damaged) - keep)]:
         size = sum(_size(Path(f"{old}{suffix}")) for suffix in ("", "-wal", "-shm"))
-        _remove_database(old)
+        if not dry_run:
+            _remove_database(old)
         dropped.append((old.name, size))
     return dropped
 
@@ -465,11 +466,11 @@ class LocalStore:
                 index.reopen()
             return count
 
-    def drop_damaged_indexes(self) -> list[tuple[str, int]]:
+    def drop_damaged_indexes(self, *, dry_run: bool = False) -> list[tuple[str, int]]:
         """Remove every damaged index kept aside for a post-mortem (``hitnb gc``); return
-        the name and bytes of each."""
+        the name and bytes of each (with ``dry_run``, of each that would go)."""
         with self._recover_lock, self._holding_index_lock():
-            return _drop_damaged(self._index.path, keep=0)
+            return _drop_damaged(self._index.path, keep=0, dry_run=dry_run)
 
     def reopen_index(self) -> None:
         """Open the index file again if this process had to read it only, or keep one in
@@ -481,13 +482,14 @@ class LocalStore:
             old, self._index = self._index, self._open_index(self._index.path)
             old.close()
 
-    def free_blob_files(self, keys: list[str]) -> int:
+    def free_blob_files(self, keys: list[str], keep: Collection[str]) -> int:
         """Remove the blob files of the entries ``keys`` that no other entry uses, before
         their rows, which a full disk does not let go; return the bytes freed.
 
         Only for eviction on a full disk (see :func:`hitnb.store.maintenance.evict`): until
         the rows go, a reader of these entries finds their bytes missing and computes them
-        again, as for any entry found damaged. Never a wrong value."""
+        again, as for any entry found damaged. Never a wrong value. The blobs ``keep`` (that
+        other entries' manifests name) stay."""
         doomed = set(keys)
         freed = 0
         for entry in self.index.entries(keys=keys):
@@ -495,7 +497,7 @@ class LocalStore:
                 continue
             with self.locks.hold(blob_lock(entry.blob), BLOB_LOCK_TIMEOUT) as acquired:
                 users = self.index.keys_using_blob(entry.blob)
-                if not acquired or not users <= doomed:
+                if not acquired or not users <= doomed or entry.blob in keep:
                     continue
                 freed += _size(self.blobs.path(entry.blob))
                 self.blobs.delete(entry.blob)
@@ -937,20 +939,22 @@ class LocalStore:
                 return None
         return found
 
-    def delete(self, keys: Iterable[str]) -> list[Entry]:
+    def delete(self, keys: Iterable[str], keep: Collection[str] = ()) -> list[Entry]:
         """Remove entries and the blobs no other entry uses; return the removed entries.
 
         In the reverse order of a write, so a kill at any point leaves a consistent store:
         index rows first, then manifests, then blobs. Killed after the rows, the manifests
         left are entries the index lacks (found on use; ``hitnb gc`` indexes them again
         and finishes the job). A blob goes last, under its lock (see :meth:`_encode`),
-        and only when no row names it.
+        and only when no row names it (nor is it in ``keep``: blobs of entries the index
+        may lack, named by their manifests).
         """
         removed = self.index.delete(keys)
         for entry in removed:
             self.manifest_path(entry.key).unlink(missing_ok=True)
         for blob_id in dict.fromkeys(e.blob for e in removed if e.blob):
-            self.delete_blob_if_unused(blob_id)
+            if blob_id not in keep:
+                self.delete_blob_if_unused(blob_id)
         return removed
 
     def delete_blob_if_unused(self, blob_id: str, *, wait: float = BLOB_LOCK_TIMEOUT) -> bool:

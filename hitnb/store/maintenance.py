@@ -21,7 +21,7 @@ import re
 import sqlite3
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -256,8 +256,18 @@ def evict(
         report.freed_bytes = sum(sizes[key] for key in doomed)
         return report
     before = store.index.total_size()
+    keep = None
+    if unreconciled:  # the index lacks entries: only their manifests say which blobs they use
+        keep, unsure = _blobs_named_by_manifests(store, leaving=set(doomed))
+        if unsure:
+            raise HitnbError(
+                f"{unsure} manifests of the store at {store.root} could not be read (an I/O "
+                "error) and the index cannot be completed (the disk is full): nothing was "
+                "evicted, since a blob they name could be lost. Free some space by other "
+                "means, or check the disk, and run `hitnb gc` again"
+            )
     for start in range(0, len(doomed), _EVICT_BATCH):
-        for entry in _delete(store, doomed[start : start + _EVICT_BATCH]):
+        for entry in _delete(store, doomed[start : start + _EVICT_BATCH], keep):
             report.removed.append(f"{entry.key} ({entry.function})")
     report.freed_bytes = before - store.index.total_size()
     if unreconciled:
@@ -265,16 +275,23 @@ def evict(
     return report
 
 
-def _delete(store: LocalStore, keys: list[str]) -> list[Entry]:
-    """Delete entries; on a full disk, where even removing rows needs room, their blob
-    files go first (the rows, which would name missing bytes, go right after)."""
+def _delete(store: LocalStore, keys: list[str], keep: set[str] | None) -> list[Entry]:
+    """Delete entries, but not the blobs ``keep`` (those other entries' manifests name, when
+    the index may lack entries). On a full disk, where even removing rows needs room, their
+    blob files go first (the rows, which would name missing bytes, go right after)."""
     try:
-        return store.delete(keys)
+        return store.delete(keys, keep=keep or ())
     except IndexUnavailable as exc:
-        if exc.kind != "full" or not store.free_blob_files(keys):
+        if exc.kind != "full":
+            raise
+        if keep is None:
+            keep, unsure = _blobs_named_by_manifests(store, leaving=set(keys))
+            if unsure:
+                raise
+        if not store.free_blob_files(keys, keep=keep):
             raise
     store.reopen_index()
-    return store.delete(keys)
+    return store.delete(keys, keep=keep)
 
 
 _EVICT_BATCH = 500
@@ -369,16 +386,17 @@ def collect_garbage(store: LocalStore, *, now: float | None = None) -> Report:
     return report
 
 
-def free_leftovers(store: LocalStore, *, now: float | None = None) -> Report:
+def free_leftovers(store: LocalStore, *, now: float | None = None, dry_run: bool = False) -> Report:
     """Remove what needs no index to be found and freed: temp files of dead writes, and the
     damaged indexes kept aside for a post-mortem (each with its WAL: megabytes a full disk
     needs before the index can be written). Then, if this process could only read its index
-    (a full disk at opening), open it again."""
-    report = _remove_temp_files(store, time.time() if now is None else now)
-    for name, size in store.drop_damaged_indexes():
-        report.removed.append(f"damaged index {name} (kept aside when the index was rebuilt)")
+    (a full disk at opening), open it again. With ``dry_run``, say what would go."""
+    report = _remove_temp_files(store, time.time() if now is None else now, dry_run)
+    for name, size in store.drop_damaged_indexes(dry_run=dry_run):
+        said = " (would be removed)" if dry_run else ""
+        report.removed.append(f"damaged index {name} (kept aside when the index was rebuilt){said}")
         report.freed_bytes += size
-    if report.freed_bytes:
+    if report.freed_bytes and not dry_run:
         store.reopen_index()
     return report
 
@@ -393,7 +411,7 @@ def gc(
 ) -> Report:
     """``hitnb gc``: leftovers, then eviction by size and age, then garbage (see the
     module's docstring for why in this order)."""
-    report = Report() if dry_run else free_leftovers(store)
+    report = free_leftovers(store, dry_run=dry_run)
     evicted = evict(store, max_size=max_size, older_than=older_than,
                     include_experiments=include_experiments, dry_run=dry_run)  # fmt: skip
     report.add(evicted)
@@ -402,25 +420,31 @@ def gc(
     return report
 
 
-def _remove_temp_files(store: LocalStore, now: float) -> Report:
+def _remove_temp_files(store: LocalStore, now: float, dry_run: bool = False) -> Report:
     report = Report()
     for path in _stale_temp_files(store, now):
         try:
             size = path.stat().st_size
-            path.unlink()
+            if not dry_run:
+                path.unlink()
         except FileNotFoundError:
             continue
-        report.removed.append(f"temp file {path.name}")
+        report.removed.append(f"temp file {path.name}{' (would be removed)' if dry_run else ''}")
         report.freed_bytes += size
     return report
 
 
-def _blobs_named_by_manifests(store: LocalStore) -> tuple[set[str], int]:
-    """The blob ids every manifest names, and how many manifests could not be read for a
-    reason that may pass (their content is then unknown, not wrong)."""
+def _blobs_named_by_manifests(
+    store: LocalStore, leaving: Collection[str] = ()
+) -> tuple[set[str], int]:
+    """The blob ids every manifest names (but those of the entries ``leaving``), and how
+    many manifests could not be read for a reason that may pass (their content is then
+    unknown, not wrong)."""
     named: set[str] = set()
     unsure = 0
     for path in store.manifests.glob("??/*.json"):
+        if path.stem in leaving:
+            continue
         try:
             with path.open("rb") as fh:
                 record = json.loads(fh.read())

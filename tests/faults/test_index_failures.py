@@ -487,6 +487,10 @@ def test_gc_and_repair_work_on_a_disk_that_damaged_copies_filled(
     kept = store / "index.sqlite.corrupt-1"
     fill(small_disk)
     (small_disk / "filler").rename(kept)
+    if verb == ["gc"]:
+        said = _cli(store, tmp_path, "gc", "--dry-run").stdout
+        assert said.startswith("would remove 1 items, ") and "0 B" not in said, said
+        assert kept.exists()
     done = _cli(store, tmp_path, *verb)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "index.sqlite.corrupt-1" in done.stdout or verb == ["gc"]  # gc prints a count
@@ -532,3 +536,30 @@ def test_gc_max_size_frees_a_disk_that_something_else_filled(small_disk: Path, t
                            text=True)  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert again.stdout.split() == [str(float(sum(range(30))))]
+
+
+def test_gc_on_a_full_disk_keeps_a_blob_an_entry_the_index_lacks_shares(
+    small_disk: Path, tmp_path: Path
+):
+    """Freeing blob files before their rows asked only the index who else used a blob; on a
+    full disk the index lacks the entries stored while it could not be written, and a blob
+    one of them shared with an evicted entry went (a review found it)."""
+    root = small_disk / "store"
+    store = LocalStore(root)
+    value = lambda i: i.to_bytes(4, "little") * 25_000  # noqa: E731  (100 kB)
+    keys = [f"{i:032x}" for i in range(8)]
+    for i, key in enumerate(keys):  # the oldest entry and the newest share one blob
+        store.put(key, value(0 if i in (0, 7) else i), function="mod.f", code="c",
+                  args=str(i), duration=0.1)  # fmt: skip
+    shared = store.get(keys[7])
+    assert shared is not None and shared.blob == store.get(keys[0]).blob  # type: ignore[union-attr]
+    closed()
+    conn = sqlite3.connect(root / "index.sqlite")
+    conn.execute("DELETE FROM entries WHERE key = ?", (keys[7],))  # a manifest only
+    conn.commit()
+    conn.close()
+    fill(small_disk)
+    done = _cli(root, tmp_path, "gc", "--max-size", "450KB")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert store.blobs.path(shared.blob).exists()
+    assert "all good" in _cli(root, tmp_path, "verify").stdout
