@@ -1098,6 +1098,8 @@ def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[st
     for name, value in values.items():
         if isinstance(value, types.ModuleType):
             packed[name] = ModuleRef(value.__name__)
+        elif name in definitions and _made_by_definition(value, name):
+            packed[name] = Definition(definitions[name])
         elif (
             where := library_attribute(value) or library_method(value) or importable_name(value)
         ) is not None:
@@ -1146,6 +1148,16 @@ def unpack_result(result: Any, namespace: dict[str, Any]) -> Any:
 
 def _is_notebook_code(value: Any) -> bool:
     return isinstance(value, types.FunctionType | type) and value.__module__ == "__main__"
+
+
+def _made_by_definition(value: Any, name: str) -> bool:
+    """Whether ``value`` is what the cell's ``def name`` or ``class name`` made, decorators
+    included (a ``@hitnb.memo`` function is no function: stored as a pickle, it named
+    ``__main__.f``, which a new session lacks until the cell's source runs again)."""
+    try:
+        return value.__module__ == "__main__" and value.__name__ == name  # type: ignore[no-any-return]
+    except AttributeError:
+        return False
 
 
 def unpack_outputs(

@@ -353,3 +353,34 @@ def test_a_hit_does_not_show_again_what_hitnb_said_during_the_run(tmp_path: Path
     changed, replayed = printed_in_fresh_kernels(tmp_path, env, cells)
     assert changed[1] == "hitnb: recomputing load: file data.txt changed\n2!\n"
     assert replayed[1] == "2!\n"
+
+
+def test_a_cell_whose_memoized_call_was_a_hit_reads_the_calls_file(tmp_path: Path, isolated_store):
+    """The call was stored before the cell ran (a hit inside the cell's run): the cell was
+    stored without the file the call had read, and kept its old result when it changed."""
+    cells = [
+        "%load_ext hitnb\nimport hitnb\n@hitnb.memo\ndef load():\n"
+        "    return open('data.txt').read().strip()\nload()",
+        "%%memo\nv = 'A ' + load()\nprint(v)",
+    ]
+    env = {"HITNB_STORE": str(isolated_store)}
+    (tmp_path / "data.txt").write_text("one\n")
+    (first,) = printed_in_fresh_kernels(tmp_path, env, cells, 1)
+    (tmp_path / "data.txt").write_text("two\n")
+    (second,) = printed_in_fresh_kernels(tmp_path, env, cells, 1)
+    assert (first[1], second[1]) == ("A one\n", "A two\n")
+
+
+def test_a_cell_defining_a_memoized_function_hits_after_a_restart(tmp_path: Path, isolated_store):
+    """``@hitnb.memo def f`` in a cell: the wrapper (no plain function) was stored as a
+    pickle naming ``__main__.f``, which a new session lacks, so the cell ran uncached in
+    every session after the first, with a note. Like any definition, its source runs again."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto",
+        "import hitnb\n@hitnb.memo\ndef double(x):\n    return x * 2",
+        "%hitnb why",
+        "print(double(21), double.__name__)",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[3] == second[3] == "42 double\n"
+    assert "came from the cache" in second[2] and "uncached" not in second[1]
