@@ -484,6 +484,28 @@ def _set_pandas_options(state: dict[str, Any]) -> None:
             pandas.set_option(key, value)
 
 
+_SKLEARN_HTML = "sklearn.utils._repr_html.estimator"
+_SKLEARN_COUNTERS = ("_CONTAINER_ID_COUNTER", "_ESTIMATOR_ID_COUNTER")
+
+
+def _sklearn_html_ids() -> tuple[int, ...]:
+    """How many HTML diagrams of estimators scikit-learn has numbered (the ids their
+    checkboxes toggle by). A hit that left them where they were made the next diagram reuse
+    an id a replayed one shows: its toggles worked the first diagram's."""
+    module = sys.modules[_SKLEARN_HTML]
+    counts = tuple(getattr(module, name).count for name in _SKLEARN_COUNTERS)
+    if not all(isinstance(count, int) for count in counts):
+        raise TypeError("scikit-learn's HTML ids are not counted as this version of hitnb knows")
+    return counts
+
+
+def _set_sklearn_html_ids(state: tuple[int, ...]) -> None:
+    module = sys.modules[_SKLEARN_HTML]
+    for name, count in zip(_SKLEARN_COUNTERS, state, strict=True):
+        counter = getattr(module, name)
+        counter.count = max(counter.count, count)  # never back: ids shown since stay unique
+
+
 def _rc_params() -> dict[str, Any]:
     return dict(dict.items(sys.modules["matplotlib"].rcParams))  # raw: no per-key checks
 
@@ -710,6 +732,8 @@ for _provider in (
     StateProvider("scikit-learn's configuration", "sklearn",
                   lambda: dict(sys.modules["sklearn"].get_config()), _set_sklearn_config,
                   setting=True, fingerprint=_unshared),
+    StateProvider("scikit-learn's HTML diagram ids", _SKLEARN_HTML, _sklearn_html_ids,
+                  _set_sklearn_html_ids, cells_only=True),
     StateProvider("matplotlib rcParams", "matplotlib", _rc_params, _set_rc_params,
                   setting=True, fingerprint=_unshared),
     StateProvider("os.environ", "os", _environ, _set_environ),

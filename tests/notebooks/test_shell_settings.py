@@ -203,3 +203,18 @@ def test_a_cell_reading_an_environment_variable_runs_again_when_it_changed(
     (other,) = printed_in_fresh_kernels(tmp_path, {**store, "DATA_DIR": "/b"}, cells, 1)
     assert other[1] == "/b/x.csv\n"
     assert "environment variable DATA_DIR changed since it was stored" in other[2]
+
+
+def test_a_hit_of_an_estimator_diagram_numbers_the_next_one_after_it(
+    tmp_path: Path, isolated_store
+):
+    """scikit-learn numbers its HTML diagrams (their checkboxes toggle by id); a hit left
+    the count at 0, so the next diagram reused the id the replayed one shows."""
+    cells = [
+        "%load_ext hitnb",
+        "%%memo\nfrom sklearn.linear_model import LinearRegression\nLinearRegression()",
+        "import re\nhtml = LinearRegression()._repr_html_()\n"
+        "print(re.findall(r'sk-container-id-\\d+', html)[0])",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[2] == second[2] == "sk-container-id-2\n"
