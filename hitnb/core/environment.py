@@ -6,7 +6,8 @@ is neither an argument nor a name hitnb hashes (``os`` is a module): with anothe
 ``os.environ`` by name (``[]``, ``get``, ``in``, ``os.getenv``, ``os.path.expandvars``: all
 go through its ``__getitem__``) are recorded with a digest of the value they found, or None
 for a variable that was not set; a hit needs each to be the same (:func:`unmet`). Values
-are kept as digests, never as text: environments hold secrets.
+are kept as digests, never as text, and of a variable named like a secret
+(:data:`SECRET_WORDS`: ``AWS_SECRET_ACCESS_KEY``, ``GITHUB_TOKEN``) only that it is set.
 
 Not inputs:
 
@@ -70,8 +71,16 @@ _lock = threading.Lock()
 _installed = False
 
 
-def digest(value: str) -> str:
-    """The digest a read keeps of a variable's value."""
+SECRET_WORDS = ("KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH")
+"""Words of names whose variables count as set or not only: no digest of their value is
+kept (a store may be shared, and a short secret could be found again from its digest)."""
+_SET = "set"
+
+
+def digest(value: str, name: str = "") -> str:
+    """The digest a read keeps of a variable's value (of a secret's: only that it is set)."""
+    if any(word in name.upper() for word in SECRET_WORDS):
+        return _SET
     return xxhash.xxh3_64_hexdigest(value.encode("utf-8", "surrogateescape"))
 
 
@@ -125,7 +134,7 @@ def _watch(original: Callable[..., Any]) -> Callable[..., Any]:
         except KeyError:
             reading.read(key, None)
             raise
-        reading.read(key, digest(value))
+        reading.read(key, digest(value, key))
         return value
 
     return getitem
@@ -194,7 +203,7 @@ def unmet(reads: Reads) -> str | None:
     try:
         for name, was in reads.items():
             value = os.environ.get(name)
-            now = None if value is None else digest(value)
+            now = None if value is None else digest(value, name)
             if now == was:
                 continue
             if was is None:

@@ -72,6 +72,13 @@ def test_what_is_kept_and_said():
     os.environ.pop("MYAPP_TEST_OWN")
     assert reads == {"MYAPP_TEST_ABSENT": None, "MYAPP_TEST_PRESENT": None}
     assert "secret" not in repr(reads)
+    os.environ["MYAPP_TEST_API_TOKEN"] = "abc"
+    try:
+        with environment.observing() as secret:
+            os.environ["MYAPP_TEST_API_TOKEN"]
+        assert secret == {"MYAPP_TEST_API_TOKEN": "set"}  # not even a digest of its value
+    finally:
+        os.environ.pop("MYAPP_TEST_API_TOKEN")
     assert environment.unmet(reads) is None
     os.environ["MYAPP_TEST_ABSENT"] = "1"
     try:
