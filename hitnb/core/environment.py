@@ -88,6 +88,8 @@ _SUBSCRIPTS = frozenset(opcode.opmap[name] for name in ("BINARY_SUBSCR", "BINARY
                         if name in opcode.opmap)  # fmt: skip
 """The instructions of ``x[k]`` (3.14 makes it a ``BINARY_OP``)."""
 _CACHE = opcode.opmap.get("CACHE", -1)
+_LISTERS = frozenset({"__iter__", "popitem"})
+"""Functions of ``collections.abc`` that read variables while they list the mapping."""
 
 
 def _by_name(caller: FrameType) -> bool:
@@ -103,9 +105,6 @@ def _by_name(caller: FrameType) -> bool:
     while at > 0 and instructions[at] == _CACHE:  # a specialized subscript stops past its
         at -= 2  # inline cache (3.11 onwards)
     return instructions[at] in _SUBSCRIPTS
-
-
-_LISTERS = frozenset({"__iter__", "popitem"})
 
 
 def _importing(frame: FrameType | None) -> bool:
