@@ -336,16 +336,19 @@ def test_a_traceback_handler_a_library_installed_stays_after_a_memoized_cell(
         assert _shown(kernel.notebook.cells[-1]) == [("stream", "handled ZeroDivisionError\n")]
 
 
+LOADER = (
+    "%load_ext hitnb\nimport hitnb\n@hitnb.memo\ndef load():\n"
+    "    return open('data.txt').read().strip()"
+)
+"""A memoized function reading a file of the notebook's folder."""
+
+
 def test_a_hit_does_not_show_again_what_hitnb_said_during_the_run(tmp_path: Path, isolated_store):
     """A memoized function inside a memoized cell ran again because its file changed, and
     said so (``hitnb: recomputing load: file data.txt changed``): the cell recorded that
     note as its own output, and every later session's hit showed it, though nothing was
     recomputed there."""
-    cells = [
-        "%load_ext hitnb\nimport hitnb\n@hitnb.memo\ndef load():\n"
-        "    return open('data.txt').read().strip()",
-        "%%memo\nv = load() + '!'\nprint(v)",
-    ]
+    cells = [LOADER, "%%memo\nv = load() + '!'\nprint(v)"]
     env = {"HITNB_STORE": str(isolated_store)}
     (tmp_path / "data.txt").write_text("1\n")
     printed_in_fresh_kernels(tmp_path, env, cells, 1)
@@ -358,11 +361,7 @@ def test_a_hit_does_not_show_again_what_hitnb_said_during_the_run(tmp_path: Path
 def test_a_cell_whose_memoized_call_was_a_hit_reads_the_calls_file(tmp_path: Path, isolated_store):
     """The call was stored before the cell ran (a hit inside the cell's run): the cell was
     stored without the file the call had read, and kept its old result when it changed."""
-    cells = [
-        "%load_ext hitnb\nimport hitnb\n@hitnb.memo\ndef load():\n"
-        "    return open('data.txt').read().strip()\nload()",
-        "%%memo\nv = 'A ' + load()\nprint(v)",
-    ]
+    cells = [LOADER + "\nload()", "%%memo\nv = 'A ' + load()\nprint(v)"]
     env = {"HITNB_STORE": str(isolated_store)}
     (tmp_path / "data.txt").write_text("one\n")
     (first,) = printed_in_fresh_kernels(tmp_path, env, cells, 1)
