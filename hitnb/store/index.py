@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Concatenate, NamedTuple, ParamSpec, TypeVar
@@ -509,14 +509,11 @@ class Index:
         return [Listed._make(row[:-1]) for row in rows]
 
     @_guarded("look up a blob")
-    def keys_using_blob(self, blob_id: str) -> set[str]:
-        sql = "SELECT key FROM entries WHERE blob = ?"
-        return {key for (key,) in self.conn.execute(sql, (blob_id,))}
-
-    @_guarded("look up a blob")
-    def blob_in_use(self, blob_id: str) -> bool:
-        sql = "SELECT 1 FROM entries WHERE blob = ? LIMIT 1"
-        return self.conn.execute(sql, (blob_id,)).fetchone() is not None
+    def blob_in_use(self, blob_id: str, besides: Collection[str] = ()) -> bool:
+        """Whether a row names the blob, the rows of the entries ``besides`` aside."""
+        sql = "SELECT key FROM entries WHERE blob = ? LIMIT ?"
+        rows = self.conn.execute(sql, (blob_id, len(besides) + 1))
+        return any(key not in besides for (key,) in rows)
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self.entries())

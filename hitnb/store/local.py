@@ -492,15 +492,10 @@ class LocalStore:
         other entries' manifests name) stay."""
         doomed = set(keys)
         freed = 0
-        for entry in self.index.entries(keys=keys):
-            if not entry.blob:
-                continue
-            with self.locks.hold(blob_lock(entry.blob), BLOB_LOCK_TIMEOUT) as acquired:
-                users = self.index.keys_using_blob(entry.blob)
-                if not acquired or not users <= doomed or entry.blob in keep:
-                    continue
-                freed += _size(self.blobs.path(entry.blob))
-                self.blobs.delete(entry.blob)
+        for blob_id in dict.fromkeys(e.blob for e in self.index.entries(keys=keys) if e.blob):
+            size = _size(self.blobs.path(blob_id))
+            if blob_id not in keep and self.delete_blob_if_unused(blob_id, besides=doomed):
+                freed += size
         return freed
 
     def manifest_records(self) -> Iterator[tuple[Entry, dict[str, Any] | None]]:
@@ -957,11 +952,13 @@ class LocalStore:
                 self.delete_blob_if_unused(blob_id)
         return removed
 
-    def delete_blob_if_unused(self, blob_id: str, *, wait: float = BLOB_LOCK_TIMEOUT) -> bool:
-        """Remove a blob no index row names, unless a writer is committing it right now;
-        return whether it was removed."""
+    def delete_blob_if_unused(
+        self, blob_id: str, *, wait: float = BLOB_LOCK_TIMEOUT, besides: Collection[str] = ()
+    ) -> bool:
+        """Remove a blob no index row names (but those of the entries ``besides``, about to
+        go), unless a writer is committing it right now; return whether it was removed."""
         with self.locks.hold(blob_lock(blob_id), wait) as acquired:
-            if not acquired or self.index.blob_in_use(blob_id):
+            if not acquired or self.index.blob_in_use(blob_id, besides):
                 return False
             self.blobs.delete(blob_id)
             return True
