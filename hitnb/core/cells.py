@@ -1104,8 +1104,6 @@ def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[st
             where := library_attribute(value) or library_method(value) or importable_name(value)
         ) is not None:
             packed[name] = LibraryRef(*where)
-        elif _is_notebook_code(value) and name in definitions and value.__name__ == name:
-            packed[name] = Definition(definitions[name])
         elif _is_notebook_code(value):
             packed[name] = ByValue.of(value)
         elif apart:
@@ -1154,10 +1152,10 @@ def _made_by_definition(value: Any, name: str) -> bool:
     """Whether ``value`` is what the cell's ``def name`` or ``class name`` made, decorators
     included (a ``@hitnb.memo`` function is no function: stored as a pickle, it named
     ``__main__.f``, which a new session lacks until the cell's source runs again)."""
-    try:
-        return value.__module__ == "__main__" and value.__name__ == name  # type: ignore[no-any-return]
-    except AttributeError:
-        return False
+    return (
+        getattr(value, "__module__", None) == "__main__"
+        and getattr(value, "__name__", None) == name
+    )
 
 
 def unpack_outputs(
