@@ -180,16 +180,16 @@ def observing() -> Iterator[Reads]:
         yield reading.reads
     finally:
         _reading.reset(token)
+        pass_up(reading.reads)
         outer = _reading.get()
         if outer is not None:
-            for name, found in reading.reads.items():
-                outer.read(name, found)
             for name in reading.set_first:
                 outer.wrote(name)
 
 
 def pass_up(reads: Reads) -> None:
-    """A stored run served inside another run: its reads are the other run's too."""
+    """A run inside another, computed or served from the store: its reads are the other
+    run's too."""
     outer = _reading.get()
     if outer is not None:
         for name, found in reads.items():
