@@ -1,14 +1,21 @@
-"""Wheel build hook: ship the prebuilt JupyterLab extension, so ``pip install hitnb`` is all
-a user does.
+"""Build hook: compile the audit hook's C filter, and ship the prebuilt JupyterLab
+extension, so ``pip install hitnb`` is all a user does.
 
-The extension is built from the committed lockfile (``npm ci``) when it has not been built
-yet; editable installs skip it (``make labextension`` links the development build instead).
+The C filter (``hitnb/core/_file_events.c``, one file against Python's headers) is compiled
+next to its source, for editable installs and wheels alike; without a compiler the build
+says so and goes on, and the package observes files with a hook written in Python (slower
+for every audited event of the process, the same files seen). The JupyterLab extension is
+built from the committed lockfile (``npm ci``) when it has not been built yet; editable
+installs skip it (``make labextension`` links the development build instead).
 """
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +23,49 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 BUILT = Path("hitnb") / "labextension"
 INSTALLED = "share/jupyter/labextensions/hitnb-labextension"
+FILTER = Path("hitnb") / "core" / "_file_events.c"
+
+
+def compile_filter(root: Path) -> Path | None:
+    """Compile the audit hook's C filter beside its source; None (and a line on stderr)
+    when this machine cannot."""
+    source = root / FILTER
+    target = source.with_name("_file_events" + str(sysconfig.get_config_var("EXT_SUFFIX")))
+    link = sysconfig.get_config_var("LDSHARED")
+    fallback = "files are observed by a hook written in Python"
+    if not link or sys.platform == "win32":
+        print(f"hitnb: no C compiler configured; {fallback}", file=sys.stderr)
+        return None
+    command = [
+        *shlex.split(str(link)), *shlex.split(str(sysconfig.get_config_var("CCSHARED") or "")),
+        "-O2", "-I", sysconfig.get_paths()["include"], str(source), "-o", str(target),
+    ]  # fmt: skip
+    try:
+        subprocess.run(command, check=True, capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        said = getattr(exc, "stderr", None) or exc
+        print(
+            f"hitnb: the audit hook's C filter did not compile ({said}); {fallback}",
+            file=sys.stderr,
+        )
+        return None
+    return target
 
 
 class LabextensionBuildHook(BuildHookInterface):  # type: ignore[type-arg]
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        if self.target_name != "wheel" or version == "editable":
+        if self.target_name != "wheel":
             return
         root = Path(self.root)
+        built = compile_filter(root)
+        if built is not None and version != "editable":
+            build_data["force_include"][str(built)] = str(built.relative_to(root))
+            build_data["pure_python"] = False
+            build_data["infer_tag"] = True
+        if version == "editable":
+            return
         if not (root / BUILT / "package.json").exists():
             if shutil.which("npm") is None:
                 raise RuntimeError(

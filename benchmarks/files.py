@@ -126,6 +126,31 @@ def miss_times(work, rounds=5):
     return {how: min(values) for how, values in times.items()}
 """
 
+PROCESS = """
+    import copy, importlib
+    from hitnb.core import files
+    kind = sys.argv[3]
+    files.compiled_hook = kind == "compiled"
+    names = ["numpy", "pandas", "matplotlib.pyplot", "statsmodels.api"] if SCALE >= 1 else ["json"]
+    start = time.perf_counter()
+    if kind == "none":
+        for name in names:
+            importlib.import_module(name)
+    else:
+        with files.observing():  # the import cell of a notebook, observed as a run
+            for name in names:
+                importlib.import_module(name)
+        assert files.hook == kind, files.hook
+    imported = time.perf_counter() - start
+    records = [{"id": i, "tags": [i]} for i in range(20_000 if SCALE >= 1 else 100)]
+    print(json.dumps({
+        "import": imported,
+        "deepcopy": best_of(lambda: copy.deepcopy(records)),
+        "id": best_of(lambda: [id(r) for r in records]),
+    }))
+"""
+HOOKS = ("none", "python", "compiled")
+
 PROBES: dict[str, str] = {
     "hit_big_file": """
         write_big()
@@ -164,6 +189,17 @@ def run_probe(name: str, repeats: int, scale: float) -> list[dict[str, float]]:
     return [run_fresh(name, program, str(scale)) for _ in range(repeats)]
 
 
+def run_processes(repeats: int, scale: float) -> dict[str, list[dict[str, float]]]:
+    """The rest of a process under each hook: a fresh interpreter per measure (a hook stays
+    for the life of its process), the three kinds taking turns."""
+    program = PRELUDE + textwrap.dedent(PROCESS)
+    found: dict[str, list[dict[str, float]]] = {kind: [] for kind in HOOKS}
+    for _ in range(repeats):
+        for kind in HOOKS:
+            found[kind].append(run_fresh(f"process_{kind}", program, str(scale), kind))
+    return found
+
+
 def fmt_time(seconds: float) -> str:
     if seconds < 1e-3:
         return f"{seconds * 1e6:.1f} us"
@@ -185,6 +221,10 @@ def main() -> int:
         if name.startswith(args.only):
             results[name] = run_probe(name, repeats, scale)
             print(f"  {name:24s} done", file=sys.stderr)
+
+    if "process".startswith(args.only) or args.only.startswith("process"):
+        results.update({f"process_{k}": v for k, v in run_processes(repeats, scale).items()})
+        print(f"  {'process':24s} done", file=sys.stderr)
 
     def med(name: str, field: str) -> float:
         return statistics.median(r[field] for r in results[name])
@@ -229,6 +269,20 @@ def main() -> int:
             f"the hook adds {hook:+.1%} while the run reads (target < 5%: "
             f"{'met' if hook < MISS_TARGET else 'missed'})",
         ))  # fmt: skip
+    if "process_none" in results:
+        for field, label in (
+            ("import", "import numpy, pandas, matplotlib.pyplot, statsmodels.api in a run"),
+            ("deepcopy", "later, copy.deepcopy of 20,000 small dicts"),
+            ("id", "later, id() of 20,000 objects"),
+        ):
+            plain = med("process_none", field)
+            rows.append((
+                f"{label}, the hook filtered in C", span("process_compiled", field),
+                f"no hook: {span('process_none', field)}",
+                f"{med('process_compiled', field) / plain - 1:+.0%} (the hook in Python: "
+                f"{fmt_time(med('process_python', field))}, "
+                f"{med('process_python', field) / plain - 1:+.0%})",
+            ))  # fmt: skip
     header = "| measure | hitnb | anchor | ratio |\n|---|---|---|---|\n"
     table = header + "".join(f"| {a} | {b} | {c} | {d} |\n" for a, b, c, d in rows)
     print(table)

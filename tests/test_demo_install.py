@@ -59,6 +59,12 @@ def test_the_built_wheel_in_a_fresh_virtualenv(tmp_path):
     assert re.search(r"hitnb\.server enabled", server), server
     assert re.search(r"hitnb\.server\s+OK", server), server
 
+    hook = _run(
+        python, "-c",
+        "from hitnb.core import files\nwith files.observing(): pass\nprint(files.hook)",
+    )  # fmt: skip
+    assert hook.strip() == "compiled"
+
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     shutil.copy(ROOT / "example_notebooks" / "quickstart.ipynb", notebooks)

@@ -1,7 +1,8 @@
 """Data files as reads and effects of a run, with nothing for the user to declare.
 
-While a run executes, an audit hook (:func:`sys.addaudithook`, installed once) sees every
-``open`` made by the run's thread: Python's ``open``, ``pathlib``, ``io``, and the numpy,
+While a run executes, an audit hook (installed once, filtered in C when the package was
+built with a compiler: ``_file_events.c`` says why) sees every ``open`` made by the run's
+thread: Python's ``open``, ``pathlib``, ``io``, and the numpy,
 pandas, json and pickle readers built on them, plus directory listings (``os.listdir``,
 ``os.scandir``, ``glob``). Readers written in C or C++ (pyarrow's own IO, h5py) are not
 seen; paths the host names (a cell's string literals, a function's path arguments, declared
@@ -25,16 +26,17 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import importlib
 import os
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_ISDIR, S_ISLNK, S_ISREG
-from typing import Any
+from typing import Any, cast
 
 import xxhash
 
@@ -78,7 +80,18 @@ observing costs (not a setting: a run's files are part of what it depends on).""
 
 _observing: ContextVar[_Observed | None] = ContextVar("hitnb_files", default=None)
 _hook_lock = threading.Lock()
-_hook_installed = False
+hook: str | None = None
+"""How the audit hook was installed: ``"compiled"`` (the events filtered in C, by
+``hitnb/core/_file_events.c``, built when the package is installed), ``"python"`` (no
+compiler then: every audited event of the process calls :func:`_audit`), or None (not
+yet: installed by the first run observed)."""
+
+compiled_hook = True
+"""Whether the hook filtered in C is used when it is built; benchmarks and tests switch it
+off, before the first run, to compare the two (not a setting: both see the same files)."""
+
+_EVENTS = ("open", "os.listdir", "os.scandir", "glob.glob")
+"""The audit events :func:`_audit` looks at."""
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
@@ -133,11 +146,32 @@ _PACKAGE_DISCOVERY = ("importlib.metadata", "importlib_metadata")
 
 
 def _install_hook() -> None:
-    global _hook_installed
+    """Install the audit hook, for the life of the process (audit hooks cannot go)."""
+    global hook
     with _hook_lock:
-        if not _hook_installed:
-            sys.addaudithook(_audit)  # for the life of the process: audit hooks cannot go
-            _hook_installed = True
+        if hook is not None:
+            return
+        install = _compiled_install() if compiled_hook else None
+        if install is not None:
+            install(_audit, _EVENTS)
+            hook = "compiled"
+        else:
+            sys.addaudithook(_audit)
+            hook = "python"
+
+
+_Hook = Callable[[str, tuple[Any, ...]], None]
+
+
+def _compiled_install() -> Callable[[_Hook, tuple[str, ...]], None] | None:
+    """``install(callback, events)`` of the C filter (``_file_events.c``), or None when the
+    package was installed without a C compiler. Imported by name: a compiled module has no
+    source for import-linter to read."""
+    try:
+        module = importlib.import_module("hitnb.core._file_events")
+    except ImportError:
+        return None
+    return cast(Callable[[_Hook, tuple[str, ...]], None], module.install)
 
 
 @contextmanager

@@ -1,5 +1,6 @@
-"""The wheel carries everything a user needs: the server extension's config and the prebuilt
-JupyterLab extension, so `pip install hitnb` is the whole installation."""
+"""The wheel carries everything a user needs: the server extension's config, the prebuilt
+JupyterLab extension and the audit hook's C filter, so `pip install hitnb` is the whole
+installation."""
 
 from __future__ import annotations
 
@@ -28,3 +29,5 @@ def test_wheel_ships_the_server_config_and_the_built_labextension(tmp_path):
     assert f"{lab}package.json" in names
     assert any(n.startswith(f"{lab}static/remoteEntry.") for n in names)
     assert not any(n.startswith("hitnb/labextension/") for n in names)  # not twice
+    assert any(n.startswith("hitnb/core/_file_events.") and n.endswith(".so") for n in names)
+    assert not wheel.name.endswith("-py3-none-any.whl")  # it holds compiled code: tagged so
