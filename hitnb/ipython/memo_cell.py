@@ -66,6 +66,7 @@ from hitnb.ipython.capture import (
 )
 from hitnb.ipython.known_digests import KnownDigests, Origin, known_digests
 from hitnb.store import codecs
+from hitnb.store.codecs import dill_dumps
 from hitnb.store.local import LocalStore
 from hitnb.widgets.badge import BADGE_METADATA, badge_bundle
 
@@ -1123,15 +1124,13 @@ def _unstorable_output(record: CellRecord) -> tuple[str, str, str] | None:
     one kernel to the next)."""
     import pickle
 
-    import dill
-
     for name, output in sorted(record.outputs.items()):
         value = output.value if isinstance(output, Pickled) else output
         try:
             pickle.dumps(value, protocol=5)
         except Exception:
             try:
-                dill.dumps(value)
+                dill_dumps(value)
             except Exception:
                 return name, type(value).__qualname__, type(value).__module__
     return None

@@ -367,10 +367,21 @@ def dill_dumps(value: Any, **options: Any) -> bytes:
 
 class _WarningsKept:
     """``warnings`` as :func:`dill_dumps` shows it to dill: the module, but for a
-    ``catch_warnings`` and filter functions that change nothing."""
+    ``catch_warnings`` and filter functions that change nothing, and a ``warn`` that drops
+    dill's own ``PicklingWarning`` ("Cannot locate reference to <class
+    'mpmath.ctx_iv.ivmpf'>", printed under a cell that imported mpmath): what hitnb could
+    not store it says itself, once (``%hitnb why``)."""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(warnings, name)
+
+    @staticmethod
+    def warn(message: Any, category: Any = None, stacklevel: int = 1, source: Any = None) -> None:
+        import dill
+
+        if isinstance(category, type) and issubclass(category, dill.PicklingWarning):
+            return
+        warnings.warn(message, category, stacklevel + 1, source)
 
     @staticmethod
     def catch_warnings(*args: Any, **kwargs: Any) -> contextlib.nullcontext[None]:

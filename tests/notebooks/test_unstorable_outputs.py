@@ -105,3 +105,17 @@ def test_a_cell_whose_outputs_do_not_load_back_is_remembered_as_such(tmp_path, i
     assert loads[0] == 0 and loads[1] >= 1, "the second session tried the stored run"
     assert loads[3] == loads[2] == loads[1], "later sessions loaded it again"
     assert "its outputs do not load back" in said[3], said[3]
+
+
+def test_what_dill_warns_while_hitnb_tries_to_store_is_not_shown(execute_notebook):
+    """``from mpmath import mp`` binds an object neither pickle nor dill can store, and dill
+    warned of each class it could not find ("PicklingWarning: Cannot locate reference to
+    <class 'mpmath.ctx_iv.ivmpf'>", six lines) under the cell. hitnb's own line says it."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    sources = ["%load_ext hitnb\n%hitnb auto", "import mpmath\nfrom mpmath import mp"]
+    sources.append("mp.dps = 40")
+    notebook = execute_notebook(new_notebook(cells=[new_code_cell(s) for s in sources]))
+    shown = ["".join(o.get("text", "") for o in cell.outputs) for cell in notebook.cells]
+    assert not any("PicklingWarning" in text for text in shown), shown
+    assert shown[1].startswith("hitnb: auto mode runs this cell uncached (") and shown[2] == ""
