@@ -541,6 +541,37 @@ def _set_bokeh_output(value: tuple[bool, str]) -> None:
         state.reset()
 
 
+def _decimal_context() -> tuple[Any, ...]:
+    """The settings of ``decimal``'s context in this thread: ``getcontext().prec = 50``
+    changes every quotient a later cell computes (its flags, which each operation sets,
+    are left out)."""
+    context = sys.modules["decimal"].getcontext()
+    traps = tuple(sorted(signal.__name__ for signal, on in context.traps.items() if on))
+    return (context.prec, context.rounding, context.Emin, context.Emax, context.capitals,
+            context.clamp, traps)  # fmt: skip
+
+
+def _set_decimal_context(state: tuple[Any, ...]) -> None:
+    context = sys.modules["decimal"].getcontext()
+    prec, rounding, emin, emax, capitals, clamp, traps = state
+    context.prec, context.rounding, context.Emin, context.Emax = prec, rounding, emin, emax
+    context.capitals, context.clamp = capitals, clamp
+    for signal in context.traps:
+        context.traps[signal] = signal.__name__ in traps
+
+
+def _mpmath_precision() -> tuple[int, bool, bool]:
+    """mpmath's global precision and printing (``mp.dps = 40``: every later ``mpmath.sqrt``
+    gives 40 digits)."""
+    mp = sys.modules["mpmath"].mp
+    return int(mp.prec), bool(mp.pretty), bool(mp.trap_complex)
+
+
+def _set_mpmath_precision(state: tuple[int, bool, bool]) -> None:
+    mp = sys.modules["mpmath"].mp
+    mp.prec, mp.pretty, mp.trap_complex = state
+
+
 _environ_seen: tuple[dict[Any, Any], dict[str, str]] = ({}, {})
 
 
@@ -736,6 +767,10 @@ for _provider in (
                   _set_sklearn_html_ids, cells_only=True),
     StateProvider("matplotlib rcParams", "matplotlib", _rc_params, _set_rc_params,
                   setting=True, fingerprint=_unshared),
+    StateProvider("decimal's context", "decimal", _decimal_context, _set_decimal_context,
+                  setting=True),
+    StateProvider("mpmath's precision", "mpmath", _mpmath_precision, _set_mpmath_precision,
+                  setting=True),
     StateProvider("os.environ", "os", _environ, _set_environ),
     StateProvider("warnings filters", "warnings", lambda: list(warnings.filters),
                   _set_warning_filters),

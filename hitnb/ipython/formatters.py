@@ -1,4 +1,5 @@
-"""How IPython shows each type: the printers a cell registered, checked on a hit.
+"""How IPython shows each type: the printers a cell registered, checked on a hit, and the
+display settings every cell's output depends on.
 
 ``sympy.init_printing()`` registers printers with IPython's display formatters (a PNG of
 each expression, LaTeX for lists and numbers). A hit of the cell that called it registered
@@ -9,10 +10,20 @@ IPython moves from one to the other as it meets the type) are an ambient state o
 register it, so it checks that the printers the run left are there, once the run's imports
 and settings are made again, and runs the cell again when one is not
 (:class:`~hitnb.core.ambient.CannotMake`).
+
+What a cell shows also depends on how the shell shows it: which printer each type has
+(``sympy.init_printing()``, ``%config InlineBackend.figure_format = "svg"``, a user's
+``for_type``) and the plain-text formatter's options (``%precision 3``). Added above cells
+already stored, they changed nothing: each stored cell replayed what the old settings
+showed. They are a setting (:attr:`~hitnb.core.ambient.StateProvider.setting`): read by
+every cell, so a cell stored under other display settings runs again. A hit sets the
+options back; printers it can only check, as above.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from typing import Any
 
 from hitnb.core.ambient import (
@@ -71,3 +82,87 @@ def _check(state: dict[str, Any]) -> None:
 register_state(
     StateProvider(NAME, "IPython", _printed_types, _check, cells_only=True, only_checks=True)
 )
+
+
+SETTINGS = "IPython display settings"
+_PLAIN_OPTIONS = ("float_precision", "pprint", "verbose", "max_width", "max_seq_length")
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+_named_printers: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
+"""Per formatter: the ids of its printers when last named, and their names."""
+
+
+def _printer_name(printer: Any) -> str:
+    """A printer as the same text in every session: its function's qualified name, with a
+    partial's arguments (``print_figure(fmt='png', ...)``: a figure format)."""
+    if isinstance(printer, functools.partial):
+        arguments = [repr(a) for a in printer.args]
+        arguments += [f"{k}={v!r}" for k, v in sorted(printer.keywords.items())]
+        text = _ADDRESS.sub("0x", ", ".join(arguments))  # an object's repr: not its address
+        return f"{_printer_name(printer.func)}({text})"
+    function = getattr(printer, "__func__", printer)
+    module = getattr(function, "__module__", None) or type(function).__module__
+    name = getattr(function, "__qualname__", None) or type(function).__qualname__
+    return f"{module}.{name}"
+
+
+def _printers(mime: str, formatter: Any) -> tuple[str, ...]:
+    by_type = getattr(formatter, "type_printers", None)
+    by_name = getattr(formatter, "deferred_printers", None)
+    if not isinstance(by_type, dict) or not isinstance(by_name, dict):
+        return ()
+    ids = (*map(id, list(by_type.values())), -1, *map(id, list(by_name.values())))
+    seen = _named_printers.get(mime)
+    if seen is None or seen[0] != ids:
+        named = {f"{t.__module__}.{t.__qualname__}": p for t, p in list(by_type.items())}
+        named.update({f"{module}.{name}": p for (module, name), p in list(by_name.items())})
+        seen = (ids, tuple(sorted(f"{t}={_printer_name(p)}" for t, p in named.items())))
+        _named_printers[mime] = seen
+    return seen[1]
+
+
+def _display_settings() -> tuple[Any, ...]:
+    from IPython import get_ipython
+
+    display = getattr(get_ipython(), "display_formatter", None)
+    formatters = dict(getattr(display, "formatters", None) or {})
+    plain = formatters.get("text/plain")
+    options = tuple(getattr(plain, name, None) for name in _PLAIN_OPTIONS)
+    active = tuple(getattr(display, "active_types", None) or ())
+    shown = tuple(
+        (mime, bool(getattr(f, "enabled", True)), _printers(mime, f))
+        for mime, f in sorted(formatters.items())
+    )
+    return options, active, shown
+
+
+def _set_display_settings(state: tuple[Any, ...]) -> None:
+    """Set the plain-text options and active types back; printers only checked (see the
+    module)."""
+    from IPython import get_ipython
+
+    options, active, shown = state
+    display = getattr(get_ipython(), "display_formatter", None)
+    if display is None:
+        return
+    plain = display.formatters.get("text/plain")
+    for name, value in zip(_PLAIN_OPTIONS, options, strict=True):
+        if plain is not None and value is not None and getattr(plain, name, None) != value:
+            setattr(plain, name, value)
+    if list(active) != list(display.active_types):
+        display.active_types = list(active)
+    now = {mime: printers for mime, _, printers in _display_settings()[2]}
+    for mime, _, printers in shown:
+        missing = sorted(set(printers) - set(now.get(mime, ())))
+        if missing:
+            raise CannotMake(
+                f"the stored run left IPython showing {first_names(missing, 1)} as {mime}, "
+                "which a hit cannot do"
+            )
+
+
+register_state(
+    StateProvider(
+        SETTINGS, "IPython", _display_settings, _set_display_settings, cells_only=True,
+        setting=True,
+    )
+)  # fmt: skip

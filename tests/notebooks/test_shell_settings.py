@@ -137,6 +137,42 @@ def test_a_cell_stored_before_a_setting_changed_runs_again(tmp_path: Path, isola
     assert "numpy print options changed since the cell was stored" in after[5]
 
 
+def test_precision_and_display_settings_added_above_stored_cells_are_read(execute_notebook):
+    """A user adds ``getcontext().prec = 50``, ``mp.dps = 40``, ``%precision 3`` or a
+    printer of their own above cells already stored: each stored cell replayed the 28-digit
+    quotient, the 15-digit root, the long float and the old display, and a hit of the cell
+    setting the precision left it unset for every cell after it. Settings are reads of
+    every cell, and a hit sets them again."""
+    setup = "%load_ext hitnb\n%hitnb auto\nfrom decimal import Decimal, getcontext\nimport mpmath"
+    cells = ["print(Decimal(1) / Decimal(7))", "print(mpmath.sqrt(2))", "x = 1 / 3\nx", "1j"]
+    settings = [
+        "getcontext().prec = 50\nmpmath.mp.dps = 40",
+        "%precision 3",
+        "get_ipython().display_formatter.formatters['text/plain'].for_type(\n"
+        "    complex, lambda value, printer, cycle: printer.text('a complex'))",
+    ]
+    after = "print(Decimal(1) / Decimal(3), mpmath.pi)"
+
+    def run(*sources: str) -> list[list[str]]:
+        notebook = new_notebook(cells=[new_code_cell(c) for c in (setup, *sources)])
+        return _shown(execute_notebook(notebook))[:]
+
+    stored = run(*cells)
+    assert stored[:4] == [
+        ["stream: 0.1428571428571428571428571429\n"], ["stream: 1.4142135623731\n"],
+        ["execute_result: 0.3333333333333333"], ["execute_result: 1j"],
+    ]  # fmt: skip
+    plain_after = [
+        ["stream: 0.14285714285714285714285714285714285714285714285714\n"],
+        ["stream: 1.41421356237309504880168872420969807857\n"],
+        ["execute_result: 0.333"], ["execute_result: a complex"],
+        ["stream: 0.33333333333333333333333333333333333333333333333333 "
+         "3.141592653589793238462643383279502884197\n"],
+    ]  # fmt: skip
+    assert run(*settings, *cells, after)[3:] == plain_after  # stored before the settings
+    assert run(*settings, *cells, after)[3:] == plain_after  # every cell a hit
+
+
 def test_future_imports_work_after_magics_and_hold_after_a_hit(tmp_path: Path, isolated_store):
     """A ``from __future__`` import after a magic's line (george's notebooks start so) failed
     with a SyntaxError through hitnb: the cell was compiled as one module, where IPython
