@@ -87,6 +87,10 @@ register_state(
 SETTINGS = "IPython display settings"
 _PLAIN_OPTIONS = ("float_precision", "pprint", "verbose", "max_width", "max_seq_length")
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+_OWN = "IPython."
+"""IPython's own printers are left out: the same in every session of one IPython, but
+made when first looked at (the plain-text formatter adds one for ``numpy.float64`` when
+numpy is imported by then), so a session that imported numpy sooner differed."""
 _named_printers: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
 """Per formatter: the ids of its printers when last named, and their names."""
 
@@ -115,7 +119,8 @@ def _printers(mime: str, formatter: Any) -> tuple[str, ...]:
     if seen is None or seen[0] != ids:
         named = {f"{t.__module__}.{t.__qualname__}": p for t, p in list(by_type.items())}
         named.update({f"{module}.{name}": p for (module, name), p in list(by_name.items())})
-        seen = (ids, tuple(sorted(f"{t}={_printer_name(p)}" for t, p in named.items())))
+        printers = ((t, _printer_name(p)) for t, p in named.items())
+        seen = (ids, tuple(sorted(f"{t}={p}" for t, p in printers if not p.startswith(_OWN))))
         _named_printers[mime] = seen
     return seen[1]
 
@@ -133,6 +138,13 @@ def _display_settings() -> tuple[Any, ...]:
         for mime, f in sorted(formatters.items())
     )
     return options, active, shown
+
+
+def _text(state: tuple[Any, ...]) -> bytes:
+    """The state's digest input: its text, which depends on its values only (pickled, the
+    same strings shared as one object in one session and not in another digested
+    otherwise, and every cell ran again after a restart)."""
+    return repr(state).encode()
 
 
 def _set_display_settings(state: tuple[Any, ...]) -> None:
@@ -163,6 +175,6 @@ def _set_display_settings(state: tuple[Any, ...]) -> None:
 register_state(
     StateProvider(
         SETTINGS, "IPython", _display_settings, _set_display_settings, cells_only=True,
-        setting=True,
+        setting=True, fingerprint=_text,
     )
 )  # fmt: skip

@@ -173,6 +173,20 @@ def test_precision_and_display_settings_added_above_stored_cells_are_read(execut
     assert run(*settings, *cells, after)[3:] == plain_after  # every cell a hit
 
 
+def test_display_settings_are_the_same_in_a_session_that_imports_numpy_sooner(
+    tmp_path: Path, isolated_store
+):
+    """IPython makes its plain-text printers when they are first looked at, with one for
+    ``numpy.float64`` if numpy is imported by then; a session after the first imports it
+    sooner (loading what the store holds), and its import cell ran again every session:
+    "IPython display settings changed since the cell was stored"."""
+    cells = ["%load_ext hitnb\n%hitnb auto", "import numpy as np\nimport pandas as pd"]
+    cells.append("%hitnb why")
+    env = {"HITNB_STORE": str(isolated_store)}
+    second = printed_in_fresh_kernels(tmp_path, env, cells)[1]
+    assert "came from the cache" in second[2], second[2]
+
+
 def test_future_imports_work_after_magics_and_hold_after_a_hit(tmp_path: Path, isolated_store):
     """A ``from __future__`` import after a magic's line (george's notebooks start so) failed
     with a SyntaxError through hitnb: the cell was compiled as one module, where IPython
