@@ -58,7 +58,7 @@ def _printed_types() -> dict[str, frozenset[str]]:
         sizes = (len(by_type), len(by_name))
         seen = _seen.get(mime)
         if seen is None or seen[0] != sizes:
-            names = {f"{t.__module__}.{t.__qualname__}" for t in list(by_type)}
+            names = {f"{t.__module__}.{t.__name__}" for t in list(by_type)}  # as IPython keys it
             names.update(f"{module}.{name}" for module, name in list(by_name))
             seen = (sizes, frozenset(names))
             _seen[mime] = seen
@@ -117,7 +117,10 @@ def _printers(mime: str, formatter: Any) -> tuple[str, ...]:
     ids = (*map(id, list(by_type.values())), -1, *map(id, list(by_name.values())))
     seen = _named_printers.get(mime)
     if seen is None or seen[0] != ids:
-        named = {f"{t.__module__}.{t.__qualname__}": p for t, p in list(by_type.items())}
+        # A type is named as IPython keys it by name, so that a printer registered by name
+        # and moved to the type once IPython meets one (a hit shows stored output, and does
+        # not move it) is the same state.
+        named = {f"{t.__module__}.{t.__name__}": p for t, p in list(by_type.items())}
         named.update({f"{module}.{name}": p for (module, name), p in list(by_name.items())})
         printers = ((t, _printer_name(p)) for t, p in named.items())
         seen = (ids, tuple(sorted(f"{t}={p}" for t, p in printers if not p.startswith(_OWN))))
@@ -141,9 +144,9 @@ def _display_settings() -> tuple[Any, ...]:
 
 
 def _text(state: tuple[Any, ...]) -> bytes:
-    """The state's digest input: its text, which depends on its values only (pickled, the
-    same strings shared as one object in one session and not in another digested
-    otherwise, and every cell ran again after a restart)."""
+    """The state's digest input: its text, which depends on its values only (a pickle
+    depends on which equal strings are one object, which can differ from one session to
+    the next: see ``_unshared`` in :mod:`hitnb.core.ambient`)."""
     return repr(state).encode()
 
 

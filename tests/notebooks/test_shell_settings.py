@@ -187,6 +187,29 @@ def test_display_settings_are_the_same_in_a_session_that_imports_numpy_sooner(
     assert "came from the cache" in second[2], second[2]
 
 
+def test_a_printer_registered_by_name_is_the_same_setting_once_ipython_meets_its_type(
+    tmp_path: Path, isolated_store
+):
+    """IPython moves a printer registered by name to the type the first time it shows one;
+    a hit shows stored output and moves nothing. Named otherwise before and after the move
+    (a nested class's qualified name), the printer the stored run left was missing after
+    the hit, and the cell that showed one ran again in every session."""
+    (tmp_path / "shapes.py").write_text("class Outer:\n    class Inner:\n        pass\n")
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nimport shapes\n"
+        "get_ipython().display_formatter.formatters['text/plain'].for_type_by_name(\n"
+        "    'shapes', 'Inner', lambda value, printer, cycle: printer.text('an inner'))",
+        "shapes.Outer.Inner()",
+        "%hitnb why",
+        "n = 2\nprint(n)",
+        "%hitnb why",
+    ]
+    env = {"HITNB_STORE": str(isolated_store)}
+    second = printed_in_fresh_kernels(tmp_path, env, cells)[1]
+    assert "came from the cache" in second[2], second[2]
+    assert second[3] == "2\n" and "came from the cache" in second[4], second[4]
+
+
 def test_future_imports_work_after_magics_and_hold_after_a_hit(tmp_path: Path, isolated_store):
     """A ``from __future__`` import after a magic's line (george's notebooks start so) failed
     with a SyntaxError through hitnb: the cell was compiled as one module, where IPython
