@@ -182,13 +182,14 @@ class Snapshot:
     """Taken around a notebook cell (settings are reads of cells only)."""
 
     @classmethod
-    def take(cls, *, cell: bool = False) -> Snapshot:
+    def take(cls, *, cell: bool = False, settings: Settings | None = None) -> Snapshot:
         """The state now. Away from the main thread (a Dask worker's task, a thread pool)
         random streams are left out: other threads draw from the same global streams at any
         moment, so what changed there says nothing about the run. So is a stream not seeded
         (yet): its state came from the operating system's entropy, so a run that seeds it
         does not depend on it (before, that state became a read no new process could meet,
-        and the cell ran again after every restart)."""
+        and the cell ran again after every restart). With ``settings`` (see
+        :func:`settings_now`), the settings are those, taken as the cell started."""
         watch_seeders()
         streams = threading.current_thread() is threading.main_thread()
         states: dict[str, Any] = {}
@@ -199,6 +200,10 @@ class Snapshot:
             if provider.seeder and not (streams and provider.name in _seeded):
                 continue  # drawn from entropy so far: neither a read nor an effect
             if provider.cells_only and not cell:
+                continue
+            if settings is not None and provider.setting:
+                if provider.name in settings:
+                    states[provider.name] = settings[provider.name]
                 continue
             try:
                 states[provider.name] = provider.get()
@@ -252,6 +257,27 @@ class Snapshot:
         return reads, effects
 
 
+Settings = dict[str, Any]
+"""The states of the settings imported at one moment, by provider name."""
+
+
+def settings_now() -> Settings:
+    """The settings (:attr:`StateProvider.setting`) as they are now: taken as a cell starts,
+    before anything is loaded for it. Loading a stored record imports the libraries its
+    values need, and an import changes settings (numpy adds warnings filters): checked
+    after the load, the import cell of every notebook found "warnings filters changed" in
+    every session after the first."""
+    states: Settings = {}
+    modules = sys.modules
+    for provider in _providers.values():
+        if provider.setting and provider.module in modules:
+            try:
+                states[provider.name] = provider.get()
+            except Exception:  # a provider that cannot say is left out, never breaks a run
+                continue
+    return states
+
+
 def _settings_read(before: Snapshot, known: set[str]) -> list[AmbientRead]:
     """The settings a cell started from (see :attr:`StateProvider.setting`)."""
     reads = []
@@ -270,8 +296,9 @@ def _part(state: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     return {k: state[k] for k in keys if k in state}
 
 
-def unmet(reads: list[AmbientRead]) -> str | None:
-    """Why the process state differs from what a run read, or None when it is the same."""
+def unmet(reads: list[AmbientRead], settings: Settings | None = None) -> str | None:
+    """Why the process state differs from what a run read, or None when it is the same;
+    a setting is compared as ``settings`` has it (:func:`settings_now`), when it has it."""
     for read in reads:
         provider = _providers.get(read.provider)
         if provider is None or provider.module not in sys.modules:
@@ -280,7 +307,10 @@ def unmet(reads: list[AmbientRead]) -> str | None:
         try:
             if read.keys and provider.know is not None:
                 provider.know(read.keys)
-            state = provider.get()
+            if settings is not None and provider.setting and read.provider in settings:
+                state = settings[read.provider]
+            else:
+                state = provider.get()
             if read.keys:
                 state = _part(state, read.keys)
                 if len(state) < len(read.keys):
@@ -773,7 +803,7 @@ for _provider in (
                   setting=True),
     StateProvider("os.environ", "os", _environ, _set_environ),
     StateProvider("warnings filters", "warnings", lambda: list(warnings.filters),
-                  _set_warning_filters),
+                  _set_warning_filters, setting=True, fingerprint=_unshared),
     StateProvider("sys.path", "sys", lambda: list(sys.path),
                   _set_sys_path),
     StateProvider("the working folder", "os", os.getcwd, _set_working_folder, reads=True),

@@ -209,12 +209,13 @@ def run(call: Call) -> Outcome:
     __tracebackhide__ = True
     key = call.key
     unusable: Stored | Entry | None = None
+    start = ambient.settings_now() if call.cell else None  # before anything is loaded
     if call.mode != "recompute":
-        found, unusable = _look_up(call, key)
+        found, unusable = _look_up(call, key, settings=start)
         if found is not None:
             return found
     if not (call.mode == "on" and call.wait):
-        return _compute(call, key)
+        return _compute(call, key, settings=start)
     timeout = call.settings.lock_timeout
     with call.store.locks.hold(key, timeout) as acquired:
         if not acquired:
@@ -224,10 +225,10 @@ def run(call: Call) -> Outcome:
                 HitnbWarning,
             )
         if call.store.has_manifest(key):  # computed by whoever held the lock before us?
-            found, _ = _look_up(call, key, unusable)  # (a stat first: their row may be queued)
+            found, _ = _look_up(call, key, unusable, start)  # (a stat first: a row may be queued)
             if found is not None:
                 return found
-        return _compute(call, key)
+        return _compute(call, key, settings=start)
 
 
 def lookup(call: Call, key: str) -> Outcome | None:
@@ -236,12 +237,16 @@ def lookup(call: Call, key: str) -> Outcome | None:
 
 
 def _look_up(
-    call: Call, key: str, unusable: Stored | Entry | None = None
+    call: Call,
+    key: str,
+    unusable: Stored | Entry | None = None,
+    settings: ambient.Settings | None = None,
 ) -> tuple[Outcome | None, Stored | Entry | None]:
     """:func:`lookup`, and the entry found when it could not be served (stale, or not
     loadable or restorable here). Passed back as ``unusable``, that same entry is not tried
     again: looking again under the lock is for a result someone else stored meanwhile, and
-    loading the same record a second time would cost as much and fail as the first did."""
+    loading the same record a second time would cost as much and fail as the first did.
+    A cell's settings are checked as ``settings`` has them, taken as it started."""
     store = call.store
     try:
         found = store.lookup(key)
@@ -269,10 +274,10 @@ def _look_up(
             CorruptEntryWarning,
         )
         if call.cell and not call.experiment:  # stored again, and checked that it loads
-            return _compute(call, key, unloadable=str(exc)), None
+            return _compute(call, key, unloadable=str(exc), settings=settings), None
         return None, found
     if isinstance(value, RunRecord):
-        unmet_read = value.unmet()
+        unmet_read = value.unmet(settings)
         if unmet_read is not None:
             call.work.stale(unmet_read)
             return None, found
@@ -288,7 +293,7 @@ def _look_up(
                 call.work.restore_states(value.states)
         value = value.result
     if isinstance(value, costs.Rerun):
-        return _compute(call, key, rerun=value), None
+        return _compute(call, key, rerun=value, settings=settings), None
     if isinstance(value, Unstorable):
         if not value.holds():  # a library changed: its objects may be stored now
             return None, found
@@ -315,7 +320,11 @@ def _run_unstored(call: Call, key: str, unstorable: Unstorable) -> Outcome:
 
 
 def _compute(
-    call: Call, key: str, rerun: costs.Rerun | None = None, unloadable: str | None = None
+    call: Call,
+    key: str,
+    rerun: costs.Rerun | None = None,
+    unloadable: str | None = None,
+    settings: ambient.Settings | None = None,
 ) -> Outcome:
     """A miss: run, store (unless read-only), announce, keep the store under its limit.
 
@@ -324,13 +333,15 @@ def _compute(
     With ``unloadable``, why the stored run could not be loaded: the new run is stored, and
     when it does not load back either (an object whose class cannot rebuild it from its
     pickle), an :class:`~hitnb.core.unstorable.Unstorable` takes its place, so later
-    sessions run the cell without storing and loading it again."""
+    sessions run the cell without storing and loading it again. ``settings``, taken as a
+    cell started, are the settings it read (a stored record loaded since may have imported
+    a library that changed them)."""
     __tracebackhide__ = True
     work, store = call.work, call.store
     if rerun is None and call.mode != "recompute" and not call.settings.quiet:
         work.announce_miss(store, call.parts)
     start = time.perf_counter()
-    before = ambient.Snapshot.take(cell=call.cell)
+    before = ambient.Snapshot.take(cell=call.cell, settings=settings)
     try:
         with (
             files.observing() as observed,

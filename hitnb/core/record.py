@@ -39,10 +39,11 @@ class RunRecord:
         # records stored before ``states`` or ``environment``
         self.__dict__.update({"states": {}, "environment": {}, **data})
 
-    def unmet(self) -> str | None:
-        """Why this run's reads do not hold here and now, or None when they all do."""
+    def unmet(self, settings: ambient.Settings | None = None) -> str | None:
+        """Why this run's reads do not hold here and now, or None when they all do (the
+        settings as ``settings`` has them: see :func:`~hitnb.core.ambient.settings_now`)."""
         return (
-            ambient.unmet(self.reads)
+            ambient.unmet(self.reads, settings)
             or environment.unmet(self.environment)
             or files.unmet(self.files)
         )

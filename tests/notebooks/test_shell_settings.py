@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
-from nbhelpers import printed_in_fresh_kernels
+from nbhelpers import KernelSession, printed_in_fresh_kernels
 
 pytestmark = pytest.mark.slow
 
@@ -171,6 +171,25 @@ def test_precision_and_display_settings_added_above_stored_cells_are_read(execut
     ]  # fmt: skip
     assert run(*settings, *cells, after)[3:] == plain_after  # stored before the settings
     assert run(*settings, *cells, after)[3:] == plain_after  # every cell a hit
+
+
+def test_a_warnings_filter_added_above_a_stored_cell_hides_its_warning(
+    tmp_path: Path, isolated_store
+):
+    """A user silences warnings at the top (``warnings.filterwarnings("ignore")``) and runs
+    the notebook again: the stored cell replayed the warning it showed first."""
+    warns = (
+        "def f():\n    warnings.warn('careful: deprecated', UserWarning)\n    return 3\nprint(f())"
+    )
+    setup = "%load_ext hitnb\n%hitnb auto\nimport warnings"
+    env = {"HITNB_STORE": str(isolated_store)}
+    with KernelSession(tmp_path, env) as kernel:
+        kernel.run(setup)
+        shown = kernel.shown(warns)
+    assert "careful: deprecated" in shown
+    with KernelSession(tmp_path, env) as kernel:
+        kernel.run(setup + "\nwarnings.filterwarnings('ignore')")
+        assert kernel.shown(warns) == "3\n"
 
 
 def test_display_settings_are_the_same_in_a_session_that_imports_numpy_sooner(
