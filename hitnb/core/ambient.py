@@ -264,9 +264,9 @@ Settings = dict[str, Any]
 def settings_now() -> Settings:
     """The settings (:attr:`StateProvider.setting`) as they are now: taken as a cell starts,
     before anything is loaded for it. Loading a stored record imports the libraries its
-    values need, and an import changes settings (numpy adds warnings filters): checked
-    after the load, the import cell of every notebook found "warnings filters changed" in
-    every session after the first."""
+    values need, and an import can change settings (a module that sets a pandas option as
+    it is imported): checked after the load, a cell whose stored value needed that module
+    found "pandas options changed" in every session after the first."""
     states: Settings = {}
     modules = sys.modules
     for provider in _providers.values():
@@ -803,7 +803,7 @@ for _provider in (
                   setting=True),
     StateProvider("os.environ", "os", _environ, _set_environ),
     StateProvider("warnings filters", "warnings", lambda: list(warnings.filters),
-                  _set_warning_filters, setting=True, fingerprint=_unshared),
+                  _set_warning_filters),
     StateProvider("sys.path", "sys", lambda: list(sys.path),
                   _set_sys_path),
     StateProvider("the working folder", "os", os.getcwd, _set_working_folder, reads=True),

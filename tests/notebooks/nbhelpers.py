@@ -68,12 +68,6 @@ class KernelSession:
         self._client.execute_cell(cell, len(self.notebook.cells) - 1)
         return stream_text(cell)
 
-    def shown(self, source: str) -> str:
-        """Execute one cell; return what it wrote to both streams (warnings included)."""
-        self.run(source)
-        outputs = self.notebook.cells[-1].get("outputs", [])
-        return "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-
 
 def printed_in_fresh_kernels(
     cwd: Path, env: dict[str, str], cells: list[str], kernels: int = 2
