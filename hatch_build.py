@@ -11,6 +11,7 @@ installs skip it (``make labextension`` links the development build instead).
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import subprocess
@@ -31,14 +32,15 @@ def compile_filter(root: Path) -> Path | None:
     when this machine cannot."""
     source = root / FILTER
     target = source.with_name("_file_events" + str(sysconfig.get_config_var("EXT_SUFFIX")))
-    link = sysconfig.get_config_var("LDSHARED")
+    link = _link_command()
     fallback = "files are observed by a hook written in Python"
     if not link or sys.platform == "win32":
         print(f"hitnb: no C compiler configured; {fallback}", file=sys.stderr)
         return None
     command = [
-        *shlex.split(str(link)), *shlex.split(str(sysconfig.get_config_var("CCSHARED") or "")),
-        "-O2", "-I", sysconfig.get_paths()["include"], str(source), "-o", str(target),
+        *shlex.split(link), *shlex.split(str(sysconfig.get_config_var("CCSHARED") or "")),
+        "-O2", *shlex.split(os.environ.get("CFLAGS", "")), "-I", sysconfig.get_paths()["include"],
+        str(source), "-o", str(target),
     ]  # fmt: skip
     try:
         subprocess.run(command, check=True, capture_output=True, text=True)
@@ -50,6 +52,20 @@ def compile_filter(root: Path) -> Path | None:
         )
         return None
     return target
+
+
+def _link_command() -> str:
+    """The command that compiles and links an extension, as Python was built with it, with
+    the ``CC`` and ``LDSHARED`` of the environment taking precedence (as setuptools does:
+    a Python built elsewhere may name a compiler this machine lacks)."""
+    if os.environ.get("LDSHARED"):
+        return os.environ["LDSHARED"]
+    link = str(sysconfig.get_config_var("LDSHARED") or "")
+    built_with = str(sysconfig.get_config_var("CC") or "")
+    wanted = os.environ.get("CC")
+    if wanted and built_with and link.startswith(built_with):
+        link = wanted + link[len(built_with) :]
+    return link
 
 
 class LabextensionBuildHook(BuildHookInterface):  # type: ignore[type-arg]

@@ -70,6 +70,13 @@ class StateProvider:
     imported, so a cell stored under other settings runs again rather than replaying
     a result or output those settings no longer give. Cells only: a function's hit is
     kept to microseconds, and its settings are best passed as arguments."""
+    read_by: tuple[str, ...] = ()
+    """For a setting only some cells depend on: the top-level modules a cell must touch (a
+    value, function or class of theirs among what it reads or binds, or a global of a
+    function it reads) for the setting to be one of its reads; empty: every cell. The
+    ``decimal`` context is one: numpy imports ``decimal``, and with every cell reading it,
+    ``getcontext().prec = 50`` late in a notebook ran every cell above it again when the
+    notebook was run again."""
     know: Callable[[Iterable[str]], None] | None = None
     """For a mapping state whose keys are found as runs go (see
     :mod:`~hitnb.core.library_classes`): told the keys a stored run names before its reads
@@ -276,6 +283,12 @@ def settings_now() -> Settings:
             except Exception:  # a provider that cannot say is left out, never breaks a run
                 continue
     return states
+
+
+def settings_not_read(touched: Callable[[tuple[str, ...]], bool]) -> frozenset[str]:
+    """The settings a cell did not read: those read only by cells that touch one of their
+    modules (:attr:`StateProvider.read_by`), where ``touched(modules)`` says it did not."""
+    return frozenset(p.name for p in _providers.values() if p.read_by and not touched(p.read_by))
 
 
 def _settings_read(before: Snapshot, known: set[str]) -> list[AmbientRead]:
@@ -798,9 +811,9 @@ for _provider in (
     StateProvider("matplotlib rcParams", "matplotlib", _rc_params, _set_rc_params,
                   setting=True, fingerprint=_unshared),
     StateProvider("decimal's context", "decimal", _decimal_context, _set_decimal_context,
-                  setting=True),
+                  setting=True, read_by=("decimal", "_decimal")),
     StateProvider("mpmath's precision", "mpmath", _mpmath_precision, _set_mpmath_precision,
-                  setting=True),
+                  setting=True, read_by=("mpmath",)),
     StateProvider("os.environ", "os", _environ, _set_environ),
     StateProvider("warnings filters", "warnings", lambda: list(warnings.filters),
                   _set_warning_filters),

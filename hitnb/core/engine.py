@@ -150,6 +150,12 @@ class Work(ABC):
         (see :mod:`~hitnb.core.library_classes`): a function's result."""
         return (computed.result,)
 
+    def settings_unread(self) -> frozenset[str]:
+        """Settings the last run did not read, though every cell reads settings (see
+        :attr:`~hitnb.core.ambient.StateProvider.setting`): left out of its reads, so a
+        change of them later in the notebook does not run it again."""
+        return frozenset()
+
     def produced_digest(self, computed: Computed) -> str | None:
         """A digest of everything the run produced (outputs, result, what it showed), so a
         re-execution can be checked against it; None when there is none, and the run is
@@ -369,6 +375,8 @@ def _compute(
         return Outcome(computed.result, hit=False, key=key, rerun=said)
     library_classes.watch_classes_of(work.produced(computed))
     reads, effects = ambient.Snapshot.take(cell=call.cell).changes_since(before)
+    unread = work.settings_unread()
+    reads = [read for read in reads if read.provider not in unread]
     excluded = (*call.settings.exclude_files, str(store.root))
     try:
         read, written = files.reads_and_writes(

@@ -153,11 +153,14 @@ def _install_hook() -> None:
             return
         install = _compiled_install() if compiled_hook else None
         if install is not None:
-            install(_audit, _EVENTS)
-            hook = "compiled"
-        else:
-            sys.addaudithook(_audit)
-            hook = "python"
+            try:
+                install(_audit, _EVENTS)
+                hook = "compiled"
+                return
+            except RuntimeError:  # a subinterpreter: the process's C hook serves the first
+                pass  # interpreter only, so this one gets a hook of its own
+        sys.addaudithook(_audit)
+        hook = "python"
 
 
 _Hook = Callable[[str, tuple[Any, ...]], None]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitnb import config
-from hitnb.core import costs, engine, files, modes
+from hitnb.core import ambient, costs, engine, files, modes
 from hitnb.core.arguments import summarize
 from hitnb.core.cells import (
     CellAnalysis,
@@ -54,7 +54,7 @@ from hitnb.hashing.code import is_user_code, library_versions, user_module_files
 from hitnb.hashing.dependencies import Fingerprint, Plan, fingerprint, plan_for, written_during
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, time_limit
-from hitnb.ipython import interactivity
+from hitnb.ipython import formatters, interactivity
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
 from hitnb.ipython.capture import (
     flush_inline_figures,
@@ -71,6 +71,40 @@ from hitnb.store.local import LocalStore
 from hitnb.widgets.badge import BADGE_METADATA, badge_bundle
 
 CELL_IDENTITY = "cell"
+_STREAMS = ("stdout", "stderr")
+
+
+def _touches(values: Iterable[Any], modules: tuple[str, ...]) -> bool:
+    """Whether one of ``values``, or a global one of them (a function) reads, comes from one
+    of ``modules`` (top-level names): a module, or a value, function or class of theirs."""
+    for value in values:
+        for candidate in (value, *_globals_read(value)):
+            own: Any = (
+                candidate.__name__
+                if isinstance(candidate, types.ModuleType)
+                else getattr(candidate, "__module__", None)
+            )
+            kind = type(candidate).__module__
+            for name in (own, kind):
+                if isinstance(name, str) and name.partition(".")[0] in modules:
+                    return True
+    return False
+
+
+def _globals_read(value: Any) -> list[Any]:
+    """The globals a notebook function reads by name (one level: a cell calling ``f``,
+    which divides Decimals, touches ``decimal``)."""
+    code = getattr(value, "__code__", None)
+    namespace = getattr(value, "__globals__", None)
+    if not isinstance(code, types.CodeType) or not isinstance(namespace, dict):
+        return []
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names.update(const.co_names)
+    return [namespace[name] for name in names if name in namespace]
+
+
 """The identity of unnamed cells: their key is their code and inputs, wherever they are."""
 ABSENT = "absent"
 
@@ -324,6 +358,20 @@ class _CellWork(engine.Work):
         if record is None:
             return 0
         return costs.nbytes_of(v for v in record.outputs.values() if id(v) not in self.refer)
+
+    def settings_unread(self) -> frozenset[str]:
+        """IPython's display settings, when the run showed nothing through the display
+        formatter (it printed, or showed nothing: with ``%precision 3`` later in the
+        notebook, every cell above it ran again when the notebook was run again), and the
+        settings of libraries it did not touch (:func:`~hitnb.core.ambient.settings_not_read`)."""
+        record = self.ran
+        if record is None:
+            return frozenset()
+        values = [*self.read.values(), *record.outputs.values(), record.result, *record.shown]
+        unread = ambient.settings_not_read(lambda modules: _touches(values, modules))
+        if all(kind in _STREAMS for kind, *_ in record.events):
+            unread |= {formatters.SETTINGS}
+        return unread
 
     def produced(self, computed: engine.Computed) -> Iterable[Any]:
         """The outputs and the last value."""

@@ -93,3 +93,27 @@ def test_an_error_in_the_callback_is_the_audited_calls_error(tmp_path):
         tmp_path,
     )
     assert out.strip() == "no open of data.txt"
+
+
+def test_a_subinterpreter_gets_a_hook_of_its_own(tmp_path):
+    """The C hook serves the interpreter that installed it; a subinterpreter observing a run
+    raised "the hook is installed already" and now gets the hook written in Python."""
+    (tmp_path / "data.txt").write_text("1")
+    inside = (
+        "from hitnb.core import files\n"
+        "with files.observing() as seen:\n"
+        "    open('data.txt').read()\n"
+        "print(files.hook, sorted(seen.read))\n"
+    )
+    out = _run(
+        f"""
+        import _xxsubinterpreters as interpreters
+        from hitnb.core import files
+        with files.observing():
+            pass
+        print(files.hook)
+        interpreters.run_string(interpreters.create(), {inside!r})
+        """,
+        tmp_path,
+    )
+    assert out.split("\n")[:2] == ["compiled", "python ['data.txt']"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
-from nbhelpers import printed_in_fresh_kernels
+from nbhelpers import KernelSession, printed_in_fresh_kernels
 
 pytestmark = pytest.mark.slow
 
@@ -171,6 +171,29 @@ def test_precision_and_display_settings_added_above_stored_cells_are_read(execut
     ]  # fmt: skip
     assert run(*settings, *cells, after)[3:] == plain_after  # stored before the settings
     assert run(*settings, *cells, after)[3:] == plain_after  # every cell a hit
+
+
+def test_a_setting_changed_later_leaves_the_cells_above_it_alone(tmp_path: Path, isolated_store):
+    """Every cell read the ``decimal`` context and IPython's display settings, so with
+    ``getcontext().prec = 50`` and ``%precision 3`` late in a notebook, running it again in
+    the same kernel ran every cell above them again. A cell reads the display settings only
+    when it shows something through the display formatter, and a library's setting only
+    when it touches the library."""
+    cells = [
+        "a = sum(range(1000))\nprint(a)",
+        "def quotient():\n    return Decimal(1) / 7",
+        "from decimal import getcontext, Decimal\ngetcontext().prec = 50",
+        "%precision 3",
+        "print(quotient())",
+    ]
+    env = {"HITNB_STORE": str(isolated_store)}
+    with KernelSession(tmp_path, env) as kernel:
+        kernel.run("%load_ext hitnb\n%hitnb auto\nimport decimal")  # as numpy does
+        printed = [[kernel.run(cell), kernel.run("%hitnb why")] for _ in range(2) for cell in cells]
+    whys = [why for _, why in printed]
+    assert "came from the cache" in whys[5], whys[5]  # above the settings
+    assert "came from the cache" in whys[9], whys[9]  # below: it met them as it did before
+    assert printed[4][0] == printed[9][0] == f"0.{'142857' * 8}14\n"
 
 
 def test_settings_are_read_as_the_cell_starts_not_after_its_record_loads(
