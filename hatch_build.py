@@ -32,6 +32,7 @@ def compile_filter(root: Path) -> Path | None:
     when this machine cannot."""
     source = root / FILTER
     target = source.with_name("_file_events" + str(sysconfig.get_config_var("EXT_SUFFIX")))
+    part = target.with_name(target.name + ".part")
     link = _link_command()
     fallback = "files are observed by a hook written in Python"
     if not link or sys.platform == "win32":
@@ -40,10 +41,12 @@ def compile_filter(root: Path) -> Path | None:
     command = [
         *shlex.split(link), *shlex.split(str(sysconfig.get_config_var("CCSHARED") or "")),
         "-O2", *shlex.split(os.environ.get("CFLAGS", "")), "-I", sysconfig.get_paths()["include"],
-        str(source), "-o", str(target),
+        str(source), "-o", str(part),
     ]  # fmt: skip
     try:
         subprocess.run(command, check=True, capture_output=True, text=True)
+        # renamed into place: a kernel running from this folder keeps the file it mapped
+        part.replace(target)
     except (OSError, subprocess.CalledProcessError) as exc:
         said = getattr(exc, "stderr", None) or exc
         print(
