@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from typing import Any
 
 from hitnb.core.ambient import (
@@ -128,6 +129,17 @@ def _printers(mime: str, formatter: Any) -> tuple[str, ...]:
     return seen[1]
 
 
+def _inline_figures() -> tuple[Any, ...]:
+    """The inline backend's figure formats and their arguments (``%config
+    InlineBackend.figure_format = "retina"``), once it is set up. Its printer is no place
+    to look: matplotlib registers it when the first figure is made, which a hit does not."""
+    backend = getattr(sys.modules.get("matplotlib_inline.config"), "InlineBackend", None)
+    if backend is None or not backend.initialized():
+        return ()
+    config = backend.instance()
+    return tuple(sorted(config.figure_formats)), tuple(sorted(config.print_figure_kwargs.items()))
+
+
 def _display_settings() -> tuple[Any, ...]:
     from IPython import get_ipython
 
@@ -140,7 +152,7 @@ def _display_settings() -> tuple[Any, ...]:
         (mime, bool(getattr(f, "enabled", True)), _printers(mime, f))
         for mime, f in sorted(formatters.items())
     )
-    return options, active, shown
+    return options, active, shown, _inline_figures()
 
 
 def _text(state: tuple[Any, ...]) -> bytes:
@@ -155,10 +167,15 @@ def _set_display_settings(state: tuple[Any, ...]) -> None:
     module)."""
     from IPython import get_ipython
 
-    options, active, shown = state
+    options, active, shown, *rest = state  # stored before the figure formats: no rest
+    figures = rest[0] if rest else ()
     display = getattr(get_ipython(), "display_formatter", None)
     if display is None:
         return
+    if figures and figures != _inline_figures():
+        config = sys.modules["matplotlib_inline.config"].InlineBackend.instance()
+        config.print_figure_kwargs = dict(figures[1])
+        config.figure_formats = set(figures[0])  # registers the figure printers again
     plain = display.formatters.get("text/plain")
     for name, value in zip(_PLAIN_OPTIONS, options, strict=True):
         if plain is not None and value is not None and getattr(plain, name, None) != value:

@@ -7,6 +7,7 @@ and a hit after a restart."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -194,6 +195,25 @@ def test_a_setting_changed_later_leaves_the_cells_above_it_alone(tmp_path: Path,
     assert "came from the cache" in whys[5], whys[5]  # above the settings
     assert "came from the cache" in whys[9], whys[9]  # below: it met them as it did before
     assert printed[4][0] == printed[9][0] == f"0.{'142857' * 8}14\n"
+
+
+def test_a_figure_format_set_above_a_stored_figure_is_read(execute_notebook):
+    """``%config InlineBackend.figure_format = "retina"`` added above a stored figure cell:
+    the hit replayed the standard PNG. The inline backend's formats are a display setting
+    (its printer is not: matplotlib registers it when the first figure is made)."""
+
+    def figure(*above: str) -> dict[str, Any]:
+        sources = [
+            "%load_ext hitnb\n%hitnb auto",
+            "%matplotlib inline\nimport matplotlib.pyplot as plt",
+        ]
+        sources += [*above, "plt.plot([1, 2, 3])\nplt.show()"]
+        notebook = execute_notebook(new_notebook(cells=[new_code_cell(c) for c in sources]))
+        (shown,) = [o for o in notebook.cells[-1].outputs if "image/png" in o.get("data", {})]
+        return dict(shown.get("metadata", {}).get("image/png", {}))
+
+    assert figure() == {}
+    assert figure('%config InlineBackend.figure_format = "retina"').keys() == {"width", "height"}
 
 
 def test_settings_are_read_as_the_cell_starts_not_after_its_record_loads(
