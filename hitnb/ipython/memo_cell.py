@@ -71,6 +71,8 @@ from hitnb.store.local import LocalStore
 from hitnb.widgets.badge import BADGE_METADATA, badge_bundle
 
 CELL_IDENTITY = "cell"
+"""The identity of unnamed cells: their key is their code and inputs, wherever they are."""
+ABSENT = "absent"
 _STREAMS = ("stdout", "stderr")
 
 
@@ -92,21 +94,13 @@ def _touches(values: Iterable[Any], modules: tuple[str, ...]) -> bool:
 
 
 def _globals_read(value: Any) -> list[Any]:
-    """The globals a notebook function reads by name (one level: a cell calling ``f``,
-    which divides Decimals, touches ``decimal``)."""
-    code = getattr(value, "__code__", None)
+    """The globals a notebook function reads (a cell calling ``f``, which divides Decimals,
+    touches ``decimal``)."""
     namespace = getattr(value, "__globals__", None)
+    code = getattr(value, "__code__", None)
     if not isinstance(code, types.CodeType) or not isinstance(namespace, dict):
         return []
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names.update(const.co_names)
-    return [namespace[name] for name in names if name in namespace]
-
-
-"""The identity of unnamed cells: their key is their code and inputs, wherever they are."""
-ABSENT = "absent"
+    return [namespace[name] for name in analyze(value).reads if name in namespace]
 
 
 @dataclass
