@@ -218,8 +218,11 @@ class Snapshot:
                 continue
         return cls(states, cell)
 
-    def changes_since(self, before: Snapshot) -> tuple[list[AmbientRead], list[AmbientEffect]]:
-        """What a run read and changed between ``before`` and this snapshot.
+    def changes_since(
+        self, before: Snapshot, unread: frozenset[str] = frozenset()
+    ) -> tuple[list[AmbientRead], list[AmbientEffect]]:
+        """What a run read and changed between ``before`` and this snapshot; settings named
+        in ``unread`` (see :func:`settings_not_read`) are not among a cell's reads.
 
         States are compared as Python compares them first (rcParams: 5 us, against 60 us
         to pickle and hash both); only an answer other than a plain ``True`` between states
@@ -260,7 +263,7 @@ class Snapshot:
             if provider.reads and was is not None:
                 reads.append(AmbientRead(name, was))
         if before.cell:
-            reads += _settings_read(before, {read.provider for read in reads})
+            reads += _settings_read(before, {read.provider for read in reads} | unread)
         return reads, effects
 
 

@@ -374,9 +374,8 @@ def _compute(
     if call.mode == "read-only":
         return Outcome(computed.result, hit=False, key=key, rerun=said)
     library_classes.watch_classes_of(work.produced(computed))
-    reads, effects = ambient.Snapshot.take(cell=call.cell).changes_since(before)
-    unread = work.settings_unread()
-    reads = [read for read in reads if read.provider not in unread]
+    after = ambient.Snapshot.take(cell=call.cell)
+    reads, effects = after.changes_since(before, work.settings_unread())
     excluded = (*call.settings.exclude_files, str(store.root))
     try:
         read, written = files.reads_and_writes(
