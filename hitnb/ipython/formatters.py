@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from typing import Any
+from typing import Any, NamedTuple
 
 from hitnb.core.ambient import (
     REMOVED,
@@ -36,9 +36,6 @@ from hitnb.core.ambient import (
 )
 
 NAME = "IPython display printers"
-_seen: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}
-"""Per formatter: the sizes of its two printer tables when last looked at, and the type
-names (named again only when a size moved)."""
 
 
 def _formatters() -> dict[str, Any]:
@@ -50,21 +47,69 @@ def _formatters() -> dict[str, Any]:
 
 
 def _printed_types() -> dict[str, frozenset[str]]:
-    state = {}
-    for mime, formatter in _formatters().items():
-        by_type = getattr(formatter, "type_printers", None)
-        by_name = getattr(formatter, "deferred_printers", None)
-        if not isinstance(by_type, dict) or not isinstance(by_name, dict):
-            continue
-        sizes = (len(by_type), len(by_name))
-        seen = _seen.get(mime)
-        if seen is None or seen[0] != sizes:
-            names = {f"{t.__module__}.{t.__name__}" for t in list(by_type)}  # as IPython keys it
-            names.update(f"{module}.{name}" for module, name in list(by_name))
-            seen = (sizes, frozenset(names))
-            _seen[mime] = seen
-        state[mime] = seen[1]
-    return state
+    return {
+        mime: table.types
+        for mime, formatter in _formatters().items()
+        if (table := _table(mime, formatter)) is not None
+    }
+
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+_OWN = "IPython."
+"""IPython's own printers are left out: the same in every session of one IPython, but
+made when first looked at (the plain-text formatter adds one for ``numpy.float64`` when
+numpy is imported by then), so a session that imported numpy sooner differed."""
+
+
+def _printer_name(printer: Any) -> str:
+    """A printer as the same text in every session: its function's qualified name, with a
+    partial's arguments (``print_figure(fmt='png', ...)``: a figure format)."""
+    if isinstance(printer, functools.partial):
+        arguments = [repr(a) for a in printer.args]
+        arguments += [f"{k}={v!r}" for k, v in sorted(printer.keywords.items())]
+        text = _ADDRESS.sub("0x", ", ".join(arguments))  # an object's repr: not its address
+        return f"{_printer_name(printer.func)}({text})"
+    function = getattr(printer, "__func__", printer)
+    module = getattr(function, "__module__", None) or type(function).__module__
+    name = getattr(function, "__qualname__", None) or type(function).__qualname__
+    return f"{module}.{name}"
+
+
+class _Table(NamedTuple):
+    """One formatter's printers, named."""
+
+    ids: tuple[int, ...]
+    """The ids of its two tables' keys and printers when they were named."""
+    types: frozenset[str]
+    """The types it has a printer for."""
+    printers: tuple[str, ...]
+    """``type=printer`` for each, IPython's own printers aside (see :data:`_OWN`)."""
+
+
+_tables: dict[str, _Table] = {}
+
+
+def _table(mime: str, formatter: Any) -> _Table | None:
+    """The printers of ``formatter``, named again only when one of them or their types
+    changed. A type is named as IPython keys it by name, so that a printer registered by
+    name and moved to the type once IPython meets one (a hit shows stored output, and
+    does not move it) is the same state."""
+    by_type = getattr(formatter, "type_printers", None)
+    by_name = getattr(formatter, "deferred_printers", None)
+    if not isinstance(by_type, dict) or not isinstance(by_name, dict):
+        return None
+    ids = (
+        *map(id, list(by_type)), *map(id, list(by_type.values())), -1,
+        *map(id, list(by_name)), *map(id, list(by_name.values())),
+    )  # fmt: skip
+    table = _tables.get(mime)
+    if table is None or table.ids != ids:
+        named = {f"{t.__module__}.{t.__name__}": p for t, p in list(by_type.items())}
+        named.update({f"{module}.{name}": p for (module, name), p in list(by_name.items())})
+        printers = ((t, _printer_name(p)) for t, p in named.items())
+        kept = tuple(sorted(f"{t}={p}" for t, p in printers if not p.startswith(_OWN)))
+        table = _tables[mime] = _Table(ids, frozenset(named), kept)
+    return table
 
 
 def _check(state: dict[str, Any]) -> None:
@@ -87,46 +132,11 @@ register_state(
 
 SETTINGS = "IPython display settings"
 _PLAIN_OPTIONS = ("float_precision", "pprint", "verbose", "max_width", "max_seq_length")
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
-_OWN = "IPython."
-"""IPython's own printers are left out: the same in every session of one IPython, but
-made when first looked at (the plain-text formatter adds one for ``numpy.float64`` when
-numpy is imported by then), so a session that imported numpy sooner differed."""
-_named_printers: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {}
-"""Per formatter: the ids of its printers when last named, and their names."""
-
-
-def _printer_name(printer: Any) -> str:
-    """A printer as the same text in every session: its function's qualified name, with a
-    partial's arguments (``print_figure(fmt='png', ...)``: a figure format)."""
-    if isinstance(printer, functools.partial):
-        arguments = [repr(a) for a in printer.args]
-        arguments += [f"{k}={v!r}" for k, v in sorted(printer.keywords.items())]
-        text = _ADDRESS.sub("0x", ", ".join(arguments))  # an object's repr: not its address
-        return f"{_printer_name(printer.func)}({text})"
-    function = getattr(printer, "__func__", printer)
-    module = getattr(function, "__module__", None) or type(function).__module__
-    name = getattr(function, "__qualname__", None) or type(function).__qualname__
-    return f"{module}.{name}"
 
 
 def _printers(mime: str, formatter: Any) -> tuple[str, ...]:
-    by_type = getattr(formatter, "type_printers", None)
-    by_name = getattr(formatter, "deferred_printers", None)
-    if not isinstance(by_type, dict) or not isinstance(by_name, dict):
-        return ()
-    ids = (*map(id, list(by_type.values())), -1, *map(id, list(by_name.values())))
-    seen = _named_printers.get(mime)
-    if seen is None or seen[0] != ids:
-        # A type is named as IPython keys it by name, so that a printer registered by name
-        # and moved to the type once IPython meets one (a hit shows stored output, and does
-        # not move it) is the same state.
-        named = {f"{t.__module__}.{t.__name__}": p for t, p in list(by_type.items())}
-        named.update({f"{module}.{name}": p for (module, name), p in list(by_name.items())})
-        printers = ((t, _printer_name(p)) for t, p in named.items())
-        seen = (ids, tuple(sorted(f"{t}={p}" for t, p in printers if not p.startswith(_OWN))))
-        _named_printers[mime] = seen
-    return seen[1]
+    table = _table(mime, formatter)
+    return () if table is None else table.printers
 
 
 def _inline_figures() -> tuple[Any, ...]:
