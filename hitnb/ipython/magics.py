@@ -15,6 +15,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from hitnb import config
 from hitnb.core.run_files import RunFiles
 from hitnb.core.stores import current_store
+from hitnb.frame_room import with_frame_room
 from hitnb.ipython.memo_cell import CellOptions, CellRun, run_memo_cell
 
 _NAME = re.compile(r"[\w.\-]{1,200}")
@@ -66,12 +67,16 @@ class HitnbMagics(Magics):
         options = self._options(line)
         try:
             if not options.auto:
-                value, self.last_run = run_memo_cell(self.shell, cell, options)
+                value, self.last_run = with_frame_room(
+                    lambda: run_memo_cell(self.shell, cell, options)
+                )
                 return value
             from hitnb.ipython.auto import auto_session
 
             with auto_session(self.shell).suspended():
-                value, self.last_run = run_memo_cell(self.shell, cell, options)
+                value, self.last_run = with_frame_room(
+                    lambda: run_memo_cell(self.shell, cell, options)
+                )
             return value
         except BaseException as exc:  # `why` must not answer for the cell before
             self.last_run = CellRun(hit=False, note=_raised(exc))

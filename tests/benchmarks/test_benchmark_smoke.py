@@ -63,3 +63,11 @@ def test_exact_runs_benchmark_smoke_run_prints_every_ratio():
 def test_cheap_cells_benchmark_smoke_run_prints_the_table():
     printed = smoke("cheap_cells.py")
     assert "| `x = np.zeros(1_000_000)` |" in printed
+
+
+@pytest.mark.slow
+def test_frame_room_benchmark_smoke_run_prints_every_ratio():
+    printed = smoke("frame_room.py")
+    for words in ("| plainly |", "| below the frame room |", "| a hit |",
+                  "| a hit without the frame room |"):  # fmt: skip
+        assert words in printed, words
