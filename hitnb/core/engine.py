@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from hitnb.config import Mode, Settings
-from hitnb.core import ambient, costs, environment, events, files, library_classes
+from hitnb.core import ambient, costs, environment, events, files, library_classes, warning_filters
 from hitnb.core.metrics import metrics_of, recording
 from hitnb.core.recipe import Recipe
 from hitnb.core.record import RunRecord
@@ -352,6 +352,7 @@ def _compute(
         with (
             files.observing() as observed,
             environment.observing() as variables,
+            warning_filters.observing() as raised,
             recording() as recorder,
         ):
             computed = work.run()
@@ -388,9 +389,9 @@ def _compute(
     if rerun is None and not written:
         computed.stored = _cheaper_to_rerun(call, computed)
         instead = _rerun_when_encoded(call, computed)
-    if reads or effects or read or written or computed.states or variables:
+    if reads or effects or read or written or computed.states or variables or raised:
         computed.stored = RunRecord(
-            computed.stored, reads, effects, read, written, computed.states, variables
+            computed.stored, reads, effects, read, written, computed.states, variables, raised
         )
     parts = computed.parts or call.parts
     key = key if computed.parts is None else parts.key

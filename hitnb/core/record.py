@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hitnb.core import ambient, environment, files
+from hitnb.core import ambient, environment, files, warning_filters
 from hitnb.core.ambient import AmbientEffect, AmbientRead
 from hitnb.core.costs import Rerun
 from hitnb.core.files import FileRead, FileWrite
 from hitnb.core.unstorable import Unstorable
+from hitnb.core.warning_filters import Raised
 from hitnb.errors import HitnbError
 
 
@@ -34,10 +35,13 @@ class RunRecord:
     them: the host puts them there again (:mod:`hitnb.core.generators`)."""
     environment: environment.Reads = field(default_factory=dict)
     """The environment variables the run read (:mod:`hitnb.core.environment`)."""
+    warnings: list[Raised] = field(default_factory=list)
+    """The warnings the run raised, and what the filters did with each
+    (:mod:`hitnb.core.warning_filters`)."""
 
     def __setstate__(self, data: dict[str, Any]) -> None:
-        # records stored before ``states`` or ``environment``
-        self.__dict__.update({"states": {}, "environment": {}, **data})
+        # records stored before ``states``, ``environment`` or ``warnings``
+        self.__dict__.update({"states": {}, "environment": {}, "warnings": [], **data})
 
     def unmet(self, settings: ambient.Settings | None = None) -> str | None:
         """Why this run's reads do not hold here and now, or None when they all do (the
@@ -45,6 +49,7 @@ class RunRecord:
         return (
             ambient.unmet(self.reads, settings)
             or environment.unmet(self.environment)
+            or warning_filters.unmet(self.warnings)
             or files.unmet(self.files)
         )
 
@@ -53,6 +58,7 @@ class RunRecord:
         the other run's input too."""
         files.pass_up(self.files)
         environment.pass_up(self.environment)
+        warning_filters.pass_up(self.warnings)
 
     def apply(self) -> None:
         """Leave the process and the files as the run left them."""

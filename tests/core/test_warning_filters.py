@@ -1,0 +1,89 @@
+"""The warnings a run raised, with what the filters did with each, are read by a hit: under
+other filters (``"error"``, ``"ignore"``) a memoized call runs again, as the plain call
+would behave otherwise. Watching them changes nothing Python remembers or shows."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import hitnb
+from hitnb.core import warning_filters
+
+CALLS: list[int] = []
+
+
+@hitnb.memo
+def careful(x):
+    CALLS.append(x)
+    warnings.warn(f"careful with {x}", UserWarning, stacklevel=1)
+    return x * 2
+
+
+@hitnb.memo
+def outer(x):
+    return careful(x) + 1
+
+
+def _shown_once_here() -> None:
+    warnings.warn("shown once from this line", UserWarning, stacklevel=1)
+
+
+def test_a_call_stored_under_other_filters_runs_again_and_raises_as_plainly():
+    CALLS.clear()
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("default")
+        assert [careful(1), careful(1)] == [2, 2]
+    assert CALLS == [1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="careful with 1"):
+            careful(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert [careful(1), careful(1)] == [2, 2]  # ran once more, stored as ignored
+    assert CALLS == [1, 1, 1]
+
+
+def test_a_call_inside_a_run_passes_its_warnings_up():
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        assert outer(5) == 11
+        CALLS.clear()
+        assert outer(5) == 11
+        assert CALLS == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="careful with 5"):
+            outer(5)
+
+
+def test_watching_leaves_the_filters_and_python_s_memory_of_shown_warnings_alone():
+    """Putting hitnb's filter in and out tells Python nothing changed: a warning shown
+    once from a line is not shown again after a memoized run (a filter change would make
+    Python forget it), and the filters are as they were."""
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("default")
+        before = list(warnings.filters)
+        _shown_once_here()
+        careful(7)
+        _shown_once_here()
+        assert list(warnings.filters) == before
+    texts = [str(w.message) for w in shown]
+    assert texts.count("shown once from this line") == 1, texts
+
+
+def test_the_action_is_python_s_own_for_each_kind_of_filter():
+    category = ("builtins.UserWarning", "builtins.Warning", "builtins.Exception")
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        warnings.filterwarnings("error", message="exact")
+        warnings.filterwarnings("ignore", module=r"mine\.")
+        warnings.filterwarnings("always", lineno=12)
+        warnings.filterwarnings("once", category=DeprecationWarning)
+        filters = (tuple(warnings.filters), "default")
+        assert warning_filters.action_for(filters, category, "inexact", "theirs", 3) == "default"
+        assert warning_filters.action_for(filters, category, "exact", "theirs", 3) == "error"
+        assert warning_filters.action_for(filters, category, "x", "mine.sub", 3) == "ignore"
+        assert warning_filters.action_for(filters, category, "x", "theirs", 12) == "always"

@@ -1,0 +1,62 @@
+"""The warnings filters, for the warnings a stored cell raised: a hit replays its warnings, or
+returns its result, only while the filters treat them as they did when it ran."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from nbhelpers import KernelSession
+
+pytestmark = pytest.mark.slow
+
+WARNS = "import warnings\nwarnings.warn('careful with x')\nx = 1\nprint('x is', x)"
+
+
+def _shown(execute_notebook, *above: str) -> list[str]:
+    """What the last cell showed (stdout, stderr, errors; hitnb's badges aside), after
+    ``above``, in auto mode in a fresh kernel."""
+    sources = ["%load_ext hitnb\n%hitnb auto", "import warnings", *above, WARNS]
+    notebook = execute_notebook(
+        new_notebook(cells=[new_code_cell(c) for c in sources]), allow_errors=True
+    )
+    return [
+        o.get("text") or f"{o.get('ename')}: {o.get('evalue')}"
+        for o in notebook.cells[-1].outputs
+        if not o.get("metadata", {}).get("hitnb")
+    ]
+
+
+def _warned(shown: list[str]) -> bool:
+    return any("UserWarning: careful with x" in text for text in shown)
+
+
+def test_a_filter_added_above_a_stored_cell_is_read_both_ways(execute_notebook):
+    """``warnings.filterwarnings("ignore")`` added above a cell stored with its warning: the
+    hit showed the warning again. Taken out again: the cell, stored under "ignore", showed
+    none (Python had asked the filters about it, and they ignored it). Set to "error": the
+    hit printed and bound ``x`` where the plain cell raises."""
+    assert _warned(_shown(execute_notebook))
+    assert _warned(_shown(execute_notebook))  # a hit replays it
+    ignored = _shown(execute_notebook, "warnings.filterwarnings('ignore')")
+    assert ignored == ["x is 1\n"], ignored
+    assert _shown(execute_notebook, "warnings.filterwarnings('ignore')") == ["x is 1\n"]
+    assert _warned(_shown(execute_notebook))
+    raised = _shown(execute_notebook, "warnings.filterwarnings('error')")
+    assert raised == ["UserWarning: careful with x"], raised
+
+
+def test_filters_a_library_adds_later_leave_the_cells_above_alone(tmp_path: Path, isolated_store):
+    """Libraries add filters as they are first used (plotly, with its first figure): run
+    again in the same kernel, the cells above meet other filters. They hit, unless a filter
+    changed what happens to a warning they raised, and ``why`` says which."""
+    cells = [WARNS, "warnings.filterwarnings('ignore', category=DeprecationWarning, module='lib')"]
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        kernel.run("%load_ext hitnb\n%hitnb auto")
+        whys = [[kernel.run(cell), kernel.run("%hitnb why")][1] for _ in range(2) for cell in cells]
+        assert "came from the cache" in whys[2], whys[2]
+        kernel.run("warnings.filterwarnings('ignore', message='careful')")
+        assert kernel.run(WARNS) == "x is 1\n"
+        why = kernel.run("%hitnb why")
+    assert "the warnings filters changed since it was stored: UserWarning: careful" in why, why
