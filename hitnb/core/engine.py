@@ -216,12 +216,13 @@ def run(call: Call) -> Outcome:
     key = call.key
     unusable: Stored | Entry | None = None
     start = ambient.settings_now() if call.cell else None  # before anything is loaded
+    filters = warning_filters.now() if call.cell else None
     if call.mode != "recompute":
-        found, unusable = _look_up(call, key, settings=start)
+        found, unusable = _look_up(call, key, settings=start, filters=filters)
         if found is not None:
             return found
     if not (call.mode == "on" and call.wait):
-        return _compute(call, key, settings=start)
+        return _compute(call, key, settings=start, filters=filters)
     timeout = call.settings.lock_timeout
     with call.store.locks.hold(key, timeout) as acquired:
         if not acquired:
@@ -231,10 +232,10 @@ def run(call: Call) -> Outcome:
                 HitnbWarning,
             )
         if call.store.has_manifest(key):  # computed by whoever held the lock before us?
-            found, _ = _look_up(call, key, unusable, start)  # (a stat first: a row may be queued)
+            found, _ = _look_up(call, key, unusable, start, filters)  # (a row may be queued)
             if found is not None:
                 return found
-        return _compute(call, key, settings=start)
+        return _compute(call, key, settings=start, filters=filters)
 
 
 def lookup(call: Call, key: str) -> Outcome | None:
@@ -247,12 +248,14 @@ def _look_up(
     key: str,
     unusable: Stored | Entry | None = None,
     settings: ambient.Settings | None = None,
+    filters: warning_filters.Filters | None = None,
 ) -> tuple[Outcome | None, Stored | Entry | None]:
     """:func:`lookup`, and the entry found when it could not be served (stale, or not
     loadable or restorable here). Passed back as ``unusable``, that same entry is not tried
     again: looking again under the lock is for a result someone else stored meanwhile, and
     loading the same record a second time would cost as much and fail as the first did.
-    A cell's settings are checked as ``settings`` has them, taken as it started."""
+    A cell's settings and warnings filters are checked as ``settings`` and ``filters`` have
+    them, taken as it started."""
     store = call.store
     try:
         found = store.lookup(key)
@@ -280,10 +283,12 @@ def _look_up(
             CorruptEntryWarning,
         )
         if call.cell and not call.experiment:  # stored again, and checked that it loads
-            return _compute(call, key, unloadable=str(exc), settings=settings), None
+            return _compute(
+                call, key, unloadable=str(exc), settings=settings, filters=filters
+            ), None
         return None, found
     if isinstance(value, RunRecord):
-        unmet_read = value.unmet(settings)
+        unmet_read = value.unmet(settings, filters)
         if unmet_read is not None:
             call.work.stale(unmet_read)
             return None, found
@@ -299,7 +304,7 @@ def _look_up(
                 call.work.restore_states(value.states)
         value = value.result
     if isinstance(value, costs.Rerun):
-        return _compute(call, key, rerun=value, settings=settings), None
+        return _compute(call, key, rerun=value, settings=settings, filters=filters), None
     if isinstance(value, Unstorable):
         if not value.holds():  # a library changed: its objects may be stored now
             return None, found
@@ -331,6 +336,7 @@ def _compute(
     rerun: costs.Rerun | None = None,
     unloadable: str | None = None,
     settings: ambient.Settings | None = None,
+    filters: warning_filters.Filters | None = None,
 ) -> Outcome:
     """A miss: run, store (unless read-only), announce, keep the store under its limit.
 
@@ -339,9 +345,9 @@ def _compute(
     With ``unloadable``, why the stored run could not be loaded: the new run is stored, and
     when it does not load back either (an object whose class cannot rebuild it from its
     pickle), an :class:`~hitnb.core.unstorable.Unstorable` takes its place, so later
-    sessions run the cell without storing and loading it again. ``settings``, taken as a
-    cell started, are the settings it read (a stored record loaded since may have imported
-    a library that changed them)."""
+    sessions run the cell without storing and loading it again. ``settings`` and
+    ``filters``, taken as a cell started, are the settings and warnings filters it read (a
+    stored record loaded since may have imported a library that changed them)."""
     __tracebackhide__ = True
     work, store = call.work, call.store
     if rerun is None and call.mode != "recompute" and not call.settings.quiet:
@@ -352,7 +358,7 @@ def _compute(
         with (
             files.observing() as observed,
             environment.observing() as variables,
-            warning_filters.observing() as raised,
+            warning_filters.observing(filters) as raised,
             recording() as recorder,
         ):
             computed = work.run()

@@ -43,13 +43,18 @@ class RunRecord:
         # records stored before ``states``, ``environment`` or ``warnings``
         self.__dict__.update({"states": {}, "environment": {}, "warnings": [], **data})
 
-    def unmet(self, settings: ambient.Settings | None = None) -> str | None:
+    def unmet(
+        self,
+        settings: ambient.Settings | None = None,
+        filters: warning_filters.Filters | None = None,
+    ) -> str | None:
         """Why this run's reads do not hold here and now, or None when they all do (the
-        settings as ``settings`` has them: see :func:`~hitnb.core.ambient.settings_now`)."""
+        settings and warnings filters as ``settings`` and ``filters`` have them, taken as a
+        cell started: see :func:`~hitnb.core.ambient.settings_now`)."""
         return (
             ambient.unmet(self.reads, settings)
             or environment.unmet(self.environment)
-            or warning_filters.unmet(self.warnings)
+            or warning_filters.unmet(self.warnings, filters)
             or files.unmet(self.files)
         )
 

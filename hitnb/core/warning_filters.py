@@ -59,9 +59,8 @@ Filters = tuple[tuple[Any, ...], str]
 class _Raising:
     """The warnings one run raised so far, and the filters as it started."""
 
-    def __init__(self) -> None:
-        entries = tuple(e for e in _filters() if e is not _SPY_FILTER)
-        self.filters: Filters = (entries, _default_action())
+    def __init__(self, filters: Filters | None) -> None:
+        self.filters = filters or now()
         self.raised: dict[tuple[tuple[str, ...], str, str], Raised] = {}
         self.text: str | None = None
         self.category: tuple[str, ...] | None = None
@@ -94,6 +93,13 @@ def _filters() -> list[Any]:
 
 def _default_action() -> str:
     return str(getattr(warnings, "defaultaction", "default"))
+
+
+def now() -> Filters:
+    """The filters as they are now (hitnb's own left out): taken as a cell starts, before
+    its stored record is loaded, since loading imports modules and a module may add filters
+    as it is imported (statsmodels makes its warnings "always" shown)."""
+    return tuple(e for e in _filters() if e is not _SPY_FILTER), _default_action()
 
 
 def _name(cls: Any) -> str:
@@ -198,10 +204,11 @@ def _take_out() -> None:
 
 
 @contextmanager
-def observing() -> Iterator[list[Raised]]:
-    """Record the warnings the block raises (in this thread and context); the list is
-    filled as the block ends. A run inside another passes them up to it."""
-    raising = _Raising()
+def observing(filters: Filters | None = None) -> Iterator[list[Raised]]:
+    """Record the warnings the block raises (in this thread and context), with what
+    ``filters`` (default: the filters now) do with each; the list is filled as the block
+    ends. A run inside another passes them up to it."""
+    raising = _Raising(filters)
     token = _raising.set(raising)
     _put_first()
     found: list[Raised] = []
@@ -223,12 +230,12 @@ def pass_up(raised: Iterable[Raised]) -> None:
             outer.add(warning.category, warning.text, warning.module, warning.lineno)
 
 
-def unmet(raised: Iterable[Raised]) -> str | None:
-    """Why the filters now treat a warning the run raised otherwise, or None."""
-    now: Filters | None = None
+def unmet(raised: Iterable[Raised], filters: Filters | None = None) -> str | None:
+    """Why ``filters`` (default: the filters now) treat a warning the run raised otherwise
+    than the filters it started with, or None."""
     for warning in raised:
-        now = now or (tuple(_filters()), _default_action())
-        action = action_for(now, warning.category, warning.text, warning.module, warning.lineno)
+        filters = filters or now()
+        action = action_for(filters, warning.category, warning.text, warning.module, warning.lineno)
         if action != warning.action:
             return (
                 f"the warnings filters changed since it was stored: {warning.described()} "

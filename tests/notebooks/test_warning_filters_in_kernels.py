@@ -60,3 +60,27 @@ def test_filters_a_library_adds_later_leave_the_cells_above_alone(tmp_path: Path
         assert kernel.run(WARNS) == "x is 1\n"
         why = kernel.run("%hitnb why")
     assert "the warnings filters changed since it was stored: UserWarning: careful" in why, why
+
+
+def test_filters_are_taken_as_the_cell_starts_not_after_its_record_loads(
+    tmp_path: Path, isolated_store
+):
+    """A module that warns as it is imported and then adds a filter for its own warning (as
+    statsmodels makes its own warnings "always" shown): a hit imports it again while the
+    cell's record loads (it holds an object of the module's class), and the filters checked
+    after that ignored the warning the cell had shown; the cell ran again after every
+    restart."""
+    (tmp_path / "noisy.py").write_text(
+        "import warnings\n"
+        "warnings.warn('noisy is importing', UserWarning)\n"
+        "warnings.filterwarnings('ignore', message='noisy')\n"
+        "class Thing:\n"
+        "    pass\n"
+    )
+    whys = []
+    for _ in range(2):
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            kernel.run("%load_ext hitnb\n%hitnb auto")
+            kernel.run("from noisy import Thing\nthing = Thing()")
+            whys.append(kernel.run("%hitnb why"))
+    assert "came from the cache" in whys[1], whys[1]
