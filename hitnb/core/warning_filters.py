@@ -55,6 +55,24 @@ class Raised(NamedTuple):
 Filters = tuple[tuple[Any, ...], str]
 """``warnings.filters`` and ``warnings.defaultaction`` at one moment."""
 
+MANY = 200
+"""Distinct warnings a run keeps one by one. A run raising more (a message naming each row
+of a loop) keeps the filters it started with instead, as one :data:`ALL_FILTERS` entry: a
+hit then needs them all the same."""
+ALL_FILTERS = ("*",)
+"""The category of the entry that stands for all the filters; its text describes them."""
+
+
+def described(filters: Filters) -> str:
+    """The filters as text, the same in every session for the same filters."""
+    entries, default = filters
+    parts = [
+        f"{action}|{getattr(message, 'pattern', message)}|{_name(cls)}|"
+        f"{getattr(mod, 'pattern', mod)}|{line}"
+        for action, message, cls, mod, line in entries
+    ]
+    return "\n".join([*parts, default])
+
 
 class _Raising:
     """The warnings one run raised so far, and the filters as it started."""
@@ -62,15 +80,26 @@ class _Raising:
     def __init__(self, filters: Filters | None) -> None:
         self.filters = filters or now()
         self.raised: dict[tuple[tuple[str, ...], str, str], Raised] = {}
+        self.all_filters: Raised | None = None
+        """Past :data:`MANY` warnings: the entry standing for all the filters."""
         self.text: str | None = None
         self.category: tuple[str, ...] | None = None
         self.module: str | None = None
 
     def add(self, category: tuple[str, ...], text: str, module: str, lineno: int) -> None:
         place = (category, text, module)
-        if place not in self.raised:
+        if place in self.raised or self.all_filters is not None:
+            return
+        if len(self.raised) < MANY and category != ALL_FILTERS:
             action = action_for(self.filters, category, text, module, lineno)
             self.raised[place] = Raised(category, text, module, lineno, action)
+        else:
+            self.all_filters = Raised(ALL_FILTERS, described(self.filters), "", 0, "")
+            self.raised.clear()
+
+    def kept(self) -> list[Raised]:
+        """What the run keeps: each warning, or the entry standing for all the filters."""
+        return [self.all_filters] if self.all_filters else list(self.raised.values())
 
     def asked(self) -> None:
         """Python asked the filter about one warning's message, module and class: keep it
@@ -79,7 +108,7 @@ class _Raising:
             return
         text, category, module = self.text, self.category, self.module
         self.text = self.category = self.module = None
-        if (category, text, module) not in self.raised:
+        if (category, text, module) not in self.raised and self.all_filters is None:
             self.add(category, text, module, _line_in(module))
 
 
@@ -217,7 +246,7 @@ def observing(filters: Filters | None = None) -> Iterator[list[Raised]]:
     finally:
         _take_out()
         _raising.reset(token)
-        found.extend(raising.raised.values())
+        found.extend(raising.kept())
         pass_up(found)
 
 
@@ -235,6 +264,13 @@ def unmet(raised: Iterable[Raised], filters: Filters | None = None) -> str | Non
     than the filters it started with, or None."""
     for warning in raised:
         filters = filters or now()
+        if warning.category == ALL_FILTERS:
+            if described(filters) != warning.text:
+                return (
+                    f"the warnings filters changed since it was stored (it raised more than "
+                    f"{MANY} different warnings, and needs all the filters the same)"
+                )
+            continue
         action = action_for(filters, warning.category, warning.text, warning.module, warning.lineno)
         if action != warning.action:
             return (

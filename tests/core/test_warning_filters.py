@@ -87,3 +87,25 @@ def test_the_action_is_python_s_own_for_each_kind_of_filter():
         assert warning_filters.action_for(filters, category, "exact", "theirs", 3) == "error"
         assert warning_filters.action_for(filters, category, "x", "mine.sub", 3) == "ignore"
         assert warning_filters.action_for(filters, category, "x", "theirs", 12) == "always"
+
+
+@hitnb.memo
+def noisy(n):
+    CALLS.append(n)
+    for i in range(n):
+        warnings.warn(f"row {i} is odd", DeprecationWarning, stacklevel=1)
+    return n
+
+
+def test_a_run_raising_hundreds_of_warnings_keeps_the_filters_instead():
+    """Past ``MANY`` different warnings (a message naming each row), a run keeps the filters
+    it started with, not each warning: a hit needs them all the same."""
+    CALLS.clear()
+    n = warning_filters.MANY + 50
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert [noisy(n), noisy(n)] == [n, n]
+        assert [n] == CALLS
+        warnings.filterwarnings("ignore", message="nothing this raises")
+        noisy(n)
+    assert [n, n] == CALLS
