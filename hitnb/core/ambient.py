@@ -25,13 +25,13 @@ import pickle
 import random
 import sys
 import threading
-import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import xxhash
 
+from hitnb.core import warning_filters
 from hitnb.hashing.values import hash_value
 
 
@@ -484,11 +484,6 @@ def _set_environ(state: dict[str, str]) -> None:
             os.environ[name] = value
 
 
-def _set_warning_filters(state: list[Any]) -> None:
-    warnings.filters[:] = state  # type: ignore[index]  # a list at run time
-    warnings._filters_mutated()  # type: ignore[attr-defined]  # what warnings.filterwarnings does
-
-
 def _set_sys_path(state: list[str]) -> None:
     sys.path[:] = state
 
@@ -818,8 +813,8 @@ for _provider in (
     StateProvider("mpmath's precision", "mpmath", _mpmath_precision, _set_mpmath_precision,
                   setting=True, read_by=("mpmath",)),
     StateProvider("os.environ", "os", _environ, _set_environ),
-    StateProvider("warnings filters", "warnings", lambda: list(warnings.filters),
-                  _set_warning_filters),
+    StateProvider("warnings filters", "warnings", lambda: list(warning_filters.now()[0]),
+                  warning_filters.put_back),
     StateProvider("sys.path", "sys", lambda: list(sys.path),
                   _set_sys_path),
     StateProvider("the working folder", "os", os.getcwd, _set_working_folder, reads=True),

@@ -232,6 +232,14 @@ def _take_out() -> None:
                 _filters().remove(_SPY_FILTER)
 
 
+def put_back(entries: list[Any]) -> None:
+    """Make ``entries`` the filters (a hit making again what its run did to them), with
+    hitnb's own still first while a run is observed (a memoized call's hit in a cell)."""
+    own = [_SPY_FILTER] if _SPY_FILTER in _filters() else []
+    _filters()[:] = own + list(entries)
+    warnings._filters_mutated()  # type: ignore[attr-defined]  # as warnings.filterwarnings
+
+
 @contextmanager
 def observing(filters: Filters | None = None) -> Iterator[list[Raised]]:
     """Record the warnings the block raises (in this thread and context), with what

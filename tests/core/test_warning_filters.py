@@ -109,3 +109,28 @@ def test_a_run_raising_hundreds_of_warnings_keeps_the_filters_instead():
         warnings.filterwarnings("ignore", message="nothing this raises")
         noisy(n)
     assert [n, n] == CALLS
+
+
+@hitnb.memo
+def hushing(x):
+    warnings.filterwarnings("ignore", message="hushed")
+    return x
+
+
+def test_a_hit_setting_filters_again_inside_a_run_leaves_the_run_watched():
+    """A hit makes again the filters its run set (inside a cell's run, for one): hitnb's own
+    filter stays first, so what the cell raises afterwards is still seen, and no copy of it
+    is stored with the filters."""
+    with warnings.catch_warnings():
+        assert hushing(3) == 3
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("default")
+        with warning_filters.observing() as raised:
+            assert hushing(3) == 3
+            assert ("ignore", "hushed") in [(f[0], getattr(f[1], "pattern", f[1])) for f in
+                                           warnings.filters]  # fmt: skip
+            warnings.warn("after the hit", UserWarning, stacklevel=1)
+        assert "after the hit" in [warning.text for warning in raised]
+        assert not [
+            f for f in warnings.filters if isinstance(f[1], type(warning_filters._SPY_FILTER[1]))
+        ]
