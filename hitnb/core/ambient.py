@@ -613,6 +613,18 @@ def _set_mpmath_precision(state: tuple[int, bool, bool]) -> None:
     mp.prec, mp.pretty, mp.trap_complex = state
 
 
+def _sympy_printing() -> dict[str, Any]:
+    """sympy's global printing settings (``init_printing(use_unicode=False)`` sets them;
+    the printers it registers with IPython are the same functions either way)."""
+    return dict(sys.modules["sympy.printing.printer"].Printer._global_settings)
+
+
+def _set_sympy_printing(state: dict[str, Any]) -> None:
+    settings = sys.modules["sympy.printing.printer"].Printer._global_settings
+    settings.clear()
+    settings.update(state)
+
+
 _environ_seen: tuple[dict[Any, Any], dict[str, str]] = ({}, {})
 
 
@@ -812,6 +824,8 @@ for _provider in (
                   setting=True, read_by=("decimal", "_decimal")),
     StateProvider("mpmath's precision", "mpmath", _mpmath_precision, _set_mpmath_precision,
                   setting=True, read_by=("mpmath",)),
+    StateProvider("sympy's printing settings", "sympy.printing.printer", _sympy_printing,
+                  _set_sympy_printing, setting=True, read_by=("sympy",)),
     StateProvider("os.environ", "os", _environ, _set_environ),
     StateProvider("warnings filters", "warnings", lambda: list(warning_filters.now()[0]),
                   warning_filters.put_back),

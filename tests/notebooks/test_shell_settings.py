@@ -12,7 +12,7 @@ from typing import Any
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
-from nbhelpers import KernelSession, printed_in_fresh_kernels
+from nbhelpers import KernelSession, printed_in_fresh_kernels, stream_text
 
 pytestmark = pytest.mark.slow
 
@@ -354,3 +354,23 @@ def test_a_hit_of_an_estimator_diagram_numbers_the_next_one_after_it(
     ]
     first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
     assert first[2] == second[2] == "sk-container-id-2\n"
+
+
+def test_sympy_s_printing_settings_are_read_by_the_cells_that_touch_sympy(execute_notebook):
+    """``sympy.init_printing(use_unicode=False)`` where a session had ``True``: a stored cell
+    printing an expression replayed the unicode drawing (the printers init_printing gives
+    IPython are the same functions either way; the setting is sympy's own)."""
+
+    def printed(unicode: bool) -> str:
+        sources = [
+            "%load_ext hitnb\n%hitnb auto",
+            "import sympy\nx = sympy.Symbol('x')",
+            f"sympy.init_printing(use_unicode={unicode})",
+            "sympy.pprint(sympy.sqrt(x))",
+        ]
+        notebook = execute_notebook(new_notebook(cells=[new_code_cell(c) for c in sources]))
+        return stream_text(notebook.cells[-1])
+
+    assert "√x" in printed(True)
+    assert "\\/ x" in printed(False)
+    assert "√x" in printed(True)
