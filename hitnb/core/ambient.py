@@ -31,7 +31,7 @@ from typing import Any
 
 import xxhash
 
-from hitnb.core import warning_filters
+from hitnb.core import list_changes, warning_filters
 from hitnb.hashing.values import hash_value
 
 
@@ -77,6 +77,12 @@ class StateProvider:
     ``decimal`` context is one: numpy imports ``decimal``, and with every cell reading it,
     ``getcontext().prec = 50`` late in a notebook ran every cell above it again when the
     notebook was run again."""
+    changes: bool = False
+    """For a list state: what a run did to it is kept as a
+    :class:`~hitnb.core.list_changes.ListChange` (entries put first or last, or taken out),
+    which ``set`` receives and does again on the list a hit finds, rather than the whole
+    list, which would drop what the session added since (a filter added above a stored
+    cell). A change that says more is kept as the whole list."""
     know: Callable[[Iterable[str]], None] | None = None
     """For a mapping state whose keys are found as runs go (see
     :mod:`~hitnb.core.library_classes`): told the keys a stored run names before its reads
@@ -259,6 +265,11 @@ class Snapshot:
                     if keys:
                         reads.append(AmbientRead(name, provider.digest(_part(old, keys)), keys))
                 continue
+            if provider.changes and isinstance(old, list) and isinstance(state, list):
+                done = list_changes.change(old, state)
+                if done is not None:
+                    effects.append(AmbientEffect(name, done))
+                    continue
             effects.append(AmbientEffect(name, state))
             if provider.reads and was is not None:
                 reads.append(AmbientRead(name, was))
@@ -484,8 +495,11 @@ def _set_environ(state: dict[str, str]) -> None:
             os.environ[name] = value
 
 
-def _set_sys_path(state: list[str]) -> None:
-    sys.path[:] = state
+def _set_sys_path(state: list[str] | list_changes.ListChange) -> None:
+    if isinstance(state, list_changes.ListChange):
+        sys.path[:] = list_changes.made(sys.path, state)
+    else:
+        sys.path[:] = state
 
 
 def _pandas_options() -> dict[str, Any]:
@@ -828,9 +842,8 @@ for _provider in (
                   _set_sympy_printing, setting=True, read_by=("sympy",)),
     StateProvider("os.environ", "os", _environ, _set_environ),
     StateProvider("warnings filters", "warnings", lambda: list(warning_filters.now()[0]),
-                  warning_filters.put_back),
-    StateProvider("sys.path", "sys", lambda: list(sys.path),
-                  _set_sys_path),
+                  warning_filters.put_back, changes=True),
+    StateProvider("sys.path", "sys", lambda: list(sys.path), _set_sys_path, changes=True),
     StateProvider("the working folder", "os", os.getcwd, _set_working_folder, reads=True),
     StateProvider("the recursion limit", "sys", sys.getrecursionlimit, sys.setrecursionlimit),
     StateProvider("logger levels", "logging", _logger_settings, _set_logger_settings),

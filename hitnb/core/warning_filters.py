@@ -14,10 +14,13 @@ needs the filters of now to take the same (:func:`unmet`).
 
 The filter is put in and taken out without telling Python the filters changed, which would
 make it forget which warnings it has shown (a library's warning shown once plainly would be
-shown again after every cell). Not seen: warnings Python had shown before from the same line
-(its registry: a hit then replays what the run showed, nothing), warnings a filter the run
-put first decides before hitnb's (they depend on the run's code, not on the filters it started
-with), and warnings of other threads.
+shown again after every cell). It is put first again as each run starts (a memoized call in
+a cell that put its own filter first), and it is well formed: code that copies the filters
+(scikit-learn's ``Parallel``, in each task) gets a filter that matches nothing, as it does.
+
+Not seen: warnings Python had shown before from the same line (its registry: it asks no
+filter about them), and warnings of other threads. The line a filter may name is taken as the
+innermost line of the warning's module on the stack.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from types import FrameType
 from typing import Any, NamedTuple, cast
+
+from hitnb.core.list_changes import ListChange, made
 
 
 class Raised(NamedTuple):
@@ -101,13 +106,21 @@ class _Raising:
         """What the run keeps: each warning, or the entry standing for all the filters."""
         return [self.all_filters] if self.all_filters else list(self.raised.values())
 
-    def asked(self) -> None:
-        """Python asked the filter about one warning's message, module and class: keep it
-        (a warning raised again, as in a loop, costs three calls and a look-up)."""
-        if self.text is None or self.category is None or self.module is None:
+    def asked_text(self, text: str) -> None:
+        """Python began asking the filter about a warning: its message comes first."""
+        self.text, self.module, self.category = text, None, None
+
+    def asked_module(self, module: str) -> None:
+        self.module = module
+
+    def asked_category(self, category: tuple[str, ...]) -> None:
+        """The last question about one warning (Python's C code asks all three, in the
+        order message, module, class): keep it. A warning raised again, as in a loop,
+        costs three calls and a look-up."""
+        text, module = self.text, self.module
+        self.text = self.module = None
+        if text is None or module is None:  # asked by a copy of the filter alone
             return
-        text, category, module = self.text, self.category, self.module
-        self.text = self.category = self.module = None
         if (category, text, module) not in self.raised and self.all_filters is None:
             self.add(category, text, module, _line_in(module))
 
@@ -128,7 +141,7 @@ def now() -> Filters:
     """The filters as they are now (hitnb's own left out): taken as a cell starts, before
     its stored record is loaded, since loading imports modules and a module may add filters
     as it is imported (statsmodels makes its warnings "always" shown)."""
-    return tuple(e for e in _filters() if e is not _SPY_FILTER), _default_action()
+    return tuple(e for e in _filters() if not _own(e)), _default_action()
 
 
 def _name(cls: Any) -> str:
@@ -180,63 +193,94 @@ def _line_in(module: str) -> int:
     return 0
 
 
-class _Spy:
-    """Each part of hitnb's filter: Python asks it, for each warning, whether it matches the
-    message (``match(text)``), the module (``match(module)``) and the class
-    (``__subclasscheck__``). It answers so that the filter never matches: yes to the first
-    two it is asked, no to the last (Python's C code asks all three, in the order message,
-    module, class; its pure Python fallback stops at the first no)."""
+class _AskedAboutText:
+    """The message and module parts of hitnb's filter. Well formed for code that copies
+    the filters (scikit-learn's ``Parallel`` builds each again from its ``pattern``): the
+    copy matches nothing, like the original, which answers no to every question."""
+
+    pattern = "(?!)"
+    flags = 0
 
     def __init__(self, part: str) -> None:
         self.part = part
 
-    def match(self, text: str) -> bool:
+    def match(self, text: str) -> None:
         raising = _raising.get()
         if raising is not None:
-            setattr(raising, self.part, text)
-            raising.asked()
-        return self.part != "module"
+            if self.part == "text":
+                raising.asked_text(text)
+            else:
+                raising.asked_module(text)
 
-    def __subclasscheck__(self, category: type) -> bool:
-        raising = _raising.get()
-        if raising is not None:
-            raising.category = _names_of(category)
-            raising.asked()
-        return True
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_AskedAboutText, (self.part,))
 
     def __repr__(self) -> str:
-        return f"<hitnb: the {self.part} of each warning a memoized run raises>"
+        return f"<hitnb: asks the {self.part} of each warning a memoized run raises>"
 
 
-_SPY_FILTER: tuple[Any, ...] = ("default", _Spy("text"), _Spy("category"), _Spy("module"), 0)
+class _AskedAboutClass(type):
+    def __subclasscheck__(cls, category: type) -> bool:
+        raising = _raising.get()
+        if raising is not None:
+            raising.asked_category(_names_of(category))
+        return False
+
+
+class HitnbWatching(Warning, metaclass=_AskedAboutClass):
+    """The category of hitnb's filter: no warning is of it, and Python asks it about each
+    one while a memoized run executes."""
+
+
+_SPY_FILTER: tuple[Any, ...] = (
+    "default",
+    _AskedAboutText("text"),
+    HitnbWatching,
+    _AskedAboutText("module"),
+    0,
+)
 """Never matches: Python asks it about each warning it has not shown before."""
+
+
+def _own(entry: Any) -> bool:
+    """Whether a filter is hitnb's, or a copy of it (a list of the filters a run stored,
+    set again; scikit-learn's copy in its workers)."""
+    return isinstance(entry, tuple) and len(entry) == 5 and entry[2] is HitnbWatching
+
+
 _lock = threading.Lock()
 _observing = 0
 """Runs being observed, in all threads: the filter is first while there are any."""
 
 
 def _put_first() -> None:
+    """Make hitnb's filter the first, as each run starts (a memoized call inside a cell
+    whose own filter went first must be asked about too)."""
     global _observing
     with _lock:
         _observing += 1
-        if _observing == 1 and _SPY_FILTER not in _filters():
-            _filters().insert(0, _SPY_FILTER)  # no _filters_mutated(): see above
+        filters = _filters()
+        if not filters or filters[0] is not _SPY_FILTER:
+            filters[:] = [_SPY_FILTER, *(e for e in filters if not _own(e))]
+            # no _filters_mutated(): see above
 
 
 def _take_out() -> None:
     global _observing
     with _lock:
         _observing -= 1
-        if _observing == 0:
-            while _SPY_FILTER in _filters():  # the run may have copied it
-                _filters().remove(_SPY_FILTER)
+        if _observing == 0 and any(_own(e) for e in _filters()):
+            _filters()[:] = [e for e in _filters() if not _own(e)]
 
 
-def put_back(entries: list[Any]) -> None:
-    """Make ``entries`` the filters (a hit making again what its run did to them), with
-    hitnb's own still first while a run is observed (a memoized call's hit in a cell)."""
-    own = [_SPY_FILTER] if _SPY_FILTER in _filters() else []
-    _filters()[:] = own + list(entries)
+def put_back(state: list[Any] | ListChange) -> None:
+    """Make the filters as a run left them (a hit): what it did to them done again on the
+    filters now (or, a change that says more, its whole list), with hitnb's own filter
+    still first while a run is observed (a memoized call's hit in a cell)."""
+    found = [e for e in _filters() if not _own(e)]
+    entries = made(found, state) if isinstance(state, ListChange) else list(state)
+    own = [_SPY_FILTER] if _observing else []
+    _filters()[:] = own + [e for e in entries if not _own(e)]
     warnings._filters_mutated()  # type: ignore[attr-defined]  # as warnings.filterwarnings
 
 

@@ -4,6 +4,7 @@ would behave otherwise. Watching them changes nothing Python remembers or shows.
 
 from __future__ import annotations
 
+import pickle
 import warnings
 
 import pytest
@@ -131,6 +132,46 @@ def test_a_hit_setting_filters_again_inside_a_run_leaves_the_run_watched():
                                            warnings.filters]  # fmt: skip
             warnings.warn("after the hit", UserWarning, stacklevel=1)
         assert "after the hit" in [warning.text for warning in raised]
-        assert not [
-            f for f in warnings.filters if isinstance(f[1], type(warning_filters._SPY_FILTER[1]))
-        ]
+        assert not [f for f in warnings.filters if warning_filters._own(f)]
+
+
+@hitnb.memo
+def in_parallel(n):
+    from sklearn.utils.parallel import Parallel, delayed
+
+    return sum(Parallel(n_jobs=1)(delayed(abs)(-i) for i in range(n)))
+
+
+def test_code_that_copies_the_filters_runs_as_plainly():
+    """scikit-learn's ``Parallel`` builds each filter again from its parts in every task
+    (``message.pattern``, a ``Warning`` class): hitnb's filter, first during a run, broke
+    every forest fit and cross-validation (``'_Spy' object has no attribute 'pattern'``)."""
+    with warnings.catch_warnings():
+        assert in_parallel(4) == 6
+
+
+def test_a_memoized_call_under_its_caller_s_own_filter_is_asked_about_too():
+    """A cell puts ``simplefilter("ignore")`` before calling a memoized function: hitnb's
+    filter, put first when the cell's run began, was behind the cell's, so the call's
+    warning went unseen and its stored run held none; under "error" later, its hit returned
+    a result where the plain call raises."""
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("default")
+        with warning_filters.observing(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert careful(11) == 22
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(UserWarning, match="careful with 11"):
+                careful(11)
+
+
+def test_a_stored_copy_of_hitnb_s_filter_set_again_is_taken_out_with_it():
+    """A run that keeps ``list(warnings.filters)`` stores hitnb's filter with it; set again
+    in a later session, the copy is hitnb's too, and no copy outlives the run."""
+    copy = pickle.loads(pickle.dumps(warning_filters._SPY_FILTER))
+    assert warning_filters._own(copy)
+    with warnings.catch_warnings():
+        with warning_filters.observing():
+            warnings.filters[:] = [copy, *warnings.filters]
+        assert not [f for f in warnings.filters if warning_filters._own(f)]

@@ -84,3 +84,35 @@ def test_filters_are_taken_as_the_cell_starts_not_after_its_record_loads(
             kernel.run("from noisy import Thing\nthing = Thing()")
             whys.append(kernel.run("%hitnb why"))
     assert "came from the cache" in whys[1], whys[1]
+
+
+def test_a_filter_added_above_a_cell_that_adds_filters_holds_after_its_hit(execute_notebook):
+    """A hit of a cell that added a filter (as importing numpy, pandas or scikit-learn
+    does) set the filters to the whole list its run left: a filter added in a cell above
+    since was dropped, and the cells below replayed the warnings it silences (under
+    "error": printed a result where the plain cell raises). The hit adds what its run
+    added to the filters it finds."""
+    cells = [
+        "import numpy as np\nwarnings.filterwarnings('ignore', message='not raised here')",
+        "with np.errstate(divide='warn'):\n    a = np.log(0)\nprint(a)",
+    ]
+
+    def shown(first: str) -> list[list[str]]:
+        sources = ["%load_ext hitnb\n%hitnb auto", first, *cells]
+        notebook = execute_notebook(
+            new_notebook(cells=[new_code_cell(c) for c in sources]), allow_errors=True
+        )
+        return [
+            [
+                o.get("text") or f"{o.get('ename')}: {o.get('evalue')}"
+                for o in cell.outputs
+                if not o.get("metadata", {}).get("hitnb")
+            ]
+            for cell in notebook.cells[2:]
+        ]
+
+    warned = shown("import warnings")
+    assert any("RuntimeWarning: divide by zero" in text for text in warned[1]), warned
+    assert shown("import warnings\nwarnings.filterwarnings('ignore')")[1] == ["-inf\n"]
+    raised = shown("import warnings\nwarnings.simplefilter('error')")[1]
+    assert raised == ["RuntimeWarning: divide by zero encountered in log"], raised
