@@ -725,6 +725,11 @@ def _set_plotly_defaults(state: dict[str, Any]) -> None:
             getattr(pio, name).default = value
 
 
+def _warnings_to_logging() -> bool:
+    """Whether warnings go to the logging package (``logging.captureWarnings(True)``)."""
+    return sys.modules["logging"]._warnings_showwarning is not None
+
+
 def _root_handlers() -> tuple[tuple[Any, ...], ...]:
     """The root logger's handlers, each as ``("stream", "stderr" or "stdout", level, format,
     date format, style)`` for a stream handler of the process's standard streams (what
@@ -847,6 +852,8 @@ for _provider in (
     StateProvider("the working folder", "os", os.getcwd, _set_working_folder, reads=True),
     StateProvider("the recursion limit", "sys", sys.getrecursionlimit, sys.setrecursionlimit),
     StateProvider("logger levels", "logging", _logger_settings, _set_logger_settings),
+    StateProvider("warnings sent to logging", "logging", _warnings_to_logging,
+                  lambda state: sys.modules["logging"].captureWarnings(state)),
     StateProvider("logging handlers", "logging", _root_handlers, _set_root_handlers),
 ):  # fmt: skip
     register_state(_provider)

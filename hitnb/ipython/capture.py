@@ -148,6 +148,9 @@ def showing_nothing(shell: Any) -> Iterator[None]:
     finally:
         if warnings.showwarning is quiet:
             warnings.showwarning = showwarning
+        logging = sys.modules.get("logging")
+        if getattr(logging, "_warnings_showwarning", None) is quiet:  # captureWarnings(True)
+            logging._warnings_showwarning = showwarning  # type: ignore[union-attr]  # to undo
         for restore in undo:
             if restore is not None:
                 restore()

@@ -175,3 +175,25 @@ def test_a_stored_copy_of_hitnb_s_filter_set_again_is_taken_out_with_it():
         with warning_filters.observing():
             warnings.filters[:] = [copy, *warnings.filters]
         assert not [f for f in warnings.filters if warning_filters._own(f)]
+
+
+@hitnb.memo
+def to_logging(x):
+    import logging
+
+    logging.captureWarnings(True)
+    return x
+
+
+def test_a_hit_sends_warnings_to_logging_again_as_its_run_did():
+    """A hit of a run that called ``logging.captureWarnings(True)`` left later warnings
+    printed in Python's format rather than logged."""
+    import logging
+
+    try:
+        to_logging(1)
+        logging.captureWarnings(False)
+        assert to_logging(1) == 1  # a hit
+        assert warnings.showwarning is logging._showwarning
+    finally:
+        logging.captureWarnings(False)

@@ -116,3 +116,21 @@ def test_a_filter_added_above_a_cell_that_adds_filters_holds_after_its_hit(execu
     assert shown("import warnings\nwarnings.filterwarnings('ignore')")[1] == ["-inf\n"]
     raised = shown("import warnings\nwarnings.simplefilter('error')")[1]
     assert raised == ["RuntimeWarning: divide by zero encountered in log"], raised
+
+
+def test_warnings_sent_to_logging_by_a_hit_come_back_when_the_user_stops_it(
+    execute_notebook,
+):
+    """A hit of ``logging.captureWarnings(True)`` makes it again while hitnb drops what
+    loading shows: logging kept hitnb's dropping function as the one to go back to, and
+    after ``captureWarnings(False)`` no warning was ever shown again."""
+    sources = [
+        "%load_ext hitnb\n%hitnb auto",
+        "import logging, warnings\nlogging.captureWarnings(True)",
+        "%hitnb auto off",
+        "logging.captureWarnings(False)\nwarnings.warn('seen again')",
+    ]
+    for _ in range(2):
+        notebook = execute_notebook(new_notebook(cells=[new_code_cell(c) for c in sources]))
+    shown = "".join(o.get("text", "") for o in notebook.cells[-1].outputs)
+    assert "UserWarning: seen again" in shown, shown
