@@ -170,8 +170,9 @@ def action_for(
     """What ``filters`` do with a warning, as Python decides it: the first that matches."""
     entries, default = filters
     for action, message, cls, mod, line in entries:
+        classes = cls if isinstance(cls, tuple) else (cls,)  # simplefilter takes a tuple
         if (
-            _name(cls) in category
+            any(_name(c) in category for c in classes)
             and _matches(message, text)
             and _matches(mod, module)
             and (line == 0 or line == lineno)
@@ -183,7 +184,10 @@ def action_for(
 def _line_in(module: str) -> int:
     """The line the warning is attributed to: where the innermost frame of ``module`` on
     this stack is (Python passes the filters no line; only a filter naming one needs it)."""
-    frame: FrameType | None = sys._getframe(3)  # _line_in <- asked <- the spy <- (C) <- ...
+    try:
+        frame: FrameType | None = sys._getframe(3)  # _line_in <- asked <- the spy <- (C) <- ...
+    except ValueError:  # no such frame
+        return 0
     for _ in range(100):
         if frame is None:
             break
@@ -206,7 +210,7 @@ class _AskedAboutText:
 
     def match(self, text: str) -> None:
         raising = _raising.get()
-        if raising is not None:
+        if raising is not None and isinstance(text, str):
             if self.part == "text":
                 raising.asked_text(text)
             else:
@@ -223,7 +227,10 @@ class _AskedAboutClass(type):
     def __subclasscheck__(cls, category: type) -> bool:
         raising = _raising.get()
         if raising is not None:
-            raising.asked_category(_names_of(category))
+            try:
+                raising.asked_category(_names_of(category))
+            except Exception:  # hitnb's bookkeeping never breaks the code that warned
+                raising.text = raising.module = None
         return False
 
 

@@ -197,3 +197,13 @@ def test_a_hit_sends_warnings_to_logging_again_as_its_run_did():
         assert warnings.showwarning is logging._showwarning
     finally:
         logging.captureWarnings(False)
+
+
+def test_a_filter_for_a_tuple_of_classes_matches_as_python_s_does():
+    """``simplefilter`` takes a tuple of classes, as Python's matching does."""
+    category = ("builtins.RuntimeWarning", "builtins.Warning", "builtins.Exception")
+    with warnings.catch_warnings():
+        warnings.resetwarnings()
+        warnings.simplefilter("error", (UserWarning, RuntimeWarning))  # type: ignore[arg-type]
+        filters = (tuple(warnings.filters), "default")
+    assert warning_filters.action_for(filters, category, "x", "m", 1) == "error"
