@@ -72,7 +72,7 @@ def described(filters: Filters) -> str:
     """The filters as text, the same in every session for the same filters."""
     entries, default = filters
     parts = [
-        f"{action}|{getattr(message, 'pattern', message)}|{_name(cls)}|"
+        f"{action}|{getattr(message, 'pattern', message)}|{'/'.join(map(_name, _classes(cls)))}|"
         f"{getattr(mod, 'pattern', mod)}|{line}"
         for action, message, cls, mod, line in entries
     ]
@@ -154,6 +154,11 @@ def _names_of(category: type) -> tuple[str, ...]:
     return tuple(_name(cls) for cls in getattr(category, "__mro__", (category,)))
 
 
+def _classes(cls: Any) -> tuple[Any, ...]:
+    """A filter's category as a tuple of classes (``simplefilter`` takes a tuple)."""
+    return cls if isinstance(cls, tuple) else (cls,)
+
+
 def _matches(pattern: Any, text: str) -> bool:
     """As Python's filters match a message or module: None matches all, a plain string
     (its own default filters) only itself, anything else is a regular expression."""
@@ -170,9 +175,8 @@ def action_for(
     """What ``filters`` do with a warning, as Python decides it: the first that matches."""
     entries, default = filters
     for action, message, cls, mod, line in entries:
-        classes = cls if isinstance(cls, tuple) else (cls,)  # simplefilter takes a tuple
         if (
-            any(_name(c) in category for c in classes)
+            any(_name(c) in category for c in _classes(cls))
             and _matches(message, text)
             and _matches(mod, module)
             and (line == 0 or line == lineno)
