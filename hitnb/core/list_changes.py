@@ -4,10 +4,11 @@ A hit used to set such a list to the whole list its run left. With a filter adde
 cell above (``warnings.filterwarnings("ignore")`` before ``import numpy``), the hit of the
 import cell put back the list stored without it, and every later cell replayed the warnings
 the filter was added to silence. What a run does to these lists is put entries first
-(``filterwarnings``, ``sys.path.insert(0, ...)``), put them last (``append``) or take them
+(``filterwarnings``, which takes an equal filter out first; ``sys.path.insert(0, ...)``),
+put them last (``append``, which leaves a filter already there where it is) or take them
 out; a :class:`ListChange` says that much, and :func:`made` does it again on the list a hit
-finds. A change that says more (entries reordered, or put between others) is kept as the
-whole list, as before.
+finds. A change that says more (entries put between others, or every entry replaced:
+``resetwarnings()``, ``sys.path[:] = ...``) is kept as the whole list, as before.
 """
 
 from __future__ import annotations
@@ -26,23 +27,27 @@ class ListChange(NamedTuple):
 
 
 def change(before: Sequence[Any], after: Sequence[Any]) -> ListChange | None:
-    """How ``after`` came from ``before``; None when putting entries first and last and
-    taking some out does not say it."""
-    kept = [entry for entry in after if entry in before]
-    if kept != [entry for entry in before if entry in after]:
-        return None  # reordered
-    if not kept:
-        return ListChange(tuple(after), (), tuple(before))
-    start = after.index(kept[0])
-    end = start + len(kept)
-    if list(after[start:end]) != kept:
-        return None  # put between entries it found
+    """How ``after`` came from ``before``, with as few entries put first as can say it;
+    None when putting entries first (new ones, or ones moved there) and last (new ones) and
+    taking some out does not say it, or when nothing of ``before`` is left."""
     gone = tuple(entry for entry in before if entry not in after)
-    return ListChange(tuple(after[:start]), tuple(after[end:]), gone)
+    if before and len(gone) == len(before):
+        return None  # everything replaced: the whole list is what the run left
+    for start in range(len(after) + 1):
+        first = after[:start]
+        rest = list(after[start:])
+        end = len(rest)
+        while end and rest[end - 1] not in before:
+            end -= 1
+        kept = [entry for entry in before if entry not in first and entry not in gone]
+        if rest[:end] == kept:
+            return ListChange(tuple(first), tuple(rest[end:]), gone)
+    return None
 
 
 def made(found: Sequence[Any], done: ListChange) -> list[Any]:
-    """``found`` with ``done`` done again: what it took out, and the entries it put first
-    or last found elsewhere, are taken out; then its entries go first and last."""
-    moved = (*done.gone, *done.first, *done.last)
-    return [*done.first, *(entry for entry in found if entry not in moved), *done.last]
+    """``found`` with ``done`` done again: what it took out is taken out, its first entries
+    go first (taken out where else they are), and its last entries go last unless they are
+    there already."""
+    middle = [entry for entry in found if entry not in done.gone and entry not in done.first]
+    return [*done.first, *middle, *(entry for entry in done.last if entry not in middle)]

@@ -91,12 +91,22 @@ class _Raising:
         self.category: tuple[str, ...] | None = None
         self.module: str | None = None
 
-    def add(self, category: tuple[str, ...], text: str, module: str, lineno: int) -> None:
+    def add(
+        self,
+        category: tuple[str, ...],
+        text: str,
+        module: str,
+        lineno: int,
+        cls: type | None = None,
+    ) -> None:
+        """Keep a warning with what the filters as the run started do with it (``cls``:
+        its class, when known, matched as Python matches it rather than by name: a cell
+        run again defines its warning class again)."""
         place = (category, text, module)
         if place in self.raised or self.all_filters is not None:
             return
         if len(self.raised) < MANY and category != ALL_FILTERS:
-            action = action_for(self.filters, category, text, module, lineno)
+            action = action_for(self.filters, category, text, module, lineno, cls)
             self.raised[place] = Raised(category, text, module, lineno, action)
         else:
             self.all_filters = Raised(ALL_FILTERS, described(self.filters), "", 0, "")
@@ -113,7 +123,7 @@ class _Raising:
     def asked_module(self, module: str) -> None:
         self.module = module
 
-    def asked_category(self, category: tuple[str, ...]) -> None:
+    def asked_category(self, cls: type) -> None:
         """The last question about one warning (Python's C code asks all three, in the
         order message, module, class): keep it. A warning raised again, as in a loop,
         costs three calls and a look-up."""
@@ -121,8 +131,9 @@ class _Raising:
         self.text = self.module = None
         if text is None or module is None:  # asked by a copy of the filter alone
             return
+        category = _names_of(cls)
         if (category, text, module) not in self.raised and self.all_filters is None:
-            self.add(category, text, module, _line_in(module))
+            self.add(category, text, module, _line_in(module), cls)
 
 
 _raising: ContextVar[_Raising | None] = ContextVar("hitnb_warnings", default=None)
@@ -154,6 +165,16 @@ def _names_of(category: type) -> tuple[str, ...]:
     return tuple(_name(cls) for cls in getattr(category, "__mro__", (category,)))
 
 
+def _is_of(warning_class: type | None, category: tuple[str, ...], cls: Any) -> bool:
+    """Whether a warning of ``warning_class`` (named ``category``) is of a filter's class."""
+    if warning_class is not None:
+        try:
+            return issubclass(warning_class, cls)
+        except TypeError:
+            return False
+    return any(_name(c) in category for c in _classes(cls))
+
+
 def _classes(cls: Any) -> tuple[Any, ...]:
     """A filter's category as a tuple of classes (``simplefilter`` takes a tuple)."""
     return cls if isinstance(cls, tuple) else (cls,)
@@ -170,13 +191,20 @@ def _matches(pattern: Any, text: str) -> bool:
 
 
 def action_for(
-    filters: Filters, category: tuple[str, ...], text: str, module: str, lineno: int
+    filters: Filters,
+    category: tuple[str, ...],
+    text: str,
+    module: str,
+    lineno: int,
+    warning_class: type | None = None,
 ) -> str:
-    """What ``filters`` do with a warning, as Python decides it: the first that matches."""
+    """What ``filters`` do with a warning, as Python decides it: the first that matches.
+    Its class is matched by ``issubclass`` when ``warning_class`` is given, else by the
+    qualified names in ``category``."""
     entries, default = filters
     for action, message, cls, mod, line in entries:
         if (
-            any(_name(c) in category for c in _classes(cls))
+            _is_of(warning_class, category, cls)
             and _matches(message, text)
             and _matches(mod, module)
             and (line == 0 or line == lineno)
@@ -232,7 +260,7 @@ class _AskedAboutClass(type):
         raising = _raising.get()
         if raising is not None:
             try:
-                raising.asked_category(_names_of(category))
+                raising.asked_category(category)
             except Exception:  # hitnb's bookkeeping never breaks the code that warned
                 raising.text = raising.module = None
         return False
@@ -301,13 +329,16 @@ def observing(filters: Filters | None = None) -> Iterator[list[Raised]]:
     ``filters`` (default: the filters now) do with each; the list is filled as the block
     ends. A run inside another passes them up to it."""
     raising = _Raising(filters)
-    token = _raising.set(raising)
-    _put_first()
     found: list[Raised] = []
+    token = _raising.set(raising)
+    put = False
     try:
+        _put_first()
+        put = True
         yield found
     finally:
-        _take_out()
+        if put:
+            _take_out()
         _raising.reset(token)
         found.extend(raising.kept())
         pass_up(found)

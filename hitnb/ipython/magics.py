@@ -65,18 +65,19 @@ class HitnbMagics(Magics):
         """
         __tracebackhide__ = True
         options = self._options(line)
+
+        def run() -> tuple[Any, CellRun]:
+            __tracebackhide__ = True
+            return run_memo_cell(self.shell, cell, options)
+
         try:
             if not options.auto:
-                value, self.last_run = with_frame_room(
-                    lambda: run_memo_cell(self.shell, cell, options)
-                )
+                value, self.last_run = with_frame_room(run)
                 return value
             from hitnb.ipython.auto import auto_session
 
             with auto_session(self.shell).suspended():
-                value, self.last_run = with_frame_room(
-                    lambda: run_memo_cell(self.shell, cell, options)
-                )
+                value, self.last_run = with_frame_room(run)
             return value
         except BaseException as exc:  # `why` must not answer for the cell before
             self.last_run = CellRun(hit=False, note=_raised(exc))

@@ -12,17 +12,27 @@ def test_entries_put_first_and_last_and_taken_out_are_done_again_on_another_list
 
 
 def test_an_entry_put_first_again_moves_rather_than_repeats():
-    """``filterwarnings`` takes an equal filter out before it puts it first."""
-    done = change(["a", "b"], ["b", "a"])
-    assert done is None or made(["a", "b"], done) == ["b", "a"]
-    assert made(["q", "x"], ListChange(("x",), (), ())) == ["x", "q"]
+    """``filterwarnings`` takes an equal filter out before it puts it first: a run that did
+    so is a move, not a reorder kept as the whole list (which dropped the filters a session
+    added since)."""
+    done = change(["U", "F", "d"], ["F", "U", "d"])
+    assert done == ListChange(first=("F",), last=(), gone=())
+    assert made(["E", "F", "U", "d"], done) == ["F", "E", "U", "d"]
 
 
-def test_a_change_that_says_more_is_none_and_the_whole_list_is_kept():
-    assert change(["a", "b", "c"], ["a", "x", "c"]) is None  # put between
-    assert change(["a", "b", "c"], ["c", "b", "a"]) is None  # reordered
-    assert change(["a"], []) == ListChange((), (), ("a",))
-    assert change([], ["a"]) == ListChange(("a",), (), ())
+def test_an_entry_put_last_that_is_there_already_stays_where_it_is():
+    """``filterwarnings(..., append=True)`` leaves a filter already in the list in place."""
+    done = ListChange(first=(), last=("X",), gone=())
+    assert made(["X", "ipython", "d"], done) == ["X", "ipython", "d"]
+    assert made(["ipython", "d"], done) == ["ipython", "d", "X"]
+
+
+def test_a_list_whose_every_entry_was_replaced_is_kept_whole():
+    """``resetwarnings()``, ``sys.path[:] = [...]``: what the run left is the whole list,
+    whatever a session added since."""
+    assert change(["a", "b"], []) is None
+    assert change(["a"], ["x"]) is None
+    assert change([], ["a"]) is not None
 
 
 def test_a_hit_of_a_run_that_put_a_folder_first_on_sys_path_keeps_the_folders_added_since(

@@ -207,3 +207,23 @@ def test_a_filter_for_a_tuple_of_classes_matches_as_python_s_does():
         warnings.simplefilter("error", (UserWarning, RuntimeWarning))  # type: ignore[arg-type]
         filters = (tuple(warnings.filters), "default")
     assert warning_filters.action_for(filters, category, "x", "m", 1) == "error"
+
+
+def test_a_warning_class_defined_again_is_matched_as_python_matches_it():
+    """A cell run again defines its warning class again; a filter for the old class does
+    not match the new one's warnings (Python matches by ``issubclass``), and the action a
+    run keeps is Python's, not the one a match by name would give."""
+
+    def defined() -> type[Warning]:
+        class Mine(UserWarning):
+            pass
+
+        return Mine
+
+    old, new = defined(), defined()
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("error", old)
+        with warning_filters.observing() as raised:
+            warnings.warn(new("of the new class"), stacklevel=1)
+    (kept,) = [w for w in raised if w.text == "of the new class"]
+    assert kept.action == "default"
