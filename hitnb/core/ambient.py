@@ -496,10 +496,7 @@ def _set_environ(state: dict[str, str]) -> None:
 
 
 def _set_sys_path(state: list[str] | list_changes.ListChange) -> None:
-    if isinstance(state, list_changes.ListChange):
-        sys.path[:] = list_changes.made(sys.path, state)
-    else:
-        sys.path[:] = state
+    sys.path[:] = list_changes.applied(sys.path, state)
 
 
 def _pandas_options() -> dict[str, Any]:

@@ -51,3 +51,9 @@ def made(found: Sequence[Any], done: ListChange) -> list[Any]:
     there already."""
     middle = [entry for entry in found if entry not in done.gone and entry not in done.first]
     return [*done.first, *middle, *(entry for entry in done.last if entry not in middle)]
+
+
+def applied(found: Sequence[Any], state: Sequence[Any] | ListChange) -> list[Any]:
+    """The list a hit leaves for a stored ``state``: its change done again on ``found``, or,
+    a change kept as the whole list, that list."""
+    return made(found, state) if isinstance(state, ListChange) else list(state)

@@ -35,7 +35,7 @@ from contextvars import ContextVar
 from types import FrameType
 from typing import Any, NamedTuple, cast
 
-from hitnb.core.list_changes import ListChange, made
+from hitnb.core.list_changes import ListChange, applied
 
 
 class Raised(NamedTuple):
@@ -88,7 +88,6 @@ class _Raising:
         self.all_filters: Raised | None = None
         """Past :data:`MANY` warnings: the entry standing for all the filters."""
         self.text: str | None = None
-        self.category: tuple[str, ...] | None = None
         self.module: str | None = None
 
     def add(
@@ -103,7 +102,7 @@ class _Raising:
         its class, when known, matched as Python matches it rather than by name: a cell
         run again defines its warning class again)."""
         place = (category, text, module)
-        if place in self.raised or self.all_filters is not None:
+        if not self.is_new(place):
             return
         if len(self.raised) < MANY and category != ALL_FILTERS:
             action = action_for(self.filters, category, text, module, lineno, cls)
@@ -112,13 +111,17 @@ class _Raising:
             self.all_filters = Raised(ALL_FILTERS, described(self.filters), "", 0, "")
             self.raised.clear()
 
+    def is_new(self, place: tuple[tuple[str, ...], str, str]) -> bool:
+        """Whether a warning (its class's names, text and module) is not kept yet."""
+        return place not in self.raised and self.all_filters is None
+
     def kept(self) -> list[Raised]:
         """What the run keeps: each warning, or the entry standing for all the filters."""
         return [self.all_filters] if self.all_filters else list(self.raised.values())
 
     def asked_text(self, text: str) -> None:
         """Python began asking the filter about a warning: its message comes first."""
-        self.text, self.module, self.category = text, None, None
+        self.text, self.module = text, None
 
     def asked_module(self, module: str) -> None:
         self.module = module
@@ -132,7 +135,7 @@ class _Raising:
         if text is None or module is None:  # asked by a copy of the filter alone
             return
         category = _names_of(cls)
-        if (category, text, module) not in self.raised and self.all_filters is None:
+        if self.is_new((category, text, module)):  # before the line is looked for
             self.add(category, text, module, _line_in(module), cls)
 
 
@@ -317,7 +320,7 @@ def put_back(state: list[Any] | ListChange) -> None:
     filters now (or, a change that says more, its whole list), with hitnb's own filter
     still first while a run is observed (a memoized call's hit in a cell)."""
     found = [e for e in _filters() if not _own(e)]
-    entries = made(found, state) if isinstance(state, ListChange) else list(state)
+    entries = applied(found, state)
     own = [_SPY_FILTER] if _observing else []
     _filters()[:] = own + [e for e in entries if not _own(e)]
     warnings._filters_mutated()  # type: ignore[attr-defined]  # as warnings.filterwarnings

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
-from nbhelpers import KernelSession
+from nbhelpers import KernelSession, printed_in_fresh_kernels
 
 pytestmark = pytest.mark.slow
 
@@ -77,13 +77,13 @@ def test_filters_are_taken_as_the_cell_starts_not_after_its_record_loads(
         "class Thing:\n"
         "    pass\n"
     )
-    whys = []
-    for _ in range(2):
-        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
-            kernel.run("%load_ext hitnb\n%hitnb auto")
-            kernel.run("from noisy import Thing\nthing = Thing()")
-            whys.append(kernel.run("%hitnb why"))
-    assert "came from the cache" in whys[1], whys[1]
+    cells = [
+        "%load_ext hitnb\n%hitnb auto",
+        "from noisy import Thing\nthing = Thing()",
+        "%hitnb why",
+    ]
+    runs = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert "came from the cache" in runs[1][2], runs[1][2]
 
 
 def test_a_filter_added_above_a_cell_that_adds_filters_holds_after_its_hit(execute_notebook):
