@@ -38,7 +38,7 @@ from hitnb.config import Mode, Settings
 from hitnb.core import ambient, costs, environment, events, files, library_classes, warning_filters
 from hitnb.core.metrics import metrics_of, recording
 from hitnb.core.recipe import Recipe
-from hitnb.core.record import RunRecord
+from hitnb.core.record import CellStart, RunRecord
 from hitnb.core.run_files import RunFiles
 from hitnb.core.runs import Lazy
 from hitnb.core.unstorable import Unstorable
@@ -215,14 +215,13 @@ def run(call: Call) -> Outcome:
     __tracebackhide__ = True
     key = call.key
     unusable: Stored | Entry | None = None
-    start = ambient.settings_now() if call.cell else None  # before anything is loaded
-    filters = warning_filters.now() if call.cell else None
+    start = CellStart.now() if call.cell else None  # before anything is loaded
     if call.mode != "recompute":
-        found, unusable = _look_up(call, key, settings=start, filters=filters)
+        found, unusable = _look_up(call, key, start=start)
         if found is not None:
             return found
     if not (call.mode == "on" and call.wait):
-        return _compute(call, key, settings=start, filters=filters)
+        return _compute(call, key, start=start)
     timeout = call.settings.lock_timeout
     with call.store.locks.hold(key, timeout) as acquired:
         if not acquired:
@@ -232,10 +231,10 @@ def run(call: Call) -> Outcome:
                 HitnbWarning,
             )
         if call.store.has_manifest(key):  # computed by whoever held the lock before us?
-            found, _ = _look_up(call, key, unusable, start, filters)  # (a row may be queued)
+            found, _ = _look_up(call, key, unusable, start)  # (a row may be queued)
             if found is not None:
                 return found
-        return _compute(call, key, settings=start, filters=filters)
+        return _compute(call, key, start=start)
 
 
 def lookup(call: Call, key: str) -> Outcome | None:
@@ -247,15 +246,13 @@ def _look_up(
     call: Call,
     key: str,
     unusable: Stored | Entry | None = None,
-    settings: ambient.Settings | None = None,
-    filters: warning_filters.Filters | None = None,
+    start: CellStart | None = None,
 ) -> tuple[Outcome | None, Stored | Entry | None]:
     """:func:`lookup`, and the entry found when it could not be served (stale, or not
     loadable or restorable here). Passed back as ``unusable``, that same entry is not tried
     again: looking again under the lock is for a result someone else stored meanwhile, and
     loading the same record a second time would cost as much and fail as the first did.
-    A cell's settings and warnings filters are checked as ``settings`` and ``filters`` have
-    them, taken as it started."""
+    A cell's settings and warnings filters are checked as ``start`` has them."""
     store = call.store
     try:
         found = store.lookup(key)
@@ -283,12 +280,10 @@ def _look_up(
             CorruptEntryWarning,
         )
         if call.cell and not call.experiment:  # stored again, and checked that it loads
-            return _compute(
-                call, key, unloadable=str(exc), settings=settings, filters=filters
-            ), None
+            return _compute(call, key, unloadable=str(exc), start=start), None
         return None, found
     if isinstance(value, RunRecord):
-        unmet_read = value.unmet(settings, filters)
+        unmet_read = value.unmet(start)
         if unmet_read is not None:
             call.work.stale(unmet_read)
             return None, found
@@ -304,7 +299,7 @@ def _look_up(
                 call.work.restore_states(value.states)
         value = value.result
     if isinstance(value, costs.Rerun):
-        return _compute(call, key, rerun=value, settings=settings, filters=filters), None
+        return _compute(call, key, rerun=value, start=start), None
     if isinstance(value, Unstorable):
         if not value.holds():  # a library changed: its objects may be stored now
             return None, found
@@ -335,8 +330,7 @@ def _compute(
     key: str,
     rerun: costs.Rerun | None = None,
     unloadable: str | None = None,
-    settings: ambient.Settings | None = None,
-    filters: warning_filters.Filters | None = None,
+    start: CellStart | None = None,
 ) -> Outcome:
     """A miss: run, store (unless read-only), announce, keep the store under its limit.
 
@@ -345,28 +339,28 @@ def _compute(
     With ``unloadable``, why the stored run could not be loaded: the new run is stored, and
     when it does not load back either (an object whose class cannot rebuild it from its
     pickle), an :class:`~hitnb.core.unstorable.Unstorable` takes its place, so later
-    sessions run the cell without storing and loading it again. ``settings`` and
-    ``filters``, taken as a cell started, are the settings and warnings filters it read (a
-    stored record loaded since may have imported a library that changed them)."""
+    sessions run the cell without storing and loading it again. A cell's ``start`` holds
+    the settings and warnings filters it read (a stored record loaded since may have
+    imported a library that changed them)."""
     __tracebackhide__ = True
     work, store = call.work, call.store
     if rerun is None and call.mode != "recompute" and not call.settings.quiet:
         work.announce_miss(store, call.parts)
-    start = time.perf_counter()
-    before = ambient.Snapshot.take(cell=call.cell, settings=settings)
+    began = time.perf_counter()
+    before = ambient.Snapshot.take(cell=call.cell, settings=start.settings if start else None)
     try:
         with (
             files.observing() as observed,
             environment.observing() as variables,
-            warning_filters.observing(filters) as raised,
+            warning_filters.observing(start.filters if start else None) as raised,
             recording() as recorder,
         ):
             computed = work.run()
-        computed.ran = max(computed.duration, time.perf_counter() - start)
+        computed.ran = max(computed.duration, time.perf_counter() - began)
     except Exception as exc:
         if call.experiment and call.mode != "read-only":
             trace = "".join(traceback.format_exception(exc))
-            failed = Computed(None, None, time.perf_counter() - start)
+            failed = Computed(None, None, time.perf_counter() - began)
             _store(call, key, call.parts, failed, {}, status="failed", error=trace)
         raise
     said = ""

@@ -21,6 +21,23 @@ from hitnb.core.warning_filters import Raised
 from hitnb.errors import HitnbError
 
 
+@dataclass(frozen=True)
+class CellStart:
+    """What a cell's stored run is checked against, and a miss starts from: the settings
+    and warnings filters as the cell started. They are taken before its stored record is
+    loaded, since loading imports the modules its values need, and a module may set an
+    option or add warnings filters as it is imported (statsmodels makes its warnings
+    "always" shown): taken after, a cell whose stored value needed that module found them
+    changed in every session after the first."""
+
+    settings: ambient.Settings
+    filters: warning_filters.Filters
+
+    @classmethod
+    def now(cls) -> CellStart:
+        return cls(ambient.settings_now(), warning_filters.now())
+
+
 @dataclass
 class RunRecord:
     """A stored result with the reads it depends on and the effects it had."""
@@ -43,18 +60,13 @@ class RunRecord:
         # records stored before ``states``, ``environment`` or ``warnings``
         self.__dict__.update({"states": {}, "environment": {}, "warnings": [], **data})
 
-    def unmet(
-        self,
-        settings: ambient.Settings | None = None,
-        filters: warning_filters.Filters | None = None,
-    ) -> str | None:
-        """Why this run's reads do not hold here and now, or None when they all do (the
-        settings and warnings filters as ``settings`` and ``filters`` have them, taken as a
-        cell started: see :func:`~hitnb.core.ambient.settings_now`)."""
+    def unmet(self, start: CellStart | None = None) -> str | None:
+        """Why this run's reads do not hold here and now, or None when they all do (a
+        cell's settings and warnings filters as ``start`` has them)."""
         return (
-            ambient.unmet(self.reads, settings)
+            ambient.unmet(self.reads, start.settings if start else None)
             or environment.unmet(self.environment)
-            or warning_filters.unmet(self.warnings, filters)
+            or warning_filters.unmet(self.warnings, start.filters if start else None)
             or files.unmet(self.files)
         )
 
