@@ -795,6 +795,19 @@ def _gathered_digest(array: Any) -> bytes:
     return hasher.digest()
 
 
+_WRITEABLE = 0x0400
+"""numpy's ``NPY_ARRAY_WRITEABLE`` flag bit."""
+
+
+def _writeable(array: Any) -> bool:
+    """``array.flags.writeable``, read from the flag bits: numpy warns when that property is
+    read on a view ``np.broadcast_arrays`` made ("future versions will not create a writeable
+    array"), and the warning showed under the user's cell as if the cell had raised it."""
+    flags = array.flags
+    bits = getattr(flags, "num", None)
+    return bool(bits & _WRITEABLE) if isinstance(bits, int) else bool(flags.writeable)
+
+
 def _is_frozen(array: Any) -> bool:
     """Whether no one can write to the array's memory: every array down the chain is read-only
     (numpy refuses to make such views writable) and the buffer at the bottom is immutable."""
@@ -802,7 +815,7 @@ def _is_frozen(array: Any) -> bool:
 
     node = array
     while isinstance(node, np.ndarray):
-        if node.flags.writeable or node.base is None:  # an owner can be made writable again
+        if node.base is None or _writeable(node):  # an owner can be made writable again
             return False
         node = node.base
     try:

@@ -522,3 +522,21 @@ def test_looking_for_a_global_name_survives_modules_whose_getattr_fails(monkeypa
     monkeypatch.setitem(sys.modules, "hitnb_test_lazy", lazy)
     monkeypatch.setattr(values, "_global_names", {})
     assert hash_value(special.erf) == hash_value(special.erf)
+
+
+def test_hashing_a_broadcast_view_shows_no_numpy_warning():
+    """numpy warns when ``flags.writeable`` is read on a view ``np.broadcast_arrays`` made;
+    hitnb asked it while hashing, and the warning showed under the user's cell."""
+    import warnings
+
+    from hitnb.hashing.values import _is_frozen
+
+    x, _ = np.broadcast_arrays(np.arange(3.0), np.arange(2.0)[:, None])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        digest = hash_value(x)
+        assert not _is_frozen(x)  # writable through the view: its digest is never kept
+    assert digest == hash_value(x)
+    frozen = np.frombuffer(b"\x00" * 24, dtype=np.float64)[1:]  # read-only down to bytes
+    assert _is_frozen(frozen)
+    assert not _is_frozen(np.arange(3.0)[1:])
