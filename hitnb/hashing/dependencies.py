@@ -60,7 +60,12 @@ _CODE_TYPES = (
     types.MethodType,
     *_LIBRARY_CALLABLES,
 )
-_SKIPPED_MEMBERS = frozenset({"__dict__", "__weakref__", "__module__", "__doc__", "__qualname__"})
+_SKIPPED_MEMBERS = frozenset(
+    {"__dict__", "__weakref__", "__module__", "__doc__", "__qualname__", "__slotnames__"}
+)
+"""Members a class's digest leaves out: bookkeeping, not behaviour. ``__slotnames__`` is the
+list pickle caches in a class the first time it pickles an instance, so a class whose
+instance was stored differed from the same class in a session that had pickled none."""
 
 
 def _item_reader(namespace: Any, name: str) -> Callable[[], Any]:
