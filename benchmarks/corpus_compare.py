@@ -1,8 +1,9 @@
 """What a cell showed, in a form two runs can be compared by: normalized, hitnb's own left out.
 
 Only what is truly volatile is normalized: memory addresses, timing lines (``Wall time``,
-``CPU times``, ``%timeit`` results), the clock in statsmodels summaries (``Date:``, ``Time:``)
-and the random table ids of pandas ``Styler`` tables.
+``CPU times``, ``%timeit`` results and its "slowest run" warning), the clock in statsmodels
+summaries (``Date:``, ``Time:``), the random table ids of pandas ``Styler`` tables and the
+kernel's process id in the file names ipykernel gives cells.
 Images compare by their bytes. hitnb's badge (display metadata) and its ``hitnb:`` lines are
 left out of the comparison and counted apart.
 """
@@ -21,6 +22,12 @@ TIMEIT = re.compile(
     r"[\d.]+ ?(?:ns|us|µs|μs|ms|s) ± [\d.]+ ?(?:ns|us|µs|μs|ms|s) per loop "  # micro, mu
     r"\(mean ± std\. dev\. of \d+ runs?, [\d,]+ loops? each\)"
 )
+TIMEIT_SPREAD = re.compile(
+    r"^The slowest run took [\d.]+ times longer than the fastest\..*\n?", re.M
+)
+"""What ``%timeit`` adds when its runs differ 4x or more: present or not by chance."""
+KERNEL_FILE = re.compile(r"\bipykernel_\d+(?=[/\\])")
+"""``/tmp/ipykernel_<pid>/<hash>.py``, the file a warning or traceback names for a cell."""
 _LABEL_GAP = r"(?:[^A-Za-z0-9\n]|th>|td>){0,60}?"
 _DAY = r"[A-Z][a-z]{2}, (?:\d{1,2} [A-Z][a-z]{2}|[A-Z][a-z]{2} \d{1,2}) \d{4}"
 SUMMARY_DATE = re.compile(r"(Date:" + _LABEL_GAP + r")" + _DAY)
@@ -59,11 +66,13 @@ def split_hitnb_notes(text: str) -> tuple[str, list[str]]:
 
 
 def normalize_text(text: str) -> str:
-    """The text with addresses, timings, summary clocks and Styler ids replaced by
-    placeholders."""
+    """The text with addresses, timings, summary clocks, Styler ids and kernel process ids
+    replaced by placeholders (``%timeit``'s "slowest run" warning left out)."""
     text = ADDRESS.sub("0x…", text)
     text = TIMING_LINE.sub("<timing>", text)
     text = TIMEIT.sub("<timeit>", text)
+    text = TIMEIT_SPREAD.sub("", text)
+    text = KERNEL_FILE.sub("ipykernel_<pid>", text)
     text = SUMMARY_DATE.sub(r"\1<date>", text)
     text = STYLER_ID.sub("T_<styler>", text)
     return SUMMARY_TIME.sub(r"\1<time>", text)

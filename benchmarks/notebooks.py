@@ -159,6 +159,12 @@ class NotebookResult:
         )
 
 
+def _uncached(note: str) -> bool:
+    """True for hitnb's note that a cell ran without the cache: ``%%memo``'s "it runs
+    normally" or auto mode's "runs this cell uncached" (said once a session)."""
+    return "runs normally" in note or "runs this cell uncached" in note
+
+
 def _snippet(source: str, width: int = 70) -> str:
     lines = [line for line in source.splitlines() if line.strip()]
     text = " ⏎ ".join(lines[:2])
@@ -202,8 +208,8 @@ def judge(name: str, notebook: nbformat.NotebookNode, runs: list[Run]) -> Notebo
         p1, p2, m1, m2 = (views(r, i) for r in runs)
         for view in (m1, m2):
             result.hitnb_notes += len(view.hitnb_lines)
-            notes.update(n.splitlines()[0][:240] for n in view.hitnb_lines if "runs normally" in n)
-        result.not_cached += any("runs normally" in n for n in m1.hitnb_lines)
+            notes.update(n.splitlines()[0][:240] for n in view.hitnb_lines if _uncached(n))
+        result.not_cached += any(_uncached(n) for n in m1.hitnb_lines)
         if p1.error and not result.plain_error:
             result.plain_error = f"cell {i}: {p1.error[0]}: {p1.error[1][:100]}"
         c1, c2, d1, d2 = (view.compared() for view in (p1, p2, m1, m2))

@@ -78,6 +78,14 @@ def test_only_volatile_text_is_normalized() -> None:
     assert normalize_text(timeit.format("\u03bc")) == normalize_text(
         "6.8 ms ± 684 μs per loop (mean ± std. dev. of 7 runs, 100 loops each)"
     )
+    spread = "The slowest run took 24.61 times longer than the fastest. This could mean that an "
+    spread += "intermediate result is being cached.\n"
+    assert normalize_text(spread + timeit.format("µ")) == normalize_text(timeit.format("µ"))
+    warned = "/tmp/ipykernel_{}/1845.py:3: UserWarning: x\n"
+    assert normalize_text(warned.format(4242)) == normalize_text(warned.format(77))
+    assert normalize_text(warned.format(4242)) != normalize_text(
+        warned.format(4242).replace("1845", "1846")
+    )
 
 
 def test_hitnb_badge_and_notes_are_left_out_and_counted() -> None:
@@ -163,6 +171,14 @@ def test_a_cell_timing_code_is_told_apart() -> None:
     assert _times("# NBVAL_SKIP\n%timeit f(x)\n%timeit g(x)")
     assert _times("%%timeit -n3\nf(x)")
     assert not _times("y = f(x)  # %timeit f(x) was slow")
+
+
+def test_both_kinds_of_uncached_note_are_collected() -> None:
+    from notebooks import _uncached
+
+    assert _uncached("hitnb: the cell reads a socket; it runs normally.")
+    assert _uncached("hitnb: auto mode runs this cell uncached (it reads a socket); later ones ...")
+    assert not _uncached("hitnb: from cache (saved 1.2 s)")
 
 
 def test_the_sample_is_fixed_and_big_enough() -> None:
