@@ -1092,10 +1092,14 @@ def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[st
     """Make a cell's output values storable: modules by name, the cell's own functions and
     classes by source, other notebook code by value; when the cell defines anything (at top
     level or not: ``def`` in a loop), every other value as a pickle of its own, so loading
-    the record needs none of its classes and functions."""
+    the record needs none of its classes and functions. The definitions come first, in
+    the order the cell made them (a class before its subclass), whatever order the run
+    bound them in."""
     apart = bool(definitions) or any(_is_notebook_code(v) for v in values.values())
     packed: dict[str, Any] = {}
-    for name, value in values.items():
+    made = [name for name in definitions if name in values]
+    for name in [*made, *(name for name in values if name not in definitions)]:
+        value = values[name]
         if isinstance(value, types.ModuleType):
             packed[name] = ModuleRef(value.__name__)
         elif name in definitions and _made_by_definition(value, name):

@@ -198,6 +198,22 @@ def test_a_cells_values_are_pickled_when_its_record_is_stored_not_when_the_cell_
     assert namespace == {"kept": [1, 2]}
 
 
+def test_a_cells_definitions_are_made_again_in_the_order_the_cell_made_them() -> None:
+    """A hit defines a class and its subclass again from their source, the base first.
+    The run binds them in the order string hashing gives, which changes from kernel to
+    kernel: in some, a hit said "name 'Base' is not defined" and ran the cell again."""
+    from hitnb.core.cells import analyze_cell, pack_outputs, unpack_outputs
+
+    source = "class Base:\n    pass\n\nclass Sub(Base):\n    pass\n"
+    ran: dict = {"__name__": "__main__"}
+    exec(source, ran)
+    bound = {"Sub": ran["Sub"], "Base": ran["Base"]}
+    packed = pack_outputs(bound, analyze_cell(source).definitions)
+    namespace: dict = {"__name__": "__main__"}
+    unpack_outputs(packed, lambda code: exec(code, namespace), namespace)
+    assert namespace["Sub"].__bases__ == (namespace["Base"],)
+
+
 def test_the_output_a_note_names_as_unstorable_does_not_depend_on_the_order_of_binding() -> None:
     """A cell with two outputs that cannot be stored is named by the same one in every
     kernel (the order its run bound them in follows string hashing, which changes)."""
