@@ -383,11 +383,18 @@ class LeftOut(NamedTuple):
     """Per cache attribute (a dict), the entries left out of it."""
 
     def apply(self, state: dict[str, Any]) -> dict[str, Any]:
+        """``state`` without what is left out. A cache left empty goes too: statsmodels
+        makes it on the first read when the class did not, and an object without it is
+        the same value as one with it empty."""
         kept = {k: v for k, v in state.items() if k not in self.names}
         for attribute, entries in self.in_caches:
             cache = kept.get(attribute)
             if isinstance(cache, dict):
-                kept[attribute] = {k: v for k, v in cache.items() if k not in entries}
+                rest = {k: v for k, v in cache.items() if k not in entries}
+                if rest:
+                    kept[attribute] = rest
+                else:
+                    del kept[attribute]
         return kept
 
 

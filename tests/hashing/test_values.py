@@ -458,6 +458,28 @@ def test_statsmodels_read_only_caches_are_not_part_of_a_results_value():
     assert hash_value(sm.OLS(3 * x + np.sin(x), sm.add_constant(x)).fit()) == fitted
 
 
+def test_a_statsmodels_cache_made_by_the_first_read_is_not_part_of_the_value():
+    """statsmodels makes the ``_cache`` dict on the first read of a cached attribute when
+    the results class did not make it (``GMMResults``: ``res.results_gmm.summary()``):
+    the object read is the same value as before."""
+    from statsmodels.tools._decorators import cache_readonly
+
+    class Fitted:
+        def __init__(self, x: np.ndarray) -> None:
+            self.x = x
+
+        @cache_readonly
+        def total(self) -> float:
+            return float(self.x.sum())
+
+    fitted = Fitted(np.arange(3.0))
+    before = hash_value(fitted)
+    assert fitted.total == 3.0 and "total" in fitted._cache
+    assert hash_value(fitted) == before
+    fitted._cache["kept"] = 1  # an entry no read-only descriptor names
+    assert hash_value(fitted) != before
+
+
 def test_a_random_function_a_library_binds_by_name_hashes_as_that_name():
     """``from numpy.random import randn`` binds a method of numpy's global generator; it
     hashes as the library's name (the stream's state is ambient state, followed on its own),
