@@ -14,7 +14,7 @@ from hitnb.hashing import code
 @pytest.mark.parametrize(
     ("module", "distribution"),
     [("numpy", "numpy"), ("sklearn", "scikit-learn"), ("yaml", "PyYAML"),
-     ("dateutil", "python-dateutil")],
+     ("dateutil", "python-dateutil"), ("pylab", "matplotlib")],
 )  # fmt: skip
 def test_found_by_name_as_the_scan_finds_it(monkeypatch, module: str, distribution: str):
     pytest.importorskip(module)
