@@ -36,6 +36,27 @@ def test_a_pandas_option_set_or_registered_later_is_seen():
         config._global_config.pop("hitnbtest")
 
 
+def test_reading_plotly_defaults_loads_no_more_of_plotly(run_python) -> None:
+    """plotly loads its renderers (and nbformat, jsonschema: 1.2 s) when ``pio.renderers``
+    is first read; a cell importing ``plotly.express`` does not read it, nor may hitnb."""
+    printed = run_python(
+        """
+        import sys
+        from hitnb.core.ambient import Snapshot
+        import plotly.express
+        before = Snapshot.take(cell=True).states["plotly defaults"]
+        print(before, "plotly.io._renderers" in sys.modules)
+        import plotly.io as pio
+        pio.renderers.default = "png"
+        print(Snapshot.take(cell=True).states["plotly defaults"])
+        """
+    )
+    assert printed.splitlines() == [
+        "{'templates': 'plotly'} False",
+        "{'templates': 'plotly', 'renderers': 'png'}",
+    ]
+
+
 def test_numpy_drawing_its_cached_gaussian_is_a_change(monkeypatch: pytest.MonkeyPatch):
     """The legacy stream caches the second normal of each pair: drawing it leaves the
     Mersenne Twister's words alone and changes only the cache flag."""

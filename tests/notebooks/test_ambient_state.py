@@ -25,13 +25,15 @@ CELLS = [
     "%%memo\nimport logging, sys\nos.makedirs('moved', exist_ok=True)\nos.chdir('moved')\n"
     "old_errors = np.seterr(divide='ignore')\nsys.setrecursionlimit(2345)\n"
     "logging.getLogger('chatty.library').setLevel(logging.ERROR)\n"
-    "import plotly.io as pio\npio.templates.default = 'plotly_white'",
+    "import plotly.io as pio\npio.templates.default = 'plotly_white'\n"
+    "pio.renderers.default = 'png'",
     # plain cells: they run every time and must see what the cached cells left behind
     "print('after', np.random.normal(size=2).round(6).tolist(), round(random.random(), 6))",
     "print(pd.Series(range(100)) / 3)",
     "print(os.environ.get('HITNB_TEST_FLAG'), matplotlib.rcParams['axes.facecolor'])",
     "print(os.path.basename(os.getcwd()), np.geterr()['divide'], sys.getrecursionlimit(),\n"
-    "      logging.getLogger('chatty.library').level, pio.templates.default)",
+    "      logging.getLogger('chatty.library').level, pio.templates.default,\n"
+    "      pio.renderers.default)",
 ]
 
 
@@ -55,7 +57,7 @@ def test_a_hit_leaves_random_streams_and_settings_as_a_run_would(execute_noteboo
     second = _printed(execute_notebook(_memoized()))
     assert plain[1].startswith("sample [1.764052, 0.400157, 0.978738]")
     assert plain[6] == "on #E5E5E5\n" and "..." in plain[5]  # the settings took effect
-    assert plain[7] == "moved ignore 2345 40 plotly_white\n"
+    assert plain[7] == "moved ignore 2345 40 plotly_white png\n"
     assert first == plain
     assert second == plain, "the hits replay, and plain cells after them see the same state"
 
