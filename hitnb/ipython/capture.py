@@ -246,11 +246,17 @@ def _wrap_method(
 
 
 def flush_inline_figures() -> None:
-    """Show pending matplotlib figures now (the inline backend would do it after the cell)."""
+    """Show pending matplotlib figures now, as IPython would after the cell: pyplot draws
+    every figure first when it is interactive, then the inline backend shows them. A figure
+    drawn once more lays out again (``layout="constrained"`` moves its axes a little), so
+    showing it without that draw gave other image bytes than a plain run."""
     backend = sys.modules.get("matplotlib_inline.backend_inline")
     matplotlib = sys.modules.get("matplotlib")
     if backend is None or matplotlib is None or "inline" not in matplotlib.get_backend():
         return
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None and matplotlib.is_interactive():
+        pyplot.draw_all()
     backend.flush_figures()
 
 

@@ -73,6 +73,26 @@ def test_a_result_comes_before_its_figures_and_reads_as_plain(tmp_path: Path, is
     assert shown[2] == plain, "and so does the hit"
 
 
+def test_a_figure_laid_out_by_its_engine_shows_as_plain(tmp_path: Path, isolated_store):
+    """IPython draws every figure once more before the inline backend shows them, and a
+    constrained layout moves the axes a little on that draw: shown without it, the image
+    and the axes' position differed from a plain run's (found by the thirteenth corpus)."""
+    cell = "%%memo\nfig, ax = plt.subplots(layout='constrained')\n_ = ax.plot([0, 1], [0, 480])"
+    where = "print([float(v).hex() for v in ax.get_position().bounds])"
+    seen = []
+    for source in (cell.removeprefix("%%memo\n"), cell, cell):  # plain, miss, restart hit
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            kernel.run("%load_ext hitnb\nimport matplotlib.pyplot as plt\n%matplotlib inline")
+            kernel.run(source)
+            outputs = kernel.notebook.cells[-1].outputs
+            images = [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]
+            seen.append((images, kernel.run(where)))
+    plain = seen[0]
+    assert len(plain[0]) == 1 and plain[1].startswith("['0x")
+    assert seen[1] == plain, "the miss draws and places the figure as the plain cell does"
+    assert seen[2] == plain, "and the hit shows that image, the axes where they were"
+
+
 def _text(output) -> str:
     if "text" in output:
         return output["text"]
