@@ -3,7 +3,7 @@
 Only what is truly volatile is normalized: memory addresses, timing lines (``Wall time``,
 ``CPU times``, ``%timeit`` results and its "slowest run" warning), the clock in statsmodels
 summaries (``Date:``, ``Time:``), the random table ids of pandas ``Styler`` tables and the
-kernel's process id in the file names ipykernel gives cells.
+file names ipykernel gives cells (its process id and a hash).
 Images compare by their bytes. hitnb's badge (display metadata) and its ``hitnb:`` lines are
 left out of the comparison and counted apart.
 """
@@ -26,8 +26,10 @@ TIMEIT_SPREAD = re.compile(
     r"^The slowest run took [\d.]+ times longer than the fastest\..*\n?", re.M
 )
 """What ``%timeit`` adds when its runs differ 4x or more: present or not by chance."""
-KERNEL_FILE = re.compile(r"\bipykernel_\d+(?=[/\\])")
-"""``/tmp/ipykernel_<pid>/<hash>.py``, the file a warning or traceback names for a cell."""
+KERNEL_FILE = re.compile(r"\bipykernel_\d+([/\\])\d+\.py\b")
+"""``/tmp/ipykernel_<pid>/<hash>.py``, the file a warning names for a cell: the kernel's
+process id, and a hash of the code compiled (``%%memo`` compiles the cell without its
+first line, so it can never be the plain cell's)."""
 _LABEL_GAP = r"(?:[^A-Za-z0-9\n]|th>|td>){0,60}?"
 _DAY = r"[A-Z][a-z]{2}, (?:\d{1,2} [A-Z][a-z]{2}|[A-Z][a-z]{2} \d{1,2}) \d{4}"
 SUMMARY_DATE = re.compile(r"(Date:" + _LABEL_GAP + r")" + _DAY)
@@ -66,13 +68,13 @@ def split_hitnb_notes(text: str) -> tuple[str, list[str]]:
 
 
 def normalize_text(text: str) -> str:
-    """The text with addresses, timings, summary clocks, Styler ids and kernel process ids
+    """The text with addresses, timings, summary clocks, Styler ids and cell file names
     replaced by placeholders (``%timeit``'s "slowest run" warning left out)."""
     text = ADDRESS.sub("0x…", text)
     text = TIMING_LINE.sub("<timing>", text)
     text = TIMEIT.sub("<timeit>", text)
     text = TIMEIT_SPREAD.sub("", text)
-    text = KERNEL_FILE.sub("ipykernel_<pid>", text)
+    text = KERNEL_FILE.sub(r"ipykernel_<pid>\1<cell>.py", text)
     text = SUMMARY_DATE.sub(r"\1<date>", text)
     text = STYLER_ID.sub("T_<styler>", text)
     return SUMMARY_TIME.sub(r"\1<time>", text)

@@ -455,9 +455,10 @@ class _CellWork(engine.Work):
 
     def _define(self, source: str) -> None:
         """Run a stored definition again, compiled as IPython compiles cells (so its source
-        can be read back, as the original's could)."""
+        can be read back, as the original's could), under the number of the cell running
+        (tracebacks through it say ``Cell In[7]``, as after the run)."""
         shell = self.shell
-        filename = shell.compile.cache(source)
+        filename = shell.compile.cache(source, _cell_number(shell))
         exec(shell.compile(source, filename, "exec"), shell.user_ns)
 
     def announce_miss(self, store: LocalStore, parts: KeyParts) -> None:

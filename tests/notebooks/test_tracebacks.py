@@ -34,3 +34,14 @@ def test_a_failing_memoized_cell_shows_the_plain_traceback(execute_notebook, how
     assert "Cell In[3], line 2" in plain
     assert memoized == plain
     assert "run_cell_magic" not in memoized and "skipping hidden" not in memoized
+
+
+def test_a_function_a_hit_defined_again_is_named_by_its_cell_in_tracebacks(execute_notebook):
+    """A hit defines the cell's functions again from their source; a traceback through one
+    named that code ``Cell In[0]``, where the run and a plain cell name the cell's number."""
+    plain = _traceback(execute_notebook, "pass", "helper(1)")
+    first = _traceback(execute_notebook, "%load_ext hitnb\n%hitnb auto", "helper(1)")
+    hit = _traceback(execute_notebook, "%load_ext hitnb\n%hitnb auto", "helper(1)")
+    assert "Cell In[2], line 2, in helper(x)" in plain
+    assert first == plain
+    assert hit == plain
