@@ -10,12 +10,11 @@ the kernel sends each stream's text, which decides the order the text is recorde
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from hitnb.core.cells import Event, as_shown
@@ -256,7 +255,8 @@ def flush_inline_figures() -> None:
         return
     pyplot = sys.modules.get("matplotlib.pyplot")
     if pyplot is not None and matplotlib.is_interactive():
-        pyplot.draw_all()
+        with suppress(Exception):  # a figure that cannot be drawn: showing it
+            pyplot.draw_all()  # says why, as it did before this draw was added
     backend.flush_figures()
 
 
@@ -351,7 +351,7 @@ def send_as_settled(events: list[Event], streams: dict[str, Any]) -> None:
 
 def _flush(streams: dict[str, Any], order: list[str]) -> None:
     for name in order:
-        with contextlib.suppress(Exception):  # a stream that cannot flush keeps its text
+        with suppress(Exception):  # a stream that cannot flush keeps its text
             streams[name].flush()
 
 

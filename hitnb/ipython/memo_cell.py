@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import inspect
 import re
 import sys
 import time
@@ -1025,12 +1026,13 @@ def _attributes_as_found(
     owner as it found it, which a hit need not do again."""
     found: dict[Callee, tuple[Any, Any]] = {}
     for path in analysis.attributes_set:
-        owner = _reach(namespace.get(path[0], _UNBOUND), path[1:-1])
+        owner = _reach(namespace.get(path[0], _UNBOUND), path[1:-1], static=True)
         for end in range(len(path) - 1, 0, -1):
             if owner is not _UNBOUND:
                 break
-            owner = _reach(sys.modules.get(".".join(path[:end]), _UNBOUND), path[end:-1])
-        if owner is not _UNBOUND:
+            module = sys.modules.get(".".join(path[:end]), _UNBOUND)
+            owner = _reach(module, path[end:-1], static=True)
+        if isinstance(owner, types.ModuleType | type):  # the owners a hit could not set
             found[path] = (owner, _own_attribute(owner, path[-1]))
     return found
 
@@ -1044,11 +1046,14 @@ def _own_attribute(owner: Any, name: str) -> Any:
         return _UNBOUND
 
 
-def _reach(root: Any, steps: Iterable[str]) -> Any:
-    """The object ``root.step1.step2...``; ``_UNBOUND`` when a step is missing."""
+def _reach(root: Any, steps: Iterable[str], *, static: bool = False) -> Any:
+    """The object ``root.step1.step2...``; ``_UNBOUND`` when a step is missing. ``static``
+    runs no code on the way (no property, no module ``__getattr__`` loading a submodule):
+    before the run, hitnb must not do what only the cell's code would."""
+    get = inspect.getattr_static if static else getattr
     try:
         for step in steps:
-            root = getattr(root, step)
+            root = get(root, step)
     except Exception:  # gone, or never there
         return _UNBOUND
     return root
