@@ -708,6 +708,10 @@ def _set_logger_settings(state: dict[str, Any]) -> None:
         logger.disabled, logger.propagate = disabled, propagate
 
 
+_PLOTLY_DEFAULTS = ("templates", "renderers")
+"""The ``plotly.io`` objects whose ``default`` is a setting: each in its own module."""
+
+
 def _plotly_defaults() -> dict[str, Any]:
     """``plotly.io``'s default template and renderer (``pio.templates.default =
     "plotly_white"`` styles every later figure), each once plotly has loaded it. Reading
@@ -721,9 +725,6 @@ def _plotly_defaults() -> dict[str, Any]:
         if module is not None:
             state[name] = getattr(module, name).default
     return state
-
-
-_PLOTLY_DEFAULTS = ("templates", "renderers")
 
 
 def _set_plotly_defaults(state: dict[str, Any]) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import pickle
-import types
 
 import pytest
 
@@ -214,27 +212,6 @@ def test_a_cells_definitions_are_made_again_in_the_order_the_cell_made_them() ->
     namespace: dict = {"__name__": "__main__"}
     unpack_outputs(packed, lambda code: exec(code, namespace), namespace)
     assert namespace["Sub"].__bases__ == (namespace["Base"],)
-
-
-def test_what_a_cell_sets_is_looked_up_before_its_run_without_running_code() -> None:
-    """Before a run, hitnb notes what the attributes a cell sets hold, to tell after it
-    whether the cell put them back; it may not run a property or a module's lazy
-    ``__getattr__`` to find them (only the cell's own code may)."""
-    from hitnb.core.cells import analyze_cell
-    from hitnb.ipython.memo_cell import _attributes_as_found
-
-    reads = []
-
-    class Box:
-        @property
-        def inner(self) -> types.SimpleNamespace:
-            reads.append("inner")
-            return types.SimpleNamespace(x=0)
-
-    cell = analyze_cell("box.inner.x = 1\njson.hitnb_probe = 2")
-    found = _attributes_as_found({"box": Box(), "json": json}, cell)
-    assert reads == []
-    assert list(found) == [("json", "hitnb_probe")] and found["json", "hitnb_probe"][0] is json
 
 
 def test_the_output_a_note_names_as_unstorable_does_not_depend_on_the_order_of_binding() -> None:
