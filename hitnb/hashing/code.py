@@ -101,7 +101,7 @@ def _top_levels(dist: Any) -> list[str]:
     import csv
     import io
 
-    declared: list[str] = (dist.read_text("top_level.txt") or "").split()
+    declared = _declared_tops(dist)
     if declared:
         return declared
     record = dist.read_text("RECORD")
@@ -115,6 +115,12 @@ def _top_levels(dist: Any) -> list[str]:
             first, slash, _ = path.partition("/")
             tops.add(first if slash else path[:-3])
     return sorted(tops)
+
+
+def _declared_tops(dist: Any) -> list[str]:
+    """The top-level modules a distribution declares in its ``top_level.txt`` (none when
+    it has no such file, as wheels built by most tools other than setuptools)."""
+    return (dist.read_text("top_level.txt") or "").split()
 
 
 def _trim(version: str, sensitivity: Sensitivity) -> str:
@@ -150,7 +156,7 @@ def _distribution_named(top: str) -> tuple[str, str] | None:
             dist = metadata.distribution(name)
         except (metadata.PackageNotFoundError, ValueError):
             continue
-        provides = (dist.read_text("top_level.txt") or "").split()
+        provides = _declared_tops(dist)
         if provides:
             if top in provides:
                 return _name_and_version(dist)
