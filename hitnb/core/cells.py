@@ -33,7 +33,7 @@ import os
 import pickle
 import re
 import types
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,9 +143,10 @@ class CellAnalysis:
     values are part of the cell's key (see :func:`environment_read`)."""
     literals: tuple[str, ...] = ()
     """Short string constants in the cell: the paths a reader written in C may open."""
-    definitions: dict[str, str] = field(default_factory=dict)
-    """Source of each function and class the cell defines at top level (decorators
-    included), by name: a hit defines them again instead of restoring frozen copies."""
+    definitions: tuple[tuple[str, str], ...] = ()
+    """Each function and class the cell defines at top level, as name and source
+    (decorators included), in the cell's order and each time it is defined: a hit defines
+    them again instead of restoring frozen copies."""
     magics: tuple[tuple[str, str], ...] = ()
     """The line magics of :data:`PURE_MAGICS` the cell runs, each with its arguments, in
     order: session settings (pyplot's backend, a configurable's value, an extension) that a
@@ -214,14 +215,14 @@ def _analyzed(
         return CellAnalysis(reason=f"hitnb could not analyze it ({type(exc).__name__}: {exc})")
 
 
-def _definitions(source: str, tree: ast.Module) -> dict[str, str]:
+def _definitions(source: str, tree: ast.Module) -> tuple[tuple[str, str], ...]:
     lines = source.splitlines()
-    found: dict[str, str] = {}
+    found: list[tuple[str, str]] = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             first = min([d.lineno for d in node.decorator_list] + [node.lineno])
-            found[node.name] = "\n".join(lines[first - 1 : node.end_lineno]) + "\n"
-    return found
+            found.append((node.name, "\n".join(lines[first - 1 : node.end_lineno]) + "\n"))
+    return tuple(found)
 
 
 def _analyze(
@@ -1088,7 +1089,7 @@ class ByValue:
         return load(_dill_loads(), self.payload, ())
 
 
-def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[str, Any]:
+def pack_outputs(values: dict[str, Any], definitions: Sequence[tuple[str, str]]) -> dict[str, Any]:
     """Make a cell's output values storable: modules by name, the cell's own functions and
     classes by source, other notebook code by value; when the cell defines anything (at top
     level or not: ``def`` in a loop), every other value as a pickle of its own, so loading
@@ -1096,14 +1097,12 @@ def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[st
     the order the cell made them (a class before its subclass), whatever order the run
     bound them in."""
     apart = bool(definitions) or any(_is_notebook_code(v) for v in values.values())
-    packed: dict[str, Any] = {}
-    made = [name for name in definitions if name in values]
-    for name in [*made, *(name for name in values if name not in definitions)]:
-        value = values[name]
+    packed: dict[str, Any] = _definitions_kept(values, definitions)
+    for name, value in values.items():
+        if name in packed:
+            continue
         if isinstance(value, types.ModuleType):
             packed[name] = ModuleRef(value.__name__)
-        elif name in definitions and _made_by_definition(value, name):
-            packed[name] = Definition(definitions[name])
         elif (
             where := library_attribute(value) or library_method(value) or importable_name(value)
         ) is not None:
@@ -1115,6 +1114,25 @@ def pack_outputs(values: dict[str, Any], definitions: dict[str, str]) -> dict[st
         else:
             packed[name] = value
     return packed
+
+
+def _definitions_kept(
+    values: dict[str, Any], definitions: Sequence[tuple[str, str]]
+) -> dict[str, Definition]:
+    """The definitions a hit runs again, by the name each binds, in the cell's order. A
+    name the cell defines again later is bound by its last definition, but what the cell
+    defined in between may use the earlier one (``class Sub(Base)`` before ``Base`` is
+    redefined): each superseded definition runs again just before the next one kept."""
+    last = {name: at for at, (name, _) in enumerate(definitions)}
+    kept: dict[str, Definition] = {}
+    superseded = ""
+    for at, (name, source) in enumerate(definitions):
+        if last[name] != at:
+            superseded += source
+        elif name in values and _made_by_definition(values[name], name):
+            kept[name] = Definition(superseded + source)
+            superseded = ""
+    return kept
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,7 @@ def test_a_cells_values_are_pickled_when_its_record_is_stored_not_when_the_cell_
         def __reduce__(self):
             raise TypeError("refused to pickle")
 
-    packed = pack_outputs({"kept": [1, 2], "refuses": Refuses()}, {"f": "def f(): pass"})
+    packed = pack_outputs({"kept": [1, 2], "refuses": Refuses()}, [("f", "def f(): pass")])
     with pytest.raises(TypeError, match="refused to pickle"):
         pickle.dumps(packed)
     namespace: dict = {}
@@ -212,6 +212,27 @@ def test_a_cells_definitions_are_made_again_in_the_order_the_cell_made_them() ->
     namespace: dict = {"__name__": "__main__"}
     unpack_outputs(packed, lambda code: exec(code, namespace), namespace)
     assert namespace["Sub"].__bases__ == (namespace["Base"],)
+
+
+def test_a_class_redefined_after_its_subclass_comes_back_as_the_run_left_it() -> None:
+    """``Sub`` derives from the first ``Base``; the name ``Base`` ends on the second. A hit
+    made ``Sub`` again from the second (in a new session) or from the one already in the
+    namespace (the session's own, a run earlier)."""
+    from hitnb.core.cells import analyze_cell, pack_outputs, unpack_outputs
+
+    source = (
+        "class Base:\n    kind = 'first'\n\n"
+        "class Sub(Base):\n    pass\n\n"
+        "class Base:\n    kind = 'second'\n"
+    )
+    ran: dict = {"__name__": "__main__"}
+    exec(source, ran)
+    bound = {"Sub": ran["Sub"], "Base": ran["Base"]}
+    packed = pack_outputs(bound, analyze_cell(source).definitions)
+    for namespace in ({"__name__": "__main__"}, dict(ran)):
+        unpack_outputs(packed, lambda code, ns=namespace: exec(code, ns), namespace)
+        assert (namespace["Sub"].kind, namespace["Base"].kind) == ("first", "second")
+        assert namespace["Sub"].__bases__[0] is not namespace["Base"]
 
 
 def test_the_output_a_note_names_as_unstorable_does_not_depend_on_the_order_of_binding() -> None:
