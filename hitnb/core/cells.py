@@ -121,6 +121,11 @@ class CellAnalysis:
     (``torch.backends.cudnn.deterministic = True``: ``("torch", "backends", "cudnn",
     "deterministic")``): set on a module or a class from outside the notebook, they are
     state a hit could not set again."""
+    put_back: frozenset[Callee] = frozenset()
+    """Those of :attr:`attributes_set` the cell swaps and puts back (``orig = mod.f``
+    before any set of ``mod.f``, and ``mod.f = orig`` its last set): as the code reads,
+    the attribute ends holding what it held as the cell started, whatever that was. The
+    run checks that it did (see :func:`_put_back`)."""
     passed_only: tuple[tuple[str, tuple[Callee, ...]], ...] = ()
     """Candidates that are only given as arguments to calls, with those callees: the run
     can tell which of them only draw what they are given (:func:`drawn_only`)."""
@@ -253,6 +258,7 @@ def _analyze(
         stored_into=frozenset(flow.stored_into & inputs),
         attribute_calls=frozenset(c for c in flow.attribute_calls if c[0] in inputs),
         attributes_set=tuple(sorted(flow.attributes_set)),
+        put_back=_put_back(tree, flow.attributes_set, inputs),
         passed_only=tuple(
             (name, tuple(sorted(callees)))
             for name, callees in sorted(flow.passed.items())
@@ -635,6 +641,49 @@ class _Flow:
             self.escaped.add(name)
             if mutates:
                 self.mutated.add(name)
+
+
+def _put_back(tree: ast.Module, paths: Iterable[Callee], inputs: set[str]) -> frozenset[Callee]:
+    """The attributes in ``paths`` the cell swaps and puts back: in the order of the source
+    (at module scope), the cell reads one into a name before it first sets it (``orig =
+    mod.f``), its last set of it sets that name (``mod.f = orig``), and the name is bound
+    nowhere else in the cell nor read before. An attribute set to a value it happened to
+    hold already (``logging.raiseExceptions = True``) is no swap: a later session may find
+    it otherwise, and a plain run would set it."""
+    paths = set(paths)
+    if not paths:
+        return frozenset()
+    named: dict[int, str] = {}  # id of `mod.f` in `orig = mod.f` or `mod.f = orig`: "orig"
+    bindings: dict[str, int] = {}
+    scope = list(_walk_module_scope_of(tree))
+    for node in scope:
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
+            bindings[node.id] = bindings.get(node.id, 0) + 1
+        elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+            if isinstance(target, ast.Name) and isinstance(value, ast.Attribute):
+                named[id(value)] = target.id
+            elif isinstance(target, ast.Attribute) and isinstance(value, ast.Name):
+                named[id(target)] = value.id
+    touches: dict[Callee, list[tuple[int, int, bool, str | None]]] = {}
+    for node in scope:
+        if isinstance(node, ast.Attribute) and (path := _callee_path(node)) in paths:
+            setting = not isinstance(node.ctx, ast.Load)
+            touch = (node.lineno, node.col_offset, setting, named.get(id(node)))
+            touches.setdefault(path, []).append(touch)
+    swapped = set()
+    for path, found in touches.items():
+        found.sort(key=lambda touch: touch[:2])
+        sets = [at for at, touch in enumerate(found) if touch[2]]
+        kept = found[sets[-1]][3] if sets else None
+        if (
+            kept is not None
+            and bindings.get(kept) == 1
+            and kept not in inputs
+            and any(not setting and name == kept for *_, setting, name in found[: sets[0]])
+        ):
+            swapped.add(path)
+    return frozenset(swapped)
 
 
 def _walk_module_scope_of(node: ast.AST) -> Iterator[ast.AST]:

@@ -26,6 +26,7 @@ from hitnb import config
 from hitnb.core import ambient, costs, engine, files, modes
 from hitnb.core.arguments import summarize
 from hitnb.core.cells import (
+    Callee,
     CellAnalysis,
     CellRecord,
     Pickled,
@@ -794,6 +795,7 @@ def _run_recorded(
     }
     held = {name: id(value) for name, value in namespace.items() if name not in analysis.bound}
     module_globals = {m: _globals_ids(m) for m in _user_modules_reached(namespace, analysis)}
+    swapped = _attributes_as_found(namespace, analysis.put_back)
     classes = notebook_classes(namespace, analysis.bound)  # their own values, checked after
     shown: list[Any] = []  # the values shown before the result
     start = time.perf_counter()
@@ -818,7 +820,7 @@ def _run_recorded(
         outputs.update(bound_unseen)
         deleted += deleted_unseen
         written, unstorable = _written_through_calls(namespace, called)
-        changed_module = _outside_changed(namespace, analysis, module_globals)
+        changed_module = _outside_changed(namespace, analysis, module_globals, swapped)
         if changed_module is not None and not unstorable:
             unstorable = (
                 f"this cell ran but was not cached: it changed {changed_module}, "
@@ -991,12 +993,16 @@ def _globals_ids(module: Any) -> dict[str, int]:
 
 
 def _outside_changed(
-    namespace: dict[str, Any], analysis: CellAnalysis, before: dict[Any, dict[str, int]]
+    namespace: dict[str, Any],
+    analysis: CellAnalysis,
+    before: dict[Any, dict[str, int]],
+    swapped: dict[Callee, tuple[Any, Any]],
 ) -> str | None:
     """What outside the notebook the run changed, for the note: a user module the cell
     assigned into, a global of one of the modules in ``before`` (the ids of their globals
     as the run started) bound, rebound or deleted since, or an attribute the cell set on a
-    library's module or class; None when none of these."""
+    library's module or class and did not put back (``swapped``: see
+    :func:`_attributes_as_found`); None when none of these."""
     for name in sorted(analysis.stored_into):
         value = namespace.get(name)
         if isinstance(value, types.ModuleType) and is_user_code(value):
@@ -1006,20 +1012,62 @@ def _outside_changed(
         for name in sorted(ids.keys() | now.keys()):
             if ids.get(name) != now.get(name):
                 return f"`{module.__name__}.{name}`"
-    return _outside_attribute_set(namespace, analysis)
+    return _outside_attribute_set(namespace, analysis, swapped)
 
 
-def _outside_attribute_set(namespace: dict[str, Any], analysis: CellAnalysis) -> str | None:
+def _attributes_as_found(
+    namespace: dict[str, Any], paths: Iterable[Callee]
+) -> dict[Callee, tuple[Any, Any]]:
+    """The owner and own value of each attribute in ``paths`` (those the cell's code swaps
+    and puts back: :attr:`CellAnalysis.put_back`) as the run starts, where the owner can be
+    found: by the names the cell uses, or else through ``sys.modules`` (``import
+    pkg._impl`` in the cell binds ``pkg``). The run left such an attribute as the session
+    had it when the same owner holds the same object after it."""
+    found: dict[Callee, tuple[Any, Any]] = {}
+    for path in paths:
+        owner = _reach(namespace.get(path[0], _UNBOUND), path[1:-1])
+        for end in range(len(path) - 1, 0, -1):
+            if owner is not _UNBOUND:
+                break
+            owner = _reach(sys.modules.get(".".join(path[:end]), _UNBOUND), path[end:-1])
+        if owner is not _UNBOUND:
+            found[path] = (owner, _own_attribute(owner, path[-1]))
+    return found
+
+
+def _own_attribute(owner: Any, name: str) -> Any:
+    """What ``owner`` itself holds under ``name`` (no descriptor run, nothing inherited);
+    ``_UNBOUND`` when nothing."""
+    try:
+        return vars(owner).get(name, _UNBOUND)
+    except TypeError:  # no __dict__
+        return _UNBOUND
+
+
+def _reach(root: Any, steps: Iterable[str]) -> Any:
+    """The object ``root.step1.step2...``; ``_UNBOUND`` when a step is missing."""
+    try:
+        for step in steps:
+            root = getattr(root, step)
+    except Exception:  # gone, or never there
+        return _UNBOUND
+    return root
+
+
+def _outside_attribute_set(
+    namespace: dict[str, Any], analysis: CellAnalysis, swapped: dict[Callee, tuple[Any, Any]]
+) -> str | None:
     """An attribute the cell set or deleted on a module, or on a class the notebook does not
     define (``torch.backends.cudnn.deterministic = True``, ``json.indent = 2``,
-    ``InteractiveShell.ast_node_interactivity = "all"``), for the note; None when none.
-    The object is looked up after the run, the way the cell reached it."""
+    ``InteractiveShell.ast_node_interactivity = "all"``), and did not swap and put back
+    (``swapped``), for the note; None when none. The object is looked up after the run,
+    the way the cell reached it."""
     for path in analysis.attributes_set:
-        owner = namespace.get(path[0], _UNBOUND)
-        try:
-            for step in path[1:-1]:
-                owner = getattr(owner, step)
-        except Exception:  # gone since, or never there: not a module's
+        owner = _reach(namespace.get(path[0], _UNBOUND), path[1:-1])
+        if owner is _UNBOUND:  # gone since, or never there: not a module's
+            continue
+        found = swapped.get(path)
+        if found and found[0] is owner and found[1] is _own_attribute(owner, path[-1]):
             continue
         name = ".".join(path)
         if isinstance(owner, types.ModuleType) and owner.__name__ != "__main__":

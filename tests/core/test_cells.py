@@ -354,3 +354,30 @@ def test_a_value_that_cannot_be_hashed_is_not_walked_again_by_the_next_cell(monk
     gc.collect()
     assert held() is None, "a refusal does not keep the value alive"
     assert not known._refused, "nor its entry, once the value is gone"
+
+
+@pytest.mark.parametrize(
+    ("source", "swapped"),
+    [
+        ("orig = json.dumps\njson.dumps = None\njson.dumps = orig", True),
+        (
+            "print(json.dumps)\norig = json.dumps\ntry:\n    json.dumps = 1\nfinally:\n"
+            "    json.dumps = orig",
+            True,
+        ),
+        ("json.dumps = None\norig = json.dumps\njson.dumps = orig", False),
+        ("json.dumps = True", False),
+        ("if c:\n    orig = json.dumps\njson.dumps = None\njson.dumps = orig", False),
+        ("orig = json.dumps\njson.dumps = None\njson.dumps = orig\norig = 2", False),
+        ("orig = json.dumps\njson.dumps = orig\njson.dumps = None", False),
+        ("orig = json.dumps\njson.dumps = None\njson.dumps = other", False),
+    ],
+)
+def test_a_cell_puts_back_an_attribute_only_from_a_name_that_read_it_first(
+    source: str, swapped: bool
+) -> None:
+    """The attribute ends as the cell found it, whatever it held, only when the value put
+    back last was read from it before any set; the run then checks that it did."""
+    from hitnb.core.cells import analyze_cell
+
+    assert (("json", "dumps") in analyze_cell("import json\n" + source).put_back) is swapped

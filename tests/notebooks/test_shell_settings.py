@@ -109,6 +109,33 @@ def test_settings_made_on_a_library_module_or_by_set_config_hold_after_a_restart
     assert "`json.hitnb_test_setting` (an attribute of module `json`)" in second[2]
 
 
+def test_a_cell_that_swaps_a_library_attribute_and_puts_it_back_hits(
+    tmp_path: Path, isolated_store
+):
+    """``orig = mod.f; mod.f = stub; ...; mod.f = orig`` leaves the module as the session
+    had it, so a hit has nothing to set again (jacobi's diagonal notebook times a function
+    with one step stubbed out this way; the cell ran every session). A set that leaves the
+    value the attribute happened to hold is no swap: a later session where an earlier cell
+    set ``False`` must end on the cell's ``True``, as a plain run does."""
+    swap = (
+        "%%memo\nimport json\norig = json.dumps\njson.dumps = None\ntry:\n"
+        "    stubbed = json.dumps is None\nfinally:\n    json.dumps = orig\n"
+    )
+    cells = [
+        "%load_ext hitnb\nimport logging\nlogging.raiseExceptions = False",
+        swap,
+        "%hitnb why",
+        "print(stubbed, json.dumps([1]))",
+        "%%memo\nlogging.raiseExceptions = True\nraised = 1",
+        "print(logging.raiseExceptions)",
+    ]
+    env = {"HITNB_STORE": str(isolated_store)}
+    first, second = printed_in_fresh_kernels(tmp_path, env, cells)
+    assert second[2] == "the last %%memo cell came from the cache\n"
+    assert first[3] == second[3] == "True [1]\n"
+    assert first[5] == second[5] == "True\n"
+
+
 def test_a_cell_stored_before_a_setting_changed_runs_again(tmp_path: Path, isolated_store):
     """A user adds ``set_config(transform_output="pandas")``, a pandas display option or
     numpy print options above cells already stored, and runs them all again: each stored
