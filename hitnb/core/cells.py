@@ -1098,10 +1098,12 @@ class Pickled:
             return dill_dumps(self.value, protocol=5)
 
     def load(self, load: Callable[..., Any]) -> Any:
-        """The value again, unpickled by ``load`` (see :func:`~hitnb.store.codecs.loads_in`)."""
+        """The value again, unpickled by ``load`` (see :func:`~hitnb.store.codecs.loads_in`),
+        on this thread's stack (unpickling does not recurse by nesting: see
+        :meth:`~hitnb.store.codecs.PickleCodec.load`)."""
         loads = _dill_loads() if self.by_dill else pickle.loads
         with gc_paused():
-            return deep_if_needed(lambda: load(loads, self.payload, ()), "hitnb-deep-unpickle")
+            return load(loads, self.payload, ())
 
     def __getstate__(self) -> dict[str, Any]:
         payload = self.payload

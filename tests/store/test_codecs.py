@@ -309,3 +309,30 @@ def test_a_value_nested_past_the_recursion_limit_is_stored_and_loaded(store):
     while link is not None:
         length, link = length + 1, link.after
     assert length == 20_000 and back["chain"].value == 19_999
+
+
+class LooksUpItself:
+    """Pickles, but its ``__getattr__`` reads an attribute unpickling has not set yet, which
+    calls ``__getattr__`` again: scikit-image's ``FailedEstimation`` does this."""
+
+    lookups = 0
+
+    def __init__(self) -> None:
+        self.message = "failed"
+
+    def __getattr__(self, name: str) -> Any:
+        type(self).lookups += 1
+        return getattr(self.message, name)
+
+
+def test_a_value_whose_load_recurses_without_end_fails_at_the_recursion_limit(store):
+    """Unpickling does not recurse by nesting (the 20,000-link chain above loads on this
+    stack), so a load past the limit is no deep value: it is not tried again on a stack
+    250 times deeper, which took 1.8 s to fail in a scikit-image example."""
+    import sys
+
+    entry = store.put("1" * 32, LooksUpItself(), function="t", code="c", args="a", duration=0)
+    LooksUpItself.lookups = 0
+    with pytest.raises(CodecError, match="recursion"):
+        store.load(store.get(entry.key))
+    assert 0 < LooksUpItself.lookups < 2 * sys.getrecursionlimit()
