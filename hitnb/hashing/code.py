@@ -16,6 +16,7 @@ import importlib.util
 import os
 import sys
 import sysconfig
+import threading
 import types
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -344,6 +345,51 @@ def clear_version_cache() -> None:
 
 
 _module_digests: dict[str, tuple[float, int, str]] = {}
+_data_digests_open = threading.local()
+"""``ids``: the modules whose data digest this thread is taking; one reached again through
+its own values counts by its name there."""
+
+
+def module_data_digest(module: types.ModuleType) -> str:
+    """Digest of what a user module holds besides its code: what its import made of the
+    world (``CONFIG = json.load(...)`` of a file since edited, a table it loaded, numbers it
+    drew) and what was set on it since. Two sessions that import the same source can hold
+    different values, and the cells reading them must tell.
+
+    Every global counts but dunder names, modules, and the functions and classes the
+    module's own source defines (their source is in its digest; so are their defaults,
+    which are hashed too, since the import evaluated them). A value that cannot be hashed
+    counts by its type, as it did before values counted at all."""
+    from hitnb.hashing.values import UnhashableValue, hash_value
+
+    open_here: set[int] = _data_digests_open.__dict__.setdefault("ids", set())
+    if id(module) in open_here:
+        return "reached again"
+    open_here.add(id(module))
+    parts = []
+    try:
+        for name, value in sorted(vars(module).items()):
+            if (name.startswith("__") and name.endswith("__")) or isinstance(
+                value, types.ModuleType
+            ):
+                continue
+            if isinstance(value, types.FunctionType | type) and (
+                getattr(value, "__module__", None) == module.__name__
+            ):
+                defaults = (
+                    getattr(value, "__defaults__", None),
+                    getattr(value, "__kwdefaults__", None),
+                )
+                if defaults == (None, None):
+                    continue
+                value = defaults
+            try:
+                parts.append(f"{name}={hash_value(value)}")
+            except UnhashableValue as exc:
+                parts.append(f"{name}:{exc.type_name}")
+    finally:
+        open_here.discard(id(module))
+    return text_digest(";".join(parts))
 
 
 def module_source_digest(module: types.ModuleType) -> str:
@@ -395,9 +441,11 @@ def class_code_fingerprint(cls: type) -> bytes:
 
 
 def module_fingerprint(module: types.ModuleType) -> bytes:
-    """16-byte fingerprint of a module: its source for user modules, else its version."""
+    """16-byte fingerprint of a module: for user modules their source and the values they
+    hold (:func:`module_data_digest`), else their version."""
     if is_user_code(module):
-        identity = f"module|{module.__name__}|{module_source_digest(module)}"
+        source = module_source_digest(module)
+        identity = f"module|{module.__name__}|{source}|{module_data_digest(module)}"
     else:
         dist, version = package_version(module, config.settings().version_sensitivity)
         identity = f"module|{module.__name__}|{dist}|{version}"

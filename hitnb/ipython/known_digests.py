@@ -9,7 +9,8 @@ its back: before any cell that is not a ``%%memo`` cell (in auto mode: that it d
 unless the cell only runs magics that change no value), and after a ``%%memo`` cell that was
 seen to change one of its inputs in place, or whose notebook functions changed a global
 they read (another name may share that object). Notebook functions and classes are never
-kept: their digest covers the globals they read, which a hit rebinds by name.
+kept: their digest covers the globals they read, which a hit rebinds by name; nor are
+modules, whose digest covers the values they hold.
 
 A stored output whose digest the cell's record lacks (a cheap cell's fitted model) is
 hashed by the first cell that reads it; since the cache still holds it, it is unchanged
@@ -25,8 +26,9 @@ from typing import Any, NamedTuple
 
 from hitnb.hashing.values import UnhashableValue, hashers_registered
 
-_READS_GLOBALS = (types.FunctionType, type)
-"""Notebook code: a function's digest covers the values of the globals it reads."""
+_READS_GLOBALS = (types.FunctionType, type, types.ModuleType)
+"""Code: a function's digest covers the values of the globals it reads, and a user
+module's the values it holds, which change without a cell saying so."""
 
 
 class Origin(NamedTuple):

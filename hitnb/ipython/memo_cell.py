@@ -51,7 +51,12 @@ from hitnb.core.record import RunRecord
 from hitnb.core.stores import current_store
 from hitnb.core.unstorable import Unstorable
 from hitnb.hashing.analysis import analyze, text_digest
-from hitnb.hashing.code import is_user_code, library_versions, user_module_files
+from hitnb.hashing.code import (
+    is_user_code,
+    library_versions,
+    module_fingerprint,
+    user_module_files,
+)
 from hitnb.hashing.dependencies import Fingerprint, Plan, fingerprint, plan_for, written_during
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, time_limit
@@ -237,6 +242,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
             **({"wrappers": ";".join(map(str, wrappers))} if wrappers else {}),
             **({"interactivity": shows} if shows != interactivity.DEFAULT else {}),
             **({"ast transformers": _transformers(shell)} if shell.ast_transformers else {}),
+            **_user_modules_imported(analysis.imports),
         },
         {CODE: analysis.code, **packages},
         {},
@@ -267,6 +273,20 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     note = outcome.note or outcome.rerun or stale or work.problem
     # the run showed its result already, before its figures (see _run_recorded)
     return None, CellRun(False, work.explanation, note, outcome.key, auto=options.auto)
+
+
+def _user_modules_imported(imports: Iterable[str]) -> dict[str, str]:
+    """The user modules among those the cell imports that are imported already, by their
+    fingerprint (:func:`~hitnb.hashing.code.module_fingerprint`): ``from settings import
+    CONFIG`` binds what the session's import made of the world (a config file read then),
+    which the module's source does not say. One not imported yet runs its code in the
+    cell, whose run records what that code read."""
+    found = {}
+    for name in imports:
+        module = sys.modules.get(name)
+        if isinstance(module, types.ModuleType) and is_user_code(module):
+            found[f"module {name}"] = module_fingerprint(module).hex()
+    return found
 
 
 def _with_packages(code: str, packages: dict[str, str]) -> str:

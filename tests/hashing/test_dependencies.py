@@ -153,6 +153,34 @@ def test_user_module_detection(tmp_path, monkeypatch):
     del sys.modules["mymod"]
 
 
+def test_a_user_module_counts_by_the_values_it_holds(tmp_path, monkeypatch):
+    """Its import may read the world (a config file): two sessions importing the same
+    source can hold different values. What cannot be hashed (a lock) counts by its type,
+    and a module holding itself is no endless walk."""
+    import threading
+
+    (tmp_path / "settings_mod.py").write_text(
+        "import threading, sys\nCONFIG = {'lr': 0.1}\nLOCK = threading.Lock()\n"
+        "REFS = {'me': sys.modules[__name__]}\ndef scale(x, k=CONFIG['lr']):\n    return x * k\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import settings_mod
+
+    try:
+        before = code.module_fingerprint(settings_mod)
+        assert code.module_fingerprint(settings_mod) == before
+        settings_mod.CONFIG["lr"] = 0.5
+        assert code.module_fingerprint(settings_mod) != before
+        settings_mod.CONFIG["lr"] = 0.1
+        settings_mod.scale.__defaults__ = (0.5,)  # what the import evaluated
+        assert code.module_fingerprint(settings_mod) != before
+        settings_mod.scale.__defaults__ = (0.1,)
+        settings_mod.LOCK = threading.RLock()  # unhashable either way: by its type
+        assert code.module_fingerprint(settings_mod) != before
+    finally:
+        del sys.modules["settings_mod"]
+
+
 def test_assigned_globals_are_not_inputs():
     f = define(
         "def f(x):\n    global N\n    N += 1\n    LOG.append(x)\n    CACHE[x] = 1\n"

@@ -54,6 +54,33 @@ def test_a_user_module_imported_before_the_cell_still_counts(tmp_path: Path, iso
     assert printed[1].splitlines()[-1] == "[3]", "cleaning.py changed: the cell runs again"
 
 
+def test_what_a_user_module_read_when_imported_counts(tmp_path: Path, isolated_store):
+    """``settings.py`` loads ``config.json`` when imported; the config is edited between
+    sessions. Cells that read ``settings.CONFIG``, call a function of it reading the config,
+    or import a name from it printed the old config again: the module counted by its
+    source only. With the config as it was, they hit."""
+    (tmp_path / "settings.py").write_text(
+        "import json\nwith open('config.json') as f:\n    CONFIG = json.load(f)\n"
+        "def scale(x):\n    return x * CONFIG['factor']\n"
+    )
+    cells = [
+        "%load_ext hitnb\nimport settings",
+        "%%memo\nlr = settings.CONFIG['lr']\nprint('lr', lr)",
+        "%%memo\ny = settings.scale(3)\nprint('y', y)",
+        "%%memo\nfrom settings import CONFIG\nprint(CONFIG['factor'])",
+        "%hitnb why",
+    ]
+    printed = []
+    for lr, factor in ((0.1, 2), (0.5, 10), (0.5, 10)):
+        (tmp_path / "config.json").write_text(f'{{"lr": {lr}, "factor": {factor}}}')
+        with _session(tmp_path, isolated_store) as kernel:
+            printed.append([kernel.run(cell).splitlines() for cell in cells][1:])
+    shown = [[lines[-1] for lines in run[:3]] for run in printed]
+    assert shown[0] == ["lr 0.1", "y 6", "2"]
+    assert shown[1] == shown[2] == ["lr 0.5", "y 30", "10"], "the config changed: they run again"
+    assert printed[2][3][0] == "the last %%memo cell came from the cache", "no change: a hit"
+
+
 def test_a_library_a_cell_imports_counts_by_its_version(tmp_path: Path, isolated_store: Path):
     site = tmp_path / "site-packages"
     (site / "fakelib").mkdir(parents=True)
