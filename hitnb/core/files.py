@@ -430,6 +430,37 @@ def shown(path: str) -> str:
         return path
 
 
+PATHS_HELD_LIMIT = 1000
+"""Items of a list, tuple or dict input looked at for paths (a list of 1e6 words is none)."""
+
+
+def paths_held(values: Iterable[Any], literals: Iterable[str]) -> list[Any]:
+    """The strings and paths the values hold, as candidates for files the run may read with
+    a reader written in C, which no hook sees: a path kept in a variable (``SALES =
+    "data/sales.parquet"`` in one cell, ``pd.read_parquet(SALES)`` in the next), the items
+    of a list, tuple or dict of them (``glob`` results, a table of splits), and each of
+    the cell's string literals under the folders among them (``DATA / "sales.parquet"``,
+    ``f"{DATA}/sales.parquet"``). Not all name files; the caller keeps those that do."""
+    found: list[Any] = []
+    for value in values:
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list | tuple) and len(value) <= PATHS_HELD_LIMIT:
+            found += [item for item in value if isinstance(item, str | os.PathLike)]
+        elif isinstance(value, str | os.PathLike):
+            found.append(value)
+    folders = [path for path in found if _is_folder(path)]
+    tails = [text.lstrip("/" + os.sep) for text in literals]
+    return found + [os.path.join(folder, tail) for folder in folders for tail in tails if tail]
+
+
+def _is_folder(path: Any) -> bool:
+    try:
+        return os.path.isdir(path)
+    except (OSError, TypeError, ValueError):
+        return False
+
+
 def named_paths(values: Iterable[Any]) -> list[str]:
     """The strings and path-likes among ``values`` that name existing files or folders."""
     found = []

@@ -537,9 +537,11 @@ class _CellWork(engine.Work):
             print(f"hitnb: {message}")
 
     def named_files(self) -> list[str]:
-        """Paths in the cell's strings, declared files, and the source of the user modules
-        it imports (read again only when first imported: an edit must still count)."""
-        named = [*self.analysis.literals, *self.options.files]
+        """Paths in the cell's strings, declared files, the paths its inputs hold (see
+        :func:`~hitnb.core.files.paths_held`), and the source of the user modules it
+        imports (read again only when first imported: an edit must still count)."""
+        literals = self.analysis.literals
+        named = [*literals, *self.options.files, *files.paths_held(self.read.values(), literals)]
         return [*files.named_paths(named), *user_module_files(self.analysis.imports)]
 
     def stale(self, reason: str) -> None:

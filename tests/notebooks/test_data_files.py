@@ -128,6 +128,30 @@ def test_a_changed_file_is_named_and_a_deleted_one_fails_as_the_user_expects(
     assert why.startswith("it ran again: file data.csv changed\n  read data.csv (8 bytes, xxh3 ")
 
 
+def test_a_path_kept_in_a_variable_names_what_a_reader_in_c_reads(
+    tmp_path: Path, isolated_store
+):
+    """Parquet is read in C, out of sight of the hook that sees Python's ``open``: a cell
+    reading a path that an earlier cell put in a variable (a path, a folder joined to a
+    name, a list of them) missed the edited file, and showed the old sum after a restart."""
+    (tmp_path / "data").mkdir()
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nfrom pathlib import Path\nimport pandas as pd\n"
+        "DATA = Path('data')\nSALES = 'data/sales.parquet'\nPATHS = [SALES]",
+        "print(pd.read_parquet(SALES)['v'].sum())",
+        "print(pd.read_parquet(DATA / 'sales.parquet')['v'].sum())",
+        "print(sum(pd.read_parquet(p)['v'].sum() for p in PATHS))",
+    ]
+    printed = []
+    for total in (5, 50, 50):
+        pd.DataFrame({"v": [total, 1]}).to_parquet(tmp_path / "data" / "sales.parquet")
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            printed.append([kernel.run(cell).splitlines()[-1:] for cell in cells][1:])
+            status = kernel.run("%hitnb auto status")
+    assert printed == [[["6"]] * 3, [["51"]] * 3, [["51"]] * 3]
+    assert "3 cells memoized (3 from the store)" in status, "unchanged: they hit"
+
+
 def test_a_library_looking_for_plugins_does_not_make_the_notebook_folder_an_input(
     tmp_path: Path, isolated_store
 ):
