@@ -32,6 +32,7 @@ import math
 import os
 import pickle
 import re
+import sys
 import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -1027,6 +1028,11 @@ class CellRecord:
     interactivity shows each), in the order of the ``"shown"`` events: a hit binds them as
     IPython's display hook did (``_``, ``__``, ``Out``)."""
 
+    changed: frozenset[str] = frozenset()
+    """The inputs the run changed in place (or a notebook function it called changed):
+    a hit checks that the names sharing objects with them are the ones that did when it
+    ran (see ``_sharing_unmet`` in :mod:`hitnb.ipython.memo_cell`)."""
+
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed
         before the inline figures as IPython places it); older records show it last."""
@@ -1111,6 +1117,66 @@ class Pickled:
 
 
 @dataclass(frozen=True)
+class ArrayView:
+    """A numpy output whose memory another array the record holds or refers to holds too
+    (``v = arr[0]``; ``head = a[:3]`` of an input ``a``): stored as where it lies in that
+    array, its anchor, and made a view of it again on a hit, so that a change through one
+    name reaches the other, as after the run. Pickle stores a view as an array of its own:
+    restored, ``v[:] = -1`` left ``arr`` as it was."""
+
+    anchor: Any
+    offset: int
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]
+    dtype: Any
+
+    def make(self) -> Any:
+        import numpy as np
+
+        return np.ndarray(
+            self.shape, self.dtype, buffer=self.anchor, offset=self.offset, strides=self.strides
+        )
+
+
+def _array_views(values: dict[str, Any], anchors: Iterable[Any]) -> dict[str, ArrayView]:
+    """The numpy outputs to store as views (see :class:`ArrayView`): each output array
+    whose memory's owner another array among the outputs and ``anchors`` (the inputs the
+    record refers to by name) views too, lying within the one of them that spans most of
+    that memory in one contiguous block."""
+    np = sys.modules.get("numpy")
+    if np is None:
+        return {}
+    arrays = [v for v in (*values.values(), *anchors) if type(v) is np.ndarray]
+    owners: dict[int, list[Any]] = {}
+    for array in arrays:
+        owners.setdefault(id(_memory_owner(array)), []).append(array)
+    bounds = getattr(np.lib, "array_utils", np).byte_bounds
+    views: dict[str, ArrayView] = {}
+    for group in owners.values():
+        blocks = [a for a in group if a.flags.c_contiguous]
+        if len(group) < 2 or not blocks:
+            continue
+        anchor = max(blocks, key=lambda a: a.nbytes)  # the first of the largest
+        low, high = bounds(anchor)
+        for name, value in values.items():
+            if value is anchor or not any(value is member for member in group):
+                continue
+            start, end = bounds(value)
+            if low <= start and end <= high:
+                views[name] = ArrayView(
+                    anchor, start - low, value.shape, value.strides, value.dtype
+                )
+    return views
+
+
+def _memory_owner(array: Any) -> Any:
+    """The object at the end of ``array``'s chain of bases: what owns its memory."""
+    while getattr(array, "base", None) is not None:
+        array = array.base
+    return array
+
+
+@dataclass(frozen=True)
 class ByValue:
     """A function or class defined in the notebook other than by a top-level statement,
     stored by value (dill) rather than by a reference a fresh kernel could not resolve."""
@@ -1140,15 +1206,22 @@ class ByValue:
         return load(_dill_loads(), self.payload, ())
 
 
-def pack_outputs(values: dict[str, Any], definitions: Sequence[tuple[str, str]]) -> dict[str, Any]:
+def pack_outputs(
+    values: dict[str, Any],
+    definitions: Sequence[tuple[str, str]],
+    anchors: Iterable[Any] = (),
+) -> dict[str, Any]:
     """Make a cell's output values storable: modules by name, the cell's own functions and
     classes by source, other notebook code by value; when the cell defines anything (at top
     level or not: ``def`` in a loop), every other value as a pickle of its own, so loading
     the record needs none of its classes and functions. The definitions come first, in
     the order the cell made them (a class before its subclass), whatever order the run
-    bound them in."""
+    bound them in. Numpy outputs viewing memory of another output or of an input in
+    ``anchors`` are stored as views of it (:class:`ArrayView`)."""
     apart = bool(definitions) or any(_is_notebook_code(v) for v in values.values())
     packed: dict[str, Any] = _definitions_kept(values, definitions)
+    if not apart:  # pickled apart, an anchor would be pickled again with each view
+        packed.update(_array_views(values, anchors))
     for name, value in values.items():
         if name in packed:
             continue
@@ -1241,6 +1314,8 @@ def unpack_outputs(
             namespace[name] = importlib.import_module(value.name)
         elif isinstance(value, LibraryRef):
             namespace[name] = getattr(importlib.import_module(value.module), value.name)
+        elif isinstance(value, ArrayView):
+            namespace[name] = value.make()
         elif not isinstance(value, Definition | Pickled | ByValue):
             namespace[name] = value
     for value in packed.values():

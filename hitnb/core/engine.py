@@ -119,6 +119,12 @@ class Work(ABC):
         reader in C): a cell's string literals, a function's path arguments, declared files."""
         return []
 
+    def unmet(self, stored: Any) -> str | None:
+        """Why the stored run (a cell's record, not yet restored) does not hold here although
+        its key matched and what it read is as it was; None when it holds. Asked before any
+        of its effects are made again."""
+        return None
+
     def stale(self, reason: str) -> None:  # noqa: B027 (most hosts need not say more)
         """The stored run is not valid here (``reason``: what it read is not so now); the
         engine runs the call again."""
@@ -283,7 +289,7 @@ def _look_up(
             return _compute(call, key, unloadable=str(exc), start=start), None
         return None, found
     if isinstance(value, RunRecord):
-        unmet_read = value.unmet(start)
+        unmet_read = value.unmet(start) or call.work.unmet(value.result)
         if unmet_read is not None:
             call.work.stale(unmet_read)
             return None, found
@@ -298,6 +304,9 @@ def _look_up(
             if value.states:
                 call.work.restore_states(value.states)
         value = value.result
+    elif (unmet_here := call.work.unmet(value)) is not None:
+        call.work.stale(unmet_here)
+        return None, found
     if isinstance(value, costs.Rerun):
         return _compute(call, key, rerun=value, start=start), None
     if isinstance(value, Unstorable):

@@ -357,7 +357,8 @@ class _CellWork(engine.Work):
         if not self.analysis.has_result:
             value = None  # a trailing `;` or %%capture: the cell shows no value
         try:
-            outputs = pack_outputs(record.outputs, self.analysis.definitions)
+            anchors = [self.read[name] for name in self.refer.values()]
+            outputs = pack_outputs(record.outputs, self.analysis.definitions, anchors)
             result = pack_result(record.result, record.outputs, outputs)
             shown = tuple(pack_result(v, record.outputs, outputs) for v in record.shown)
             packed = CellRecord(
@@ -544,6 +545,11 @@ class _CellWork(engine.Work):
         named = [*literals, *self.options.files, *files.paths_held(self.read.values(), literals)]
         return [*files.named_paths(named), *user_module_files(self.analysis.imports)]
 
+    def unmet(self, stored: Any) -> str | None:
+        if not isinstance(stored, CellRecord):
+            return None
+        return _sharing_unmet(self.shell.user_ns, self.analysis, stored, known_digests(self.shell))
+
     def stale(self, reason: str) -> None:
         self.stale_reason = reason
         options = self.options
@@ -556,6 +562,48 @@ class _CellWork(engine.Work):
         what = f"output `{culprit[0]}` (a {culprit[1]}) cannot be stored" if culprit else str(error)
         note = f"this cell ran but was not cached: {what}"
         return Unstorable.of(note, (culprit[2],) if culprit else ())
+
+
+def _sharing_unmet(
+    namespace: dict[str, Any], analysis: CellAnalysis, stored: CellRecord, known: KnownDigests
+) -> str | None:
+    """Why the names sharing objects with the inputs the stored run changed in place are
+    not as they were when it ran; None when they are (or it changed none). The key holds
+    each input's value, not which other names hold it: ``df2 = df`` edited to ``df2 =
+    df.copy()`` keys the cell ``df2["price"] *= 1.2`` alike, and a hit restored ``df`` with
+    the change it had when the two were one. So a hit needs every name sharing such an
+    input now to have shared it then (else a plain run would change it and the hit not),
+    and every name that shared it then either to share it now or to hold what the run
+    left it holding (else the hit would change it and a plain run not)."""
+    changed = sorted(name for name in stored.changed if name in namespace)
+    if not changed:
+        return None
+    reached: dict[int, Any] = {}
+    for name in changed:
+        try:
+            reached.update(hash_reaching(namespace[name])[1])
+        except UnhashableValue:
+            return f"input `{name}` cannot be walked for what shares it"
+        reached[id(namespace[name])] = namespace[name]
+    sharing = set(sharing_names(namespace, reached)) - set(changed) - analysis.bound
+    them = " or ".join(f"`{name}`" for name in changed)
+    for name in sorted(sharing - stored.shared - stored.outputs.keys()):
+        return f"`{name}` shares objects with {them}, which the cell changes, and did not then"
+    for name in sorted(stored.shared - sharing):
+        expected, value = stored.digests.get(name), namespace.get(name, _UNBOUND)
+        if expected is None or value is _UNBOUND or _digest_or_none(value, known) != expected:
+            return f"`{name}` shared objects with {them} when the cell ran, and does not now"
+    return None
+
+
+def _digest_or_none(value: Any, known: KnownDigests) -> str | None:
+    found = known.get(value)
+    if found is not None:
+        return found
+    try:
+        return hash_value(value)
+    except UnhashableValue:
+        return None
 
 
 def _quiet_result(cell: str) -> bool:
@@ -937,6 +985,7 @@ def _run_recorded(
             frozenset(shared),
             {n: class_data_digest(v) for n, v in sorted(outputs.items()) if is_notebook_class(v)},
             tuple(shown),
+            frozenset(measured) | frozenset(written),
         )
         return record, unstorable
 

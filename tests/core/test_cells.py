@@ -381,3 +381,26 @@ def test_a_cell_puts_back_an_attribute_only_from_a_name_that_read_it_first(
     from hitnb.core.cells import analyze_cell
 
     assert (("json", "dumps") in analyze_cell("import json\n" + source).put_back) is swapped
+
+
+def test_a_numpy_view_among_the_outputs_comes_back_a_view_of_its_anchor() -> None:
+    """``v = arr[0]`` stored and restored: pickle makes ``v`` an array of its own, and
+    ``v[:] = -1`` after a hit left ``arr`` unchanged. A view of an input the record refers
+    to (``head = a[:3]``) comes back a view of the live input."""
+    import pickle
+
+    import numpy as np
+
+    from hitnb.core.cells import pack_outputs, unpack_outputs
+
+    arr = np.arange(6).reshape(2, 3)
+    a = np.arange(6.0)
+    packed = pack_outputs({"arr": arr, "v": arr[0], "col": arr[:, 1], "head": a[2:5]}, [], [a])
+    loaded = pickle.loads(pickle.dumps({k: v for k, v in packed.items() if k != "head"}))
+    namespace: dict = {}
+    unpack_outputs({**loaded, "head": packed["head"]}, print, namespace)
+    namespace["v"][:] = -1
+    namespace["col"][:] = 7
+    namespace["head"][:] = 0
+    assert namespace["arr"].tolist() == [[-1, 7, -1], [3, 7, 5]]
+    assert a.tolist() == [0.0, 1.0, 0.0, 0.0, 0.0, 5.0]

@@ -128,9 +128,7 @@ def test_a_changed_file_is_named_and_a_deleted_one_fails_as_the_user_expects(
     assert why.startswith("it ran again: file data.csv changed\n  read data.csv (8 bytes, xxh3 ")
 
 
-def test_a_path_kept_in_a_variable_names_what_a_reader_in_c_reads(
-    tmp_path: Path, isolated_store
-):
+def test_a_path_kept_in_a_variable_names_what_a_reader_in_c_reads(tmp_path: Path, isolated_store):
     """Parquet is read in C, out of sight of the hook that sees Python's ``open``: a cell
     reading a path that an earlier cell put in a variable (a path, a folder joined to a
     name, a list of them) missed the edited file, and showed the old sum after a restart."""

@@ -119,8 +119,8 @@ REBOUND = [  # spopt's p-median notebook: a column added to `facilities`, which 
     "print(list(args[0].columns), list(df.columns))",
 ]
 VIEW = [  # `v` views `arr`'s memory; the later cell writes through `v` only. `v` was stored
-    # changed, but `arr` (not read by that cell) was not. (Restored, the two are two
-    # arrays: pickle does not keep views.)
+    # changed, but `arr` (not read by that cell) was not. (Restored, `v` is a view of `arr`
+    # again: see ArrayView.)
     "%load_ext hitnb\nimport numpy as np",
     "%%memo\narr = np.arange(6).reshape(2, 3)\nv = arr[0]",
     "%%memo\nv[:] = -1",
@@ -160,3 +160,28 @@ def test_the_result_of_a_cell_that_changed_then_bound_an_input_again_is_its_own(
     ]
     first, second, _ = _twice(tmp_path, isolated_store, cells)
     assert first[-1] == second[-1] == "2\n"
+
+
+def test_a_name_that_no_longer_shares_what_a_cell_changes_is_left_alone(
+    tmp_path: Path, isolated_store: Path
+):
+    """``df2 = df`` fixed to ``df2 = df.copy()`` (and ``b = a`` to ``b = a.copy()``): the
+    cell changing ``df2`` in place keys alike either way, and a hit restored ``df`` with the
+    change it had when the two were one name. Now the hit checks who shares what the cell
+    changes, and runs the cell when that differs from its run, either way round."""
+    head = "%load_ext hitnb\n%hitnb auto\nimport numpy as np, pandas as pd\n"
+    frame = "df = pd.DataFrame({'price': [10.0, 20.0]})\na = np.arange(3.0)\n"
+    cells = ["df2['price'] *= 2", "b -= b.mean()", "print(list(df.price), a.tolist())"]
+    env = {"HITNB_STORE": str(isolated_store)}
+    printed = []
+    for copy in (False, True, False, False):
+        made = "df2 = df.copy()\nb = a.copy()" if copy else "df2 = df\nb = a"
+        session = [head + frame + made, *cells, "%hitnb auto status"]
+        printed += printed_in_fresh_kernels(tmp_path, env, session, 1)
+    assert "3 cells memoized (3 from the store)" in printed[3][-1], "as it ran: it hits"
+    assert [run[-2] for run in printed] == [
+        "[20.0, 40.0] [-1.0, 0.0, 1.0]\n",
+        "[10.0, 20.0] [0.0, 1.0, 2.0]\n",
+        "[20.0, 40.0] [-1.0, 0.0, 1.0]\n",
+        "[20.0, 40.0] [-1.0, 0.0, 1.0]\n",
+    ]
