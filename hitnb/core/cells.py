@@ -328,6 +328,13 @@ def _uncacheable(tree: ast.Module) -> str | None:
             return "it uses return at top level"
         if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
             return f"`from {node.module} import *` binds names hitnb cannot know"
+        reader = _namespace_reader(node)
+        if reader is not None:
+            return _DYNAMIC_READS.format(f"`{reader}()`")
+    for node in ast.walk(tree):
+        reason = _dynamic_read(node)
+        if reason is not None:
+            return reason
     for node in ast.walk(tree):
         call = _ipython_call(node)
         if call is None:
@@ -339,6 +346,61 @@ def _uncacheable(tree: ast.Module) -> str | None:
             return "it runs shell commands (`!`)"
         return f"it runs the magic %{magic}" if magic else f"it calls get_ipython().{kind}"
     return None
+
+
+_DYNAMIC_READS = "it reads the notebook's names through {}, which hitnb cannot follow"
+
+
+def _dynamic_read(node: ast.AST) -> str | None:
+    """Why ``node`` reads the notebook's names in a way no name in the code shows, or None:
+    ``globals()`` (``globals()[f"df_{split}"]``, ``"{thr}".format(**globals())``), the
+    module ``__main__`` (``import __main__``, ``sys.modules["__main__"]``), or ``eval``
+    and ``exec`` of a string that is not written in the cell (one that is, is read like
+    the cell's own code: see :meth:`_Flow.call`)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        name = node.func.id
+        if name == "globals":
+            return _DYNAMIC_READS.format("`globals()`")
+        if name in ("eval", "exec") and not (node.args and _literal_code(node.args[0])):
+            return f"it runs code it does not spell out, with `{name}()`, which hitnb cannot read"
+    imports_main = (
+        isinstance(node, ast.Import) and any(a.name == "__main__" for a in node.names)
+    ) or (isinstance(node, ast.ImportFrom) and node.module == "__main__")
+    if imports_main or _names_main(node):
+        return _DYNAMIC_READS.format("`__main__`")
+    return None
+
+
+def _namespace_reader(node: ast.AST) -> str | None:
+    """``"locals"`` or ``"vars"`` when ``node`` calls it with no argument (at the notebook's
+    top level, where it gives the notebook's names); None for anything else."""
+    called = node.func if isinstance(node, ast.Call) and not node.args else None
+    if isinstance(called, ast.Name) and called.id in ("locals", "vars"):
+        return called.id
+    return None
+
+
+def _names_main(node: ast.AST) -> bool:
+    """``sys.modules["__main__"]`` or ``sys.modules.get("__main__")`` (but not ``__name__
+    == "__main__"``, which reads nothing)."""
+    if isinstance(node, ast.Subscript):
+        keys = [node.slice]
+    elif isinstance(node, ast.Call):
+        keys = list(node.args)
+    else:
+        return False
+    return any(isinstance(k, ast.Constant) and k.value == "__main__" for k in keys)
+
+
+def _literal_code(node: ast.expr) -> ast.Module | None:
+    """The code in a string literal given to ``eval`` or ``exec``, parsed; None if it is
+    not a literal or does not parse."""
+    if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return None
+    try:
+        return ast.parse(node.value)
+    except (SyntaxError, ValueError):
+        return None
 
 
 TIMING_MAGICS = frozenset({"time"})
@@ -581,6 +643,11 @@ class _Flow:
         func = node.func
         for name in expression_names(node):  # df.query("v > @min_v") reads min_v
             self.read_name(name)
+        if isinstance(func, ast.Name) and func.id in ("eval", "exec") and node.args:
+            code = _literal_code(node.args[0])  # eval("thr + 1") reads thr
+            for child in ast.walk(code) if code is not None else ():
+                if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
+                    self.read_name(child.id)
         in_place = any(k.arg == "inplace" for k in node.keywords)
         base = _base_name(func.value) if isinstance(func, ast.Attribute) else None
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):

@@ -404,3 +404,31 @@ def test_a_numpy_view_among_the_outputs_comes_back_a_view_of_its_anchor() -> Non
     namespace["head"][:] = 0
     assert namespace["arr"].tolist() == [[-1, 7, -1], [3, 7, 5]]
     assert a.tolist() == [0.0, 1.0, 0.0, 0.0, 0.0, 5.0]
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        ("for s in splits:\n    print(len(globals()[f'df_{s}']))", "`globals()`"),
+        ("print('{thr}'.format(**globals()))", "`globals()`"),
+        ("print(vars()['thr'])", "`vars()`"),
+        ("import __main__\nprint(__main__.thr)", "`__main__`"),
+        ("import sys\nprint(sys.modules['__main__'].thr)", "`__main__`"),
+        ("print(eval(expression))", "`eval()`"),
+    ],
+)
+def test_a_cell_reading_names_no_code_shows_runs_uncached(source: str, reason: str) -> None:
+    """Its key would leave out what it reads: ``globals()[f"df_{split}"]`` with the frames
+    drawn again replayed the old lengths."""
+    from hitnb.core.cells import analyze_cell
+
+    analysis = analyze_cell(source)
+    assert analysis.reason is not None and reason in analysis.reason
+
+
+def test_names_in_a_string_given_to_eval_are_inputs_and_main_checks_read_nothing() -> None:
+    from hitnb.core.cells import analyze_cell
+
+    assert "thr" in analyze_cell("y = eval('thr + 1')").inputs
+    assert analyze_cell("if __name__ == '__main__':\n    print(1)").cacheable
+    assert analyze_cell("def f():\n    return locals()\nf()").cacheable
