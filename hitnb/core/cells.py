@@ -41,12 +41,14 @@ from typing import Any
 from hitnb.deep import deep_if_needed
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
 from hitnb.hashing.code import importable_name, library_attribute, library_method
-from hitnb.hashing.values import UnhashableValue, hash_value
+from hitnb.hashing.values import UnhashableValue, caches_of, hash_value
 from hitnb.store.codecs import (
+    Part,
     dill_dumps,
     dumps_with_dill_functions,
     gc_paused,
     loads_in,
+    part_of,
 )
 
 PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
@@ -319,6 +321,7 @@ def _pure_magic(node: ast.AST) -> tuple[str, str] | None:
 
 def _uncacheable(tree: ast.Module) -> str | None:
     """Why running this cell twice may not do the same thing, as far as code can tell."""
+    writes = _namespace_writes(tree)
     for node in _walk_module_scope(tree):
         if isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith):
             return "it uses top-level await"
@@ -329,10 +332,10 @@ def _uncacheable(tree: ast.Module) -> str | None:
         if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
             return f"`from {node.module} import *` binds names hitnb cannot know"
         reader = _namespace_reader(node)
-        if reader is not None:
+        if reader is not None and id(node) not in writes:
             return _DYNAMIC_READS.format(f"`{reader}()`")
     for node in ast.walk(tree):
-        reason = _dynamic_read(node)
+        reason = _dynamic_read(node, writes)
         if reason is not None:
             return reason
     for node in ast.walk(tree):
@@ -351,15 +354,33 @@ def _uncacheable(tree: ast.Module) -> str | None:
 _DYNAMIC_READS = "it reads the notebook's names through {}, which hitnb cannot follow"
 
 
-def _dynamic_read(node: ast.AST) -> str | None:
+def _namespace_writes(tree: ast.Module) -> set[int]:
+    """The calls of ``globals()`` (``vars()``, ``locals()``) that only write the notebook's
+    names (``globals()[name] = value``, ``del globals()[name]``, ``globals().update(d)``):
+    what they bind, the run finds by comparing the namespace before and after it."""
+    augmented = {id(n.target) for n in ast.walk(tree) if isinstance(n, ast.AugAssign)}
+    writes = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Subscript | ast.Attribute):
+            continue
+        stored = not isinstance(node.ctx, ast.Load) and id(node) not in augmented
+        if not (stored if isinstance(node, ast.Subscript) else node.attr == "update"):
+            continue
+        target = node.value
+        if isinstance(target, ast.Call) and isinstance(target.func, ast.Name) and not target.args:
+            writes.add(id(target))
+    return writes
+
+
+def _dynamic_read(node: ast.AST, writes: set[int]) -> str | None:
     """Why ``node`` reads the notebook's names in a way no name in the code shows, or None:
-    ``globals()`` (``globals()[f"df_{split}"]``, ``"{thr}".format(**globals())``), the
+    ``globals()`` read (``globals()[f"df_{split}"]``, ``"{thr}".format(**globals())``), the
     module ``__main__`` (``import __main__``, ``sys.modules["__main__"]``), or ``eval``
     and ``exec`` of a string that is not written in the cell (one that is, is read like
     the cell's own code: see :meth:`_Flow.call`)."""
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         name = node.func.id
-        if name == "globals":
+        if name == "globals" and id(node) not in writes:
             return _DYNAMIC_READS.format("`globals()`")
         if name in ("eval", "exec") and not (node.args and _literal_code(node.args[0])):
             return f"it runs code it does not spell out, with `{name}()`, which hitnb cannot read"
@@ -1184,6 +1205,19 @@ class Pickled:
 
 
 @dataclass(frozen=True)
+class InputPart:
+    """An output that is an input the run left unchanged, or an object inside one
+    (``clf = pipe[-1]``, ``model_cfg = cfg["model"]``: see :func:`parts_of_inputs`),
+    stored as where it lies and restored as the live input's own object there. The
+    input's digest is part of the key, so it holds the same there. Pickled, the part was
+    a copy (pickle writes lists and dicts itself, past any reference to them): after a
+    hit, ``model_cfg["C"] = 0.1`` in an edited cell left ``cfg`` as it was."""
+
+    name: str
+    part: Part
+
+
+@dataclass(frozen=True)
 class ArrayView:
     """A numpy output whose memory another array the record holds or refers to holds too
     (``v = arr[0]``; ``head = a[:3]`` of an input ``a``): stored as where it lies in that
@@ -1277,6 +1311,7 @@ def pack_outputs(
     values: dict[str, Any],
     definitions: Sequence[tuple[str, str]],
     anchors: Iterable[Any] = (),
+    refer: dict[int, str | tuple[str, Part]] | None = None,
 ) -> dict[str, Any]:
     """Make a cell's output values storable: modules by name, the cell's own functions and
     classes by source, other notebook code by value; when the cell defines anything (at top
@@ -1284,12 +1319,17 @@ def pack_outputs(
     the record needs none of its classes and functions. The definitions come first, in
     the order the cell made them (a class before its subclass), whatever order the run
     bound them in. Numpy outputs viewing memory of another output or of an input in
-    ``anchors`` are stored as views of it (:class:`ArrayView`)."""
+    ``anchors`` are stored as views of it (:class:`ArrayView`); one that is an input the
+    run left unchanged, or a part of one, as where it lies (``refer``: see
+    :class:`InputPart`)."""
     apart = bool(definitions) or any(_is_notebook_code(v) for v in values.values())
     packed: dict[str, Any] = _definitions_kept(values, definitions)
     if not apart:  # pickled apart, an anchor would be pickled again with each view
         packed.update(_array_views(values, anchors))
     for name, value in values.items():
+        held = refer.get(id(value)) if refer else None
+        if held is not None and name not in packed:
+            packed[name] = InputPart(held, ()) if isinstance(held, str) else InputPart(*held)
         if name in packed:
             continue
         if isinstance(value, types.ModuleType):
@@ -1383,6 +1423,8 @@ def unpack_outputs(
             namespace[name] = getattr(importlib.import_module(value.module), value.name)
         elif isinstance(value, ArrayView):
             namespace[name] = value.make()
+        elif isinstance(value, InputPart):
+            namespace[name] = part_of(namespace[value.name], value.part)
         elif not isinstance(value, Definition | Pickled | ByValue):
             namespace[name] = value
     for value in packed.values():
@@ -1404,6 +1446,68 @@ def _dill_loads() -> Callable[..., Any]:
 
 
 _IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), range, frozenset)
+
+
+PARTS_LIMIT = 2000
+"""Objects looked at inside each input a record refers to, for the parts outputs hold."""
+PARTS_DEPTH = 4
+"""Steps from an input to the deepest part of it looked at."""
+
+
+def parts_of_inputs(
+    read: dict[str, Any], refer: dict[int, str | tuple[str, Part]]
+) -> dict[int, tuple[str, Part]]:
+    """The objects inside the inputs a run left unchanged (``refer``: their ids, with
+    their names), each with where it lies in one of them, found breadth first (by the
+    shortest way). An output holding one (``clf = pipe[-1]``, ``model_cfg = cfg["model"]``)
+    is stored as a reference to that part of the input and loads as the input's own
+    object, as after the run: a copy was stored, and after a hit ``clf.set_params(C=0.1)``
+    changed the copy, not the pipeline. Only what an input's value is made of is followed:
+    items of lists, tuples and dicts keyed by str or int, and the public attributes an
+    instance holds itself (not caches, which an equal instance may lack), up to
+    :data:`PARTS_LIMIT` objects and :data:`PARTS_DEPTH` steps from the input."""
+    found: dict[int, tuple[str, Part]] = {}
+    for ident, name in list(refer.items()):
+        if not isinstance(name, str) or name not in read:
+            continue
+        seen = {ident}
+        todo: list[tuple[Any, Part]] = [(read[name], ())]
+        while todo and len(seen) < PARTS_LIMIT:
+            below: list[tuple[Any, Part]] = []
+            for obj, part in todo:
+                for step, child in _parts_inside(obj):
+                    if id(child) in seen or id(child) in refer or not may_change(child):
+                        continue
+                    seen.add(id(child))
+                    where = (*part, step)
+                    found.setdefault(id(child), (name, where))
+                    if len(where) < PARTS_DEPTH:
+                        below.append((child, where))
+            todo = below
+    return found
+
+
+def _parts_inside(obj: Any) -> Iterator[tuple[tuple[str, Any], Any]]:
+    kind = type(obj)
+    if kind is list or kind is tuple:
+        if len(obj) <= SHARING_SCAN_LIMIT:
+            yield from ((("item", i), item) for i, item in enumerate(obj))
+    elif kind is dict:
+        if len(obj) <= SHARING_SCAN_LIMIT:
+            for key, item in obj.items():
+                if type(key) is str or type(key) is int:
+                    yield ("item", key), item
+    elif kind.__module__.partition(".")[0] not in _NOT_WALKED and not is_code_value(obj):
+        own = getattr(obj, "__dict__", None)
+        if type(own) is dict:
+            caches = caches_of(kind)
+            for key, item in own.items():
+                if type(key) is str and not key.startswith("_") and key not in caches:
+                    yield ("attribute", key), item
+
+
+_NOT_WALKED = frozenset({"builtins", "numpy", "pandas"})
+"""Modules whose objects' attributes are their machinery, not parts a user names."""
 
 
 def may_change(value: Any) -> bool:

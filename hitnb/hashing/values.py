@@ -433,6 +433,13 @@ def _left_out(cls: type) -> LeftOut:
     return found
 
 
+def caches_of(cls: type) -> frozenset[str]:
+    """The attributes of ``cls``'s instances that hold caches (see :func:`_left_out`): what
+    an instance holds there now, another equal to it may not hold."""
+    left = _left_out(cls)
+    return left.names | {attribute for attribute, _ in left.in_caches}
+
+
 _READ_ONLY_CACHING = frozenset(
     {
         ("statsmodels.tools._decorators", "cache_readonly"),

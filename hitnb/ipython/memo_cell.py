@@ -40,6 +40,7 @@ from hitnb.core.cells import (
     notebook_classes,
     pack_outputs,
     pack_result,
+    parts_of_inputs,
     pure_methods_hold,
     sharing_names,
     unpack_outputs,
@@ -72,7 +73,7 @@ from hitnb.ipython.capture import (
 )
 from hitnb.ipython.known_digests import KnownDigests, Origin, known_digests
 from hitnb.store import codecs
-from hitnb.store.codecs import dill_dumps
+from hitnb.store.codecs import Part, dill_dumps
 from hitnb.store.local import LocalStore
 from hitnb.widgets.badge import BADGE_METADATA, badge_bundle
 
@@ -333,8 +334,10 @@ class _CellWork(engine.Work):
         namespace = shell.user_ns
         self.read = {name: namespace[name] for name in analysis.inputs if name in namespace}
         """The inputs' values as the cell starts: what a stored reference to one loads as."""
-        self.refer: dict[int, str] = {}
-        """The inputs the run left as they were, by id: the record refers to them by name."""
+        self.refer: dict[int, str | tuple[str, Part]] = {}
+        """The inputs the run left as they were, by id: the record refers to them by name;
+        and the objects inside them, by name and where (see
+        :func:`~hitnb.core.cells.parts_of_inputs`)."""
 
     def summaries(self) -> dict[str, Any]:
         """A summary of each input (for tables and ``why``), made only when a miss needs
@@ -354,11 +357,12 @@ class _CellWork(engine.Work):
         if unstorable:
             return engine.Computed(value, None, record.duration, unstorable=unstorable)
         self.refer.update(_unchanged_inputs(self.shell.user_ns, self.read, self.analysis, record))
+        self.refer.update(parts_of_inputs(self.read, self.refer))
         if not self.analysis.has_result:
             value = None  # a trailing `;` or %%capture: the cell shows no value
         try:
-            anchors = [self.read[name] for name in self.refer.values()]
-            outputs = pack_outputs(record.outputs, self.analysis.definitions, anchors)
+            anchors = [self.read[n] for n in self.refer.values() if isinstance(n, str)]
+            outputs = pack_outputs(record.outputs, self.analysis.definitions, anchors, self.refer)
             result = pack_result(record.result, record.outputs, outputs)
             shown = tuple(pack_result(v, record.outputs, outputs) for v in record.shown)
             packed = CellRecord(

@@ -250,16 +250,22 @@ class Reference(NamedTuple):
     name: str
 
 
-_referring: contextvars.ContextVar[tuple[dict[int, str], Mapping[str, Any]] | None] = (
-    contextvars.ContextVar("hitnb_references", default=None)
-)
+Part = tuple[tuple[str, Any], ...]
+"""Where an object lies inside a value: steps ``("attribute", name)`` (its own
+``__dict__``), ``("item", index or key)``."""
+_referring: contextvars.ContextVar[
+    tuple[dict[int, str | tuple[str, Part]], Mapping[str, Any]] | None
+] = contextvars.ContextVar("hitnb_references", default=None)
 
 
 @contextlib.contextmanager
-def references(refer: dict[int, str], values: Mapping[str, Any]) -> Iterator[None]:
+def references(
+    refer: dict[int, str | tuple[str, Part]], values: Mapping[str, Any]
+) -> Iterator[None]:
     """Within the block, the pickle codec writes each object whose id is in ``refer`` as a
     reference to its name instead of its state, and loads a reference to a name as
-    ``values[name]``. ``refer`` may be filled in after the block starts.
+    ``values[name]``; an object ``refer`` gives a name and a :data:`Part` for, as that part
+    of that value (:func:`load_part`). ``refer`` may be filled in after the block starts.
 
     A notebook cell's outputs often hold the inputs it read unchanged (a list of fitted
     models, a model keeping its data frame): written as references, they are not copied
@@ -285,6 +291,30 @@ def load_reference(name: str) -> Any:
         raise CodecError(f"the stored value refers to `{name}`, which is not given") from None
 
 
+def load_part(name: str, part: Part) -> Any:
+    """The object at ``part`` inside the value a reference to ``name`` stands for (called by
+    pickle): a part of an input the cell read unchanged (a pipeline's step, a nested dict),
+    loaded as the very object the input holds, as after the run."""
+    whole = load_reference(name)
+    if isinstance(whole, Reference):
+        return Reference(name + "".join(f"[{step!r}]" for _, step in part))
+    try:
+        return part_of(whole, part)
+    except (KeyError, IndexError, TypeError) as exc:
+        raise CodecError(
+            f"the stored value holds a part of `{name}` that `{name}` does not hold here ({exc!r})"
+        ) from None
+
+
+def part_of(whole: Any, part: Part) -> Any:
+    """The object at ``part`` inside ``whole``; raises KeyError, IndexError or TypeError
+    when ``whole`` holds none there."""
+    found = whole
+    for kind, step in part:
+        found = vars(found)[step] if kind == "attribute" else found[step]
+    return found
+
+
 def _call_loads(loads: Callable[..., Any], data: Any, buffers: Any) -> Any:
     return loads(data, buffers=buffers)
 
@@ -306,7 +336,11 @@ class _Pickler(pickle.Pickler):
     as dill's pickles of them (see :func:`_dill_reduced`); everything else as pickle does."""
 
     def __init__(
-        self, file: BinaryIO, refer: dict[int, str], by_dill: bool = False, **options: Any
+        self,
+        file: BinaryIO,
+        refer: dict[int, str | tuple[str, Part]],
+        by_dill: bool = False,
+        **options: Any,
     ) -> None:
         super().__init__(file, **options)
         self.refer = refer
@@ -314,6 +348,8 @@ class _Pickler(pickle.Pickler):
 
     def reducer_override(self, obj: Any) -> Any:
         name = self.refer.get(id(obj)) if self.refer else None
+        if isinstance(name, tuple):
+            return load_part, name
         if name is not None:
             return load_reference, (name,)
         for naming in _naming:

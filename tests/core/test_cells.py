@@ -432,3 +432,50 @@ def test_names_in_a_string_given_to_eval_are_inputs_and_main_checks_read_nothing
     assert "thr" in analyze_cell("y = eval('thr + 1')").inputs
     assert analyze_cell("if __name__ == '__main__':\n    print(1)").cacheable
     assert analyze_cell("def f():\n    return locals()\nf()").cacheable
+
+
+def test_outputs_that_are_parts_of_unchanged_inputs_come_back_as_those_parts() -> None:
+    """Found by where they lie: items, public attributes an object holds itself; not what
+    an equal object may lack (a cache), nor parts of what the cell changed."""
+    import functools
+    import pickle
+    import types
+
+    from hitnb.core.cells import pack_outputs, parts_of_inputs, unpack_outputs
+
+    class Model:
+        def __init__(self) -> None:
+            self.steps = [("scale", {"k": 2}), ("clf", types.SimpleNamespace(C=1.0))]
+            self._private = {"x": 1}
+
+        @functools.cached_property
+        def summary(self) -> dict:
+            return {"rows": 3}
+
+    pipe, cfg = Model(), {"model": {"C": 1.0}, "seed": 0}
+    pipe.summary  # noqa: B018 (fills the cache)
+    read = {"pipe": pipe, "cfg": cfg}
+    refer: dict = {id(pipe): "pipe", id(cfg): "cfg"}
+    parts = parts_of_inputs(read, refer)
+    assert parts[id(cfg["model"])] == ("cfg", (("item", "model"),))
+    assert parts[id(pipe.steps[1][1])] == (
+        "pipe",
+        (("attribute", "steps"), ("item", 1), ("item", 1)),
+    )
+    assert id(pipe._private) not in parts and id(pipe.__dict__["summary"]) not in parts
+    refer.update(parts)
+    values = {"clf": pipe.steps[1][1], "model_cfg": cfg["model"], "alias": cfg}
+    packed = pickle.loads(pickle.dumps(pack_outputs(values, [], [], refer)))
+    namespace: dict = dict(read)
+    unpack_outputs(packed, print, namespace)
+    assert namespace["clf"] is pipe.steps[1][1]
+    assert namespace["model_cfg"] is cfg["model"] and namespace["alias"] is cfg
+
+
+def test_a_cell_that_only_writes_names_through_globals_stays_cached() -> None:
+    """What it binds, the run finds by comparing the namespace (it hit before)."""
+    from hitnb.core.cells import analyze_cell
+
+    for source in ("globals()[n] = 1", "del globals()['old']", "globals().update(d)"):
+        assert analyze_cell(source).cacheable, source
+    assert not analyze_cell("globals()['a'] += 1").cacheable

@@ -185,3 +185,32 @@ def test_a_name_that_no_longer_shares_what_a_cell_changes_is_left_alone(
         "[20.0, 40.0] [-1.0, 0.0, 1.0]\n",
         "[20.0, 40.0] [-1.0, 0.0, 1.0]\n",
     ]
+
+
+def test_a_part_of_an_input_a_cell_bound_comes_back_as_that_part(
+    tmp_path: Path, isolated_store: Path
+):
+    """``clf = pipe[-1]`` restored a copy of the step: after a hit, the edited next cell
+    ``clf.set_params(C=0.001)`` changed the copy, and the pipeline kept C=1.0. Parts of an
+    input the cell left unchanged are stored as references to where they lie in it."""
+    head = (
+        "%load_ext hitnb\n%hitnb auto\nimport types\n"
+        "clf = types.SimpleNamespace(C=1.0)\n"
+        "pipe = types.SimpleNamespace(steps=[('scale', None), ('clf', clf)])\ndel clf\n"
+        "cfg = {'model': {'C': 1.0}, 'seed': 0}"
+    )
+    printed = []
+    for value in (1.0, 0.001):
+        cells = [
+            head,
+            "clf = pipe.steps[-1][1]\nmodel_cfg = cfg['model']",
+            f"clf.C = {value}\nmodel_cfg['C'] = {value}",
+            "print(pipe.steps[-1][1].C, cfg['model']['C'], clf is pipe.steps[-1][1])",
+            "%hitnb auto status",
+        ]
+        printed += printed_in_fresh_kernels(
+            tmp_path, {"HITNB_STORE": str(isolated_store)}, cells, 1
+        )
+    assert printed[0][3] == "1.0 1.0 True\n"
+    assert printed[1][3] == "0.001 0.001 True\n"
+    assert "(1 from the store)" in printed[1][4], "the cell binding the parts hit"
