@@ -14,7 +14,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml hatch_build.py hitnb/core/_file_events.c | $(PY)
+$(STAMP): pyproject.toml hatch_build.py hitnb/core/_file_events.c hitnb/hashing/_shared.c | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

@@ -1,10 +1,12 @@
-"""Build hook: compile the audit hook's C filter, and ship the prebuilt JupyterLab
+"""Build hook: compile the package's two C helpers, and ship the prebuilt JupyterLab
 extension, so ``pip install hitnb`` is all a user does.
 
-The C filter (``hitnb/core/_file_events.c``, one file against Python's headers) is compiled
-next to its source, for editable installs and wheels alike; without a compiler the build
-says so and goes on, and the package observes files with a hook written in Python (slower
-for every audited event of the process, the same files seen). The JupyterLab extension is
+Each C helper (``hitnb/core/_file_events.c``, the audit hook's filter, and
+``hitnb/hashing/_shared.c``, which finds lists held twice in a value; one file each, against
+Python's headers) is compiled next to its source, for editable installs and wheels alike;
+without a compiler the build says so and goes on, and the package does the same work in
+Python (the audit hook slower for every audited event of the process, the same files seen;
+the look for shared lists slower in each long list hashed). The JupyterLab extension is
 built from the committed lockfile (``npm ci``) when it has not been built yet; editable
 installs skip it (``make labextension`` links the development build instead).
 """
@@ -24,17 +26,26 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
 BUILT = Path("hitnb") / "labextension"
 INSTALLED = "share/jupyter/labextensions/hitnb-labextension"
-FILTER = Path("hitnb") / "core" / "_file_events.c"
+HELPERS = {
+    Path("hitnb") / "core" / "_file_events.c": "files are observed by a hook written in Python",
+    Path("hitnb") / "hashing" / "_shared.c": "long lists are looked at in Python",
+}
+"""The C helpers, with what the package does without each."""
 
 
-def compile_filter(root: Path) -> Path | None:
-    """Compile the audit hook's C filter beside its source; None (and a line on stderr)
-    when this machine cannot."""
-    source = root / FILTER
-    target = source.with_name("_file_events" + str(sysconfig.get_config_var("EXT_SUFFIX")))
+def compile_helpers(root: Path) -> list[Path]:
+    """Compile each C helper beside its source; the extensions built (a line on stderr for
+    each one this machine cannot build)."""
+    built = (compile_helper(root / source, fallback) for source, fallback in HELPERS.items())
+    return [target for target in built if target is not None]
+
+
+def compile_helper(source: Path, fallback: str) -> Path | None:
+    """Compile one C helper beside its source; None (and a line on stderr) when this
+    machine cannot."""
+    target = source.with_name(source.stem + str(sysconfig.get_config_var("EXT_SUFFIX")))
     part = target.with_name(target.name + ".part")
     link = _link_command()
-    fallback = "files are observed by a hook written in Python"
     if not link or sys.platform == "win32":
         print(f"hitnb: no C compiler configured; {fallback}", file=sys.stderr)
         return None
@@ -49,10 +60,7 @@ def compile_filter(root: Path) -> Path | None:
         part.replace(target)
     except (OSError, subprocess.CalledProcessError) as exc:
         said = getattr(exc, "stderr", None) or exc
-        print(
-            f"hitnb: the audit hook's C filter did not compile ({said}); {fallback}",
-            file=sys.stderr,
-        )
+        print(f"hitnb: {source.name} did not compile ({said}); {fallback}", file=sys.stderr)
         return None
     return target
 
@@ -78,9 +86,10 @@ class LabextensionBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         if self.target_name != "wheel":
             return
         root = Path(self.root)
-        built = compile_filter(root)
-        if built is not None and version != "editable":
-            build_data["force_include"][str(built)] = str(built.relative_to(root))
+        built = compile_helpers(root)
+        if built and version != "editable":
+            for target in built:
+                build_data["force_include"][str(target)] = str(target.relative_to(root))
             build_data["pure_python"] = False
             build_data["infer_tag"] = True
         if version == "editable":

@@ -13,7 +13,9 @@ Its bytes are a sound encoding only under three rules, all enforced here:
   this encoding would keep it). A subclass of any of the types (a numpy float, an
   ``IntEnum``) is refused too.
 * **No memo** (``fast`` mode): a value shared twice is written twice, so the bytes depend
-  on the value, never on which objects happen to be the same object.
+  on the value, never on which objects happen to be the same object (strings and numbers
+  are, by chance). Which lists and dicts are one does matter to code that changes them:
+  the caller walks a value holding one twice instead (:mod:`hitnb.hashing.shared`).
 * **No cycles**: fast mode refuses them; the caller's encoding handles them.
 
 Two values with the same bytes unpickle to equal values of the same types, so the bytes

@@ -43,6 +43,7 @@ import xxhash
 from hitnb.deep import DEEP_FRAMES, on_a_deep_stack
 from hitnb.hashing.packed import PACK_MIN, pack_mapping, pack_records, pack_set
 from hitnb.hashing.plain import plain_encoding
+from hitnb.hashing.shared import holds_twice
 
 Encoder = Callable[["ValueHasher", Any], None]
 
@@ -100,12 +101,13 @@ class ValueHasher:
     directly, so hashing a 1 GiB array is one pass over its memory and no copy.
     """
 
-    __slots__ = ("_active", "_buf", "_done", "_h", "_path")
+    __slots__ = ("_active", "_buf", "_done", "_h", "_path", "_seen")
 
     def __init__(
         self,
         _active: dict[int, int] | None = None,
         _done: dict[int, tuple[Any, bytes]] | None = None,
+        _seen: dict[int, tuple[Any, int]] | None = None,
     ) -> None:
         self._h = xxhash.xxh3_128()
         self._buf = bytearray()
@@ -114,6 +116,11 @@ class ValueHasher:
         """Objects already hashed in this traversal, with their digests: an object reached
         again through another path (a figure's artists share their axes) is not walked
         again, which made the walk exponential in how much an object graph shares."""
+        self._seen: dict[int, tuple[Any, int]] = {} if _seen is None else _seen
+        """The objects that can change in place met so far in this walk, in the order met
+        (held, so their ids stay theirs): one met again is framed as a reference to the
+        first meeting, so ``[row, row]`` and ``[row, copy(row)]`` differ, as they do to code
+        that changes ``row``."""
         self._path: list[str] = []
 
     # -- output -------------------------------------------------------------------------
@@ -191,15 +198,18 @@ class ValueHasher:
             self._path.pop()
 
     def sub_digest(self, value: Any) -> bytes:
-        """Digest of one value alone, sharing cycle bookkeeping (for order-free containers)."""
+        """Digest of one value alone, sharing cycle bookkeeping (for order-free containers).
+        What it meets again is counted within it only: order-free containers are visited in
+        an order no digest may depend on."""
         child = self._child()
+        child._seen = {}
         child._path = self._path
         child.update(value)
         return child.digest()
 
     def _child(self) -> ValueHasher:
         """A hasher for one part of the value, sharing this traversal's bookkeeping."""
-        return ValueHasher(self._active, self._done)
+        return ValueHasher(self._active, self._done, self._seen)
 
     def fail(self, value: Any, reason: str) -> UnhashableValue:
         return UnhashableValue(type(value).__qualname__, reason, "".join(self._path))
@@ -229,11 +239,29 @@ class ValueHasher:
         if depth is not None:
             self.frame(b"@", str(len(self._active) - depth).encode())
             return False
+        if isinstance(value, _CHANGEABLE) and not self.met_again(value):
+            return False
         self._active[ident] = len(self._active)
+        return True
+
+    def met_again(self, value: Any) -> bool:
+        """Note ``value`` as met; False (after framing a reference to its first meeting)
+        when it was met before in this walk."""
+        seen = self._seen.get(id(value))
+        if seen is not None and seen[0] is value:
+            self.frame(b"&", str(seen[1]).encode())
+            return False
+        self._seen[id(value)] = (value, len(self._seen))
         return True
 
     def leave(self, value: Any) -> None:
         del self._active[id(value)]
+
+    def forget(self, value: Any) -> None:
+        """Take back the meeting :meth:`enter` noted (the value is entered again)."""
+        seen = self._seen.get(id(value))
+        if seen is not None and seen[0] is value and seen[1] == len(self._seen) - 1:
+            del self._seen[id(value)]
 
     def sequence(self, tag: bytes, items: Any, count: int, value: Any) -> None:
         if not self.enter(value):
@@ -289,6 +317,8 @@ class ValueHasher:
             return
         if id(value) in self._active:
             self.enter(value)  # frames the back-reference of a cycle
+            return
+        if not self.met_again(value):
             return
         done = self._done.get(id(value))
         if done is None or done[0] is not value:
@@ -524,13 +554,14 @@ def _plain(h: ValueHasher, v: list[Any] | tuple[Any, ...] | dict[Any, Any], tag:
 def _sequence_of(h: ValueHasher, v: list[Any] | tuple[Any, ...], tag: bytes) -> None:
     """A list or tuple: by its pickle when long and plain data, column by column when long
     records that are not, else item by item."""
-    if len(v) >= PACK_MIN:
+    if len(v) >= PACK_MIN and not holds_twice(v):  # (else walked: see hitnb.hashing.shared)
         if not h.enter(v):
             return
         packed = _plain(h, v, tag) or pack_records(h, v, tag)
         h.leave(v)
         if packed:
             return
+        h.forget(v)  # met again below, as the walk's own
     h.sequence(tag, v, len(v), v)
 
 
@@ -547,7 +578,7 @@ def _dict(h: ValueHasher, v: dict[Any, Any]) -> None:
     by iterating (a DataFrame's columns), so two orders are two values."""
     if not h.enter(v):
         return
-    if not _plain(h, v, b"d"):
+    if holds_twice(v) or not _plain(h, v, b"d"):
         h.frame(b"d", str(len(v)).encode())
         if len(v) >= PACK_MIN:  # keys, then values: each list packs when it can
             h.update_child("[*keys]", list(v))
@@ -639,6 +670,9 @@ def _module(h: ValueHasher, v: types.ModuleType) -> None:
 
     h.frame(b"Q", module_fingerprint(v))
 
+
+_CHANGEABLE = (list, dict, set)
+"""Containers whose identity a walk records (see ``ValueHasher._seen``)."""
 
 _EXACT: dict[type, Encoder] = {
     type(None): _none,
@@ -1120,8 +1154,9 @@ class _ReachingHasher(ValueHasher):
         met: dict[int, Any],
         _active: dict[int, int] | None = None,
         _done: dict[int, tuple[Any, bytes]] | None = None,
+        _seen: dict[int, tuple[Any, int]] | None = None,
     ) -> None:
-        super().__init__(_active, _done)
+        super().__init__(_active, _done, _seen)
         self._met = met
 
     def update(self, value: Any) -> None:
@@ -1130,7 +1165,7 @@ class _ReachingHasher(ValueHasher):
         super().update(value)
 
     def _child(self) -> ValueHasher:
-        return _ReachingHasher(self._met, self._active, self._done)
+        return _ReachingHasher(self._met, self._active, self._done, self._seen)
 
 
 def hash_reaching(value: Any) -> tuple[str, dict[int, Any]]:

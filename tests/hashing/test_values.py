@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import pickle
 import socket
 import subprocess
 import sys
@@ -150,8 +151,18 @@ def test_objects_hash_by_class_and_state():
 
 
 def test_shared_and_cyclic_references():
+    """A list held twice is not two equal lists to code that changes it in place: a grid
+    made as ``[[0] * 3] * 3`` and one made row by row hashed alike, and a cell changing the
+    grid replayed one's result for the other. Long lists (hashed by their pickle) too."""
     inner = [1, 2]
-    assert hash_value([inner, inner]) == hash_value([[1, 2], [1, 2]])
+    assert hash_value([inner, inner]) != hash_value([[1, 2], [1, 2]])
+    assert hash_value([[0] * 3] * 30) != hash_value([[0] * 3 for _ in range(30)])
+    assert hash_value({"a": inner, "b": inner}) != hash_value({"a": [1, 2], "b": [1, 2]})
+    tags = ["x"]
+    records = [{"id": i, "tags": tags} for i in range(20)]
+    assert hash_value(records) != hash_value([{"id": i, "tags": ["x"]} for i in range(20)])
+    for value in ([inner, inner], [[0] * 3] * 30, records, [inner, (inner, {"k": inner})] * 5):
+        assert hash_value(pickle.loads(pickle.dumps(value))) == hash_value(value)
     cyc: list = [1]
     cyc.append(cyc)
     other: list = [1]

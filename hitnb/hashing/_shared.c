@@ -1,0 +1,101 @@
+/* Whether a value of plain data holds one list or dict in two places.
+ *
+ * hitnb hashes long lists, tuples and dicts of plain data by their pickle, written in C
+ * with no memo (hitnb/hashing/plain.py): a list held twice is written twice, so
+ * `[[0] * 3] * 3` and `[[0] * 3 for _ in range(3)]` hash alike. They are not the same
+ * value to a cell that changes them in place (`grid[0][0] = 1` changes one row, or
+ * three), so such a value is hashed by the walk, which records where an object is met
+ * again. Finding out walks the value once more, in C: a list or dict whose reference
+ * count is one is held by one container only, so it is met twice only if that container
+ * is; lists and dicts are noted as met, so only tuples held twice (which are not) make
+ * their contents noted too. Most values note next to nothing.
+ *
+ * Without a C compiler the package does the same in Python (hitnb.hashing.shared).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define CONTAINER(o) \
+    (Py_TYPE(o) == &PyList_Type || Py_TYPE(o) == &PyDict_Type || Py_TYPE(o) == &PyTuple_Type)
+
+/* 1 when a list or dict is met twice, 0 when not, -1 with an exception set. `above` is
+ * whether a tuple held more than once holds `obj`, which it may then be met through again. */
+static int
+scan(PyObject *obj, PyObject *met, int above)
+{
+    PyTypeObject *type = Py_TYPE(obj);
+    int is_list = type == &PyList_Type, is_dict = type == &PyDict_Type;
+    if ((is_list || is_dict) && (above || Py_REFCNT(obj) > 1)) {
+        PyObject *address = PyLong_FromVoidPtr(obj);
+        if (address == NULL) {
+            return -1;
+        }
+        int found = PySet_Contains(met, address);
+        if (found == 0 && PySet_Add(met, address) < 0) {
+            found = -1;
+        }
+        Py_DECREF(address);
+        if (found != 0) {
+            return found;
+        }
+    }
+    if (Py_EnterRecursiveCall(" while looking for lists held twice")) {
+        return -1;
+    }
+    int result = 0;
+    int below = !is_list && !is_dict && (above || Py_REFCNT(obj) > 1);
+    if (is_dict) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        while (result == 0 && PyDict_Next(obj, &pos, &key, &value)) {
+            if (CONTAINER(value)) {
+                result = scan(value, met, below);
+            }
+        }
+    }
+    else {
+        Py_ssize_t size = is_list ? PyList_GET_SIZE(obj) : PyTuple_GET_SIZE(obj);
+        PyObject **items = is_list ? ((PyListObject *)obj)->ob_item : ((PyTupleObject *)obj)->ob_item;
+        for (Py_ssize_t i = 0; result == 0 && i < size; i++) {
+            if (CONTAINER(items[i])) {
+                result = scan(items[i], met, below);
+            }
+        }
+    }
+    Py_LeaveRecursiveCall();
+    return result;
+}
+
+static PyObject *
+holds_twice(PyObject *module, PyObject *value)
+{
+    if (!CONTAINER(value)) {
+        Py_RETURN_FALSE;
+    }
+    PyObject *met = PySet_New(NULL);
+    if (met == NULL) {
+        return NULL;
+    }
+    int found = scan(value, met, 0);
+    Py_DECREF(met);
+    if (found < 0) {
+        return NULL;
+    }
+    return PyBool_FromLong(found);
+}
+
+static PyMethodDef methods[] = {
+    {"holds_twice", holds_twice, METH_O,
+     "Whether the list, tuple or dict holds one list or dict in two places."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_shared", NULL, -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__shared(void)
+{
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,53 @@
+"""Whether a value of plain data holds one list or dict in two places.
+
+Long lists and dicts of plain data are hashed by their pickle, written without a memo, and
+records column by column (:mod:`hitnb.hashing.plain`, :mod:`hitnb.hashing.packed`): neither
+says that two places hold one object. ``[[0] * 3] * 3`` and ``[[0] * 3 for _ in range(3)]``
+hashed alike, and a cell changing the grid in place (``grid[0][0] = 1``: one row or three)
+replayed the other's result. A value that holds one list or dict twice is walked instead,
+and the walk records where it meets an object again (``ValueHasher.enter``).
+
+The look is written in C (``_shared.c``, built with the package); without a compiler it is
+this module's Python, which does the same, more slowly.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any, cast
+
+
+def _in_python(value: Any) -> bool:
+    """Whether ``value`` (a list, tuple or dict) holds one list or dict in two places."""
+    met: set[int] = set()
+    todo = [value]
+    while todo:
+        obj = todo.pop()
+        kind = type(obj)
+        if kind is list or kind is dict:
+            if id(obj) in met:
+                return True
+            met.add(id(obj))
+        if kind is dict:
+            todo.extend(obj.values())
+        elif kind is list or kind is tuple:
+            todo.extend(obj)
+    return False
+
+
+def _compiled() -> Callable[[Any], bool] | None:
+    """``holds_twice`` of ``_shared.c``, or None when the package was installed without a C
+    compiler. Imported by name: a compiled module has no source for import-linter to read."""
+    try:
+        module = importlib.import_module("hitnb.hashing._shared")
+    except ImportError:
+        return None
+    return cast(Callable[[Any], bool], module.holds_twice)
+
+
+holds_twice: Callable[[Any], bool] = _compiled() or _in_python
+"""Whether a list, tuple or dict holds one list or dict in two places."""
+
+
+__all__ = ["holds_twice"]
