@@ -573,3 +573,22 @@ def test_hashing_a_broadcast_view_shows_no_numpy_warning():
     frozen = np.frombuffer(b"\x00" * 24, dtype=np.float64)[1:]  # read-only down to bytes
     assert _is_frozen(frozen)
     assert not _is_frozen(np.arange(3.0)[1:])
+
+
+def test_hashing_a_figure_neither_changes_it_nor_its_digest():
+    """matplotlib's CallbackRegistry numbers each pickling from a counter: hashing through
+    it advanced the counter inside the user's figure and gave another digest every time."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([1, 2, 3])
+    try:
+        counter = fig.canvas.callbacks._cid_gen
+        before = repr(counter)
+        assert hash_value(ax) == hash_value(ax) == hash_value(ax)
+        assert repr(counter) == before
+    finally:
+        plt.close(fig)
