@@ -136,7 +136,7 @@ _NAMED_OTHERWISE = {
     "dotenv": "python-dotenv", "jwt": "PyJWT", "git": "GitPython", "serial": "pyserial",
     "zmq": "pyzmq", "fitz": "PyMuPDF", "docx": "python-docx", "pptx": "python-pptx",
     "Crypto": "pycryptodome", "OpenSSL": "pyOpenSSL", "cv2": "opencv-python",
-    "pylab": "matplotlib", "mpl_toolkits": "matplotlib",
+    "pylab": "matplotlib", "mpl_toolkits": "matplotlib", "pywt": "PyWavelets",
 }  # fmt: skip
 """Libraries whose distribution is named otherwise than their module: found by this name
 (when it provides the module) without the scan of every installed distribution."""
