@@ -33,7 +33,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from stat import S_ISDIR, S_ISLNK, S_ISREG
 from typing import Any, cast
@@ -349,9 +349,13 @@ def reads_and_writes(
     if not enabled or not (observed.read or observed.written or observed.listed or named):
         return [], []
     counting, absolute = _Counting(excluded), _Resolver(cwd)
-    written = {p for w in observed.written if counting(p := _target(absolute(w)))}
+    written: dict[str, str] = {}  # path: as the run named it
+    for name in observed.written:
+        path = _target(absolute(name))
+        if counting(path):
+            written.setdefault(path, _as_named(name, path, absolute))
     writes = []
-    for path in sorted(written):
+    for path, named_as in sorted(written.items()):
         if not os.path.isfile(path):
             continue  # a temporary file the run created and deleted
         size = os.path.getsize(path)
@@ -361,7 +365,7 @@ def reads_and_writes(
                 f"hit ({KEEP_WRITTEN_LIMIT >> 20} MiB)"
             )
         content = Path(path).read_bytes()
-        writes.append(FileWrite(path, xxhash.xxh3_128_hexdigest(content), content))
+        writes.append(FileWrite(named_as, xxhash.xxh3_128_hexdigest(content), content))
     candidates = [*observed.read, *observed.listed, *named]
     reads: dict[str, FileRead] = {}
     for name in candidates:
@@ -379,8 +383,20 @@ def reads_and_writes(
                 continue
         found = file_read(path, stat_only_above, None if link else stat)
         if found is not None:
-            reads[path] = found
+            reads[path] = replace(found, path=_as_named(name, path, absolute))
     return list(reads.values()), writes
+
+
+def _as_named(name: str, path: str, absolute: _Resolver) -> str:
+    """How a record names a file the run opened as ``name`` (found at ``path``): by the
+    relative name the run gave, when it gave one, so that a hit checks the file that name
+    opens from the working folder then. A project folder copied with its store (``cp -r
+    exp1 exp2``, the store in ``exp2/.hitnb``) checked ``exp1/data.csv`` for a cell that
+    reads ``data.csv`` in ``exp2``, and showed exp1's data. By its path otherwise (an
+    absolute name, or a link whose target counts)."""
+    if os.path.isabs(name) or name[:1] == "~" or absolute(name) != path:
+        return path
+    return os.path.normpath(name)
 
 
 def _target(path: str) -> str:

@@ -150,6 +150,31 @@ def test_a_path_kept_in_a_variable_names_what_a_reader_in_c_reads(tmp_path: Path
     assert "3 cells memoized (3 from the store)" in status, "unchanged: they hit"
 
 
+def test_a_project_copied_with_its_store_reads_its_own_files(tmp_path: Path):
+    """``cp -r exp1 exp2`` copies the store in the project too; ``exp2/data.csv`` edited,
+    the cell reading ``data.csv`` checked ``exp1/data.csv`` (unchanged) and showed exp1's
+    sum. A file the run named relatively is checked where that name leads now."""
+    import shutil
+
+    first, second = tmp_path / "exp1", tmp_path / "exp2"
+    first.mkdir()
+    (first / "data.csv").write_text("x\n1\n2\n")
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nimport pandas as pd",
+        "print(pd.read_csv('data.csv').x.sum())",
+    ]
+    printed = []
+    for folder in (first, second, second):
+        if folder is second and not second.exists():
+            shutil.copytree(first, second)
+            (second / "data.csv").write_text("x\n10\n20\n")
+        with KernelSession(folder, {"HITNB_STORE": str(folder / ".hitnb")}) as kernel:
+            printed.append([kernel.run(cell) for cell in cells][-1])
+            status = kernel.run("%hitnb auto status")
+    assert printed == ["3\n", "30\n", "30\n"]
+    assert "(1 from the store)" in status, "unchanged since: a hit"
+
+
 def test_a_library_looking_for_plugins_does_not_make_the_notebook_folder_an_input(
     tmp_path: Path, isolated_store
 ):

@@ -189,14 +189,15 @@ def test_an_export_lists_the_files_and_checks_those_read(project, isolated_store
     header = notebook.cells[0].source
     files = RunFiles.from_parts(LocalStore(isolated_store).get(key).parts)
     read, written = files.to_json()["read"][0], files.to_json()["written"][0]
-    assert (read["path"], written["path"]) == (str(data), str(project / "total.txt"))
-    assert f"| `{data}` | 6 bytes | `{read['digest']}` |" in header
-    assert f"| `{project / 'total.txt'}` | 1 byte | `{written['digest']}` |" in header
+    # named as the run named them, from the folder it ran in (which the export runs in)
+    assert (read["path"], written["path"]) == ("data.csv", "total.txt")
+    assert f"| `data.csv` | 6 bytes | `{read['digest']}` |" in header
+    assert f"| `total.txt` | 1 byte | `{written['digest']}` |" in header
     assert header.index("Read (an input of the run)") < header.index("Written (a hit puts")
     cell_export = nbformat.read(project / "rows.ipynb", as_version=4)
-    assert f"| `{data}` | 6 bytes | `{read['digest']}` |" in cell_export.cells[0].source
+    assert f"| `data.csv` | 6 bytes | `{read['digest']}` |" in cell_export.cells[0].source
     assert "Written (a hit puts" not in cell_export.cells[0].source
-    assert f"FileRead({str(data)!r}, size=6" in check_cell(cell_export).source
+    assert "FileRead('data.csv', size=6" in check_cell(cell_export).source
 
     (project / "total.txt").unlink()
     executed = nbformat.read(exported, as_version=4)
