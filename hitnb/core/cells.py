@@ -393,21 +393,25 @@ def _dynamic_read(node: ast.AST, writes: set[int]) -> str | None:
 
 
 def _namespace_reader(node: ast.AST) -> str | None:
-    """``"locals"`` or ``"vars"`` when ``node`` calls it with no argument (at the notebook's
-    top level, where it gives the notebook's names); None for anything else."""
+    """``"locals"``, ``"vars"`` or ``"dir"`` when ``node`` calls it with no argument (at the
+    notebook's top level, where it gives the notebook's names); None for anything else."""
     called = node.func if isinstance(node, ast.Call) and not node.args else None
-    if isinstance(called, ast.Name) and called.id in ("locals", "vars"):
+    if isinstance(called, ast.Name) and called.id in ("locals", "vars", "dir"):
         return called.id
     return None
 
 
 def _names_main(node: ast.AST) -> bool:
-    """``sys.modules["__main__"]`` or ``sys.modules.get("__main__")`` (but not ``__name__
-    == "__main__"``, which reads nothing)."""
-    if isinstance(node, ast.Subscript):
+    """``sys.modules["__main__"]``, ``sys.modules.get("__main__")`` or
+    ``importlib.import_module("__main__")`` (not ``__name__ == "__main__"``, nor
+    ``logging.getLogger("__main__")``, which read no name of the notebook)."""
+    if isinstance(node, ast.Subscript) and _callee_path(node.value)[-1:] == ("modules",):
         keys = [node.slice]
-    elif isinstance(node, ast.Call):
-        keys = list(node.args)
+    elif isinstance(node, ast.Call) and _callee_path(node.func)[-2:] in (
+        ("modules", "get"),
+        ("importlib", "import_module"),
+    ):
+        keys = list(node.args[:1])
     else:
         return False
     return any(isinstance(k, ast.Constant) and k.value == "__main__" for k in keys)
@@ -1262,12 +1266,16 @@ def _array_views(values: dict[str, Any], anchors: Iterable[Any]) -> dict[str, Ar
         for name, value in values.items():
             if value is anchor or not any(value is member for member in group):
                 continue
-            start, end = bounds(value)
-            if low <= start and end <= high:
-                views[name] = ArrayView(
-                    anchor, start - low, value.shape, value.strides, value.dtype
-                )
+            first, end = bounds(value)
+            if low <= first and end <= high:  # placed by where its first element lies
+                offset = _data_start(value) - _data_start(anchor)
+                views[name] = ArrayView(anchor, offset, value.shape, value.strides, value.dtype)
     return views
+
+
+def _data_start(array: Any) -> int:
+    """The address of ``array``'s first element: the high end of a reversed view's memory."""
+    return int(array.__array_interface__["data"][0])
 
 
 def _memory_owner(array: Any) -> Any:

@@ -459,7 +459,7 @@ def paths_held(values: Iterable[Any], literals: Iterable[str]) -> list[Any]:
     ``f"{DATA}/sales.parquet"``). Not all name files; the caller keeps those that do."""
     found: list[Any] = []
     for value in values:
-        if isinstance(value, dict):
+        if isinstance(value, dict) and len(value) <= PATHS_HELD_LIMIT:
             value = list(value.values())
         if isinstance(value, list | tuple) and len(value) <= PATHS_HELD_LIMIT:
             found += [item for item in value if isinstance(item, str | os.PathLike)]

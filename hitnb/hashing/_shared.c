@@ -44,24 +44,36 @@ scan(PyObject *obj, PyObject *met, int above)
     }
     int result = 0;
     int below = !is_list && !is_dict && (above || Py_REFCNT(obj) > 1);
+    /* Noting an address may run the garbage collector, and a finalizer may change a list
+     * or dict being looked through: each is held, its size read again, and the item
+     * looked into held while it is. */
+    Py_INCREF(obj);
     if (is_dict) {
         Py_ssize_t pos = 0;
         PyObject *key, *value;
         while (result == 0 && PyDict_Next(obj, &pos, &key, &value)) {
             if (CONTAINER(value)) {
+                Py_INCREF(value);
                 result = scan(value, met, below);
+                Py_DECREF(value);
             }
         }
     }
     else {
-        Py_ssize_t size = is_list ? PyList_GET_SIZE(obj) : PyTuple_GET_SIZE(obj);
-        PyObject **items = is_list ? ((PyListObject *)obj)->ob_item : ((PyTupleObject *)obj)->ob_item;
-        for (Py_ssize_t i = 0; result == 0 && i < size; i++) {
-            if (CONTAINER(items[i])) {
-                result = scan(items[i], met, below);
+        for (Py_ssize_t i = 0; result == 0; i++) {
+            Py_ssize_t size = is_list ? PyList_GET_SIZE(obj) : PyTuple_GET_SIZE(obj);
+            if (i >= size) {
+                break;
+            }
+            PyObject *item = is_list ? PyList_GET_ITEM(obj, i) : PyTuple_GET_ITEM(obj, i);
+            if (CONTAINER(item)) {
+                Py_INCREF(item);
+                result = scan(item, met, below);
+                Py_DECREF(item);
             }
         }
     }
+    Py_DECREF(obj);
     Py_LeaveRecursiveCall();
     return result;
 }

@@ -11,6 +11,7 @@ at a configurable sensitivity.
 from __future__ import annotations
 
 import ast
+import contextvars
 import functools
 import importlib.util
 import os
@@ -18,7 +19,8 @@ import sys
 import sysconfig
 import threading
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -345,6 +347,26 @@ def clear_version_cache() -> None:
 
 
 _module_digests: dict[str, tuple[float, int, str]] = {}
+_values_known: contextvars.ContextVar[
+    tuple[Callable[[Any], str | None], Callable[[Any, str], None]] | None
+] = contextvars.ContextVar("hitnb_module_values_known", default=None)
+
+
+@contextmanager
+def module_values_known(
+    get: Callable[[Any], str | None], put: Callable[[Any, str], None]
+) -> Iterator[None]:
+    """Within the block, :func:`module_data_digest` takes the digest of each value a user
+    module holds from ``get`` when it has one, and gives ``put`` those it hashes: a session's
+    cache of digests (emptied whenever a value may have changed), so that a module holding a
+    table is not hashed whole by every cell reading the module."""
+    token = _values_known.set((get, put))
+    try:
+        yield
+    finally:
+        _values_known.reset(token)
+
+
 _data_digests_open = threading.local()
 """``ids``: the modules whose data digest this thread is taking; one reached again through
 its own values counts by its name there."""
@@ -360,8 +382,9 @@ def module_data_digest(module: types.ModuleType) -> str:
     module's own source defines (their source is in its digest; so are their defaults,
     which are hashed too, since the import evaluated them). A value that cannot be hashed
     counts by its type, as it did before values counted at all."""
-    from hitnb.hashing.values import UnhashableValue, hash_value
+    from hitnb.hashing.values import UnhashableValue
 
+    known = _values_known.get()
     open_here: set[int] = _data_digests_open.__dict__.setdefault("ids", set())
     if id(module) in open_here:
         return "reached again"
@@ -384,12 +407,26 @@ def module_data_digest(module: types.ModuleType) -> str:
                     continue
                 value = defaults
             try:
-                parts.append(f"{name}={hash_value(value)}")
+                parts.append(f"{name}={_digest_of(value, known)}")
             except UnhashableValue as exc:
                 parts.append(f"{name}:{exc.type_name}")
     finally:
         open_here.discard(id(module))
     return text_digest(";".join(parts))
+
+
+def _digest_of(
+    value: Any,
+    known: tuple[Callable[[Any], str | None], Callable[[Any, str], None]] | None,
+) -> str:
+    from hitnb.hashing.values import hash_value
+
+    found = known[0](value) if known is not None else None
+    if found is None:
+        found = hash_value(value)
+        if known is not None:
+            known[1](value, found)
+    return found
 
 
 def module_source_digest(module: types.ModuleType) -> str:

@@ -172,11 +172,12 @@ class ValueHasher:
     # -- values -------------------------------------------------------------------------
     def update(self, value: Any) -> None:
         """Add one value to the digest."""
-        encoder = _EXACT.get(type(value))
-        if encoder is not None:
-            encoder(self, value)
-        else:
+        kind = type(value)
+        encoder = _EXACT.get(kind)
+        if encoder is None:
             self._update_other(value)
+        elif kind not in _CHANGEABLE or self.met_again(value):
+            encoder(self, value)
 
     def update_child(self, label: str, value: Any) -> None:
         """Hash a member of a container, remembering where it is for error messages."""
@@ -199,10 +200,11 @@ class ValueHasher:
 
     def sub_digest(self, value: Any) -> bytes:
         """Digest of one value alone, sharing cycle bookkeeping (for order-free containers).
-        What it meets again is counted within it only: order-free containers are visited in
-        an order no digest may depend on."""
+        What it meets again is counted within it only, and it reuses no digest made outside
+        it (whose references to where objects were first met count in another walk):
+        order-free containers are visited in an order no digest may depend on."""
         child = self._child()
-        child._seen = {}
+        child._seen, child._done = {}, {}  # (a digest made in one walk numbers its own)
         child._path = self._path
         child.update(value)
         return child.digest()
@@ -239,8 +241,6 @@ class ValueHasher:
         if depth is not None:
             self.frame(b"@", str(len(self._active) - depth).encode())
             return False
-        if isinstance(value, _CHANGEABLE) and not self.met_again(value):
-            return False
         self._active[ident] = len(self._active)
         return True
 
@@ -256,12 +256,6 @@ class ValueHasher:
 
     def leave(self, value: Any) -> None:
         del self._active[id(value)]
-
-    def forget(self, value: Any) -> None:
-        """Take back the meeting :meth:`enter` noted (the value is entered again)."""
-        seen = self._seen.get(id(value))
-        if seen is not None and seen[0] is value and seen[1] == len(self._seen) - 1:
-            del self._seen[id(value)]
 
     def sequence(self, tag: bytes, items: Any, count: int, value: Any) -> None:
         if not self.enter(value):
@@ -583,7 +577,6 @@ def _sequence_of(h: ValueHasher, v: list[Any] | tuple[Any, ...], tag: bytes) -> 
         h.leave(v)
         if packed:
             return
-        h.forget(v)  # met again below, as the walk's own
     h.sequence(tag, v, len(v), v)
 
 
@@ -693,8 +686,9 @@ def _module(h: ValueHasher, v: types.ModuleType) -> None:
     h.frame(b"Q", module_fingerprint(v))
 
 
-_CHANGEABLE = (list, dict, set)
-"""Containers whose identity a walk records (see ``ValueHasher._seen``)."""
+_CHANGEABLE = frozenset({list, dict, set})
+"""Containers whose identity a walk records (see ``ValueHasher._seen``); objects hashed
+through pickle's protocol and dict subclasses are recorded where they are hashed."""
 
 _EXACT: dict[type, Encoder] = {
     type(None): _none,
@@ -732,6 +726,8 @@ def _namedtuple_or_tuple(h: ValueHasher, v: tuple[Any, ...]) -> None:
 
 
 def _dict_subclass(h: ValueHasher, v: dict[Any, Any]) -> None:
+    if not h.met_again(v):
+        return
     h.text(b"D", qualified_name(type(v)))
     if isinstance(v, OrderedDict):
         h.sequence(b"o", list(v.items()), len(v), v)

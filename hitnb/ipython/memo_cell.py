@@ -56,6 +56,7 @@ from hitnb.hashing.code import (
     is_user_code,
     library_versions,
     module_fingerprint,
+    module_values_known,
     user_module_files,
 )
 from hitnb.hashing.dependencies import Fingerprint, Plan, fingerprint, plan_for, written_during
@@ -216,8 +217,10 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         )
     if mode == "off":
         return execute(shell, source), CellRun(hit=False, note="cache mode is off")
+    known = known_digests(shell)
     try:
-        digests, learned = _input_digests(shell.user_ns, analysis, known_digests(shell))
+        with module_values_known(known.get, known.put):
+            digests, learned = _input_digests(shell.user_ns, analysis, known)
     except UnhashableValue as exc:
         name = re.split(r"[\[.]", exc.path, maxsplit=1)[0] or "?"  # `u` of `u.__dict__`
         refused = (
@@ -243,7 +246,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
             **({"wrappers": ";".join(map(str, wrappers))} if wrappers else {}),
             **({"interactivity": shows} if shows != interactivity.DEFAULT else {}),
             **({"ast transformers": _transformers(shell)} if shell.ast_transformers else {}),
-            **_user_modules_imported(analysis.imports),
+            **_user_modules_imported(analysis.imports, known),
         },
         {CODE: analysis.code, **packages},
         {},
@@ -276,17 +279,18 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     return None, CellRun(False, work.explanation, note, outcome.key, auto=options.auto)
 
 
-def _user_modules_imported(imports: Iterable[str]) -> dict[str, str]:
+def _user_modules_imported(imports: Iterable[str], known: KnownDigests) -> dict[str, str]:
     """The user modules among those the cell imports that are imported already, by their
     fingerprint (:func:`~hitnb.hashing.code.module_fingerprint`): ``from settings import
     CONFIG`` binds what the session's import made of the world (a config file read then),
     which the module's source does not say. One not imported yet runs its code in the
     cell, whose run records what that code read."""
     found = {}
-    for name in imports:
-        module = sys.modules.get(name)
-        if isinstance(module, types.ModuleType) and is_user_code(module):
-            found[f"module {name}"] = module_fingerprint(module).hex()
+    with module_values_known(known.get, known.put):
+        for name in imports:
+            module = sys.modules.get(name)
+            if isinstance(module, types.ModuleType) and is_user_code(module):
+                found[f"module {name}"] = module_fingerprint(module).hex()
     return found
 
 
@@ -717,6 +721,7 @@ def _run_uncached(
     shell: Any, cell: str, source: str, why: str, quiet: bool, options: CellOptions
 ) -> tuple[Any, CellRun]:
     __tracebackhide__ = True
+    known_digests(shell).clear()  # it may change any value, as a cell without %%memo may
     if options.auto:
         auto_session(shell).ran_uncached(why)
     elif not quiet:
@@ -895,6 +900,8 @@ def _run_recorded(
         deleted += deleted_unseen
         written, unstorable = _written_through_calls(namespace, called)
         changed_module = _outside_changed(namespace, analysis, module_globals, swapped)
+        if unstorable or changed_module is not None:
+            known.clear()  # what changed outside the notebook's names, values may share
         if changed_module is not None and not unstorable:
             unstorable = (
                 f"this cell ran but was not cached: it changed {changed_module}, "

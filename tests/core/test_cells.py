@@ -415,6 +415,7 @@ def test_a_numpy_view_among_the_outputs_comes_back_a_view_of_its_anchor() -> Non
         ("import __main__\nprint(__main__.thr)", "`__main__`"),
         ("import sys\nprint(sys.modules['__main__'].thr)", "`__main__`"),
         ("print(eval(expression))", "`eval()`"),
+        ("names = [n for n in dir() if n.startswith('df_')]", "`dir()`"),
     ],
 )
 def test_a_cell_reading_names_no_code_shows_runs_uncached(source: str, reason: str) -> None:
@@ -432,6 +433,7 @@ def test_names_in_a_string_given_to_eval_are_inputs_and_main_checks_read_nothing
     assert "thr" in analyze_cell("y = eval('thr + 1')").inputs
     assert analyze_cell("if __name__ == '__main__':\n    print(1)").cacheable
     assert analyze_cell("def f():\n    return locals()\nf()").cacheable
+    assert analyze_cell("import logging\nlog = logging.getLogger('__main__')").cacheable
 
 
 def test_outputs_that_are_parts_of_unchanged_inputs_come_back_as_those_parts() -> None:
@@ -479,3 +481,21 @@ def test_a_cell_that_only_writes_names_through_globals_stays_cached() -> None:
     for source in ("globals()[n] = 1", "del globals()['old']", "globals().update(d)"):
         assert analyze_cell(source).cacheable, source
     assert not analyze_cell("globals()['a'] += 1").cacheable
+
+
+def test_a_reversed_view_comes_back_a_view() -> None:
+    """Its first element lies at the high end of its memory: placed from the low end, the
+    view did not fit its anchor, and the cell ran again on every hit."""
+    import pickle
+
+    import numpy as np
+
+    from hitnb.core.cells import pack_outputs, unpack_outputs
+
+    arr = np.arange(6.0)
+    packed = pickle.loads(pickle.dumps(pack_outputs({"arr": arr, "r": arr[::-2]}, [])))
+    namespace: dict = {}
+    unpack_outputs(packed, print, namespace)
+    assert namespace["r"].tolist() == [5.0, 3.0, 1.0]
+    namespace["r"][0] = -1
+    assert namespace["arr"][5] == -1

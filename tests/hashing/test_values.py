@@ -592,3 +592,57 @@ def test_hashing_a_figure_neither_changes_it_nor_its_digest():
         assert repr(counter) == before
     finally:
         plt.close(fig)
+
+
+class _Board:
+    """State keyed by tuples, not packable as attributes (a review found its content left
+    out of the digest: every board hashed alike)."""
+
+    def __init__(self, fill: int) -> None:
+        self.cells = {(i, j): fill for i in range(3) for j in range(3)}
+
+    def __getstate__(self) -> dict:
+        return {(i, 0): v for (i, _), v in self.cells.items()} | {(9, 9): 0, (8, 8): 0}
+
+
+class _Row(list):
+    pass
+
+
+def test_objects_whose_state_is_not_packable_and_list_subclasses_hash_by_content():
+    assert hash_value(_Board(0)) != hash_value(_Board(1))
+    assert hash_value(_Row([1, 2])) != hash_value(_Row([1, 3]))
+    row = _Row([1])
+    assert hash_value([row, row]) != hash_value([row, _Row([1])])
+
+
+def test_a_set_of_objects_sharing_one_hashes_alike_in_every_process(tmp_path):
+    """Sets are walked in an order string hashing decides: a digest depending on it changes
+    from one kernel to the next."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "digest.py"
+    script.write_text(
+        "from hitnb.hashing.values import hash_value\n"
+        "class Obj:\n"
+        "    def __init__(self, name, **kw):\n"
+        "        self.name = name\n"
+        "        self.__dict__.update(kw)\n"
+        "    def __hash__(self):\n"
+        "        return hash(self.name)\n"
+        "row = [1, 2]\n"
+        "x = Obj('x', row=row)\n"
+        "print(hash_value({Obj('a', first=row, x=x), Obj('b', x=x)}))\n"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, str(script)],
+            env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(1, 6)
+    }
+    assert len(digests) == 1
