@@ -289,10 +289,13 @@ def _look_up(
             return _compute(call, key, unloadable=str(exc), start=start), None
         return None, found
     if isinstance(value, RunRecord):
-        unmet_read = value.unmet(start) or call.work.unmet(value.result)
-        if unmet_read is not None:
-            call.work.stale(unmet_read)
-            return None, found
+        unmet = value.unmet(start) or call.work.unmet(value.result)
+    else:
+        unmet = call.work.unmet(value)
+    if unmet is not None:
+        call.work.stale(unmet)
+        return None, found
+    if isinstance(value, RunRecord):
         value.pass_up()
         if not isinstance(value.result, costs.Rerun | Unstorable):  # running it again makes
             try:  # its effects (imports: see Work.loading)
@@ -304,9 +307,6 @@ def _look_up(
             if value.states:
                 call.work.restore_states(value.states)
         value = value.result
-    elif (unmet_here := call.work.unmet(value)) is not None:
-        call.work.stale(unmet_here)
-        return None, found
     if isinstance(value, costs.Rerun):
         return _compute(call, key, rerun=value, start=start), None
     if isinstance(value, Unstorable):
