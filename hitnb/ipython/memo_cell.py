@@ -221,6 +221,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     try:
         with module_values_known(known.get, known.put):
             digests, learned = _input_digests(shell.user_ns, analysis, known)
+            imported = _user_modules_imported(analysis.imports)
     except UnhashableValue as exc:
         name = re.split(r"[\[.]", exc.path, maxsplit=1)[0] or "?"  # `u` of `u.__dict__`
         refused = (
@@ -246,7 +247,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
             **({"wrappers": ";".join(map(str, wrappers))} if wrappers else {}),
             **({"interactivity": shows} if shows != interactivity.DEFAULT else {}),
             **({"ast transformers": _transformers(shell)} if shell.ast_transformers else {}),
-            **_user_modules_imported(analysis.imports, known),
+            **imported,
         },
         {CODE: analysis.code, **packages},
         {},
@@ -279,18 +280,17 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     return None, CellRun(False, work.explanation, note, outcome.key, auto=options.auto)
 
 
-def _user_modules_imported(imports: Iterable[str], known: KnownDigests) -> dict[str, str]:
+def _user_modules_imported(imports: Iterable[str]) -> dict[str, str]:
     """The user modules among those the cell imports that are imported already, by their
     fingerprint (:func:`~hitnb.hashing.code.module_fingerprint`): ``from settings import
     CONFIG`` binds what the session's import made of the world (a config file read then),
     which the module's source does not say. One not imported yet runs its code in the
     cell, whose run records what that code read."""
     found = {}
-    with module_values_known(known.get, known.put):
-        for name in imports:
-            module = sys.modules.get(name)
-            if isinstance(module, types.ModuleType) and is_user_code(module):
-                found[f"module {name}"] = module_fingerprint(module).hex()
+    for name in imports:
+        module = sys.modules.get(name)
+        if isinstance(module, types.ModuleType) and is_user_code(module):
+            found[f"module {name}"] = module_fingerprint(module).hex()
     return found
 
 
