@@ -5,7 +5,7 @@ records column by column (:mod:`hitnb.hashing.plain`, :mod:`hitnb.hashing.packed
 says that two places hold one object. ``[[0] * 3] * 3`` and ``[[0] * 3 for _ in range(3)]``
 hashed alike, and a cell changing the grid in place (``grid[0][0] = 1``: one row or three)
 replayed the other's result. A value that holds one list or dict twice is walked instead,
-and the walk records where it meets an object again (``ValueHasher.enter``).
+and the walk records where it meets an object again (``ValueHasher.met_again``).
 
 The look is written in C (``_shared.c``, built with the package); without a compiler it is
 this module's Python, which does the same, more slowly.

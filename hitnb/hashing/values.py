@@ -593,7 +593,7 @@ def _dict(h: ValueHasher, v: dict[Any, Any]) -> None:
     by iterating (a DataFrame's columns), so two orders are two values."""
     if not h.enter(v):
         return
-    if holds_twice(v) or not _plain(h, v, b"d"):
+    if (len(v) >= PACK_MIN and holds_twice(v)) or not _plain(h, v, b"d"):
         h.frame(b"d", str(len(v)).encode())
         if len(v) >= PACK_MIN:  # keys, then values: each list packs when it can
             h.update_child("[*keys]", list(v))
