@@ -1125,6 +1125,12 @@ class CellRecord:
     a hit checks that the names sharing objects with them are the ones that did when it
     ran (see ``_sharing_unmet`` in :mod:`hitnb.ipython.memo_cell`)."""
 
+    functions: dict[str, str] = field(default_factory=dict)
+    """For each output that is a function the cell defined with default values, the digest
+    of those as the run left them (:func:`defaults_digest`): a hit defines the function
+    again from its source, which evaluates them again, and checks they came out the same
+    (``N = 2; def f(k=N); N = 3`` makes ``k`` 2)."""
+
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed
         before the inline figures as IPython places it); older records show it last."""
@@ -1158,6 +1164,10 @@ class Definition:
     function fingerprints as the original did."""
 
     source: str
+    after_values: bool = False
+    """Whether it runs once the cell's values are back, not before them: its defaults or
+    decorators read a name the cell bound (``N = 2`` then ``def f(k=N)``), which before
+    them would be the session's ``N``, or none."""
 
 
 class Pickled:
@@ -1352,7 +1362,31 @@ def pack_outputs(
             packed[name] = Pickled(value)
         else:
             packed[name] = value
+    loaded_after = {n for n, v in packed.items() if isinstance(v, Pickled | ByValue)}
+    for name, value in packed.items():
+        if isinstance(value, Definition) and _header_reads(value.source) & loaded_after:
+            packed[name] = Definition(value.source, after_values=True)
     return packed
+
+
+def _header_reads(source: str) -> set[str]:
+    """The names a function's definition reads as it runs (its decorators, defaults and
+    annotations), not those its body reads when called; none for a class, whose instances
+    may be among the values and need it first."""
+    node = ast.parse(source).body[-1]
+    if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+        return set()
+    args = node.args
+    evaluated: list[ast.AST] = [*node.decorator_list, *args.defaults]
+    evaluated += [d for d in args.kw_defaults if d is not None]
+    evaluated += [
+        a.annotation
+        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
+        if a is not None and a.annotation is not None
+    ]
+    if node.returns is not None:
+        evaluated.append(node.returns)
+    return {n.id for part in evaluated for n in ast.walk(part) if isinstance(n, ast.Name)}
 
 
 def _definitions_kept(
@@ -1435,9 +1469,14 @@ def unpack_outputs(
             namespace[name] = part_of(namespace[value.name], value.part)
         elif not isinstance(value, Definition | Pickled | ByValue):
             namespace[name] = value
-    for value in packed.values():
+    later = []
+    for name, value in packed.items():
         if isinstance(value, Definition):
-            define(value.source)
+            if value.after_values:
+                namespace.pop(name, None)  # a value naming it must not find the session's
+                later.append(value.source)
+            else:
+                define(value.source)
     load = loads_in(namespace)  # as the notebook would: see loads_in
     for name, value in packed.items():  # code first: the values may be instances of it
         if isinstance(value, ByValue):
@@ -1445,6 +1484,8 @@ def unpack_outputs(
     for name, value in packed.items():
         if isinstance(value, Pickled):
             namespace[name] = value.load(load)
+    for source in later:
+        define(source)
 
 
 def _dill_loads() -> Callable[..., Any]:
@@ -1549,6 +1590,26 @@ def class_data_digest(cls: type) -> str:
         except UnhashableValue:
             continue
     return hash_value(digests)
+
+
+def defaults_digest(fn: types.FunctionType) -> str:
+    """The digest of a function's default values, or ``""`` (which no check matches, so a
+    hit runs the cell instead) when they cannot be hashed."""
+    try:
+        return hash_value((fn.__defaults__, fn.__kwdefaults__))
+    except UnhashableValue:
+        return ""
+
+
+def function_defaults(outputs: dict[str, Any]) -> dict[str, str]:
+    """:func:`defaults_digest` of each notebook function in ``outputs`` that has defaults."""
+    return {
+        name: defaults_digest(value)
+        for name, value in sorted(outputs.items())
+        if isinstance(value, types.FunctionType)
+        and value.__module__ == "__main__"
+        and (value.__defaults__ or value.__kwdefaults__)
+    }
 
 
 def notebook_classes(namespace: dict[str, Any], leave_out: Iterable[str]) -> dict[str, Any]:

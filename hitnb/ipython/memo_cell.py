@@ -32,8 +32,10 @@ from hitnb.core.cells import (
     Pickled,
     analyze_cell,
     class_data_digest,
+    defaults_digest,
     drawn_only,
     environment_read,
+    function_defaults,
     is_notebook_class,
     is_session_name,
     may_change,
@@ -463,6 +465,13 @@ class _CellWork(engine.Work):
                     raise engine.Unrestorable(
                         f"class `{name}` defined again from its source is not as the run "
                         "left it (the cell changed its attributes after defining it)"
+                    )
+            for name, data in getattr(stored, "functions", {}).items():
+                value = namespace.get(name)
+                if not isinstance(value, types.FunctionType) or defaults_digest(value) != data:
+                    raise engine.Unrestorable(
+                        f"function `{name}` defined again from its source has other default "
+                        "values than the run gave it"
                     )
         except Exception as exc:  # a module gone, a class that no longer loads: the cell
             for name, value in before.items():  # runs on the namespace as it found it
@@ -997,6 +1006,7 @@ def _run_recorded(
             {n: class_data_digest(v) for n, v in sorted(outputs.items()) if is_notebook_class(v)},
             tuple(shown),
             frozenset(measured) | frozenset(written),
+            function_defaults(outputs),
         )
         return record, unstorable
 

@@ -285,6 +285,29 @@ def test_a_cell_that_defines_code_stores_what_only_dill_can_pickle(project, isol
     assert executions(project) == ["cell"], "stored by the first session, restored by the second"
 
 
+def test_a_function_whose_defaults_read_the_cells_values_gets_them_as_the_run_did(
+    project, isolated_store
+):
+    """A hit defines a cell's functions again before its values load: ``def f(k=N)`` after
+    ``N = 2`` took the session's ``N`` (5 from another cell: a hit returned 5, plain 2), or
+    failed where the session had none. Such a function is now defined once the values are
+    back, and its defaults are checked against the run's (``P`` rebound after ``h`` is
+    defined: the cell runs again)."""
+    defines = (
+        "%%memo\nran('a')\nN = 2\ndef f(k=N):\n    return k\n"
+        "M = [2]\ndef g(m=M):\n    return m\nM.append(3)"
+    )
+    rebinds = "%%memo\nran('b')\nP = 2\ndef h(p=P):\n    return p\nP = 3"
+    shown = []
+    for earlier in ([], ["N = 5\nP = 5"]):
+        with KernelSession(project, env(isolated_store)) as kernel:
+            for cell in [*SETUP[:2], *earlier, defines, rebinds]:
+                kernel.run(cell)
+            shown.append(kernel.run("print(f(), g(), g() is M, h(), P)"))
+    assert shown == ["2 [2, 3] True 2 3\n"] * 2
+    assert executions(project) == ["a", "b", "b"], "the first cell hits, the second cannot"
+
+
 REGISTRY = (
     "class Registry:\n    items = {}\n    @classmethod\n    def add(cls, name):\n"
     "        cls.items[name] = len(cls.items)"
