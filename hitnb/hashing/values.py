@@ -198,17 +198,6 @@ class ValueHasher:
         finally:
             self._path.pop()
 
-    def sub_digest(self, value: Any) -> bytes:
-        """Digest of one value alone, sharing cycle bookkeeping (for order-free containers).
-        What it meets again is counted within it only, and it reuses no digest made outside
-        it (whose references to where objects were first met count in another walk):
-        order-free containers are visited in an order no digest may depend on."""
-        child = self._child()
-        child._seen, child._done = {}, {}  # (a digest made in one walk numbers its own)
-        child._path = self._path
-        child.update(value)
-        return child.digest()
-
     def _child(self) -> ValueHasher:
         """A hasher for one part of the value, sharing this traversal's bookkeeping."""
         return ValueHasher(self._active, self._done, self._seen)
@@ -281,9 +270,37 @@ class ValueHasher:
                 else:
                     self.update_child("{}", item)
         else:
-            digests = sorted(self.sub_digest(item) for item in items)
-            self.frame(b"h", b"".join(digests))
+            alone = sorted((self._alone(item) for item in items), key=lambda a: a[0])
+            self.frame(b"h", b"".join(digest for digest, _ in alone))
+            if any(met for _, met in alone):
+                for _, met in alone:
+                    self._meet_all(met)
         self.leave(value)
+
+    def _alone(self, item: Any) -> tuple[bytes, list[Any]]:
+        """The digest of one element of an order-free container alone, and the objects
+        that can change in place it met, in the order met. What it meets again is counted
+        within it only, and it reuses no digest made outside it (whose references to where
+        objects were first met count in another walk): the elements are visited in an
+        order no digest may depend on."""
+        child = self._child()
+        child._seen, child._done = {}, {}
+        child._path = self._path
+        child.update(item)
+        return child.digest(), [held for held, _ in child._seen.values()]
+
+    def _meet_all(self, met: list[Any]) -> None:
+        """Note the objects one element of an order-free container met (the elements in
+        the order of their digests), framing each met before, in this walk or another
+        element, by where it was first met: two elements sharing one list, or an element
+        sharing one with a value outside, are not elements holding copies."""
+        self.frame(b",")
+        for at, held in enumerate(met):
+            seen = self._seen.get(id(held))
+            if seen is not None and seen[0] is held:
+                self.frame(b"&", f"{at}:{seen[1]}".encode())
+            else:
+                self._seen[id(held)] = (held, len(self._seen))
 
     def _reduce(self, value: Any) -> None:
         """Hash an arbitrary object through the pickle protocol's ``__reduce_ex__``; an
@@ -771,6 +788,8 @@ def _numpy(h: ValueHasher, v: Any) -> bool:
     import numpy as np
 
     if isinstance(v, np.ndarray):
+        if not h.met_again(v):  # `[a, a]` is not `[a, a.copy()]` to code that changes `a`
+            return True
         kind = type(v)
         if kind is not np.ndarray and kind is not np.memmap:
             _array_subclass(h, v, np)
@@ -893,6 +912,8 @@ def _is_frozen(array: Any) -> bool:
 def _pandas(h: ValueHasher, v: Any) -> bool:
     import pandas as pd
 
+    if isinstance(v, pd.DataFrame | pd.Series) and not h.met_again(v):
+        return True  # (indexes, which cannot change, are not noted)
     if isinstance(v, pd.DataFrame):
         h.frame(b"PF", str(v.shape).encode())
         h.update_child(".columns", v.columns)

@@ -616,6 +616,39 @@ def test_objects_whose_state_is_not_packable_and_list_subclasses_hash_by_content
     assert hash_value([row, row]) != hash_value([row, _Row([1])])
 
 
+class _Holder:
+    def __init__(self, name: str, items: list) -> None:
+        self.name, self.items = name, items
+
+
+def test_sharing_counts_inside_sets_dicts_of_mixed_keys_arrays_and_frames():
+    """Elements of a set (and items of a dict whose keys are of several types) are hashed
+    each on its own, so that their order does not count: two objects sharing one list
+    hashed like two holding copies, and so did ``[a, a]`` and ``[a, a.copy()]`` of numpy
+    arrays and pandas frames. Code changing the list, or ``a``, tells them apart."""
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    shared = [0]
+    assert hash_value({_Holder("a", shared), _Holder("b", shared)}) != hash_value(
+        {_Holder("a", shared), _Holder("b", list(shared))}
+    )
+    assert hash_value({1: shared, "k": shared}) != hash_value({1: shared, "k": list(shared)})
+    assert hash_value([shared, {1: shared, "k": 0}]) != hash_value(
+        [shared, {1: list(shared), "k": 0}]
+    )
+    assert hash_value([{_Holder("a", shared)}, shared]) != hash_value(
+        [{_Holder("a", list(shared))}, shared]
+    )
+    twins = {_Holder("a", shared), _Holder("a", [0])}  # alike alone: their order is a tie
+    assert len({hash_value(twins) for _ in range(3)}) == 1
+    array = np.arange(3)
+    frame = pd.DataFrame({"x": [1, 2]})
+    for value in (array, frame, frame["x"]):
+        assert hash_value([value, value]) != hash_value([value, value.copy()])
+        assert hash_value(value) == hash_value(value.copy())
+        assert hash_value([value, value]) == hash_value(pickle.loads(pickle.dumps([value, value])))
+
+
 def test_a_set_of_objects_sharing_one_hashes_alike_in_every_process(tmp_path):
     """Sets are walked in an order string hashing decides: a digest depending on it changes
     from one kernel to the next."""
