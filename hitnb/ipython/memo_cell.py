@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import inspect
 import re
 import sys
 import time
@@ -1114,14 +1115,17 @@ def _attributes_as_found(
     and puts back: :attr:`CellAnalysis.put_back`) as the run starts, where the owner can be
     found: by the names the cell uses, or else through ``sys.modules`` (``import
     pkg._impl`` in the cell binds ``pkg``). The run left such an attribute as the session
-    had it when the same owner holds the same object after it."""
+    had it when the same owner holds the same object after it. Looked up without running
+    code (no property, no module ``__getattr__`` loading a submodule): before the run,
+    hitnb may not do what only the cell's code would."""
     found: dict[Callee, tuple[Any, Any]] = {}
     for path in paths:
-        owner = _reach(namespace.get(path[0], _UNBOUND), path[1:-1])
+        owner = _reach(namespace.get(path[0], _UNBOUND), path[1:-1], static=True)
         for end in range(len(path) - 1, 0, -1):
             if owner is not _UNBOUND:
                 break
-            owner = _reach(sys.modules.get(".".join(path[:end]), _UNBOUND), path[end:-1])
+            module = sys.modules.get(".".join(path[:end]), _UNBOUND)
+            owner = _reach(module, path[end:-1], static=True)
         if owner is not _UNBOUND:
             found[path] = (owner, _own_attribute(owner, path[-1]))
     return found
@@ -1136,11 +1140,13 @@ def _own_attribute(owner: Any, name: str) -> Any:
         return _UNBOUND
 
 
-def _reach(root: Any, steps: Iterable[str]) -> Any:
-    """The object ``root.step1.step2...``; ``_UNBOUND`` when a step is missing."""
+def _reach(root: Any, steps: Iterable[str], *, static: bool = False) -> Any:
+    """The object ``root.step1.step2...``; ``_UNBOUND`` when a step is missing. ``static``
+    looks each step up with :func:`inspect.getattr_static`, which runs no code."""
+    get = inspect.getattr_static if static else getattr
     try:
         for step in steps:
-            root = getattr(root, step)
+            root = get(root, step)
     except Exception:  # gone, or never there
         return _UNBOUND
     return root

@@ -383,6 +383,33 @@ def test_a_cell_puts_back_an_attribute_only_from_a_name_that_read_it_first(
     assert (("json", "dumps") in analyze_cell("import json\n" + source).put_back) is swapped
 
 
+def test_what_a_cell_swaps_is_looked_up_before_its_run_without_running_code() -> None:
+    """Before a run, hitnb notes what the attributes a cell swaps hold, to tell after it
+    whether the cell put them back; it may not run a property (or a module's lazy
+    ``__getattr__``) to find their owner: only the cell's own code may."""
+    import json
+    import types
+
+    from hitnb.core.cells import analyze_cell
+    from hitnb.ipython.memo_cell import _attributes_as_found
+
+    reads = []
+
+    class Box:
+        @property
+        def inner(self) -> types.SimpleNamespace:
+            reads.append("inner")
+            return types.SimpleNamespace(x=0)
+
+    source = "orig = box.inner.x\nbox.inner.x = 1\nbox.inner.x = orig\n"
+    source += "keep = json.dumps\njson.dumps = None\njson.dumps = keep"
+    cell = analyze_cell(source)
+    assert ("box", "inner", "x") in cell.put_back
+    found = _attributes_as_found({"box": Box(), "json": json}, cell.put_back)
+    assert reads == []
+    assert found["json", "dumps"] == (json, json.dumps)
+
+
 def test_a_numpy_view_among_the_outputs_comes_back_a_view_of_its_anchor() -> None:
     """``v = arr[0]`` stored and restored: pickle makes ``v`` an array of its own, and
     ``v[:] = -1`` after a hit left ``arr`` unchanged. A view of an input the record refers
