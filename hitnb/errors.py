@@ -38,6 +38,13 @@ class UnhashableArgumentError(HitnbError, TypeError):
             (" of " if kind == "argument" else " read by ") + f"{function}()" if function else ""
         )
         inside = f" at {argument}{path}" if path else ""
+        if kind == "reader":  # `globals()`, `eval`: the value is every name of a module
+            super().__init__(
+                f"{function}() cannot be keyed: {reason}, so its key would miss the names "
+                f"it reads. Pass what it reads as arguments, or, if that never changes, "
+                f"leave it out of the cache key with ignore=({argument!r},)."
+            )
+            return
         super().__init__(
             f"{kind} {argument!r}{where} holds a value of type {value_type}{inside} that cannot "
             f"be hashed deterministically ({reason}). Pass a hashable value, register a hasher "

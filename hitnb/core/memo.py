@@ -281,6 +281,8 @@ class MemoizedFunction(Generic[P, R]):
             kind, where = Dependency.from_label(exc.dependency)
             name = where.rpartition(".")[2]  # "mod.THRESHOLD" -> "THRESHOLD"
             noun = {"closure": "closure variable"}.get(kind, kind)
+            if exc.type_name == "names":
+                noun = "reader"
             raise UnhashableArgumentError(
                 name, exc.type_name, exc.reason, self.identity, exc.path, kind=noun
             ) from None

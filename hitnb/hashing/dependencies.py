@@ -44,6 +44,9 @@ from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 
 _MISSING: Any = object()
 _BUILTINS = vars(builtins)
+NAMES_UNSEEN = frozenset({"globals", "eval", "exec"})
+"""Builtins through which a function reads names of its module that its code does not
+show (``globals()[f"df_{split}"]``): its key would miss them, so it has none."""
 _LIBRARY_CALLABLES = (
     types.BuiltinFunctionType,
     types.BuiltinMethodType,
@@ -153,6 +156,10 @@ class Plan:
         """Every name ``ignore=`` can leave out: globals and closure variables the walked
         functions read, and class members (``helper`` and ``Class.helper``)."""
         self.code_digest = ""
+        self.unfollowed: dict[str, str] = {}
+        """Names read where no name in the code shows them (a function calling
+        ``globals()``, ``eval`` or ``exec``), by label, with why: such a function has no
+        fingerprint (see :data:`NAMES_UNSEEN`)."""
         self.constant: dict[frozenset[str], Fingerprint] = {}
         """Fingerprints of this plan when no value is left to hash, by written labels."""
 
@@ -254,7 +261,13 @@ class Plan:
             obj = namespace.get(var, _MISSING)
             self.bindings.append((namespace, var, obj))
             if obj is _MISSING:
-                if var not in _BUILTINS:
+                if var in NAMES_UNSEEN:
+                    label = Dependency("global", f"{fn.__module__}.{var}").label
+                    self.unfollowed[label] = (
+                        f"`{fn.__qualname__}` reads its module's names through `{var}()`, "
+                        "which hitnb cannot follow"
+                    )
+                elif var not in _BUILTINS:
                     self.code[Dependency("missing", f"{fn.__module__}.{var}").label] = "undefined"
                 continue
             self.add(
@@ -384,6 +397,8 @@ def fingerprint(
     """
     if plan is None:
         plan = plan_for(root, sensitivity, ignore)
+    for label, reason in plan.unfollowed.items():
+        raise UnhashableValue("names", reason, "", label)
     constant = plan.constant.get(written)
     if constant is not None:
         return constant

@@ -272,6 +272,33 @@ def test_unhashable_argument_names_the_argument_and_the_fix():
         consume([1], log={"lock": threading.Lock()})
 
 
+SPLIT_TRAIN = [1, 2, 3]
+
+
+def test_a_function_reading_names_through_globals_or_eval_is_refused_by_name():
+    """``globals()[f"SPLIT_{split}"]`` reads a global no name in the code shows, so the key
+    would not change when it does: such a function is refused, saying how to opt out."""
+
+    @memo
+    def size(split):
+        return len(globals()[f"SPLIT_{split}"])
+
+    @memo
+    def evaluated(expression):
+        return eval(expression)
+
+    with pytest.raises(UnhashableArgumentError, match=r"size\(\) cannot be keyed: .*`globals"):
+        size("TRAIN")
+    with pytest.raises(UnhashableArgumentError, match=r"ignore=\('eval',\)"):
+        evaluated("SPLIT_TRAIN")
+
+    @memo(ignore=("globals",))
+    def opted_out(split):
+        return len(globals()[f"SPLIT_{split}"])
+
+    assert opted_out("TRAIN") == 3
+
+
 def test_unpicklable_result_is_returned_with_a_warning(counter):
     calls = counter()
 

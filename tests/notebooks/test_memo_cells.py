@@ -384,6 +384,26 @@ def test_names_bound_where_no_statement_shows_come_back_on_a_hit(project, isolat
     assert executions(project) == ["bind"], "the second session's cell was a hit"
 
 
+def test_a_cell_calling_a_function_that_reads_names_through_globals_runs_uncached(
+    project, isolated_store
+):
+    """``get("train")`` reads ``df_train`` through ``globals()`` in a function an earlier
+    cell defined: the calling cell was keyed without it and replayed the old length."""
+    shown = []
+    for rows in ("[1, 2, 3]", "[1, 2, 3, 4]"):
+        with KernelSession(project, env(isolated_store)) as kernel:
+            for cell in [
+                *SETUP[:2],
+                "def get(split):\n    return globals()[f'df_{split}']",
+                f"df_train = {rows}",
+                "%%memo\nran('call')\nn = len(get('train'))",
+            ]:
+                kernel.run(cell)
+            shown.append(kernel.run("print(n)"))
+    assert shown == ["3\n", "4\n"]
+    assert executions(project) == ["call", "call"]
+
+
 def test_a_failure_of_hitnbs_own_measuring_leaves_the_cell_run_and_uncached(
     project, isolated_store
 ):
