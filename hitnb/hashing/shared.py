@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 
 def _in_python(value: Any) -> bool:
@@ -36,18 +36,44 @@ def _in_python(value: Any) -> bool:
     return False
 
 
-def _compiled() -> Callable[[Any], bool] | None:
-    """``holds_twice`` of ``_shared.c``, or None when the package was installed without a C
-    compiler. Imported by name: a compiled module has no source for import-linter to read."""
+def _held_in_python(value: Any) -> list[Any]:
+    """Every list and dict in ``value`` (a list, tuple or dict), ``value`` among them, each
+    once: what C narrows to those another object may hold too, Python cannot tell."""
+    met: dict[int, Any] = {}
+    todo = [value]
+    while todo:
+        obj = todo.pop()
+        kind = type(obj)
+        if kind is list or kind is dict:
+            if id(obj) in met:
+                continue
+            met[id(obj)] = obj
+        if kind is dict:
+            todo.extend(obj.values())
+        elif kind is list or kind is tuple:
+            todo.extend(obj)
+    return list(met.values())
+
+
+def _compiled(name: str) -> Any:
+    """The function ``name`` of ``_shared.c``, or None when the package was installed
+    without a C compiler. Imported by name: a compiled module has no source for
+    import-linter to read."""
     try:
         module = importlib.import_module("hitnb.hashing._shared")
     except ImportError:
         return None
-    return cast(Callable[[Any], bool], module.holds_twice)
+    return getattr(module, name)
 
 
-holds_twice: Callable[[Any], bool] = _compiled() or _in_python
+holds_twice: Callable[[Any], bool] = _compiled("holds_twice") or _in_python
 """Whether a list, tuple or dict holds one list or dict in two places."""
 
+held_elsewhere: Callable[[Any], list[Any]] = _compiled("held_elsewhere") or _held_in_python
+"""The lists and dicts in a list, tuple or dict (itself among them) that an object besides
+their container may hold too (a name: ``r0 = rows[0]``), each once. A value hashed whole
+by its pickle is not walked, so what it holds is found this way for
+:func:`hitnb.hashing.values.hash_reaching`."""
 
-__all__ = ["holds_twice"]
+
+__all__ = ["held_elsewhere", "holds_twice"]

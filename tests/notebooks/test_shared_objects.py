@@ -171,19 +171,26 @@ def test_a_name_that_no_longer_shares_what_a_cell_changes_is_left_alone(
     changes, and runs the cell when that differs from its run, either way round."""
     head = "%load_ext hitnb\n%hitnb auto\nimport numpy as np, pandas as pd\n"
     frame = "df = pd.DataFrame({'price': [10.0, 20.0]})\na = np.arange(3.0)\n"
-    cells = ["df2['price'] *= 2", "b -= b.mean()", "print(list(df.price), a.tolist())"]
+    frame += "rows = [[0, 0, 0] for _ in range(10)]\n"  # long: hashed whole, by its pickle
+    cells = [
+        "df2['price'] *= 2",
+        "b -= b.mean()",
+        "rows[0][0] = 9",
+        "print(list(df.price), a.tolist(), r0)",
+    ]
     env = {"HITNB_STORE": str(isolated_store)}
     printed = []
     for copy in (False, True, False, False):
-        made = "df2 = df.copy()\nb = a.copy()" if copy else "df2 = df\nb = a"
-        session = [head + frame + made, *cells, "%hitnb auto status"]
+        made = "df2 = df.copy()\nb = a.copy()\nr0 = list(rows[0])"
+        session = [head + frame + (made if copy else "df2 = df\nb = a\nr0 = rows[0]")]
+        session += [*cells, "%hitnb auto status"]
         printed += printed_in_fresh_kernels(tmp_path, env, session, 1)
-    assert "3 cells memoized (3 from the store)" in printed[3][-1], "as it ran: it hits"
+    assert "4 cells memoized (4 from the store)" in printed[3][-1], "as it ran: it hits"
     assert [run[-2] for run in printed] == [
-        "[20.0, 40.0] [-1.0, 0.0, 1.0]\n",
-        "[10.0, 20.0] [0.0, 1.0, 2.0]\n",
-        "[20.0, 40.0] [-1.0, 0.0, 1.0]\n",
-        "[20.0, 40.0] [-1.0, 0.0, 1.0]\n",
+        "[20.0, 40.0] [-1.0, 0.0, 1.0] [9, 0, 0]\n",
+        "[10.0, 20.0] [0.0, 1.0, 2.0] [0, 0, 0]\n",
+        "[20.0, 40.0] [-1.0, 0.0, 1.0] [9, 0, 0]\n",
+        "[20.0, 40.0] [-1.0, 0.0, 1.0] [9, 0, 0]\n",
     ]
 
 
