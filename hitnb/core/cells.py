@@ -840,6 +840,28 @@ DRAWING = frozenset(
 they are given and leave it as it was (the artists they make hold copies)."""
 
 
+def figure_among(namespace: dict[str, Any], names: Iterable[str]) -> str | None:
+    """The first of ``names`` bound to a matplotlib figure or part of one (an ``Axes``, the
+    array, list or dict of them ``plt.subplots`` and ``subplot_mosaic`` give), or None. A
+    cell drawing on a figure an earlier cell made is not worth caching: keying it walks
+    the figure's artists (tens of thousands of objects: 0.1 to 2 s where the cell drew
+    in 10 ms), and a hit restores a figure no one sees until it is shown again."""
+    artist = getattr(sys.modules.get("matplotlib.artist"), "Artist", None)
+    if artist is None:
+        return None
+    for name in names:
+        value: Any = namespace.get(name)
+        if isinstance(value, dict):
+            value = next(iter(value.values()), None)
+        elif isinstance(value, list | tuple) or (
+            type(value).__name__ == "ndarray" and getattr(value.dtype, "hasobject", False)
+        ):
+            value = next(iter(getattr(value, "flat", value)), None)
+        if isinstance(value, artist):
+            return name
+    return None
+
+
 def drawn_only(namespace: dict[str, Any], analysis: CellAnalysis) -> frozenset[str]:
     """Candidates that the run only gave to matplotlib's drawing functions
     (``ax.plot(res.resid)``), by what the callees' names resolve to after the run: these

@@ -36,6 +36,7 @@ from hitnb.core.cells import (
     defaults_digest,
     drawn_only,
     environment_read,
+    figure_among,
     function_defaults,
     is_notebook_class,
     is_session_name,
@@ -220,6 +221,13 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         )
     if mode == "off":
         return execute(shell, source), CellRun(hit=False, note="cache mode is off")
+    figure = figure_among(shell.user_ns, analysis.inputs)
+    if figure is not None:
+        why = (
+            f"this cell is not cached: it draws on `{figure}`, a figure an earlier cell "
+            "made, which costs more to key and restore than to draw again"
+        )
+        return _run_uncached(shell, cell, source, why, quiet, options)
     known = known_digests(shell)
     try:
         with module_values_known(known.get, known.put):

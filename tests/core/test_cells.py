@@ -410,6 +410,27 @@ def test_what_a_cell_swaps_is_looked_up_before_its_run_without_running_code() ->
     assert found["json", "dumps"] == (json, json.dumps)
 
 
+def test_a_figure_or_its_axes_among_the_inputs_is_found_in_what_holds_them() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    from hitnb.core.cells import figure_among
+
+    fig, axes = plt.subplots(2, 2)
+    mosaic = plt.figure().subplot_mosaic("AB")
+    namespace = {
+        "data": np.zeros((2, 2)), "grid": axes, "fig": fig, "mosaic": mosaic,
+        "pair": (axes[0][0], 1), "names": ["a"], "empty": np.array([], dtype=object),
+    }  # fmt: skip
+    assert figure_among(namespace, ["data", "names", "empty", "missing"]) is None
+    for name in ("grid", "fig", "mosaic", "pair"):
+        assert figure_among(namespace, ["data", name]) == name
+    plt.close("all")
+
+
 def test_a_numpy_view_among_the_outputs_comes_back_a_view_of_its_anchor() -> None:
     """``v = arr[0]`` stored and restored: pickle makes ``v`` an array of its own, and
     ``v[:] = -1`` after a hit left ``arr`` unchanged. A view of an input the record refers

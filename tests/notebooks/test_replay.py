@@ -93,6 +93,37 @@ def test_a_figure_laid_out_by_its_engine_shows_as_plain(tmp_path: Path, isolated
     assert seen[2] == plain, "and the hit shows that image, the axes where they were"
 
 
+def test_a_cell_drawing_on_an_earlier_cells_figure_runs_uncached_and_draws_as_plain(
+    tmp_path: Path, isolated_store
+):
+    """``for ax in axes.ravel(): ax.set_axis_off()`` under ``plt.subplots(6, 3)``: 3 ms
+    plainly, and a hit took a second, mostly walking the figure's artists to key it and to
+    check who shares them (the fourteenth corpus). Such a cell runs as plainly, saying so
+    once; the cell making the figure is cached as before."""
+    cells = [
+        "%load_ext hitnb\nimport matplotlib.pyplot as plt\n%matplotlib inline",
+        "%%memo\nfig, axes = plt.subplots(3, 2)\nfor ax in axes.ravel():\n    ax.plot([0, 1])",
+        "%%memo\naxes[0][0].set_title('drawn')\naxes[1][1].set_axis_off()\nfig",
+        "print(axes[0][0].get_title(), axes[1][1].axison, len(fig.axes))",
+    ]
+    sessions = []
+    for memoized in (False, True, True):
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            shown = []
+            for cell in cells:
+                source = cell if memoized else cell.removeprefix("%%memo\n")
+                shown.append(kernel.run(source))
+            outputs = kernel.notebook.cells[2].outputs
+            images = [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]
+            sessions.append((shown, images))
+    (plain, plain_images), first, second = sessions
+    assert plain[3] == "drawn False 6\n" and len(plain_images) == 1
+    for shown, images in (first, second):
+        assert "it draws on `axes`, a figure an earlier cell made" in shown[2]
+        assert shown[3] == plain[3] and images == plain_images
+    assert "hitnb" not in second[0][1], "the cell making the figure: a hit, as before"
+
+
 def _text(output) -> str:
     if "text" in output:
         return output["text"]
