@@ -56,6 +56,10 @@ class FileRead:
     mtime_ns: int
     digest: str
     folder: bool = False
+    ctime_ns: int = 0
+    """When its inode last changed (0: not known, in records made before it was kept).
+    A file replaced by one of the same size and mtime (extracted from an archive whose
+    members carry one mtime, copied with ``cp -p``) has another: its content decides."""
 
 
 @dataclass(frozen=True)
@@ -283,8 +287,8 @@ def _digest_listing(path: str) -> str:
     return xxhash.xxh3_128_hexdigest("\0".join(sorted(os.listdir(path))).encode())
 
 
-_known: dict[str, tuple[int, int, str]] = {}
-"""Digests already computed in this process, by path: (size, mtime_ns, digest)."""
+_known: dict[str, tuple[int, int, int, str]] = {}
+"""Digests already computed in this process, by path: (size, mtime_ns, ctime_ns, digest)."""
 
 
 STAT_ONLY = "stat-only"
@@ -305,14 +309,14 @@ def file_read(
         known = _known.get(path)
         if stat_only_above is not None and stat.st_size > stat_only_above:
             digest = STAT_ONLY
-        elif known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
-            digest = known[2]
+        elif known is not None and known[:3] == (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns):
+            digest = known[3]
         else:
             digest = _digest_file(path)
-            _known[path] = (stat.st_size, stat.st_mtime_ns, digest)
+            _known[path] = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, digest)
     except OSError:
         return None
-    return FileRead(path, stat.st_size, stat.st_mtime_ns, digest)
+    return FileRead(path, stat.st_size, stat.st_mtime_ns, digest, ctime_ns=stat.st_ctime_ns)
 
 
 class _Resolver:
@@ -415,7 +419,8 @@ def unmet(reads: Iterable[FileRead]) -> str | None:
             if _digest_listing(read.path) != read.digest:
                 return f"folder {shown(read.path)} changed"
             continue
-        if (stat.st_size, stat.st_mtime_ns) == (read.size, read.mtime_ns):
+        ctime_ns = stat.st_ctime_ns if read.ctime_ns else 0
+        if (stat.st_size, stat.st_mtime_ns, ctime_ns) == (read.size, read.mtime_ns, read.ctime_ns):
             continue
         if stat.st_size != read.size or read.digest == STAT_ONLY:
             return f"file {shown(read.path)} changed"

@@ -62,7 +62,7 @@ class RunFiles:
             "read": {
                 "path": [r.path for r in read], "size": [r.size for r in read],
                 "mtime_ns": [r.mtime_ns for r in read], "digest": [r.digest for r in read],
-                "folder": [r.folder for r in read],
+                "folder": [r.folder for r in read], "ctime_ns": [r.ctime_ns for r in read],
             },
             "written": {
                 "path": [w.path for w in written], "size": [w.size for w in written],
@@ -139,6 +139,8 @@ def _read_json(read: FileRead) -> dict[str, Any]:
     }  # fmt: skip
     if read.folder:
         data["folder"] = True
+    if read.ctime_ns:
+        data["ctime_ns"] = read.ctime_ns
     return data
 
 
@@ -147,7 +149,7 @@ def _read_of(item: Any) -> FileRead:
         return FileRead(item, 0, 0, UNKNOWN)
     return FileRead(
         str(item["path"]), int(item["size"]), int(item["mtime_ns"]), str(item["digest"]),
-        folder=bool(item.get("folder", False)),
+        folder=bool(item.get("folder", False)), ctime_ns=int(item.get("ctime_ns", 0)),
     )  # fmt: skip
 
 

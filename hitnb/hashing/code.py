@@ -346,7 +346,7 @@ def clear_version_cache() -> None:
     _version_of_top.cache_clear()
 
 
-_module_digests: dict[str, tuple[float, int, str]] = {}
+_module_digests: dict[str, tuple[tuple[int, int, int], str]] = {}
 _values_known: contextvars.ContextVar[
     tuple[Callable[[Any], str | None], Callable[[Any, str], None]] | None
 ] = contextvars.ContextVar("hitnb_module_values_known", default=None)
@@ -430,21 +430,23 @@ def _digest_of(
 
 
 def module_source_digest(module: types.ModuleType) -> str:
-    """Digest of a user module's whole source, normalized; cached by file mtime and size."""
+    """Digest of a user module's whole source, normalized; cached by the file's size and
+    times (mtime and ctime: a file replaced by one of the same size and mtime is read)."""
     path = getattr(module, "__file__", None)
     if not path:
         return "no-source"
     try:
         stat = Path(path).stat()
         cached = _module_digests.get(path)
-        if cached and cached[:2] == (stat.st_mtime, stat.st_size):
-            return cached[2]
+        state = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+        if cached and cached[0] == state:
+            return cached[1]
         source = Path(path).read_text(encoding="utf-8", errors="surrogateescape")
         tree = strip_docstrings(ast.parse(source))
         digest = text_digest(ast.dump(tree, annotate_fields=False))
     except (OSError, SyntaxError, ValueError):
         return "unreadable"
-    _module_digests[path] = (stat.st_mtime, stat.st_size, digest)
+    _module_digests[path] = (state, digest)
     return digest
 
 

@@ -38,3 +38,17 @@ def test_repeat_hits_see_a_changed_file_and_put_back_a_deleted_one(tmp_path):
     assert CALLS == ["numbers.txt", "numbers.txt"]
     assert total("numbers.txt") == 33
     assert len(CALLS) == 2
+
+
+def test_a_file_replaced_by_one_of_the_same_size_and_time_is_a_change(tmp_path):
+    """Extracted from an archive whose members carry one mtime (or copied with ``cp -p``),
+    the new data had the old file's size and mtime, and the call hit with the old total."""
+    CALLS.clear()
+    data = tmp_path / "numbers.txt"
+    data.write_text("1 2\n")
+    stamp = data.stat().st_mtime_ns
+    assert total("numbers.txt") == 3
+    data.write_text("7 2\n")
+    os.utime(data, ns=(stamp, stamp))
+    assert total("numbers.txt") == 9
+    assert CALLS == ["numbers.txt", "numbers.txt"]
