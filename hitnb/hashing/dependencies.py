@@ -28,6 +28,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import functools
+import sys
 import threading
 import types
 import weakref
@@ -43,6 +44,23 @@ from hitnb.hashing.keys import CODE, Dependency
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 
 _MISSING: Any = object()
+
+
+def command_line() -> list[str]:
+    """The arguments the program was started with, which ``sys.argv`` and ``argparse``
+    read: a script run with other ones computes another result. A Jupyter kernel's own
+    (``-f`` and its connection file, another every session) are left out."""
+    arguments = sys.argv[1:]
+    if sys.argv[0].endswith("ipykernel_launcher.py") and arguments[:1] == ["-f"]:
+        arguments = arguments[2:]
+    return arguments
+
+
+def _is_argument_parser(obj: Any) -> bool:
+    argparse = sys.modules.get("argparse")
+    return argparse is not None and isinstance(obj, argparse.ArgumentParser)
+
+
 _BUILTINS = vars(builtins)
 NAMES_UNSEEN = frozenset({"globals", "eval", "exec"})
 """Builtins through which a function reads names of its module that its code does not
@@ -218,6 +236,8 @@ class Plan:
             self.add(obj.__wrapped__, label, lambda: obj.__wrapped__)
         else:
             self.add_value(label, read)
+            if _is_argument_parser(obj):  # `parser.parse_args()` reads the command line
+                self.add_value(Dependency("ambient", "sys.argv").label, command_line)
 
     def add_package(self, obj: Any) -> None:
         dist, version = package_version(obj, self.sensitivity)
@@ -311,6 +331,9 @@ class Plan:
     def add_module(self, module: types.ModuleType, chains: frozenset[tuple[str, ...]]) -> None:
         if not is_user_code(module):
             self.add_package(module)
+            name = module.__name__
+            if name == "argparse" or (name == "sys" and any(c[:1] == ("argv",) for c in chains)):
+                self.add_value(Dependency("ambient", "sys.argv").label, command_line)
             return
         if not chains or () in chains:  # the module itself is used, not just attributes of it
             if self._first_visit(module):

@@ -59,6 +59,33 @@ def test_results_persist_across_processes(run_python):
     assert second == "{'x': 7, 'sq': 49}\n"
 
 
+def test_the_command_line_is_an_input_of_functions_that_read_it(run_python):
+    """A script run again with other arguments: a function reading ``sys.argv``, or calling
+    ``parse_args()``, hit with the first run's result. One reading neither still hits."""
+    program = """
+        import argparse, sys
+        from hitnb import memo
+        sys.argv[1:] = {argv!r}
+        parser = argparse.ArgumentParser()
+        parser.add_argument("--n", type=int)
+        @memo
+        def named():
+            return sys.argv[2]
+        @memo
+        def parsed():
+            return parser.parse_args().n * 10
+        @memo
+        def unrelated():
+            print("unrelated ran")
+            return 1
+        print(named(), parsed(), unrelated())
+    """
+    first = run_python(program.format(argv=["--n", "1"]))
+    second = run_python(program.format(argv=["--n", "2"]))
+    assert first == "unrelated ran\n1 10 1\n"
+    assert second == "2 20 1\n"
+
+
 def test_exceptions_propagate_and_store_nothing(counter):
     calls = counter()
 
