@@ -101,7 +101,7 @@ def test_why_and_show_name_the_files_a_run_read_and_wrote(isolated_store, tmp_pa
     files = json.loads(run("show", key, "--json").stdout)["files"]
     assert files["read"] == [  # as the call named them: from the folder it ran in
         {"path": "data.csv", "size": 8, "mtime_ns": files["read"][0]["mtime_ns"],
-         "digest": digest}
+         "digest": digest, "ctime_ns": files["read"][0]["ctime_ns"]}
     ]  # fmt: skip
     assert [w["path"] for w in files["written"]] == ["summary.txt"]
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from hitnb import config
-from hitnb.config import Mode, check_mode
+from hitnb.config import Mode, Sensitivity, check_mode
 from hitnb.core import ambient, engine, events, modes
 from hitnb.core.arguments import Binder, summarize
 from hitnb.core.cells import may_change
@@ -44,7 +44,14 @@ from hitnb.errors import (
     UnknownKeyError,
 )
 from hitnb.hashing.analysis import analyze
-from hitnb.hashing.dependencies import Fingerprint, Plan, fingerprint, plan_for, written_during
+from hitnb.hashing.dependencies import (
+    Fingerprint,
+    Plan,
+    fingerprint,
+    instance_code,
+    plan_for,
+    written_during,
+)
 from hitnb.hashing.keys import PYTHON, Dependency, KeyParts, compose_key
 from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 from hitnb.names import display_name, names_function
@@ -287,13 +294,31 @@ class MemoizedFunction(Generic[P, R]):
                 name, exc.type_name, exc.reason, self.identity, exc.path, kind=noun
             ) from None
 
-    def _argument_digests(self, bound: dict[str, Any]) -> dict[str, str]:
+    @staticmethod
+    def _sensitivity() -> Sensitivity:
+        return config.settings().version_sensitivity
+
+    def _argument_digests(
+        self,
+        bound: dict[str, Any],
+        written: frozenset[str] = frozenset(),
+        values: dict[str, str] | None = None,
+    ) -> dict[str, str]:
+        """The digest of each argument in the key. That of an instance of a class the user
+        wrote covers what its methods read (``tok.tokenize`` reading ``STOPWORDS``), which
+        its value does not say, but the state this function is known to write (``written``:
+        a memoized method's own counter); its value's own digest goes to ``values``."""
         digests = {}
         for name, value in bound.items():
             if name in self.ignore:
                 continue
             try:
                 digests[name] = hash_value(value)
+                code = instance_code(value, self._sensitivity, self._ignored_globals, written)
+                if code is not None:
+                    if values is not None:
+                        values[name] = digests[name]
+                    digests[name] = hash_value((digests[name], code))
             except UnhashableValue as exc:
                 raise UnhashableArgumentError(
                     name, exc.type_name, exc.reason, self.identity, exc.path
@@ -326,7 +351,9 @@ class MemoizedFunction(Generic[P, R]):
     def _key_parts(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[KeyParts, Any]:
         bound, seed = self._bind(args, kwargs)
         state, written = self._state(config.settings(), self._store())
-        parts = self._parts(state, self._argument_digests(bound), self._extras_with(seed), written)
+        parts = self._parts(
+            state, self._argument_digests(bound, written), self._extras_with(seed), written
+        )
         return parts, bound
 
     def key(self, *args: P.args, **kwargs: P.kwargs) -> str:
@@ -442,11 +469,13 @@ class MemoizedFunction(Generic[P, R]):
             return _FunctionWork(self, None, bound, seed, frozenset())
         store = store_for(resolved, self.store_folder)
         state, written = self._state(settings, store)
-        parts = self._parts(state, self._argument_digests(bound), self._extras_with(seed), written)
+        values: dict[str, str] = {}
+        digests = self._argument_digests(bound, written, values)
+        parts = self._parts(state, digests, self._extras_with(seed), written)
         call = engine.Call(
             parts,
             compose_key(parts.identity, parts.fingerprint, parts.args, parts.extras),
-            _FunctionWork(self, store, bound, seed, written, state, parts.args),
+            _FunctionWork(self, store, bound, seed, written, state, {**parts.args, **values}),
             store,
             mode,
             settings,
@@ -679,7 +708,7 @@ class _FunctionWork(engine.Work):
         if not newly:
             return None
         after = state.without(self.written | newly)
-        digests = fn._argument_digests(self.bound)
+        digests = fn._argument_digests(self.bound, learned)
         return fn._parts(after, digests, fn._extras_with(self.seed), learned)
 
     def _generators_advanced(self, plan: Plan | None) -> dict[str, Any]:

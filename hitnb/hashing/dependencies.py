@@ -46,6 +46,40 @@ from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 _MISSING: Any = object()
 
 
+def user_class_of(value: Any) -> type | None:
+    """The class of ``value`` when the user wrote it (in the notebook or a user module) and
+    ``value`` is an instance, not code: its hash covers its state and its class's name and
+    source, not the globals its methods read (``STOPWORDS`` in ``tokenize``), which a key
+    holding the instance must cover too (:func:`instance_code`)."""
+    cls = type(value)
+    if cls is type or is_code(value) or isinstance(value, types.ModuleType):
+        return None
+    return cls if is_user_code(cls) else None
+
+
+def instance_code(
+    value: Any,
+    sensitivity: Callable[[], Sensitivity],
+    ignore: frozenset[str] = frozenset(),
+    written: frozenset[str] = frozenset(),
+) -> str | None:
+    """The fingerprint of :func:`user_class_of` ``value``, in hex (its methods' code and
+    what they read now, under the version sensitivity ``sensitivity()`` gives, but the
+    state labelled ``written``, which a memoized method of the class writes), or None for
+    any other value. Raises :class:`UnhashableValue` when a value its methods read cannot
+    be hashed."""
+    if type(value) in _NOT_INSTANCES:
+        return None
+    cls = user_class_of(value)
+    if cls is None:
+        return None
+    return fingerprint(cls, sensitivity(), ignore, written).digest.hex()
+
+
+_NOT_INSTANCES = frozenset({int, float, str, bytes, bool, type(None), tuple, list, dict})
+"""Types no user class is: their values skip the look-up (every argument of every call)."""
+
+
 def command_line() -> list[str]:
     """The arguments the program was started with, which ``sys.argv`` and ``argparse``
     read: a script run with other ones computes another result. A Jupyter kernel's own
@@ -238,6 +272,9 @@ class Plan:
             self.add_value(label, read)
             if _is_argument_parser(obj):  # `parser.parse_args()` reads the command line
                 self.add_value(Dependency("ambient", "sys.argv").label, command_line)
+            cls = user_class_of(obj)
+            if cls is not None:  # `tok.tokenize(d)`: its methods read globals of their own
+                self.add_class(cls)
 
     def add_package(self, obj: Any) -> None:
         dist, version = package_version(obj, self.sensitivity)

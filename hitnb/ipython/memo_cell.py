@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitnb import config
+from hitnb.config import Sensitivity
 from hitnb.core import ambient, costs, engine, files, modes
 from hitnb.core.arguments import summarize
 from hitnb.core.cells import (
@@ -63,7 +64,14 @@ from hitnb.hashing.code import (
     module_values_known,
     user_module_files,
 )
-from hitnb.hashing.dependencies import Fingerprint, Plan, fingerprint, plan_for, written_during
+from hitnb.hashing.dependencies import (
+    Fingerprint,
+    Plan,
+    fingerprint,
+    instance_code,
+    plan_for,
+    written_during,
+)
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
 from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, time_limit
 from hitnb.ipython import formatters, interactivity
@@ -233,6 +241,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         with module_values_known(known.get, known.put):
             digests, learned = _input_digests(shell.user_ns, analysis, known)
             imported = _user_modules_imported(analysis.imports)
+            imported.update(_classes_of_inputs(shell.user_ns, analysis))
     except UnhashableValue as exc:
         name = re.split(r"[\[.]", exc.path, maxsplit=1)[0] or "?"  # `u` of `u.__dict__`
         refused = (
@@ -303,6 +312,25 @@ def _user_modules_imported(imports: Iterable[str]) -> dict[str, str]:
         if isinstance(module, types.ModuleType) and is_user_code(module):
             found[f"module {name}"] = module_fingerprint(module).hex()
     return found
+
+
+def _classes_of_inputs(namespace: dict[str, Any], analysis: CellAnalysis) -> dict[str, str]:
+    """For each input that is an instance of a class the user wrote, that class's
+    fingerprint (:func:`~hitnb.hashing.dependencies.instance_code`): ``tok.tokenize(d)``
+    reads ``STOPWORDS`` in the method, which the instance's own digest does not cover."""
+    found = {}
+    for name in analysis.inputs:
+        try:
+            code = instance_code(namespace.get(name), _sensitivity)
+        except UnhashableValue as exc:
+            raise UnhashableValue(exc.type_name, exc.reason, name + exc.path) from None
+        if code is not None:
+            found[f"class of {name}"] = code
+    return found
+
+
+def _sensitivity() -> Sensitivity:
+    return config.settings().version_sensitivity
 
 
 def _with_packages(code: str, packages: dict[str, str]) -> str:

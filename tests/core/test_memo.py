@@ -299,6 +299,40 @@ def test_unhashable_argument_names_the_argument_and_the_fix():
         consume([1], log={"lock": threading.Lock()})
 
 
+STOPWORDS = {"the"}
+
+
+class _Tokenizer:
+    def tokenize(self, text: str) -> list[str]:
+        return [word for word in text.split() if word not in STOPWORDS]
+
+
+TOKENIZER = _Tokenizer()
+
+
+def test_what_the_methods_of_an_instance_read_is_part_of_the_key():
+    """``tok.tokenize`` reads ``STOPWORDS``: an instance hashes by its state and its class's
+    source, so with the stop words edited, a call through a global instance, or with one
+    as its argument, hit with the old tokens."""
+    global STOPWORDS
+
+    @memo
+    def through_global(docs):
+        return [TOKENIZER.tokenize(d) for d in docs]
+
+    @memo
+    def through_argument(tok, docs):
+        return [tok.tokenize(d) for d in docs]
+
+    docs = ["the cat", "a dog"]
+    assert through_global(docs) == through_argument(_Tokenizer(), docs) == [["cat"], ["a", "dog"]]
+    STOPWORDS = {"the", "a"}
+    try:
+        assert through_global(docs) == through_argument(_Tokenizer(), docs) == [["cat"], ["dog"]]
+    finally:
+        STOPWORDS = {"the"}
+
+
 SPLIT_TRAIN = [1, 2, 3]
 
 
@@ -678,7 +712,7 @@ def test_a_miss_hashes_an_argument_for_its_key_and_its_recipe_keeps_it_by_that_d
     # for the key, and after the run to see that the call did not change it; a big model
     # is not hashed a third time for the recipe, which keeps it under the key's digest
     assert len(hashed) == 2
-    digest = score._key_parts((model,), {})[0].args["model"]
+    digest = hash_value(model)  # the value's own (the key's also covers its class's code)
     store = open_store(hitnb.config.store_path())
     assert store.recipe(score.key(model))["arguments"]["model"]["key"] == digest
     assert store.load(store.get(digest)).weights == model.weights

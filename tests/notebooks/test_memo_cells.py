@@ -404,6 +404,29 @@ def test_a_cell_calling_a_function_that_reads_names_through_globals_runs_uncache
     assert executions(project) == ["call", "call"]
 
 
+def test_a_cell_calling_a_method_that_reads_a_global_sees_the_global_change(
+    project, isolated_store
+):
+    """``tok.tokenize(d)`` reads ``STOPWORDS`` in the method: with the stop words edited
+    in the next session, the cell hit with the old tokens (the instance's digest covers
+    its state and its class's source, not what its methods read)."""
+    tokenizer = (
+        "class Tokenizer:\n    def tokenize(self, text):\n"
+        "        return [w for w in text.split() if w not in STOPWORDS]\ntok = Tokenizer()"
+    )
+    shown = []
+    for words in ("{'the'}", "{'the', 'a'}"):
+        with KernelSession(project, env(isolated_store)) as kernel:
+            for cell in [*SETUP[:2], f"STOPWORDS = {words}", tokenizer]:
+                kernel.run(cell)
+            kernel.run(
+                "%%memo\nran('call')\ntokens = [tok.tokenize(d) for d in ['the cat', 'a dog']]"
+            )
+            shown.append(kernel.run("print(tokens)"))
+    assert shown == ["[['cat'], ['a', 'dog']]\n", "[['cat'], ['dog']]\n"]
+    assert executions(project) == ["call", "call"]
+
+
 def test_a_failure_of_hitnbs_own_measuring_leaves_the_cell_run_and_uncached(
     project, isolated_store
 ):
