@@ -116,10 +116,9 @@ def _touches(values: Iterable[Any], modules: tuple[str, ...]) -> bool:
 def _globals_read(value: Any) -> list[Any]:
     """The globals a notebook function reads (a cell calling ``f``, which divides Decimals,
     touches ``decimal``)."""
-    namespace = getattr(value, "__globals__", None)
-    code = getattr(value, "__code__", None)
-    if not isinstance(code, types.CodeType) or not isinstance(namespace, dict):
+    if type(value) is not types.FunctionType:  # not a proxy passing for one (wrapt's)
         return []
+    namespace = value.__globals__
     return [namespace[name] for name in analyze(value).reads if name in namespace]
 
 

@@ -547,3 +547,24 @@ def test_a_reversed_view_comes_back_a_view() -> None:
     assert namespace["r"].tolist() == [5.0, 3.0, 1.0]
     namespace["r"][0] = -1
     assert namespace["arr"][5] == -1
+
+
+def test_a_proxy_passing_for_a_function_is_not_read_as_one() -> None:
+    """A ``@wrapt.decorator`` object says it is a function (``__class__``) and hands out a
+    code object that is not its own: reading the globals it uses raised IndexError from
+    ``dis``, and a cell defining one failed where plain IPython ran it."""
+    import types
+
+    from hitnb.ipython.memo_cell import _touches
+
+    broken = (lambda: undefined_name).__code__.replace(co_names=())  # noqa: F821
+
+    class Proxy:
+        __class__ = types.FunctionType  # type: ignore[assignment]
+        __code__ = broken
+        __globals__: dict = {}
+        __module__ = "wrapt"
+
+    assert isinstance(Proxy(), types.FunctionType)
+    assert _touches([Proxy()], ("wrapt",))
+    assert not _touches([Proxy()], ("numpy",))
