@@ -562,7 +562,7 @@ def test_a_proxy_passing_for_a_function_is_not_read_as_one() -> None:
     class Proxy:
         __class__ = types.FunctionType  # type: ignore[assignment]
         __code__ = broken
-        __globals__: dict = {}
+        __globals__ = types.MappingProxyType({})
         __module__ = "wrapt"
 
     assert isinstance(Proxy(), types.FunctionType)
