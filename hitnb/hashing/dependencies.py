@@ -32,7 +32,7 @@ import sys
 import threading
 import types
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple
 
 import xxhash
@@ -287,6 +287,9 @@ class Plan:
         wrapped = getattr(fn, "__wrapped__", None)
         if wrapped is not None:
             self.add(wrapped, Dependency("wrapped", qualified_name(fn)).label, lambda: wrapped)
+        registry = getattr(fn, "registry", None)
+        if wrapped is not None and isinstance(registry, Mapping):  # functools.singledispatch
+            self.add_value(Dependency("dispatch", qualified_name(fn)).label, lambda: dict(registry))
         if not is_user_code(fn):
             self.add_package(fn)
             return

@@ -224,6 +224,9 @@ class ValueHasher:
             if isinstance(value, kind):
                 encoder(self, value)
                 return
+        if _wraps_user_code(value):
+            _wrapper(self, value)
+            return
         self._reduce(value)
 
     # -- containers and objects, with cycle detection --------------------------------------
@@ -671,6 +674,46 @@ def _function(h: ValueHasher, v: Any) -> None:
         # A function's own defaults are values, not code: two functions made by one factory
         # differ only there, and assigning __defaults__ changes what a call does.
         h.update_child(".__defaults__", (v.__defaults__, v.__kwdefaults__))
+
+
+def _wraps_user_code(value: Any) -> bool:
+    """Whether ``value`` is a callable wrapping the user's code (``@hitnb.memo``,
+    ``functools.lru_cache``, a decorator object made with ``functools.wraps``, toolz's
+    ``curry``): pickle knows it by its name alone, so its key would not change with its
+    code."""
+    from hitnb.hashing.code import is_user_code
+
+    wrapped = _wrapped(value)
+    return wrapped is not None and callable(value) and is_user_code(_innermost(wrapped))
+
+
+def _wrapped(value: Any) -> Any:
+    """What ``value`` wraps: its ``__wrapped__``, or a curried function's ``func``."""
+    wrapped = getattr(value, "__wrapped__", None)
+    if wrapped is None and type(value).__module__.partition(".")[0] in ("toolz", "cytoolz"):
+        wrapped = getattr(value, "func", None)
+    return wrapped
+
+
+def _innermost(fn: Any) -> Any:
+    for _ in range(100):  # (a cycle of __wrapped__ ends somewhere)
+        inner = getattr(fn, "__wrapped__", None)
+        if inner is None:
+            return fn
+        fn = inner
+    return fn
+
+
+def _wrapper(h: ValueHasher, v: Any) -> None:
+    """A wrapper of the user's code: its class, and the code it wraps hashed as code (with
+    what that code reads), where pickle names it (a cell calling a ``@memo`` function hit
+    after its body, a helper or a global it reads changed); a curried function's arguments
+    too."""
+    h.frame(b"w", _class_identity(type(v)))
+    h.update_child(".__wrapped__", _wrapped(v))
+    for name in ("args", "keywords"):
+        if hasattr(v, name) and not callable(getattr(v, name)):
+            h.update_child(f".{name}", getattr(v, name))
 
 
 def _builtin(h: ValueHasher, v: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import pickle
 import socket
 import subprocess
@@ -679,3 +680,40 @@ def test_a_set_of_objects_sharing_one_hashes_alike_in_every_process(tmp_path):
         for seed in range(1, 6)
     }
     assert len(digests) == 1
+
+
+_SCALE = 1
+
+
+@functools.cache
+def _scaled_lru(x: int) -> int:
+    return x * _SCALE
+
+
+@functools.singledispatch
+def _scaled_dispatch(x: object) -> int:
+    return 0
+
+
+@_scaled_dispatch.register(int)
+def _(x: int) -> int:
+    return x * _SCALE
+
+
+def test_wrappers_of_user_code_hash_by_the_code_they_wrap_and_what_it_reads():
+    """A cell calling a ``@memo``, ``lru_cache`` or ``singledispatch`` function, or a call
+    taking one, keyed it by the name pickle knows it by: with the global it reads (or its
+    body) edited, the cell hit with the old result."""
+    import hitnb
+
+    global _SCALE
+    memoized = hitnb.memo(_scaled_lru.__wrapped__)
+    wrappers = (_scaled_lru, _scaled_dispatch, memoized)
+    before = [hash_value(w) for w in wrappers]
+    _SCALE = 2
+    try:
+        after = [hash_value(w) for w in wrappers]
+    finally:
+        _SCALE = 1
+    assert all(b != a for b, a in zip(before, after, strict=True))
+    assert [hash_value(w) for w in wrappers] == before

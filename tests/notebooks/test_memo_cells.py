@@ -427,6 +427,21 @@ def test_a_cell_calling_a_method_that_reads_a_global_sees_the_global_change(
     assert executions(project) == ["call", "call"]
 
 
+def test_a_cell_calling_a_memoized_function_sees_its_global_change(project, isolated_store):
+    """``@hitnb.memo def f(x): return x * K``: a cell calling ``f`` keyed it by the name
+    pickle knows it by, so with ``K`` edited the cell hit with the old value."""
+    shown = []
+    for k in (1, 2):
+        with KernelSession(project, env(isolated_store)) as kernel:
+            memoized = "import hitnb\n@hitnb.memo\ndef f(x):\n    return x * K"
+            for cell in [*SETUP[:2], f"K = {k}", memoized]:
+                kernel.run(cell)
+            kernel.run("%%memo\nran('call')\nv = f(1)")
+            shown.append(kernel.run("print(v)"))
+    assert shown == ["1\n", "2\n"]
+    assert executions(project) == ["call", "call"]
+
+
 def test_a_failure_of_hitnbs_own_measuring_leaves_the_cell_run_and_uncached(
     project, isolated_store
 ):
