@@ -1337,14 +1337,36 @@ class ByValue:
         lines = linecache.getlines(filename)
         return cls(payload, (filename, "".join(lines)) if lines else None)
 
-    def load(self, load: Callable[..., Any]) -> Any:
+    def load(self, load: Callable[..., Any], namespace: dict[str, Any]) -> Any:
+        """The function or class, reading the notebook's globals in ``namespace``: dill
+        stores a copy of those it reads, and a restored ``lambda x: x * K`` went on
+        computing with the ``K`` of the run that stored it after ``K = 2``."""
         if self.source is not None:
             filename, text = self.source
             if filename not in linecache.cache and not os.path.exists(filename):  # noqa: PTH110 (a text path, as code objects hold it)
                 # (an entry as IPython makes for a cell: never checked on disk)
                 lines = text.splitlines(keepends=True)
                 linecache.cache[filename] = (len(text), None, lines, filename)
-        return load(_dill_loads(), self.payload, ())
+        value = load(_dill_loads(), self.payload, ())
+        if isinstance(value, types.FunctionType):
+            return _reading(value, namespace)
+        if isinstance(value, type):
+            for name, member in list(vars(value).items()):
+                inner = getattr(member, "__func__", member)  # a static or class method's
+                if isinstance(inner, types.FunctionType) and inner.__module__ == "__main__":
+                    fresh = _reading(inner, namespace)
+                    setattr(value, name, type(member)(fresh) if inner is not member else fresh)
+        return value
+
+
+def _reading(fn: types.FunctionType, namespace: dict[str, Any]) -> types.FunctionType:
+    """``fn`` made again with ``namespace`` as its globals, all else as it was."""
+    made = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
+    made.__kwdefaults__ = fn.__kwdefaults__
+    made.__dict__.update(fn.__dict__)
+    for attribute in ("__qualname__", "__module__", "__doc__", "__annotations__"):
+        setattr(made, attribute, getattr(fn, attribute))
+    return made
 
 
 def pack_outputs(
@@ -1502,7 +1524,7 @@ def unpack_outputs(
     load = loads_in(namespace)  # as the notebook would: see loads_in
     for name, value in packed.items():  # code first: the values may be instances of it
         if isinstance(value, ByValue):
-            namespace[name] = value.load(load)
+            namespace[name] = value.load(load, namespace)
     for name, value in packed.items():
         if isinstance(value, Pickled):
             namespace[name] = value.load(load)

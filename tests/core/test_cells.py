@@ -568,3 +568,25 @@ def test_a_proxy_passing_for_a_function_is_not_read_as_one() -> None:
     assert isinstance(Proxy(), types.FunctionType)
     assert _touches([Proxy()], ("wrapt",))
     assert not _touches([Proxy()], ("numpy",))
+
+
+def test_code_stored_by_value_reads_the_notebooks_globals_once_restored() -> None:
+    """A lambda, or a class defined inside an ``if``, is stored by value (dill), which
+    copies the globals it reads: restored, ``lambda x: x * K`` went on using the stored
+    run's ``K`` after the notebook set ``K = 2``."""
+    from hitnb.core.cells import ByValue, unpack_outputs
+
+    ran: dict = {"__name__": "__main__"}
+    exec(
+        "K = 1\nf = lambda x: x * K\nif True:\n    class C:\n        @staticmethod\n"
+        "        def s(x):\n            return x * K\n        def m(self, x):\n"
+        "            return x * K",
+        ran,
+    )
+    packed = {"f": ByValue.of(ran["f"]), "C": ByValue.of(ran["C"])}
+    namespace: dict = {"__name__": "__main__", "K": 1}
+    unpack_outputs(packed, print, namespace)
+    f, cls = namespace["f"], namespace["C"]
+    namespace["K"] = 2
+    assert (f(1), cls.s(1), cls().m(1)) == (2, 2, 2)
+    assert f.__globals__ is namespace
