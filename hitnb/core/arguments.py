@@ -56,9 +56,12 @@ class Binder:
         return dict(ba.arguments)
 
     def call(self, fn: Callable[..., Any], bound: Mapping[str, Any]) -> Any:
-        """Call ``fn`` with arguments as bound by :meth:`bind`."""
+        """Call ``fn`` with arguments as bound by :meth:`bind`, those that can be passed by
+        position so: the signature read may be of a function ``fn`` wraps (``inspect``
+        follows ``__wrapped__``), and a wrapper taking ``*args`` got them all by keyword,
+        its ``args`` empty (a decorator making arrays of its arguments did nothing)."""
         if self.simple:
-            return fn(**bound)
+            return fn(*bound.values())
         ba = inspect.BoundArguments(self.signature, dict(bound))
         return fn(*ba.args, **ba.kwargs)
 

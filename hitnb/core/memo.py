@@ -646,7 +646,7 @@ class _FunctionWork(engine.Work):
             with context:
                 start = time.perf_counter()
                 if fn.binder.simple:  # called from here: one frame fewer per recursion level
-                    value = fn.function(**self.bound)
+                    value = fn.function(*self.bound.values())  # (as Binder.call does)
                 else:
                     value = fn.binder.call(fn.function, self.bound)
             duration = time.perf_counter() - start

@@ -285,6 +285,28 @@ def test_seed_must_be_an_int():
         f(seed="abc")
 
 
+def test_a_wrapper_taking_star_args_under_memo_gets_the_arguments_by_position():
+    """``@memo`` over a ``functools.wraps`` decorator whose wrapper takes ``*args``: the
+    signature read is the wrapped function's, and the wrapper was called with every
+    argument by keyword, its ``args`` empty (plain [2, 4], memoized [1, 2, 1, 2])."""
+    import functools
+
+    def as_arrays(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            return fn(*[np.asarray(a) for a in args], **kwargs)
+
+        return wrapper
+
+    @memo
+    @as_arrays
+    def double(x, scale=1):
+        return (x * 2 * scale).tolist()
+
+    assert double([1, 2]) == [2, 4]
+    assert double([1, 2], scale=3) == [6, 12]
+
+
 def test_unhashable_argument_names_the_argument_and_the_fix():
     @memo
     def consume(data, log=None):
