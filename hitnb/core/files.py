@@ -76,6 +76,8 @@ class _Observed:
     read: dict[str, None] = field(default_factory=dict)
     written: dict[str, None] = field(default_factory=dict)
     listed: dict[str, None] = field(default_factory=dict)
+    missing: dict[str, None] = field(default_factory=dict)
+    """Paths the run looked for and did not find (``os.path.exists``, ``Path.is_file``)."""
 
 
 enabled = True
@@ -149,12 +151,30 @@ _PACKAGE_DISCOVERY = ("importlib.metadata", "importlib_metadata")
 """Modules (the standard library's, and its backport) whose listings look for packages."""
 
 
+_stat = os.stat
+
+
+def _stat_noting_misses(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+    """``os.stat``, noting a path it does not find for the run observed: Python raises no
+    audit event for a ``stat``, through which ``os.path.exists``, ``os.path.isfile`` and
+    ``Path.exists`` ask whether a file is there."""
+    try:
+        return _stat(path, *args, **kwargs)
+    except FileNotFoundError:
+        observed = _observing.get()
+        if observed is not None and isinstance(path, str | bytes | os.PathLike):
+            observed.missing[os.fsdecode(path)] = None
+        raise
+
+
 def _install_hook() -> None:
-    """Install the audit hook, for the life of the process (audit hooks cannot go)."""
+    """Install the audit hook, for the life of the process (audit hooks cannot go), and
+    the ``os.stat`` that notes what a run looked for and did not find."""
     global hook
     with _hook_lock:
         if hook is not None:
             return
+        os.stat = _stat_noting_misses
         install = _compiled_install() if compiled_hook else None
         if install is not None:
             try:
@@ -201,6 +221,7 @@ def observing() -> Iterator[_Observed]:
             outer.read.update(observed.read)
             outer.written.update(observed.written)
             outer.listed.update(observed.listed)
+            outer.missing.update(observed.missing)
 
 
 def pass_up(reads: Iterable[FileRead]) -> None:
@@ -210,7 +231,8 @@ def pass_up(reads: Iterable[FileRead]) -> None:
     outer = _observing.get()
     if outer is not None:
         for read in reads:
-            (outer.listed if read.folder else outer.read)[read.path] = None
+            kept = outer.missing if read.digest == ABSENT else outer.read
+            (outer.listed if read.folder else kept)[read.path] = None
 
 
 # -- what counts --------------------------------------------------------------------------------
@@ -294,6 +316,11 @@ _known: dict[str, tuple[int, int, int, str]] = {}
 STAT_ONLY = "stat-only"
 """The digest of a file compared by size and mtime alone (``stat_only_above``)."""
 
+ABSENT = "absent"
+"""The digest of a file the run looked for (opened, or asked whether it exists) and did not
+find: an optional ``override.json``, ``try: read_csv(p) except FileNotFoundError``. A hit
+needs it absent still; created since, it is a change."""
+
 
 def file_read(
     path: str, stat_only_above: int | None = None, stat: os.stat_result | None = None
@@ -350,7 +377,9 @@ def reads_and_writes(
 
     Raises :class:`ValueError` naming a written file too large to keep."""
     named = list(named)
-    if not enabled or not (observed.read or observed.written or observed.listed or named):
+    if not enabled or not (
+        observed.read or observed.written or observed.listed or observed.missing or named
+    ):
         return [], []
     counting, absolute = _Counting(excluded), _Resolver(cwd)
     written: dict[str, str] = {}  # path: as the run named it
@@ -371,15 +400,22 @@ def reads_and_writes(
         content = Path(path).read_bytes()
         writes.append(FileWrite(named_as, xxhash.xxh3_128_hexdigest(content), content))
     candidates = [*observed.read, *observed.listed, *named]
+    opened = set(candidates)
     reads: dict[str, FileRead] = {}
-    for name in candidates:
+    for name in [*candidates, *observed.missing]:
         path = absolute(name)
         if path in reads or path in written or not counting(path):
             continue
         try:
             stat = os.lstat(path)
+        except FileNotFoundError:
+            if name in observed.read or name in observed.missing:  # looked for, not found
+                reads[path] = FileRead(_as_named(name, path, absolute), -1, 0, ABSENT)
+            continue
         except OSError:
             continue
+        if name in observed.missing and name not in opened:
+            continue  # not there when asked, there now: the run made it (`os.makedirs`)
         link = S_ISLNK(stat.st_mode)
         if link:  # the file it names counts
             path = os.path.realpath(path)
@@ -411,6 +447,10 @@ def _target(path: str) -> str:
 def unmet(reads: Iterable[FileRead]) -> str | None:
     """Why the files differ from what a run read ("file data.csv changed"), or None."""
     for read in reads:
+        if read.digest == ABSENT:
+            if os.path.lexists(read.path):
+                return f"file {shown(read.path)} exists now (the run found none)"
+            continue
         try:
             stat = os.stat(read.path)
         except OSError:

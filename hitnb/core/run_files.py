@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hitnb.core import files
-from hitnb.core.files import STAT_ONLY, FileRead, FileWrite, shown
+from hitnb.core.files import ABSENT, STAT_ONLY, FileRead, FileWrite, shown
 
 UNKNOWN = ""
 """The digest of a read whose summary holds only its path (kept so by earlier versions)."""
@@ -116,6 +116,8 @@ def size_text(size: int) -> str:
 def digest_text(digest: str) -> str:
     if digest == STAT_ONLY:
         return "compared by size and time only"
+    if digest == ABSENT:
+        return "not there"
     return f"xxh3 {digest[:12]}"
 
 
@@ -124,6 +126,8 @@ def describe_read(read: FileRead) -> str:
         return f"listed folder {shown(read.path)}"
     if read.digest == UNKNOWN:
         return f"read {shown(read.path)}"
+    if read.digest == ABSENT:
+        return f"looked for {shown(read.path)} (not there)"
     return f"read {shown(read.path)} ({size_text(read.size)}, {digest_text(read.digest)})"
 
 

@@ -25,7 +25,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from hitnb._version import __version__
-from hitnb.core.files import STAT_ONLY
+from hitnb.core.files import ABSENT, STAT_ONLY
 from hitnb.core.operations import resolve_key
 from hitnb.core.recipe import Recipe, ValueSource
 from hitnb.core.record import result_of
@@ -308,7 +308,7 @@ def _files_markdown(run_files: RunFiles) -> list[str]:
     if run_files.read:
         lines += ["Read (an input of the run):", "", *header]
         lines += [
-            f"| {_code(r.path)} | {'folder' if r.folder else size_text(r.size)} | "
+            f"| {_code(r.path)} | {'folder' if r.folder else _size_read(r.size)} | "
             f"{_digest_markdown(r.digest, folder=r.folder)} |"
             for r in run_files.read
         ]
@@ -321,11 +321,17 @@ def _files_markdown(run_files: RunFiles) -> list[str]:
     return lines[1:] if lines[0] == "" else lines
 
 
+def _size_read(size: int) -> str:
+    return size_text(size) if size >= 0 else "-"  # (a file the run looked for, not there)
+
+
 def _digest_markdown(digest: str, *, folder: bool = False) -> str:
     if folder:
         return "its listing"
     if digest == STAT_ONLY:
         return "compared by size and time only"
+    if digest == ABSENT:
+        return "not there"
     return _code(digest) if digest != UNKNOWN else ""
 
 

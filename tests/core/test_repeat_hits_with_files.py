@@ -52,3 +52,31 @@ def test_a_file_replaced_by_one_of_the_same_size_and_time_is_a_change(tmp_path):
     os.utime(data, ns=(stamp, stamp))
     assert total("numbers.txt") == 9
     assert CALLS == ["numbers.txt", "numbers.txt"]
+
+
+@hitnb.memo
+def settings():
+    CALLS.append("settings")
+    os.makedirs("made", exist_ok=True)  # not there when asked, made: not a read
+    found = {"lr": 0.1}
+    if os.path.exists("override.txt"):
+        found["lr"] = float(Path("override.txt").read_text())
+    try:
+        found["extra"] = Path("extra.txt").read_text()
+    except FileNotFoundError:
+        pass
+    return found
+
+
+def test_a_file_the_call_looked_for_and_did_not_find_counts_once_it_is_there(tmp_path):
+    """``os.path.exists("override.txt")``, ``try: read ... except FileNotFoundError``: with
+    the optional file created since, the call hit with the settings of its absence."""
+    CALLS.clear()
+    assert settings() == {"lr": 0.1}
+    assert settings() == {"lr": 0.1}
+    assert CALLS == ["settings"]
+    (tmp_path / "override.txt").write_text("0.5")
+    assert settings() == {"lr": 0.5}
+    (tmp_path / "extra.txt").write_text("yes")
+    assert settings() == {"lr": 0.5, "extra": "yes"}
+    assert len(CALLS) == 3
