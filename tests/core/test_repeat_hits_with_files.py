@@ -64,7 +64,7 @@ def settings():
     try:
         found["extra"] = Path("extra.txt").read_text()
     except FileNotFoundError:
-        pass
+        found["extra"] = None
     return found
 
 
@@ -72,11 +72,11 @@ def test_a_file_the_call_looked_for_and_did_not_find_counts_once_it_is_there(tmp
     """``os.path.exists("override.txt")``, ``try: read ... except FileNotFoundError``: with
     the optional file created since, the call hit with the settings of its absence."""
     CALLS.clear()
-    assert settings() == {"lr": 0.1}
-    assert settings() == {"lr": 0.1}
+    assert settings() == {"lr": 0.1, "extra": None}
+    assert settings() == {"lr": 0.1, "extra": None}
     assert CALLS == ["settings"]
     (tmp_path / "override.txt").write_text("0.5")
-    assert settings() == {"lr": 0.5}
+    assert settings() == {"lr": 0.5, "extra": None}
     (tmp_path / "extra.txt").write_text("yes")
     assert settings() == {"lr": 0.5, "extra": "yes"}
     assert len(CALLS) == 3
