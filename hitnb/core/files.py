@@ -162,9 +162,26 @@ def _stat_noting_misses(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
         return _stat(path, *args, **kwargs)
     except FileNotFoundError:
         observed = _observing.get()
-        if observed is not None and isinstance(path, str | bytes | os.PathLike):
+        if (
+            observed is not None
+            and isinstance(path, str | bytes | os.PathLike)
+            and not _asked_by_hitnb()
+        ):
             observed.missing[os.fsdecode(path)] = None
         raise
+
+
+def _asked_by_hitnb() -> bool:
+    """Whether hitnb's own code asked (directly, or through ``os.path`` or ``pathlib``): a
+    cell's file name it looks up to store a definition is not a file the run read."""
+    frame: Any = sys._getframe(2)  # _asked_by_hitnb <- _stat_noting_misses <- the caller
+    while frame is not None and frame.f_globals.get("__name__") in _PATH_MODULES:
+        frame = frame.f_back
+    return frame is not None and str(frame.f_globals.get("__name__", "")).startswith("hitnb.")
+
+
+_PATH_MODULES = frozenset({"genericpath", "posixpath", "ntpath", "os", "pathlib"})
+"""Modules through which code asks ``os.stat`` whether a path is there."""
 
 
 def _install_hook() -> None:
