@@ -326,6 +326,39 @@ def _digest_listing(path: str) -> str:
     return xxhash.xxh3_128_hexdigest("\0".join(sorted(os.listdir(path))).encode())
 
 
+TREE = "tree:"
+"""How the digest of a folder named as data begins (:func:`_digest_tree`)."""
+
+TREE_LIMIT = 10_000
+"""Files looked at in a folder named as data; past them, the rest counts by name only."""
+
+
+def _digest_tree(path: str) -> str:
+    """The files under a folder named as data (``pd.read_parquet("data/sales")``: a
+    dataset of part files a reader in C opens, unseen), each by its relative name, size
+    and modification time: its listing alone missed parts rewritten in place."""
+    hasher = xxhash.xxh3_128()
+    seen = 0
+    for root, folders, names in os.walk(path):
+        folders.sort()
+        for name in sorted(names):
+            full = os.path.join(root, name)
+            hasher.update(os.path.relpath(full, path).encode("utf-8", "surrogateescape"))
+            seen += 1
+            if seen <= TREE_LIMIT:
+                try:
+                    stat = _stat(full)
+                except OSError:
+                    continue
+                hasher.update(f"\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    return TREE + hasher.hexdigest()
+
+
+def _folder_digest(path: str, digest_was: str) -> str:
+    """A folder's digest now, made as ``digest_was`` was (its tree, or its listing)."""
+    return _digest_tree(path) if digest_was.startswith(TREE) else _digest_listing(path)
+
+
 _known: dict[str, tuple[int, int, int, str]] = {}
 """Digests already computed in this process, by path: (size, mtime_ns, ctime_ns, digest)."""
 
@@ -418,6 +451,7 @@ def reads_and_writes(
         writes.append(FileWrite(named_as, xxhash.xxh3_128_hexdigest(content), content))
     candidates = [*observed.read, *observed.listed, *named]
     opened = set(candidates)
+    named_folders = set(named) - set(observed.listed)
     reads: dict[str, FileRead] = {}
     for name in [*candidates, *observed.missing]:
         path = absolute(name)
@@ -439,6 +473,8 @@ def reads_and_writes(
             if path in reads or path in written or not counting(path):
                 continue
         found = file_read(path, stat_only_above, None if link else stat)
+        if found is not None and found.folder and name in named_folders:
+            found = replace(found, digest=_digest_tree(path))  # named as data: its files
         if found is not None:
             reads[path] = replace(found, path=_as_named(name, path, absolute))
     return list(reads.values()), writes
@@ -473,7 +509,7 @@ def unmet(reads: Iterable[FileRead]) -> str | None:
         except OSError:
             return f"{'folder' if read.folder else 'file'} {shown(read.path)} is gone"
         if read.folder:
-            if _digest_listing(read.path) != read.digest:
+            if _folder_digest(read.path, read.digest) != read.digest:
                 return f"folder {shown(read.path)} changed"
             continue
         ctime_ns = stat.st_ctime_ns if read.ctime_ns else 0

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 import hitnb
 
 CALLS: list[str] = []
@@ -80,3 +82,26 @@ def test_a_file_the_call_looked_for_and_did_not_find_counts_once_it_is_there(tmp
     (tmp_path / "extra.txt").write_text("yes")
     assert settings() == {"lr": 0.5, "extra": "yes"}
     assert len(CALLS) == 3
+
+
+def test_a_folder_named_as_data_counts_by_the_files_under_it(tmp_path):
+    """``pd.read_parquet("sales")`` on a dataset folder: pyarrow opens its part files in
+    C, unseen, and the folder counted by its file names alone; a part rewritten in place
+    left the call a hit with the old sum."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    folder = tmp_path / "sales"
+    folder.mkdir()
+    pd.DataFrame({"v": [1.0, 2.0]}).to_parquet(folder / "part-0.parquet")
+    pd.DataFrame({"v": [3.0]}).to_parquet(folder / "part-1.parquet")
+
+    @hitnb.memo
+    def total(path):
+        CALLS.append(path)
+        return float(pd.read_parquet(path).v.sum())
+
+    CALLS.clear()
+    assert total("sales") == total("sales") == 6.0
+    pd.DataFrame({"v": [30.0]}).to_parquet(folder / "part-1.parquet")
+    assert total("sales") == 33.0
+    assert len(CALLS) == 2
