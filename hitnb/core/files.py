@@ -25,8 +25,11 @@ library), ``__pycache__``, caches and configuration of libraries (``~/.cache``,
 from __future__ import annotations
 
 import fnmatch
+import functools
 import glob
 import importlib
+import importlib.abc
+import importlib.machinery
 import os
 import sys
 import threading
@@ -76,6 +79,8 @@ class _Observed:
     read: dict[str, None] = field(default_factory=dict)
     written: dict[str, None] = field(default_factory=dict)
     listed: dict[str, None] = field(default_factory=dict)
+    named: dict[str, None] = field(default_factory=dict)
+    """Paths given to readers that open files in C (:data:`READERS`)."""
     missing: dict[str, None] = field(default_factory=dict)
     """Paths the run looked for and did not find (``os.path.exists``, ``Path.is_file``)."""
 
@@ -96,7 +101,7 @@ compiled_hook = True
 """Whether the hook filtered in C is used when it is built; benchmarks and tests switch it
 off, before the first run, to compare the two (not a setting: both see the same files)."""
 
-_EVENTS = ("open", "os.listdir", "os.scandir", "glob.glob")
+_EVENTS = ("open", "os.listdir", "os.scandir", "glob.glob", "sqlite3.connect")
 """The audit events :func:`_audit` looks at."""
 
 
@@ -122,6 +127,13 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         where = args[0]
         if where is not None and not isinstance(where, int) and not _importing():
             observed.listed[os.fsdecode(where)] = None
+    elif event == "sqlite3.connect":
+        database = args[0]
+        if isinstance(database, str | bytes | os.PathLike) and os.fsdecode(database) not in (
+            "",
+            ":memory:",
+        ):
+            observed.named[os.fsdecode(database)] = None  # read and written in C
     elif event == "glob.glob":
         pattern = os.fsdecode(args[0])
         if glob.has_magic(pattern):
@@ -192,6 +204,7 @@ def _install_hook() -> None:
         if hook is not None:
             return
         os.stat = _stat_noting_misses
+        sys.meta_path.insert(0, _ReadersImported())
         install = _compiled_install() if compiled_hook else None
         if install is not None:
             try:
@@ -218,6 +231,71 @@ def _compiled_install() -> Callable[[_Hook, tuple[str, ...]], None] | None:
     return cast(Callable[[_Hook, tuple[str, ...]], None], module.install)
 
 
+READERS = (
+    ("pyarrow.parquet", "read_table"),
+    ("pyarrow.dataset", "dataset"),
+    ("pyarrow.feather", "read_table"),
+    ("pyarrow.orc", "read_table"),
+)
+"""Functions that open the files they are given in C, unseen by the audit hook, and the
+modules holding them: ``pd.read_parquet(f"data/{name}.parquet")`` in a helper reads a file
+no code of the cell names. While a run is observed, the path each is given is noted
+(pandas' ``read_parquet`` and ``read_feather`` call the first three). ``sqlite3.connect``
+raises an audit event of its own."""
+
+_readers_noted: set[tuple[str, str]] = set()
+
+
+class _ReadersImported(importlib.abc.MetaPathFinder):
+    """Wraps :data:`READERS` as their modules are imported: pandas imports pyarrow's the
+    first time it reads Parquet, inside the run that reads it, too late for
+    :func:`_note_readers` at the start of that run."""
+
+    modules = frozenset(module for module, _ in READERS)
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname not in self.modules:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        loader = getattr(spec, "loader", None)
+        run = getattr(loader, "exec_module", None)
+        if spec is None or run is None:
+            return None
+
+        def exec_module(module: Any) -> None:
+            run(module)
+            _note_readers()
+
+        loader.exec_module = exec_module  # type: ignore[union-attr]
+        return spec
+
+
+def _note_readers() -> None:
+    """Wrap each of :data:`READERS` whose module is imported, once."""
+    for module_name, name in READERS:
+        module = sys.modules.get(module_name)
+        if module is None or (module_name, name) in _readers_noted:
+            continue
+        reader = getattr(module, name, None)
+        if callable(reader):
+            setattr(module, name, _noting_paths(reader))
+        _readers_noted.add((module_name, name))
+
+
+def _noting_paths(reader: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(reader)
+    def noting(*args: Any, **kwargs: Any) -> Any:
+        observed = _observing.get()
+        if observed is not None:
+            source = args[0] if args else kwargs.get("source")
+            for path in source if isinstance(source, list | tuple) else (source,):
+                if isinstance(path, str | os.PathLike):
+                    observed.named[os.fsdecode(path)] = None
+        return reader(*args, **kwargs)
+
+    return noting
+
+
 @contextmanager
 def observing() -> Iterator[_Observed]:
     """Record the files the block opens (in this thread and context). A run inside another
@@ -228,6 +306,7 @@ def observing() -> Iterator[_Observed]:
         yield observed
         return
     _install_hook()
+    _note_readers()
     token = _observing.set(observed)
     try:
         yield observed
@@ -239,6 +318,7 @@ def observing() -> Iterator[_Observed]:
             outer.written.update(observed.written)
             outer.listed.update(observed.listed)
             outer.missing.update(observed.missing)
+            outer.named.update(observed.named)
 
 
 def pass_up(reads: Iterable[FileRead]) -> None:
@@ -426,7 +506,7 @@ def reads_and_writes(
     """What a run read and wrote, from what it opened and the paths its host names.
 
     Raises :class:`ValueError` naming a written file too large to keep."""
-    named = list(named)
+    named = [*named, *observed.named]
     if not enabled or not (
         observed.read or observed.written or observed.listed or observed.missing or named
     ):
