@@ -407,36 +407,32 @@ def _digest_listing(path: str) -> str:
 
 
 TREE = "tree:"
-"""How the digest of a folder named as data begins (:func:`_digest_tree`)."""
+"""How the digest of a folder named as data begins (:func:`_tree`)."""
 
 TREE_LIMIT = 10_000
-"""Files looked at in a folder named as data; past them, the rest counts by name only."""
+"""Files of a folder named as data that count one by one; past them, by name only."""
 
 
-def _digest_tree(path: str) -> str:
-    """The files under a folder named as data (``pd.read_parquet("data/sales")``: a
-    dataset of part files a reader in C opens, unseen), each by its relative name, size
-    and modification time: its listing alone missed parts rewritten in place."""
+def _tree(path: str) -> tuple[str, list[str]]:
+    """The digest of the names of the files under a folder named as data
+    (``pd.read_parquet("data/sales")``: a dataset of part files a reader in C opens,
+    unseen), and the first :data:`TREE_LIMIT` of those files, which count as read each
+    (its listing alone missed a part rewritten in place)."""
     hasher = xxhash.xxh3_128()
-    seen = 0
+    files: list[str] = []
     for root, folders, names in os.walk(path):
         folders.sort()
         for name in sorted(names):
             full = os.path.join(root, name)
-            hasher.update(os.path.relpath(full, path).encode("utf-8", "surrogateescape"))
-            seen += 1
-            if seen <= TREE_LIMIT:
-                try:
-                    stat = _stat(full)
-                except OSError:
-                    continue
-                hasher.update(f"\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
-    return TREE + hasher.hexdigest()
+            hasher.update(os.path.relpath(full, path).encode("utf-8", "surrogateescape") + b"\0")
+            if len(files) < TREE_LIMIT:
+                files.append(full)
+    return TREE + hasher.hexdigest(), files
 
 
 def _folder_digest(path: str, digest_was: str) -> str:
     """A folder's digest now, made as ``digest_was`` was (its tree, or its listing)."""
-    return _digest_tree(path) if digest_was.startswith(TREE) else _digest_listing(path)
+    return _tree(path)[0] if digest_was.startswith(TREE) else _digest_listing(path)
 
 
 _known: dict[str, tuple[int, int, int, str]] = {}
@@ -445,6 +441,10 @@ _known: dict[str, tuple[int, int, int, str]] = {}
 
 STAT_ONLY = "stat-only"
 """The digest of a file compared by size and mtime alone (``stat_only_above``)."""
+
+LINK = "link:"
+"""How the digest of a symbolic link the run opened begins; the file it named follows: a
+hit needs the link to name it still (``ln -sf v2/data.csv latest.csv`` is a change)."""
 
 ABSENT = "absent"
 """The digest of a file the run looked for (opened, or asked whether it exists) and did not
@@ -548,13 +548,21 @@ def reads_and_writes(
         if name in observed.missing and name not in opened:
             continue  # not there when asked, there now: the run made it (`os.makedirs`)
         link = S_ISLNK(stat.st_mode)
-        if link:  # the file it names counts
-            path = os.path.realpath(path)
+        if link:  # the file it names counts, and which file that is
+            target = os.path.realpath(path)
+            reads[path] = FileRead(_as_named(name, path, absolute), 0, 0, LINK + target)
+            path = target
             if path in reads or path in written or not counting(path):
                 continue
         found = file_read(path, stat_only_above, None if link else stat)
         if found is not None and found.folder and name in named_folders:
-            found = replace(found, digest=_digest_tree(path))  # named as data: its files
+            digest, inside = _tree(path)  # named as data: its files count, each
+            found = replace(found, digest=digest)
+            for full in inside:
+                part = file_read(full, stat_only_above)
+                inner = _as_named(os.path.join(name, os.path.relpath(full, path)), full, absolute)
+                if part is not None and full not in written and counting(full):
+                    reads.setdefault(full, replace(part, path=inner))
         if found is not None:
             reads[path] = replace(found, path=_as_named(name, path, absolute))
     return list(reads.values()), writes
@@ -580,6 +588,10 @@ def _target(path: str) -> str:
 def unmet(reads: Iterable[FileRead]) -> str | None:
     """Why the files differ from what a run read ("file data.csv changed"), or None."""
     for read in reads:
+        if read.digest.startswith(LINK):
+            if os.path.realpath(read.path) != read.digest.removeprefix(LINK):
+                return f"link {shown(read.path)} names another file now"
+            continue
         if read.digest == ABSENT:
             if os.path.lexists(read.path):
                 return f"file {shown(read.path)} exists now (the run found none)"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hitnb.core import files
-from hitnb.core.files import ABSENT, STAT_ONLY, FileRead, FileWrite, shown
+from hitnb.core.files import ABSENT, LINK, STAT_ONLY, FileRead, FileWrite, shown
 
 UNKNOWN = ""
 """The digest of a read whose summary holds only its path (kept so by earlier versions)."""
@@ -118,6 +118,8 @@ def digest_text(digest: str) -> str:
         return "compared by size and time only"
     if digest == ABSENT:
         return "not there"
+    if digest.startswith(LINK):
+        return f"a link to {digest.removeprefix(LINK)}"
     return f"xxh3 {digest[:12]}"
 
 

@@ -140,3 +140,18 @@ def test_files_a_reader_in_c_opens_count_however_the_path_was_made(run_python, t
             db.executemany("insert into t values (?)", [(1,), (last,)])
         outputs.append(run_python(program))
     assert outputs == ["6 6 4\n", "33 33 31\n"]
+
+
+def test_a_link_switched_to_another_file_is_a_change(tmp_path):
+    """``ln -sf v2/data.txt latest.txt``: the run kept the file the link named, unchanged,
+    and the call hit with v1's numbers."""
+    for version, numbers in (("v1", "1 2\n"), ("v2", "7 2\n")):
+        (tmp_path / version).mkdir()
+        (tmp_path / version / "data.txt").write_text(numbers)
+    CALLS.clear()
+    (tmp_path / "latest.txt").symlink_to(tmp_path / "v1" / "data.txt")
+    assert total("latest.txt") == total("latest.txt") == 3
+    (tmp_path / "latest.txt").unlink()
+    (tmp_path / "latest.txt").symlink_to(tmp_path / "v2" / "data.txt")
+    assert total("latest.txt") == 9
+    assert len(CALLS) == 2
