@@ -111,6 +111,8 @@ def _columns_refusal(columns: Any) -> str | None:
             _is_arrow_str(level.dtype) or (level.dtype.kind in "if" and level.dtype.itemsize == 8)
         ):
             return f"column names of dtype {level.dtype} (Parquet names columns with strings)"
+        if level.dtype.kind == "f" and not level.notna().all():
+            return "a column name that is NaN (pyarrow cannot read its name back)"
         reason = _name_refusal(level.name, "column axis")
         if reason is not None:
             return reason

@@ -59,6 +59,7 @@ CORPUS: dict[str, tuple[Any, str | None]] = {
     "arrow numbers": (frame(a=pd.array([1, None], dtype="int64[pyarrow]"), b=pd.array([True, None], dtype="bool[pyarrow]")), "parquet"),
     "MultiIndex rows": (pd.DataFrame({"a": [1, 2]}, index=pd.MultiIndex.from_tuples([("x", 1), ("y", 2)], names=["k", "n"])), "parquet"),
     "MultiIndex columns": (pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("x", "a"), ("x", "b")], names=["g", None])), "parquet"),
+    "column names with NaN": (pd.DataFrame([[1, 2]], columns=pd.MultiIndex.from_tuples([("a", 1.0), ("a", np.nan)])), "pickle"),
     "named columns and index": (pd.DataFrame({"a": [1, 2]}, index=pd.Index(["p", "q"], name="id")).rename_axis(columns="feat"), "parquet"),
     "index with freq": (pd.DataFrame({"a": [1, 2, 3]}, index=pd.date_range("2026-01-01", periods=3, freq="D")), "parquet"),
     "range index with step": (pd.DataFrame({"a": [1, 2]}, index=pd.RangeIndex(5, 9, 2)), "parquet"),
