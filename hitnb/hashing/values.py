@@ -945,12 +945,16 @@ def _writeable(array: Any) -> bool:
 
 def _is_frozen(array: Any) -> bool:
     """Whether no one can write to the array's memory: every array down the chain is read-only
-    (numpy refuses to make such views writable) and the buffer at the bottom is immutable."""
+    (numpy refuses to make such views writable) and the buffer at the bottom is immutable,
+    and none is a map of a file the user opened (``np.load(path, mmap_mode="r")``), which
+    ``np.save`` to that path rewrites under it; hitnb's own maps of its store are frozen."""
     import numpy as np
 
     node = array
     while isinstance(node, np.ndarray):
         if node.base is None or _writeable(node):  # an owner can be made writable again
+            return False
+        if isinstance(node, np.memmap):  # a file another writer may rewrite in place
             return False
         node = node.base
     try:

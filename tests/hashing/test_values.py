@@ -717,3 +717,15 @@ def test_wrappers_of_user_code_hash_by_the_code_they_wrap_and_what_it_reads():
         _SCALE = 1
     assert all(b != a for b, a in zip(before, after, strict=True))
     assert [hash_value(w) for w in wrappers] == before
+
+
+def test_a_map_of_a_file_rewritten_in_place_hashes_as_it_reads_now(tmp_path):
+    """``np.load(path, mmap_mode="r")`` is read-only, but ``np.save`` to that path rewrites
+    what it shows: its digest, kept per object, gave a call the old result."""
+    path = tmp_path / "x.npy"
+    np.save(path, np.arange(5.0))
+    mapped = np.load(path, mmap_mode="r")
+    before = hash_value(mapped)
+    np.save(path, np.arange(5.0) * 10)
+    assert hash_value(mapped) != before
+    assert hash_value(mapped) == hash_value(np.arange(5.0) * 10)
