@@ -20,6 +20,7 @@ def load_ipython_extension(shell: Any) -> None:
     from hitnb.ipython.badges import ResultBadges
     from hitnb.ipython.known_digests import forget_unless_memo
     from hitnb.ipython.magics import HitnbMagics
+    from hitnb.ipython.reloading import follow_autoreload
     from hitnb.ipython.tracebacks import start_at_user_code
 
     if id(shell) in _loaded:
@@ -32,6 +33,7 @@ def load_ipython_extension(shell: Any) -> None:
     shell.events.register("pre_run_cell", forget)
     auto_session(shell).start()
     start_at_user_code(shell)
+    follow_autoreload()
     _loaded[id(shell)] = (magics, badges, forget)
 
 

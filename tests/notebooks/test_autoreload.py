@@ -36,3 +36,20 @@ def test_autoreloaded_edits_recompute_functions_and_cells(tmp_path: Path, isolat
     assert after[0].endswith("30 300\n")
     assert "recomputing f: helper `utils.helper` changed" in after[0]  # and it says why
     assert after[1].startswith("cell 7\n")
+
+
+def test_a_memoized_function_imported_by_name_runs_its_new_code(tmp_path: Path, isolated_store):
+    """``from utils import load`` where ``load`` is ``@hitnb.memo``: autoreload updates the
+    functions of a reloaded module in place, not other objects, and the imported name kept
+    the old wrapper, which ran and served the old code while ``utils.load`` had the new."""
+    utils = tmp_path / "utils.py"
+    source = "import hitnb\n@hitnb.memo\ndef load(n):\n    return n * {}\n"
+    _write(utils, source.format(10), 0)
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        kernel.run("%load_ext hitnb\n%load_ext autoreload\n%autoreload 2")
+        kernel.run("import utils\nfrom utils import load")
+        before = kernel.run("print(load(2), utils.load(2))")
+        _write(utils, source.format(20), 10)
+        after = kernel.run("print(load(2), utils.load(2))")
+    assert before == "20 20\n"
+    assert after.endswith("40 40\n")
