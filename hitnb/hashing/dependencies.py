@@ -46,6 +46,28 @@ from hitnb.hashing.values import UnhashableValue, hash_value, qualified_name
 _MISSING: Any = object()
 
 
+def user_accessors() -> dict[str, type]:
+    """The pandas accessors the user registered (``register_dataframe_accessor("feat")``),
+    by name: ``df.feat.total()`` runs their code, which no name of the caller reaches."""
+    pd = sys.modules.get("pandas")
+    found: dict[str, type] = {}
+    for owner in (getattr(pd, "DataFrame", None), getattr(pd, "Series", None)):
+        for name in getattr(owner, "_accessors", ()):
+            accessor = getattr(vars(owner).get(name), "_accessor", None)
+            if isinstance(accessor, type) and is_user_code(accessor):
+                found[name] = accessor
+    return found
+
+
+def _names_used(code: types.CodeType) -> set[str]:
+    """Every name a code object and those nested in it use (attributes among them)."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names_used(const)
+    return names
+
+
 def user_class_of(value: Any) -> type | None:
     """The class of ``value`` when the user wrote it (in the notebook or a user module) and
     ``value`` is an instance, not code: its hash covers its state and its class's name and
@@ -294,6 +316,10 @@ class Plan:
             self.add_package(fn)
             return
         self.functions.append((fn, _function_state(fn)))
+        accessors = user_accessors()
+        if accessors:  # `df.feat.total()`: code no name of the function's shows
+            for attribute in sorted(_names_used(fn.__code__) & accessors.keys()):
+                self.add_class(accessors[attribute])
         info = analyze(fn)
         name = f"{fn.__module__}.{fn.__code__.co_qualname}"  # functools.wraps copies __qualname__
         self.code[CODE if root else Dependency("function", name).label] = info.digest

@@ -70,6 +70,7 @@ from hitnb.hashing.dependencies import (
     fingerprint,
     instance_code,
     plan_for,
+    user_accessors,
     written_during,
 )
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
@@ -240,7 +241,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         with module_values_known(known.get, known.put):
             digests, learned = _input_digests(shell.user_ns, analysis, known)
             imported = _user_modules_imported(analysis.imports)
-            imported.update(_classes_of_inputs(shell.user_ns, analysis))
+            imported.update(_classes_of_inputs(shell.user_ns, analysis, source))
     except UnhashableValue as exc:
         name = re.split(r"[\[.]", exc.path, maxsplit=1)[0] or "?"  # `u` of `u.__dict__`
         refused = (
@@ -313,10 +314,14 @@ def _user_modules_imported(imports: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def _classes_of_inputs(namespace: dict[str, Any], analysis: CellAnalysis) -> dict[str, str]:
+def _classes_of_inputs(
+    namespace: dict[str, Any], analysis: CellAnalysis, source: str
+) -> dict[str, str]:
     """For each input that is an instance of a class the user wrote, that class's
     fingerprint (:func:`~hitnb.hashing.dependencies.instance_code`): ``tok.tokenize(d)``
-    reads ``STOPWORDS`` in the method, which the instance's own digest does not cover."""
+    reads ``STOPWORDS`` in the method, which the instance's own digest does not cover; and
+    for each pandas accessor the user registered that ``source`` names (``df.feat``), its
+    class's."""
     found = {}
     for name in analysis.inputs:
         try:
@@ -325,6 +330,9 @@ def _classes_of_inputs(namespace: dict[str, Any], analysis: CellAnalysis) -> dic
             raise UnhashableValue(exc.type_name, exc.reason, name + exc.path) from None
         if code is not None:
             found[f"class of {name}"] = code
+    for attribute, accessor in user_accessors().items():
+        if re.search(rf"\.{re.escape(attribute)}\b", source):  # `df.feat.total()`
+            found[f"accessor {attribute}"] = fingerprint(accessor, _sensitivity()).digest.hex()
     return found
 
 

@@ -355,6 +355,36 @@ def test_what_the_methods_of_an_instance_read_is_part_of_the_key():
         STOPWORDS = {"the"}
 
 
+ACCESSOR_SCALE = 1
+
+
+@pd.api.extensions.register_dataframe_accessor("hitnb_test_feat")
+class _Feat:
+    def __init__(self, frame):
+        self._frame = frame
+
+    def total(self):
+        return float(self._frame.sum().sum()) * ACCESSOR_SCALE
+
+
+def test_what_a_pandas_accessor_of_the_users_runs_is_part_of_the_key():
+    """``df.feat.total()`` runs the accessor's code, which no name of the function reaches:
+    with it edited (here, a global it reads), the call hit with the old total."""
+    global ACCESSOR_SCALE
+
+    @memo
+    def total(frame):
+        return frame.hitnb_test_feat.total()
+
+    frame = pd.DataFrame({"a": [1.0, 2.0]})
+    assert total(frame) == 3.0
+    ACCESSOR_SCALE = 2
+    try:
+        assert total(frame) == 6.0
+    finally:
+        ACCESSOR_SCALE = 1
+
+
 SPLIT_TRAIN = [1, 2, 3]
 
 
