@@ -729,3 +729,19 @@ def test_a_map_of_a_file_rewritten_in_place_hashes_as_it_reads_now(tmp_path):
     np.save(path, np.arange(5.0) * 10)
     assert hash_value(mapped) != before
     assert hash_value(mapped) == hash_value(np.arange(5.0) * 10)
+
+
+def test_long_lists_of_numpy_scalars_hash_as_the_array_they_make_and_apart_from_others():
+    """Records built from array elements hold numpy scalars, walked one by one at about a
+    microsecond each (200,000 records: 1.4 s a hit); a long run of one scalar type is
+    hashed as an array now, and still apart from Python numbers, other dtypes and arrays."""
+    scores = np.random.default_rng(0).normal(size=50)
+    values = list(scores)
+    assert hash_value(values) == hash_value(list(scores.copy()))
+    changed = list(scores)
+    changed[7] = np.float64(0.5)
+    others = [changed, [float(x) for x in values], list(scores.astype(np.float32)), scores]
+    assert len({hash_value(values), *map(hash_value, others)}) == 5
+    assert hash_value(values) == hash_value(pickle.loads(pickle.dumps(values)))
+    mixed = [*values[:-1], 1.0]  # one Python float among them: walked, as before
+    assert hash_value(mixed) != hash_value(values)
