@@ -11,14 +11,16 @@ path (``_hot_hit``) that checks the settings and the fingerprint, not the store.
 
 from __future__ import annotations
 
+import collections
 import functools
 import inspect
+import itertools
 import os
 import sys
 import threading
 import time
 import types
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext, suppress
 from pathlib import Path
 from typing import Any, Generic, ParamSpec, TypeVar, overload
@@ -112,6 +114,25 @@ def _hot_key(args: tuple[Any, ...]) -> tuple[Any, ...] | None:
         else:
             return None
     return tuple(out)
+
+
+def _draws(value: Any) -> bool:
+    """Whether ``value``, a global a call changed, is or holds a stream drawing from which
+    is the change (an iterator, a deque, a random generator inside an object or a dict:
+    ``sim.rng``, a ``KFold`` built with a ``RandomState``), not state the function keeps
+    (a cache, a counter). A generator that is the global itself is not: a hit puts its
+    state back (:meth:`_FunctionWork._generators_advanced`)."""
+    if is_generator(value):
+        return False
+    if isinstance(value, Iterator | collections.deque):
+        return True
+    if isinstance(value, dict):
+        held: Iterable[Any] = value.values()
+    elif isinstance(value, type | types.ModuleType | types.FunctionType):
+        return False
+    else:
+        held = getattr(value, "__dict__", {}).values()
+    return any(is_generator(v) or isinstance(v, Iterator) for v in itertools.islice(held, 1000))
 
 
 def _memoized_at(module: str, name: str) -> Any:
@@ -628,6 +649,9 @@ class _FunctionWork(engine.Work):
         self.written = written
         self.state = state
         self.digests = digests or {}
+        self.drew_from: str | None = None
+        """The label of a global holding a random stream the call drew from (see
+        :func:`_draws`), found after the run."""
         self.awaited: tuple[Any, float] | None = None
         """An ``async def`` function's awaited value (or exception) and how long it took:
         the engine's run hands it over instead of calling the function."""
@@ -665,6 +689,13 @@ class _FunctionWork(engine.Work):
                 f"it changed its argument `{changed}` in place, which a hit could not do "
                 "again, so this call is not cached (return the changed value instead)"
             )
+        elif self.drew_from is not None:
+            _, name = Dependency.from_label(self.drew_from)
+            computed.unstorable = (
+                f"it drew from `{name}`, a random generator, iterator or queue inside a global "
+                "value, which a hit could not advance again, so this call is not cached (pass "
+                "the generator itself, or seed=)"
+            )
         return computed
 
     def _arguments_changed(self) -> str | None:
@@ -700,6 +731,10 @@ class _FunctionWork(engine.Work):
                 if not is_generator(readers[label]())  # an input, and an effect: never state
             )
         learned = fn._written(store, state.code) | newly
+        self.drew_from = next(
+            (label for label in sorted(learned) if label in readers and _draws(readers[label]())),
+            None,
+        )
         if learned:
             fn._written_by_code[(store.root, state.code)] = learned
             for label, digest in _digests(readers, learned).items():

@@ -385,6 +385,30 @@ def test_what_a_pandas_accessor_of_the_users_runs_is_part_of_the_key():
         ACCESSOR_SCALE = 1
 
 
+SIMULATION = {"rng": np.random.default_rng(0)}
+BATCHES = iter(range(10))
+
+
+def test_a_call_drawing_from_a_stream_inside_a_global_is_run_every_time():
+    """A generator in a global dict (or an iterator) that the function draws from was
+    learned as state it writes and left out of the key: a second call hit with the first
+    call's draws, where a plain call draws new ones."""
+
+    @memo
+    def draw(k):
+        return float(SIMULATION["rng"].normal()) * k
+
+    @memo
+    def next_batch():
+        return next(BATCHES)
+
+    with pytest.warns(StoreWriteWarning, match="drew from `.*SIMULATION`"):
+        first, second = draw(1), draw(1)
+    assert first != second
+    with pytest.warns(StoreWriteWarning, match="drew from `.*BATCHES`"):
+        assert [next_batch(), next_batch()] == [0, 1]
+
+
 SPLIT_TRAIN = [1, 2, 3]
 
 
