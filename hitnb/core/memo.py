@@ -135,6 +135,16 @@ def _draws(value: Any) -> bool:
     return any(is_generator(v) or isinstance(v, Iterator) for v in itertools.islice(held, 1000))
 
 
+def _is_data(value: Any) -> bool:
+    """A numpy array or a pandas frame or series: changed in place by a call (a column
+    added to a global frame), the change is what later code reads, not state the function
+    keeps for itself."""
+    module = type(value).__module__.partition(".")[0]
+    return (module == "numpy" and type(value).__name__ == "ndarray") or (
+        module == "pandas" and type(value).__name__ in ("DataFrame", "Series")
+    )
+
+
 def _memoized_at(module: str, name: str) -> Any:
     """The memoized function ``module.name`` (how :meth:`MemoizedFunction.__reduce__` loads)."""
     import importlib
@@ -691,10 +701,14 @@ class _FunctionWork(engine.Work):
             )
         elif self.drew_from is not None:
             _, name = Dependency.from_label(self.drew_from)
+            value = dict(plan.values)[self.drew_from]() if plan is not None else None
             computed.unstorable = (
-                f"it drew from `{name}`, a random generator, iterator or queue inside a global "
-                "value, which a hit could not advance again, so this call is not cached (pass "
-                "the generator itself, or seed=)"
+                f"it changed `{name}` in place, data a hit could not change again, so this "
+                "call is not cached (return the changed value instead)"
+                if _is_data(value)
+                else f"it drew from `{name}`, a random generator, iterator or queue inside a "
+                "global value, which a hit could not advance again, so this call is not cached "
+                "(pass the generator itself, or seed=)"
             )
         return computed
 
@@ -732,7 +746,11 @@ class _FunctionWork(engine.Work):
             )
         learned = fn._written(store, state.code) | newly
         self.drew_from = next(
-            (label for label in sorted(learned) if label in readers and _draws(readers[label]())),
+            (
+                label
+                for label in sorted(learned)
+                if label in readers and (_draws(value := readers[label]()) or _is_data(value))
+            ),
             None,
         )
         if learned:

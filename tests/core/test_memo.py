@@ -409,6 +409,27 @@ def test_a_call_drawing_from_a_stream_inside_a_global_is_run_every_time():
         assert [next_batch(), next_batch()] == [0, 1]
 
 
+FEATURES = pd.DataFrame({"a": [1, 2]})
+
+
+def test_a_call_adding_a_column_to_a_global_frame_is_not_cached():
+    """The column added in place was learned as state the function writes: in a new
+    process the call hit, and the frame was left without it."""
+
+    @memo
+    def add_features():
+        FEATURES["a2"] = FEATURES["a"] * 2
+        return list(FEATURES.columns)
+
+    with pytest.warns(StoreWriteWarning, match="changed `.*FEATURES` in place"):
+        assert add_features() == ["a", "a2"]
+    del FEATURES["a2"]
+    with pytest.warns(StoreWriteWarning):
+        assert add_features() == ["a", "a2"]
+    assert list(FEATURES.columns) == ["a", "a2"]
+    del FEATURES["a2"]
+
+
 SPLIT_TRAIN = [1, 2, 3]
 
 
