@@ -30,6 +30,14 @@ class Binder:
         self.defaults = {p.name: p.default for p in params if p.default is not _MISSING}
         self.simple = all(p.kind is _SIMPLE_KIND for p in params)
         """Whether every parameter is positional-or-keyword (no ``*args``/``**kwargs``)."""
+        try:
+            own = inspect.signature(fn, follow_wrapped=False).parameters.values()
+        except (TypeError, ValueError):
+            own = self.signature.parameters.values()
+        self.by_position = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in own)
+        """Whether ``fn`` itself (a decorator's wrapper, whose signature is not the one
+        read: ``inspect`` follows ``__wrapped__``) takes ``*args``: a wrapper that reads
+        ``args[0]`` must get them by position, one taking ``**kwargs`` only by keyword."""
 
     def bind(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
         """Every parameter's value by name, in signature order; raises TypeError like a call."""
@@ -56,12 +64,10 @@ class Binder:
         return dict(ba.arguments)
 
     def call(self, fn: Callable[..., Any], bound: Mapping[str, Any]) -> Any:
-        """Call ``fn`` with arguments as bound by :meth:`bind`, those that can be passed by
-        position so: the signature read may be of a function ``fn`` wraps (``inspect``
-        follows ``__wrapped__``), and a wrapper taking ``*args`` got them all by keyword,
-        its ``args`` empty (a decorator making arrays of its arguments did nothing)."""
+        """Call ``fn`` with arguments as bound by :meth:`bind`: by position when ``fn``
+        takes ``*args`` (see :attr:`by_position`), else by keyword."""
         if self.simple:
-            return fn(*bound.values())
+            return fn(*bound.values()) if self.by_position else fn(**bound)
         ba = inspect.BoundArguments(self.signature, dict(bound))
         return fn(*ba.args, **ba.kwargs)
 

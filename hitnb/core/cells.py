@@ -1348,15 +1348,28 @@ class ByValue:
                 lines = text.splitlines(keepends=True)
                 linecache.cache[filename] = (len(text), None, lines, filename)
         value = load(_dill_loads(), self.payload, ())
-        if isinstance(value, types.FunctionType):
+        if _notebooks(value):
             return _reading(value, namespace)
         if isinstance(value, type):
             for name, member in list(vars(value).items()):
                 inner = getattr(member, "__func__", member)  # a static or class method's
-                if isinstance(inner, types.FunctionType) and inner.__module__ == "__main__":
+                if _notebooks(inner):
                     fresh = _reading(inner, namespace)
                     setattr(value, name, type(member)(fresh) if inner is not member else fresh)
         return value
+
+
+def _notebooks(fn: Any) -> bool:
+    """Whether ``fn`` is a function the notebook defined, whose globals a copy stands for:
+    not a library's (a ``@contextmanager`` wrapper says ``__module__ = "__main__"``, copied
+    by ``functools.wraps``, but its code is contextlib's, reading contextlib's globals)."""
+    if type(fn) is not types.FunctionType or fn.__module__ != "__main__":
+        return False
+    return not fn.__code__.co_filename.startswith(_INSTALLED)
+
+
+_INSTALLED = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
+"""Where Python's own modules and installed packages live: their code is no notebook's."""
 
 
 def _reading(fn: types.FunctionType, namespace: dict[str, Any]) -> types.FunctionType:

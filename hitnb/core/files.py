@@ -189,11 +189,15 @@ def _asked_by_hitnb() -> bool:
     frame: Any = sys._getframe(2)  # _asked_by_hitnb <- _stat_noting_misses <- the caller
     while frame is not None and frame.f_globals.get("__name__") in _PATH_MODULES:
         frame = frame.f_back
-    return frame is not None and str(frame.f_globals.get("__name__", "")).startswith("hitnb.")
+    return frame is not None and str(frame.f_globals.get("__name__", "")).startswith(_NOT_READS)
 
 
 _PATH_MODULES = frozenset({"genericpath", "posixpath", "ntpath", "os", "pathlib"})
 """Modules through which code asks ``os.stat`` whether a path is there."""
+
+_NOT_READS = ("hitnb.", "linecache", "traceback", "IPython.", "importlib")
+"""Callers whose look-ups are not the run's: hitnb's own, and source looked up for a
+traceback or a definition (``linecache`` tries a cell's name as a file)."""
 
 
 def _install_hook() -> None:
@@ -203,6 +207,9 @@ def _install_hook() -> None:
     with _hook_lock:
         if hook is not None:
             return
+        for supports in (os.supports_dir_fd, os.supports_fd, os.supports_follow_symlinks):
+            if _stat in supports:  # (shutil asks `os.stat in os.supports_follow_symlinks`)
+                supports.add(_stat_noting_misses)
         os.stat = _stat_noting_misses
         sys.meta_path.insert(0, _ReadersImported())
         install = _compiled_install() if compiled_hook else None
@@ -243,8 +250,6 @@ no code of the cell names. While a run is observed, the path each is given is no
 (pandas' ``read_parquet`` and ``read_feather`` call the first three). ``sqlite3.connect``
 raises an audit event of its own."""
 
-_readers_noted: set[tuple[str, str]] = set()
-
 
 class _ReadersImported(importlib.abc.MetaPathFinder):
     """Wraps :data:`READERS` as their modules are imported: pandas imports pyarrow's the
@@ -271,15 +276,12 @@ class _ReadersImported(importlib.abc.MetaPathFinder):
 
 
 def _note_readers() -> None:
-    """Wrap each of :data:`READERS` whose module is imported, once."""
+    """Wrap each of :data:`READERS` whose module is imported (again, after a reload)."""
     for module_name, name in READERS:
         module = sys.modules.get(module_name)
-        if module is None or (module_name, name) in _readers_noted:
-            continue
-        reader = getattr(module, name, None)
-        if callable(reader):
+        reader = getattr(module, name, None) if module is not None else None
+        if callable(reader) and not getattr(reader, "_hitnb_notes_paths", False):
             setattr(module, name, _noting_paths(reader))
-        _readers_noted.add((module_name, name))
 
 
 def _noting_paths(reader: Callable[..., Any]) -> Callable[..., Any]:
@@ -293,6 +295,7 @@ def _noting_paths(reader: Callable[..., Any]) -> Callable[..., Any]:
                     observed.named[os.fsdecode(path)] = None
         return reader(*args, **kwargs)
 
+    noting._hitnb_notes_paths = True  # type: ignore[attr-defined]
     return noting
 
 
@@ -328,8 +331,11 @@ def pass_up(reads: Iterable[FileRead]) -> None:
     outer = _observing.get()
     if outer is not None:
         for read in reads:
-            kept = outer.missing if read.digest == ABSENT else outer.read
-            (outer.listed if read.folder else kept)[read.path] = None
+            if read.folder:
+                kept = outer.named if read.digest.startswith(TREE) else outer.listed
+            else:
+                kept = outer.missing if read.digest == ABSENT else outer.read
+            kept[read.path] = None
 
 
 # -- what counts --------------------------------------------------------------------------------
@@ -420,13 +426,17 @@ def _tree(path: str) -> tuple[str, list[str]]:
     (its listing alone missed a part rewritten in place)."""
     hasher = xxhash.xxh3_128()
     files: list[str] = []
-    for root, folders, names in os.walk(path):
+    seen = 0
+    for root, folders, names in os.walk(path, followlinks=True):  # (a partition linked in)
         folders.sort()
         for name in sorted(names):
             full = os.path.join(root, name)
             hasher.update(os.path.relpath(full, path).encode("utf-8", "surrogateescape") + b"\0")
+            seen += 1
             if len(files) < TREE_LIMIT:
                 files.append(full)
+        if seen > 10 * TREE_LIMIT:  # (a link back up, or not a dataset at all)
+            break
     return TREE + hasher.hexdigest(), files
 
 
@@ -507,6 +517,7 @@ def reads_and_writes(
 
     Raises :class:`ValueError` naming a written file too large to keep."""
     named = [*named, *observed.named]
+    given_to_readers = set(observed.named) - set(observed.listed)
     if not enabled or not (
         observed.read or observed.written or observed.listed or observed.missing or named
     ):
@@ -531,7 +542,6 @@ def reads_and_writes(
         writes.append(FileWrite(named_as, xxhash.xxh3_128_hexdigest(content), content))
     candidates = [*observed.read, *observed.listed, *named]
     opened = set(candidates)
-    named_folders = set(named) - set(observed.listed)
     reads: dict[str, FileRead] = {}
     for name in [*candidates, *observed.missing]:
         path = absolute(name)
@@ -555,7 +565,7 @@ def reads_and_writes(
             if path in reads or path in written or not counting(path):
                 continue
         found = file_read(path, stat_only_above, None if link else stat)
-        if found is not None and found.folder and name in named_folders:
+        if found is not None and found.folder and name in given_to_readers:
             digest, inside = _tree(path)  # named as data: its files count, each
             found = replace(found, digest=digest)
             for full in inside:

@@ -155,6 +155,9 @@ def _memoized_at(module: str, name: str) -> Any:
 class MemoizedFunction(Generic[P, R]):
     """A function whose results persist in the store; made by :func:`memo`."""
 
+    _hitnb_wraps_code = True
+    """Hashed as the code it wraps, not as its state (:mod:`hitnb.hashing.values`)."""
+
     def __init__(
         self,
         fn: Callable[P, R],
@@ -680,7 +683,10 @@ class _FunctionWork(engine.Work):
             with context:
                 start = time.perf_counter()
                 if fn.binder.simple:  # called from here: one frame fewer per recursion level
-                    value = fn.function(*self.bound.values())  # (as Binder.call does)
+                    if fn.binder.by_position:  # (as Binder.call does)
+                        value = fn.function(*self.bound.values())
+                    else:
+                        value = fn.function(**self.bound)
                 else:
                     value = fn.binder.call(fn.function, self.bound)
             duration = time.perf_counter() - start

@@ -33,6 +33,7 @@ import threading
 import types
 import weakref
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import xxhash
@@ -88,14 +89,18 @@ def instance_code(
     """The fingerprint of :func:`user_class_of` ``value``, in hex (its methods' code and
     what they read now, under the version sensitivity ``sensitivity()`` gives, but the
     state labelled ``written``, which a memoized method of the class writes), or None for
-    any other value. Raises :class:`UnhashableValue` when a value its methods read cannot
-    be hashed."""
+    any other value. When a value its methods read cannot be hashed (a lock, a log file),
+    the class's code alone: a call needing none of those methods keeps its key."""
     if type(value) in _NOT_INSTANCES:
         return None
     cls = user_class_of(value)
     if cls is None:
         return None
-    return fingerprint(cls, sensitivity(), ignore, written).digest.hex()
+    try:
+        return fingerprint(cls, sensitivity(), ignore, written).digest.hex()
+    except UnhashableValue:  # a method reads a lock, a file, or names through globals():
+        plan = plan_for(cls, sensitivity(), ignore)  # its code counts, as the class did
+        return _code_only(plan).digest.hex()
 
 
 _NOT_INSTANCES = frozenset({int, float, str, bytes, bool, type(None), tuple, list, dict})
@@ -104,12 +109,21 @@ _NOT_INSTANCES = frozenset({int, float, str, bytes, bool, type(None), tuple, lis
 
 def command_line() -> list[str]:
     """The arguments the program was started with, which ``sys.argv`` and ``argparse``
-    read: a script run with other ones computes another result. A Jupyter kernel's own
-    (``-f`` and its connection file, another every session) are left out."""
+    read: a script run with other ones computes another result. A kernel's own (``-f`` and
+    its connection file, another every session: Jupyter's, VS Code's ``--f=...``, Colab's)
+    are left out."""
     arguments = sys.argv[1:]
-    if sys.argv[0].endswith("ipykernel_launcher.py") and arguments[:1] == ["-f"]:
-        arguments = arguments[2:]
-    return arguments
+    if "kernel" not in Path(sys.argv[0] if sys.argv else "").name:
+        return arguments
+    kept, skip = [], False
+    for argument in arguments:
+        if skip or argument.startswith(("--f=", "-f=")) or argument.endswith(".json"):
+            skip = False
+            continue
+        skip = argument in ("-f", "--f")
+        if not skip:
+            kept.append(argument)
+    return kept
 
 
 def _is_argument_parser(obj: Any) -> bool:

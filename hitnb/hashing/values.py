@@ -101,7 +101,7 @@ class ValueHasher:
     directly, so hashing a 1 GiB array is one pass over its memory and no copy.
     """
 
-    __slots__ = ("_active", "_buf", "_done", "_h", "_path", "_seen")
+    __slots__ = ("_active", "_buf", "_done", "_fresh", "_h", "_path", "_seen")
 
     def __init__(
         self,
@@ -122,6 +122,9 @@ class ValueHasher:
         first meeting, so ``[row, row]`` and ``[row, copy(row)]`` differ, as they do to code
         that changes ``row``."""
         self._path: list[str] = []
+        self._fresh = False
+        """Whether the value being hashed was made for hashing (a column as an array), so
+        no one else holds it: not noted as met, or the walk would keep every such copy."""
 
     # -- output -------------------------------------------------------------------------
     def digest(self) -> bytes:
@@ -172,11 +175,12 @@ class ValueHasher:
     # -- values -------------------------------------------------------------------------
     def update(self, value: Any) -> None:
         """Add one value to the digest."""
+        fresh, self._fresh = self._fresh, False  # (for this value, not what it holds)
         kind = type(value)
         encoder = _EXACT.get(kind)
         if encoder is None:
-            self._update_other(value)
-        elif kind not in _CHANGEABLE or self.met_again(value):
+            self._update_other(value, fresh)
+        elif kind not in _CHANGEABLE or fresh or self.met_again(value):
             encoder(self, value)
 
     def update_child(self, label: str, value: Any) -> None:
@@ -186,6 +190,11 @@ class ValueHasher:
             self.update(value)
         finally:
             self._path.pop()
+
+    def update_fresh(self, label: str, value: Any) -> None:
+        """:meth:`update_child` of a value made for hashing (see ``_fresh``)."""
+        self._fresh = True
+        self.update_child(label, value)
 
     def update_state(self, state: Any) -> None:
         """Hash an object's state; a dict of attributes in any order (see :func:`_state`)."""
@@ -209,7 +218,7 @@ class ValueHasher:
     def fail(self, value: Any, reason: str) -> UnhashableValue:
         return UnhashableValue(type(value).__qualname__, reason, "".join(self._path))
 
-    def _update_other(self, value: Any) -> None:
+    def _update_other(self, value: Any, fresh: bool = False) -> None:
         cls = type(value)
         for base in cls.__mro__:
             if base in _custom:
@@ -218,13 +227,19 @@ class ValueHasher:
                 return
         module = cls.__module__.partition(".")[0]
         special = _BY_MODULE.get(module)
-        if special is not None and special(self, value):
-            return
+        if special is not None:
+            self._fresh = fresh  # (numpy's and pandas' encoders read it first thing)
+            done = special(self, value)
+            self._fresh = False
+            if done:
+                return
         for kind, encoder in _BY_KIND:
             if isinstance(value, kind):
                 encoder(self, value)
                 return
-        if _wraps_user_code(value):
+        if _wraps_user_code(value) and (
+            getattr(cls, "_hitnb_wraps_code", False) or _known_by_name_only(value)
+        ):
             _wrapper(self, value)
             return
         self._reduce(value)
@@ -700,8 +715,28 @@ def _wraps_user_code(value: Any) -> bool:
     code."""
     from hitnb.hashing.code import is_user_code
 
-    wrapped = _wrapped(value)
-    return wrapped is not None and callable(value) and is_user_code(_innermost(wrapped))
+    try:
+        wrapped = _wrapped(value)
+        return wrapped is not None and callable(value) and is_user_code(_innermost(wrapped))
+    except Exception:  # a proxy whose __getattr__ raises what it likes
+        return False
+
+
+def _known_by_name_only(value: Any) -> bool:
+    """Whether pickle refuses ``value`` or names it alone (by a global name, or a loader
+    given only names: ``_memoized_at(module, name)``): a wrapper whose state pickle writes
+    (a class-based decorator's ``self.factor``) is hashed by it, as any object."""
+    try:
+        reduced = value.__reduce_ex__(5)
+    except Exception:
+        return True
+    if isinstance(reduced, str):
+        return True
+    return (
+        isinstance(reduced, tuple)
+        and len(reduced) == 2
+        and all(isinstance(a, str) for a in reduced[1])
+    )
 
 
 def _wrapped(value: Any) -> Any:
@@ -728,9 +763,10 @@ def _wrapper(h: ValueHasher, v: Any) -> None:
     too."""
     h.frame(b"w", _class_identity(type(v)))
     h.update_child(".__wrapped__", _wrapped(v))
-    for name in ("args", "keywords"):
-        if hasattr(v, name) and not callable(getattr(v, name)):
-            h.update_child(f".{name}", getattr(v, name))
+    for name in ("args", "keywords", "_self_wrapper", "_self_instance"):  # (wrapt's own)
+        held = getattr(v, name, None)
+        if held is not None and (name.startswith("_self") or not callable(held)):
+            h.update_child(f".{name}", held)
 
 
 def _builtin(h: ValueHasher, v: Any) -> None:
@@ -854,8 +890,9 @@ _BY_KIND: list[tuple[type | tuple[type, ...], Encoder]] = [
 def _numpy(h: ValueHasher, v: Any) -> bool:
     import numpy as np
 
+    fresh, h._fresh = h._fresh, False
     if isinstance(v, np.ndarray):
-        if not h.met_again(v):  # `[a, a]` is not `[a, a.copy()]` to code that changes `a`
+        if not fresh and not h.met_again(v):  # `[a, a]` is not `[a, a.copy()]`
             return True
         kind = type(v)
         if kind is not np.ndarray and kind is not np.memmap:
@@ -983,7 +1020,8 @@ def _is_frozen(array: Any) -> bool:
 def _pandas(h: ValueHasher, v: Any) -> bool:
     import pandas as pd
 
-    if isinstance(v, pd.DataFrame | pd.Series) and not h.met_again(v):
+    fresh, h._fresh = h._fresh, False
+    if isinstance(v, pd.DataFrame | pd.Series) and not fresh and not h.met_again(v):
         return True  # (indexes, which cannot change, are not noted)
     if isinstance(v, pd.DataFrame):
         h.frame(b"PF", str(v.shape).encode())
@@ -1073,14 +1111,14 @@ def _pandas_values(h: ValueHasher, data: Any, label: str) -> None:
         categorical = data.array
         h.text(b"Pc", "ordered" if dtype.ordered else "unordered")
         h.update_child(label + ".categories", dtype.categories)
-        h.update_child(label + ".codes", np.asarray(categorical.codes))
+        h.update_fresh(label + ".codes", np.asarray(categorical.codes))
         return
     h.text(b"Pd", _dtype_text(dtype))
     if isinstance(dtype, np.dtype):
         if dtype.hasobject:  # Python objects: a list, which packs when it is plain data
-            h.update_child(label, data.tolist())
+            h.update_fresh(label, data.tolist())
         else:
-            h.update_child(label, np.asarray(data))
+            h.update_fresh(label, np.asarray(data))
         return
     _extension_values(h, data.array, label)
 
@@ -1092,12 +1130,12 @@ def _extension_values(h: ValueHasher, array: Any, label: str) -> None:
 
     dtype = array.dtype
     if isinstance(dtype, pd.DatetimeTZDtype | pd.PeriodDtype):
-        h.update_child(label, np.asarray(array.asi8))  # UTC instants / period ordinals
+        h.update_fresh(label, np.asarray(array.asi8))  # UTC instants / period ordinals
         return
     if dtype.name in _MASKED_DTYPES:
-        h.update_child(label + ".isna", np.asarray(array.isna()))
+        h.update_fresh(label + ".isna", np.asarray(array.isna()))
         filler = False if dtype.name == "boolean" else 0
-        h.update_child(label, array.to_numpy(dtype=dtype.numpy_dtype, na_value=filler))
+        h.update_fresh(label, array.to_numpy(dtype=dtype.numpy_dtype, na_value=filler))
         return
     if hasattr(array, "__arrow_array__"):
         try:
@@ -1113,7 +1151,7 @@ def _extension_values(h: ValueHasher, array: Any, label: str) -> None:
             else:
                 _pyarrow(h, chunked)
             return
-    h.update_child(label, list(array))
+    h.update_fresh(label, list(array))
 
 
 _MASKED_DTYPES = {f"{p}{n}" for p in ("Int", "UInt") for n in (8, 16, 32, 64)} | {

@@ -512,7 +512,9 @@ class _CellWork(engine.Work):
                     )
             for name, data in getattr(stored, "functions", {}).items():
                 value = namespace.get(name)
-                if not isinstance(value, types.FunctionType) or defaults_digest(value) != data:
+                if not (isinstance(value, types.FunctionType) and data) or (
+                    defaults_digest(value) != data
+                ):  # ("" when they could not be hashed: never the same)
                     raise engine.Unrestorable(
                         f"function `{name}` defined again from its source has other default "
                         "values than the run gave it"

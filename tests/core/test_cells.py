@@ -590,3 +590,21 @@ def test_code_stored_by_value_reads_the_notebooks_globals_once_restored() -> Non
     namespace["K"] = 2
     assert (f(1), cls.s(1), cls().m(1)) == (2, 2, 2)
     assert f.__globals__ is namespace
+
+
+def test_a_library_wrapper_stored_by_value_keeps_its_own_globals() -> None:
+    """``functools.wraps`` copies ``__module__ = "__main__"`` onto a library's wrapper (a
+    ``@contextmanager`` defined inside an ``if``): given the notebook's globals, it raised
+    NameError (``_GeneratorContextManager``) after a hit."""
+    from hitnb.core.cells import ByValue, unpack_outputs
+
+    ran: dict = {"__name__": "__main__"}
+    exec(
+        "import contextlib\nif True:\n    @contextlib.contextmanager\n"
+        "    def opened():\n        yield 5",
+        ran,
+    )
+    namespace: dict = {"__name__": "__main__"}
+    unpack_outputs({"opened": ByValue.of(ran["opened"])}, print, namespace)
+    with namespace["opened"]() as value:
+        assert value == 5

@@ -307,6 +307,45 @@ def test_a_wrapper_taking_star_args_under_memo_gets_the_arguments_by_position():
     assert double([1, 2], scale=3) == [6, 12]
 
 
+def test_a_wrapper_taking_keywords_only_under_memo_gets_them_by_keyword():
+    """The other way round: a wrapper of ``**params`` only, called by position, raised
+    TypeError; and an instance whose class has a method reading a lock (unhashable) keys
+    by the class's code, instead of refusing the call."""
+    import functools
+
+    def logged(fn):
+        @functools.wraps(fn)
+        def wrapper(**params):
+            return fn(**params)
+
+        return wrapper
+
+    class Model:
+        lock = threading.Lock()
+
+        def log(self):
+            with LOCK_FOR_TESTS:
+                return 1
+
+        def predict(self, x):
+            return x * 2
+
+    @memo
+    @logged
+    def scaled(x, k=2):
+        return x * k
+
+    @memo
+    def predicted(model, x):
+        return model.predict(x)
+
+    assert scaled(x=3) == 6
+    assert predicted(Model(), 4) == 8
+
+
+LOCK_FOR_TESTS = threading.Lock()
+
+
 def test_unhashable_argument_names_the_argument_and_the_fix():
     @memo
     def consume(data, log=None):

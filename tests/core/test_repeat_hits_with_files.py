@@ -155,3 +155,17 @@ def test_a_link_switched_to_another_file_is_a_change(tmp_path):
     (tmp_path / "latest.txt").symlink_to(tmp_path / "v2" / "data.txt")
     assert total("latest.txt") == 9
     assert len(CALLS) == 2
+
+
+def test_a_folder_a_cell_only_names_counts_by_its_listing_not_its_tree(tmp_path):
+    """A literal naming a folder (``'a/b'.split('/')`` names ``/``) was walked to its last
+    file on every run and hit; only a folder given to a reader in C counts by its files."""
+    from hitnb.core import files
+
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    (tmp_path / "deep" / "er" / "x.txt").write_text("x")
+    with files.observing() as observed:
+        pass
+    reads, _ = files.reads_and_writes(observed, ["deep", "/"], (), str(tmp_path))
+    assert {r.path: r.folder for r in reads} == {"deep": True, "/": True}
+    assert not any(r.digest.startswith(files.TREE) for r in reads)

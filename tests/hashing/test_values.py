@@ -745,3 +745,22 @@ def test_long_lists_of_numpy_scalars_hash_as_the_array_they_make_and_apart_from_
     assert hash_value(values) == hash_value(pickle.loads(pickle.dumps(values)))
     mixed = [*values[:-1], 1.0]  # one Python float among them: walked, as before
     assert hash_value(mixed) != hash_value(values)
+
+
+class _Scaled:
+    """A decorator object keeping its own setting beside the function it wraps."""
+
+    def __init__(self, fn, factor: int) -> None:
+        functools.update_wrapper(self, fn)
+        self.factor = factor
+
+    def __call__(self, x: int) -> int:
+        return self.__wrapped__(x) * self.factor
+
+
+def test_a_wrapper_keeping_state_of_its_own_hashes_by_it_too():
+    """Hashed as the code it wraps alone, ``_Scaled(f, 2)`` and ``_Scaled(f, 3)`` were one
+    value to a cell calling them (plain 6, hitnb 4)."""
+    base = _scaled_lru.__wrapped__
+    assert hash_value(_Scaled(base, 2)) != hash_value(_Scaled(base, 3))
+    assert hash_value(_Scaled(base, 2)) == hash_value(_Scaled(base, 2))
