@@ -33,7 +33,6 @@ import threading
 import types
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import xxhash
@@ -113,7 +112,7 @@ def command_line() -> list[str]:
     its connection file, another every session: Jupyter's, VS Code's ``--f=...``, Colab's)
     are left out."""
     arguments = sys.argv[1:]
-    if "kernel" not in Path(sys.argv[0] if sys.argv else "").name:
+    if "kernel" not in (sys.argv[0] if sys.argv else ""):  # (`python -m ipykernel`, too)
         return arguments
     kept, skip = [], False
     for argument in arguments:
