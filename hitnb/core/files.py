@@ -30,6 +30,7 @@ import glob
 import importlib
 import importlib.abc
 import importlib.machinery
+import linecache
 import os
 import sys
 import threading
@@ -550,7 +551,10 @@ def reads_and_writes(
         try:
             stat = os.lstat(path)
         except FileNotFoundError:
-            if name in observed.read or name in observed.missing:  # looked for, not found
+            looked_for = name in observed.read or name in observed.missing
+            if looked_for and name not in linecache.cache and path not in linecache.cache:
+                # (not a cell's own name, which IPython keeps in linecache: tracebacks and
+                # display errors look its source up as a file)
                 reads[path] = FileRead(_as_named(name, path, absolute), -1, 0, ABSENT)
             continue
         except OSError:
