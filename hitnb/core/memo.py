@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 import types
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext, suppress
 from pathlib import Path
@@ -212,7 +213,10 @@ class MemoizedFunction(Generic[P, R]):
         self._written_by_code: dict[tuple[Path, str], frozenset[str]] = {}
         """Per store and code version: values the function was seen to change."""
         simple = self.binder.simple and not (lazy or mmap or self.seed_name)
-        self._hot: dict[tuple[Any, ...], _Hot] | None = {} if simple else None
+        self._hot: OrderedDict[tuple[Any, ...], _Hot] | None = OrderedDict() if simple else None
+        """Repeat hits, oldest first: an OrderedDict, since dropping a plain dict's first
+        entry again and again makes it scan the holes left in front: 1.3 us a call once
+        :data:`HOT_ENTRIES` calls are remembered, against 0.5 us."""
 
     def __repr__(self) -> str:
         kind = "experiment" if self.experiment else "memo"
@@ -537,7 +541,7 @@ class MemoizedFunction(Generic[P, R]):
     def _remember(self, hot_key: tuple[Any, ...], cached: _Hot) -> None:
         assert self._hot is not None
         if len(self._hot) >= HOT_ENTRIES:
-            del self._hot[next(iter(self._hot))]  # the oldest
+            self._hot.popitem(last=False)  # the oldest
         self._hot[hot_key] = cached
 
     def _params(self, bound: dict[str, Any], parts: KeyParts) -> dict[str, Any]:
