@@ -271,8 +271,13 @@ def _env_values() -> tuple[Any, ...]:
     """
     data = getattr(os.environ, "_data", None)
     if data is not None and _ENV_KEYS:
+        if data.keys().isdisjoint(_ENV_KEYS):  # none set, the usual case: half the time
+            return _NONE_SET
         return tuple(map(data.get, _ENV_KEYS))
     return tuple(os.environ.get(n) for n in _ENV_NAMES)
+
+
+_NONE_SET = (None,) * len(_ENV_NAMES)
 
 
 @dataclass(frozen=True)
@@ -292,11 +297,13 @@ class _Config:
     def __init__(self) -> None:
         self.overrides: dict[str, Any] = {}
         self.generation = 0
-        self._cache_key: tuple[Any, ...] | None = None
+        self._cache_key: tuple[int, tuple[Any, ...], str] | None = None
         self._cached: Resolved | None = None
 
     def resolve(self) -> Resolved:
-        cache_key = (self.generation, *_env_values(), os.getcwd())
+        """The settings in force: the cached ones while the ``configure()`` generation, the
+        environment variables and the working folder are what they were when resolved."""
+        cache_key = (self.generation, _env_values(), os.getcwd())
         if self._cached is not None and cache_key == self._cache_key:
             return self._cached
         hitnb_home, root = find_project_root(Path.cwd())
