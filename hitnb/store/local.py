@@ -51,7 +51,16 @@ from hitnb.notes import speaking
 from hitnb.store.blobs import BlobStore, Encoded, is_digest, make_dirs, write_private
 from hitnb.store.codecs import BlobData, codec_named, codecs_for, pickle_stream
 from hitnb.store.failures import DESCRIPTIONS, IndexUnavailable, classify
-from hitnb.store.index import Entry, Index, Listed, Stored
+from hitnb.store.index import (
+    COLUMNS,
+    JSON_FIELDS,
+    EncodedEntry,
+    Entry,
+    Index,
+    Listed,
+    Stored,
+    json_text,
+)
 from hitnb.store.locks import KeyLocks
 from hitnb.store.remote import Remote, RemoteUnavailable
 from hitnb.store.row_writer import Row, RowWriter
@@ -617,9 +626,10 @@ class LocalStore:
         try:
             index = self._index
             ours = [row for row in rows if self._manifest_state(row.entry.key) == row.manifest]
-            recipes = {row.entry.key: row.recipe for row in ours if row.recipe}
-            index.put_many([row.entry for row in ours], recipes, counts=False)  # (docstring)
-            for entry, _, manifest in rows:  # and if another writer came in between:
+            encoded = [row.encoded or EncodedEntry.of(row.entry, row.recipe) for row in ours]
+            recipes = [recipe for e in encoded for recipe in e.recipe_rows()]
+            index.put_rows([e.row for e in encoded], recipes, counts=False)  # (docstring)
+            for entry, _, manifest, _ in rows:  # and if another writer came in between:
                 now = self._manifest_state(entry.key)
                 if now is None:
                     index.delete([entry.key])
@@ -630,11 +640,20 @@ class LocalStore:
         except Exception as exc:  # never lose the thread: the manifests keep the entries
             self._index_failed(exc)
 
-    def _index_put(self, entry: Entry, recipe: dict[str, Any] | None = None) -> None:
-        """Index an entry whose manifest is written; if the index cannot take it now (a full
-        disk, a read-only file) the manifest keeps it, and it is indexed again on use."""
+    def _index_put(
+        self,
+        entry: Entry,
+        recipe: dict[str, Any] | None = None,
+        encoded: EncodedEntry | None = None,
+    ) -> None:
+        """Index an entry whose manifest is written (``encoded``: its row, when the caller
+        has it); if the index cannot take it now (a full disk, a read-only file) the
+        manifest keeps it, and it is indexed again on use."""
         try:
-            self._index.put(entry, recipe)
+            if encoded is None:
+                self._index.put(entry, recipe)
+            else:
+                self._index.put_rows([encoded.row], encoded.recipe_rows())
         except sqlite3.Error as exc:
             self._index_failed(exc)
 
@@ -895,11 +914,15 @@ class LocalStore:
                 **info,
             )
             new = entry.blob is None and not self.has_manifest(key)
-            manifest = self.write_manifest(entry, recipe)
+            try:
+                row: EncodedEntry | None = EncodedEntry.of(entry, recipe)
+            except (TypeError, ValueError):  # a recipe that is not JSON: as before, the
+                row = None  # manifest takes it as text and the index refuses it
+            manifest = self.write_manifest(entry, recipe, row)
             if new:
-                self._rows.submit(entry, recipe, manifest)
+                self._rows.submit(entry, recipe, manifest, row)
             else:  # a blob an eviction elsewhere must see named, or a row to replace now
-                self._index_put(entry, recipe)
+                self._index_put(entry, recipe, row)
             return entry
 
         entry = self._encode(value, codec, record, instead)
@@ -980,15 +1003,25 @@ class LocalStore:
             raise CorruptEntryError(f"{key!r} is not an entry key (32 lowercase hex digits)")
         return f"{self._manifests_text}{key[:2]}{os.sep}{key}.json"
 
-    def write_manifest(self, entry: Entry, recipe: dict[str, Any] | None = None) -> tuple[int, int]:
+    def write_manifest(
+        self,
+        entry: Entry,
+        recipe: dict[str, Any] | None = None,
+        encoded: EncodedEntry | None = None,
+    ) -> tuple[int, int]:
         """Write the manifest of ``entry`` (a temp file, renamed); return its inode and
-        mtime, by which a later reader knows whether another writer replaced it."""
+        mtime, by which a later reader knows whether another writer replaced it.
+        ``encoded``: the entry's index row and recipe, when the caller has encoded them
+        (their JSON texts are reused)."""
         path = self._manifest_file(entry.key)
         folder = os.path.dirname(path)  # noqa: PTH120 (str paths: this runs on every miss)
         if folder not in self._made:
             make_dirs(Path(folder))
             self._made.add(folder)
-        data = json.dumps(_manifest_record(entry, recipe), default=str).encode()
+        if encoded is None:
+            data = json.dumps(_manifest_record(entry, recipe), default=str).encode()
+        else:
+            data = manifest_bytes(entry, encoded)
         try:
             fd, tmp = _create_part(folder)
         except FileNotFoundError:  # the folder was removed since: make it again
@@ -1027,6 +1060,22 @@ class LocalStore:
 
     def close(self) -> None:
         self.index.close()  # (the rows queued are written first)
+
+
+_PLAIN_FIELDS = tuple(name for name in COLUMNS if name not in JSON_FIELDS)
+
+
+def manifest_bytes(entry: Entry, encoded: EncodedEntry) -> bytes:
+    """The manifest of ``entry``: the JSON of :func:`_manifest_record`, with the texts of its
+    JSON fields and recipe taken from its index row (``encoded``) rather than encoded again.
+    The same object, its plain fields first (readers look fields up by name)."""
+    plain = {name: getattr(entry, name) for name in _PLAIN_FIELDS}
+    if entry.inline is not None:
+        plain["inline"] = base64.b64encode(entry.inline).decode()
+    texts = [f'"{name}": {encoded.json_field(name)}' for name in JSON_FIELDS]
+    if encoded.recipe is not None:
+        texts.append(f'"recipe": {encoded.recipe}')
+    return f"{json_text(plain)[:-1]}, {', '.join(texts)}}}".encode()
 
 
 def _manifest_record(entry: Entry, recipe: dict[str, Any] | None) -> dict[str, Any]:

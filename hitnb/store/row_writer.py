@@ -31,7 +31,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from hitnb.store.index import Entry
+from hitnb.store.index import EncodedEntry, Entry
 
 BATCH = 32
 """Rows the caller writes at once when it has queued that many."""
@@ -46,12 +46,13 @@ ManifestState = tuple[int, int]
 
 
 class Row(NamedTuple):
-    """A queued index row: the entry, its recipe, and the state of the manifest written
-    with them."""
+    """A queued index row: the entry, its recipe, the state of the manifest written with
+    them, and the row as encoded for that manifest (None: encoded when written)."""
 
     entry: Entry
     recipe: dict[str, Any] | None
     manifest: ManifestState
+    encoded: EncodedEntry | None = None
 
 
 _writers: weakref.WeakSet[RowWriter] = weakref.WeakSet()
@@ -73,9 +74,16 @@ class RowWriter:
         self._thread: threading.Thread | None = None
         _writers.add(self)
 
-    def submit(self, entry: Entry, recipe: dict[str, Any] | None, manifest: ManifestState) -> None:
-        """Queue the row of ``entry``, whose manifest is written and left as ``manifest``."""
-        row = Row(entry, recipe, manifest)
+    def submit(
+        self,
+        entry: Entry,
+        recipe: dict[str, Any] | None,
+        manifest: ManifestState,
+        encoded: EncodedEntry | None = None,
+    ) -> None:
+        """Queue the row of ``entry``, whose manifest is written and left as ``manifest``
+        (``encoded``: its row, encoded already)."""
+        row = Row(entry, recipe, manifest, encoded)
         with self._changed:
             self._queue.append(row)
             self._pending[entry.key] = row
