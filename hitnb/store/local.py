@@ -627,7 +627,12 @@ class LocalStore:
             index = self._index
             ours = [row for row in rows if self._manifest_state(row.entry.key) == row.manifest]
             encoded = [row.encoded or EncodedEntry.of(row.entry, row.recipe) for row in ours]
-            recipes = [recipe for e in encoded for recipe in e.recipe_rows()]
+            recipes = [  # an empty recipe is not indexed here (the manifest has it)
+                recipe
+                for row, e in zip(ours, encoded, strict=True)
+                if row.recipe
+                for recipe in e.recipe_rows()
+            ]
             index.put_rows([e.row for e in encoded], recipes, counts=False)  # (docstring)
             for entry, _, manifest, _ in rows:  # and if another writer came in between:
                 now = self._manifest_state(entry.key)
