@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Generic, ParamSpec, TypeVar, overload
 
 from hitnb import config
-from hitnb.config import Mode, Sensitivity, check_mode
+from hitnb.config import Mode, check_mode
 from hitnb.core import ambient, engine, events, modes
 from hitnb.core.arguments import Binder, summarize
 from hitnb.core.cells import may_change
@@ -332,10 +332,6 @@ class MemoizedFunction(Generic[P, R]):
                 name, exc.type_name, exc.reason, self.identity, exc.path, kind=noun
             ) from None
 
-    @staticmethod
-    def _sensitivity() -> Sensitivity:
-        return config.settings().version_sensitivity
-
     def _argument_digests(
         self,
         bound: dict[str, Any],
@@ -352,7 +348,7 @@ class MemoizedFunction(Generic[P, R]):
                 continue
             try:
                 digests[name] = hash_value(value)
-                code = instance_code(value, self._sensitivity, self._ignored_globals, written)
+                code = instance_code(value, self._ignored_globals, written)
                 if code is not None:
                     if values is not None:
                         values[name] = digests[name]

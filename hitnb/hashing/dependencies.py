@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 
 import xxhash
 
+from hitnb import config
 from hitnb.config import Sensitivity
 from hitnb.hashing.analysis import analyze
 from hitnb.hashing.code import is_user_code, module_source_digest, package_version
@@ -80,25 +81,23 @@ def user_class_of(value: Any) -> type | None:
 
 
 def instance_code(
-    value: Any,
-    sensitivity: Callable[[], Sensitivity],
-    ignore: frozenset[str] = frozenset(),
-    written: frozenset[str] = frozenset(),
+    value: Any, ignore: frozenset[str] = frozenset(), written: frozenset[str] = frozenset()
 ) -> str | None:
     """The fingerprint of :func:`user_class_of` ``value``, in hex (its methods' code and
-    what they read now, under the version sensitivity ``sensitivity()`` gives, but the
-    state labelled ``written``, which a memoized method of the class writes), or None for
-    any other value. When a value its methods read cannot be hashed (a lock, a log file),
-    the class's code alone: a call needing none of those methods keeps its key."""
+    what they read now, but the state labelled ``written``, which a memoized method of the
+    class writes), or None for any other value. When a value its methods read cannot be
+    hashed (a lock, a log file), the class's code alone: a call needing none of those
+    methods keeps its key."""
     if type(value) in _NOT_INSTANCES:
         return None
     cls = user_class_of(value)
     if cls is None:
         return None
+    sensitivity = config.settings().version_sensitivity
     try:
-        return fingerprint(cls, sensitivity(), ignore, written).digest.hex()
+        return fingerprint(cls, sensitivity, ignore, written).digest.hex()
     except UnhashableValue:  # a method reads a lock, a file, or names through globals():
-        plan = plan_for(cls, sensitivity(), ignore)  # its code counts, as the class did
+        plan = plan_for(cls, sensitivity, ignore)  # its code counts, as the class did
         return _code_only(plan).digest.hex()
 
 

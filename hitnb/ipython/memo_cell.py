@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitnb import config
-from hitnb.config import Sensitivity
 from hitnb.core import ambient, costs, engine, files, modes
 from hitnb.core.arguments import summarize
 from hitnb.core.cells import (
@@ -325,19 +324,16 @@ def _classes_of_inputs(
     found = {}
     for name in analysis.inputs:
         try:
-            code = instance_code(namespace.get(name), _sensitivity)
+            code = instance_code(namespace.get(name))
         except UnhashableValue as exc:
             raise UnhashableValue(exc.type_name, exc.reason, name + exc.path) from None
         if code is not None:
             found[f"class of {name}"] = code
     for attribute, accessor in user_accessors().items():
         if re.search(rf"\.{re.escape(attribute)}\b", source):  # `df.feat.total()`
-            found[f"accessor {attribute}"] = fingerprint(accessor, _sensitivity()).digest.hex()
+            sensitivity = config.settings().version_sensitivity
+            found[f"accessor {attribute}"] = fingerprint(accessor, sensitivity).digest.hex()
     return found
-
-
-def _sensitivity() -> Sensitivity:
-    return config.settings().version_sensitivity
 
 
 def _with_packages(code: str, packages: dict[str, str]) -> str:
