@@ -221,3 +221,25 @@ def test_a_part_of_an_input_a_cell_bound_comes_back_as_that_part(
     assert printed[0][3] == "1.0 1.0 True\n"
     assert printed[1][3] == "0.001 0.001 True\n"
     assert "(1 from the store)" in printed[1][4], "the cell binding the parts hit"
+
+
+def test_a_name_the_cell_made_share_an_input_does_not_run_it_again(
+    tmp_path: Path, isolated_store: Path
+):
+    """``dta.index = index`` (statsmodels' tsa_filters): the run makes ``index`` share the
+    frame it changes, which it did not before. A hit checked that ``index`` held what the run
+    left it holding by a digest the record had not kept (only frames and arrays were
+    hashed), so the cell ran again in every session; what such a name holds is hashed
+    now."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nimport json",
+        "class Box:\n    pass\nbox = Box()",
+        "labels = {'a': 1}",
+        "box.labels = labels",
+        "print(json.dumps([box.labels is labels, labels]))",
+        "%hitnb auto status",
+    ]
+    first, second, stored = _twice(tmp_path, isolated_store, cells)
+    assert first[-2] == second[-2] == '[true, {"a": 1}]\n'
+    assert "4 cells memoized (4 from the store)" in second[-1], second[-1]
+    assert stored[1] == stored[0], "once restarted, every cell hit: none was stored again"
