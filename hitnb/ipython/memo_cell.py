@@ -42,6 +42,7 @@ from hitnb.core.cells import (
     is_session_name,
     may_change,
     notebook_classes,
+    objects_held,
     pack_outputs,
     pack_result,
     parts_of_inputs,
@@ -73,7 +74,7 @@ from hitnb.hashing.dependencies import (
     written_during,
 )
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
-from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, time_limit
+from hitnb.hashing.values import UnhashableValue, hash_value, time_limit
 from hitnb.ipython import formatters, interactivity
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
 from hitnb.ipython.capture import (
@@ -639,11 +640,10 @@ def _sharing_unmet(
         return None
     reached: dict[int, Any] = {}
     for name in changed:
-        try:
-            reached.update(hash_reaching(namespace[name])[1])
-        except UnhashableValue:
-            return f"input `{name}` cannot be walked for what shares it"
-        reached[id(namespace[name])] = namespace[name]
+        held = objects_held(namespace[name])
+        if held is None:
+            return f"input `{name}` holds too many objects to look for what shares it"
+        reached.update(held)
     sharing = set(sharing_names(namespace, reached)) - set(changed) - analysis.bound
     them = " or ".join(f"`{name}`" for name in changed)
     for name in sorted(sharing - stored.shared - stored.outputs.keys()):
@@ -985,15 +985,14 @@ def _run_recorded(
         ]
         for name, obj, still_bound in again:  # (`value` is the cell's result)
             try:
-                digest, reached = hash_reaching(obj)
+                digest: str | None = hash_value(obj)
             except UnhashableValue:
-                digest, reached = None, {}  # it hashed before the run: keep what it became
+                digest = None  # it hashed before the run: keep what it became
             if digest != digests.get(name):
                 if still_bound:
                     outputs[name] = obj
                     measured[name] = digest
-                changed.update(reached)
-                changed[id(obj)] = obj
+                changed.update(objects_held(obj) or {id(obj): obj})
                 known.clear()  # changed in place: values sharing it may have changed too
         changed_class = next(
             (
