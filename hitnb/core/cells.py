@@ -1780,7 +1780,8 @@ _SCALARS = frozenset({int, float, complex, str, bytes, bool, type(None), range})
 
 def objects_held(value: Any) -> dict[int, Any] | None:
     """Every object ``value`` holds, by id, ``value`` among them: what a name may share
-    with it. None when there are more than :data:`REACH_LIMIT`.
+    with it. None when that cannot be told: over :data:`REACH_LIMIT` objects, or a frame
+    or a module's namespace among them (what they hold is the session's, not the value's).
 
     Found by the references the garbage collector reports, plus what numpy keeps from it (a
     view's base, an object array's items), stopping at code, at objects a library binds by
@@ -1808,6 +1809,8 @@ def objects_held(value: Any) -> dict[int, Any] | None:
                 walk = _walked[kind] = _walk_rule(kind)
             if walk is _SKIP or (walk is _ASK and not _data(ref)):
                 continue
+            if walk is _GIVE_UP or (kind is dict and "__builtins__" in ref):
+                return None
             held[id(ref)] = ref
             todo.append(ref)
         if len(held) > REACH_LIMIT:
@@ -1815,7 +1818,7 @@ def objects_held(value: Any) -> dict[int, Any] | None:
     return held
 
 
-_WALK, _SKIP, _ASK = "walk", "skip", "ask"
+_WALK, _SKIP, _ASK, _GIVE_UP = "walk", "skip", "ask", "give up"
 _walked: dict[type, str] = {}
 """Per type, whether :func:`objects_held` walks its objects, skips them, or asks each."""
 
@@ -1827,6 +1830,8 @@ def _walk_rule(kind: type) -> str:
         return _SKIP
     if kind in (list, dict, tuple, set) or kind.__module__ == "__main__":
         return _WALK
+    if issubclass(kind, types.FrameType | types.TracebackType):
+        return _GIVE_UP
     return _ASK
 
 

@@ -642,7 +642,7 @@ def _sharing_unmet(
     for name in changed:
         held = objects_held(namespace[name])
         if held is None:
-            return f"input `{name}` holds too many objects to look for what shares it"
+            return f"input `{name}` holds more than can be looked through for what shares it"
         reached.update(held)
     sharing = set(sharing_names(namespace, reached)) - set(changed) - analysis.bound
     them = " or ".join(f"`{name}`" for name in changed)

@@ -642,3 +642,15 @@ def test_what_a_value_holds_is_found_without_hashing_it():
 
     namespace = {"value": value, "r0": rows[0], "mine": cell, "alone": [0, 0, 0], "n": norm}
     assert sharing_names(namespace, held) == ["mine", "r0", "value"]
+
+
+def test_a_value_holding_a_frame_or_a_namespace_cannot_be_looked_through():
+    """What a frame or a module's namespace holds is the session's: every name would share
+    it. A hit that cannot tell who shares what its run changed runs the cell again."""
+    try:
+        raise ValueError("kept")
+    except ValueError as error:
+        caught = error
+    assert objects_held({"error": caught}) is None
+    assert objects_held([globals()]) is None
+    assert objects_held({"error": ValueError("never raised")}) is not None
