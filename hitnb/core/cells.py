@@ -1649,9 +1649,15 @@ def class_data_digest(cls: type) -> str:
     return hash_value(digests)
 
 
-def defaults_digest(fn: types.FunctionType) -> str:
-    """The digest of a function's default values, or ``""`` (which no check matches, so a
-    hit runs the cell instead) when they cannot be hashed."""
+def defaults_digest(fn: types.FunctionType, changeable_only: bool = False) -> str | None:
+    """The digest of a function's default values, or ``""`` when they cannot be hashed
+    (which no stored digest matches: a hit runs the cell instead). With
+    ``changeable_only``, None when none of them could change in place (a call cannot
+    change them, so none needs watching)."""
+    if changeable_only:
+        values = (*(fn.__defaults__ or ()), *(fn.__kwdefaults__ or {}).values())
+        if not any(may_change(value) for value in values):
+            return None
     try:
         return hash_value((fn.__defaults__, fn.__kwdefaults__))
     except UnhashableValue:
@@ -1661,7 +1667,7 @@ def defaults_digest(fn: types.FunctionType) -> str:
 def function_defaults(outputs: dict[str, Any]) -> dict[str, str]:
     """:func:`defaults_digest` of each notebook function in ``outputs`` that has defaults."""
     return {
-        name: defaults_digest(value)
+        name: defaults_digest(value) or ""
         for name, value in sorted(outputs.items())
         if isinstance(value, types.FunctionType)
         and value.__module__ == "__main__"

@@ -27,6 +27,7 @@ import contextlib
 import copyreg
 import enum
 import functools
+import inspect
 import math
 import struct
 import sys
@@ -708,10 +709,12 @@ def _wraps_user_code(value: Any) -> bool:
     code."""
     from hitnb.hashing.code import is_user_code
 
+    if not callable(value):
+        return False
     try:
         wrapped = _wrapped(value)
-        return wrapped is not None and callable(value) and is_user_code(_innermost(wrapped))
-    except Exception:  # a proxy whose __getattr__ raises what it likes
+        return wrapped is not None and is_user_code(inspect.unwrap(wrapped))
+    except Exception:  # a cycle of __wrapped__, a proxy whose __getattr__ raises
         return False
 
 
@@ -738,15 +741,6 @@ def _wrapped(value: Any) -> Any:
     if wrapped is None and type(value).__module__.partition(".")[0] in ("toolz", "cytoolz"):
         wrapped = getattr(value, "func", None)
     return wrapped
-
-
-def _innermost(fn: Any) -> Any:
-    for _ in range(100):  # (a cycle of __wrapped__ ends somewhere)
-        inner = getattr(fn, "__wrapped__", None)
-        if inner is None:
-            return fn
-        fn = inner
-    return fn
 
 
 def _wrapper(h: ValueHasher, v: Any) -> None:

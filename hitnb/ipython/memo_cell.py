@@ -324,10 +324,7 @@ def _classes_of_inputs(
     class's."""
     found = {}
     for name in analysis.inputs:
-        try:
-            code = instance_code(namespace.get(name))
-        except UnhashableValue as exc:
-            raise UnhashableValue(exc.type_name, exc.reason, name + exc.path) from None
+        code = instance_code(namespace.get(name))  # (never refuses: see its docstring)
         if code is not None:
             found[f"class of {name}"] = code
     for attribute, accessor in user_accessors().items():
@@ -1257,26 +1254,13 @@ def _called_functions(
     sensitivity = config.settings().version_sensitivity
     found: dict[str, tuple[Any, Fingerprint, str | None]] = {}
     for name, fn, plan in _called_plans(namespace, analysis):
-        defaults = _defaults_digest(fn)
+        defaults = defaults_digest(fn, changeable_only=True)
         if plan.values or defaults is not None:
             try:
                 found[name] = (fn, fingerprint(fn, sensitivity, plan=plan), defaults)
             except Exception:  # unhashable: the cell's key already said so
                 continue
     return found
-
-
-def _defaults_digest(fn: types.FunctionType) -> str | None:
-    """The digest of a function's own default values when one could change in place (a
-    function's fingerprint takes them as they were when it was defined: a call binds them
-    like arguments); None when it has none such, or they cannot be hashed."""
-    values = (*(fn.__defaults__ or ()), *(fn.__kwdefaults__ or {}).values())
-    if not any(may_change(value) for value in values):
-        return None
-    try:
-        return hash_value((fn.__defaults__, fn.__kwdefaults__))
-    except UnhashableValue:
-        return None
 
 
 def _written_through_calls(
@@ -1288,7 +1272,7 @@ def _written_through_calls(
     sensitivity = config.settings().version_sensitivity
     written: list[str] = []
     for name, (fn, before, defaults) in called.items():
-        if defaults is not None and _defaults_digest(fn) != defaults:
+        if defaults is not None and defaults_digest(fn, changeable_only=True) != defaults:
             return [], (
                 f"this cell ran but was not cached: calling `{name}()` changed one of its "
                 "default arguments in place, which a hit could not change again"
