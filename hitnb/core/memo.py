@@ -37,6 +37,7 @@ from hitnb.core.generators import is_generator, set_state, state_of
 from hitnb.core.metrics import experiments_frame
 from hitnb.core.recipe import Recipe, function_recipe, keeper
 from hitnb.core.record import RunRecord
+from hitnb.core.returned import Returned
 from hitnb.core.runs import Lazy, Run
 from hitnb.core.seeding import seeded
 from hitnb.core.stores import current_store, folder_of, store_for
@@ -455,6 +456,10 @@ class MemoizedFunction(Generic[P, R]):
             except ambient.CannotMake:  # the engine's path runs it again, saying why
                 return _MISS
             value = value.result
+        if isinstance(value, Returned):  # an input itself: the engine's path finds it
+            if self._hot is not None:
+                self._hot.pop(hot_key, None)
+            return _MISS
         store.note_hit(key)
         if events.has_listeners("hit"):
             events.announce("hit", value, key, store)
@@ -716,7 +721,43 @@ class _FunctionWork(engine.Work):
                 "global value, which a hit could not advance again, so this call is not cached "
                 "(pass the generator itself, or seed=)"
             )
+        else:
+            keyed = computed.parts.deps if computed.parts is not None else None
+            computed.stored = self._returned_input(value, plan, keyed) or value
         return computed
+
+    def _returned_input(
+        self, value: Any, plan: Plan | None, keyed: dict[str, str] | None
+    ) -> Returned | None:
+        """Where the call found the value it returned, when that was an argument or a
+        global in its key (see :mod:`hitnb.core.returned`); None for any other result, and
+        for functions whose results are loaded apart from the call (lazy, memory-mapped,
+        experiments' tables). ``keyed``: the globals in the stored key, when the run
+        learned that it changes some (state, left out of it)."""
+        fn = self.fn
+        if plan is None or self.state is None or not may_change(value):
+            return None
+        if fn.lazy or fn.mmap or fn.experiment:
+            return None
+        for name, argument in self.bound.items():
+            if argument is value and name in self.digests:
+                return Returned("argument", name, name)
+        deps = self.state.deps if keyed is None else keyed
+        for label, read in plan.values:
+            if label in deps and label not in self.written and read() is value:
+                return Returned("global", label, Dependency.from_label(label)[1])
+        return None
+
+    def restore(self, stored: Any) -> Any:
+        """The value as loaded; an input the run returned, the input itself."""
+        if not isinstance(stored, Returned):
+            return stored
+        if stored.kind == "argument" and stored.name in self.bound:
+            return self.bound[stored.name]
+        readers = dict(self.fn._plan(config.settings()).values)
+        if stored.kind == "global" and stored.name in readers:
+            return readers[stored.name]()
+        raise engine.Unrestorable(f"the run returned {stored.describe()}, not found now")
 
     def _arguments_changed(self) -> str | None:
         """The first argument the call changed in place (its digest moved), if any."""

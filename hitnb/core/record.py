@@ -16,6 +16,7 @@ from hitnb.core import ambient, environment, files, warning_filters
 from hitnb.core.ambient import AmbientEffect, AmbientRead
 from hitnb.core.costs import Rerun
 from hitnb.core.files import FileRead, FileWrite
+from hitnb.core.returned import Returned
 from hitnb.core.unstorable import Unstorable
 from hitnb.core.warning_filters import Raised
 from hitnb.errors import HitnbError
@@ -96,4 +97,9 @@ def result_of(stored: Any) -> Any:
         )
     if isinstance(result, Unstorable):
         raise HitnbError(f"this run's outputs were not stored: {result.note}")
+    if isinstance(result, Returned):
+        raise HitnbError(
+            f"this run's result was not stored: the call returned {result.describe()}, "
+            "which a hit gives back; call the function to have it"
+        )
     return result

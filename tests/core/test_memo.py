@@ -852,3 +852,36 @@ def test_a_miss_hashes_an_argument_for_its_key_and_its_recipe_keeps_it_by_that_d
     store = open_store(hitnb.config.store_path())
     assert store.recipe(score.key(model))["arguments"]["model"]["key"] == digest
     assert store.load(store.get(digest)).weights == model.weights
+
+
+CONFIG = {"lr": 0.1}
+
+
+def test_a_call_returning_its_input_itself_gives_that_input_on_a_hit(counter):
+    """``dedupe(df)`` returns ``df`` when there is nothing to drop: plainly, the caller's
+    change of the result is a change of ``df``. A hit gave a copy from the store, which
+    ``df`` did not see (red team 2, f18); it gives ``df`` itself now, and a global the
+    function returns (``settings()``) likewise."""
+    calls, settings_calls = counter(), counter()  # (one each: a counter is state)
+
+    @memo
+    def dedupe(d):
+        calls.hit("dedupe")
+        return d if not d.duplicated().any() else d.drop_duplicates()
+
+    @memo
+    def settings():
+        settings_calls.hit("settings")
+        return CONFIG
+
+    df = pd.DataFrame({"a": [1, 2, 3]})
+    for _ in range(3):
+        out = dedupe(df)
+        out["flag"] = 1  # the same value again: it was there already
+        assert out is df
+        assert settings() is CONFIG
+    assert list(df.columns) == ["a", "flag"]
+    assert (calls["dedupe"], settings_calls["settings"]) == (2, 1), "df changed once; then hits"
+    key = settings.key()
+    with pytest.raises(hitnb.errors.HitnbError, match=r"returned its global `\S*CONFIG` itself"):
+        hitnb.load(key)
