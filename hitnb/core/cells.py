@@ -40,7 +40,12 @@ from typing import Any
 
 from hitnb.deep import deep_if_needed
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
-from hitnb.hashing.code import importable_name, library_attribute, library_method
+from hitnb.hashing.code import (
+    importable_name,
+    library_attribute,
+    library_method,
+    may_be_library_attribute,
+)
 from hitnb.hashing.values import UnhashableValue, caches_of, hash_value
 from hitnb.store.codecs import (
     Part,
@@ -1834,11 +1839,11 @@ def _walk_rule(kind: type) -> str:
         kind, types.ModuleType | types.FunctionType | types.BuiltinFunctionType | type
     ):
         return _SKIP
-    if kind in (list, dict, tuple, set) or kind.__module__ == "__main__":
-        return _WALK
     if issubclass(kind, types.FrameType | types.TracebackType):
         return _GIVE_UP
-    return _ASK
+    if issubclass(kind, types.MethodType | types.BuiltinMethodType):
+        return _ASK  # bound to data, or a library's generator (numpy.random.randn)
+    return _ASK if may_be_library_attribute(kind) else _WALK
 
 
 def _data(obj: Any) -> bool:
