@@ -40,12 +40,7 @@ from typing import Any
 
 from hitnb.deep import deep_if_needed
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
-from hitnb.hashing.code import (
-    importable_name,
-    library_attribute,
-    library_method,
-    may_be_library_attribute,
-)
+from hitnb.hashing.code import importable_name, library_attribute, library_method
 from hitnb.hashing.values import UnhashableValue, caches_of, hash_value
 from hitnb.store.codecs import (
     Part,
@@ -1730,16 +1725,20 @@ SHARING_SCAN_LIMIT = 10_000
 def sharing_names(namespace: dict[str, Any], changed: dict[int, Any]) -> list[str]:
     """Names whose values share objects with what a cell changed in place.
 
-    ``changed`` holds the changed values and every object inside them, by id (as
-    :func:`objects_held` finds them: code and the objects libraries define at module level
-    are shared by design, not data, and do not count). A name is sharing when its value is
-    one of those objects (the fitted results a treatment model keeps), or holds one
-    directly, as an item, an attribute or the base of a view (a statsmodels results wrapper
-    around the results a diagnostic changed), or holds a sharing value in turn. Stored and
-    restored with the changed values, sharing names stay one object with them, in the state
-    the run left them in, as in the session that ran it.
+    ``changed`` holds the changed values and every object inside them, by id (as hashing
+    them found them). A name is sharing when its value is one of those objects (the fitted
+    results a treatment model keeps), or holds one directly, as an item, an attribute or
+    the base of a view (a statsmodels results wrapper around the results a diagnostic
+    changed), or holds a sharing value in turn. Code and the objects libraries define at
+    module level are shared by design, not data, and do not count. Stored and restored with
+    the changed values, sharing names stay one object with them, in the state the run left
+    them in, as in the session that ran it.
     """
-    objects = {ident for ident, obj in changed.items() if may_change(obj)}
+    objects = {
+        ident
+        for ident, obj in changed.items()
+        if may_change(obj) and library_attribute(obj) is None
+    }
     objects.update(id(base) for obj in changed.values() if (base := _array_base(obj)) is not None)
     values = _values_by_id(namespace)
     found = {ident for ident in objects if ident in values}
@@ -1781,71 +1780,3 @@ def _held(value: Any) -> set[int]:
         if type(ref) is dict and len(ref) <= SHARING_SCAN_LIMIT:
             held.update(id(item) for item in ref.values())
     return held
-
-
-REACH_LIMIT = 2_000_000
-"""Objects :func:`objects_held` walks at most before it gives up on a value."""
-
-_SCALARS = frozenset({int, float, complex, str, bytes, bool, type(None), range})
-
-
-def objects_held(value: Any) -> dict[int, Any] | None:
-    """Every object ``value`` holds, by id, ``value`` among them: what a name may share
-    with it. None when that cannot be told: over :data:`REACH_LIMIT` objects, or a frame
-    or a module's namespace among them (what they hold is the session's, not the value's).
-
-    Found by the references the garbage collector reports, plus what numpy keeps from it (a
-    view's base, an object array's items), stopping at code, at objects a library binds by
-    name (shared by design) and at scalars. Nothing is hashed: a hit checks who shares what
-    its run changed for a fraction of what hashing the changed values again would cost (a
-    statsmodels ARIMA results object: 0.6 ms against 33 ms)."""
-    numpy = sys.modules.get("numpy")
-    array = numpy.ndarray if numpy is not None else ()
-    held: dict[int, Any] = {id(value): value}
-    todo = [value]
-    while todo:
-        obj = todo.pop()
-        refs = gc.get_referents(obj)
-        if isinstance(obj, array):
-            if obj.base is not None:
-                refs.append(obj.base)
-            if obj.dtype.hasobject and obj.dtype.names is None:
-                refs.extend(obj.ravel(order="K"))
-        for ref in refs:
-            kind = type(ref)
-            if kind in _SCALARS or id(ref) in held:
-                continue
-            walk = _walked.get(kind)
-            if walk is None:
-                walk = _walked[kind] = _walk_rule(kind)
-            if walk is _SKIP or (walk is _ASK and not _data(ref)):
-                continue
-            if walk is _GIVE_UP or (kind is dict and "__builtins__" in ref):
-                return None
-            held[id(ref)] = ref
-            todo.append(ref)
-        if len(held) > REACH_LIMIT:
-            return None
-    return held
-
-
-_WALK, _SKIP, _ASK, _GIVE_UP = "walk", "skip", "ask", "give up"
-_walked: dict[type, str] = {}
-"""Per type, whether :func:`objects_held` walks its objects, skips them, or asks each."""
-
-
-def _walk_rule(kind: type) -> str:
-    if kind in _SCALARS or issubclass(
-        kind, types.ModuleType | types.FunctionType | types.BuiltinFunctionType | type
-    ):
-        return _SKIP
-    if issubclass(kind, types.FrameType | types.TracebackType):
-        return _GIVE_UP
-    if issubclass(kind, types.MethodType | types.BuiltinMethodType):
-        return _ASK  # bound to data, or a library's generator (numpy.random.randn)
-    return _ASK if may_be_library_attribute(kind) else _WALK
-
-
-def _data(obj: Any) -> bool:
-    """Whether an object of a library's type is data, not code nor one the library binds."""
-    return not is_code_value(obj) and library_attribute(obj) is None

@@ -20,9 +20,10 @@
 
 /* 1 when a list or dict is met twice, 0 when not, -1 with an exception set. `above` is
  * whether a tuple held more than once holds `obj`, which it may then be met through again;
- * `extra` the references this look itself holds on `obj`. */
+ * `extra` the references this look itself holds on `obj`. With `out`, every list or dict
+ * that may be held elsewhere is appended to it, once, and the look goes on (0). */
 static int
-scan(PyObject *obj, PyObject *met, int above, Py_ssize_t extra)
+scan(PyObject *obj, PyObject *met, int above, Py_ssize_t extra, PyObject *out)
 {
     PyTypeObject *type = Py_TYPE(obj);
     int is_list = type == &PyList_Type, is_dict = type == &PyDict_Type;
@@ -37,8 +38,14 @@ scan(PyObject *obj, PyObject *met, int above, Py_ssize_t extra)
             found = -1;
         }
         Py_DECREF(address);
-        if (found != 0) {
+        if (found == 0 && out != NULL && PyList_Append(out, obj) < 0) {
+            found = -1;
+        }
+        if (found < 0) {
             return found;
+        }
+        if (found) {
+            return out == NULL;  /* collecting, it was looked through when first met */
         }
     }
     if (Py_EnterRecursiveCall(" while looking for lists held twice")) {
@@ -56,7 +63,7 @@ scan(PyObject *obj, PyObject *met, int above, Py_ssize_t extra)
         while (result == 0 && PyDict_Next(obj, &pos, &key, &value)) {
             if (CONTAINER(value)) {
                 Py_INCREF(value);
-                result = scan(value, met, below, 1);
+                result = scan(value, met, below, 1, out);
                 Py_DECREF(value);
             }
         }
@@ -70,7 +77,7 @@ scan(PyObject *obj, PyObject *met, int above, Py_ssize_t extra)
             PyObject *item = is_list ? PyList_GET_ITEM(obj, i) : PyTuple_GET_ITEM(obj, i);
             if (CONTAINER(item)) {
                 Py_INCREF(item);
-                result = scan(item, met, below, 1);
+                result = scan(item, met, below, 1, out);
                 Py_DECREF(item);
             }
         }
@@ -90,7 +97,7 @@ holds_twice(PyObject *module, PyObject *value)
     if (met == NULL) {
         return NULL;
     }
-    int found = scan(value, met, 0, 0);
+    int found = scan(value, met, 0, 0, NULL);
     Py_DECREF(met);
     if (found < 0) {
         return NULL;
@@ -98,9 +105,32 @@ holds_twice(PyObject *module, PyObject *value)
     return PyBool_FromLong(found);
 }
 
+static PyObject *
+held_elsewhere(PyObject *module, PyObject *value)
+{
+    PyObject *out = PyList_New(0);
+    if (out == NULL || !CONTAINER(value)) {
+        return out;
+    }
+    PyObject *met = PySet_New(NULL);
+    if (met == NULL) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    int failed = scan(value, met, 0, 0, out) < 0;
+    Py_DECREF(met);
+    if (failed) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"holds_twice", holds_twice, METH_O,
      "Whether the list, tuple or dict holds one list or dict in two places."},
+    {"held_elsewhere", held_elsewhere, METH_O,
+     "The lists and dicts in the list, tuple or dict that something else may hold too."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -285,15 +285,6 @@ def library_attribute(obj: Any) -> tuple[str, str] | None:
     return module_name, name
 
 
-def may_be_library_attribute(kind: type) -> bool:
-    """Whether :func:`library_attribute` can hold for some object of type ``kind``: its
-    module binds an instance of it by name (read once per class, as there)."""
-    names = _named_instances.get(kind)
-    if names is None:
-        names = _named_instances[kind] = _instances_named_by_module(kind)
-    return bool(names)
-
-
 def library_method(obj: Any) -> tuple[str, str] | None:
     """``(module, name)`` when ``obj`` is a method bound to a library's object that the
     library's module binds by that name: ``numpy.random.randn`` and ``random.random``, bound

@@ -14,26 +14,39 @@ this module's Python, which does the same, more slowly.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 
-def _in_python(value: Any) -> bool:
-    """Whether ``value`` (a list, tuple or dict) holds one list or dict in two places."""
+def _lists_and_dicts(value: Any) -> Iterator[tuple[Any, bool]]:
+    """Each list and dict in ``value`` (a list, tuple or dict), ``value`` among them, with
+    whether it was met before; what one met again holds is not looked through again."""
     met: set[int] = set()
     todo = [value]
     while todo:
         obj = todo.pop()
         kind = type(obj)
         if kind is list or kind is dict:
-            if id(obj) in met:
-                return True
+            again = id(obj) in met
+            yield obj, again
+            if again:
+                continue
             met.add(id(obj))
         if kind is dict:
             todo.extend(obj.values())
         elif kind is list or kind is tuple:
             todo.extend(obj)
-    return False
+
+
+def _in_python(value: Any) -> bool:
+    """Whether ``value`` (a list, tuple or dict) holds one list or dict in two places."""
+    return any(again for _, again in _lists_and_dicts(value))
+
+
+def _held_in_python(value: Any) -> list[Any]:
+    """Every list and dict in ``value`` (a list, tuple or dict), ``value`` among them, each
+    once: what C narrows to those another object may hold too, Python cannot tell."""
+    return [obj for obj, again in _lists_and_dicts(value) if not again]
 
 
 def _compiled(name: str) -> Any:
@@ -50,5 +63,11 @@ def _compiled(name: str) -> Any:
 holds_twice: Callable[[Any], bool] = _compiled("holds_twice") or _in_python
 """Whether a list, tuple or dict holds one list or dict in two places."""
 
+held_elsewhere: Callable[[Any], list[Any]] = _compiled("held_elsewhere") or _held_in_python
+"""The lists and dicts in a list, tuple or dict (itself among them) that an object besides
+their container may hold too (a name: ``r0 = rows[0]``), each once. A value hashed whole
+by its pickle is not walked, so what it holds is found this way for
+:func:`hitnb.hashing.values.hash_reaching`."""
 
-__all__ = ["holds_twice"]
+
+__all__ = ["held_elsewhere", "holds_twice"]

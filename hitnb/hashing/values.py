@@ -44,7 +44,7 @@ import xxhash
 from hitnb.deep import DEEP_FRAMES, on_a_deep_stack
 from hitnb.hashing.packed import PACK_MIN, pack_mapping, pack_records, pack_set
 from hitnb.hashing.plain import plain_encoding
-from hitnb.hashing.shared import holds_twice
+from hitnb.hashing.shared import held_elsewhere, holds_twice
 
 Encoder = Callable[["ValueHasher", Any], None]
 
@@ -207,6 +207,10 @@ class ValueHasher:
                 self.update(state)
         finally:
             self._path.pop()
+
+    def packed_whole(self, value: Any) -> None:
+        """``value``, a list, tuple or dict, was hashed whole (by its pickle, or column by
+        column), without a walk through what it holds."""
 
     def _child(self) -> ValueHasher:
         """A hasher for one part of the value, sharing this traversal's bookkeeping."""
@@ -629,6 +633,7 @@ def _sequence_of(h: ValueHasher, v: list[Any] | tuple[Any, ...], tag: bytes) -> 
         packed = _plain(h, v, tag) or pack_records(h, v, tag) or _numpy_scalars(h, v, tag)
         h.leave(v)
         if packed:
+            h.packed_whole(v)
             return
     h.sequence(tag, v, len(v), v)
 
@@ -646,7 +651,9 @@ def _dict(h: ValueHasher, v: dict[Any, Any]) -> None:
     by iterating (a DataFrame's columns), so two orders are two values."""
     if not h.enter(v):
         return
-    if (len(v) >= PACK_MIN and holds_twice(v)) or not _plain(h, v, b"d"):
+    if not (len(v) >= PACK_MIN and holds_twice(v)) and _plain(h, v, b"d"):
+        h.packed_whole(v)
+    else:
         h.frame(b"d", str(len(v)).encode())
         if len(v) >= PACK_MIN:  # keys, then values: each list packs when it can
             h.update_child("[*keys]", list(v))
@@ -1274,6 +1281,53 @@ def _walk(h: ValueHasher, value: Any) -> bytes | None:
         reason = f"hashing it failed with {type(exc).__name__}: {exc}"
         raise UnhashableValue(type(value).__qualname__, reason, "".join(h._path)) from exc
     return h.digest()
+
+
+_ATOMS = frozenset({int, float, complex, str, bytes, bool, type(None), tuple, frozenset, range})
+
+
+class _ReachingHasher(ValueHasher):
+    """A hasher that also keeps every object its walk passes through, scalars aside."""
+
+    __slots__ = ("_met",)
+
+    def __init__(
+        self,
+        met: dict[int, Any],
+        _active: dict[int, int] | None = None,
+        _done: dict[int, tuple[Any, bytes]] | None = None,
+        _seen: dict[int, tuple[Any, int]] | None = None,
+    ) -> None:
+        super().__init__(_active, _done, _seen)
+        self._met = met
+
+    def update(self, value: Any) -> None:
+        if type(value) not in _ATOMS:
+            self._met[id(value)] = value
+        super().update(value)
+
+    def packed_whole(self, value: Any) -> None:
+        for held in held_elsewhere(value):  # what a name may share in it (`r0 = rows[0]`)
+            self._met[id(held)] = held
+
+    def _child(self) -> ValueHasher:
+        return _ReachingHasher(self._met, self._active, self._done, self._seen)
+
+
+def hash_reaching(value: Any) -> tuple[str, dict[int, Any]]:
+    """:func:`hash_value`, and the objects the walk went through (``value`` itself among
+    them), by id: what ``value`` holds, so what else may share it. The digest is the one
+    :func:`hash_value` gives. Objects inside a long container of plain data (hashed whole
+    by its pickle) are reported when something besides their container may hold them
+    (:data:`~hitnb.hashing.shared.held_elsewhere`); values nested too deeply for one walk
+    are not."""
+    if _scalar_frame(value) is not None:
+        return hash_value(value), {}
+    met: dict[int, Any] = {}
+    digest = _walk(_ReachingHasher(met), value)
+    if digest is None:
+        return _digest_deep(value).hex(), {id(value): value}
+    return digest.hex(), met
 
 
 def _digest_deep(value: Any) -> bytes:

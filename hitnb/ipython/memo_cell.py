@@ -42,7 +42,6 @@ from hitnb.core.cells import (
     is_session_name,
     may_change,
     notebook_classes,
-    objects_held,
     pack_outputs,
     pack_result,
     parts_of_inputs,
@@ -74,7 +73,7 @@ from hitnb.hashing.dependencies import (
     written_during,
 )
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
-from hitnb.hashing.values import UnhashableValue, hash_value, time_limit
+from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, time_limit
 from hitnb.ipython import formatters, interactivity
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
 from hitnb.ipython.capture import (
@@ -637,10 +636,11 @@ def _sharing_unmet(
         return None
     reached: dict[int, Any] = {}
     for name in changed:
-        held = objects_held(namespace[name])
-        if held is None:
-            return f"input `{name}` holds more than can be looked through for what shares it"
-        reached.update(held)
+        try:
+            reached.update(hash_reaching(namespace[name])[1])
+        except UnhashableValue:
+            return f"input `{name}` cannot be walked for what shares it"
+        reached[id(namespace[name])] = namespace[name]
     sharing = set(sharing_names(namespace, reached)) - set(changed) - analysis.bound
     them = " or ".join(f"`{name}`" for name in changed)
     for name in sorted(sharing - stored.shared - stored.outputs.keys()):
@@ -982,14 +982,15 @@ def _run_recorded(
         ]
         for name, obj, still_bound in again:  # (`value` is the cell's result)
             try:
-                digest: str | None = hash_value(obj)
+                digest, reached = hash_reaching(obj)
             except UnhashableValue:
-                digest = None  # it hashed before the run: keep what it became
+                digest, reached = None, {}  # it hashed before the run: keep what it became
             if digest != digests.get(name):
                 if still_bound:
                     outputs[name] = obj
                     measured[name] = digest
-                changed.update(objects_held(obj) or {id(obj): obj})
+                changed.update(reached)
+                changed[id(obj)] = obj
                 known.clear()  # changed in place: values sharing it may have changed too
         changed_class = next(
             (

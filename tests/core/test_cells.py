@@ -12,9 +12,7 @@ from hitnb.core.cells import (
     drawn_only,
     environment_read,
     is_session_name,
-    objects_held,
     pure_methods_hold,
-    sharing_names,
 )
 
 
@@ -610,47 +608,3 @@ def test_a_library_wrapper_stored_by_value_keeps_its_own_globals() -> None:
     unpack_outputs({"opened": ByValue.of(ran["opened"])}, print, namespace)
     with namespace["opened"]() as value:
         assert value == 5
-
-
-def test_what_a_value_holds_is_found_without_hashing_it():
-    """What a name may share with a value a cell changed: items, attributes, a view's base,
-    an object array's items, a row of a long list of plain data (``r0 = rows[0]``), while
-    code, library objects bound by name and scalars are left out."""
-    import types
-
-    import numpy as np
-    import pandas as pd
-    from scipy.stats import norm
-
-    rows = [[0, 0, 0] for _ in range(5000)]
-    base = np.arange(6.0)
-    cell = {"a": 1}
-    inner = types.SimpleNamespace(items=[1, 2])
-    value = {
-        "rows": rows,
-        "view": base[2:],
-        "objects": np.array([cell, None], dtype=object),
-        "frame": pd.DataFrame({"x": [1, 2]}),
-        "model": types.SimpleNamespace(inner=inner, dist=norm, fit=np.mean),
-    }
-    held = objects_held(value)
-    assert held is not None
-    for part in (value, rows, rows[0], base, cell, inner, inner.items, value["frame"]):
-        assert id(part) in held
-    for left_out in (norm, np.mean, 1, types.SimpleNamespace):
-        assert id(left_out) not in held
-
-    namespace = {"value": value, "r0": rows[0], "mine": cell, "alone": [0, 0, 0], "n": norm}
-    assert sharing_names(namespace, held) == ["mine", "r0", "value"]
-
-
-def test_a_value_holding_a_frame_or_a_namespace_cannot_be_looked_through():
-    """What a frame or a module's namespace holds is the session's: every name would share
-    it. A hit that cannot tell who shares what its run changed runs the cell again."""
-    try:
-        raise ValueError("kept")
-    except ValueError as error:
-        caught = error
-    assert objects_held({"error": caught}) is None
-    assert objects_held([globals()]) is None
-    assert objects_held({"error": ValueError("never raised")}) is not None

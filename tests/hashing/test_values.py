@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hitnb.hashing.values import UnhashableValue, hash_value, register_hasher
+from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, register_hasher
 
 
 def test_set_order_does_not_matter():
@@ -380,6 +380,27 @@ def test_a_time_limit_gives_up_on_a_long_walk_and_only_inside_it():
     assert hash_value(parts[:3]) == hash_value([_SlowPart() for _ in range(3)])
 
 
+def test_hash_reaching_gives_the_digest_and_the_objects_a_value_holds():
+    shared = {"cache": [1.5, 2.5]}
+    frame = pd.DataFrame({"a": [1, 2]})
+    values = [
+        7,
+        "text",
+        [1, shared, (shared, 3)],
+        {"k": shared, "frame": frame},
+        np.arange(4.0),
+        {1, 2, 3},
+        list(range(20)),
+        OrderedDict(a=shared),
+    ]
+    for value in values:
+        digest, held = hash_reaching(value)
+        assert digest == hash_value(value)
+    _, held = hash_reaching({"k": (shared,), "frame": frame})
+    assert id(shared) in held and id(shared["cache"]) in held and id(frame) in held
+    assert all(type(obj) not in (int, float, str, tuple) for obj in held.values())
+
+
 @pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # np.matrix, still met
 def test_array_subclasses_hash_with_what_they_add():
     masked = np.ma.masked_array([1.0, 2.0, 3.0], mask=[0, 1, 0])
@@ -402,6 +423,8 @@ def test_a_failure_inside_the_walk_is_a_refusal_that_names_it():
     register_hasher(Odd, lambda value: 1 / 0)
     with pytest.raises(UnhashableValue, match="hashing it failed with ZeroDivisionError"):
         hash_value({"odd": Odd()})
+    with pytest.raises(UnhashableValue, match="ZeroDivisionError"):
+        hash_reaching([Odd()])
 
 
 FIGURE = (
