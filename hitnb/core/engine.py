@@ -394,6 +394,7 @@ def _compute(
     except (OSError, ValueError) as exc:
         read, written = [], []
         computed.unstorable = f"this run is not cached: {exc}"
+    files.pass_up(read)  # inside a cell: what the host named, the cell read too
     instead = None
     if rerun is None and not written:
         computed.stored = _cheaper_to_rerun(call, computed)

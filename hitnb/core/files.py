@@ -30,8 +30,10 @@ import glob
 import importlib
 import importlib.abc
 import importlib.machinery
+import itertools
 import linecache
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -84,6 +86,9 @@ class _Observed:
     """Paths given to readers that open files in C (:data:`READERS`)."""
     missing: dict[str, None] = field(default_factory=dict)
     """Paths the run looked for and did not find (``os.path.exists``, ``Path.is_file``)."""
+    appended: dict[str, None] = field(default_factory=dict)
+    """Logs the run appends to: their lines are not its result, nor its input when its
+    code names them."""
 
 
 enabled = True
@@ -117,10 +122,12 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         name = path if isinstance(path, str) else os.fsdecode(path)
         if mode:
             if "a" in mode:
-                return  # a log the run appends to: its lines are not the run's result
+                observed.appended[name] = None
+                return
             writes = "w" in mode or "x" in mode or "+" in mode
         else:
             if flags & os.O_APPEND:
+                observed.appended[name] = None
                 return
             writes = bool(flags & _WRITE_FLAGS)
         (observed.written if writes else observed.read)[name] = None
@@ -323,6 +330,7 @@ def observing() -> Iterator[_Observed]:
             outer.listed.update(observed.listed)
             outer.missing.update(observed.missing)
             outer.named.update(observed.named)
+            outer.appended.update(observed.appended)
 
 
 def pass_up(reads: Iterable[FileRead]) -> None:
@@ -544,9 +552,12 @@ def reads_and_writes(
     candidates = [*observed.read, *observed.listed, *named]
     opened = set(candidates)
     reads: dict[str, FileRead] = {}
+    logs = {absolute(name) for name in observed.appended}
     for name in [*candidates, *observed.missing]:
         path = absolute(name)
         if path in reads or path in written or not counting(path):
+            continue
+        if path in logs and name not in observed.read:  # only named: a log it appends to
             continue
         try:
             stat = os.lstat(path)
@@ -682,17 +693,51 @@ def _is_folder(path: Any) -> bool:
 
 
 def named_paths(values: Iterable[Any]) -> list[str]:
-    """The strings and path-likes among ``values`` that name existing files or folders."""
+    """The strings and path-likes among ``values`` that name existing files or folders, and
+    the files a query names in quotes (``"SELECT sum(v) FROM 'data/sales.parquet'"``,
+    ``read_csv('logs/*.csv')``: DuckDB reads them in C, where no audit event tells)."""
     found = []
     for value in values:
         if isinstance(value, os.PathLike):
             value = os.fspath(value)
-        if isinstance(value, bytes):
+        if not isinstance(value, str) or not 0 < len(value) < 100_000:
             continue
-        if isinstance(value, str) and 0 < len(value) < 4096 and "\n" not in value:
-            try:
-                if os.path.exists(value):
-                    found.append(value)
-            except (OSError, ValueError):
-                continue
+        if len(value) < 4096 and "\n" not in value and _exists(value):
+            found.append(value)
+        elif "'" in value or '"' in value:
+            found += _quoted_paths(value)
+    return found
+
+
+def _exists(path: str) -> bool:
+    try:
+        return os.path.exists(path)
+    except (OSError, ValueError):
+        return False
+
+
+_QUOTED = re.compile(r"'([^'\n]{1,4095})'|\"([^\"\n]{1,4095})\"")
+
+_GLOB_MAGIC = re.compile(r"[*?[]")
+QUOTED_GLOB_LIMIT = 10_000
+"""Files a quoted pattern in a query may name before hitnb stops listing them."""
+
+
+def _quoted_paths(text: str) -> list[str]:
+    """The existing files and folders ``text`` names in quotes; for a pattern
+    (``logs/*.csv``), the files it matches and the folder they are in, whose listing tells
+    when one more would match."""
+    found = []
+    for match in _QUOTED.finditer(text):
+        quoted = match.group(1) or match.group(2)
+        if _exists(quoted):
+            found.append(quoted)
+            continue
+        magic = _GLOB_MAGIC.search(quoted)
+        if magic is None:
+            continue
+        folder = os.path.dirname(quoted[: magic.start()]) or "."
+        if os.path.isdir(folder):
+            found.append(folder)
+            found += itertools.islice(glob.iglob(quoted, recursive=True), QUOTED_GLOB_LIMIT)
     return found

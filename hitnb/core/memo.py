@@ -842,7 +842,10 @@ class _FunctionWork(engine.Work):
         announce_miss(store, parts, lambda: self.params(parts))
 
     def named_files(self) -> list[str]:
-        return named_paths([*self.bound.values(), *self.fn.files])
+        """The paths among the arguments, the declared files, and the path-like strings in
+        the code (see :meth:`~hitnb.hashing.dependencies.Plan.path_strings`)."""
+        strings = self.fn._plan(config.settings()).path_strings()
+        return named_paths([*self.bound.values(), *self.fn.files, *strings])
 
     def stale(self, reason: str) -> None:
         if in_kernel() and not config.settings().quiet:

@@ -224,6 +224,12 @@ def _function_state(fn: types.FunctionType) -> tuple[Any, ...]:
     return (fn.__code__, fn.__defaults__, fn.__kwdefaults__, fn.__closure__)
 
 
+def _may_name_a_path(text: str) -> bool:
+    if "'" in text or '"' in text:
+        return True
+    return ("." in text or "/" in text) and not any(c.isspace() for c in text)
+
+
 class Plan:
     """The dependencies of one function or class, found by walking its code once."""
 
@@ -248,6 +254,24 @@ class Plan:
         fingerprint (see :data:`NAMES_UNSEEN`)."""
         self.constant: dict[frozenset[str], Fingerprint] = {}
         """Fingerprints of this plan when no value is left to hash, by written labels."""
+        self._paths: list[str] | None = None
+
+    def path_strings(self) -> list[str]:
+        """The strings in the walked functions' code (nested functions' too) that may name
+        a file: without spaces and holding a ``.`` or a ``/``, or holding quotes (a query:
+        ``"SELECT sum(v) FROM 'sales.parquet'"``). A reader in C opens such a path where no
+        audit event tells; named, the file counts as read."""
+        if self._paths is None:
+            found = []
+            todo = [fn.__code__ for fn, _ in self.functions]
+            while todo:
+                for constant in todo.pop().co_consts:
+                    if isinstance(constant, types.CodeType):
+                        todo.append(constant)
+                    elif isinstance(constant, str) and _may_name_a_path(constant):
+                        found.append(constant)
+            self._paths = found
+        return self._paths
 
     def still_valid(self) -> bool:
         """Whether every name the plan resolved is still bound to the same object, and every

@@ -29,3 +29,22 @@ def test_paths_alone_are_shown_and_never_called_changed(tmp_path):
     assert files.lines() == ["read gone.csv", "wrote o.txt"]
     assert files.changed() == []
     assert not RunFiles.from_parts({})
+
+
+def test_files_named_in_quotes_count_as_named(tmp_path, monkeypatch):
+    """A query names its files in quotes (DuckDB reads them in C); a pattern names the
+    files it matches and their folder."""
+    from hitnb.core.files import named_paths
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "logs").mkdir()
+    for name in ("logs/a.csv", "logs/b.csv", "sales.parquet"):
+        (tmp_path / name).write_text("v\n1\n")
+    query = "SELECT * FROM 'sales.parquet' JOIN read_csv(\"logs/*.csv\") USING (v)"
+    assert sorted(named_paths([query, "select 'gone.csv'", "sales.parquet"])) == [
+        "logs",
+        "logs/a.csv",
+        "logs/b.csv",
+        "sales.parquet",
+        "sales.parquet",
+    ]

@@ -150,6 +150,34 @@ def test_a_path_kept_in_a_variable_names_what_a_reader_in_c_reads(tmp_path: Path
     assert "3 cells memoized (3 from the store)" in status, "unchanged: they hit"
 
 
+def test_files_a_query_names_count_for_cells_and_functions(tmp_path: Path, isolated_store):
+    """DuckDB reads the files a SQL string names, in C (red team 2, f25): a cell and a
+    ``@memo`` function querying ``'data/sales.parquet'`` or ``read_csv('logs/*.csv')`` hit
+    with the old sums after the data changed. Files named in quotes count now, and a
+    pattern's folder by its listing (one more log matches)."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "logs").mkdir()
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nimport duckdb, hitnb\n"
+        "@hitnb.memo\ndef total():\n"
+        "    return duckdb.sql(\"SELECT sum(v) FROM 'data/sales.parquet'\").fetchall()[0][0]",
+        "print(duckdb.sql(\"SELECT sum(v) FROM 'data/sales.parquet'\").fetchall()[0][0])",
+        "print(total())",
+        "print(duckdb.sql(\"SELECT count(*) FROM read_csv('logs/*.csv')\").fetchall()[0][0])",
+    ]
+    printed = []
+    for total, logs in ((3, 1), (8, 1), (8, 2), (8, 2)):
+        pd.DataFrame({"v": [total - 1, 1]}).to_parquet(tmp_path / "data" / "sales.parquet")
+        for i in range(logs):
+            (tmp_path / "logs" / f"{i}.csv").write_text("k,v\na,1\nb,2\n")
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            printed.append([kernel.run(cell).split()[-1:] for cell in cells][1:])
+            status = kernel.run("%hitnb auto status")
+    expected = [["3", "3", "2"], ["8", "8", "2"], ["8", "8", "4"], ["8", "8", "4"]]
+    assert printed == [[[shown] for shown in session] for session in expected]
+    assert "3 cells memoized (3 from the store)" in status, "unchanged: they hit"
+
+
 def test_a_project_copied_with_its_store_reads_its_own_files(tmp_path: Path):
     """``cp -r exp1 exp2`` copies the store in the project too; ``exp2/data.csv`` edited,
     the cell reading ``data.csv`` checked ``exp1/data.csv`` (unchanged) and showed exp1's
