@@ -45,6 +45,7 @@ from hitnb.hashing.values import UnhashableValue, caches_of, hash_value
 from hitnb.store.codecs import (
     Part,
     dill_dumps,
+    dumps_referring,
     dumps_with_dill_functions,
     gc_paused,
     loads_in,
@@ -1218,7 +1219,7 @@ class Pickled:
     def _encode(self) -> bytes:
         self.by_dill = False  # (a first attempt past the recursion limit may have set it)
         try:
-            return pickle.dumps(self.value, protocol=5)
+            return dumps_referring(self.value)
         except Exception:
             pass
         try:  # a lambda inside: only it goes to dill

@@ -811,6 +811,27 @@ def _input_digests(
     return digests, learned
 
 
+def _left_as_read(namespace: dict[str, Any], name: str, digests: dict[str, str]) -> bool:
+    """Whether ``name``, sharing objects with a value the run changed, is an input the run
+    left holding what it held (its digest as in the key), which the record can refer to
+    (see :func:`_unchanged_inputs`) instead of keeping it as a shared output. ``dta.index =
+    index`` makes ``index`` share ``dta``; restored, ``dta`` holds the live ``index``, as
+    after the run, and ``index`` is not bound again (another holder of it, a function's
+    default, keeps the very object). Pickle writes lists, dicts, sets and tuples itself,
+    past any reference (see :class:`~hitnb.core.cells.InputPart`): those stay shared
+    outputs, and a hit where they no longer share runs the cell again."""
+    before = digests.get(name)
+    if before is None or type(namespace[name]) in _WRITTEN_BY_PICKLE:
+        return False
+    try:
+        return hash_value(namespace[name]) == before
+    except UnhashableValue:
+        return False
+
+
+_WRITTEN_BY_PICKLE = frozenset({list, dict, set, frozenset, tuple})
+
+
 def _unchanged_inputs(
     namespace: dict[str, Any], read: dict[str, Any], analysis: CellAnalysis, record: CellRecord
 ) -> dict[int, str]:
@@ -1008,7 +1029,7 @@ def _run_recorded(
         shared: set[str] = set()
         if changed:
             for name in sharing_names(namespace, changed):
-                if name not in outputs:
+                if name not in outputs and not _left_as_read(namespace, name, digests):
                     outputs[name] = namespace[name]
                     shared.add(name)
         output_digests: dict[str, str] = {}
@@ -1020,8 +1041,7 @@ def _run_recorded(
                     output_digests[name] = found
                     known.put(output, found)
                 continue
-            # a name sharing what the run changed is checked by its digest on a hit
-            cheap = _hashed_by_its_buffers(output) or name in shared
+            cheap = _hashed_by_its_buffers(output)
             if not (cheap or budget > 0):
                 continue
             started = time.perf_counter()

@@ -481,6 +481,16 @@ def _dumps(value: Any, protocol: int, buffer_callback: Any, by_dill: bool = Fals
     return out.getvalue()
 
 
+def dumps_referring(value: Any) -> bytes:
+    """``pickle.dumps(value)``, writing what :func:`references` refers to as references
+    when a block of it is active (a value a cell's record pickles on its own: an instance
+    of the notebook's class holding an input the cell left as it was)."""
+    active = _referring.get()
+    if active is None or not active[0]:
+        return pickle.dumps(value, protocol=5)
+    return _dumps(value, 5, None)
+
+
 def dumps_with_dill_functions(value: Any) -> bytes:
     """``pickle.dumps(value)`` where the functions pickle cannot name are dill's pickles of
     them (see :func:`_dill_reduced`); ``pickle.loads`` reads it."""

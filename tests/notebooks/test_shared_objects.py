@@ -223,23 +223,36 @@ def test_a_part_of_an_input_a_cell_bound_comes_back_as_that_part(
     assert "(1 from the store)" in printed[1][4], "the cell binding the parts hit"
 
 
-def test_a_name_the_cell_made_share_an_input_does_not_run_it_again(
-    tmp_path: Path, isolated_store: Path
+@pytest.mark.parametrize(
+    "labels, change, hits",
+    [
+        ("np.array([1, 2])", "labels[0] = 5", True),
+        ("[1, 2]", "labels[0] = 5", False),  # written by pickle itself: the cell runs
+    ],
+    ids=["array", "list"],
+)
+@pytest.mark.parametrize("defines", ["", "\ndef helper():\n    return 1"], ids=["", "defining"])
+def test_a_name_the_cell_made_share_an_input_stays_the_very_object(
+    tmp_path: Path, isolated_store: Path, labels: str, change: str, hits: bool, defines: str
 ):
     """``dta.index = index`` (statsmodels' tsa_filters): the run makes ``index`` share the
-    frame it changes, which it did not before. A hit checked that ``index`` held what the run
-    left it holding by a digest the record had not kept (only frames and arrays were
-    hashed), so the cell ran again in every session; what such a name holds is hashed
-    now."""
+    frame it changes. Kept as a shared output, ``index`` had no digest to check on a hit,
+    so the cell ran again in every session; given one, a hit bound ``index`` to the
+    restored copy, and a function default holding the old object no longer saw changes
+    made through the name (review of this change). The record refers to such an input
+    instead: restored, ``box.labels`` is the live ``labels`` (in a cell that defines a
+    function too, whose other outputs are pickled apart). A list cannot be referred to
+    (pickle writes it itself): the cell runs again, and the result is right either way."""
     cells = [
-        "%load_ext hitnb\n%hitnb auto\nimport json",
+        "%load_ext hitnb\n%hitnb auto\nimport json\nimport numpy as np",
+        f"labels = {labels}\ndef known(x, vocab=labels):\n    return x in vocab\n"
         "class Box:\n    pass\nbox = Box()",
-        "labels = {'a': 1}",
-        "box.labels = labels",
-        "print(json.dumps([box.labels is labels, labels]))",
-        "%hitnb auto status",
+        f"box.labels = labels{defines}",
+        "%hitnb auto status\n%hitnb auto off",
+        f"{change}\nshown = [known(5), box.labels is labels, [int(v) for v in box.labels]]\n"
+        "print(json.dumps(shown))",
     ]
-    first, second, stored = _twice(tmp_path, isolated_store, cells)
-    assert first[-2] == second[-2] == '[true, {"a": 1}]\n'
-    assert "4 cells memoized (4 from the store)" in second[-1], second[-1]
-    assert stored[1] == stored[0], "once restarted, every cell hit: none was stored again"
+    first, second, _ = _twice(tmp_path, isolated_store, cells)
+    assert first[-1] == second[-1] == "[true, true, [5, 2]]\n"
+    hit = "2 cells memoized (2 from the store)" in second[-2]
+    assert hit == hits, second[-2]
