@@ -1242,6 +1242,28 @@ class Pickled:
 
 
 @dataclass(frozen=True)
+class PickledTogether:
+    """An output stored in one pickle with the cell's other outputs pickled apart from its
+    record (:class:`Pickled`), so that the objects they share stay shared: ``MISSING =
+    object()`` and ``cfg.lr = MISSING`` in a cell that defines a function came back as two
+    sentinels, ``data`` and ``model = Model(data)`` as two frames."""
+
+    group: Pickled
+    """The pickle of a dict of those outputs, by name (one object in the record)."""
+    name: str
+
+    @property
+    def value(self) -> Any:
+        return self.group.value[self.name]
+
+    def load(self, load: Callable[..., Any]) -> Any:
+        loaded = self.group.__dict__.get("loaded")
+        if loaded is None:
+            loaded = self.group.__dict__["loaded"] = self.group.load(load)
+        return loaded[self.name]
+
+
+@dataclass(frozen=True)
 class InputPart:
     """An output that is an input the run left unchanged, or an object inside one
     (``clf = pipe[-1]``, ``model_cfg = cfg["model"]``: see :func:`parts_of_inputs`),
@@ -1420,7 +1442,13 @@ def pack_outputs(
             packed[name] = Pickled(value)
         else:
             packed[name] = value
-    loaded_after = {n for n, v in packed.items() if isinstance(v, Pickled | ByValue)}
+    together = {n: v.value for n, v in packed.items() if isinstance(v, Pickled)}
+    if len(together) > 1:
+        group = Pickled(together)
+        packed.update((name, PickledTogether(group, name)) for name in together)
+    loaded_after = {
+        n for n, v in packed.items() if isinstance(v, Pickled | PickledTogether | ByValue)
+    }
     for name, value in packed.items():
         if isinstance(value, Definition) and _header_reads(value.source) & loaded_after:
             packed[name] = Definition(value.source, after_values=True)
@@ -1479,7 +1507,7 @@ def pack_result(result: Any, values: dict[str, Any], packed: dict[str, Any]) -> 
     :func:`pack_outputs`): when those hold code of the cell's, the output it is, or a
     pickle of its own, loaded once that code is back (:func:`unpack_result`)."""
     if isinstance(result, _IMMUTABLE) or not any(
-        isinstance(v, Definition | ByValue | Pickled) for v in packed.values()
+        isinstance(v, Definition | ByValue | Pickled | PickledTogether) for v in packed.values()
     ):
         return result
     for name, value in values.items():
@@ -1525,7 +1553,7 @@ def unpack_outputs(
             namespace[name] = value.make()
         elif isinstance(value, InputPart):
             namespace[name] = part_of(namespace[value.name], value.part)
-        elif not isinstance(value, Definition | Pickled | ByValue):
+        elif not isinstance(value, Definition | Pickled | PickledTogether | ByValue):
             namespace[name] = value
     later = []
     for name, value in packed.items():
@@ -1540,7 +1568,7 @@ def unpack_outputs(
         if isinstance(value, ByValue):
             namespace[name] = value.load(load, namespace)
     for name, value in packed.items():
-        if isinstance(value, Pickled):
+        if isinstance(value, Pickled | PickledTogether):
             namespace[name] = value.load(load)
     for source in later:
         define(source)
@@ -1771,7 +1799,8 @@ def _array_base(value: Any) -> Any:
 
 def _held(value: Any) -> set[int]:
     """Ids of what ``value`` refers to directly, and of its attributes' values; for a numpy
-    view, the array that owns its memory (which the garbage collector does not report)."""
+    view, the array that owns its memory (which the garbage collector does not report);
+    and the parts a user names below it (``pipe.steps[-1][1]``: see :func:`_parts_below`)."""
     if isinstance(value, list | tuple | dict | set) and len(value) > SHARING_SCAN_LIMIT:
         return set()
     base = _array_base(value)
@@ -1780,4 +1809,27 @@ def _held(value: Any) -> set[int]:
         held.add(id(ref))
         if type(ref) is dict and len(ref) <= SHARING_SCAN_LIMIT:
             held.update(id(item) for item in ref.values())
+    held.update(_parts_below(value))
     return held
+
+
+def _parts_below(value: Any) -> set[int]:
+    """Ids of the objects inside ``value`` that could change, found as
+    :func:`parts_of_inputs` finds them (items, public attributes), up to
+    :data:`PARTS_DEPTH` steps and :data:`PARTS_LIMIT` objects: a scikit-learn pipeline
+    holds its last step in a tuple in a list (``reg = pipe[-1]``), and a cell fitting
+    ``reg`` changes what ``pipe`` holds; restored alone, ``reg`` was fitted and ``pipe``
+    was not."""
+    found: set[int] = set()
+    level = [value]
+    for _ in range(PARTS_DEPTH):
+        below = []
+        for obj in level:
+            for _, child in _parts_inside(obj):
+                if id(child) not in found and may_change(child):
+                    found.add(id(child))
+                    below.append(child)
+                    if len(found) >= PARTS_LIMIT:
+                        return found
+        level = below
+    return found

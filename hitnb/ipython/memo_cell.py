@@ -31,6 +31,7 @@ from hitnb.core.cells import (
     CellAnalysis,
     CellRecord,
     Pickled,
+    PickledTogether,
     analyze_cell,
     class_data_digest,
     defaults_digest,
@@ -1369,7 +1370,7 @@ def _unstorable_output(record: CellRecord) -> tuple[str, str, str] | None:
     import pickle
 
     for name, output in sorted(record.outputs.items()):
-        value = output.value if isinstance(output, Pickled) else output
+        value = output.value if isinstance(output, Pickled | PickledTogether) else output
         try:
             pickle.dumps(value, protocol=5)
         except Exception:

@@ -190,12 +190,14 @@ def test_a_cells_values_are_pickled_when_its_record_is_stored_not_when_the_cell_
         def __reduce__(self):
             raise TypeError("refused to pickle")
 
-    packed = pack_outputs({"kept": [1, 2], "refuses": Refuses()}, [("f", "def f(): pass")])
+    definitions = [("f", "def f(): pass")]
+    packed = pack_outputs({"kept": [1, 2], "refuses": Refuses()}, definitions)
     with pytest.raises(TypeError, match="refused to pickle"):
         pickle.dumps(packed)
     namespace: dict = {}
-    unpack_outputs(pickle.loads(pickle.dumps({"kept": packed["kept"]})), print, namespace)
-    assert namespace == {"kept": [1, 2]}
+    kept = pack_outputs({"kept": [1, 2], "shared": {"k": 1}}, definitions)
+    unpack_outputs(pickle.loads(pickle.dumps(kept)), print, namespace)
+    assert namespace == {"kept": [1, 2], "shared": {"k": 1}}
 
 
 def test_a_cells_definitions_are_made_again_in_the_order_the_cell_made_them() -> None:

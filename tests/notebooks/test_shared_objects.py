@@ -256,3 +256,42 @@ def test_a_name_the_cell_made_share_an_input_stays_the_very_object(
     assert first[-1] == second[-1] == "[true, true, [5, 2]]\n"
     hit = "2 cells memoized (2 from the store)" in second[-2]
     assert hit == hits, second[-2]
+
+
+def test_outputs_of_a_cell_that_defines_code_stay_one_object(tmp_path: Path, isolated_store: Path):
+    """A cell that defines a class or function pickles its other outputs apart from its
+    record (they may be instances of what it defines); each was pickled alone, so ``model``
+    came back holding a copy of ``cfg``, and a later change of ``cfg`` no longer reached
+    it. They are pickled together now."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nimport json",
+        "class Model:\n    def __init__(self, settings):\n        self.settings = settings\n"
+        "cfg = {'lr': 1}\nmodel = Model(cfg)",
+        "%hitnb auto status\n%hitnb auto off",
+        "cfg['lr'] = 2\nprint(json.dumps([model.settings is cfg, model.settings['lr']]))",
+    ]
+    first, second, _ = _twice(tmp_path, isolated_store, cells)
+    assert first[-1] == second[-1] == "[true, 2]\n"
+    assert "1 cells memoized (1 from the store)" in second[-2], second[-2]
+
+
+def test_a_step_fitted_through_its_own_name_is_fitted_in_the_pipeline(
+    tmp_path: Path, isolated_store: Path
+):
+    """``reg = pipe[-1]`` then ``reg.fit(X, y)``: the cell changes what ``pipe`` holds three
+    steps down (a list of tuples). Only names holding a changed object directly were found
+    sharing it: a hit restored a fitted ``reg`` and left ``pipe`` holding the unfitted one
+    (review of this change, a case older than it)."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nimport numpy as np\n"
+        "from sklearn.pipeline import make_pipeline\nfrom sklearn.preprocessing import "
+        "StandardScaler\nfrom sklearn.linear_model import Ridge",
+        "X = np.arange(20.0).reshape(10, 2)\ny = X @ [1.0, 2.0]\n"
+        "pipe = make_pipeline(StandardScaler(), Ridge())\nreg = pipe[-1]",
+        "reg.fit(X, y);",
+        "%hitnb auto status\n%hitnb auto off",
+        "print(pipe[-1] is reg, hasattr(pipe[-1], 'coef_'))",
+    ]
+    first, second, _ = _twice(tmp_path, isolated_store, cells)
+    assert first[-1] == second[-1] == "True True\n"
+    assert "2 cells memoized (2 from the store)" in second[-2], second[-2]
