@@ -1154,6 +1154,11 @@ class CellRecord:
     again from its source, which evaluates them again, and checks they came out the same
     (``N = 2; def f(k=N); N = 3`` makes ``k`` 2)."""
 
+    left: frozenset[str] = frozenset()
+    """Inputs sharing objects with what the run changed that it left as they were: the
+    record refers to them (see ``_left_as_read`` in :mod:`hitnb.ipython.memo_cell`), and a
+    hit finding them sharing those objects now is as the run found them."""
+
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed
         before the inline figures as IPython places it); older records show it last."""
@@ -1241,6 +1246,27 @@ class Pickled:
         return {"payload": payload, "by_dill": True} if self.by_dill else {"payload": payload}
 
 
+class _PickledGroup(Pickled):
+    """The outputs :class:`PickledTogether` names, as one pickle of a dict of them by name.
+    When pickle refuses the dict for more than a lambda inside (a callback closing over a
+    list), each value is pickled alone instead, as before they were grouped: dill's copy of
+    the whole dict would copy the notebook's classes too (``isinstance(box, Box)`` was
+    False after a hit)."""
+
+    def _encode(self) -> bytes:
+        self.by_dill = False
+        try:
+            return dumps_referring(self.value)
+        except Exception:
+            pass
+        try:
+            return dumps_with_dill_functions(self.value)
+        except Exception:
+            pass
+        alone = {name: Pickled(value) for name, value in self.value.items()}
+        return pickle.dumps(alone, protocol=5)
+
+
 @dataclass(frozen=True)
 class PickledTogether:
     """An output stored in one pickle with the cell's other outputs pickled apart from its
@@ -1260,7 +1286,8 @@ class PickledTogether:
         loaded = self.group.__dict__.get("loaded")
         if loaded is None:
             loaded = self.group.__dict__["loaded"] = self.group.load(load)
-        return loaded[self.name]
+        value = loaded[self.name]
+        return value.load(load) if isinstance(value, Pickled) else value  # (pickled alone)
 
 
 @dataclass(frozen=True)
@@ -1444,7 +1471,7 @@ def pack_outputs(
             packed[name] = value
     together = {n: v.value for n, v in packed.items() if isinstance(v, Pickled)}
     if len(together) > 1:
-        group = Pickled(together)
+        group = _PickledGroup(together)
         packed.update((name, PickledTogether(group, name)) for name in together)
     loaded_after = {
         n for n, v in packed.items() if isinstance(v, Pickled | PickledTogether | ByValue)
@@ -1816,11 +1843,13 @@ def _held(value: Any) -> set[int]:
 def _parts_below(value: Any) -> set[int]:
     """Ids of the objects inside ``value`` that could change, found as
     :func:`parts_of_inputs` finds them (items, public attributes), up to
-    :data:`PARTS_DEPTH` steps and :data:`PARTS_LIMIT` objects: a scikit-learn pipeline
+    :data:`PARTS_DEPTH` steps and :data:`SHARING_PARTS_LIMIT` objects: a scikit-learn pipeline
     holds its last step in a tuple in a list (``reg = pipe[-1]``), and a cell fitting
     ``reg`` changes what ``pipe`` holds; restored alone, ``reg`` was fitted and ``pipe``
     was not."""
     found: set[int] = set()
+    if isinstance(value, list | tuple | dict) and len(value) > SHARING_PARTS_LIMIT:
+        return found  # a table of records: its rows are held directly, not looked into
     level = [value]
     for _ in range(PARTS_DEPTH):
         below = []
@@ -1829,7 +1858,13 @@ def _parts_below(value: Any) -> set[int]:
                 if id(child) not in found and may_change(child):
                     found.add(id(child))
                     below.append(child)
-                    if len(found) >= PARTS_LIMIT:
+                    if len(found) >= SHARING_PARTS_LIMIT:
                         return found
         level = below
     return found
+
+
+SHARING_PARTS_LIMIT = 200
+"""Objects :func:`_parts_below` looks at inside each value of the namespace: every value
+is looked through when a cell changed something (300 lists of 2000 objects each took
+0.6 s at :data:`PARTS_LIMIT`)."""

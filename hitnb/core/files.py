@@ -86,9 +86,6 @@ class _Observed:
     """Paths given to readers that open files in C (:data:`READERS`)."""
     missing: dict[str, None] = field(default_factory=dict)
     """Paths the run looked for and did not find (``os.path.exists``, ``Path.is_file``)."""
-    appended: dict[str, None] = field(default_factory=dict)
-    """Logs the run appends to: their lines are not its result, nor its input when its
-    code names them."""
 
 
 enabled = True
@@ -122,12 +119,10 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
         name = path if isinstance(path, str) else os.fsdecode(path)
         if mode:
             if "a" in mode:
-                observed.appended[name] = None
-                return
+                return  # a log the run appends to: its lines are not the run's result
             writes = "w" in mode or "x" in mode or "+" in mode
         else:
             if flags & os.O_APPEND:
-                observed.appended[name] = None
                 return
             writes = bool(flags & _WRITE_FLAGS)
         (observed.written if writes else observed.read)[name] = None
@@ -330,7 +325,6 @@ def observing() -> Iterator[_Observed]:
             outer.listed.update(observed.listed)
             outer.missing.update(observed.missing)
             outer.named.update(observed.named)
-            outer.appended.update(observed.appended)
 
 
 def pass_up(reads: Iterable[FileRead]) -> None:
@@ -552,12 +546,9 @@ def reads_and_writes(
     candidates = [*observed.read, *observed.listed, *named]
     opened = set(candidates)
     reads: dict[str, FileRead] = {}
-    logs = {absolute(name) for name in observed.appended}
     for name in [*candidates, *observed.missing]:
         path = absolute(name)
         if path in reads or path in written or not counting(path):
-            continue
-        if path in logs and name not in observed.read:  # only named: a log it appends to
             continue
         try:
             stat = os.lstat(path)
@@ -692,10 +683,10 @@ def _is_folder(path: Any) -> bool:
         return False
 
 
-def named_paths(values: Iterable[Any]) -> list[str]:
-    """The strings and path-likes among ``values`` that name existing files or folders, and
-    the files a query names in quotes (``"SELECT sum(v) FROM 'data/sales.parquet'"``,
-    ``read_csv('logs/*.csv')``: DuckDB reads them in C, where no audit event tells)."""
+def named_paths(values: Iterable[Any], quoted: bool = False) -> list[str]:
+    """The strings and path-likes among ``values`` that name existing files or folders;
+    with ``quoted`` (strings of code: a cell's literals, a function's constants), also the
+    files they name in quotes (see :func:`_quoted_paths`)."""
     found = []
     for value in values:
         if isinstance(value, os.PathLike):
@@ -704,7 +695,7 @@ def named_paths(values: Iterable[Any]) -> list[str]:
             continue
         if len(value) < 4096 and "\n" not in value and _exists(value):
             found.append(value)
-        elif "'" in value or '"' in value:
+        elif quoted and ("'" in value or '"' in value):
             found += _quoted_paths(value)
     return found
 
@@ -716,27 +707,32 @@ def _exists(path: str) -> bool:
         return False
 
 
-_QUOTED = re.compile(r"'([^'\n]{1,4095})'|\"([^\"\n]{1,4095})\"")
-
+_QUOTED = re.compile(r"'([^'\s]{1,4095})'|\"([^\"\s]{1,4095})\"")
+"""A quoted word without spaces: what a query names a file by."""
 _GLOB_MAGIC = re.compile(r"[*?[]")
 QUOTED_GLOB_LIMIT = 10_000
 """Files a quoted pattern in a query may name before hitnb stops listing them."""
 
 
 def _quoted_paths(text: str) -> list[str]:
-    """The existing files and folders ``text`` names in quotes; for a pattern
-    (``logs/*.csv``), the files it matches and the folder they are in, whose listing tells
-    when one more would match."""
+    """The files a string of code names in quotes (``"SELECT sum(v) FROM
+    'data/sales.parquet'"``: DuckDB reads them in C, where no audit event tells). A
+    pattern with a folder or a suffix (``read_csv('logs/*.csv')``) names the files it
+    matches and their folder, whose listing tells when one more would match. A quoted
+    folder (``'.'``, ``'data/'``) or a word that is not a path (``'*'``, ``'[INFO]'``) names
+    nothing: its listing would change with every file saved there."""
     found = []
     for match in _QUOTED.finditer(text):
         quoted = match.group(1) or match.group(2)
-        if _exists(quoted):
-            found.append(quoted)
-            continue
         magic = _GLOB_MAGIC.search(quoted)
         if magic is None:
+            if ("." in quoted or "/" in quoted) and os.path.isfile(quoted):
+                found.append(quoted)
             continue
-        folder = os.path.dirname(quoted[: magic.start()]) or "."
+        head, tail = quoted[: magic.start()], quoted[magic.start() :]
+        if "/" not in head and "." not in tail.lstrip("*?"):
+            continue
+        folder = os.path.dirname(head) or "."
         if os.path.isdir(folder):
             found.append(folder)
             found += itertools.islice(glob.iglob(quoted, recursive=True), QUOTED_GLOB_LIMIT)

@@ -741,11 +741,11 @@ class _FunctionWork(engine.Work):
             return None
         for name, argument in self.bound.items():
             if argument is value and name in self.digests:
-                return Returned("argument", name, name)
+                return Returned("argument", name, name, value)
         deps = self.state.deps if keyed is None else keyed
         for label, read in plan.values:
             if label in deps and label not in self.written and read() is value:
-                return Returned("global", label, Dependency.from_label(label)[1])
+                return Returned("global", label, Dependency.from_label(label)[1], value)
         return None
 
     def restore(self, stored: Any) -> Any:
@@ -842,10 +842,11 @@ class _FunctionWork(engine.Work):
         announce_miss(store, parts, lambda: self.params(parts))
 
     def named_files(self) -> list[str]:
-        """The paths among the arguments, the declared files, and the path-like strings in
-        the code (see :meth:`~hitnb.hashing.dependencies.Plan.path_strings`)."""
-        strings = self.fn._plan(config.settings()).path_strings()
-        return named_paths([*self.bound.values(), *self.fn.files, *strings])
+        """The paths among the arguments and the declared files, and the files the strings
+        of its code name in quotes (a query: see
+        :meth:`~hitnb.hashing.dependencies.Plan.quoted_strings`)."""
+        strings = self.fn._plan(config.settings()).quoted_strings()
+        return [*named_paths([*self.bound.values(), *self.fn.files]), *named_paths(strings, True)]
 
     def stale(self, reason: str) -> None:
         if in_kernel() and not config.settings().quiet:

@@ -98,8 +98,5 @@ def result_of(stored: Any) -> Any:
     if isinstance(result, Unstorable):
         raise HitnbError(f"this run's outputs were not stored: {result.note}")
     if isinstance(result, Returned):
-        raise HitnbError(
-            f"this run's result was not stored: the call returned {result.describe()}, "
-            "which a hit gives back; call the function to have it"
-        )
+        return result.value
     return result

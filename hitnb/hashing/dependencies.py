@@ -224,12 +224,6 @@ def _function_state(fn: types.FunctionType) -> tuple[Any, ...]:
     return (fn.__code__, fn.__defaults__, fn.__kwdefaults__, fn.__closure__)
 
 
-def _may_name_a_path(text: str) -> bool:
-    if "'" in text or '"' in text:
-        return True
-    return ("." in text or "/" in text) and not any(c.isspace() for c in text)
-
-
 class Plan:
     """The dependencies of one function or class, found by walking its code once."""
 
@@ -256,11 +250,11 @@ class Plan:
         """Fingerprints of this plan when no value is left to hash, by written labels."""
         self._paths: list[str] | None = None
 
-    def path_strings(self) -> list[str]:
-        """The strings in the walked functions' code (nested functions' too) that may name
-        a file: without spaces and holding a ``.`` or a ``/``, or holding quotes (a query:
-        ``"SELECT sum(v) FROM 'sales.parquet'"``). A reader in C opens such a path where no
-        audit event tells; named, the file counts as read."""
+    def quoted_strings(self) -> list[str]:
+        """The strings in the walked functions' code (nested functions' too) that hold
+        quotes: a query naming a file (``"SELECT sum(v) FROM 'sales.parquet'"``), which a
+        reader in C opens where no audit event tells (see
+        :func:`hitnb.core.files.named_paths`)."""
         if self._paths is None:
             found = []
             todo = [fn.__code__ for fn, _ in self.functions]
@@ -268,7 +262,7 @@ class Plan:
                 for constant in todo.pop().co_consts:
                     if isinstance(constant, types.CodeType):
                         todo.append(constant)
-                    elif isinstance(constant, str) and _may_name_a_path(constant):
+                    elif isinstance(constant, str) and ("'" in constant or '"' in constant):
                         found.append(constant)
             self._paths = found
         return self._paths

@@ -599,8 +599,12 @@ class _CellWork(engine.Work):
         :func:`~hitnb.core.files.paths_held`), and the source of the user modules it
         imports (read again only when first imported: an edit must still count)."""
         literals = self.analysis.literals
-        named = [*literals, *self.options.files, *files.paths_held(self.read.values(), literals)]
-        return [*files.named_paths(named), *user_module_files(self.analysis.imports)]
+        named = [*self.options.files, *files.paths_held(self.read.values(), literals)]
+        return [
+            *files.named_paths(literals, quoted=True),
+            *files.named_paths(named),
+            *user_module_files(self.analysis.imports),
+        ]
 
     def unmet(self, stored: Any) -> str | None:
         if not isinstance(stored, CellRecord):
@@ -644,7 +648,8 @@ def _sharing_unmet(
         reached[id(namespace[name])] = namespace[name]
     sharing = set(sharing_names(namespace, reached)) - set(changed) - analysis.bound
     them = " or ".join(f"`{name}`" for name in changed)
-    for name in sorted(sharing - stored.shared - stored.outputs.keys()):
+    as_found = stored.shared | stored.outputs.keys() | getattr(stored, "left", frozenset())
+    for name in sorted(sharing - as_found):
         return f"`{name}` shares objects with {them}, which the cell changes, and did not then"
     for name in sorted(stored.shared - sharing):
         expected, value = stored.digests.get(name), namespace.get(name, _UNBOUND)
@@ -820,9 +825,9 @@ def _left_as_read(namespace: dict[str, Any], name: str, digests: dict[str, str])
     after the run, and ``index`` is not bound again (another holder of it, a function's
     default, keeps the very object). Pickle writes lists, dicts, sets and tuples itself,
     past any reference (see :class:`~hitnb.core.cells.InputPart`): those stay shared
-    outputs, and a hit where they no longer share runs the cell again."""
-    before = digests.get(name)
-    if before is None or type(namespace[name]) in _WRITTEN_BY_PICKLE:
+    outputs, and a hit where they no longer share runs the cell again; so do numpy views."""
+    before, value = digests.get(name), namespace[name]
+    if before is None or type(value) in _WRITTEN_BY_PICKLE or _array_view(value):
         return False
     try:
         return hash_value(namespace[name]) == before
@@ -831,6 +836,13 @@ def _left_as_read(namespace: dict[str, Any], name: str, digests: dict[str, str])
 
 
 _WRITTEN_BY_PICKLE = frozenset({list, dict, set, frozenset, tuple})
+
+
+def _array_view(value: Any) -> bool:
+    """A numpy view (``head = arr[:3]``): referred to, it stays a view of the old array
+    while a hit restores the one it views (see :class:`~hitnb.core.cells.ArrayView`)."""
+    kind = type(value)
+    return kind.__module__.partition(".")[0] == "numpy" and getattr(value, "base", None) is not None
 
 
 def _unchanged_inputs(
@@ -1028,9 +1040,14 @@ def _run_recorded(
                 "another cell defines: a hit could not change it again"
             )
         shared: set[str] = set()
+        left: set[str] = set()
         if changed:
             for name in sharing_names(namespace, changed):
-                if name not in outputs and not _left_as_read(namespace, name, digests):
+                if name in outputs:
+                    continue
+                if _left_as_read(namespace, name, digests):
+                    left.add(name)
+                else:
                     outputs[name] = namespace[name]
                     shared.add(name)
         output_digests: dict[str, str] = {}
@@ -1068,6 +1085,7 @@ def _run_recorded(
             tuple(shown),
             frozenset(measured) | frozenset(written),
             function_defaults(outputs),
+            frozenset(left),
         )
         return record, unstorable
 

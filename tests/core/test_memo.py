@@ -882,6 +882,5 @@ def test_a_call_returning_its_input_itself_gives_that_input_on_a_hit(counter):
         assert settings() is CONFIG
     assert list(df.columns) == ["a", "flag"]
     assert (calls["dedupe"], settings_calls["settings"]) == (2, 1), "df changed once; then hits"
-    key = settings.key()
-    with pytest.raises(hitnb.errors.HitnbError, match=r"returned its global `\S*CONFIG` itself"):
-        hitnb.load(key)
+    assert hitnb.load(settings.key()) == CONFIG, "loaded by its key: the value as stored"
+    assert [run.value for run in settings.runs()] == [CONFIG]

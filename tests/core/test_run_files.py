@@ -41,10 +41,13 @@ def test_files_named_in_quotes_count_as_named(tmp_path, monkeypatch):
     for name in ("logs/a.csv", "logs/b.csv", "sales.parquet"):
         (tmp_path / name).write_text("v\n1\n")
     query = "SELECT * FROM 'sales.parquet' JOIN read_csv(\"logs/*.csv\") USING (v)"
-    assert sorted(named_paths([query, "select 'gone.csv'", "sales.parquet"])) == [
+    assert sorted(named_paths([query, "select 'gone.csv'", "sales.parquet"], quoted=True)) == [
         "logs",
         "logs/a.csv",
         "logs/b.csv",
         "sales.parquet",
         "sales.parquet",
     ]
+    not_paths = ["print('*', '[INFO]')", "replace(name, '.', '_')", "ls 'logs/'", "'?'"]
+    assert named_paths(not_paths, quoted=True) == [], "a folder's listing would change"
+    assert named_paths([query]) == [], "an argument's quotes are data (a JSON string)"

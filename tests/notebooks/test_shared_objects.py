@@ -295,3 +295,46 @@ def test_a_step_fitted_through_its_own_name_is_fitted_in_the_pipeline(
     first, second, _ = _twice(tmp_path, isolated_store, cells)
     assert first[-1] == second[-1] == "True True\n"
     assert "2 cells memoized (2 from the store)" in second[-2], second[-2]
+
+
+SHARED_BEFORE = [  # the model held cfg before the cell: cfg, left as it was, is referred to
+    "class Cfg:\n    lr = 0.1\nclass Model:\n    def __init__(self, cfg):\n"
+    "        self.cfg, self.steps = cfg, 0\ncfg = Cfg()\nmodel = Model(cfg)",
+    "model.steps += int(10 / cfg.lr)",
+    "cfg.lr = 0.5\nprint(model.steps, model.cfg is cfg, model.cfg.lr)",
+]
+VIEW_INPUT = [  # referred to, a view would stay a view of the array the hit replaces
+    "arr = np.zeros(6)\nhead = arr[:3]\nclass Box:\n    pass\nbox = Box()",
+    "box.head = head\narr[5] = 1.0",
+    "arr[0] = 99\nprint(head.tolist(), np.shares_memory(head, arr))",
+]
+CALLBACK = [  # pickled together with a callback dill must write, the class was dill's copy
+    "class Box:\n    def __init__(self, v):\n        self.v = v\n"
+    "def make_handler(seen):\n    def handle(x):\n        seen.append(x)\n    return handle\n"
+    "seen = []\nb = Box([1])\nhandlers = {'h': make_handler(seen)}",
+    "%hitnb auto status",
+    "print(isinstance(b, Box), type(b) is Box)",
+]
+
+
+@pytest.mark.parametrize(
+    "cells, printed, memoized",
+    [
+        (SHARED_BEFORE, "100 True 0.5\n", "2 cells memoized (2 from the store)"),
+        (VIEW_INPUT, "[99.0, 0.0, 0.0] True\n", "2 cells memoized (2 from the store)"),
+        (CALLBACK, "True True\n", "1 cells memoized (1 from the store)"),
+    ],
+    ids=["shared-before-the-run", "a-view-as-input", "a-callback-beside-instances"],
+)
+def test_what_a_hit_restores_beside_inputs_it_refers_to_is_as_plain(
+    tmp_path: Path, isolated_store: Path, cells: list[str], printed: str, memoized: str
+):
+    """Found by the review of the change that refers to inputs a run left as they were:
+    an input sharing the changed value before the run ran the cell again in every
+    session; a view referred to was cut off from its array; a defining cell's values
+    pickled together went to dill with a callback, which copied the notebook's class."""
+    head = "%load_ext hitnb\n%hitnb auto\nimport numpy as np"
+    session = [head, *cells[:2], "%hitnb auto status\n%hitnb auto off", cells[2]]
+    first, second, _ = _twice(tmp_path, isolated_store, session)
+    assert first[-1] == second[-1] == printed
+    assert memoized in second[-2], second[-2]
