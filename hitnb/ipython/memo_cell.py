@@ -830,7 +830,7 @@ def _left_as_read(namespace: dict[str, Any], name: str, digests: dict[str, str])
     if before is None or type(value) in _WRITTEN_BY_PICKLE or _array_view(value):
         return False
     try:
-        return hash_value(namespace[name]) == before
+        return hash_value(value) == before
     except UnhashableValue:
         return False
 
