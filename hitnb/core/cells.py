@@ -683,6 +683,8 @@ class _Flow:
                 self.mutated.add(base)
             else:
                 self.receivers.add(base)
+        elif isinstance(func, ast.Subscript) and (base := _base_name(func)) is not None:
+            self.mutated.add(base)  # sinks["log"](x): a method it holds (log.append) changes it
         if isinstance(func, ast.Name):
             if func.id in PURE_FUNCTIONS:
                 return

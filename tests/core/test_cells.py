@@ -62,6 +62,8 @@ def test_declared_inputs_are_pure_and_extra_outputs_and_ignore_apply():
     assert not reads_only.candidates, "a method known to return a new object is no write"
     in_place = analyze_cell("df.fillna(0, inplace=True)")
     assert in_place.candidates == {"df"}
+    # a callable held in a dict (log.append) changes what the dict holds (review, A11)
+    assert analyze_cell('sinks["log"]("first event")').candidates == {"sinks"}
     assert "cache" in analyze_cell("x = 1", extra_outputs=["cache"]).outputs
     assert "seed" not in analyze_cell("x = seed + 1", ignore=["seed"]).inputs
 
