@@ -1451,8 +1451,9 @@ def pack_outputs(
     :class:`InputPart`)."""
     apart = bool(definitions) or any(_is_notebook_code(v) for v in values.values())
     packed: dict[str, Any] = _definitions_kept(values, definitions)
-    if not apart:  # pickled apart, an anchor would be pickled again with each view
-        packed.update(_array_views(values, anchors))
+    views = _array_views(values, anchors)
+    if not apart:  # (pickled apart, each view goes with the others: see PickledTogether)
+        packed.update(views)
     for name, value in values.items():
         held = refer.get(id(value)) if refer else None
         if held is not None and name not in packed:
@@ -1468,7 +1469,7 @@ def pack_outputs(
         elif _is_notebook_code(value):
             packed[name] = ByValue.of(value)
         elif apart:
-            packed[name] = Pickled(value)
+            packed[name] = Pickled(views.get(name, value))
         else:
             packed[name] = value
     together = {n: v.value for n, v in packed.items() if isinstance(v, Pickled)}
@@ -1598,7 +1599,8 @@ def unpack_outputs(
             namespace[name] = value.load(load, namespace)
     for name, value in packed.items():
         if isinstance(value, Pickled | PickledTogether):
-            namespace[name] = value.load(load)
+            loaded = value.load(load)
+            namespace[name] = loaded.make() if isinstance(loaded, ArrayView) else loaded
     for source in later:
         define(source)
 

@@ -609,7 +609,7 @@ class _CellWork(engine.Work):
     def unmet(self, stored: Any) -> str | None:
         if not isinstance(stored, CellRecord):
             return None
-        return _sharing_unmet(self.shell.user_ns, self.analysis, stored, known_digests(self.shell))
+        return _sharing_unmet(self.shell.user_ns, self.analysis, stored)
 
     def stale(self, reason: str) -> None:
         self.stale_reason = reason
@@ -626,7 +626,7 @@ class _CellWork(engine.Work):
 
 
 def _sharing_unmet(
-    namespace: dict[str, Any], analysis: CellAnalysis, stored: CellRecord, known: KnownDigests
+    namespace: dict[str, Any], analysis: CellAnalysis, stored: CellRecord
 ) -> str | None:
     """Why the names sharing objects with the inputs the stored run changed in place are
     not as they were when it ran; None when they are (or it changed none). The key holds
@@ -634,8 +634,11 @@ def _sharing_unmet(
     df.copy()`` keys the cell ``df2["price"] *= 1.2`` alike, and a hit restored ``df`` with
     the change it had when the two were one. So a hit needs every name sharing such an
     input now to have shared it then (else a plain run would change it and the hit not),
-    and every name that shared it then either to share it now or to hold what the run
-    left it holding (else the hit would change it and a plain run not)."""
+    and every name that shared it then to share it now: restored, such a name would be
+    bound to what the restored input holds, one object where a plain run leaves two
+    (``model = {"w": w}`` edited to ``{"w": w.copy()}``); left alone, it would not be where
+    a plain run leaves it when it shares the input by an earlier hit's copy (a view pickled
+    apart in a cell that defines code)."""
     changed = sorted(name for name in stored.changed if name in namespace)
     if not changed:
         return None
@@ -652,20 +655,8 @@ def _sharing_unmet(
     for name in sorted(sharing - as_found):
         return f"`{name}` shares objects with {them}, which the cell changes, and did not then"
     for name in sorted(stored.shared - sharing):
-        expected, value = stored.digests.get(name), namespace.get(name, _UNBOUND)
-        if expected is None or value is _UNBOUND or _digest_or_none(value, known) != expected:
-            return f"`{name}` shared objects with {them} when the cell ran, and does not now"
+        return f"`{name}` shared objects with {them} when the cell ran, and does not now"
     return None
-
-
-def _digest_or_none(value: Any, known: KnownDigests) -> str | None:
-    found = known.get(value)
-    if found is not None:
-        return found
-    try:
-        return hash_value(value)
-    except UnhashableValue:
-        return None
 
 
 def _quiet_result(cell: str) -> bool:

@@ -338,3 +338,43 @@ def test_what_a_hit_restores_beside_inputs_it_refers_to_is_as_plain(
     first, second, _ = _twice(tmp_path, isolated_store, session)
     assert first[-1] == second[-1] == printed
     assert memoized in second[-2], second[-2]
+
+
+def test_a_name_that_shared_the_change_then_and_not_now_runs_the_cell(
+    tmp_path: Path, isolated_store: Path
+):
+    """``model = {"w": w}`` edited to ``{"w": w.copy()}``: the cell changing ``model`` keys
+    alike, and ``w`` holds what the run left it holding. A hit took that digest for
+    enough and bound ``w`` to the array the restored ``model`` holds, one object where a
+    plain run leaves two (a review's case, older than it): the cell runs again now."""
+    env = {"HITNB_STORE": str(isolated_store)}
+    printed = []
+    for made in ("{'w': w}", "{'w': w.copy()}"):
+        cells = [
+            f"%load_ext hitnb\n%hitnb auto\nimport numpy as np\nw = np.zeros(3)\nmodel = {made}",
+            "model['step'] = 1",
+            "%hitnb why",
+            "%hitnb auto off",
+            "w += 1\nprint(model['w'].tolist(), model['w'] is w)",
+        ]
+        printed.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0])
+    assert printed[0][-1] == "[1.0, 1.0, 1.0] True\n"
+    assert printed[1][-1] == "[0.0, 0.0, 0.0] False\n"
+    assert "`w` shared objects with `model` when the cell ran, and does not now" in printed[1][-3]
+
+
+def test_a_view_made_in_a_cell_that_defines_code_comes_back_a_view(
+    tmp_path: Path, isolated_store: Path
+):
+    """Such a cell pickles its values apart from its definitions, and pickle stores a view
+    as an array of its own: after a hit, ``head[0] = 9`` no longer reached ``data`` (a
+    review's case, older than this change). Views go into that pickle as views now."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nimport numpy as np",
+        "def total(a):\n    return a.sum()\ndata = np.arange(6.0)\nhead = data[:2]",
+        "%hitnb auto status\n%hitnb auto off",
+        "head[0] = 9\nprint(np.shares_memory(head, data), data[0])",
+    ]
+    first, second, _ = _twice(tmp_path, isolated_store, cells)
+    assert first[-1] == second[-1] == "True 9.0\n"
+    assert "1 cells memoized (1 from the store)" in second[-2], second[-2]
