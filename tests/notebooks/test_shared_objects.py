@@ -71,6 +71,17 @@ def _twice(
     return first, second, (after_first, len(open_store(store).listing()))
 
 
+def _as_plain_after_a_restart(
+    cwd: Path, store: Path, cells: list[str], printed: str, status: str
+) -> None:
+    """Run ``cells`` in two fresh kernels on one store: the last cell prints ``printed``
+    in both, and the auto-mode status the cell before it shows in the second holds
+    ``status`` (how many cells came from the store)."""
+    first, second, _ = _twice(cwd, store, cells)
+    assert first[-1] == second[-1] == printed
+    assert status in second[-2], second[-2]
+
+
 def test_what_a_cell_made_holds_the_inputs_it_read_not_copies(tmp_path: Path, isolated_store: Path):
     """A list of fitted models, a model keeping its data: the cell's record refers to the
     inputs it kept unchanged, so a hit neither copies them nor stores them again (a list of
@@ -270,9 +281,9 @@ def test_outputs_of_a_cell_that_defines_code_stay_one_object(tmp_path: Path, iso
         "%hitnb auto status\n%hitnb auto off",
         "cfg['lr'] = 2\nprint(json.dumps([model.settings is cfg, model.settings['lr']]))",
     ]
-    first, second, _ = _twice(tmp_path, isolated_store, cells)
-    assert first[-1] == second[-1] == "[true, 2]\n"
-    assert "1 cells memoized (1 from the store)" in second[-2], second[-2]
+    _as_plain_after_a_restart(
+        tmp_path, isolated_store, cells, "[true, 2]\n", "1 cells memoized (1 from the store)"
+    )
 
 
 def test_a_step_fitted_through_its_own_name_is_fitted_in_the_pipeline(
@@ -292,9 +303,9 @@ def test_a_step_fitted_through_its_own_name_is_fitted_in_the_pipeline(
         "%hitnb auto status\n%hitnb auto off",
         "print(pipe[-1] is reg, hasattr(pipe[-1], 'coef_'))",
     ]
-    first, second, _ = _twice(tmp_path, isolated_store, cells)
-    assert first[-1] == second[-1] == "True True\n"
-    assert "2 cells memoized (2 from the store)" in second[-2], second[-2]
+    _as_plain_after_a_restart(
+        tmp_path, isolated_store, cells, "True True\n", "2 cells memoized (2 from the store)"
+    )
 
 
 SHARED_BEFORE = [  # the model held cfg before the cell: cfg, left as it was, is referred to
@@ -335,9 +346,7 @@ def test_what_a_hit_restores_beside_inputs_it_refers_to_is_as_plain(
     pickled together went to dill with a callback, which copied the notebook's class."""
     head = "%load_ext hitnb\n%hitnb auto\nimport numpy as np"
     session = [head, *cells[:2], "%hitnb auto status\n%hitnb auto off", cells[2]]
-    first, second, _ = _twice(tmp_path, isolated_store, session)
-    assert first[-1] == second[-1] == printed
-    assert memoized in second[-2], second[-2]
+    _as_plain_after_a_restart(tmp_path, isolated_store, session, printed, memoized)
 
 
 def test_a_name_that_shared_the_change_then_and_not_now_runs_the_cell(
@@ -375,6 +384,6 @@ def test_a_view_made_in_a_cell_that_defines_code_comes_back_a_view(
         "%hitnb auto status\n%hitnb auto off",
         "head[0] = 9\nprint(np.shares_memory(head, data), data[0])",
     ]
-    first, second, _ = _twice(tmp_path, isolated_store, cells)
-    assert first[-1] == second[-1] == "True 9.0\n"
-    assert "1 cells memoized (1 from the store)" in second[-2], second[-2]
+    _as_plain_after_a_restart(
+        tmp_path, isolated_store, cells, "True 9.0\n", "1 cells memoized (1 from the store)"
+    )
