@@ -1232,8 +1232,12 @@ class Pickled:
         try:  # a lambda inside: only it goes to dill
             return dumps_with_dill_functions(self.value)
         except Exception:
-            self.by_dill = True
-            return dill_dumps(self.value, protocol=5)
+            return self._refused()
+
+    def _refused(self) -> bytes:
+        """The payload when pickle refuses the value for more than a lambda: dill's."""
+        self.by_dill = True
+        return dill_dumps(self.value, protocol=5)
 
     def load(self, load: Callable[..., Any]) -> Any:
         """The value again, unpickled by ``load`` (see :func:`~hitnb.store.codecs.loads_in`),
@@ -1255,16 +1259,7 @@ class _PickledGroup(Pickled):
     the whole dict would copy the notebook's classes too (``isinstance(box, Box)`` was
     False after a hit)."""
 
-    def _encode(self) -> bytes:
-        self.by_dill = False
-        try:
-            return dumps_referring(self.value)
-        except Exception:
-            pass
-        try:
-            return dumps_with_dill_functions(self.value)
-        except Exception:
-            pass
+    def _refused(self) -> bytes:
         alone = {name: Pickled(value) for name, value in self.value.items()}
         return pickle.dumps(alone, protocol=5)
 

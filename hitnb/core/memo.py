@@ -846,7 +846,8 @@ class _FunctionWork(engine.Work):
         of its code name in quotes (a query: see
         :meth:`~hitnb.hashing.dependencies.Plan.quoted_strings`)."""
         strings = self.fn._plan(config.settings()).quoted_strings()
-        return [*named_paths([*self.bound.values(), *self.fn.files]), *named_paths(strings, True)]
+        named = named_paths([*self.bound.values(), *self.fn.files])
+        return [*named, *named_paths(strings, quoted=True)]
 
     def stale(self, reason: str) -> None:
         if in_kernel() and not config.settings().quiet:

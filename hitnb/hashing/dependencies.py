@@ -248,14 +248,14 @@ class Plan:
         fingerprint (see :data:`NAMES_UNSEEN`)."""
         self.constant: dict[frozenset[str], Fingerprint] = {}
         """Fingerprints of this plan when no value is left to hash, by written labels."""
-        self._paths: list[str] | None = None
+        self._quoted: list[str] | None = None
 
     def quoted_strings(self) -> list[str]:
         """The strings in the walked functions' code (nested functions' too) that hold
         quotes: a query naming a file (``"SELECT sum(v) FROM 'sales.parquet'"``), which a
         reader in C opens where no audit event tells (see
         :func:`hitnb.core.files.named_paths`)."""
-        if self._paths is None:
+        if self._quoted is None:
             found = []
             todo = [fn.__code__ for fn, _ in self.functions]
             while todo:
@@ -264,8 +264,8 @@ class Plan:
                         todo.append(constant)
                     elif isinstance(constant, str) and ("'" in constant or '"' in constant):
                         found.append(constant)
-            self._paths = found
-        return self._paths
+            self._quoted = found
+        return self._quoted
 
     def still_valid(self) -> bool:
         """Whether every name the plan resolved is still bound to the same object, and every

@@ -636,9 +636,8 @@ def _sharing_unmet(
     input now to have shared it then (else a plain run would change it and the hit not),
     and every name that shared it then to share it now: restored, such a name would be
     bound to what the restored input holds, one object where a plain run leaves two
-    (``model = {"w": w}`` edited to ``{"w": w.copy()}``); left alone, it would not be where
-    a plain run leaves it when it shares the input by an earlier hit's copy (a view pickled
-    apart in a cell that defines code)."""
+    (``model = {"w": w}`` edited to ``{"w": w.copy()}``); left alone, it would not share
+    it where the run itself made it share (``box.labels = labels`` with a list)."""
     changed = sorted(name for name in stored.changed if name in namespace)
     if not changed:
         return None
@@ -816,7 +815,9 @@ def _left_as_read(namespace: dict[str, Any], name: str, digests: dict[str, str])
     after the run, and ``index`` is not bound again (another holder of it, a function's
     default, keeps the very object). Pickle writes lists, dicts, sets and tuples itself,
     past any reference (see :class:`~hitnb.core.cells.InputPart`): those stay shared
-    outputs, and a hit where they no longer share runs the cell again; so do numpy views."""
+    outputs, and a hit where they no longer share runs the cell again; so do numpy views
+    (referred to, a view stays one of the array a hit replaces: see
+    :class:`~hitnb.core.cells.ArrayView`)."""
     before, value = digests.get(name), namespace[name]
     if before is None or type(value) in _WRITTEN_BY_PICKLE or _array_view(value):
         return False
@@ -830,8 +831,8 @@ _WRITTEN_BY_PICKLE = frozenset({list, dict, set, frozenset, tuple})
 
 
 def _array_view(value: Any) -> bool:
-    """A numpy view (``head = arr[:3]``): referred to, it stays a view of the old array
-    while a hit restores the one it views (see :class:`~hitnb.core.cells.ArrayView`)."""
+    """A numpy array holding memory it does not own: a view (``head = arr[:3]``), or one
+    over a buffer or a memory map."""
     kind = type(value)
     return kind.__module__.partition(".")[0] == "numpy" and getattr(value, "base", None) is not None
 
