@@ -34,7 +34,7 @@ import pickle
 import re
 import sys
 import types
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1313,24 +1313,36 @@ class ArrayView:
     shape: tuple[int, ...]
     strides: tuple[int, ...]
     dtype: Any
+    writeable: bool = True
+    """False for a view pandas hands out read-only (``df.values``): a change through the
+    frame reaches it, a write through it is refused, as after the run."""
 
     def make(self) -> Any:
         import numpy as np
 
-        return np.ndarray(
+        made = np.ndarray(
             self.shape, self.dtype, buffer=self.anchor, offset=self.offset, strides=self.strides
         )
+        if not self.writeable:
+            made.flags.writeable = False
+        return made
 
 
-def _array_views(values: dict[str, Any], anchors: Iterable[Any]) -> dict[str, ArrayView]:
+def _array_views(
+    values: dict[str, Any], anchors: Iterable[Any], referred: Container[int] = ()
+) -> dict[str, ArrayView]:
     """The numpy outputs to store as views (see :class:`ArrayView`): each output array
-    whose memory's owner another array among the outputs and ``anchors`` (the inputs the
+    whose memory's owner another array among the outputs, the arrays of the pandas outputs
+    (``arr = df.values``; not those of ``referred`` inputs) and ``anchors`` (the inputs the
     record refers to by name) views too, lying within the one of them that spans most of
     that memory in one contiguous block."""
     np = sys.modules.get("numpy")
     if np is None:
         return {}
     arrays = [v for v in (*values.values(), *anchors) if type(v) is np.ndarray]
+    arrays += [  # (an input's, referred to by name, would be pickled apart from it)
+        array for v in values.values() if id(v) not in referred for array in frame_arrays(v)
+    ]
     owners: dict[int, list[Any]] = {}
     for array in arrays:
         owners.setdefault(id(_memory_owner(array)), []).append(array)
@@ -1348,7 +1360,14 @@ def _array_views(values: dict[str, Any], anchors: Iterable[Any]) -> dict[str, Ar
             first, end = bounds(value)
             if low <= first and end <= high:  # placed by where its first element lies
                 offset = _data_start(value) - _data_start(anchor)
-                views[name] = ArrayView(anchor, offset, value.shape, value.strides, value.dtype)
+                views[name] = ArrayView(
+                    anchor,
+                    offset,
+                    value.shape,
+                    value.strides,
+                    value.dtype,
+                    bool(value.flags.writeable),
+                )
     return views
 
 
@@ -1446,7 +1465,7 @@ def pack_outputs(
     :class:`InputPart`)."""
     apart = bool(definitions) or any(_is_notebook_code(v) for v in values.values())
     packed: dict[str, Any] = _definitions_kept(values, definitions)
-    views = _array_views(values, anchors)
+    views = _array_views(values, anchors, refer or ())
     if not apart:  # (pickled apart, each view goes with the others: see PickledTogether)
         packed.update(views)
     for name, value in values.items():
@@ -1795,6 +1814,7 @@ def sharing_names(namespace: dict[str, Any], changed: dict[int, Any]) -> list[st
         if may_change(obj) and library_attribute(obj) is None
     }
     objects.update(id(base) for obj in changed.values() if (base := _array_base(obj)) is not None)
+    objects.update(ident for obj in changed.values() for ident in _memory_held(obj))
     values = _values_by_id(namespace)
     found = {ident for ident in objects if ident in values}
     held_by: dict[int, set[int]] = {}
@@ -1823,6 +1843,30 @@ def _array_base(value: Any) -> Any:
     return base if type(base).__module__.partition(".")[0] == "numpy" else None
 
 
+def frame_arrays(value: Any) -> list[Any]:
+    """The numpy arrays holding a pandas Series' or DataFrame's data (its blocks), which
+    other arrays may view (``arr = df.values``, ``pd.Series(a, copy=False)``); none for
+    anything else."""
+    if type(value).__module__.partition(".")[0] != "pandas":
+        return []
+    manager = getattr(value, "_mgr", None)
+    np = sys.modules.get("numpy")
+    arrays = getattr(manager, "arrays", ())
+    return [array for array in arrays if np is not None and type(array) is np.ndarray]
+
+
+def _memory_held(value: Any) -> set[int]:
+    """Ids of the arrays holding a pandas value's data and of the arrays those view: a
+    name viewing that memory (``arr = df.values``) shares what a change to the frame
+    changes, as a view shares its base."""
+    held = set()
+    for array in frame_arrays(value):
+        held.add(id(array))
+        if (base := _array_base(array)) is not None:
+            held.add(id(base))
+    return held
+
+
 def _held(value: Any) -> set[int]:
     """Ids of what ``value`` refers to directly, and of its attributes' values; for a numpy
     view, the array that owns its memory (which the garbage collector does not report);
@@ -1831,6 +1875,7 @@ def _held(value: Any) -> set[int]:
         return set()
     base = _array_base(value)
     held = set() if base is None else {id(base)}
+    held.update(_memory_held(value))
     for ref in gc.get_referents(value):
         held.add(id(ref))
         if type(ref) is dict and len(ref) <= SHARING_SCAN_LIMIT:

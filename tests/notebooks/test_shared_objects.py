@@ -387,3 +387,29 @@ def test_a_view_made_in_a_cell_that_defines_code_comes_back_a_view(
     _as_plain_after_a_restart(
         tmp_path, isolated_store, cells, "True 9.0\n", "1 cells memoized (1 from the store)"
     )
+
+
+def test_arrays_sharing_a_frames_memory_follow_its_changes_after_a_hit(
+    tmp_path: Path, isolated_store: Path
+):
+    """``arr = df.values`` views the frame's block, ``pd.Series(x, copy=False)`` holds
+    ``x`` itself: a cell changing the frame or the array in place changes the other name
+    too. Neither was seen as sharing (a name holds the memory two levels down, in pandas'
+    blocks): a hit restored the frame changed and ``arr`` as it was (a review's cases,
+    older than this change). Now the cell restores them together, and a later change to
+    the frame still reaches ``arr``."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nimport numpy as np\nimport pandas as pd",
+        "df = pd.DataFrame({'a': [1.0, 2.0], 'b': [3.0, 4.0]})\narr = df.values\n"
+        "x = np.arange(4.0)\ns = pd.Series(x, copy=False)",
+        "df.loc[0, 'a'] = 9.0\nx *= 10",
+        "%hitnb auto status\n%hitnb auto off",
+        "df.loc[1, 'b'] = 7.0\nprint(arr.tolist(), s.tolist(), np.shares_memory(arr, df.values))",
+    ]
+    _as_plain_after_a_restart(
+        tmp_path,
+        isolated_store,
+        cells,
+        "[[9.0, 3.0], [2.0, 7.0]] [0.0, 10.0, 20.0, 30.0] True\n",
+        "2 cells memoized (2 from the store)",
+    )
