@@ -19,7 +19,7 @@ import sys
 import time
 import types
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,7 @@ from hitnb.core.cells import (
     unpack_result,
 )
 from hitnb.core.explain import Explanation, explain_call
+from hitnb.core.reaching import objects_reached
 from hitnb.core.recipe import NotKept, Recipe, cell_recipe, keeper
 from hitnb.core.record import RunRecord
 from hitnb.core.stores import current_store
@@ -74,7 +75,7 @@ from hitnb.hashing.dependencies import (
     written_during,
 )
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
-from hitnb.hashing.values import UnhashableValue, hash_reaching, hash_value, time_limit
+from hitnb.hashing.values import UnhashableValue, hash_value, time_limit
 from hitnb.ipython import formatters, interactivity
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
 from hitnb.ipython.capture import (
@@ -644,7 +645,7 @@ def _sharing_unmet(
     reached: dict[int, Any] = {}
     for name in changed:
         try:
-            reached.update(hash_reaching(namespace[name])[1])
+            reached.update(objects_reached(namespace[name]))
         except UnhashableValue:
             return f"input `{name}` cannot be walked for what shares it"
         reached[id(namespace[name])] = namespace[name]
@@ -1008,14 +1009,15 @@ def _run_recorded(
         ]
         for name, obj, still_bound in again:  # (`value` is the cell's result)
             try:
-                digest, reached = hash_reaching(obj)
+                digest: str | None = hash_value(obj)
             except UnhashableValue:
-                digest, reached = None, {}  # it hashed before the run: keep what it became
+                digest = None  # it hashed before the run: keep what it became
             if digest != digests.get(name):
                 if still_bound:
                     outputs[name] = obj
                     measured[name] = digest
-                changed.update(reached)
+                with suppress(UnhashableValue):
+                    changed.update(objects_reached(obj))
                 changed[id(obj)] = obj
                 known.clear()  # changed in place: values sharing it may have changed too
         changed_class = next(

@@ -361,6 +361,39 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
+class _Walker(_Pickler):
+    """A :class:`_Pickler` showing each object it meets to ``visit`` (see
+    :func:`walk_pickled`)."""
+
+    def __init__(self, file: Any, visit: Callable[[Any], bool]) -> None:
+        super().__init__(file, {}, protocol=5, buffer_callback=_out_of_band)
+        self.visit = visit
+
+    def persistent_id(self, obj: Any) -> Any:
+        return 0 if self.visit(obj) else None
+
+
+def _out_of_band(buffer: pickle.PickleBuffer) -> None:
+    """Keeps every buffer out of the stream: a walk copies no array's memory."""
+
+
+class _Nowhere:
+    """A file that keeps nothing written to it."""
+
+    @staticmethod
+    def write(data: Any) -> int:
+        return len(data)
+
+
+def walk_pickled(value: Any, visit: Callable[[Any], bool]) -> None:
+    """Pickle ``value`` as this codec writes it (the objects :func:`pickle_by_name` names
+    as names), to nowhere, showing each object pickle meets to ``visit`` (met again, again):
+    what a stored value holds, and so what restoring it makes one object again. An object
+    ``visit`` returns True for is not looked into. Raises what pickle raises for a value it
+    refuses (a lambda inside, a lock)."""
+    _Walker(_Nowhere(), visit).dump(value)
+
+
 def _dill_reduced(code: types.FunctionType | type) -> Any:
     """A function or class pickle cannot write by name (a lambda, a function or class
     local to another) as dill's pickle of it alone, when what it closes over is only
