@@ -1347,7 +1347,7 @@ def _array_views(
         return {}
     arrays = [v for v in (*values.values(), *anchors) if type(v) is np.ndarray]
     arrays += [  # (an input's, referred to by name, would be pickled apart from it)
-        array for v in values.values() if id(v) not in referred for array in frame_arrays(v)
+        array for v in values.values() if id(v) not in referred for array in _frame_arrays(v)
     ]
     owners: dict[int, list[Any]] = {}
     for array in arrays:
@@ -1849,7 +1849,7 @@ def _array_base(value: Any) -> Any:
     return base if type(base).__module__.partition(".")[0] == "numpy" else None
 
 
-def frame_arrays(value: Any) -> list[Any]:
+def _frame_arrays(value: Any) -> list[Any]:
     """The numpy arrays holding a pandas Series' or DataFrame's data (its blocks), which
     other arrays may view (``arr = df.values``, ``pd.Series(a, copy=False)``); none for
     anything else."""
@@ -1866,7 +1866,7 @@ def _memory_held(value: Any) -> set[int]:
     name viewing that memory (``arr = df.values``) shares what a change to the frame
     changes, as a view shares its base."""
     held = set()
-    for array in frame_arrays(value):
+    for array in _frame_arrays(value):
         held.add(id(array))
         if (base := _array_base(array)) is not None:
             held.add(id(base))
