@@ -1161,12 +1161,6 @@ class CellRecord:
     record refers to them (see ``_left_as_read`` in :mod:`hitnb.ipython.memo_cell`), and a
     hit finding them sharing those objects now is as the run found them."""
 
-    makers: dict[str, str] = field(default_factory=dict)
-    """For the changed inputs and the shared outputs, the key of the memoized cell that
-    made what each held when the run began, where one did (in auto mode, most): a hit
-    finding a name that shared then not sharing now restores it with the inputs when the
-    same cells made them (see ``_parted_by_restores`` in :mod:`hitnb.ipython.memo_cell`)."""
-
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed
         before the inline figures as IPython places it); older records show it last."""

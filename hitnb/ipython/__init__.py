@@ -39,7 +39,7 @@ def load_ipython_extension(shell: Any) -> None:
 
 def unload_ipython_extension(shell: Any) -> None:
     """Remove everything :func:`load_ipython_extension` added."""
-    from hitnb.ipython import auto, known_digests, made_by, tracebacks
+    from hitnb.ipython import auto, known_digests, tracebacks
 
     loaded = _loaded.pop(id(shell), None)
     if loaded is None:
@@ -48,7 +48,6 @@ def unload_ipython_extension(shell: Any) -> None:
     badges.stop()
     shell.events.unregister("pre_run_cell", forget)
     known_digests.forget_session(shell)
-    made_by.forget_session(shell)
     auto.forget_session(shell)
     tracebacks.restore(shell)
     manager = shell.magics_manager

@@ -87,7 +87,6 @@ from hitnb.ipython.capture import (
     showing_nothing,
 )
 from hitnb.ipython.known_digests import KnownDigests, Origin, known_digests
-from hitnb.ipython.made_by import MadeBy, made_by
 from hitnb.store import codecs
 from hitnb.store.codecs import Part, dill_dumps
 from hitnb.store.local import LocalStore
@@ -290,9 +289,6 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     if options.auto and not work.noted:
         auto_session(shell).ran_memoized(outcome.hit or bool(outcome.rerun))
     _note_origins(shell, store, outcome, work)
-    made = work.restored if outcome.hit else work.ran
-    if made is not None:
-        made_by(shell).note(shell.user_ns, made.outputs, outcome.key)
     if outcome.hit:
         return _show_hit(
             shell, store, outcome.key, work.restored, identity, quiet, options, started
@@ -614,7 +610,7 @@ class _CellWork(engine.Work):
     def unmet(self, stored: Any) -> str | None:
         if not isinstance(stored, CellRecord):
             return None
-        return _sharing_unmet(self.shell.user_ns, self.analysis, stored, made_by(self.shell))
+        return _sharing_unmet(self.shell.user_ns, self.analysis, stored)
 
     def stale(self, reason: str) -> None:
         self.stale_reason = reason
@@ -631,7 +627,7 @@ class _CellWork(engine.Work):
 
 
 def _sharing_unmet(
-    namespace: dict[str, Any], analysis: CellAnalysis, stored: CellRecord, made: MadeBy
+    namespace: dict[str, Any], analysis: CellAnalysis, stored: CellRecord
 ) -> str | None:
     """Why the names sharing objects with the inputs the stored run changed in place are
     not as they were when it ran; None when they are (or it changed none). The key holds
@@ -658,29 +654,9 @@ def _sharing_unmet(
     as_found = stored.shared | stored.outputs.keys() | getattr(stored, "left", frozenset())
     for name in sorted(sharing - as_found):
         return f"`{name}` shares objects with {them}, which the cell changes, and did not then"
-    makers = getattr(stored, "makers", {})
     for name in sorted(stored.shared - sharing):
-        if not _parted_by_restores(namespace, [name, *changed], makers, made):
-            return f"`{name}` shared objects with {them} when the cell ran, and does not now"
+        return f"`{name}` shared objects with {them} when the cell ran, and does not now"
     return None
-
-
-def _parted_by_restores(
-    namespace: dict[str, Any], names: list[str], makers: dict[str, str], made: MadeBy
-) -> bool:
-    """Whether ``names`` (a name that shared the changed inputs when the cell ran, then
-    those inputs) hold what the same memoized cells made when it ran, the name by another
-    cell than the inputs: they shared in that session, as a plain run would make them share
-    now, and only came back apart, each from its own cell's record. Restored with the
-    changed inputs, the name shares them again (see :mod:`hitnb.ipython.made_by`)."""
-    keys = [made.key_of(namespace, name) for name in names]
-    return (
-        all(
-            key is not None and key == makers.get(name)
-            for name, key in zip(names, keys, strict=True)
-        )
-        and keys[0] not in keys[1:]
-    )
 
 
 def _quiet_result(cell: str) -> bool:
@@ -1104,7 +1080,6 @@ def _run_recorded(
             frozenset(measured) | frozenset(written),
             function_defaults(outputs),
             frozenset(left),
-            _makers(shell, [*measured, *written, *shared]),
         )
         return record, unstorable
 
@@ -1119,13 +1094,6 @@ def _run_recorded(
             f"({type(exc).__name__}: {exc})"
         )
     return value, record, unstorable
-
-
-def _makers(shell: Any, names: list[str]) -> dict[str, str]:
-    """The keys of the cells that made what ``names`` hold, for those a memoized cell made
-    (see :mod:`hitnb.ipython.made_by`)."""
-    made, namespace = made_by(shell), shell.user_ns
-    return {name: key for name in names if (key := made.key_of(namespace, name)) is not None}
 
 
 def _rebound_away(

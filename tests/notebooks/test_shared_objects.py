@@ -413,28 +413,3 @@ def test_arrays_sharing_a_frames_memory_follow_its_changes_after_a_hit(
         "[[9.0, 3.0], [2.0, 7.0]] [0.0, 10.0, 20.0, 30.0] True\n",
         "2 cells memoized (2 from the store)",
     )
-
-
-def test_names_parted_only_by_their_cells_records_share_again_after_a_hit(
-    tmp_path: Path, isolated_store: Path
-):
-    """``res`` holds the model's private ``_index`` (statsmodels: results appended to a
-    model keep its index). Each comes back from its own cell's record, ``res`` with a copy
-    of it; the cell changing ``res`` found ``mod`` sharing it when it ran and not now, and
-    ran again on every restart, leaving them apart (statespace_forecasting cell 33). The
-    same cells made both as when it ran: its hit restores them together, sharing again."""
-    cells = [
-        "%load_ext hitnb\n%hitnb auto\nclass Box:\n    pass",
-        "mod = Box()\nmod._index = [0, 1, 2]",
-        "res = Box()\nres._index, res.cache = mod._index, {}",
-        "res.cache['forecast'] = 1",
-        "%hitnb auto status\n%hitnb auto off",
-        "res._index[0] = 99\nprint(mod._index[0], res.cache)",
-    ]
-    _as_plain_after_a_restart(
-        tmp_path,
-        isolated_store,
-        cells,
-        "99 {'forecast': 1}\n",
-        "3 cells memoized (3 from the store)",
-    )
