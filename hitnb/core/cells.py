@@ -1341,7 +1341,10 @@ def _array_views(
         return {}
     arrays = [v for v in (*values.values(), *anchors) if type(v) is np.ndarray]
     arrays += [  # (an input's, referred to by name, would be pickled apart from it)
-        array for v in values.values() if id(v) not in referred for array in _frame_arrays(v)
+        array
+        for v in values.values()
+        if id(v) not in referred
+        for array in _frame_arrays(v, alone=True)
     ]
     owners: dict[int, list[Any]] = {}
     for array in arrays:
@@ -1814,20 +1817,23 @@ def sharing_names(namespace: dict[str, Any], changed: dict[int, Any]) -> list[st
         if may_change(obj) and library_attribute(obj) is None
     }
     objects.update(id(base) for obj in changed.values() if (base := _array_base(obj)) is not None)
-    objects.update(ident for obj in changed.values() for ident in _memory_held(obj))
+    blocks = {ident for obj in changed.values() for ident in _memory_held(obj)}
     values = _values_by_id(namespace)
     found = {ident for ident in objects if ident in values}
-    held_by: dict[int, set[int]] = {}
+    held_by: dict[int, tuple[set[int], set[int]]] = {}
     grew = True
     while grew:
         grew = False
         for ident, names in values.items():
             if ident in found:
                 continue
-            held = held_by.get(ident)
-            if held is None:
-                held = held_by[ident] = _held(namespace[names[0]])
-            if not held.isdisjoint(objects):
+            if ident not in held_by:
+                value = namespace[names[0]]
+                held_by[ident] = (_held(value), _memory_held(value))
+            held, memory = held_by[ident]
+            if not held.isdisjoint(objects) or any(
+                m in objects and m not in blocks for m in memory
+            ):
                 found.add(ident)
                 objects.add(ident)
                 grew = True
@@ -1843,22 +1849,37 @@ def _array_base(value: Any) -> Any:
     return base if type(base).__module__.partition(".")[0] == "numpy" else None
 
 
-def _frame_arrays(value: Any) -> list[Any]:
+def _frame_arrays(value: Any, alone: bool = False) -> list[Any]:
     """The numpy arrays holding a pandas Series' or DataFrame's data (its blocks), which
     other arrays may view (``arr = df.values``, ``pd.Series(a, copy=False)``); none for
-    anything else."""
+    anything else. With ``alone``, only those no other pandas object refers to: a write
+    to the frame copies a block another refers to (Copy-on-Write), so a numpy view of it
+    stops seeing the frame's changes."""
     if type(value).__module__.partition(".")[0] != "pandas":
         return []
-    manager = getattr(value, "_mgr", None)
     np = sys.modules.get("numpy")
-    arrays = getattr(manager, "arrays", ())
-    return [array for array in arrays if np is not None and type(array) is np.ndarray]
+    return [
+        block.values
+        for block in getattr(getattr(value, "_mgr", None), "blocks", ())
+        if np is not None
+        and type(block.values) is np.ndarray
+        and not (alone and _referenced(block))
+    ]
+
+
+def _referenced(block: Any) -> bool:
+    """Whether another pandas object refers to a block's memory (or pandas cannot say)."""
+    try:
+        return bool(block.refs.has_reference())
+    except Exception:
+        return True
 
 
 def _memory_held(value: Any) -> set[int]:
-    """Ids of the arrays holding a pandas value's data and of the arrays those view: a
-    name viewing that memory (``arr = df.values``) shares what a change to the frame
-    changes, as a view shares its base."""
+    """Ids of the arrays holding a pandas value's data and of the arrays those view. A
+    numpy name viewing that memory (``arr = df.values``) shares what a change to the frame
+    changes, and a frame over a numpy array what a change to the array changes; two
+    pandas values do not share it as names do (Copy-on-Write: a change to one copies)."""
     held = set()
     for array in _frame_arrays(value):
         held.add(id(array))
@@ -1875,7 +1896,6 @@ def _held(value: Any) -> set[int]:
         return set()
     base = _array_base(value)
     held = set() if base is None else {id(base)}
-    held.update(_memory_held(value))
     for ref in gc.get_referents(value):
         held.add(id(ref))
         if type(ref) is dict and len(ref) <= SHARING_SCAN_LIMIT:

@@ -82,6 +82,13 @@ def register_hasher(cls: type, to_hashable: Callable[[Any], Any]) -> None:
 _hashers_registered = 0
 
 
+def registered_hasher(kind: type) -> Callable[[Any], Any] | None:
+    """The function :func:`register_hasher` gave ``kind`` or a class it derives from."""
+    if not _custom:
+        return None
+    return next((_custom[base] for base in kind.__mro__ if base in _custom), None)
+
+
 def hashers_registered() -> int:
     """How many times :func:`register_hasher` was called: a value refused before one was
     registered may hash now."""

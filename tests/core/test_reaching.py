@@ -34,20 +34,50 @@ def test_the_lists_and_dicts_inside_long_plain_data_are_reached_without_a_walk()
     assert id(rows) in reached and id(first) in reached and id(tags) in reached
 
 
-def test_a_value_pickle_refuses_is_walked_by_the_hasher():
-    shared = [1, 2]
-    value = {"items": shared, "key": lambda x: x}
-    assert id(shared) in objects_reached(value)
+def test_what_the_notebooks_functions_hold_is_reached_and_a_lock_is_refused():
+    """Pickle writes a function by name, or refuses a lambda: what a call may change is
+    in its defaults and what it closes over (``def record(e, sink=log)``)."""
+    log: list[str] = []
+    seen: list[str] = []
+
+    def record(event: str, sink: list[str] = log) -> None:
+        sink.append(event)
+        seen.append(event)
+
+    value = {"callbacks": [record, lambda x: seen.append(x)]}
+    reached = objects_reached(value)
+    assert id(log) in reached and id(seen) in reached
     with pytest.raises(UnhashableValue, match="lock"):
-        objects_reached({"items": shared, "lock": threading.Lock()})
+        objects_reached({"items": log, "lock": threading.Lock()})
 
 
-def test_names_viewing_a_frames_memory_share_it():
+def test_dtypes_and_missing_value_singletons_are_not_reached():
+    """Every frame holds them: counted, any name holding one (a schema dict, a fill
+    value) was taken for sharing what a cell changed."""
+    frame = pd.DataFrame({"a": [1.5, None], "b": ["x", None]}).astype({"b": "string"})
+    reached = objects_reached({"frame": frame, "fill": pd.NA, "when": pd.NaT})
+    assert id(frame) in reached
+    kept = {type(obj).__name__ for obj in reached.values()}
+    assert not kept & {"StringDtype", "NAType", "NaTType", "Float64DType", "ObjectDType"}
+
+
+def test_a_long_list_held_in_many_places_is_reached_once():
+    lookup = list(range(1_000))
+    records = [{"lookup": lookup, "id": i} for i in range(100)]
+    reached = objects_reached(records)
+    assert id(lookup) in reached and id(records[5]) in reached
+
+
+def test_numpy_names_viewing_a_frames_memory_share_it_and_pandas_views_do_not():
+    """A change to the frame reaches ``arr``, and a change to ``x`` reaches ``s``; a
+    slice or a column of the frame is copied when either changes (Copy-on-Write)."""
     frame = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
     x = np.arange(3.0)
     namespace = {
         "frame": frame,
         "arr": frame.values,
+        "head": frame.iloc[:1],
+        "column": frame["a"],
         "x": x,
         "s": pd.Series(x, copy=False),
         "other": np.arange(4.0),
