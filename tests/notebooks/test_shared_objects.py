@@ -413,3 +413,25 @@ def test_arrays_sharing_a_frames_memory_follow_its_changes_after_a_hit(
         "[[9.0, 3.0], [2.0, 7.0]] [0.0, 10.0, 20.0, 30.0] True\n",
         "2 cells memoized (2 from the store)",
     )
+
+
+def test_a_slice_of_a_frame_a_later_cell_changes_is_not_restored_by_its_hit(
+    tmp_path: Path, isolated_store: Path
+):
+    """Under Copy-on-Write a slice of a frame does not see the frame's changes: it is no
+    name sharing them. Counted as one (its blocks view the frame's), the split edited to
+    8 rows came back with 6 from the hit of the cell changing the frame (a review's case
+    against the first version of the frames' memory)."""
+    env = {"HITNB_STORE": str(isolated_store)}
+    printed = []
+    for rows in (6, 8):
+        cells = [
+            "%load_ext hitnb\n%hitnb auto\nimport numpy as np\nimport pandas as pd\n"
+            "df = pd.DataFrame({'x': np.arange(10.0)})",
+            f"train = df.iloc[:{rows}]",
+            "df['z'] = df['x'] * 2",
+            "%hitnb auto off",
+            "print(len(train), 'z' in train)",
+        ]
+        printed.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0][-1])
+    assert printed == ["6 False\n", "8 False\n"]
