@@ -1161,6 +1161,12 @@ class CellRecord:
     record refers to them (see ``_left_as_read`` in :mod:`hitnb.ipython.memo_cell`), and a
     hit finding them sharing those objects now is as the run found them."""
 
+    frames_viewed: bool = False
+    """Whether the record keeps numpy outputs viewing a pandas output's memory as views of
+    it (``arr = df.values``: see :func:`_array_views`). Records made before did not, and
+    load as False: one holding both kinds is not restored (see
+    :func:`frames_viewed_apart`), it runs again and is stored anew."""
+
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed
         before the inline figures as IPython places it); older records show it last."""
@@ -1847,6 +1853,16 @@ def _array_base(value: Any) -> Any:
         return None
     base = getattr(value, "base", None)
     return base if type(base).__module__.partition(".")[0] == "numpy" else None
+
+
+def frames_viewed_apart(record: CellRecord) -> bool:
+    """Whether ``record``, made before views of frames were kept (``frames_viewed``),
+    holds a numpy array beside a pandas value: the array may have been a view of the
+    frame's memory (``arr = df.values``), which it restores as an array of its own."""
+    if record.frames_viewed:
+        return False
+    kinds = {type(value).__module__.partition(".")[0] for value in record.outputs.values()}
+    return {"numpy", "pandas"} <= kinds
 
 
 def _frame_arrays(value: Any, alone: bool = False) -> list[Any]:

@@ -38,6 +38,7 @@ from hitnb.core.cells import (
     drawn_only,
     environment_read,
     figure_among,
+    frames_viewed_apart,
     function_defaults,
     is_notebook_class,
     is_session_name,
@@ -610,6 +611,11 @@ class _CellWork(engine.Work):
     def unmet(self, stored: Any) -> str | None:
         if not isinstance(stored, CellRecord):
             return None
+        if frames_viewed_apart(stored):
+            return (
+                "it was stored by an earlier hitnb, which kept a numpy array it made beside "
+                "a frame apart from the frame's memory (`arr = df.values`)"
+            )
         return _sharing_unmet(self.shell.user_ns, self.analysis, stored)
 
     def stale(self, reason: str) -> None:
@@ -1080,6 +1086,7 @@ def _run_recorded(
             frozenset(measured) | frozenset(written),
             function_defaults(outputs),
             frozenset(left),
+            frames_viewed=True,
         )
         return record, unstorable
 

@@ -7,10 +7,12 @@ import pickle
 import pytest
 
 from hitnb.core.cells import (
+    CellRecord,
     Pickled,
     analyze_cell,
     drawn_only,
     environment_read,
+    frames_viewed_apart,
     is_session_name,
     pure_methods_hold,
 )
@@ -612,3 +614,25 @@ def test_a_library_wrapper_stored_by_value_keeps_its_own_globals() -> None:
     unpack_outputs({"opened": ByValue.of(ran["opened"])}, print, namespace)
     with namespace["opened"]() as value:
         assert value == 5
+
+
+def test_a_record_made_before_views_of_frames_were_kept_is_not_restored_when_it_may_hold_one():
+    """Records stored by the hitnb before the frames' views were kept load without the
+    field: one binding a numpy array beside a frame may have lost ``arr = df.values``'s
+    link, so it runs again; records without both kinds, and new ones, are restored."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": [1.0, 2.0]})
+
+    def stored(outputs: dict, **fields: object) -> CellRecord:
+        record = CellRecord(outputs, [], [], None, False, 0.1, **fields)  # type: ignore[arg-type]
+        old = pickle.loads(pickle.dumps(record))
+        if "frames_viewed" not in fields:
+            del old.__dict__["frames_viewed"]  # as pickled by the hitnb before
+        return old
+
+    assert frames_viewed_apart(stored({"df": frame, "arr": frame.values}))
+    assert not frames_viewed_apart(stored({"df": frame, "arr": frame.values}, frames_viewed=True))
+    assert not frames_viewed_apart(stored({"df": frame, "n": 3}))
+    assert not frames_viewed_apart(stored({"a": np.arange(3.0), "b": np.arange(2.0)}))
