@@ -84,3 +84,20 @@ def test_numpy_names_viewing_a_frames_memory_share_it_and_pandas_views_do_not():
     }
     assert sharing_names(namespace, objects_reached(frame)) == ["arr", "frame"]
     assert sharing_names(namespace, objects_reached(x)) == ["s", "x"]
+
+
+def test_immutable_library_scalars_two_values_hold_are_no_sharing():
+    """A model and the results appended to it hold one ``QuarterEnd`` and one
+    ``np.True_``: neither changes in place, so the results share nothing with the model
+    (statespace_forecasting cell 33 ran again on every hit); a structured array's record
+    is a view, and counts."""
+    offset = pd.tseries.offsets.QuarterEnd()
+    records = np.zeros(2, dtype=[("x", "f8")])
+    model = {"freq": offset, "missing": np.True_, "start": pd.Timestamp("2020-01-01")}
+    namespace = {"model": model, "other": {"freq": offset, "flag": np.True_, "at": pd.NA}}
+    assert sharing_names(namespace, objects_reached(model)) == ["model"]
+    row = records[0]
+    assert sharing_names({"records": records, "row": row}, objects_reached(records)) == [
+        "records",
+        "row",
+    ]
