@@ -1891,15 +1891,13 @@ def _frame_arrays(value: Any, alone: bool = False) -> list[Any]:
     anything else. With ``alone``, only those no other pandas object refers to: a write
     to the frame copies a block another refers to (Copy-on-Write), so a numpy view of it
     stops seeing the frame's changes."""
-    if type(value).__module__.partition(".")[0] != "pandas":
-        return []
     np = sys.modules.get("numpy")
+    if np is None or type(value).__module__.partition(".")[0] != "pandas":
+        return []
     return [
         block.values
         for block in getattr(getattr(value, "_mgr", None), "blocks", ())
-        if np is not None
-        and type(block.values) is np.ndarray
-        and not (alone and _referenced(block))
+        if type(block.values) is np.ndarray and not (alone and _referenced(block))
     ]
 
 

@@ -84,9 +84,15 @@ _hashers_registered = 0
 
 def registered_hasher(kind: type) -> Callable[[Any], Any] | None:
     """The function :func:`register_hasher` gave ``kind`` or a class it derives from."""
+    found = _registered(kind)
+    return found[1] if found is not None else None
+
+
+def _registered(kind: type) -> tuple[type, Callable[[Any], Any]] | None:
+    """The class in ``kind``'s MRO a hasher was registered for, first, and that hasher."""
     if not _custom:
         return None
-    return next((_custom[base] for base in kind.__mro__ if base in _custom), None)
+    return next(((base, _custom[base]) for base in kind.__mro__ if base in _custom), None)
 
 
 def hashers_registered() -> int:
@@ -228,11 +234,12 @@ class ValueHasher:
 
     def _update_other(self, value: Any, fresh: bool = False) -> None:
         cls = type(value)
-        for base in cls.__mro__:
-            if base in _custom:
-                self.text(b"C", qualified_name(base))
-                self.update(_custom[base](value))
-                return
+        registered = _registered(cls)
+        if registered is not None:
+            base, to_hashable = registered
+            self.text(b"C", qualified_name(base))
+            self.update(to_hashable(value))
+            return
         module = cls.__module__.partition(".")[0]
         special = _BY_MODULE.get(module)
         if special is not None:
@@ -1069,7 +1076,7 @@ def _frame_columns(h: ValueHasher, frame: Any) -> None:
     import numpy as np
 
     stored: Callable[[int], Any] | None = getattr(frame, "_get_column_array", None)
-    if any(base in _custom for base in np.ndarray.__mro__):
+    if _registered(np.ndarray) is not None:
         stored = None  # a hasher registered for arrays: every column through its Series
     names: dict[Any, str] = {}  # numpy's str() of a dtype takes 5 us
     for i in range(frame.shape[1]):

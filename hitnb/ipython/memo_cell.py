@@ -654,7 +654,6 @@ def _sharing_unmet(
             reached.update(objects_reached(namespace[name]))
         except UnhashableValue:
             return f"input `{name}` cannot be walked for what shares it"
-        reached[id(namespace[name])] = namespace[name]
     sharing = set(sharing_names(namespace, reached)) - set(changed) - analysis.bound
     them = " or ".join(f"`{name}`" for name in changed)
     as_found = stored.shared | stored.outputs.keys() | getattr(stored, "left", frozenset())
