@@ -35,11 +35,14 @@ import re
 import sys
 import types
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
+from hitnb.core.reaching import objects_reached
 from hitnb.deep import deep_if_needed
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
+from hitnb.hashing.apart import Marks, hash_apart
 from hitnb.hashing.code import importable_name, library_attribute, library_method
 from hitnb.hashing.values import UnhashableValue, caches_of, hash_value
 from hitnb.store.codecs import (
@@ -1161,6 +1164,18 @@ class CellRecord:
     record refers to them (see ``_left_as_read`` in :mod:`hitnb.ipython.memo_cell`), and a
     hit finding them sharing those objects now is as the run found them."""
 
+    shared_apart: dict[str, str] | None = None
+    """For each of ``shared``, its digest apart from what the changed inputs reach (see
+    :func:`shared_apart`): a hit restores it as the run left it, which is what a plain run
+    leaves only if what else it holds is as it was then (``cfg = {"opt": opt, "seed": 0}``
+    edited to ``seed: 1``). Absent from a digest, a name was not checked (a hit runs the
+    cell again); None in records made before it was kept."""
+
+    apart_from: tuple[str, ...] = ()
+    """The inputs whose reach ``shared_apart`` holds apart, in the order of its marks: the
+    inputs the run changed in place, and those it changed and bound again
+    (``df["b"] = 1; df = df.copy()``)."""
+
     frames_viewed: bool = False
     """Whether the record keeps numpy outputs viewing a pandas output's memory as views of
     it (``arr = df.values``: see :func:`_array_views`). Records made before did not, and
@@ -1864,6 +1879,28 @@ def sharing_names(namespace: dict[str, Any], changed: dict[int, Any]) -> list[st
                 objects.add(ident)
                 grew = True
     return sorted(name for ident in found for name in values[ident])
+
+
+def reach_marks(values: Iterable[Any]) -> Marks:
+    """Each object ``values`` reach (see :func:`~hitnb.core.reaching.objects_reached`),
+    numbered in the order met: the marks :func:`shared_apart` writes them as. Raises
+    :class:`~hitnb.hashing.values.UnhashableValue` for a value that cannot be walked."""
+    reached: dict[int, Any] = {}
+    for value in values:
+        reached.update(objects_reached(value))
+    return Marks(reached)
+
+
+def shared_apart(namespace: dict[str, Any], names: Iterable[str], marks: Marks) -> dict[str, str]:
+    """The digest of each of ``names`` (sharing objects with what a cell changed) with the
+    objects the changed values reach written as their marks (see
+    :func:`~hitnb.hashing.apart.hash_apart`): what else the name holds, which the cell's
+    key does not cover. A name that cannot be hashed is left out."""
+    digests = {}
+    for name in names:
+        with suppress(UnhashableValue):
+            digests[name] = hash_apart(namespace[name], marks)
+    return digests
 
 
 def _array_base(value: Any) -> Any:

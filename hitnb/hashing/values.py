@@ -225,6 +225,11 @@ class ValueHasher:
         """``value``, a list, tuple or dict, was hashed whole (by its pickle, or column by
         column), without a walk through what it holds."""
 
+    def may_pack(self, value: Any) -> bool:
+        """Whether ``value``, a long list, tuple or dict, may be hashed whole, without a
+        walk through what it holds (always, here: see :mod:`hitnb.hashing.apart`)."""
+        return True
+
     def _child(self) -> ValueHasher:
         """A hasher for one part of the value, sharing this traversal's bookkeeping."""
         return ValueHasher(self._active, self._done, self._seen)
@@ -641,7 +646,7 @@ def _numpy_scalars(h: ValueHasher, v: list[Any] | tuple[Any, ...], tag: bytes) -
 def _sequence_of(h: ValueHasher, v: list[Any] | tuple[Any, ...], tag: bytes) -> None:
     """A list or tuple: by its pickle when long and plain data, column by column when long
     records that are not, else item by item."""
-    if len(v) >= PACK_MIN and not holds_twice(v):  # (else walked: see hitnb.hashing.shared)
+    if len(v) >= PACK_MIN and not holds_twice(v) and h.may_pack(v):  # (see hitnb.hashing.shared)
         if not h.enter(v):
             return
         packed = _plain(h, v, tag) or pack_records(h, v, tag) or _numpy_scalars(h, v, tag)
@@ -665,7 +670,7 @@ def _dict(h: ValueHasher, v: dict[Any, Any]) -> None:
     by iterating (a DataFrame's columns), so two orders are two values."""
     if not h.enter(v):
         return
-    if not (len(v) >= PACK_MIN and holds_twice(v)) and _plain(h, v, b"d"):
+    if not (len(v) >= PACK_MIN and (holds_twice(v) or not h.may_pack(v))) and _plain(h, v, b"d"):
         h.packed_whole(v)
     else:
         h.frame(b"d", str(len(v)).encode())
@@ -1276,11 +1281,11 @@ def digest_value(value: Any) -> bytes:
     frame = _scalar_frame(value)
     if frame is not None:
         return xxhash.xxh3_128_digest(frame)
-    digest = _walk(ValueHasher(), value)
+    digest = walk_digest(ValueHasher(), value)
     return _digest_deep(value) if digest is None else digest
 
 
-def _walk(h: ValueHasher, value: Any) -> bytes | None:
+def walk_digest(h: ValueHasher, value: Any) -> bytes | None:
     """``h``'s digest of ``value``, or None when it is nested too deeply for this stack.
 
     A failure inside the walk is the refusal it amounts to: the value is not keyed, and
@@ -1338,7 +1343,7 @@ def hash_reaching(value: Any) -> tuple[str, dict[int, Any]]:
     if _scalar_frame(value) is not None:
         return hash_value(value), {}
     met: dict[int, Any] = {}
-    digest = _walk(_ReachingHasher(met), value)
+    digest = walk_digest(_ReachingHasher(met), value)
     if digest is None:
         return _digest_deep(value).hex(), {id(value): value}
     return digest.hex(), met

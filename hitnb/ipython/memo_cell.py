@@ -48,6 +48,8 @@ from hitnb.core.cells import (
     pack_result,
     parts_of_inputs,
     pure_methods_hold,
+    reach_marks,
+    shared_apart,
     sharing_names,
     unpack_outputs,
     unpack_result,
@@ -59,6 +61,7 @@ from hitnb.core.record import RunRecord
 from hitnb.core.stores import current_store
 from hitnb.core.unstorable import Unstorable
 from hitnb.hashing.analysis import analyze, text_digest
+from hitnb.hashing.apart import Marks
 from hitnb.hashing.code import (
     is_user_code,
     library_versions,
@@ -644,10 +647,12 @@ def _sharing_unmet(
     and every name that shared it then to share it now: restored, such a name would be
     bound to what the restored input holds, one object where a plain run leaves two
     (``model = {"w": w}`` edited to ``{"w": w.copy()}``); left alone, it would not share
-    it where the run itself made it share (``box.labels = labels`` with a list)."""
+    it where the run itself made it share (``box.labels = labels`` with a list). Restored,
+    a sharing name is as the run left it: what else it holds must be as it was then (see
+    :func:`_shared_unmet`)."""
     changed = sorted(name for name in stored.changed if name in namespace)
     if not changed:
-        return None
+        return _shared_unmet(namespace, stored, None)
     reached: dict[int, Any] = {}
     for name in changed:
         try:
@@ -661,6 +666,42 @@ def _sharing_unmet(
         return f"`{name}` shares objects with {them}, which the cell changes, and did not then"
     for name in sorted(stored.shared - sharing):
         return f"`{name}` shared objects with {them} when the cell ran, and does not now"
+    same = tuple(changed) == getattr(stored, "apart_from", ())
+    return _shared_unmet(namespace, stored, Marks(reached) if same else None)
+
+
+def _shared_unmet(namespace: dict[str, Any], stored: CellRecord, marks: Marks | None) -> str | None:
+    """Why a name the stored run restores for sharing objects with what it changed holds
+    other values beside them than it did when the cell ran (``cfg = {"opt": opt, "seed":
+    0}`` edited to ``seed: 1``, and a cell changing ``opt``: restored, ``cfg`` would say
+    ``seed: 0``); None when each holds what it held. Compared apart from what the changed
+    inputs reach, which the key covers (see :func:`~hitnb.core.cells.shared_apart`);
+    ``marks`` are theirs, when the caller walked them already."""
+    if not stored.shared:
+        return None
+    kept = getattr(stored, "shared_apart", None)
+    if kept is None:
+        return (
+            "it was stored by an earlier hitnb, which did not keep what the names sharing "
+            "objects with what it changes held beside them"
+        )
+    if marks is None:
+        inputs = stored.apart_from
+        if not all(name in namespace for name in inputs):
+            return "an input it changed is not defined now"
+        try:
+            marks = reach_marks(namespace[name] for name in inputs)
+        except UnhashableValue:
+            return "an input it changed cannot be walked for what shares it"
+    now = shared_apart(namespace, sorted(stored.shared), marks)
+    for name in sorted(stored.shared):
+        if name not in kept or name not in now:
+            return f"`{name}`, which shares objects with what the cell changes, cannot be hashed"
+        if now[name] != kept[name]:
+            return (
+                f"`{name}` shares objects with what the cell changes and holds other values "
+                "beside them than when it ran"
+            )
     return None
 
 
@@ -1012,12 +1053,14 @@ def _run_recorded(
             (name, held_before, False)
             for name, held_before in _rebound_away(kept, namespace, candidates)
         ]
+        apart_from = {name: namespace[name] for name in written}  # (see shared_apart below)
         for name, obj, still_bound in again:  # (`value` is the cell's result)
             try:
                 digest: str | None = hash_value(obj)
             except UnhashableValue:
                 digest = None  # it hashed before the run: keep what it became
             if digest != digests.get(name):
+                apart_from[name] = obj
                 if still_bound:
                     outputs[name] = obj
                     measured[name] = digest
@@ -1049,6 +1092,14 @@ def _run_recorded(
                 else:
                     outputs[name] = namespace[name]
                     shared.add(name)
+        apart: dict[str, str] = {}
+        if shared:
+            try:
+                marks = reach_marks(apart_from[name] for name in sorted(apart_from))
+            except UnhashableValue:
+                marks = None  # a hit cannot walk them either: it runs the cell again
+            if marks is not None:
+                apart = shared_apart(namespace, sorted(shared), marks)
         output_digests: dict[str, str] = {}
         budget = duration * DIGEST_BUDGET if duration >= DIGEST_OUTPUTS_AFTER else 0.0
         for name, output in sorted(outputs.items()):  # by name: the same ones in every process
@@ -1085,6 +1136,8 @@ def _run_recorded(
             frozenset(measured) | frozenset(written),
             function_defaults(outputs),
             frozenset(left),
+            apart,
+            tuple(sorted(apart_from)),
             frames_viewed=True,
         )
         return record, unstorable

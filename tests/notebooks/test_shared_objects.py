@@ -372,6 +372,33 @@ def test_a_name_that_shared_the_change_then_and_not_now_runs_the_cell(
     assert "`w` shared objects with `model` when the cell ran, and does not now" in printed[1][-3]
 
 
+def test_a_name_sharing_the_change_edited_since_runs_the_cell(tmp_path: Path, isolated_store: Path):
+    """``cfg = {"opt": opt, "seed": 0}`` edited to ``seed: 1``: the cell changing ``opt``
+    keys alike (``cfg`` is none of its inputs), and its hit restored ``cfg`` as the run
+    left it, with seed 0 (a review's case, older than this change). It runs again now,
+    and is stored anew: the next session hits. (``opt`` is an instance: a dict held by
+    ``cfg`` comes back a copy from ``cfg``'s own cell, another fault.)"""
+    env = {"HITNB_STORE": str(isolated_store)}
+    printed = []
+    for seed in (0, 1, 1):
+        cells = [
+            "%load_ext hitnb\n%hitnb auto\nimport types\nopt = types.SimpleNamespace(lr=0.1)",
+            f"cfg = {{'opt': opt, 'seed': {seed}}}",
+            "opt.lr = 0.5",
+            "%hitnb why",
+            "%hitnb auto off",
+            "print(cfg, cfg['opt'] is opt)",
+        ]
+        printed.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0])
+    assert [p[-1] for p in printed] == [
+        "{'opt': namespace(lr=0.5), 'seed': 0} True\n",
+        "{'opt': namespace(lr=0.5), 'seed': 1} True\n",
+        "{'opt': namespace(lr=0.5), 'seed': 1} True\n",
+    ]
+    assert "`cfg` shares objects with what the cell changes and holds other" in printed[1][3]
+    assert "came from the cache" in printed[2][3]
+
+
 def test_a_view_made_in_a_cell_that_defines_code_comes_back_a_view(
     tmp_path: Path, isolated_store: Path
 ):

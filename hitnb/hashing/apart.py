@@ -1,0 +1,162 @@
+"""The digest of a value apart from some objects it holds.
+
+A cell that changes a value in place changes it for every name sharing an object with it,
+and a hit restores those names as the run left them (see
+:func:`hitnb.core.cells.sharing_names`). The key covers what the changed values held as the
+run began, not what else a sharing name holds: ``cfg = {"opt": opt, "seed": 0}`` edited to
+``seed: 1`` keys a cell changing ``opt`` alike. So the record keeps each sharing name's
+digest with the objects the changed values reach written as marks (their place in that
+reach), and a hit compares it with the digest of what the name holds now: the same, and
+the restored name is what a plain run would leave.
+
+A numpy array viewing one of those objects' memory is written as the mark of the array
+it views and where in its memory it looks (``head = arr[:3]``); a pandas value over such
+memory (``pd.Series(x, copy=False)``) by its labels and, block by block, the marks of its
+arrays. Long containers holding one of the objects are walked, not hashed whole by their
+pickle, so the object is met where it is.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from hitnb.hashing.shared import held_elsewhere
+from hitnb.hashing.values import UnhashableValue, ValueHasher, walk_digest
+
+
+class Marks:
+    """The objects a digest is taken apart from, each written as its place in ``reached``
+    (an ordered dict of objects by id), and the memory of the numpy arrays among them."""
+
+    __slots__ = ("_memory", "marks", "reached")
+
+    def __init__(self, reached: dict[int, Any]) -> None:
+        self.reached = reached
+        self.marks = {ident: at for at, ident in enumerate(reached)}
+        self._memory: dict[int, list[tuple[int, int, int, int]]] | None = None
+
+    def in_memory(self, array: Any) -> tuple[int, int] | None:
+        """The mark of the marked array whose memory holds all of ``array``'s, and where
+        ``array`` starts in it; None when no marked array holds it. Compared by memory,
+        not by ``base``: unpickled, a frame's block views a buffer a view of it views too
+        (``arr = df.values``), where in the run that made them ``arr`` viewed the block."""
+        if self._memory is None:
+            self._memory = {}
+            numpy = sys.modules.get("numpy")
+            for ident, obj in self.reached.items():
+                if numpy is not None and isinstance(obj, numpy.ndarray) and obj.size:
+                    low, high = _bounds(obj)
+                    place = (self.marks[ident], low, high, _data_start(obj))
+                    self._memory.setdefault(id(_owner(obj)), []).append(place)
+        if not array.size:
+            return None
+        low, high = _bounds(array)
+        for mark, first, last, start in self._memory.get(id(_owner(array)), ()):
+            if first <= low and high <= last:
+                return mark, _data_start(array) - start
+        return None
+
+
+def hash_apart(value: Any, marks: Marks) -> str:
+    """The digest of ``value`` with each object of ``marks`` written as its mark; raises
+    :class:`~hitnb.hashing.values.UnhashableValue` for a value it cannot hash (or one
+    nested too deeply for one walk)."""
+    digest = walk_digest(_ApartHasher(marks), value)
+    if digest is None:
+        raise UnhashableValue(type(value).__qualname__, "it is nested too deeply")
+    return digest.hex()
+
+
+class _ApartHasher(ValueHasher):
+    """A hasher writing the objects of ``marks`` (and what views their memory) as marks."""
+
+    __slots__ = ("_marks",)
+
+    def __init__(
+        self,
+        marks: Marks,
+        _active: dict[int, int] | None = None,
+        _done: dict[int, tuple[Any, bytes]] | None = None,
+        _seen: dict[int, tuple[Any, int]] | None = None,
+    ) -> None:
+        super().__init__(_active, _done, _seen)
+        self._marks = marks
+
+    def update(self, value: Any) -> None:
+        mark = self._marks.marks.get(id(value))
+        if mark is not None:
+            self.frame(b"A", str(mark).encode())
+        elif not self._viewed(value):
+            super().update(value)
+
+    def may_pack(self, value: Any) -> bool:
+        marks = self._marks.marks
+        return not any(id(held) in marks for held in held_elsewhere(value))
+
+    def _child(self) -> ValueHasher:
+        return _ApartHasher(self._marks, self._active, self._done, self._seen)
+
+    def _viewed(self, value: Any) -> bool:
+        """Frame a numpy array viewing a marked array's memory, or a pandas value over
+        such memory; False for anything else."""
+        numpy = sys.modules.get("numpy")
+        if numpy is None:
+            return False
+        if isinstance(value, numpy.ndarray):
+            return self._array_view(value)
+        if type(value).__module__.partition(".")[0] != "pandas":
+            return False
+        blocks = getattr(getattr(value, "_mgr", None), "blocks", None)
+        if not blocks or not any(
+            isinstance(block.values, numpy.ndarray) and self._marks.in_memory(block.values)
+            for block in blocks
+        ):
+            return False
+        self.text(b"AP", type(value).__qualname__)
+        self.update_child(".index", value.index)
+        if hasattr(value, "columns"):
+            self.update_child(".columns", value.columns)
+        else:
+            self.update_child(".name", value.name)
+        for block in blocks:
+            self.update_child(".blocks", block.mgr_locs.as_array.tolist())
+            self.update_child(".blocks", block.values)
+        if value.attrs:
+            self.update_child(".attrs", value.attrs)
+        return True
+
+    def _array_view(self, array: Any) -> bool:
+        found = self._marks.in_memory(array)
+        if found is None:
+            return False
+        mark, start = found
+        self.text(b"Av", f"{mark}|{start}|{array.dtype.str}|{array.shape}|{array.strides}")
+        return True
+
+
+def _owner(array: Any) -> Any:
+    """What holds an array's memory at the end of its chain of bases (an array owning its
+    memory, or a buffer: bytes, a memory view, a memory map)."""
+    while True:
+        base = array.base
+        if base is None:
+            return array
+        if type(base).__module__.partition(".")[0] != "numpy":
+            return base
+        array = base
+
+
+def _bounds(array: Any) -> tuple[int, int]:
+    """The first and one past the last address of an array's memory."""
+    low = high = _data_start(array)
+    for size, stride in zip(array.shape, array.strides, strict=True):
+        if stride < 0:
+            low += stride * (size - 1)
+        else:
+            high += stride * (size - 1)
+    return low, high + array.itemsize
+
+
+def _data_start(array: Any) -> int:
+    return int(array.__array_interface__["data"][0])
