@@ -1165,16 +1165,16 @@ class CellRecord:
     hit finding them sharing those objects now is as the run found them."""
 
     shared_apart: dict[str, str] | None = None
-    """For each of ``shared``, its digest apart from what the changed inputs reach (see
+    """For each of ``shared``, its digest apart from what the cell's inputs reach (see
     :func:`shared_apart`): a hit restores it as the run left it, which is what a plain run
     leaves only if what else it holds is as it was then (``cfg = {"opt": opt, "seed": 0}``
     edited to ``seed: 1``). Absent from a digest, a name was not checked (a hit runs the
     cell again); None in records made before it was kept."""
 
     apart_from: tuple[str, ...] = ()
-    """The inputs whose reach ``shared_apart`` holds apart, in the order of its marks: the
-    inputs the run changed in place, and those it changed and bound again
-    (``df["b"] = 1; df = df.copy()``)."""
+    """The names whose values ``shared_apart`` is taken apart from beside the cell's
+    inputs: the values the run changed (in place, or bound again after: ``df["b"] = 1;
+    df = df.copy()``), which include globals a notebook function it called changed."""
 
     frames_viewed: bool = False
     """Whether the record keeps numpy outputs viewing a pandas output's memory as views of
@@ -1659,7 +1659,9 @@ PARTS_DEPTH = 4
 
 
 def parts_of_inputs(
-    read: dict[str, Any], refer: dict[int, str | tuple[str, Part]]
+    read: dict[str, Any],
+    refer: dict[int, str | tuple[str, Part]],
+    containers: dict[int, Any] | None = None,
 ) -> dict[int, tuple[str, Part]]:
     """The objects inside the inputs a run left unchanged (``refer``: their ids, with
     their names), each with where it lies in one of them, found breadth first (by the
@@ -1669,8 +1671,16 @@ def parts_of_inputs(
     changed the copy, not the pipeline. Only what an input's value is made of is followed:
     items of lists, tuples and dicts keyed by str or int, and the public attributes an
     instance holds itself (not caches, which an equal instance may lack), up to
-    :data:`PARTS_LIMIT` objects and :data:`PARTS_DEPTH` steps from the input."""
+    :data:`PARTS_LIMIT` objects and :data:`PARTS_DEPTH` steps from the input. The lists,
+    dicts and sets among the inputs and the parts go into ``containers`` (see
+    :func:`~hitnb.store.codecs.references`)."""
     found: dict[int, tuple[str, Part]] = {}
+    if containers is not None:
+        containers.update(
+            (ident, read[name])
+            for ident, name in refer.items()
+            if isinstance(name, str) and type(read.get(name)) in MUTABLE_CONTAINERS
+        )
     for ident, name in list(refer.items()):
         if not isinstance(name, str) or name not in read:
             continue
@@ -1685,6 +1695,8 @@ def parts_of_inputs(
                     seen.add(id(child))
                     where = (*part, step)
                     found.setdefault(id(child), (name, where))
+                    if containers is not None and type(child) in MUTABLE_CONTAINERS:
+                        containers.setdefault(id(child), child)
                     if len(where) < PARTS_DEPTH:
                         below.append((child, where))
             todo = below
@@ -1709,6 +1721,10 @@ def _parts_inside(obj: Any) -> Iterator[tuple[tuple[str, Any], Any]]:
                 if type(key) is str and not key.startswith("_") and key not in caches:
                     yield ("attribute", key), item
 
+
+MUTABLE_CONTAINERS = frozenset({list, dict, set})
+"""The containers that can change in place which pickle writes itself, never asking the
+codec whether to refer to them (see :func:`~hitnb.store.codecs.references`)."""
 
 _NOT_WALKED = frozenset({"builtins", "numpy", "pandas"})
 """Modules whose objects' attributes are their machinery, not parts a user names."""
@@ -1881,21 +1897,27 @@ def sharing_names(namespace: dict[str, Any], changed: dict[int, Any]) -> list[st
     return sorted(name for ident in found for name in values[ident])
 
 
-def reach_marks(values: Iterable[Any]) -> Marks:
-    """Each object ``values`` reach (see :func:`~hitnb.core.reaching.objects_reached`),
-    numbered in the order met: the marks :func:`shared_apart` writes them as. Raises
+def reach_marks(values: dict[str, Any]) -> Marks:
+    """The objects ``values`` (a cell's inputs) reach (see
+    :func:`~hitnb.core.reaching.objects_reached`), each marked by the name it is bound to,
+    else its type: what :func:`shared_apart` writes them as. Raises
     :class:`~hitnb.hashing.values.UnhashableValue` for a value that cannot be walked."""
     reached: dict[int, Any] = {}
-    for value in values:
+    for value in values.values():
         reached.update(objects_reached(value))
-    return Marks(reached)
+    names = {id(value): name for name, value in sorted(values.items(), reverse=True)}
+    return Marks(reached, names)
 
 
 def shared_apart(namespace: dict[str, Any], names: Iterable[str], marks: Marks) -> dict[str, str]:
     """The digest of each of ``names`` (sharing objects with what a cell changed) with the
-    objects the changed values reach written as their marks (see
+    objects the cell's inputs reach written as their marks (see
     :func:`~hitnb.hashing.apart.hash_apart`): what else the name holds, which the cell's
-    key does not cover. A name that cannot be hashed is left out."""
+    key does not cover. A name that cannot be hashed is left out.
+
+    The inputs are walked whole, those the run left as they were too: a run may make a
+    changed input hold an object it read (``box.head = head``), which the changed input
+    reaches after the run, when the record is made, and not before it, when a hit checks."""
     digests = {}
     for name in names:
         with suppress(UnhashableValue):

@@ -2,12 +2,12 @@
 
 A cell that changes a value in place changes it for every name sharing an object with it,
 and a hit restores those names as the run left them (see
-:func:`hitnb.core.cells.sharing_names`). The key covers what the changed values held as the
+:func:`hitnb.core.cells.sharing_names`). The key covers what the cell's inputs held as the
 run began, not what else a sharing name holds: ``cfg = {"opt": opt, "seed": 0}`` edited to
 ``seed: 1`` keys a cell changing ``opt`` alike. So the record keeps each sharing name's
-digest with the objects the changed values reach written as marks (their place in that
-reach), and a hit compares it with the digest of what the name holds now: the same, and
-the restored name is what a plain run would leave.
+digest with the objects the inputs reach written as marks (the input's name, or the
+object's type), and a hit compares it with the digest of what the name holds now: the
+same, and the restored name is what a plain run would leave.
 
 A numpy array viewing one of those objects' memory is written as the mark of the array
 it views and where in its memory it looks (``head = arr[:3]``); a pandas value over such
@@ -26,17 +26,22 @@ from hitnb.hashing.values import UnhashableValue, ValueHasher, walk_digest
 
 
 class Marks:
-    """The objects a digest is taken apart from, each written as its place in ``reached``
-    (an ordered dict of objects by id), and the memory of the numpy arrays among them."""
+    """The objects a digest is taken apart from (``reached``, by id), each written as a
+    mark: the name of the input it is (``names``), else its type. Not its place in a walk:
+    what a run adds to an object (a results object's cache) moves every object met after
+    it, and the digest taken after the run must match the one a hit takes before it."""
 
     __slots__ = ("_memory", "marks", "reached")
 
-    def __init__(self, reached: dict[int, Any]) -> None:
+    def __init__(self, reached: dict[int, Any], names: dict[int, str]) -> None:
         self.reached = reached
-        self.marks = {ident: at for at, ident in enumerate(reached)}
-        self._memory: dict[int, list[tuple[int, int, int, int]]] | None = None
+        self.marks = {
+            ident: names.get(ident) or f"{type(obj).__module__}.{type(obj).__qualname__}"
+            for ident, obj in reached.items()
+        }
+        self._memory: dict[int, list[tuple[str, int, int, int]]] | None = None
 
-    def in_memory(self, array: Any) -> tuple[int, int] | None:
+    def in_memory(self, array: Any) -> tuple[str, int] | None:
         """The mark of the marked array whose memory holds all of ``array``'s, and where
         ``array`` starts in it; None when no marked array holds it. Compared by memory,
         not by ``base``: unpickled, a frame's block views a buffer a view of it views too
@@ -59,7 +64,8 @@ class Marks:
 
 
 def hash_apart(value: Any, marks: Marks) -> str:
-    """The digest of ``value`` with each object of ``marks`` written as its mark; raises
+    """The digest of ``value`` with each object of ``marks`` written as its mark (one met
+    again, as where it was met first); raises
     :class:`~hitnb.hashing.values.UnhashableValue` for a value it cannot hash (or one
     nested too deeply for one walk)."""
     digest = walk_digest(_ApartHasher(marks), value)
@@ -86,7 +92,8 @@ class _ApartHasher(ValueHasher):
     def update(self, value: Any) -> None:
         mark = self._marks.marks.get(id(value))
         if mark is not None:
-            self.frame(b"A", str(mark).encode())
+            if self.met_again(value):
+                self.text(b"A", mark)
         elif not self._viewed(value):
             super().update(value)
 

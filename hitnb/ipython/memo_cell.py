@@ -61,7 +61,6 @@ from hitnb.core.record import RunRecord
 from hitnb.core.stores import current_store
 from hitnb.core.unstorable import Unstorable
 from hitnb.hashing.analysis import analyze, text_digest
-from hitnb.hashing.apart import Marks
 from hitnb.hashing.code import (
     is_user_code,
     library_versions,
@@ -282,7 +281,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     if learned:
         _keep_learned(shell, store, learned)
     work = _CellWork(shell, cell, source, analysis, digests, options, quiet)
-    with codecs.references(work.refer, work.read):
+    with codecs.references(work.refer, work.read, work.containers):
         outcome = engine.run(
             engine.Call(
                 parts, parts.key, work, store, mode, settings, wait=settings.wait,
@@ -387,6 +386,9 @@ class _CellWork(engine.Work):
         """The inputs the run left as they were, by id: the record refers to them by name;
         and the objects inside them, by name and where (see
         :func:`~hitnb.core.cells.parts_of_inputs`)."""
+        self.containers: dict[int, Any] = {}
+        """The lists, dicts and sets among those, by id: pickle writes them itself, so the
+        codec refers to them its own way (see :func:`~hitnb.store.codecs.references`)."""
 
     def summaries(self) -> dict[str, Any]:
         """A summary of each input (for tables and ``why``), made only when a miss needs
@@ -400,13 +402,13 @@ class _CellWork(engine.Work):
     def run(self) -> engine.Computed:
         __tracebackhide__ = True
         value, record, unstorable = _run_recorded(
-            self.shell, self.source, self.analysis, self.digests
+            self.shell, self.source, self.analysis, self.digests, self.read
         )
         self.ran = record
         if unstorable:
             return engine.Computed(value, None, record.duration, unstorable=unstorable)
         self.refer.update(_unchanged_inputs(self.shell.user_ns, self.read, self.analysis, record))
-        self.refer.update(parts_of_inputs(self.read, self.refer))
+        self.refer.update(parts_of_inputs(self.read, self.refer, self.containers))
         if not self.analysis.has_result:
             value = None  # a trailing `;` or %%capture: the cell shows no value
         try:
@@ -619,7 +621,7 @@ class _CellWork(engine.Work):
                 "it was stored by an earlier hitnb, which kept a numpy array it made beside "
                 "a frame apart from the frame's memory (`arr = df.values`)"
             )
-        return _sharing_unmet(self.shell.user_ns, self.analysis, stored)
+        return _sharing_unmet(self.shell.user_ns, self.analysis, stored, self.read)
 
     def stale(self, reason: str) -> None:
         self.stale_reason = reason
@@ -636,7 +638,7 @@ class _CellWork(engine.Work):
 
 
 def _sharing_unmet(
-    namespace: dict[str, Any], analysis: CellAnalysis, stored: CellRecord
+    namespace: dict[str, Any], analysis: CellAnalysis, stored: CellRecord, read: dict[str, Any]
 ) -> str | None:
     """Why the names sharing objects with the inputs the stored run changed in place are
     not as they were when it ran; None when they are (or it changed none). The key holds
@@ -652,7 +654,7 @@ def _sharing_unmet(
     :func:`_shared_unmet`)."""
     changed = sorted(name for name in stored.changed if name in namespace)
     if not changed:
-        return _shared_unmet(namespace, stored, None)
+        return _shared_unmet(namespace, stored, read)
     reached: dict[int, Any] = {}
     for name in changed:
         try:
@@ -666,17 +668,17 @@ def _sharing_unmet(
         return f"`{name}` shares objects with {them}, which the cell changes, and did not then"
     for name in sorted(stored.shared - sharing):
         return f"`{name}` shared objects with {them} when the cell ran, and does not now"
-    same = tuple(changed) == getattr(stored, "apart_from", ())
-    return _shared_unmet(namespace, stored, Marks(reached) if same else None)
+    return _shared_unmet(namespace, stored, read)
 
 
-def _shared_unmet(namespace: dict[str, Any], stored: CellRecord, marks: Marks | None) -> str | None:
+def _shared_unmet(
+    namespace: dict[str, Any], stored: CellRecord, read: dict[str, Any]
+) -> str | None:
     """Why a name the stored run restores for sharing objects with what it changed holds
     other values beside them than it did when the cell ran (``cfg = {"opt": opt, "seed":
     0}`` edited to ``seed: 1``, and a cell changing ``opt``: restored, ``cfg`` would say
-    ``seed: 0``); None when each holds what it held. Compared apart from what the changed
-    inputs reach, which the key covers (see :func:`~hitnb.core.cells.shared_apart`);
-    ``marks`` are theirs, when the caller walked them already."""
+    ``seed: 0``); None when each holds what it held. Compared apart from what the cell's
+    inputs reach, which the key covers (see :func:`~hitnb.core.cells.shared_apart`)."""
     if not stored.shared:
         return None
     kept = getattr(stored, "shared_apart", None)
@@ -685,14 +687,12 @@ def _shared_unmet(namespace: dict[str, Any], stored: CellRecord, marks: Marks | 
             "it was stored by an earlier hitnb, which did not keep what the names sharing "
             "objects with what it changes held beside them"
         )
-    if marks is None:
-        inputs = stored.apart_from
-        if not all(name in namespace for name in inputs):
-            return "an input it changed is not defined now"
-        try:
-            marks = reach_marks(namespace[name] for name in inputs)
-        except UnhashableValue:
-            return "an input it changed cannot be walked for what shares it"
+    if not all(name in namespace for name in stored.apart_from):
+        return "an input it changed is not defined now"
+    try:
+        marks = reach_marks({**read, **{n: namespace[n] for n in stored.apart_from}})
+    except UnhashableValue:
+        return "an input it reads cannot be walked for what shares it"
     now = shared_apart(namespace, sorted(stored.shared), marks)
     for name in sorted(stored.shared):
         if name not in kept or name not in now:
@@ -970,7 +970,7 @@ def _show_hit(
 
 
 def _run_recorded(
-    shell: Any, source: str, analysis: CellAnalysis, digests: dict[str, str]
+    shell: Any, source: str, analysis: CellAnalysis, digests: dict[str, str], read: dict[str, Any]
 ) -> tuple[Any, CellRecord, str]:
     """Run the cell, recording what it shows; its outputs are the names it binds and the
     inputs whose digest changed while it ran (in place, through a function it called, or
@@ -1095,7 +1095,7 @@ def _run_recorded(
         apart: dict[str, str] = {}
         if shared:
             try:
-                marks = reach_marks(apart_from[name] for name in sorted(apart_from))
+                marks = reach_marks({**read, **apart_from})
             except UnhashableValue:
                 marks = None  # a hit cannot walk them either: it runs the cell again
             if marks is not None:

@@ -254,18 +254,23 @@ Part = tuple[tuple[str, Any], ...]
 """Where an object lies inside a value: steps ``("attribute", name)`` (its own
 ``__dict__``), ``("item", index or key)``."""
 _referring: contextvars.ContextVar[
-    tuple[dict[int, str | tuple[str, Part]], Mapping[str, Any]] | None
+    tuple[dict[int, str | tuple[str, Part]], Mapping[str, Any], dict[int, Any]] | None
 ] = contextvars.ContextVar("hitnb_references", default=None)
 
 
 @contextlib.contextmanager
 def references(
-    refer: dict[int, str | tuple[str, Part]], values: Mapping[str, Any]
+    refer: dict[int, str | tuple[str, Part]],
+    values: Mapping[str, Any],
+    containers: dict[int, Any] | None = None,
 ) -> Iterator[None]:
     """Within the block, the pickle codec writes each object whose id is in ``refer`` as a
     reference to its name instead of its state, and loads a reference to a name as
     ``values[name]``; an object ``refer`` gives a name and a :data:`Part` for, as that part
     of that value (:func:`load_part`). ``refer`` may be filled in after the block starts.
+    The lists, dicts and sets among those objects, which pickle writes itself without
+    asking, are referred to only when they are in ``containers`` (by id: see
+    :class:`_Preamble`), which may be filled in later too.
 
     A notebook cell's outputs often hold the inputs it read unchanged (a list of fitted
     models, a model keeping its data frame): written as references, they are not copied
@@ -273,7 +278,7 @@ def references(
     in the session that ran the cell. The names must be ones whose values are the same
     when the record is loaded: inputs of the cell, whose digests are part of its key.
     """
-    token = _referring.set((refer, values))
+    token = _referring.set((refer, values, {} if containers is None else containers))
     try:
         yield
     finally:
@@ -347,6 +352,16 @@ class _Pickler(pickle.Pickler):
         self.by_dill = by_dill
 
     def reducer_override(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind is _Preamble:
+            references = tuple(reference for reference, _ in obj.pairs)
+            return _last, (references, _MemoMark(obj.pairs), obj.value)
+        if kind is _Referred:
+            to = obj.to
+            return (load_part, to) if isinstance(to, tuple) else (load_reference, (to,))
+        if kind is _MemoMark:
+            self._refer_in_memo(obj.pairs)
+            return _last, (None,)
         name = self.refer.get(id(obj)) if self.refer else None
         if isinstance(name, tuple):
             return load_part, name
@@ -359,6 +374,58 @@ class _Pickler(pickle.Pickler):
         if self.by_dill and (type(obj) is types.FunctionType or isinstance(obj, type)):
             return _dill_reduced(obj)
         return NotImplemented
+
+    def _refer_in_memo(self, pairs: list[tuple[_Referred, Any]]) -> None:
+        """List each container of ``pairs`` in the memo as its reference, written before
+        (see :class:`_Preamble`), in the reference's place: the memo numbers what it keeps
+        by how many it holds, as the loading side does, so it must not grow. It holds only
+        the preamble yet: a small copy."""
+        memo = self.memo.copy()
+        for reference, container in pairs:
+            memo[id(container)] = (memo.pop(id(reference))[0], container)
+        self.memo = memo
+
+
+class _Preamble:
+    """A value to pickle after references to the lists, dicts and sets it may hold that
+    :func:`references` refers to, so that each is written as a reference too.
+
+    Pickle writes those types itself, without asking :meth:`_Pickler.reducer_override`
+    (``config = {"opt": defaults}`` stored a copy of ``defaults``, and after a hit a change
+    to ``defaults`` no longer reached ``config``). So the references come first, each
+    kept in pickle's memo; then a mark (:class:`_MemoMark`), on which the memo is made to
+    list each container as its reference: pickle writes every later meeting of one as a
+    fetch of the object loaded in its place. Loaded, the value is the last argument of
+    :func:`_last`; a plain ``pickle.loads`` reads it."""
+
+    def __init__(self, pairs: list[tuple[_Referred, Any]], value: Any) -> None:
+        self.pairs = pairs
+        self.value = value
+
+
+class _Referred(NamedTuple):
+    """A reference written in a :class:`_Preamble`: what :func:`references` gives for it."""
+
+    to: str | tuple[str, Part]
+
+
+class _MemoMark:
+    """Where a :class:`_Preamble`'s references are written and its value not yet."""
+
+    def __init__(self, pairs: list[tuple[_Referred, Any]]) -> None:
+        self.pairs = pairs
+
+
+def _last(*args: Any) -> Any:
+    """The value of a :class:`_Preamble` (called by pickle with the references first)."""
+    return args[-1]
+
+
+def _containers_referred(
+    refer: dict[int, str | tuple[str, Part]], containers: dict[int, Any]
+) -> list[tuple[_Referred, Any]]:
+    """The lists, dicts and sets ``refer`` refers to, each with its reference."""
+    return [(_Referred(refer[i]), obj) for i, obj in containers.items() if i in refer]
 
 
 class _Walker(_Pickler):
@@ -510,7 +577,8 @@ def _dumps(value: Any, protocol: int, buffer_callback: Any, by_dill: bool = Fals
         return pickle.dumps(value, protocol=protocol, buffer_callback=buffer_callback)
     out = io.BytesIO()
     pickler = _Pickler(out, refer, by_dill, protocol=protocol, buffer_callback=buffer_callback)
-    pickler.dump(value)
+    pairs = _containers_referred(refer, active[2]) if active is not None and refer else []
+    pickler.dump(_Preamble(pairs, value) if pairs else value)
     return out.getvalue()
 
 

@@ -13,7 +13,7 @@ from hitnb.hashing.apart import hash_apart
 
 
 def _apart(value: object, *changed: object) -> str:
-    return hash_apart(value, reach_marks(changed))
+    return hash_apart(value, reach_marks({f"input{i}": v for i, v in enumerate(changed)}))
 
 
 def test_what_the_changed_values_reach_does_not_count_and_everything_else_does():
@@ -27,10 +27,18 @@ def test_what_the_changed_values_reach_does_not_count_and_everything_else_does()
     assert _apart(cfg, opt) != before, "an edit beside the shared object counts"
 
 
-def test_which_changed_object_sits_where_counts():
+def test_which_input_sits_where_counts_and_not_where_a_run_put_new_objects():
     a, b = [1], [2]
     assert _apart({"x": a, "y": b}, a, b) != _apart({"x": b, "y": a}, a, b)
     assert _apart({"x": a}, a) != _apart({"x": a, "again": a}, a)
+    assert _apart({"x": a, "y": a}, a, b) != _apart({"x": a, "y": b}, a, b)
+    model = {"params": [0.5]}
+    results = {"model": model}
+    holder = {"model": model}
+    before = _apart(holder, results)
+    results["cache"] = {"resid": [1.0]}  # met first by a walk, before the model
+    results["model"] = results.pop("model")
+    assert _apart(holder, results) == before
 
 
 def test_a_long_list_of_records_holding_a_changed_one_is_walked_to_find_it():

@@ -376,27 +376,50 @@ def test_a_name_sharing_the_change_edited_since_runs_the_cell(tmp_path: Path, is
     """``cfg = {"opt": opt, "seed": 0}`` edited to ``seed: 1``: the cell changing ``opt``
     keys alike (``cfg`` is none of its inputs), and its hit restored ``cfg`` as the run
     left it, with seed 0 (a review's case, older than this change). It runs again now,
-    and is stored anew: the next session hits. (``opt`` is an instance: a dict held by
-    ``cfg`` comes back a copy from ``cfg``'s own cell, another fault.)"""
+    and is stored anew: the next session hits."""
     env = {"HITNB_STORE": str(isolated_store)}
     printed = []
     for seed in (0, 1, 1):
         cells = [
-            "%load_ext hitnb\n%hitnb auto\nimport types\nopt = types.SimpleNamespace(lr=0.1)",
+            "%load_ext hitnb\n%hitnb auto\nopt = {'lr': 0.1}",
             f"cfg = {{'opt': opt, 'seed': {seed}}}",
-            "opt.lr = 0.5",
+            "opt['lr'] = 0.5",
             "%hitnb why",
             "%hitnb auto off",
             "print(cfg, cfg['opt'] is opt)",
         ]
         printed.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0])
     assert [p[-1] for p in printed] == [
-        "{'opt': namespace(lr=0.5), 'seed': 0} True\n",
-        "{'opt': namespace(lr=0.5), 'seed': 1} True\n",
-        "{'opt': namespace(lr=0.5), 'seed': 1} True\n",
+        "{'opt': {'lr': 0.5}, 'seed': 0} True\n",
+        "{'opt': {'lr': 0.5}, 'seed': 1} True\n",
+        "{'opt': {'lr': 0.5}, 'seed': 1} True\n",
     ]
     assert "`cfg` shares objects with what the cell changes and holds other" in printed[1][3]
     assert "came from the cache" in printed[2][3]
+
+
+@pytest.mark.parametrize("defines", ["", "def helper():\n    return 1\n"], ids=["", "defining"])
+def test_a_dict_or_list_input_held_by_what_a_cell_made_stays_the_input(
+    tmp_path: Path, isolated_store: Path, defines: str
+):
+    """``config = {"opt": defaults}``: pickle writes a dict itself, past the codec's
+    references, so the hit restored ``config`` holding a copy of ``defaults``, and a
+    change to ``defaults`` after it no longer reached ``config`` (a review's case, older
+    than this change). Parts of an input (``defaults["layers"]``) alike."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\ndefaults = {'lr': 0.1, 'layers': [1, 2]}",
+        f"{defines}config = {{'opt': defaults, 'layers': [defaults['layers']]}}",
+        "%hitnb auto status\n%hitnb auto off",
+        "defaults['lr'] = 0.5\ndefaults['layers'].append(3)\n"
+        "print(config['opt'], config['layers'][0], config['opt'] is defaults)",
+    ]
+    _as_plain_after_a_restart(
+        tmp_path,
+        isolated_store,
+        cells,
+        "{'lr': 0.5, 'layers': [1, 2, 3]} [1, 2, 3] True\n",
+        "1 cells memoized (1 from the store)",
+    )
 
 
 def test_a_view_made_in_a_cell_that_defines_code_comes_back_a_view(

@@ -238,6 +238,30 @@ def test_references_are_written_by_name_and_loaded_as_the_values_given(store):
         store.load(store.get(entry.key))
 
 
+def test_lists_dicts_and_sets_given_as_containers_are_referred_to_too(store):
+    """Pickle writes them itself, without asking the codec: ``config = {"opt": defaults}``
+    stored a copy of ``defaults``, and restored, ``config`` no longer saw its changes."""
+    from hitnb.store.codecs import references
+
+    defaults, layers, tags = {"lr": 0.1}, [1, 2], {"a"}
+    value = {"opt": defaults, "again": [defaults, layers], "tags": tags, "n": 3}
+    refer = {id(defaults): "defaults", id(layers): ("defaults", (("item", "layers"),))}
+    refer[id(tags)] = "tags"
+    containers = {id(defaults): defaults, id(layers): layers, id(tags): tags}
+    with references(refer, {}, containers):
+        entry = store.put("ab" * 16, value, function="f", code="c" * 32, args="a" * 32, duration=0)
+    live = {"lr": 0.5, "layers": [7]}
+    live_tags = {"b"}
+    with references({}, {"defaults": live, "tags": live_tags}):
+        loaded = store.load(store.get(entry.key))
+    assert loaded["opt"] is live and loaded["again"][0] is live
+    assert loaded["again"][1] is live["layers"] and loaded["tags"] is live_tags
+    assert loaded["n"] == 3
+    with references(refer, {}):  # not given as containers: pickled as before, copies
+        entry = store.put("cd" * 16, value, function="f", code="c" * 32, args="a" * 32, duration=0)
+    assert store.load(store.get(entry.key)) == value
+
+
 class _SeesCollector:
     """Records whether cyclic garbage collection was on while it was unpickled."""
 
