@@ -42,7 +42,7 @@ from typing import Any
 from hitnb.core.reaching import objects_reached
 from hitnb.deep import deep_if_needed
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
-from hitnb.hashing.apart import Marks, hash_apart
+from hitnb.hashing.apart import Marks, data_start, hash_apart, memory_owner
 from hitnb.hashing.code import importable_name, library_attribute, library_method
 from hitnb.hashing.values import UnhashableValue, caches_of, hash_value
 from hitnb.store.codecs import (
@@ -1369,7 +1369,7 @@ def _array_views(
     ]
     owners: dict[int, list[Any]] = {}
     for array in arrays:
-        owners.setdefault(id(_memory_owner(array)), []).append(array)
+        owners.setdefault(id(memory_owner(array)), []).append(array)
     bounds = getattr(np.lib, "array_utils", np).byte_bounds
     views: dict[str, ArrayView] = {}
     for group in owners.values():
@@ -1383,7 +1383,7 @@ def _array_views(
                 continue
             first, end = bounds(value)
             if low <= first and end <= high:  # placed by where its first element lies
-                offset = _data_start(value) - _data_start(anchor)
+                offset = data_start(value) - data_start(anchor)
                 views[name] = ArrayView(
                     anchor,
                     offset,
@@ -1393,18 +1393,6 @@ def _array_views(
                     bool(value.flags.writeable),
                 )
     return views
-
-
-def _data_start(array: Any) -> int:
-    """The address of ``array``'s first element: the high end of a reversed view's memory."""
-    return int(array.__array_interface__["data"][0])
-
-
-def _memory_owner(array: Any) -> Any:
-    """The object at the end of ``array``'s chain of bases: what owns its memory."""
-    while getattr(array, "base", None) is not None:
-        array = array.base
-    return array
 
 
 @dataclass(frozen=True)
@@ -1899,14 +1887,17 @@ def sharing_names(namespace: dict[str, Any], changed: dict[int, Any]) -> list[st
 
 def reach_marks(values: dict[str, Any]) -> Marks:
     """The objects ``values`` (a cell's inputs) reach (see
-    :func:`~hitnb.core.reaching.objects_reached`), each marked by the name it is bound to,
-    else its type: what :func:`shared_apart` writes them as. Raises
+    :func:`~hitnb.core.reaching.objects_reached`) that could change in place, each marked by
+    the name it is bound to, else its type: what :func:`shared_apart` writes them as. What
+    cannot change (a numpy scalar) is written as itself: ``metrics["acc"] = np.mean(x)``
+    replaces one the changed input reached before the run, not after. Raises
     :class:`~hitnb.hashing.values.UnhashableValue` for a value that cannot be walked."""
     reached: dict[int, Any] = {}
     for value in values.values():
         reached.update(objects_reached(value))
+    changeable = {ident: obj for ident, obj in reached.items() if may_change(obj)}
     names = {id(value): name for name, value in sorted(values.items(), reverse=True)}
-    return Marks(reached, names)
+    return Marks(changeable, names)
 
 
 def shared_apart(namespace: dict[str, Any], names: Iterable[str], marks: Marks) -> dict[str, str]:

@@ -35,6 +35,7 @@ from typing import Any
 
 from hitnb.hashing.dependencies import Plan, is_code
 from hitnb.hashing.values import UnhashableValue, hash_value
+from hitnb.store.codecs import references
 from hitnb.store.local import LocalStore
 
 MAX_LITERAL = 20_000
@@ -58,7 +59,8 @@ def keep_input(store: LocalStore, value: Any, digest: str | None = None) -> str:
     the call's key): a big model or frame is then not hashed again for the recipe."""
     key = digest if digest is not None else hash_value(value)
     if not store.contains(key):
-        store.put(key, value, function=INPUT_FUNCTION, code="", args="", duration=0.0)
+        with references({}, {}):  # a value of its own, not one referring to the cell's inputs
+            store.put(key, value, function=INPUT_FUNCTION, code="", args="", duration=0.0)
     return key
 
 

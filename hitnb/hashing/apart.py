@@ -21,8 +21,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from hitnb.hashing.packed import PACK_MIN
 from hitnb.hashing.shared import held_elsewhere
-from hitnb.hashing.values import UnhashableValue, ValueHasher, walk_digest
+from hitnb.hashing.values import ValueHasher, digest_deep, walk_digest
 
 
 class Marks:
@@ -52,25 +53,24 @@ class Marks:
             for ident, obj in self.reached.items():
                 if numpy is not None and isinstance(obj, numpy.ndarray) and obj.size:
                     low, high = _bounds(obj)
-                    place = (self.marks[ident], low, high, _data_start(obj))
-                    self._memory.setdefault(id(_owner(obj)), []).append(place)
+                    place = (self.marks[ident], low, high, data_start(obj))
+                    self._memory.setdefault(id(memory_owner(obj)), []).append(place)
         if not array.size:
             return None
         low, high = _bounds(array)
-        for mark, first, last, start in self._memory.get(id(_owner(array)), ()):
+        for mark, first, last, start in self._memory.get(id(memory_owner(array)), ()):
             if first <= low and high <= last:
-                return mark, _data_start(array) - start
+                return mark, data_start(array) - start
         return None
 
 
 def hash_apart(value: Any, marks: Marks) -> str:
     """The digest of ``value`` with each object of ``marks`` written as its mark (one met
     again, as where it was met first); raises
-    :class:`~hitnb.hashing.values.UnhashableValue` for a value it cannot hash (or one
-    nested too deeply for one walk)."""
+    :class:`~hitnb.hashing.values.UnhashableValue` for a value it cannot hash."""
     digest = walk_digest(_ApartHasher(marks), value)
     if digest is None:
-        raise UnhashableValue(type(value).__qualname__, "it is nested too deeply")
+        digest = digest_deep(value, lambda: _ApartHasher(marks))
     return digest.hex()
 
 
@@ -90,16 +90,37 @@ class _ApartHasher(ValueHasher):
         self._marks = marks
 
     def update(self, value: Any) -> None:
-        mark = self._marks.marks.get(id(value))
+        marks = self._marks.marks
+        mark = marks.get(id(value))
         if mark is not None:
             if self.met_again(value):
                 self.text(b"A", mark)
+        elif type(value) in _PACKED and len(value) >= PACK_MIN:
+            self._long(value)
         elif not self._viewed(value):
             super().update(value)
 
     def may_pack(self, value: Any) -> bool:
         marks = self._marks.marks
         return not any(id(held) in marks for held in held_elsewhere(value))
+
+    def _long(self, value: Any) -> None:
+        """A long list, tuple or dict: when marked objects are among its items (a table of
+        records, ``first = rows[0]`` changed), as a copy holding their marks as strings,
+        which packs as plain data does (walked item by item, 10,000 records took 150 ms);
+        else as any other (walked, when a marked object lies deeper)."""
+        marks = self._marks.marks
+        held = [h for h in held_elsewhere(value) if h is not value and id(h) in marks]
+        items = value.values() if type(value) is dict else value
+        if not held or not {id(h) for h in held} <= {id(item) for item in items}:
+            super().update(value)
+            return
+        if not self.met_again(value):
+            return
+        marked = [_MARK + marks[id(item)] if id(item) in marks else item for item in items]
+        copy = dict(zip(value, marked, strict=True)) if type(value) is dict else type(value)(marked)
+        self._fresh = True  # (the copy is no object of the value's)
+        super().update(copy)
 
     def _child(self) -> ValueHasher:
         return _ApartHasher(self._marks, self._active, self._done, self._seen)
@@ -142,9 +163,13 @@ class _ApartHasher(ValueHasher):
         return True
 
 
-def _owner(array: Any) -> Any:
-    """What holds an array's memory at the end of its chain of bases (an array owning its
-    memory, or a buffer: bytes, a memory view, a memory map)."""
+_PACKED = frozenset({list, tuple, dict})
+_MARK = "\x00hitnb apart "
+
+
+def memory_owner(array: Any) -> Any:
+    """What holds a numpy array's memory at the end of its chain of bases (an array owning
+    its memory, or a buffer: bytes, a memory view, a memory map)."""
     while True:
         base = array.base
         if base is None:
@@ -156,7 +181,7 @@ def _owner(array: Any) -> Any:
 
 def _bounds(array: Any) -> tuple[int, int]:
     """The first and one past the last address of an array's memory."""
-    low = high = _data_start(array)
+    low = high = data_start(array)
     for size, stride in zip(array.shape, array.strides, strict=True):
         if stride < 0:
             low += stride * (size - 1)
@@ -165,5 +190,7 @@ def _bounds(array: Any) -> tuple[int, int]:
     return low, high + array.itemsize
 
 
-def _data_start(array: Any) -> int:
+def data_start(array: Any) -> int:
+    """The address of a numpy array's first element: the high end of a reversed view's
+    memory."""
     return int(array.__array_interface__["data"][0])

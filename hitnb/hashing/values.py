@@ -1282,7 +1282,7 @@ def digest_value(value: Any) -> bytes:
     if frame is not None:
         return xxhash.xxh3_128_digest(frame)
     digest = walk_digest(ValueHasher(), value)
-    return _digest_deep(value) if digest is None else digest
+    return digest_deep(value) if digest is None else digest
 
 
 def walk_digest(h: ValueHasher, value: Any) -> bytes | None:
@@ -1345,18 +1345,18 @@ def hash_reaching(value: Any) -> tuple[str, dict[int, Any]]:
     met: dict[int, Any] = {}
     digest = walk_digest(_ReachingHasher(met), value)
     if digest is None:
-        return _digest_deep(value).hex(), {id(value): value}
+        return digest_deep(value).hex(), {id(value): value}
     return digest.hex(), met
 
 
-def _digest_deep(value: Any) -> bytes:
+def digest_deep(value: Any, hasher: Callable[[], ValueHasher] = ValueHasher) -> bytes:
     """Hash a value nested deeper than the interpreter's recursion limit allows: the same
-    encoder runs again on a deep stack (:mod:`hitnb.deep`), so a 10,000-level list hashes
-    like any other; beyond :data:`~hitnb.deep.DEEP_FRAMES` the value is refused by name
-    rather than crashing the interpreter."""
+    encoder (a fresh ``hasher()``) runs again on a deep stack (:mod:`hitnb.deep`), so a
+    10,000-level list hashes like any other; beyond :data:`~hitnb.deep.DEEP_FRAMES` the
+    value is refused by name rather than crashing the interpreter."""
 
     def work() -> bytes:
-        h = ValueHasher()
+        h = hasher()
         h.update(value)
         return h.digest()
 

@@ -687,13 +687,15 @@ def _shared_unmet(
             "it was stored by an earlier hitnb, which did not keep what the names sharing "
             "objects with what it changes held beside them"
         )
+    for name in sorted(stored.shared - namespace.keys()):
+        return f"`{name}` shared objects with what the cell changes when it ran, and is gone"
     if not all(name in namespace for name in stored.apart_from):
         return "an input it changed is not defined now"
     try:
         marks = reach_marks({**read, **{n: namespace[n] for n in stored.apart_from}})
-    except UnhashableValue:
-        return "an input it reads cannot be walked for what shares it"
-    now = shared_apart(namespace, sorted(stored.shared), marks)
+        now = shared_apart(namespace, sorted(stored.shared), marks)
+    except Exception as exc:  # (UnhashableValue, or a library's own failure)
+        return f"what shares objects with what it changes cannot be walked ({exc})"
     for name in sorted(stored.shared):
         if name not in kept or name not in now:
             return f"`{name}`, which shares objects with what the cell changes, cannot be hashed"

@@ -136,6 +136,23 @@ def test_a_memo_cell(project, isolated_store, tmp_path):
     assert printed.strip() == hitnb.hash_value(record.outputs["squares"])
 
 
+def test_a_memo_cell_exports_inputs_it_left_as_they_were_whole(project, isolated_store, tmp_path):
+    """The record refers to the inputs a run left unchanged, and the inputs kept for the
+    export were stored under the same references: a dict holding an instance came back
+    holding a reference where the instance was, and the export failed."""
+    with session(project, isolated_store) as kernel:
+        for cell in SETUP:
+            kernel.run(cell)
+        kernel.run(
+            "import types\nbig = list(range(30_000))\nbox = {'k': types.SimpleNamespace(v=3)}"
+        )
+        kernel.run("%%memo -n tot\ntotal = sum(big) + box['k'].v")
+        key = kernel.run("print(hitnb.runs('tot')[0].key)").split()[-1]
+        kernel.run(f"hitnb.export({key!r}, 'tot.ipynb')")
+    printed = execute(project / "tot.ipynb", tmp_path / "empty", check="print(total)")
+    assert printed == f"{sum(range(30_000)) + 3}\n"
+
+
 def test_a_memo_cell_exports_the_inputs_it_started_from(project, isolated_store, tmp_path):
     # A cell that binds an input again exports it as it was before the run; one that changed
     # an input in place cannot (that value is gone), and its export says so rather than
