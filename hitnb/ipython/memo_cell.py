@@ -862,13 +862,14 @@ def _left_as_read(namespace: dict[str, Any], name: str, digests: dict[str, str])
     (see :func:`_unchanged_inputs`) instead of keeping it as a shared output. ``dta.index =
     index`` makes ``index`` share ``dta``; restored, ``dta`` holds the live ``index``, as
     after the run, and ``index`` is not bound again (another holder of it, a function's
-    default, keeps the very object). Pickle writes lists, dicts, sets and tuples itself,
-    past any reference (see :class:`~hitnb.core.cells.InputPart`): those stay shared
-    outputs, and a hit where they no longer share runs the cell again; so do numpy views
+    default, keeps the very object); lists, dicts and sets too (the codec refers to them
+    through pickle's memo: see :func:`~hitnb.store.codecs.references`). Tuples and frozen
+    sets, which pickle writes itself and nothing refers to, stay shared outputs, and a hit
+    where they no longer share runs the cell again; so do numpy views
     (referred to, a view stays one of the array a hit replaces: see
     :class:`~hitnb.core.cells.ArrayView`)."""
     before, value = digests.get(name), namespace[name]
-    if before is None or type(value) in _WRITTEN_BY_PICKLE or _array_view(value):
+    if before is None or type(value) in _NOT_REFERRED or _array_view(value):
         return False
     try:
         return hash_value(value) == before
@@ -876,7 +877,7 @@ def _left_as_read(namespace: dict[str, Any], name: str, digests: dict[str, str])
         return False
 
 
-_WRITTEN_BY_PICKLE = frozenset({list, dict, set, frozenset, tuple})
+_NOT_REFERRED = frozenset({frozenset, tuple})
 
 
 def _array_view(value: Any) -> bool:

@@ -238,7 +238,7 @@ def test_a_part_of_an_input_a_cell_bound_comes_back_as_that_part(
     "labels, change, hits",
     [
         ("np.array([1, 2])", "labels[0] = 5", True),
-        ("[1, 2]", "labels[0] = 5", False),  # written by pickle itself: the cell runs
+        ("[1, 2]", "labels[0] = 5", True),
     ],
     ids=["array", "list"],
 )
@@ -252,8 +252,8 @@ def test_a_name_the_cell_made_share_an_input_stays_the_very_object(
     restored copy, and a function default holding the old object no longer saw changes
     made through the name (review of this change). The record refers to such an input
     instead: restored, ``box.labels`` is the live ``labels`` (in a cell that defines a
-    function too, whose other outputs are pickled apart). A list cannot be referred to
-    (pickle writes it itself): the cell runs again, and the result is right either way."""
+    function too, whose other outputs are pickled apart). A list too, now that the codec
+    refers to lists (it ran again in every session, right either way)."""
     cells = [
         "%load_ext hitnb\n%hitnb auto\nimport json\nimport numpy as np",
         f"labels = {labels}\ndef known(x, vocab=labels):\n    return x in vocab\n"
