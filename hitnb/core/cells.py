@@ -1165,7 +1165,7 @@ class CellRecord:
     hit finding them sharing those objects now is as the run found them."""
 
     shared_apart: dict[str, str] | None = None
-    """For each of ``shared``, its digest apart from what the cell's inputs reach (see
+    """For each of ``shared``, its digest apart from what the cell changed reaches (see
     :func:`shared_apart`): a hit restores it as the run left it, which is what a plain run
     leaves only if what else it holds is as it was then (``cfg = {"opt": opt, "seed": 0}``
     edited to ``seed: 1``). Absent from a digest, a name was not checked (a hit runs the
@@ -1659,10 +1659,13 @@ def parts_of_inputs(
     changed the copy, not the pipeline. Only what an input's value is made of is followed:
     items of lists, tuples and dicts keyed by str or int, and the public attributes an
     instance holds itself (not caches, which an equal instance may lack), up to
-    :data:`PARTS_LIMIT` objects and :data:`PARTS_DEPTH` steps from the input. The lists,
-    dicts and sets among the inputs and the parts go into ``containers`` (see
+    :data:`PARTS_LIMIT` objects and :data:`PARTS_DEPTH` steps from the input. A part two
+    inputs hold is left out: the key holds each input's value, not that the two hold one
+    object, which another session may make two equal ones. The lists, dicts and sets among
+    the inputs and the parts go into ``containers`` (see
     :func:`~hitnb.store.codecs.references`)."""
     found: dict[int, tuple[str, Part]] = {}
+    both: set[int] = set()
     if containers is not None:
         containers.update(
             (ident, read[name])
@@ -1682,12 +1685,15 @@ def parts_of_inputs(
                         continue
                     seen.add(id(child))
                     where = (*part, step)
-                    found.setdefault(id(child), (name, where))
+                    if found.setdefault(id(child), (name, where))[0] != name:
+                        both.add(id(child))
                     if containers is not None and type(child) in MUTABLE_CONTAINERS:
                         containers.setdefault(id(child), child)
                     if len(where) < PARTS_DEPTH:
                         below.append((child, where))
             todo = below
+    for ident in both:
+        del found[ident]
     return found
 
 
@@ -1710,7 +1716,7 @@ def _parts_inside(obj: Any) -> Iterator[tuple[tuple[str, Any], Any]]:
                     yield ("attribute", key), item
 
 
-MUTABLE_CONTAINERS = frozenset({list, dict, set})
+MUTABLE_CONTAINERS = frozenset({list, dict, set, bytearray})
 """The containers that can change in place which pickle writes itself, never asking the
 codec whether to refer to them (see :func:`~hitnb.store.codecs.references`)."""
 
@@ -1885,30 +1891,31 @@ def sharing_names(namespace: dict[str, Any], changed: dict[int, Any]) -> list[st
     return sorted(name for ident in found for name in values[ident])
 
 
-def reach_marks(values: dict[str, Any]) -> Marks:
-    """The objects ``values`` (a cell's inputs) reach (see
-    :func:`~hitnb.core.reaching.objects_reached`) that could change in place, each marked by
-    the name it is bound to, else its type: what :func:`shared_apart` writes them as. What
-    cannot change (a numpy scalar) is written as itself: ``metrics["acc"] = np.mean(x)``
-    replaces one the changed input reached before the run, not after. Raises
-    :class:`~hitnb.hashing.values.UnhashableValue` for a value that cannot be walked."""
+def reach_marks(changed: dict[str, Any], read: dict[str, Any]) -> Marks:
+    """The objects the values a cell changed reach (see
+    :func:`~hitnb.core.reaching.objects_reached`) that could change in place, and its
+    inputs themselves, each marked by the name it is bound to, else its type: what
+    :func:`shared_apart` writes them as. The inputs are marked, not walked (a hit pays for
+    what it walks): a run may make a changed value hold one (``box.head = head``), which
+    the changed value reaches after the run, when the record is made, and not before it,
+    when a hit checks. What cannot change (a numpy scalar) is written as itself:
+    ``metrics["acc"] = np.mean(x)`` replaces one the changed value reached before the run,
+    not after. Raises :class:`~hitnb.hashing.values.UnhashableValue` for a value that
+    cannot be walked."""
     reached: dict[int, Any] = {}
-    for value in values.values():
+    for value in changed.values():
         reached.update(objects_reached(value))
+    reached.update((id(value), value) for value in read.values())
     changeable = {ident: obj for ident, obj in reached.items() if may_change(obj)}
-    names = {id(value): name for name, value in sorted(values.items(), reverse=True)}
+    names = {id(value): name for name, value in sorted({**read, **changed}.items(), reverse=True)}
     return Marks(changeable, names)
 
 
 def shared_apart(namespace: dict[str, Any], names: Iterable[str], marks: Marks) -> dict[str, str]:
     """The digest of each of ``names`` (sharing objects with what a cell changed) with the
-    objects the cell's inputs reach written as their marks (see
+    objects the cell changed reach written as their marks (see
     :func:`~hitnb.hashing.apart.hash_apart`): what else the name holds, which the cell's
-    key does not cover. A name that cannot be hashed is left out.
-
-    The inputs are walked whole, those the run left as they were too: a run may make a
-    changed input hold an object it read (``box.head = head``), which the changed input
-    reaches after the run, when the record is made, and not before it, when a hit checks."""
+    key does not cover. A name that cannot be hashed is left out."""
     digests = {}
     for name in names:
         with suppress(UnhashableValue):

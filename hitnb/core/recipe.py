@@ -35,7 +35,7 @@ from typing import Any
 
 from hitnb.hashing.dependencies import Plan, is_code
 from hitnb.hashing.values import UnhashableValue, hash_value
-from hitnb.store.codecs import references
+from hitnb.store.codecs import holds_other_references, references
 from hitnb.store.local import LocalStore
 
 MAX_LITERAL = 20_000
@@ -80,6 +80,11 @@ def keeper(
             return None
         if at_most is not None and (memory_size(value) or 0) > at_most:
             return None
+        if holds_other_references(value):
+            raise NotKept(
+                f"a {type(value).__qualname__} holding another input of the call, which it "
+                "would keep a copy of"
+            )
         return keep_input(store, value, known(value))
 
     return keep

@@ -9,6 +9,7 @@ from typing import Any
 
 from hitnb.core.record import result_of
 from hitnb.core.run_files import RunFiles
+from hitnb.store.codecs import without_references
 from hitnb.store.local import Entry, LocalStore
 
 _UNSET: Any = object()
@@ -43,7 +44,8 @@ class Lazy:
                         from hitnb.errors import UnknownKeyError
 
                         raise UnknownKeyError(self.key, str(self._store.root))
-                    self._value = result_of(self._store.load(entry, mmap=self._mmap))
+                    with without_references():  # (see there)
+                        self._value = result_of(self._store.load(entry, mmap=self._mmap))
         return self._value
 
     def load(self) -> Any:

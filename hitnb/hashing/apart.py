@@ -5,9 +5,9 @@ and a hit restores those names as the run left them (see
 :func:`hitnb.core.cells.sharing_names`). The key covers what the cell's inputs held as the
 run began, not what else a sharing name holds: ``cfg = {"opt": opt, "seed": 0}`` edited to
 ``seed: 1`` keys a cell changing ``opt`` alike. So the record keeps each sharing name's
-digest with the objects the inputs reach written as marks (the input's name, or the
-object's type), and a hit compares it with the digest of what the name holds now: the
-same, and the restored name is what a plain run would leave.
+digest with the objects the changed values reach, and the inputs, written as marks (the
+input's name, or the object's type), and a hit compares it with the digest of what the
+name holds now: the same, and the restored name is what a plain run would leave.
 
 A numpy array viewing one of those objects' memory is written as the mark of the array
 it views and where in its memory it looks (``head = arr[:3]``); a pandas value over such

@@ -271,6 +271,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
             **({"wrappers": ";".join(map(str, wrappers))} if wrappers else {}),
             **({"interactivity": shows} if shows != interactivity.DEFAULT else {}),
             **({"ast transformers": _transformers(shell)} if shell.ast_transformers else {}),
+            **({"aliases": aliases} if (aliases := _aliases(shell.user_ns, analysis)) else {}),
             **imported,
         },
         {CODE: analysis.code, **packages},
@@ -677,8 +678,9 @@ def _shared_unmet(
     """Why a name the stored run restores for sharing objects with what it changed holds
     other values beside them than it did when the cell ran (``cfg = {"opt": opt, "seed":
     0}`` edited to ``seed: 1``, and a cell changing ``opt``: restored, ``cfg`` would say
-    ``seed: 0``); None when each holds what it held. Compared apart from what the cell's
-    inputs reach, which the key covers (see :func:`~hitnb.core.cells.shared_apart`)."""
+    ``seed: 0``); None when each holds what it held. Compared apart from what the cell
+    changed and its inputs, which the key covers (see
+    :func:`~hitnb.core.cells.shared_apart`)."""
     if not stored.shared:
         return None
     kept = getattr(stored, "shared_apart", None)
@@ -692,7 +694,7 @@ def _shared_unmet(
     if not all(name in namespace for name in stored.apart_from):
         return "an input it changed is not defined now"
     try:
-        marks = reach_marks({**read, **{n: namespace[n] for n in stored.apart_from}})
+        marks = reach_marks({n: namespace[n] for n in stored.apart_from}, read)
         now = shared_apart(namespace, sorted(stored.shared), marks)
     except Exception as exc:  # (UnhashableValue, or a library's own failure)
         return f"what shares objects with what it changes cannot be walked ({exc})"
@@ -894,7 +896,8 @@ def _unchanged_inputs(
     that could change at all): the record refers to them by name (see
     :func:`hitnb.store.codecs.references`). Their digests are part of the cell's key, so on
     a hit the names hold these values again; what the cell made holds them as it did when
-    it ran, not copies. An input it changed, rebound or deleted is stored as it became."""
+    it ran, not copies. An input it changed, rebound or deleted is stored as it became.
+    Inputs bound to one object are one object on a hit too (see :func:`_aliases`)."""
     return {
         id(value): name
         for name, value in read.items()
@@ -903,6 +906,20 @@ def _unchanged_inputs(
         and name not in analysis.bound
         and may_change(value)
     }
+
+
+def _aliases(namespace: dict[str, Any], analysis: CellAnalysis) -> str:
+    """The cell's inputs bound to one object that could change, as ``a=b``, groups apart by
+    ``;``: part of the cell's key. Each input's digest holds its value, not that two are one
+    object: ``b = a`` edited to ``b = [1]`` keyed a cell reading both alike, and the hit of
+    ``pair = [a]`` gave back the list the record refers to by one name where a plain run
+    holds the other's."""
+    names: dict[int, list[str]] = {}
+    for name in sorted(analysis.inputs):
+        value = namespace.get(name)
+        if name in namespace and may_change(value):
+            names.setdefault(id(value), []).append(name)
+    return ";".join("=".join(group) for group in names.values() if len(group) > 1)
 
 
 def _keep_learned(shell: Any, store: LocalStore, rows: list[tuple[str, str, str, str]]) -> None:
@@ -1098,7 +1115,7 @@ def _run_recorded(
         apart: dict[str, str] = {}
         if shared:
             try:
-                marks = reach_marks({**read, **apart_from})
+                marks = reach_marks(apart_from, read)
             except UnhashableValue:
                 marks = None  # a hit cannot walk them either: it runs the cell again
             if marks is not None:

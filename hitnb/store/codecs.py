@@ -285,6 +285,36 @@ def references(
         _referring.reset(token)
 
 
+@contextlib.contextmanager
+def without_references() -> Iterator[None]:
+    """Within the block, a reference a stored value holds loads as a :class:`Reference`,
+    whatever block of :func:`references` is active around it (``hitnb.load`` in a
+    memoized cell reads another cell's record, whose references name that cell's inputs,
+    not this one's)."""
+    token = _referring.set(None)
+    try:
+        yield
+    finally:
+        _referring.reset(token)
+
+
+def holds_other_references(value: Any) -> bool:
+    """Whether ``value`` holds an object the active block of :func:`references` refers to,
+    other than itself and the parts of itself: stored on its own (an input kept for an
+    export), it would be loaded as a :class:`Reference` there, or stored as a copy."""
+    active = _referring.get()
+    if active is None or not active[0]:
+        return False
+    refer = active[0]
+    own = refer.get(id(value))
+    wanted = {
+        ident
+        for ident, to in refer.items()
+        if ident != id(value) and not (isinstance(to, tuple) and to[0] == own)
+    }
+    return bool(wanted) and bool(_held_among(value, wanted, {}, untracked=True))
+
+
 def load_reference(name: str) -> Any:
     """The value a reference written under :func:`references` stands for (called by pickle)."""
     active = _referring.get()
@@ -422,10 +452,55 @@ def _last(*args: Any) -> Any:
 
 
 def _containers_referred(
-    refer: dict[int, str | tuple[str, Part]], containers: dict[int, Any]
+    value: Any, refer: dict[int, str | tuple[str, Part]], containers: dict[int, Any]
 ) -> list[tuple[_Referred, Any]]:
-    """The lists, dicts and sets ``refer`` refers to, each with its reference."""
-    return [(_Referred(refer[i]), obj) for i, obj in containers.items() if i in refer]
+    """The lists, dicts and sets ``refer`` refers to that ``value`` holds, each with its
+    reference. Only those: each is loaded with the value, and one an input no longer holds
+    there would make the value unloadable (a record of an int output read 12 inputs' 2,000
+    parts each, on every hit, when the preamble held them all)."""
+    wanted = {i for i in containers if i in refer}
+    if not wanted:
+        return []
+    untracked = any(type(containers[i]) is bytearray for i in wanted)
+    found = _held_among(value, wanted, refer, untracked)
+    return [(_Referred(refer[i]), containers[i]) for i in found]
+
+
+def _tracked_or_plain(obj: Any) -> bool:
+    return gc.is_tracked(obj) or type(obj) is dict or type(obj) is tuple
+
+
+_OPAQUE = (type, types.ModuleType, types.FunctionType, types.CodeType, types.BuiltinFunctionType)
+"""What pickle writes by name, not by what it refers to: not looked into."""
+HELD_SEARCH_LIMIT = 1_000_000
+"""Objects :func:`_held_among` looks at before it stops (what it found by then counts)."""
+
+
+def _held_among(
+    value: Any, wanted: set[int], refer: Mapping[int, Any], untracked: bool = False
+) -> list[int]:
+    """The ids of ``wanted`` that ``value`` holds, found through what the garbage collector
+    sees each object refer to (level by level, in C): not into what pickle writes by name,
+    nor into what ``refer`` refers to (written as a reference, its contents are not). A
+    dict of numbers only is not tracked by the collector, and is found all the same; one
+    holding only such values and a bytearray (which holds no objects) is not tracked either,
+    and is looked into when ``untracked``."""
+    tracked = _tracked_or_plain if untracked else gc.is_tracked
+    found = {id(value)} & wanted
+    seen = {id(value)}
+    level = [value]
+    looked = 0
+    while level and len(found) < len(wanted) and looked < HELD_SEARCH_LIMIT:
+        held = gc.get_referents(*level)
+        found |= wanted.intersection(map(id, held))
+        level = []
+        for obj in filter(tracked, held):
+            ident = id(obj)
+            if ident not in seen and ident not in refer and not isinstance(obj, _OPAQUE):
+                seen.add(ident)
+                level.append(obj)
+        looked += len(level)
+    return sorted(found)
 
 
 class _Walker(_Pickler):
@@ -577,7 +652,7 @@ def _dumps(value: Any, protocol: int, buffer_callback: Any, by_dill: bool = Fals
         return pickle.dumps(value, protocol=protocol, buffer_callback=buffer_callback)
     out = io.BytesIO()
     pickler = _Pickler(out, refer, by_dill, protocol=protocol, buffer_callback=buffer_callback)
-    pairs = _containers_referred(refer, active[2]) if active is not None and refer else []
+    pairs = _containers_referred(value, refer, active[2]) if active is not None and refer else []
     pickler.dump(_Preamble(pairs, value) if pairs else value)
     return out.getvalue()
 

@@ -13,7 +13,7 @@ from hitnb.hashing.apart import hash_apart
 
 
 def _apart(value: object, *changed: object) -> str:
-    return hash_apart(value, reach_marks({f"input{i}": v for i, v in enumerate(changed)}))
+    return hash_apart(value, reach_marks({f"input{i}": v for i, v in enumerate(changed)}, {}))
 
 
 def test_what_the_changed_values_reach_does_not_count_and_everything_else_does():

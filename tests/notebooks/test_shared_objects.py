@@ -422,6 +422,25 @@ def test_a_dict_or_list_input_held_by_what_a_cell_made_stays_the_input(
     )
 
 
+def test_inputs_bound_to_one_object_are_part_of_the_key(tmp_path: Path, isolated_store: Path):
+    """``b = a`` edited to ``b = [1]``: the cell reading both keyed alike (each holds
+    ``[1]``), and its record referred to the one list by one of the names, which the hit
+    gave back where the other was (a review's case against the first version of the
+    references to lists: ``pair[0] is b``); a copy before it. The key says which inputs
+    are one object now: the cell runs again."""
+    env = {"HITNB_STORE": str(isolated_store)}
+    printed = []
+    for made in ("b = a", "b = [1]"):
+        cells = [
+            f"%load_ext hitnb\n%hitnb auto\na = [1]\n{made}",
+            "pair = [a]\nn = len(b)",
+            "%hitnb auto off",
+            "b.append(2)\nprint(pair, pair[0] is a, pair[0] is b)",
+        ]
+        printed.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0][-1])
+    assert printed == ["[[1, 2]] True True\n", "[[1]] True False\n"]
+
+
 def test_a_view_made_in_a_cell_that_defines_code_comes_back_a_view(
     tmp_path: Path, isolated_store: Path
 ):

@@ -262,6 +262,24 @@ def test_lists_dicts_and_sets_given_as_containers_are_referred_to_too(store):
     assert store.load(store.get(entry.key)) == value
 
 
+def test_only_the_containers_a_value_holds_are_written_with_it(store):
+    """Each is loaded with the value: a record of an int output loaded the thousands of
+    parts of its cell's inputs on every hit, and one an input no longer held made it
+    unloadable."""
+    from hitnb.store.codecs import references
+
+    held, other = {"lr": 0.1}, [[i] for i in range(2_000)]
+    refer: dict[int, object] = {id(held): "held", id(other): "other"}
+    refer.update({id(row): ("other", (("item", i),)) for i, row in enumerate(other)})
+    containers = {id(held): held, id(other): other, **{id(row): row for row in other}}
+    with references(refer, {}, containers):  # type: ignore[arg-type]
+        entry = store.put("ab" * 16, {"opt": held, "n": 1}, function="f", code="c" * 32,
+                          args="a" * 32, duration=0)  # fmt: skip
+    assert entry.size < 1_000
+    with references({}, {"held": {"lr": 0.5}}):  # `other` not given: not needed
+        assert store.load(store.get(entry.key)) == {"opt": {"lr": 0.5}, "n": 1}
+
+
 class _SeesCollector:
     """Records whether cyclic garbage collection was on while it was unpickled."""
 
