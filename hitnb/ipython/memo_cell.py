@@ -27,6 +27,7 @@ from hitnb import config
 from hitnb.core import ambient, costs, engine, files, modes
 from hitnb.core.arguments import summarize
 from hitnb.core.cells import (
+    MUTABLE_CONTAINERS,
     Callee,
     CellAnalysis,
     CellRecord,
@@ -858,7 +859,9 @@ def _input_digests(
     return digests, learned
 
 
-def _left_as_read(namespace: dict[str, Any], name: str, digests: dict[str, str]) -> bool:
+def _left_as_read(
+    namespace: dict[str, Any], name: str, digests: dict[str, str], changed: list[Any]
+) -> bool:
     """Whether ``name``, sharing objects with a value the run changed, is an input the run
     left holding what it held (its digest as in the key), which the record can refer to
     (see :func:`_unchanged_inputs`) instead of keeping it as a shared output. ``dta.index =
@@ -873,6 +876,8 @@ def _left_as_read(namespace: dict[str, Any], name: str, digests: dict[str, str])
     before, value = digests.get(name), namespace[name]
     if before is None or type(value) in _NOT_REFERRED or _array_view(value):
         return False
+    if type(value) in MUTABLE_CONTAINERS and not codecs.written_as_reference(changed, value):
+        return False  # held inside a function's defaults (dill copies it): a shared output
     try:
         return hash_value(value) == before
     except UnhashableValue:
@@ -1103,11 +1108,12 @@ def _run_recorded(
             )
         shared: set[str] = set()
         left: set[str] = set()
+        changed_values = [namespace[n] for n in sorted(measured) + written if n in namespace]
         if changed:
             for name in sharing_names(namespace, changed):
                 if name in outputs:
                     continue
-                if _left_as_read(namespace, name, digests):
+                if _left_as_read(namespace, name, digests, changed_values):
                     left.add(name)
                 else:
                     outputs[name] = namespace[name]

@@ -315,6 +315,15 @@ def holds_other_references(value: Any) -> bool:
     return bool(wanted) and bool(_held_among(value, wanted, {}, untracked=True))
 
 
+def written_as_reference(values: list[Any], container: Any) -> bool:
+    """Whether pickling ``values`` under a block of :func:`references` that refers to
+    ``container`` (a list, dict, set or bytearray) writes it as a reference: one of them
+    holds it where :func:`_held_among` finds it, not only inside a function (a default, a
+    closure: dill writes those by value)."""
+    wanted = {id(container)}
+    return any(_held_among(value, wanted, {}, untracked=True) for value in values)
+
+
 def load_reference(name: str) -> Any:
     """The value a reference written under :func:`references` stands for (called by pickle)."""
     active = _referring.get()
@@ -470,8 +479,9 @@ def _tracked_or_plain(obj: Any) -> bool:
     return gc.is_tracked(obj) or type(obj) is dict or type(obj) is tuple
 
 
-_OPAQUE = (type, types.ModuleType, types.FunctionType, types.CodeType, types.BuiltinFunctionType)
-"""What pickle writes by name, not by what it refers to: not looked into."""
+_OPAQUE = (type, types.ModuleType, types.FunctionType, types.CodeType)
+"""What pickle writes by name, not by what it refers to: not looked into. (A method of a
+builtin type is written as its object's attribute: ``log.append`` holds ``log``.)"""
 HELD_SEARCH_LIMIT = 1_000_000
 """Objects :func:`_held_among` looks at before it stops (what it found by then counts)."""
 

@@ -441,6 +441,35 @@ def test_inputs_bound_to_one_object_are_part_of_the_key(tmp_path: Path, isolated
     assert printed == ["[[1, 2]] True True\n", "[[1]] True False\n"]
 
 
+@pytest.mark.parametrize(
+    "made, use",
+    [
+        (
+            "sinks['log'] = log.append",
+            "sinks['log']('x')\nprint(log, sinks['log'].__self__ is log)",
+        ),
+        ("sinks['n'] = lambda out=log: len(out)", "log.append('x')\nprint(log, sinks['n']())"),
+    ],
+    ids=["bound-method", "lambda-default"],
+)
+def test_a_list_input_a_changed_value_holds_comes_back_the_input(
+    tmp_path: Path, isolated_store: Path, made: str, use: str
+):
+    """A list left as it was is referred to where a changed value holds it: through a
+    builtin's bound method too (the first version of the references to lists passed over
+    builtins, and ``log.append`` came back appending to a copy); inside a lambda's default,
+    which dill writes by value, it cannot be, and stays a shared output (a review's cases)."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nlog = []\nsinks = {}",
+        made,
+        "%hitnb auto off",
+        use,
+    ]
+    first, second, _ = _twice(tmp_path, isolated_store, cells)
+    assert first[-1] == second[-1]
+    assert second[-1] in ("['x'] True\n", "['x'] 1\n")
+
+
 def test_a_view_made_in_a_cell_that_defines_code_comes_back_a_view(
     tmp_path: Path, isolated_store: Path
 ):
