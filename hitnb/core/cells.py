@@ -42,7 +42,7 @@ from typing import Any
 from hitnb.core.reaching import objects_reached
 from hitnb.deep import deep_if_needed
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
-from hitnb.hashing.apart import Marks, data_start, hash_apart, memory_owner
+from hitnb.hashing.apart import Marks, byte_bounds, data_start, hash_apart, memory_owner
 from hitnb.hashing.code import importable_name, library_attribute, library_method
 from hitnb.hashing.values import UnhashableValue, caches_of, hash_value
 from hitnb.store.codecs import (
@@ -1370,18 +1370,17 @@ def _array_views(
     owners: dict[int, list[Any]] = {}
     for array in arrays:
         owners.setdefault(id(memory_owner(array)), []).append(array)
-    bounds = getattr(np.lib, "array_utils", np).byte_bounds
     views: dict[str, ArrayView] = {}
     for group in owners.values():
         blocks = [a for a in group if a.flags.c_contiguous]
         if len(group) < 2 or not blocks:
             continue
         anchor = max(blocks, key=lambda a: a.nbytes)  # the first of the largest
-        low, high = bounds(anchor)
+        low, high = byte_bounds(anchor)
         for name, value in values.items():
             if value is anchor or not any(value is member for member in group):
                 continue
-            first, end = bounds(value)
+            first, end = byte_bounds(value)
             if low <= first and end <= high:  # placed by where its first element lies
                 offset = data_start(value) - data_start(anchor)
                 views[name] = ArrayView(
@@ -1891,7 +1890,9 @@ def sharing_names(namespace: dict[str, Any], changed: dict[int, Any]) -> list[st
     return sorted(name for ident in found for name in values[ident])
 
 
-def reach_marks(changed: dict[str, Any], read: dict[str, Any]) -> Marks:
+def reach_marks(
+    changed: dict[str, Any], read: dict[str, Any], reached: dict[int, Any] | None = None
+) -> Marks:
     """The objects the values a cell changed reach (see
     :func:`~hitnb.core.reaching.objects_reached`) that could change in place, and its
     inputs themselves, each marked by the name it is bound to, else its type: what
@@ -1900,12 +1901,14 @@ def reach_marks(changed: dict[str, Any], read: dict[str, Any]) -> Marks:
     the changed value reaches after the run, when the record is made, and not before it,
     when a hit checks. What cannot change (a numpy scalar) is written as itself:
     ``metrics["acc"] = np.mean(x)`` replaces one the changed value reached before the run,
-    not after. Raises :class:`~hitnb.hashing.values.UnhashableValue` for a value that
+    not after. ``reached``: what the changed values reach, when the caller walked them
+    already. Raises :class:`~hitnb.hashing.values.UnhashableValue` for a value that
     cannot be walked."""
-    reached: dict[int, Any] = {}
-    for value in changed.values():
-        reached.update(objects_reached(value))
-    reached.update((id(value), value) for value in read.values())
+    if reached is None:
+        reached = {}
+        for value in changed.values():
+            reached.update(objects_reached(value))
+    reached = {**reached, **{id(value): value for value in read.values()}}
     changeable = {ident: obj for ident, obj in reached.items() if may_change(obj)}
     names = {id(value): name for name, value in sorted({**read, **changed}.items(), reverse=True)}
     return Marks(changeable, names)

@@ -52,12 +52,12 @@ class Marks:
             numpy = sys.modules.get("numpy")
             for ident, obj in self.reached.items():
                 if numpy is not None and isinstance(obj, numpy.ndarray) and obj.size:
-                    low, high = _bounds(obj)
+                    low, high = byte_bounds(obj)
                     place = (self.marks[ident], low, high, data_start(obj))
                     self._memory.setdefault(id(memory_owner(obj)), []).append(place)
         if not array.size:
             return None
-        low, high = _bounds(array)
+        low, high = byte_bounds(array)
         for mark, first, last, start in self._memory.get(id(memory_owner(array)), ()):
             if first <= low and high <= last:
                 return mark, data_start(array) - start
@@ -77,7 +77,7 @@ def hash_apart(value: Any, marks: Marks) -> str:
 class _ApartHasher(ValueHasher):
     """A hasher writing the objects of ``marks`` (and what views their memory) as marks."""
 
-    __slots__ = ("_marks",)
+    __slots__ = ("_deeper", "_marks")
 
     def __init__(
         self,
@@ -88,6 +88,9 @@ class _ApartHasher(ValueHasher):
     ) -> None:
         super().__init__(_active, _done, _seen)
         self._marks = marks
+        self._deeper: Any = None
+        """The long container :meth:`_long` found marked objects below its items in, which
+        the base hasher asks about next (:meth:`may_pack`): walked, not packed."""
 
     def update(self, value: Any) -> None:
         marks = self._marks.marks
@@ -101,8 +104,7 @@ class _ApartHasher(ValueHasher):
             super().update(value)
 
     def may_pack(self, value: Any) -> bool:
-        marks = self._marks.marks
-        return not any(id(held) in marks for held in held_elsewhere(value))
+        return value is not self._deeper
 
     def _long(self, value: Any) -> None:
         """A long list, tuple or dict: when marked objects are among its items (a table of
@@ -113,6 +115,7 @@ class _ApartHasher(ValueHasher):
         held = [h for h in held_elsewhere(value) if h is not value and id(h) in marks]
         items = value.values() if type(value) is dict else value
         if not held or not {id(h) for h in held} <= {id(item) for item in items}:
+            self._deeper = value if held else None
             super().update(value)
             return
         if not self.met_again(value):
@@ -179,15 +182,12 @@ def memory_owner(array: Any) -> Any:
         array = base
 
 
-def _bounds(array: Any) -> tuple[int, int]:
-    """The first and one past the last address of an array's memory."""
-    low = high = data_start(array)
-    for size, stride in zip(array.shape, array.strides, strict=True):
-        if stride < 0:
-            low += stride * (size - 1)
-        else:
-            high += stride * (size - 1)
-    return low, high + array.itemsize
+def byte_bounds(array: Any) -> tuple[int, int]:
+    """The first and one past the last address of a numpy array's memory (numpy's own
+    ``byte_bounds``, moved to ``numpy.lib.array_utils`` in numpy 2)."""
+    numpy = sys.modules["numpy"]
+    bounds: tuple[int, int] = getattr(numpy.lib, "array_utils", numpy).byte_bounds(array)
+    return bounds
 
 
 def data_start(array: Any) -> int:

@@ -656,7 +656,7 @@ def _sharing_unmet(
     :func:`_shared_unmet`)."""
     changed = sorted(name for name in stored.changed if name in namespace)
     if not changed:
-        return _shared_unmet(namespace, stored, read)
+        return _shared_unmet(namespace, stored, read, None)
     reached: dict[int, Any] = {}
     for name in changed:
         try:
@@ -670,18 +670,23 @@ def _sharing_unmet(
         return f"`{name}` shares objects with {them}, which the cell changes, and did not then"
     for name in sorted(stored.shared - sharing):
         return f"`{name}` shared objects with {them} when the cell ran, and does not now"
-    return _shared_unmet(namespace, stored, read)
+    walked = set(changed) == set(getattr(stored, "apart_from", ()))
+    return _shared_unmet(namespace, stored, read, reached if walked else None)
 
 
 def _shared_unmet(
-    namespace: dict[str, Any], stored: CellRecord, read: dict[str, Any]
+    namespace: dict[str, Any],
+    stored: CellRecord,
+    read: dict[str, Any],
+    reached: dict[int, Any] | None,
 ) -> str | None:
     """Why a name the stored run restores for sharing objects with what it changed holds
     other values beside them than it did when the cell ran (``cfg = {"opt": opt, "seed":
     0}`` edited to ``seed: 1``, and a cell changing ``opt``: restored, ``cfg`` would say
     ``seed: 0``); None when each holds what it held. Compared apart from what the cell
     changed and its inputs, which the key covers (see
-    :func:`~hitnb.core.cells.shared_apart`)."""
+    :func:`~hitnb.core.cells.shared_apart`); ``reached`` is what those changed values
+    reach, when the caller walked them already."""
     if not stored.shared:
         return None
     kept = getattr(stored, "shared_apart", None)
@@ -695,7 +700,7 @@ def _shared_unmet(
     if not all(name in namespace for name in stored.apart_from):
         return "an input it changed is not defined now"
     try:
-        marks = reach_marks({n: namespace[n] for n in stored.apart_from}, read)
+        marks = reach_marks({n: namespace[n] for n in stored.apart_from}, read, reached)
         now = shared_apart(namespace, sorted(stored.shared), marks)
     except Exception as exc:  # (UnhashableValue, or a library's own failure)
         return f"what shares objects with what it changes cannot be walked ({exc})"

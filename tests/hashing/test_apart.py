@@ -51,6 +51,16 @@ def test_a_long_list_of_records_holding_a_changed_one_is_walked_to_find_it():
     assert _apart(rows, first) != before
 
 
+def test_a_long_list_holding_a_changed_object_below_its_items_is_walked():
+    rows = [{"id": i, "tags": ["a"]} for i in range(10_000)]
+    tags = rows[0]["tags"]
+    before = _apart(rows, tags)
+    tags.append("b")
+    assert _apart(rows, tags) == before
+    rows[5]["tags"].append("c")
+    assert _apart(rows, tags) != before
+
+
 def test_a_view_of_a_changed_array_counts_by_where_it_looks():
     data = np.arange(10.0)
     head = data[:3]
