@@ -12,8 +12,12 @@ name holds now: the same, and the restored name is what a plain run would leave.
 A numpy array viewing one of those objects' memory is written as the mark of the array
 it views and where in its memory it looks (``head = arr[:3]``); a pandas value over such
 memory (``pd.Series(x, copy=False)``) by its labels and, block by block, the marks of its
-arrays. Long containers holding one of the objects are walked, not hashed whole by their
-pickle, so the object is met where it is.
+arrays. Such views are taken as the marked array's only while they view its memory:
+pickled, each comes back with memory of its own, and a view holding what it held then is
+as a plain run would find it. So the record also keeps the digest with the views written
+as their values (:meth:`Marks.views_as_values`), which a hit falls back to. Long
+containers holding one of the objects are walked, not hashed whole by their pickle, so the
+object is met where it is.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ class Marks:
     what a run adds to an object (a results object's cache) moves every object met after
     it, and the digest taken after the run must match the one a hit takes before it."""
 
-    __slots__ = ("_memory", "marks", "reached")
+    __slots__ = ("_memory", "marks", "reached", "viewed", "views")
 
     def __init__(self, reached: dict[int, Any], names: dict[int, str]) -> None:
         self.reached = reached
@@ -41,6 +45,18 @@ class Marks:
             for ident, obj in reached.items()
         }
         self._memory: dict[int, list[tuple[str, int, int, int]]] | None = None
+        self.views = True
+        """Whether what views a marked array's memory is written as a mark, not its value."""
+        self.viewed = False
+        """Whether a digest taken with these marks wrote such a view as a mark."""
+
+    def views_as_values(self) -> Marks:
+        """The same marks, with what views a marked array's memory written as its value:
+        the digest of a value whose views came back apart from the arrays they viewed
+        (pickled, a frame's block and ``arr = df.values`` hold a copy each)."""
+        other = Marks({}, {})
+        other.reached, other.marks, other.views = self.reached, self.marks, False
+        return other
 
     def in_memory(self, array: Any) -> tuple[str, int] | None:
         """The mark of the marked array whose memory holds all of ``array``'s, and where
@@ -132,7 +148,7 @@ class _ApartHasher(ValueHasher):
         """Frame a numpy array viewing a marked array's memory, or a pandas value over
         such memory; False for anything else."""
         numpy = sys.modules.get("numpy")
-        if numpy is None:
+        if numpy is None or not self._marks.views:
             return False
         if isinstance(value, numpy.ndarray):
             return self._array_view(value)
@@ -155,6 +171,7 @@ class _ApartHasher(ValueHasher):
             self.update_child(".blocks", block.values)
         if value.attrs:
             self.update_child(".attrs", value.attrs)
+        self._marks.viewed = True
         return True
 
     def _array_view(self, array: Any) -> bool:
@@ -163,6 +180,7 @@ class _ApartHasher(ValueHasher):
             return False
         mark, start = found
         self.text(b"Av", f"{mark}|{start}|{array.dtype.str}|{array.shape}|{array.strides}")
+        self._marks.viewed = True
         return True
 
 

@@ -686,7 +686,9 @@ def _shared_unmet(
     ``seed: 0``); None when each holds what it held. Compared apart from what the cell
     changed and its inputs, which the key covers (see
     :func:`~hitnb.core.cells.shared_apart`); ``reached`` is what those changed values
-    reach, when the caller walked them already."""
+    reach, when the caller walked them already. A name holding an array that viewed a
+    changed array's memory then and holds its own memory now (restored apart from it) is
+    compared with what it held as values (see ``shared_by_value``)."""
     if not stored.shared:
         return None
     kept = getattr(stored, "shared_apart", None)
@@ -704,10 +706,14 @@ def _shared_unmet(
         now = shared_apart(namespace, sorted(stored.shared), marks)
     except Exception as exc:  # (UnhashableValue, or a library's own failure)
         return f"what shares objects with what it changes cannot be walked ({exc})"
+    by_value = getattr(stored, "shared_by_value", {})
     for name in sorted(stored.shared):
         if name not in kept or name not in now:
             return f"`{name}`, which shares objects with what the cell changes, cannot be hashed"
-        if now[name] != kept[name]:
+        if now[name] != kept[name] and not (
+            name in by_value
+            and by_value[name] == shared_apart(namespace, [name], marks.views_as_values()).get(name)
+        ):
             return (
                 f"`{name}` shares objects with what the cell changes and holds other values "
                 "beside them than when it ran"
@@ -1124,6 +1130,7 @@ def _run_recorded(
                     outputs[name] = namespace[name]
                     shared.add(name)
         apart: dict[str, str] = {}
+        by_value: dict[str, str] = {}
         if shared:
             try:
                 marks = reach_marks(apart_from, read)
@@ -1131,6 +1138,8 @@ def _run_recorded(
                 marks = None  # a hit cannot walk them either: it runs the cell again
             if marks is not None:
                 apart = shared_apart(namespace, sorted(shared), marks)
+                if marks.viewed:
+                    by_value = shared_apart(namespace, sorted(shared), marks.views_as_values())
         output_digests: dict[str, str] = {}
         budget = duration * DIGEST_BUDGET if duration >= DIGEST_OUTPUTS_AFTER else 0.0
         for name, output in sorted(outputs.items()):  # by name: the same ones in every process
@@ -1169,6 +1178,7 @@ def _run_recorded(
             frozenset(left),
             apart,
             tuple(sorted(apart_from)),
+            by_value,
             frames_viewed=True,
         )
         return record, unstorable

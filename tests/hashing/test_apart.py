@@ -71,6 +71,22 @@ def test_a_view_of_a_changed_array_counts_by_where_it_looks():
     assert _apart({"head": data[1:4]}, data) != _apart({"head": data[:3]}, data)
 
 
+def test_views_as_values_write_a_view_as_what_it_holds_as_a_copy_of_it_would_be():
+    """Pickled, a view comes back holding its own memory: apart from the changed array it
+    viewed, a copy holding what the view held then has the digest the view had as values."""
+    data = np.arange(10.0)
+    marks = reach_marks({"data": data}, {})
+    as_view = hash_apart({"head": data[:3]}, marks)
+    assert marks.viewed, "the view was written as a mark"
+    values = marks.views_as_values()
+    assert not values.viewed
+    by_value = hash_apart({"head": data[:3]}, values)
+    assert not values.viewed and by_value != as_view
+    assert hash_apart({"head": data[:3].copy()}, values) == by_value
+    assert hash_apart({"head": data[:3].copy()}, marks) != as_view
+    assert hash_apart({"head": data[:3] * 2}, values) != by_value
+
+
 def test_a_view_is_found_by_memory_when_its_base_is_another_view_of_the_buffer():
     """Unpickled, a frame's block views a buffer that ``arr = df.values`` views too: the
     changed block is not ``arr``'s base, yet ``arr`` is its memory."""

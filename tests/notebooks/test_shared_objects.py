@@ -533,3 +533,38 @@ def test_a_slice_of_a_frame_a_later_cell_changes_is_not_restored_by_its_hit(
         ]
         printed.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0][-1])
     assert printed == ["6 False\n", "8 False\n"]
+
+
+@pytest.mark.parametrize(
+    ("change", "printed", "why"),
+    [
+        ("model['cache']['sum'] = float(model['y'].sum())", "[0.0, 1.0, 2.0]", "from the cache"),
+        ("model['y'] *= 2", "[0.0, 1.0, 2.0]", "holds other values beside them"),
+    ],
+    ids=["view-left-as-it-was", "view-changed-then"],
+)
+def test_a_view_restored_apart_from_the_array_it_viewed_is_judged_by_its_values(
+    tmp_path: Path, isolated_store: Path, change: str, printed: str, why: str
+):
+    """``data["head"]`` viewed the memory of ``data["values"]``, which ``model`` holds and a
+    cell changes. Restored after a restart, ``head`` holds its own copy (pickled apart):
+    taken for a sharing name holding other values than when the cell ran, a cell leaving
+    that memory as it was ran again in every session (tsa_dates cells 11 and 12). It hits
+    now; a cell that changed that memory still runs again, and leaves ``head`` as a plain
+    run does, apart from the array it viewed."""
+    env = {"HITNB_STORE": str(isolated_store)}
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nimport numpy as np",
+        "data = {'values': np.arange(6.0), 'tag': ['t']}\ndata['head'] = data['values'][:3]",
+        "model = {'tag': data['tag'], 'y': data['values'], 'cache': {}}",
+        change,
+        "%hitnb why",
+        "%hitnb auto off",
+        "print(data['head'].tolist(), np.shares_memory(data['head'], data['values']))",
+    ]
+    first, second = (printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0] for _ in "12")
+    assert first[-1] == (
+        "[0.0, 1.0, 2.0] True\n" if "cache" in change else "[0.0, 2.0, 4.0] True\n"
+    )
+    assert second[-1] == f"{printed} False\n"
+    assert why in second[4], second[4]
