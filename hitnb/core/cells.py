@@ -551,6 +551,11 @@ class _Flow:
             before = set(self.definitely)
             self.bind_target(node.target)
             self.block(node.body)
+            targets = _names_in(node.target)  # `for m in models.values(): m.fit(X, y)`
+            if targets & self.handed_on():
+                self.escaped.update(_iterated(node.iter))
+            elif targets & self.receivers:  # `m.summary()`: only the run can tell
+                self.receivers.update(_iterated(node.iter))
             self.definitely = before  # the loop may run zero times
             self.block(node.orelse)
         elif isinstance(node, ast.While):
@@ -626,6 +631,11 @@ class _Flow:
             pass
         else:  # Expr, Assert, Raise, Pass, Break, Continue, Return, and anything newer
             self.read(node)
+
+    def handed_on(self) -> set[str]:
+        """The names seen so far given to code that may change them: changed, given to a
+        method not known to be pure or to a call, aliased, or called."""
+        return self.mutated | self.escaped | self.called | self.passed.keys()
 
     # -- names ----------------------------------------------------------------------------
     def bind(self, name: str) -> None:
@@ -732,6 +742,11 @@ class _Flow:
             self.read_arguments(node.args)
         if isinstance(node, _COMPREHENSIONS):
             self.read(node.generators[0].iter)  # evaluated in the enclosing scope
+            handed = _handed_on_in(node)  # `[m.fit(X, y) for m in models.values()]`
+            if handed is not None:
+                into = self.escaped if handed else self.receivers
+                for generator in node.generators:
+                    into.update(_iterated(generator.iter))
         for name, mutates in _scope_globals(node, frozenset()):
             if name in self.definitely:
                 self.late_reads.add(name)
@@ -952,6 +967,59 @@ def environment_read(namespace: dict[str, Any], analysis: CellAnalysis) -> dict[
         if reads:
             values[name] = os.environ.get(name, "<unset>")
     return values
+
+
+def _names_in(target: ast.AST) -> set[str]:
+    """The names an assignment or loop target binds."""
+    return {node.id for node in ast.walk(target) if isinstance(node, ast.Name)}
+
+
+def _iterated(node: ast.expr) -> set[str]:
+    """The names whose parts iterating over ``node`` may give: ``models`` of
+    ``models.items()``, ``sorted(rows)``, ``zip(a, b)``, ``(ridge, lasso)``. A loop that
+    changes what it is given changes them, through methods syntax takes for reads."""
+    found: set[str] = set()
+    todo: list[ast.AST] = [node]
+    while todo:
+        child = todo.pop()
+        if isinstance(child, ast.Name):
+            found.add(child.id)
+        elif isinstance(child, ast.Tuple | ast.List | ast.Set):
+            todo.extend(child.elts)
+        elif isinstance(child, ast.Starred | ast.Attribute | ast.Subscript):
+            todo.append(child.value)
+        elif isinstance(child, ast.Call):
+            todo.extend(child.args)
+            todo.extend(keyword.value for keyword in child.keywords)
+            if isinstance(child.func, ast.Attribute):
+                todo.append(child.func.value)
+    return found
+
+
+def _handed_on_in(
+    node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp,
+) -> bool | None:
+    """Whether a comprehension's own code may change what its loops give: True when it
+    calls a method of one not known to be pure (``m.fit(X, y)``) or gives one to a call
+    that may change it; False when it only calls methods of :data:`PURE_METHODS` on them
+    (``m.summary()``: only the run can tell, see :func:`pure_methods_hold`); None when
+    neither."""
+    targets = set().union(*(_names_in(g.target) for g in node.generators))
+    found = None
+    for child in ast.walk(node):
+        if not isinstance(child, ast.Call):
+            continue
+        func = child.func
+        if isinstance(func, ast.Attribute) and _base_name(func.value) in targets:
+            if func.attr not in PURE_METHODS:
+                return True
+            found = False
+        if isinstance(func, ast.Name) and func.id in PURE_FUNCTIONS:
+            continue
+        arguments = (*child.args, *(keyword.value for keyword in child.keywords))
+        if any(_view_base(argument) in targets for argument in arguments):
+            return True
+    return found
 
 
 def _base_name(node: ast.AST) -> str | None:

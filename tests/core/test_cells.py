@@ -70,6 +70,31 @@ def test_declared_inputs_are_pure_and_extra_outputs_and_ignore_apply():
     assert "seed" not in analyze_cell("x = seed + 1", ignore=["seed"]).inputs
 
 
+def test_a_loop_changing_what_it_is_given_may_change_what_it_iterates_over():
+    """``models.items()`` is a method that reads ``models``, but the loop changes the
+    models the dict holds: ``models`` is a candidate, measured after the run."""
+    changing = [
+        "for name, model in models.items():\n    model.fit(X, y)",
+        "for model in sorted(models.values()):\n    model.fit(X, y)",
+        "for pair in zip(models.values(), X):\n    pair[0].fit(X, y)",
+        "fitted = [model.fit(X, y) for model in models.values()]",
+        "fitted = {k: fit(m) for k, m in models.items()}",
+        "for key, frame in frames.items():\n    frame['x2'] = frame['x'] ** 2",
+    ]
+    for source in changing:
+        analysis = analyze_cell(source)
+        assert {"models", "frames"} & analysis.candidates, source
+    reading = [
+        "for name, model in models.items():\n    print(name, model)",
+        "total = sum(len(m) for m in models.values())",
+    ]
+    for source in reading:
+        assert "models" not in analyze_cell(source).candidates, source
+    summaries = "for res in fits.values():\n    print(res.summary())"
+    assert analyze_cell(summaries).receivers == {"fits"}, "a pure method: the run tells"
+    assert analyze_cell("[r.summary() for r in fits.values()]").receivers == {"fits"}
+
+
 def test_receivers_of_pure_methods_are_measured_unless_those_methods_are_known_pure_for_them():
     """``res.summary()`` proposes ``res`` only as a receiver: the run measures it when its
     value is not of builtins, numpy or pandas; ``inplace=`` makes it a candidate outright."""

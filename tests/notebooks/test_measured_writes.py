@@ -8,7 +8,7 @@ import json
 
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
-from nbhelpers import stream_text
+from nbhelpers import printed_in_fresh_kernels, stream_text
 
 from hitnb.store.local import open_store
 
@@ -101,3 +101,35 @@ def test_a_list_extended_in_place_is_a_new_input_for_the_cells_after(
     for _ in range(2):  # then a restart on the same store
         notebook = new_notebook(cells=[new_code_cell(c) for c in AUGMENTED_CELLS])
         assert json.loads(stream_text(execute_notebook(notebook).cells[-1])) == [3, 3, 3]
+
+
+@pytest.mark.parametrize(
+    "loop",
+    [
+        "for name, model in models.items():\n    model.fit(X, y)",
+        "for model in sorted(models.values(), key=lambda m: type(m).__name__):\n"
+        "    model.fit(X, y)",
+        "fitted = [model.fit(X, y) for model in models.values()]",
+        "for name in models:\n    models[name].fit(X, y)",
+    ],
+    ids=["for-items", "for-sorted", "comprehension", "by-key"],
+)
+def test_models_fitted_in_a_loop_over_their_dict_come_back_fitted(tmp_path, isolated_store, loop):
+    """``for name, model in models.items(): model.fit(X, y)`` changes the models the dict
+    holds, through a method syntax takes for a read (``items``): the dict was not measured
+    after the run, and after a restart its hit left the models unfitted (a review's case,
+    older than this change)."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nimport numpy as np\n"
+        "from sklearn.linear_model import Lasso, Ridge\n"
+        "X = np.arange(20.0).reshape(10, 2)\ny = X @ [1.0, 2.0]\n"
+        "models = {'ridge': Ridge(), 'lasso': Lasso(alpha=0.01)}",
+        loop,
+        "%hitnb why",
+        "%hitnb auto off",
+        "print({name: hasattr(model, 'coef_') for name, model in models.items()})",
+    ]
+    env = {"HITNB_STORE": str(isolated_store)}
+    first, second = printed_in_fresh_kernels(tmp_path, env, cells)
+    assert first[-1] == second[-1] == "{'ridge': True, 'lasso': True}\n"
+    assert "came from the cache" in second[2], second[2]
