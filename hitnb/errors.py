@@ -71,6 +71,11 @@ class CodecError(HitnbError):
     """A value could not be encoded or decoded by its codec."""
 
 
+class StaleReferenceError(CodecError):
+    """A stored value refers to a name, or a part of one, that the namespace does not hold
+    as it did when the value was stored: the stored run is stale here, not broken."""
+
+
 class CorruptEntryError(HitnbError):
     """A stored blob or manifest does not match its checksum or cannot be read."""
 

@@ -1771,6 +1771,56 @@ def parts_of_inputs(
     return found
 
 
+def parts_of_shared(
+    namespace: dict[str, Any],
+    shared: Iterable[str],
+    reached: Container[int],
+    outputs: Iterable[Any],
+    refer: dict[int, str | tuple[str, Part]],
+    containers: dict[int, Any] | None = None,
+) -> dict[int, tuple[str, Part]]:
+    """The values of other names that a name restored for sharing what a cell changed
+    holds (``pipe`` holding ``scaler`` beside the ``clf`` the cell fitted), each with where
+    it lies in that name, when nothing in them is what the changed values reach
+    (``reached``, by id). The record refers to each there: a hit restores the name holding
+    the objects it holds as the hit comes, as a plain run leaves it, not copies (after a
+    restart, ``scaler.fit(X)`` did not reach ``pipe``). What else the name holds is as it
+    was when the cell ran, or the hit runs the cell (see
+    :func:`~hitnb.core.cells.shared_apart`). Looked for as :func:`parts_of_inputs` looks;
+    the values of ``outputs``, restored from the record themselves, are left to it. The
+    lists, dicts and sets among them go into ``containers``."""
+    named = _values_by_id(namespace).keys() - {id(value) for value in outputs}
+    found: dict[int, tuple[str, Part]] = {}
+    for name in sorted(shared):
+        seen = {id(namespace[name])}
+        todo: list[tuple[Any, Part]] = [(namespace[name], ())]
+        while todo and len(seen) < PARTS_LIMIT:
+            below: list[tuple[Any, Part]] = []
+            for obj, part in todo:
+                for step, child in _parts_inside(obj):
+                    ident = id(child)
+                    if ident in seen or ident in refer or ident in reached:
+                        continue  # (what the changed values reach is restored with them)
+                    seen.add(ident)
+                    where = (*part, step)
+                    if ident in named and ident not in found and _reaches_none(child, reached):
+                        found[ident] = (name, where)
+                        if containers is not None and type(child) in MUTABLE_CONTAINERS:
+                            containers.setdefault(ident, child)
+                    elif len(where) < PARTS_DEPTH and may_change(child):
+                        below.append((child, where))
+            todo = below
+    return found
+
+
+def _reaches_none(value: Any, reached: Container[int]) -> bool:
+    """Whether nothing ``value``'s pickle reaches is among ``reached`` (by id)."""
+    try:
+        return not any(ident in reached for ident in objects_reached(value))
+    except UnhashableValue:
+        return False
+
+
 def _parts_inside(obj: Any) -> Iterator[tuple[tuple[str, Any], Any]]:
     kind = type(obj)
     if kind is list or kind is tuple:

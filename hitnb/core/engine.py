@@ -47,6 +47,7 @@ from hitnb.errors import (
     CorruptEntryError,
     CorruptEntryWarning,
     HitnbWarning,
+    StaleReferenceError,
     StoreWriteWarning,
 )
 from hitnb.hashing.code import library_attribute
@@ -279,6 +280,9 @@ def _look_up(
         )
         store.drop_corrupt(key)
         return None, None
+    except StaleReferenceError as exc:  # (a CodecError)
+        call.work.stale(str(exc))
+        return None, found
     except CodecError as exc:
         call.work.note(
             f"{call.identity}: stored result {key} cannot be loaded in this process ({exc}); "

@@ -48,6 +48,7 @@ from hitnb.core.cells import (
     pack_outputs,
     pack_result,
     parts_of_inputs,
+    parts_of_shared,
     pure_methods_hold,
     reach_marks,
     shared_apart,
@@ -283,7 +284,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     if learned:
         _keep_learned(shell, store, learned)
     work = _CellWork(shell, cell, source, analysis, digests, options, quiet)
-    with codecs.references(work.refer, work.read, work.containers):
+    with codecs.references(work.refer, work.found, work.containers):
         outcome = engine.run(
             engine.Call(
                 parts, parts.key, work, store, mode, settings, wait=settings.wait,
@@ -383,7 +384,11 @@ class _CellWork(engine.Work):
         """What went wrong, for ``%hitnb why`` (a stored run that cannot be restored)."""
         namespace = shell.user_ns
         self.read = {name: namespace[name] for name in analysis.inputs if name in namespace}
-        """The inputs' values as the cell starts: what a stored reference to one loads as."""
+        """The inputs' values as the cell starts."""
+        self.found = dict(namespace)
+        """The namespace as the cell starts: what a stored reference to a name loads as
+        (an input, or a name the record restores for sharing what the cell changed: see
+        :func:`~hitnb.core.cells.parts_of_shared`), whatever a restore binds first."""
         self.refer: dict[int, str | tuple[str, Part]] = {}
         """The inputs the run left as they were, by id: the record refers to them by name;
         and the objects inside them, by name and where (see
@@ -403,7 +408,7 @@ class _CellWork(engine.Work):
 
     def run(self) -> engine.Computed:
         __tracebackhide__ = True
-        value, record, unstorable = _run_recorded(
+        value, record, unstorable, reached = _run_recorded(
             self.shell, self.source, self.analysis, self.digests, self.read
         )
         self.ran = record
@@ -411,6 +416,14 @@ class _CellWork(engine.Work):
             return engine.Computed(value, None, record.duration, unstorable=unstorable)
         self.refer.update(_unchanged_inputs(self.shell.user_ns, self.read, self.analysis, record))
         self.refer.update(parts_of_inputs(self.read, self.refer, self.containers))
+        if reached:  # (the changed values reach, and the inputs: see reach_marks)
+            made = record.outputs.values()
+            namespace = self.shell.user_ns
+            self.refer.update(
+                parts_of_shared(
+                    namespace, record.shared, reached, made, self.refer, self.containers
+                )
+            )
         if not self.analysis.has_result:
             value = None  # a trailing `;` or %%capture: the cell shows no value
         try:
@@ -1007,7 +1020,7 @@ def _show_hit(
 
 def _run_recorded(
     shell: Any, source: str, analysis: CellAnalysis, digests: dict[str, str], read: dict[str, Any]
-) -> tuple[Any, CellRecord, str]:
+) -> tuple[Any, CellRecord, str, dict[int, Any]]:
     """Run the cell, recording what it shows; its outputs are the names it binds and the
     inputs whose digest changed while it ran (in place, through a function it called, or
     through a view), never an input it only called a method on; and the notebook globals
@@ -1020,7 +1033,9 @@ def _run_recorded(
     Names sharing objects with such a changed value are outputs too (see
     :func:`~hitnb.core.cells.sharing_names`): restored with it, they stay one object with
     it, as in the session that ran the cell. The text returned says why the run cannot be
-    stored (a called function changed a value outside the notebook); empty when it can."""
+    stored (a called function changed a value outside the notebook); empty when it can.
+    Last, by id, what the changed values reach and the inputs, when names share them
+    (see :func:`~hitnb.core.cells.parts_of_shared`); else empty."""
     __tracebackhide__ = True
     namespace = shell.user_ns
     called = _called_functions(namespace, analysis)
@@ -1042,7 +1057,7 @@ def _run_recorded(
         flush_inline_figures()
     duration = time.perf_counter() - start
 
-    def measure() -> tuple[CellRecord, str]:
+    def measure() -> tuple[CellRecord, str, dict[int, Any]]:
         """What the run changed and made, measured after it."""
         known = known_digests(shell)
         outputs: dict[str, Any] = {}
@@ -1131,12 +1146,14 @@ def _run_recorded(
                     shared.add(name)
         apart: dict[str, str] = {}
         by_value: dict[str, str] = {}
+        reached: dict[int, Any] = {}  # what the changed values reach, and the inputs
         if shared:
             try:
                 marks = reach_marks(apart_from, read)
             except UnhashableValue:
                 marks = None  # a hit cannot walk them either: it runs the cell again
             if marks is not None:
+                reached = marks.reached
                 apart = shared_apart(namespace, sorted(shared), marks)
                 if marks.viewed:
                     by_value = shared_apart(namespace, sorted(shared), marks.views_as_values())
@@ -1181,10 +1198,10 @@ def _run_recorded(
             by_value,
             frames_viewed=True,
         )
-        return record, unstorable
+        return record, unstorable, reached if apart else {}
 
     try:
-        record, unstorable = measure()
+        record, unstorable, reached = measure()
     except Exception as exc:  # hitnb's own failure: the user's run stands, not stored
         known_digests(shell).clear()  # what it changed is not known
         result = value if analysis.has_result else None
@@ -1193,7 +1210,8 @@ def _run_recorded(
             "this cell ran but was not cached: hitnb could not measure what it changed "
             f"({type(exc).__name__}: {exc})"
         )
-    return value, record, unstorable
+        reached = {}
+    return value, record, unstorable, reached
 
 
 def _rebound_away(

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, ClassVar, NamedTuple
 
 from hitnb.deep import deep_if_needed
-from hitnb.errors import CodecError
+from hitnb.errors import CodecError, StaleReferenceError
 
 
 @dataclass
@@ -332,7 +332,9 @@ def load_reference(name: str) -> Any:
     try:
         return active[1][name]
     except KeyError:
-        raise CodecError(f"the stored value refers to `{name}`, which is not given") from None
+        raise StaleReferenceError(
+            f"the stored run refers to `{name}`, which is not defined"
+        ) from None
 
 
 def load_part(name: str, part: Part) -> Any:
@@ -345,8 +347,8 @@ def load_part(name: str, part: Part) -> Any:
     try:
         return part_of(whole, part)
     except (KeyError, IndexError, TypeError) as exc:
-        raise CodecError(
-            f"the stored value holds a part of `{name}` that `{name}` does not hold here ({exc!r})"
+        raise StaleReferenceError(
+            f"the stored run holds a part of `{name}` that `{name}` does not hold now ({exc!r})"
         ) from None
 
 

@@ -568,3 +568,58 @@ def test_a_view_restored_apart_from_the_array_it_viewed_is_judged_by_its_values(
     )
     assert second[-1] == f"{printed} False\n"
     assert why in second[4], second[4]
+
+
+def test_a_restored_sharing_name_holds_the_live_objects_of_other_names(
+    tmp_path: Path, isolated_store: Path
+):
+    """``pipe`` holds ``scaler`` beside the ``clf`` a cell fits: restored for sharing
+    ``clf``, ``pipe`` came back holding a copy of ``scaler``, and after a restart
+    ``scaler.fit(X)`` no longer reached the pipeline (a review's case for a list in a dict,
+    older than this change). It holds the live ``scaler`` now, as a plain run leaves it."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nimport numpy as np\n"
+        "from sklearn.linear_model import Ridge\nfrom sklearn.pipeline import Pipeline\n"
+        "from sklearn.preprocessing import StandardScaler\n"
+        "X = np.arange(20.0).reshape(10, 2)\ny = X @ [1.0, 2.0]\n"
+        "scaler, clf = StandardScaler(), Ridge()\n"
+        "pipe = Pipeline([('scaler', scaler), ('clf', clf)])\nlabels = ['a']\n"
+        "cfg = {'pipe': pipe, 'labels': labels}",
+        "clf.fit(X, y);",
+        "%hitnb why",
+        "%hitnb auto off",
+        "scaler.fit(X)\nlabels.append('b')\n"
+        "print(pipe.steps[0][1] is scaler, pipe.steps[1][1] is clf, hasattr(clf, 'coef_'),"
+        " cfg['pipe'] is pipe, cfg['labels'])",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1] == "True True True True ['a', 'b']\n"
+    assert "came from the cache" in second[2], second[2]
+
+
+def test_a_sharing_name_edited_since_runs_the_cell_and_is_stored_again(
+    tmp_path: Path, isolated_store: Path
+):
+    """The record refers to what a restored sharing name holds by where it lies in it:
+    edited so that it holds it elsewhere, the cell runs again, saying why, and is stored
+    anew (it is not a record that cannot be loaded, run uncached)."""
+    env = {"HITNB_STORE": str(isolated_store)}
+    printed = []
+    for key in ("labels", "names", "names"):
+        cells = [
+            f"%load_ext hitnb\n%hitnb auto\nopt = [0]\nlabels = ['a']\n"
+            f"cfg = {{'opt': opt, '{key}': labels}}",
+            "opt.append(1)",
+            "%hitnb why",
+            "%hitnb auto status\n%hitnb auto off",
+            f"labels.append('b')\nprint(cfg, cfg['opt'] is opt, cfg['{key}'] is labels)",
+        ]
+        printed.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0])
+    assert [p[-1] for p in printed] == [
+        "{'opt': [0, 1], 'labels': ['a', 'b']} True True\n",
+        "{'opt': [0, 1], 'names': ['a', 'b']} True True\n",
+        "{'opt': [0, 1], 'names': ['a', 'b']} True True\n",
+    ]
+    assert "holds a part of `cfg` that `cfg` does not hold now" in printed[1][2], printed[1][2]
+    assert "0 run uncached" in printed[1][3], printed[1][3]
+    assert "came from the cache" in printed[2][2], printed[2][2]

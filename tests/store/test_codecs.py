@@ -234,7 +234,7 @@ def test_references_are_written_by_name_and_loaded_as_the_values_given(store):
     assert loaded["models"][0] is current and loaded["models"][1] is current
     assert loaded["other"] is not other and np.array_equal(loaded["other"], other)
     assert store.load(store.get(entry.key))["models"][0] == Reference("model")
-    with references({}, {}), pytest.raises(CodecError, match="`model`, which is not given"):
+    with references({}, {}), pytest.raises(CodecError, match="`model`, which is not defined"):
         store.load(store.get(entry.key))
 
 
