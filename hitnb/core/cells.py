@@ -48,6 +48,7 @@ from hitnb.hashing.values import UnhashableValue, caches_of, hash_value
 from hitnb.store.codecs import (
     Part,
     dill_dumps,
+    dill_loads,
     dumps_referring,
     dumps_with_dill_functions,
     gc_paused,
@@ -1339,7 +1340,7 @@ class Pickled:
         """The value again, unpickled by ``load`` (see :func:`~hitnb.store.codecs.loads_in`),
         on this thread's stack (unpickling does not recurse by nesting: see
         :meth:`~hitnb.store.codecs.PickleCodec.load`)."""
-        loads = _dill_loads() if self.by_dill else pickle.loads
+        loads = dill_loads if self.by_dill else pickle.loads
         with gc_paused():
             return load(loads, self.payload, ())
 
@@ -1499,7 +1500,7 @@ class ByValue:
                 # (an entry as IPython makes for a cell: never checked on disk)
                 lines = text.splitlines(keepends=True)
                 linecache.cache[filename] = (len(text), None, lines, filename)
-        value = load(_dill_loads(), self.payload, ())
+        value = load(dill_loads, self.payload, ())
         if _notebooks(value):
             return _reading(value, namespace)
         if isinstance(value, type):
@@ -1703,12 +1704,6 @@ def unpack_outputs(
             namespace[name] = loaded.make() if isinstance(loaded, ArrayView) else loaded
     for source in later:
         define(source)
-
-
-def _dill_loads() -> Callable[..., Any]:
-    import dill
-
-    return dill.loads  # type: ignore[no-any-return]
 
 
 _IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), range, frozenset)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import gc
 import io
 import pickle
@@ -567,7 +568,10 @@ def _dill_reduced(code: types.FunctionType | type) -> Any:
 
 
 def dill_dumps(value: Any, **options: Any) -> bytes:
-    """``dill.dumps``, without letting Python forget which warnings it has shown.
+    """``dill.dumps``, without letting Python forget which warnings it has shown; the
+    objects the active block of :func:`references` refers to are written as references
+    (dill pickles in Python, which asks about every object, lists and dicts too), so a
+    value dill takes whole (a closure over a list beside it) holds the very inputs too.
 
     dill pickles each code object inside ``warnings.catch_warnings()`` (on 3.12 and later
     to silence the DeprecationWarning of ``co_lnotab``, which on 3.11 it does not need),
@@ -578,14 +582,58 @@ def dill_dumps(value: Any, **options: Any) -> bytes:
     outside ``__main__``."""
     import dill
 
+    active = _referring.get()
+    refer = active[0] if active is not None else {}
+
+    def dumps() -> bytes:
+        if not refer:
+            return dill.dumps(value, **options)  # type: ignore[no-any-return]
+        out = io.BytesIO()
+        _dill_referring()(out, refer, **options).dump(value)
+        return out.getvalue()
+
     module = sys.modules.get("dill._dill")
     if getattr(module, "warnings", None) is not warnings:  # not dill as we know it, or nested
-        return dill.dumps(value, **options)  # type: ignore[no-any-return]
+        return dumps()
     module.warnings = _WARNINGS_KEPT  # type: ignore[union-attr]
     try:
-        return dill.dumps(value, **options)  # type: ignore[no-any-return]
+        return dumps()
     finally:
         module.warnings = warnings  # type: ignore[union-attr]
+
+
+def dill_loads(data: Any, buffers: Any = None) -> Any:
+    """``dill.loads``, loading the references :func:`dill_dumps` wrote as
+    :func:`load_reference` and :func:`load_part` do."""
+    return _dill_referring(loading=True)(io.BytesIO(data), buffers=buffers).load()
+
+
+@functools.cache
+def _dill_referring(loading: bool = False) -> Any:
+    """dill's pickler writing what a block of :func:`references` refers to as references
+    (``refer``, by id), or its unpickler reading them back (made once: importing dill is
+    left to the first value that needs it)."""
+    import dill
+
+    if loading:
+
+        class Unpickler(dill.Unpickler):  # type: ignore[misc]
+            def persistent_load(self, pid: Any) -> Any:
+                to = pid[1]
+                return load_part(*to) if isinstance(to, tuple) else load_reference(to)
+
+        return Unpickler
+
+    class Pickler(dill.Pickler):  # type: ignore[misc]
+        def __init__(self, file: Any, refer: Mapping[int, Any], **options: Any) -> None:
+            super().__init__(file, **options)
+            self.refer = refer
+
+        def persistent_id(self, obj: Any) -> Any:
+            to = self.refer.get(id(obj))
+            return None if to is None else ("hitnb", to)
+
+    return Pickler
 
 
 class _WarningsKept:
@@ -652,9 +700,7 @@ def _closes_over_constants(function: Any, owner: Any) -> bool:
 def function_from_dill(payload: bytes) -> Any:
     """A function or class :func:`_dill_reduced` wrote (its name is in stored pickles:
     keep it)."""
-    import dill
-
-    return dill.loads(payload)
+    return dill_loads(payload)
 
 
 def _dumps(value: Any, protocol: int, buffer_callback: Any, by_dill: bool = False) -> bytes:
@@ -823,9 +869,7 @@ class DillCodec(PickleCodec):
 
     @staticmethod
     def _loads(data: Any, buffers: Any) -> Any:
-        import dill
-
-        return dill.loads(bytes(data), buffers=buffers)
+        return dill_loads(bytes(data), buffers=buffers)
 
 
 _user_codecs: list[Codec] = []

@@ -623,3 +623,20 @@ def test_a_sharing_name_edited_since_runs_the_cell_and_is_stored_again(
     assert "holds a part of `cfg` that `cfg` does not hold now" in printed[1][2], printed[1][2]
     assert "0 run uncached" in printed[1][3], printed[1][3]
     assert "came from the cache" in printed[2][2], printed[2][2]
+
+
+def test_a_closure_over_an_input_comes_back_over_the_input(tmp_path: Path, isolated_store: Path):
+    """A closure over a list sends the cell's record to dill, which copied the inputs its
+    outputs held: after a restart, ``L.append(2)`` reached neither ``cfg["L"]`` nor what
+    ``cfg["f"]`` closes over (a review's case, older than this change)."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\ndef make(x):\n    return lambda: x",
+        "L = [1]",
+        "cfg = {'L': L, 'f': make(L)}",
+        "%hitnb why",
+        "%hitnb auto off",
+        "L.append(2)\nprint(cfg['L'], cfg['L'] is L, cfg['f']() is L)",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1] == "[1, 2] True True\n"
+    assert "came from the cache" in second[3], second[3]

@@ -262,6 +262,29 @@ def test_lists_dicts_and_sets_given_as_containers_are_referred_to_too(store):
     assert store.load(store.get(entry.key)) == value
 
 
+def test_a_value_dill_takes_whole_refers_to_what_is_referred_to_too(store):
+    """A closure over a list beside it sends the value to dill, which copied the lists
+    and arrays the cell's inputs held: restored, ``cfg["f"]()`` no longer saw ``L``'s
+    changes (a review's case, older than this change)."""
+    from hitnb.store.codecs import Reference, references
+
+    def make(x: object) -> object:
+        return lambda: x
+
+    L, model = [1], np.arange(3.0)
+    value = {"L": L, "f": make(L), "model": model, "part": L}
+    refer = {id(L): ("box", (("item", "L"),)), id(model): "model"}
+    with references(refer, {}):  # type: ignore[arg-type]
+        entry = store.put("ab" * 16, value, function="f", code="c" * 32, args="a" * 32, duration=0)
+    assert entry.codec == "dill"
+    live_L, live_model = [1, 2], np.arange(3.0)
+    with references({}, {"box": {"L": live_L}, "model": live_model}):
+        loaded = store.load(store.get(entry.key))
+    assert loaded["L"] is live_L and loaded["f"]() is live_L and loaded["part"] is live_L
+    assert loaded["model"] is live_model
+    assert store.load(store.get(entry.key))["model"] == Reference("model")
+
+
 def test_only_the_containers_a_value_holds_are_written_with_it(store):
     """Each is loaded with the value: a record of an int output loaded the thousands of
     parts of its cell's inputs on every hit, and one an input no longer held made it
