@@ -41,6 +41,7 @@ from hitnb.core.cells import (
     figure_among,
     frames_viewed_apart,
     function_defaults,
+    is_code_value,
     is_notebook_class,
     is_session_name,
     may_change,
@@ -544,6 +545,18 @@ class _CellWork(engine.Work):
             if isinstance(exc, engine.Unrestorable):
                 raise
             raise engine.Unrestorable(f"the stored outputs cannot be restored ({exc})") from exc
+        kept_objects = getattr(stored, "changed", frozenset()) | stored.shared
+        _defaults_follow(
+            namespace,
+            {
+                id(old): (old, namespace[name])
+                for name in kept_objects
+                if name in namespace
+                and (old := before.get(name, _UNBOUND)) is not _UNBOUND
+                and old is not namespace[name]
+                and may_change(old)
+            },
+        )
         known = known_digests(self.shell)
         for name, digest in getattr(stored, "digests", {}).items():
             if name in namespace:
@@ -1214,6 +1227,60 @@ def _run_recorded(
     return value, record, unstorable, reached
 
 
+def _defaults_named(namespace: dict[str, Any], fn: types.FunctionType) -> list[str] | None:
+    """The notebook names bound to the default values of ``fn`` that could change in
+    place (``def record(e, sink=log)``: ``log``); None when one of those is bound to no
+    name (``seen=[]``), which a hit could not restore."""
+    values = [*(fn.__defaults__ or ()), *(fn.__kwdefaults__ or {}).values()]
+    names = []
+    for value in values:
+        if not may_change(value) or is_code_value(value):
+            continue
+        name = next(
+            (n for n, v in namespace.items() if v is value and not is_session_name(n)), None
+        )
+        if name is None:
+            return None
+        names.append(name)
+    return names
+
+
+def _defaults_follow(namespace: dict[str, Any], replaced: dict[int, tuple[Any, Any]]) -> None:
+    """Make the notebook's functions (and its classes' methods) that hold, as a default
+    value or in a closure, an object a hit replaced (``replaced``: by id, the object and
+    what replaced it) hold its replacement. The hit restores a value the cell changed in
+    place (or one sharing it) as a new object, where a plain run changes the very object
+    every holder holds: ``def record(e, sink=log)`` went on appending to the old ``log``
+    after a hit restored ``log`` changed. A name the cell bound to a new object is not
+    replaced so: a plain run leaves the defaults holding the old one."""
+    if not replaced:
+        return
+
+    def new(obj: Any) -> Any:
+        found = replaced.get(id(obj))
+        return found[1] if found is not None and found[0] is obj else obj
+
+    functions = []
+    for value in list(namespace.values()):
+        if type(value) is types.FunctionType and value.__module__ == "__main__":
+            functions.append(value)
+        elif is_notebook_class(value):
+            functions += [
+                f
+                for member in vars(value).values()
+                if type(f := getattr(member, "__func__", member)) is types.FunctionType
+            ]
+    for function in functions:
+        if function.__defaults__:
+            function.__defaults__ = tuple(map(new, function.__defaults__))
+        if function.__kwdefaults__:
+            function.__kwdefaults__ = {k: new(v) for k, v in function.__kwdefaults__.items()}
+        for cell in function.__closure__ or ():
+            with suppress(ValueError):  # (a cell not filled yet)
+                if new(cell.cell_contents) is not cell.cell_contents:
+                    cell.cell_contents = new(cell.cell_contents)
+
+
 def _rebound_away(
     kept: dict[str, Any], namespace: dict[str, Any], candidates: frozenset[str]
 ) -> Iterator[tuple[str, Any]]:
@@ -1425,10 +1492,14 @@ def _written_through_calls(
     written: list[str] = []
     for name, (fn, before, defaults) in called.items():
         if defaults is not None and defaults_digest(fn, changeable_only=True) != defaults:
-            return [], (
-                f"this cell ran but was not cached: calling `{name}()` changed one of its "
-                "default arguments in place, which a hit could not change again"
-            )
+            named = _defaults_named(namespace, fn)
+            if named is None:
+                return [], (
+                    f"this cell ran but was not cached: calling `{name}()` changed one of its "
+                    "default arguments in place, which a hit could not change again"
+                )
+            written += named  # (`def record(e, sink=log)`: a hit restores `log`, and the
+            # default follows it: see _defaults_follow)
         try:
             labels = written_during(before, fingerprint(fn, sensitivity))
         except Exception as exc:

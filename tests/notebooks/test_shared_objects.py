@@ -640,3 +640,25 @@ def test_a_closure_over_an_input_comes_back_over_the_input(tmp_path: Path, isola
     first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
     assert first[-1] == second[-1] == "[1, 2] True True\n"
     assert "came from the cache" in second[3], second[3]
+
+
+def test_a_function_default_holding_what_a_hit_restores_holds_the_restored_value(
+    tmp_path: Path, isolated_store: Path
+):
+    """``def record(event, sink=log)``, and a cell appending to ``log`` through it: the hit
+    restores ``log`` changed, as a new object, and ``record`` went on appending to the
+    old one (a review's case, older than this change). Its default follows now, as a
+    plain run leaves it: the very ``log``."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nlog = []",
+        "def record(event, sink=log):\n    sink.append(event)\n"
+        "def keep(event, *, into=log):\n    into.append(event)",
+        "record('first')",
+        "%hitnb why",
+        "%hitnb auto off",
+        "record('second')\nkeep('third')\n"
+        "print(log, record.__defaults__[0] is log, keep.__kwdefaults__['into'] is log)",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1] == "['first', 'second', 'third'] True True\n"
+    assert "came from the cache" in second[3], second[3]
