@@ -54,6 +54,7 @@ from hitnb.store.codecs import (
     gc_paused,
     loads_in,
     part_of,
+    walk_pickled,
 )
 
 PURE_MAGICS = frozenset({"matplotlib", "config", "load_ext"})
@@ -1371,6 +1372,10 @@ class PickledTogether:
     group: Pickled
     """The pickle of a dict of those outputs, by name (one object in the record)."""
     name: str
+    early: bool = False
+    """Whether it is loaded before the definitions whose defaults or decorators read it
+    (``log = []``, ``def record(e, sink=log)``), apart from the outputs that may hold
+    those definitions (``pipe = Pipeline(record)``), which load after them."""
 
     @property
     def value(self) -> Any:
@@ -1580,10 +1585,41 @@ def pack_outputs(
     loaded_after = {
         n for n, v in packed.items() if isinstance(v, Pickled | PickledTogether | ByValue)
     }
+    read_first: set[str] = set()
     for name, value in packed.items():
-        if isinstance(value, Definition) and _header_reads(value.source) & loaded_after:
+        if isinstance(value, Definition) and (reads := _header_reads(value.source) & loaded_after):
             packed[name] = Definition(value.source, after_values=True)
+            read_first |= reads
+    if read_first and read_first <= together.keys() and _held_apart(together, read_first):
+        for early in (True, False):
+            names = [n for n in together if (n in read_first) is early]
+            group = _PickledGroup({n: together[n] for n in names})
+            packed.update((n, PickledTogether(group, n, early)) for n in names)
     return packed
+
+
+def _held_apart(values: dict[str, Any], names: set[str]) -> bool:
+    """Whether the values of ``names`` and the others share no object that could change
+    (pickled apart, each would come back with a copy of its own), and neither is empty.
+    What pickle writes: not what the notebook's functions hold, which are written by name
+    and defined again (``pipe`` holding ``record`` holding ``log``)."""
+    if names >= values.keys():
+        return False
+    reached: list[set[int]] = [set(), set()]
+    into = reached[0]
+
+    def keep(obj: Any) -> bool:
+        if may_change(obj):
+            into.add(id(obj))
+        return False  # (and look into it)
+
+    try:
+        for name, value in values.items():
+            into = reached[name in names]
+            walk_pickled(value, keep)
+    except Exception:  # (pickle refuses it: a lambda inside; dill would copy what it holds)
+        return False
+    return reached[0].isdisjoint(reached[1])
 
 
 def _header_reads(source: str) -> set[str]:
@@ -1698,10 +1734,22 @@ def unpack_outputs(
     for name, value in packed.items():  # code first: the values may be instances of it
         if isinstance(value, ByValue):
             namespace[name] = value.load(load, namespace)
-    for name, value in packed.items():
-        if isinstance(value, Pickled | PickledTogether):
-            loaded = value.load(load)
-            namespace[name] = loaded.make() if isinstance(loaded, ArrayView) else loaded
+
+    def load_values(early: bool) -> None:
+        for name, value in packed.items():
+            if isinstance(value, Pickled | PickledTogether) and (
+                getattr(value, "early", False) is early
+            ):
+                loaded = value.load(load)
+                namespace[name] = loaded.make() if isinstance(loaded, ArrayView) else loaded
+
+    if any(getattr(value, "early", False) for value in packed.values()):
+        load_values(early=True)  # what the later definitions read, then them, then the rest
+        for source in later:
+            define(source)
+        load_values(early=False)
+        return
+    load_values(early=False)
     for source in later:
         define(source)
 

@@ -245,6 +245,26 @@ def test_a_cells_definitions_are_made_again_in_the_order_the_cell_made_them() ->
     assert namespace["Sub"].__bases__ == (namespace["Base"],)
 
 
+def test_values_a_later_definition_reads_load_before_it_and_the_rest_after() -> None:
+    """``def record(e, sink=log)`` is defined again once ``log`` is back; ``holder``, which
+    holds ``record`` (by name), loads after it. Values sharing an object stay one pickle
+    (the old order: ``record`` last, and a value holding it cannot load)."""
+    from hitnb.core.cells import PickledTogether, analyze_cell, pack_outputs
+
+    source = "log = []\ndef record(e, sink=log):\n    sink.append(e)\n"
+    ran: dict = {"__name__": "__main__"}
+    exec(source, ran)
+    definitions = analyze_cell(source).definitions
+    apart = pack_outputs({"log": ran["log"], "record": ran["record"], "n": [1]}, definitions)
+    flags = {n: v.early for n, v in apart.items() if isinstance(v, PickledTogether)}
+    assert flags == {"log": True, "n": False}
+    sharing = pack_outputs(
+        {"log": ran["log"], "record": ran["record"], "n": [ran["log"]]}, definitions
+    )
+    flags = {n: v.early for n, v in sharing.items() if isinstance(v, PickledTogether)}
+    assert flags == {"log": False, "n": False}
+
+
 def test_a_class_redefined_after_its_subclass_comes_back_as_the_run_left_it() -> None:
     """``Sub`` derives from the first ``Base``; the name ``Base`` ends on the second. A hit
     made ``Sub`` again from the second (in a new session) or from the one already in the

@@ -662,3 +662,25 @@ def test_a_function_default_holding_what_a_hit_restores_holds_the_restored_value
     first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
     assert first[-1] == second[-1] == "['first', 'second', 'third'] True True\n"
     assert "came from the cache" in second[3], second[3]
+
+
+def test_a_cell_defining_a_function_whose_default_it_bound_is_restored(
+    tmp_path: Path, isolated_store: Path
+):
+    """``log = []``, ``def record(e, sink=log)`` and ``pipe = Pipeline(record)`` in one
+    cell: ``record`` is defined again once ``log`` is back, and ``pipe``, which holds it,
+    could not be loaded before it. The cell ran uncached in every session ("Can't get
+    attribute 'record'"); ``log`` loads first now, then ``record``, then ``pipe``."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto",
+        "log = []\ndef record(event, sink=log):\n    sink.append(event)\n"
+        "class Pipeline:\n    def __init__(self, on_step):\n        self.on_step = on_step\n"
+        "pipe = Pipeline(record)",
+        "%hitnb why",
+        "pipe.on_step('step')",
+        "%hitnb auto off",
+        "print(log, pipe.on_step is record, record.__defaults__[0] is log)",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1] == "['step'] True True\n"
+    assert "came from the cache" in second[2], second[2]
