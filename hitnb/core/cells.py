@@ -1353,13 +1353,19 @@ class Pickled:
 class _PickledGroup(Pickled):
     """The outputs :class:`PickledTogether` names, as one pickle of a dict of them by name.
     When pickle refuses the dict for more than a lambda inside (a callback closing over a
-    list), each value is pickled alone instead, as before they were grouped: dill's copy of
-    the whole dict would copy the notebook's classes too (``isinstance(box, Box)`` was
-    False after a hit)."""
+    list), dill pickles it, writing the notebook's top-level functions and classes by name
+    as pickle does (a copy of a class made ``isinstance(box, Box)`` False after a hit), so
+    that what the values share stays shared (``job.report = lambda out=seen: len(out)``
+    beside ``seen``); when dill refuses it too, each value is pickled alone."""
 
     def _refused(self) -> bytes:
-        alone = {name: Pickled(value) for name, value in self.value.items()}
-        return pickle.dumps(alone, protocol=5)
+        try:  # one pickle, where what they share stays shared (a lambda's default)
+            payload = dill_dumps(self.value, by_name=True, protocol=5)
+        except Exception:
+            alone = {name: Pickled(value) for name, value in self.value.items()}
+            return pickle.dumps(alone, protocol=5)
+        self.by_dill = True
+        return payload
 
 
 @dataclass(frozen=True)
@@ -1488,7 +1494,7 @@ class ByValue:
 
     @classmethod
     def of(cls, value: Any) -> ByValue:
-        payload = dill_dumps(value, recurse=True)
+        payload = dill_dumps(value, by_name=False, recurse=True)  # (itself, by its name)
         filename = getattr(getattr(value, "__code__", None), "co_filename", None)
         if not isinstance(filename, str) or os.path.exists(filename):  # noqa: PTH110 (a text path, as code objects hold it)
             return cls(payload)  # a file's source is read from it
@@ -1818,7 +1824,7 @@ def parts_of_shared(
     namespace: dict[str, Any],
     shared: Iterable[str],
     reached: Container[int],
-    outputs: Iterable[Any],
+    outputs: dict[str, Any],
     refer: dict[int, str | tuple[str, Part]],
     containers: dict[int, Any] | None = None,
 ) -> dict[int, tuple[str, Part]]:
@@ -1829,12 +1835,17 @@ def parts_of_shared(
     the objects it holds as the hit comes, as a plain run leaves it, not copies (after a
     restart, ``scaler.fit(X)`` did not reach ``pipe``). What else the name holds is as it
     was when the cell ran, or the hit runs the cell (see
-    :func:`~hitnb.core.cells.shared_apart`). Looked for as :func:`parts_of_inputs` looks;
-    the values of ``outputs``, restored from the record themselves, are left to it. The
-    lists, dicts and sets among them go into ``containers``."""
-    named = _values_by_id(namespace).keys() - {id(value) for value in outputs}
+    :func:`~hitnb.core.cells.shared_apart`). Looked for as :func:`parts_of_inputs` looks.
+    Left out, and stored as copies as before: one another of the cell's ``outputs`` holds
+    too, or the name holds a part of otherwise (``cfg = {"L": L, "inner": L[0]}``): the
+    name's digest holds values, not which objects two places hold, and one taken from
+    the live name would be one object where the other place holds the record's copy. The
+    lists, dicts and sets among those referred to go into ``containers``."""
+    named = _values_by_id(namespace).keys() - {id(value) for value in outputs.values()}
     found: dict[int, tuple[str, Part]] = {}
+    inside: dict[int, set[int]] = {}
     for name in sorted(shared):
+        candidates: dict[int, tuple[str, Part]] = {}
         seen = {id(namespace[name])}
         todo: list[tuple[Any, Part]] = [(namespace[name], ())]
         while todo and len(seen) < PARTS_LIMIT:
@@ -1846,22 +1857,71 @@ def parts_of_shared(
                         continue  # (what the changed values reach is restored with them)
                     seen.add(ident)
                     where = (*part, step)
-                    if ident in named and ident not in found and _reaches_none(child, reached):
-                        found[ident] = (name, where)
-                        if containers is not None and type(child) in MUTABLE_CONTAINERS:
-                            containers.setdefault(ident, child)
+                    held = _held_if_apart(child, reached) if ident in named else None
+                    if held is not None:
+                        candidates[ident] = (name, where)
+                        inside[ident] = held
                     elif len(where) < PARTS_DEPTH and may_change(child):
                         below.append((child, where))
             todo = below
+        if candidates:
+            found.update(_held_once(name, candidates, inside, outputs))
+    for ident, (name, where) in found.items():
+        child = part_of(namespace[name], where)
+        if containers is not None and type(child) in MUTABLE_CONTAINERS:
+            containers.setdefault(ident, child)
     return found
 
 
-def _reaches_none(value: Any, reached: Container[int]) -> bool:
-    """Whether nothing ``value``'s pickle reaches is among ``reached`` (by id)."""
+def _held_if_apart(value: Any, reached: Container[int]) -> set[int] | None:
+    """What ``value``'s pickle reaches below it (by id), when none of it is among
+    ``reached``; None when some is, or it cannot be walked."""
     try:
-        return not any(ident in reached for ident in objects_reached(value))
+        below = objects_reached(value)
     except UnhashableValue:
-        return False
+        return None
+    if any(ident in reached for ident in below):
+        return None
+    below.pop(id(value), None)
+    return set(below)
+
+
+def _held_once(
+    name: str,
+    candidates: dict[int, tuple[str, Part]],
+    inside: dict[int, set[int]],
+    outputs: dict[str, Any],
+) -> dict[int, tuple[str, Part]]:
+    """Those of ``candidates`` (parts of output ``name``) no other output holds, and
+    whose own parts ``name`` holds nowhere else: what pickle writes of the outputs, with
+    the candidates, and each output inside another (``cfg`` holding ``pipe``), not looked
+    into."""
+    met: set[int] = set()
+    roots = {id(value) for value in outputs.values()}
+    walking: list[Any] = [None]
+
+    def keep(obj: Any) -> bool:
+        ident = id(obj)
+        met.add(ident)
+        return ident in candidates or (ident in roots and obj is not walking[0])
+
+    try:
+        for other, value in outputs.items():
+            if other != name:
+                walking[0] = value
+                walk_pickled(value, keep)
+        elsewhere = set(met)
+        met.clear()
+        walking[0] = outputs[name]
+        walk_pickled(outputs[name], keep)
+    except Exception:
+        return {}
+    elsewhere |= met - candidates.keys()
+    return {
+        ident: where
+        for ident, where in candidates.items()
+        if ident not in elsewhere and inside[ident].isdisjoint(elsewhere)
+    }
 
 
 def _parts_inside(obj: Any) -> Iterator[tuple[tuple[str, Any], Any]]:

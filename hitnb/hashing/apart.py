@@ -36,7 +36,7 @@ class Marks:
     what a run adds to an object (a results object's cache) moves every object met after
     it, and the digest taken after the run must match the one a hit takes before it."""
 
-    __slots__ = ("_memory", "marks", "reached", "viewed", "views")
+    __slots__ = ("_memory", "_met", "_owners", "marks", "outside", "reached", "viewed", "views")
 
     def __init__(self, reached: dict[int, Any], names: dict[int, str]) -> None:
         self.reached = reached
@@ -49,6 +49,11 @@ class Marks:
         """Whether what views a marked array's memory is written as a mark, not its value."""
         self.viewed = False
         """Whether a digest taken with these marks wrote such a view as a mark."""
+        self.outside = False
+        """Whether, with views written as values, an array met views memory a marked
+        array holds, or one the value digested does not hold (see :meth:`memory_outside`)."""
+        self._met: set[int] = set()
+        self._owners: set[int] = set()
 
     def views_as_values(self) -> Marks:
         """The same marks, with what views a marked array's memory written as its value:
@@ -57,6 +62,22 @@ class Marks:
         other = Marks({}, {})
         other.reached, other.marks, other.views = self.reached, self.marks, False
         return other
+
+    def note_memory(self, arrays: list[Any]) -> None:
+        """Note where the memory of numpy arrays a digest writes as values lies."""
+        numpy = sys.modules["numpy"]
+        for array in arrays:
+            self._met.add(id(array))
+            owner = memory_owner(array)
+            if owner is not array and isinstance(owner, numpy.ndarray):
+                self._owners.add(id(owner))
+                self.outside = self.outside or id(owner) in self.reached
+
+    def memory_outside(self) -> bool:
+        """Whether an array a digest with views as values wrote views memory a marked
+        array holds, or an array the value does not hold (``head = other[:3]``): then a
+        value equal to what a view held is no copy standing for it after a restart."""
+        return self.outside or not self._owners <= self._met
 
     def in_memory(self, array: Any) -> tuple[str, int] | None:
         """The mark of the marked array whose memory holds all of ``array``'s, and where
@@ -148,13 +169,20 @@ class _ApartHasher(ValueHasher):
         """Frame a numpy array viewing a marked array's memory, or a pandas value over
         such memory; False for anything else."""
         numpy = sys.modules.get("numpy")
-        if numpy is None or not self._marks.views:
+        if numpy is None:
             return False
         if isinstance(value, numpy.ndarray):
+            if not self._marks.views:
+                self._marks.note_memory([value])
+                return False
             return self._array_view(value)
         if type(value).__module__.partition(".")[0] != "pandas":
             return False
         blocks = getattr(getattr(value, "_mgr", None), "blocks", None)
+        if not self._marks.views:
+            arrays = [b.values for b in blocks or () if isinstance(b.values, numpy.ndarray)]
+            self._marks.note_memory(arrays)
+            return False
         if not blocks or not any(
             isinstance(block.values, numpy.ndarray) and self._marks.in_memory(block.values)
             for block in blocks

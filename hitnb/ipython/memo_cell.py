@@ -64,6 +64,7 @@ from hitnb.core.record import RunRecord
 from hitnb.core.stores import current_store
 from hitnb.core.unstorable import Unstorable
 from hitnb.hashing.analysis import analyze, text_digest
+from hitnb.hashing.apart import Marks
 from hitnb.hashing.code import (
     is_user_code,
     library_versions,
@@ -415,19 +416,19 @@ class _CellWork(engine.Work):
         self.ran = record
         if unstorable:
             return engine.Computed(value, None, record.duration, unstorable=unstorable)
-        self.refer.update(_unchanged_inputs(self.shell.user_ns, self.read, self.analysis, record))
-        self.refer.update(parts_of_inputs(self.read, self.refer, self.containers))
-        if reached:  # (the changed values reach, and the inputs: see reach_marks)
-            made = record.outputs.values()
-            namespace = self.shell.user_ns
-            self.refer.update(
-                parts_of_shared(
-                    namespace, record.shared, reached, made, self.refer, self.containers
-                )
-            )
         if not self.analysis.has_result:
             value = None  # a trailing `;` or %%capture: the cell shows no value
-        try:
+        namespace = self.shell.user_ns
+        try:  # (hitnb's own work from here: a failure leaves the run as it is, not stored)
+            self.refer.update(_unchanged_inputs(namespace, self.read, self.analysis, record))
+            self.refer.update(parts_of_inputs(self.read, self.refer, self.containers))
+            if reached:  # (the changed values reach, and the inputs: see reach_marks)
+                self.refer.update(
+                    parts_of_shared(
+                        namespace, record.shared, reached, record.outputs, self.refer,
+                        self.containers,
+                    )
+                )  # fmt: skip
             anchors = [self.read[n] for n in self.refer.values() if isinstance(n, str)]
             outputs = pack_outputs(record.outputs, self.analysis.definitions, anchors, self.refer)
             result = pack_result(record.result, record.outputs, outputs)
@@ -436,6 +437,7 @@ class _CellWork(engine.Work):
                 **{**record.__dict__, "outputs": outputs, "result": result, "shown": shown}
             )
         except Exception as exc:  # a definition dill cannot write: the cell ran all the same
+            self.refer.clear()  # (nothing stored refers to anything)
             note = f"this cell ran but was not cached: {type(exc).__name__}: {exc}"
             return engine.Computed(value, None, record.duration, unstorable=note)
         return engine.Computed(value, packed, record.duration)
@@ -737,14 +739,23 @@ def _shared_unmet(
         if name not in kept or name not in now:
             return f"`{name}`, which shares objects with what the cell changes, cannot be hashed"
         if now[name] != kept[name] and not (
-            name in by_value
-            and by_value[name] == shared_apart(namespace, [name], marks.views_as_values()).get(name)
+            name in by_value and _as_values(namespace, name, marks) == by_value[name]
         ):
             return (
                 f"`{name}` shares objects with what the cell changes and holds other values "
                 "beside them than when it ran"
             )
     return None
+
+
+def _as_values(namespace: dict[str, Any], name: str, marks: Marks) -> str | None:
+    """The digest of ``name`` apart from ``marks`` with the arrays viewing their memory
+    written as values, as a record keeps it (``shared_by_value``); None when one of its
+    arrays views memory outside it (a marked array's, another name's): its values then
+    stand for no copy restored apart after a restart."""
+    values = marks.views_as_values()
+    digest = shared_apart(namespace, [name], values).get(name)
+    return None if values.memory_outside() else digest
 
 
 def _quiet_result(cell: str) -> bool:

@@ -567,11 +567,15 @@ def _dill_reduced(code: types.FunctionType | type) -> Any:
     return function_from_dill, (dill_dumps(code, protocol=5),)
 
 
-def dill_dumps(value: Any, **options: Any) -> bytes:
+def dill_dumps(value: Any, by_name: bool | None = None, **options: Any) -> bytes:
     """``dill.dumps``, without letting Python forget which warnings it has shown; the
     objects the active block of :func:`references` refers to are written as references
     (dill pickles in Python, which asks about every object, lists and dicts too), so a
     value dill takes whole (a closure over a list beside it) holds the very inputs too.
+    With ``by_name`` (by default, for a cell's record: in a block of :func:`references`),
+    the notebook's functions and classes defined at top level are written by name, as
+    pickle writes them, not copied (a hit defines them again first; a copy of a class made
+    ``isinstance(job, Job)`` False after it).
 
     dill pickles each code object inside ``warnings.catch_warnings()`` (on 3.12 and later
     to silence the DeprecationWarning of ``co_lnotab``, which on 3.11 it does not need),
@@ -584,12 +588,14 @@ def dill_dumps(value: Any, **options: Any) -> bytes:
 
     active = _referring.get()
     refer = active[0] if active is not None else {}
+    if by_name is None:
+        by_name = active is not None
 
     def dumps() -> bytes:
-        if not refer:
+        if not (refer or by_name):
             return dill.dumps(value, **options)  # type: ignore[no-any-return]
         out = io.BytesIO()
-        _dill_referring()(out, refer, **options).dump(value)
+        _dill_referring()(out, refer, by_name, **options).dump(value)
         return out.getvalue()
 
     module = sys.modules.get("dill._dill")
@@ -625,13 +631,21 @@ def _dill_referring(loading: bool = False) -> Any:
         return Unpickler
 
     class Pickler(dill.Pickler):  # type: ignore[misc]
-        def __init__(self, file: Any, refer: Mapping[int, Any], **options: Any) -> None:
+        def __init__(
+            self, file: Any, refer: Mapping[int, Any], by_name: bool, **options: Any
+        ) -> None:
             super().__init__(file, **options)
             self.refer = refer
+            self.by_name = by_name
 
         def persistent_id(self, obj: Any) -> Any:
             to = self.refer.get(id(obj))
             return None if to is None else ("hitnb", to)
+
+        def reducer_override(self, obj: Any) -> Any:
+            if self.by_name and _defined_at_top(obj):
+                return _main_attribute, (obj.__qualname__,)
+            return NotImplemented
 
     return Pickler
 
@@ -684,17 +698,41 @@ _CONSTANT = (int, float, complex, str, bytes, bool, type(None))
 
 
 def _closes_over_constants(function: Any, owner: Any) -> bool:
-    """Whether every variable ``function`` closes over holds a number, a string or
-    ``owner`` (the ``__class__`` of a method calling ``super()``): values a copy of the
-    function may hold copies of without anyone seeing the difference."""
+    """Whether every variable ``function`` closes over, and every default value it has,
+    holds a number, a string, None or ``owner`` (the ``__class__`` of a method calling
+    ``super()``): values a copy of the function may hold copies of without anyone seeing
+    the difference (``lambda out=seen: len(out)`` held a copy of ``seen``)."""
+    held = [*(getattr(function, "__defaults__", None) or ())]
+    held += (getattr(function, "__kwdefaults__", None) or {}).values()
     for cell in getattr(function, "__closure__", None) or ():
         try:
-            content = cell.cell_contents
+            held.append(cell.cell_contents)
         except ValueError:  # not bound yet
             continue
-        if content is not owner and not isinstance(content, _CONSTANT):
-            return False
-    return True
+    return all(value is owner or _constant(value) for value in held)
+
+
+def _constant(value: Any) -> bool:
+    """A number, a string, None, or a tuple or frozen set of those."""
+    kind = type(value)
+    if kind is tuple or kind is frozenset:
+        return all(map(_constant, value))
+    return isinstance(value, _CONSTANT)
+
+
+def _defined_at_top(obj: Any) -> bool:
+    """Whether ``obj`` is a function or class the notebook binds at top level by its name."""
+    if not (type(obj) is types.FunctionType or isinstance(obj, type)):
+        return False
+    if getattr(obj, "__module__", None) != "__main__" or not isinstance(obj.__qualname__, str):
+        return False
+    main = sys.modules.get("__main__")
+    return "." not in obj.__qualname__ and getattr(main, obj.__qualname__, None) is obj
+
+
+def _main_attribute(name: str) -> Any:
+    """What the notebook binds to ``name`` (called by pickle)."""
+    return getattr(sys.modules["__main__"], name)
 
 
 def function_from_dill(payload: bytes) -> Any:

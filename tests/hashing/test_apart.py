@@ -87,6 +87,23 @@ def test_views_as_values_write_a_view_as_what_it_holds_as_a_copy_of_it_would_be(
     assert hash_apart({"head": data[:3] * 2}, values) != by_value
 
 
+def test_views_as_values_say_when_an_array_views_memory_outside_the_value():
+    """A value equal to what a view held stands for its copy restored apart only when its
+    memory is its own: not a changed array's (``head = data[3:]``), nor another name's."""
+    data, other = np.arange(10.0), np.arange(10.0)
+    marks = reach_marks({"data": data}, {})
+    for value, outside in [
+        ({"head": data[3:6]}, True),
+        ({"head": other[:3]}, True),
+        ({"head": other[:3].copy()}, False),
+        ({"whole": other, "head": other[:3]}, False),
+        ({"frame": pd.DataFrame(data.reshape(5, 2), copy=False)}, True),
+    ]:
+        values = marks.views_as_values()
+        hash_apart(value, values)
+        assert values.memory_outside() is outside, value
+
+
 def test_a_view_is_found_by_memory_when_its_base_is_another_view_of_the_buffer():
     """Unpickled, a frame's block views a buffer that ``arr = df.values`` views too: the
     changed block is not ``arr``'s base, yet ``arr`` is its memory."""

@@ -684,3 +684,63 @@ def test_a_cell_defining_a_function_whose_default_it_bound_is_restored(
     first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
     assert first[-1] == second[-1] == "['step'] True True\n"
     assert "came from the cache" in second[2], second[2]
+
+
+def test_a_lambda_default_holding_a_value_of_its_cell_comes_back_holding_it(
+    tmp_path: Path, isolated_store: Path
+):
+    """``job.report = lambda out=seen: len(out)`` in a cell that defines a class: the
+    lambda went to dill alone, with a copy of ``seen``; after a restart the next cell
+    found ``seen`` no longer shared with ``job`` and ran again, and ``seen.append`` no
+    longer reached the report (a review's case, older than this change)."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto",
+        "class Job:\n    pass\nseen = []\njob = Job()\njob.report = lambda out=seen: len(out)",
+        "job.runs = 1",
+        "%hitnb why",
+        "%hitnb auto off",
+        "seen.append('x')\nprint(job.report(), job.report.__defaults__[0] is seen,"
+        " isinstance(job, Job))",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1] == "1 True True\n"
+    assert "came from the cache" in second[3], second[3]
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "check", "printed"),
+    [
+        (  # both names held L; one holds an equal L2 since: cfg2 must not get L2
+            "cfg1 = {'opt': opt, 'L': L}\ncfg2 = {'opt': opt, 'L': L}",
+            "cfg1 = {'opt': opt, 'L': L2}\ncfg2 = {'opt': opt, 'L': L}",
+            "L2.append('c')\nprint(cfg2['L'], cfg2['L'] is L2)",
+            "['a'] False",
+        ),
+        (  # a part of N held elsewhere in the name: the two places stay one object
+            "cfg = {'opt': opt, 'L': N, 'inner': N[0]}",
+            "cfg = {'opt': opt, 'L': N, 'inner': N[0]}",
+            "cfg['L'][0].append('c')\nprint(cfg['inner'], cfg['inner'] is cfg['L'][0])",
+            "['a', 'c'] True",
+        ),
+    ],
+    ids=["two-names-one-edited", "held-twice"],
+)
+def test_what_a_restored_sharing_name_holds_stays_as_a_plain_run_leaves_it(
+    tmp_path: Path, isolated_store: Path, first: str, then: str, check: str, printed: str
+):
+    """Found by the review of taking the parts a restored sharing name holds from the live
+    name: an object recorded under the first name holding it was taken from that name for
+    every name holding it (``cfg2['L']`` became ``L2``), and a part held twice in the name
+    came back as the live object in one place and a copy in the other."""
+    env = {"HITNB_STORE": str(isolated_store)}
+    outputs = []
+    for made in (first, then):
+        cells = [
+            "%load_ext hitnb\n%hitnb auto\nopt = [0]\nL = ['a']\nL2 = ['a']\nN = [['a']]",
+            made,
+            "opt.append(1)",
+            "%hitnb auto off",
+            check,
+        ]
+        outputs.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0][-1])
+    assert outputs == [f"{printed}\n"] * 2 if first == then else outputs[1] == f"{printed}\n"
