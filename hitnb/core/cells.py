@@ -142,6 +142,11 @@ class CellAnalysis:
     """Inputs the cell only calls methods of :data:`PURE_METHODS` on (``res.summary()``):
     candidates too unless their value is of a class those methods are known to leave as it
     was (:func:`pure_methods_hold`), which only the run can tell."""
+    element_receivers: frozenset[str] = frozenset()
+    """Inputs a loop or comprehension goes over calling only methods of
+    :data:`PURE_METHODS` on what it gets (``for r in fits.values(): r.summary()``):
+    candidates too unless every value they hold is of a class those methods are known to
+    leave as it was (:func:`elements_pure`), which only the run can tell."""
     called: frozenset[str] = frozenset()
     """Inputs the cell calls by name: notebook functions among them may change the globals
     they read, which the run measures around the call (not inputs of the cell)."""
@@ -274,6 +279,7 @@ def _analyze(
             if name in inputs and name not in changeable
         ),
         receivers=frozenset((flow.receivers - flow.mutated - pure) & inputs),
+        element_receivers=frozenset((flow.element_receivers - flow.mutated - pure) & inputs),
         called=frozenset(flow.called & inputs),
         has_result=has_result,
         reason=reason,
@@ -523,6 +529,8 @@ class _Flow:
         a notebook function the globals it reads."""
         self.receivers: set[str] = set()
         """Names a method of :data:`PURE_METHODS` is called on (``res.summary()``)."""
+        self.element_receivers: set[str] = set()
+        """Names whose values a loop calls only such methods on."""
         self.stored_into: set[str] = set()
         """Names assigned into (``x[i] = v``, ``x.a = v``, ``del x.a``, ``x.a += 1``)."""
         self.attribute_calls: set[tuple[str, str]] = set()
@@ -549,7 +557,7 @@ class _Flow:
     def statement(self, node: ast.stmt) -> None:
         if isinstance(node, ast.For | ast.AsyncFor):
             self.read(node.iter)
-            self.alias(node.iter)  # the loop variable is each element in turn
+            self.alias(node.iter, made=False)  # the loop variable is each element in turn
             before = set(self.definitely)
             self.bind_target(node.target)
             self.block(node.body)
@@ -557,7 +565,7 @@ class _Flow:
             if targets & self.handed_on():
                 self.escaped.update(_iterated(node.iter))
             elif targets & self.receivers:  # `m.summary()`: only the run can tell
-                self.receivers.update(_iterated(node.iter))
+                self.element_receivers.update(_iterated(node.iter))
             self.definitely = before  # the loop may run zero times
             self.block(node.orelse)
         elif isinstance(node, ast.While):
@@ -710,13 +718,17 @@ class _Flow:
             if base is not None:
                 self.passed.setdefault(base, set()).add(callee)
 
-    def alias(self, value: ast.expr) -> None:
-        """``view = x[:2]``, ``y = x``: the new name shares ``x``'s memory or object."""
+    def alias(self, value: ast.expr, made: bool = True) -> None:
+        """``view = x[:2]``, ``y = x``: the new name shares ``x``'s memory or object;
+        ``ms = list(models.values())`` (``made``, a value bound, not a loop's): it holds
+        what ``models`` holds."""
         elements = value.elts if isinstance(value, ast.Tuple | ast.List) else [value]
         for element in elements:
             base = _view_base(element.value if isinstance(element, ast.Starred) else element)
             if base is not None:
                 self.escaped.add(base)
+            elif made and _holds_what_it_goes_over(element):
+                self.escaped.update(_iterated(element))
 
     def read_definition(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
         for decorator in node.decorator_list:
@@ -746,7 +758,7 @@ class _Flow:
             self.read(node.generators[0].iter)  # evaluated in the enclosing scope
             handed = _handed_on_in(node)  # `[m.fit(X, y) for m in models.values()]`
             if handed is not None:
-                into = self.escaped if handed else self.receivers
+                into = self.escaped if handed else self.element_receivers
                 for generator in node.generators:
                     into.update(_iterated(generator.iter))
         for name, mutates in _scope_globals(node, frozenset()):
@@ -998,6 +1010,24 @@ def _iterated(node: ast.expr) -> set[str]:
     return found
 
 
+_GOING_OVER = frozenset(
+    {"list", "tuple", "sorted", "reversed", "set", "frozenset", "iter", "enumerate", "zip",
+     "filter"}
+)  # fmt: skip
+"""Builtins whose result holds what their argument holds, not copies of it."""
+
+
+def _holds_what_it_goes_over(node: ast.AST) -> bool:
+    """``list(models.values())``, ``sorted(rows)``, ``models.values()``: a new container
+    of the objects another holds, which code given it may change."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id in _GOING_OVER
+    return isinstance(func, ast.Attribute) and func.attr in ("values", "items")
+
+
 def _handed_on_in(
     node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp,
 ) -> bool | None:
@@ -1013,7 +1043,7 @@ def _handed_on_in(
             continue
         func = child.func
         if isinstance(func, ast.Attribute) and _base_name(func.value) in targets:
-            if func.attr not in PURE_METHODS:
+            if func.attr not in PURE_METHODS or any(k.arg == "inplace" for k in child.keywords):
                 return True
             found = False
         if isinstance(func, ast.Name) and func.id in PURE_FUNCTIONS:
@@ -2039,6 +2069,16 @@ def notebook_classes(namespace: dict[str, Any], leave_out: Iterable[str]) -> dic
         for name, value in namespace.items()
         if name not in left and is_notebook_class(value)
     }
+
+
+def elements_pure(value: Any) -> bool:
+    """Whether :data:`PURE_METHODS` leave what ``value`` holds as it was: ``value`` is a
+    list, tuple, dict (its values) or set of at most :data:`SHARING_SCAN_LIMIT` items, each
+    of a class :func:`pure_methods_hold` for (a notebook class's ``get`` may change it)."""
+    kind = type(value)
+    if kind not in (list, tuple, dict, set, frozenset) or len(value) > SHARING_SCAN_LIMIT:
+        return False
+    return all(map(pure_methods_hold, value.values() if kind is dict else value))
 
 
 def pure_methods_hold(value: Any) -> bool:

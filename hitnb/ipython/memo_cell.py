@@ -37,6 +37,7 @@ from hitnb.core.cells import (
     class_data_digest,
     defaults_digest,
     drawn_only,
+    elements_pure,
     environment_read,
     figure_among,
     frames_viewed_apart,
@@ -1107,11 +1108,15 @@ def _run_recorded(
         candidates = analysis.candidates - drawn_only(namespace, analysis)
         changing = [
             name
-            for name in sorted(candidates | analysis.receivers)
+            for name in sorted(candidates | analysis.receivers | analysis.element_receivers)
             if name not in outputs
             and name in namespace
             and may_change(namespace[name])
-            and (name in candidates or not pure_methods_hold(namespace[name]))
+            and (
+                name in candidates
+                or (name in analysis.receivers and not pure_methods_hold(namespace[name]))
+                or (name in analysis.element_receivers and not elements_pure(namespace[name]))
+            )
         ]
         changing += sorted(name for name, value in kept.items() if namespace.get(name) is value)
         changed: dict[int, Any] = {}

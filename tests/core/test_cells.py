@@ -91,8 +91,31 @@ def test_a_loop_changing_what_it_is_given_may_change_what_it_iterates_over():
     for source in reading:
         assert "models" not in analyze_cell(source).candidates, source
     summaries = "for res in fits.values():\n    print(res.summary())"
-    assert analyze_cell(summaries).receivers == {"fits"}, "a pure method: the run tells"
-    assert analyze_cell("[r.summary() for r in fits.values()]").receivers == {"fits"}
+    assert analyze_cell(summaries).element_receivers == {"fits"}, "a pure method: the run tells"
+    assert analyze_cell("[r.summary() for r in fits]").element_receivers == {"fits"}
+    assert "fits" not in analyze_cell("[r.summary() for r in fits]").candidates
+    # (found by the review: an in-place pure method; a list of what the dict holds)
+    assert "frames" in analyze_cell("[f.fillna(0, inplace=True) for f in frames]").candidates
+    listed = "ms = list(models.values())\nfor m in ms:\n    m.fit(X, y)"
+    assert "models" in analyze_cell(listed).candidates
+
+
+def test_values_a_loop_calls_pure_methods_on_are_pure_only_of_builtins_numpy_pandas():
+    """``for c in byname.values(): c.get()`` with a notebook class whose ``get`` changes
+    it: the dict is measured (a review's case); a list of frames is not."""
+    import pandas as pd
+
+    from hitnb.core.cells import elements_pure
+
+    class Counter:
+        def get(self) -> None:
+            pass
+
+    assert elements_pure([pd.DataFrame({"a": [1]}), 1.5, "s"])
+    assert elements_pure({"a": pd.Series([1])})
+    assert not elements_pure({"a": Counter()})
+    assert not elements_pure([pd.Series([1]), Counter()])
+    assert not elements_pure(Counter())
 
 
 def test_receivers_of_pure_methods_are_measured_unless_those_methods_are_known_pure_for_them():

@@ -111,8 +111,9 @@ def test_a_list_extended_in_place_is_a_new_input_for_the_cells_after(
         "    model.fit(X, y)",
         "fitted = [model.fit(X, y) for model in models.values()]",
         "for name in models:\n    models[name].fit(X, y)",
+        "ms = list(models.values())\nfor model in ms:\n    model.fit(X, y)",
     ],
-    ids=["for-items", "for-sorted", "comprehension", "by-key"],
+    ids=["for-items", "for-sorted", "comprehension", "by-key", "listed-first"],
 )
 def test_models_fitted_in_a_loop_over_their_dict_come_back_fitted(tmp_path, isolated_store, loop):
     """``for name, model in models.items(): model.fit(X, y)`` changes the models the dict
