@@ -1276,12 +1276,14 @@ class CellRecord:
     inputs: the values the run changed (in place, or bound again after: ``df["b"] = 1;
     df = df.copy()``), which include globals a notebook function it called changed."""
 
-    shared_by_value: dict[str, str] = field(default_factory=dict)
+    shared_by_value: dict[str, str] | None = None
     """For each of ``shared`` whose digest in ``shared_apart`` wrote an array viewing a
     changed array's memory as a mark, its digest with such views written as their values
     (see :meth:`~hitnb.hashing.apart.Marks.views_as_values`): restored apart from the
     arrays they viewed (pickled, each holds its own memory), they are as a plain run would
-    leave them when they hold what the run left."""
+    leave them when they hold what the run left. None when there are none, and in records
+    made before it was kept (a field a record lacks must have a class default: loaded,
+    the record holds only the fields it was made with)."""
 
     frames_viewed: bool = False
     """Whether the record keeps numpy outputs viewing a pandas output's memory as views of

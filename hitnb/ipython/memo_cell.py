@@ -735,7 +735,7 @@ def _shared_unmet(
         now = shared_apart(namespace, sorted(stored.shared), marks)
     except Exception as exc:  # (UnhashableValue, or a library's own failure)
         return f"what shares objects with what it changes cannot be walked ({exc})"
-    by_value = getattr(stored, "shared_by_value", {})
+    by_value = stored.shared_by_value or {}
     for name in sorted(stored.shared):
         if name not in kept or name not in now:
             return f"`{name}`, which shares objects with what the cell changes, cannot be hashed"
@@ -1224,7 +1224,7 @@ def _run_recorded(
             frozenset(left),
             apart,
             tuple(sorted(apart_from)),
-            by_value,
+            by_value or None,
             frames_viewed=True,
         )
         return record, unstorable, reached if apart else {}

@@ -704,3 +704,24 @@ def test_a_record_made_before_views_of_frames_were_kept_is_not_restored_when_it_
     assert not frames_viewed_apart(stored({"df": frame, "arr": frame.values}, frames_viewed=True))
     assert not frames_viewed_apart(stored({"df": frame, "n": 3}))
     assert not frames_viewed_apart(stored({"a": np.arange(3.0), "b": np.arange(2.0)}))
+
+
+def test_a_record_made_before_a_field_was_added_still_loads_and_restores() -> None:
+    """A loaded record holds only the fields it was made with: one added since must have a
+    class default, or the hit of every record from the version before fails (the cell
+    raised ``AttributeError: 'CellRecord' object has no attribute 'shared_by_value'``)."""
+    import dataclasses
+    import pickle
+
+    from hitnb.core.cells import CellRecord
+
+    record = CellRecord({"x": [1]}, [], [], None, False, 0.1)
+    always = {"outputs", "deleted", "events", "result", "has_result", "duration"}
+    always |= {"digests", "classes", "functions"}  # (in records older than any kept)
+    for field in dataclasses.fields(CellRecord):
+        if field.name in always:
+            continue
+        old = pickle.loads(pickle.dumps(record))
+        del old.__dict__[field.name]  # as a record made before the field was
+        restored = dataclasses.replace(old, result=None)
+        assert getattr(restored, field.name) == getattr(record, field.name), field.name
