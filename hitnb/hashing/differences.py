@@ -26,7 +26,12 @@ _NOUNS = {
     "instance": "bound instance of",
     "wrapped": "function wrapped by",
 }
-_EXTRAS = {"python": "Python", "version": "version", "seed": "seed"}
+_EXTRAS = {
+    "python": "Python",
+    "version": "version",
+    "seed": "seed",
+    "records": "the version of hitnb's cell records",
+}
 
 
 def _scalar(value: Any) -> bool:

@@ -271,6 +271,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         digests,
         {
             "python": PYTHON,
+            "records": CELL_RECORDS,
             "outputs": ",".join(analysis.outputs),
             **{f"environment {k}": v for k, v in environment_read(shell.user_ns, analysis).items()},
             **({"wrappers": ";".join(map(str, wrappers))} if wrappers else {}),
@@ -666,6 +667,14 @@ class _CellWork(engine.Work):
         what = f"output `{culprit[0]}` (a {culprit[1]}) cannot be stored" if culprit else str(error)
         note = f"this cell ran but was not cached: {what}"
         return Unstorable.of(note, (culprit[2],) if culprit else ())
+
+
+CELL_RECORDS = "2"
+"""The version of what a cell's run records, part of every cell's key: raised when hitnb
+learns to record something a run does that records made before lack (version 2: what a
+loop over ``models.items()`` changes, the live objects of other names a sharing name
+holds), so that those are not served again with it: after the upgrade each cell runs once
+more, saying so. (Records without it: version 1.)"""
 
 
 def _sharing_unmet(

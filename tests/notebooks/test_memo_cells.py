@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from nbclient.exceptions import CellExecutionError
-from nbhelpers import KernelSession
+from nbhelpers import KernelSession, printed_in_fresh_kernels
 
 pytestmark = pytest.mark.slow
 
@@ -458,3 +458,17 @@ def test_a_failure_of_hitnbs_own_measuring_leaves_the_cell_run_and_uncached(
         )
         assert kernel.notebook.cells[-1].outputs[-1].output_type == "stream"  # no error
         assert kernel.run("print(total)") == "6\n"
+
+
+def test_records_of_an_older_version_of_hitnb_are_not_served(tmp_path, isolated_store):
+    """A version of hitnb that records more of what a run does (what a loop over
+    ``models.items()`` changes) keys cells by it: a record made before, which lacks it,
+    would restore the loop's models unfitted. Each cell runs once more, saying why."""
+    env = {"HITNB_STORE": str(isolated_store)}
+    older = "import hitnb.ipython.memo_cell as memo_cell\nmemo_cell.CELL_RECORDS = '1'"
+    cell = "%%memo --why\ny = 2"
+    first = printed_in_fresh_kernels(tmp_path, env, ["%load_ext hitnb", older, cell], kernels=1)
+    second = printed_in_fresh_kernels(tmp_path, env, ["%load_ext hitnb", cell, cell], kernels=1)
+    assert "recomputing" not in first[0][-1]
+    assert "the version of hitnb's cell records 1 -> 2" in second[0][1], second[0][1]
+    assert "is stored" in second[0][2], second[0][2]
