@@ -41,6 +41,7 @@ from typing import Any
 
 from hitnb.core.reaching import objects_reached
 from hitnb.deep import deep_if_needed
+from hitnb.errors import CodecError
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
 from hitnb.hashing.apart import Marks, byte_bounds, data_start, hash_apart, memory_owner
 from hitnb.hashing.code import importable_name, library_attribute, library_method
@@ -1636,6 +1637,13 @@ def pack_outputs(
     return packed
 
 
+def _digest_or_none(value: Any) -> str | None:
+    try:
+        return hash_value(value)
+    except UnhashableValue:
+        return None
+
+
 def _held_apart(values: dict[str, Any], names: set[str]) -> bool:
     """Whether the values of ``names`` and the others share no object that could change
     (pickled apart, each would come back with a copy of its own), and neither is empty.
@@ -1781,15 +1789,26 @@ def unpack_outputs(
                 loaded = value.load(load)
                 namespace[name] = loaded.make() if isinstance(loaded, ArrayView) else loaded
 
+    def define_later(source: str) -> None:
+        """Define it again, checking it leaves the restored values it reads as they were
+        (a decorator appending the function to a registry the cell made: restored holding
+        it, the registry would hold it twice)."""
+        read = sorted(_header_reads(source) & packed.keys() & namespace.keys())
+        before = [_digest_or_none(namespace[name]) for name in read]
+        define(source)
+        for name, digest in zip(read, before, strict=True):
+            if digest is None or _digest_or_none(namespace.get(name)) != digest:
+                raise CodecError(f"defining it again changes `{name}`, which the cell restores")
+
     if any(getattr(value, "early", False) for value in packed.values()):
         load_values(early=True)  # what the later definitions read, then them, then the rest
         for source in later:
-            define(source)
+            define_later(source)
         load_values(early=False)
         return
     load_values(early=False)
     for source in later:
-        define(source)
+        define_later(source)
 
 
 _IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), range, frozenset)

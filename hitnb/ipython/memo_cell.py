@@ -1104,7 +1104,7 @@ def _run_recorded(
         bound_unseen, deleted_unseen = _bound_where_code_does_not_say(held, namespace, analysis)
         outputs.update(bound_unseen)
         deleted += deleted_unseen
-        written, unstorable = _written_through_calls(namespace, called)
+        written, unstorable = _written_through_calls(namespace, called, held)
         changed_module = _outside_changed(namespace, analysis, module_globals, swapped)
         if unstorable or changed_module is not None:
             known.clear()  # what changed outside the notebook's names, values may share
@@ -1252,17 +1252,26 @@ def _run_recorded(
     return value, record, unstorable, reached
 
 
-def _defaults_named(namespace: dict[str, Any], fn: types.FunctionType) -> list[str] | None:
+def _defaults_named(
+    namespace: dict[str, Any], fn: types.FunctionType, held: dict[str, int]
+) -> list[str] | None:
     """The notebook names bound to the default values of ``fn`` that could change in
-    place (``def record(e, sink=log)``: ``log``); None when one of those is bound to no
-    name (``seen=[]``), which a hit could not restore."""
+    place, before the run (``held``: the ids of the values of the names the cell does not
+    bind) and after it (``def record(e, sink=log)``: ``log``); None when one of those is
+    bound to no such name (``seen=[]``; ``log2 = log; log = []`` in the cell), which a hit
+    could not restore the default with (see :func:`_defaults_follow`)."""
     values = [*(fn.__defaults__ or ()), *(fn.__kwdefaults__ or {}).values()]
     names = []
     for value in values:
         if not may_change(value) or is_code_value(value):
             continue
         name = next(
-            (n for n, v in namespace.items() if v is value and not is_session_name(n)), None
+            (
+                n
+                for n, v in namespace.items()
+                if v is value and held.get(n) == id(v) and not is_session_name(n)
+            ),
+            None,
         )
         if name is None:
             return None
@@ -1508,7 +1517,9 @@ def _called_functions(
 
 
 def _written_through_calls(
-    namespace: dict[str, Any], called: dict[str, tuple[Any, Fingerprint, str | None]]
+    namespace: dict[str, Any],
+    called: dict[str, tuple[Any, Fingerprint, str | None]],
+    held: dict[str, int],
 ) -> tuple[list[str], str]:
     """The notebook globals the called functions changed (outputs of the cell), and why
     the run cannot be stored when they changed a value elsewhere (a user module's global,
@@ -1517,7 +1528,7 @@ def _written_through_calls(
     written: list[str] = []
     for name, (fn, before, defaults) in called.items():
         if defaults is not None and defaults_digest(fn, changeable_only=True) != defaults:
-            named = _defaults_named(namespace, fn)
+            named = _defaults_named(namespace, fn, held)
             if named is None:
                 return [], (
                     f"this cell ran but was not cached: calling `{name}()` changed one of its "

@@ -744,3 +744,39 @@ def test_what_a_restored_sharing_name_holds_stays_as_a_plain_run_leaves_it(
         ]
         outputs.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0][-1])
     assert outputs == [f"{printed}\n"] * 2 if first == then else outputs[1] == f"{printed}\n"
+
+
+@pytest.mark.parametrize(
+    ("cells", "printed"),
+    [
+        (
+            [
+                "log = []\ndef record(event, sink=log):\n    sink.append(event)",
+                "record('a')\nlog2 = log\nlog = []",
+                "record('x')\nprint(log, log2, record.__defaults__[0] is log2)",
+            ],
+            "[] ['a', 'x'] True",
+        ),
+        (
+            [
+                "def into(registry):\n    def add(f):\n        registry.append(f.__name__)\n"
+                "        return f\n    return add",
+                "reg = []\n@into(reg)\ndef g():\n    return 1",
+                "print(reg)",
+            ],
+            "['g']",
+        ),
+    ],
+    ids=["default-renamed", "decorator-registry"],
+)
+def test_defaults_and_decorators_end_as_a_plain_run_leaves_them(
+    tmp_path: Path, isolated_store: Path, cells: list[str], printed: str
+):
+    """Found by the review of following a restored value into the defaults holding it: a
+    default renamed by the cell that changed it (``log2 = log; log = []``) was left on the
+    old object, and a decorator adding the function to a registry the cell made added it
+    again to the restored registry (older than this change, met more often with it)."""
+    env = {"HITNB_STORE": str(isolated_store)}
+    session = ["%load_ext hitnb\n%hitnb auto", *cells[:-1], "%hitnb auto off", cells[-1]]
+    first, second = printed_in_fresh_kernels(tmp_path, env, session)
+    assert first[-1] == second[-1] == f"{printed}\n"
