@@ -1652,20 +1652,27 @@ def _held_apart(values: dict[str, Any], names: set[str]) -> bool:
     if names >= values.keys():
         return False
     reached: list[set[int]] = [set(), set()]
-    into = reached[0]
-
-    def keep(obj: Any) -> bool:
-        if may_change(obj):
-            into.add(id(obj))
-        return False  # (and look into it)
-
     try:
         for name, value in values.items():
-            into = reached[name in names]
-            walk_pickled(value, keep)
+            found = _pickled(value)
+            reached[name in names].update(i for i, obj in found.items() if may_change(obj))
     except Exception:  # (pickle refuses it: a lambda inside; dill would copy what it holds)
         return False
     return reached[0].isdisjoint(reached[1])
+
+
+def _pickled(value: Any, opaque: Callable[[Any], bool] = lambda obj: False) -> dict[int, Any]:
+    """The objects pickle writes of ``value``, by id; those ``opaque`` says are not looked
+    into (they are met, not what they hold). Raises what pickle raises for a value it
+    refuses."""
+    met: dict[int, Any] = {}
+
+    def keep(obj: Any) -> bool:
+        met[id(obj)] = obj
+        return opaque(obj)
+
+    walk_pickled(value, keep)
+    return met
 
 
 def _header_reads(source: str) -> set[str]:
@@ -1947,27 +1954,19 @@ def _held_once(
     whose own parts ``name`` holds nowhere else: what pickle writes of the outputs, with
     the candidates, and each output inside another (``cfg`` holding ``pipe``), not looked
     into."""
-    met: set[int] = set()
     roots = {id(value) for value in outputs.values()}
-    walking: list[Any] = [None]
 
-    def keep(obj: Any) -> bool:
-        ident = id(obj)
-        met.add(ident)
-        return ident in candidates or (ident in roots and obj is not walking[0])
+    def written(root: Any) -> set[int]:
+        def opaque(obj: Any) -> bool:
+            return id(obj) in candidates or (id(obj) in roots and obj is not root)
+
+        return set(_pickled(root, opaque))
 
     try:
-        for other, value in outputs.items():
-            if other != name:
-                walking[0] = value
-                walk_pickled(value, keep)
-        elsewhere = set(met)
-        met.clear()
-        walking[0] = outputs[name]
-        walk_pickled(outputs[name], keep)
+        elsewhere = set().union(*(written(v) for other, v in outputs.items() if other != name))
+        elsewhere |= written(outputs[name]) - candidates.keys()
     except Exception:
         return {}
-    elsewhere |= met - candidates.keys()
     return {
         ident: where
         for ident, where in candidates.items()
