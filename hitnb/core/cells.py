@@ -1902,6 +1902,7 @@ def parts_of_shared(
     named = _values_by_id(namespace).keys() - {id(value) for value in outputs.values()}
     found: dict[int, tuple[str, Part]] = {}
     inside: dict[int, set[int]] = {}
+    parts: dict[int, Any] = {}
     for name in sorted(shared):
         candidates: dict[int, tuple[str, Part]] = {}
         seen = {id(namespace[name])}
@@ -1918,16 +1919,15 @@ def parts_of_shared(
                     held = _held_if_apart(child, reached) if ident in named else None
                     if held is not None:
                         candidates[ident] = (name, where)
-                        inside[ident] = held
+                        inside[ident], parts[ident] = held, child
                     elif len(where) < PARTS_DEPTH and may_change(child):
                         below.append((child, where))
             todo = below
         if candidates:
             found.update(_held_once(name, candidates, inside, outputs))
-    for ident, (name, where) in found.items():
-        child = part_of(namespace[name], where)
-        if containers is not None and type(child) in MUTABLE_CONTAINERS:
-            containers.setdefault(ident, child)
+    for ident in found:
+        if containers is not None and type(parts[ident]) in MUTABLE_CONTAINERS:
+            containers.setdefault(ident, parts[ident])
     return found
 
 
