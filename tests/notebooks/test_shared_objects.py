@@ -82,6 +82,16 @@ def _as_plain_after_a_restart(
     assert status in second[-2], second[-2]
 
 
+def _hit_as_plain(cwd: Path, store: Path, cells: list[str], printed: str) -> None:
+    """Run ``cells`` in two fresh kernels on one store: the last cell prints ``printed`` in
+    both, and the ``%hitnb why`` cell says in the second that the cell before it came
+    from the cache."""
+    first, second = printed_in_fresh_kernels(cwd, {"HITNB_STORE": str(store)}, cells)
+    assert first[-1] == second[-1] == printed
+    why = cells.index("%hitnb why")
+    assert "came from the cache" in second[why], second[why]
+
+
 def test_what_a_cell_made_holds_the_inputs_it_read_not_copies(tmp_path: Path, isolated_store: Path):
     """A list of fitted models, a model keeping its data: the cell's record refers to the
     inputs it kept unchanged, so a hit neither copies them nor stores them again (a list of
@@ -592,9 +602,7 @@ def test_a_restored_sharing_name_holds_the_live_objects_of_other_names(
         "print(pipe.steps[0][1] is scaler, pipe.steps[1][1] is clf, hasattr(clf, 'coef_'),"
         " cfg['pipe'] is pipe, cfg['labels'])",
     ]
-    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
-    assert first[-1] == second[-1] == "True True True True ['a', 'b']\n"
-    assert "came from the cache" in second[2], second[2]
+    _hit_as_plain(tmp_path, isolated_store, cells, "True True True True ['a', 'b']\n")
 
 
 def test_a_sharing_name_edited_since_runs_the_cell_and_is_stored_again(
@@ -637,9 +645,7 @@ def test_a_closure_over_an_input_comes_back_over_the_input(tmp_path: Path, isola
         "%hitnb auto off",
         "L.append(2)\nprint(cfg['L'], cfg['L'] is L, cfg['f']() is L)",
     ]
-    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
-    assert first[-1] == second[-1] == "[1, 2] True True\n"
-    assert "came from the cache" in second[3], second[3]
+    _hit_as_plain(tmp_path, isolated_store, cells, "[1, 2] True True\n")
 
 
 def test_a_function_default_holding_what_a_hit_restores_holds_the_restored_value(
@@ -659,9 +665,7 @@ def test_a_function_default_holding_what_a_hit_restores_holds_the_restored_value
         "record('second')\nkeep('third')\n"
         "print(log, record.__defaults__[0] is log, keep.__kwdefaults__['into'] is log)",
     ]
-    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
-    assert first[-1] == second[-1] == "['first', 'second', 'third'] True True\n"
-    assert "came from the cache" in second[3], second[3]
+    _hit_as_plain(tmp_path, isolated_store, cells, "['first', 'second', 'third'] True True\n")
 
 
 def test_a_cell_defining_a_function_whose_default_it_bound_is_restored(
@@ -681,9 +685,7 @@ def test_a_cell_defining_a_function_whose_default_it_bound_is_restored(
         "%hitnb auto off",
         "print(log, pipe.on_step is record, record.__defaults__[0] is log)",
     ]
-    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
-    assert first[-1] == second[-1] == "['step'] True True\n"
-    assert "came from the cache" in second[2], second[2]
+    _hit_as_plain(tmp_path, isolated_store, cells, "['step'] True True\n")
 
 
 def test_a_lambda_default_holding_a_value_of_its_cell_comes_back_holding_it(
@@ -702,9 +704,7 @@ def test_a_lambda_default_holding_a_value_of_its_cell_comes_back_holding_it(
         "seen.append('x')\nprint(job.report(), job.report.__defaults__[0] is seen,"
         " isinstance(job, Job))",
     ]
-    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
-    assert first[-1] == second[-1] == "1 True True\n"
-    assert "came from the cache" in second[3], second[3]
+    _hit_as_plain(tmp_path, isolated_store, cells, "1 True True\n")
 
 
 @pytest.mark.parametrize(
