@@ -705,6 +705,8 @@ class _Flow:
         if isinstance(func, ast.Attribute) and base is not None:
             if in_place or func.attr not in PURE_METHODS:
                 self.mutated.add(base)
+                if base in _GIVING_ELEMENTS:  # next(iter(models.values())).fit(X, y)
+                    self.escaped.update(_iterated(func.value))
             else:
                 self.receivers.add(base)
         elif isinstance(func, ast.Subscript) and (base := _base_name(func)) is not None:
@@ -715,16 +717,30 @@ class _Flow:
             self.called.add(func.id)
         callee = _callee_path(func)
         for argument in (*node.args, *(k.value for k in node.keywords)):
+            if isinstance(argument, ast.Starred):  # fit_all(*models): each of them is given
+                argument = argument.value
             base = _view_base(argument)
             if base is not None:
                 self.passed.setdefault(base, set()).add(callee)
+            elif isinstance(func, ast.Name) and func.id in _GOING_OVER:
+                continue  # list(models.values()): what it makes is followed where it goes
+            elif _holds_what_it_goes_over(argument):  # fit_all(models.values())
+                for name in _iterated(argument):
+                    self.passed.setdefault(name, set()).add(callee)
 
     def alias(self, value: ast.expr, made: bool = True) -> None:
         """``view = x[:2]``, ``y = x``: the new name shares ``x``'s memory or object;
         ``ms = list(models.values())`` (``made``, a value bound, not a loop's): it holds
         what ``models`` holds."""
-        elements = value.elts if isinstance(value, ast.Tuple | ast.List) else [value]
-        for element in elements:
+        todo = [value]
+        while todo:
+            element = todo.pop()
+            if isinstance(element, ast.Tuple | ast.List | ast.Set):  # {'g': [ridge, lasso]}
+                todo.extend(element.elts)
+                continue
+            if isinstance(element, ast.Dict):
+                todo.extend(part for part in (*element.keys, *element.values) if part)
+                continue
             base = _view_base(element.value if isinstance(element, ast.Starred) else element)
             if base is not None:
                 self.escaped.add(base)
@@ -829,7 +845,7 @@ def _walk_module_scope_of(node: ast.AST) -> Iterator[ast.AST]:
 def _view_base(node: ast.AST) -> str | None:
     """The name whose object ``node`` may be (or share memory with): ``x``, ``x[:2]``,
     ``x.T``, ``x.reshape(4)``; None for a new object (``x.sum()``, ``len(x)``, literals)."""
-    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call | ast.NamedExpr):
         if isinstance(node, ast.Call):
             func = node.func
             if not isinstance(func, ast.Attribute) or func.attr in PURE_METHODS:
@@ -1003,6 +1019,8 @@ def _iterated(node: ast.expr) -> set[str]:
             todo.extend(child.elts)
         elif isinstance(child, ast.Starred | ast.Attribute | ast.Subscript):
             todo.append(child.value)
+        elif isinstance(child, _COMPREHENSIONS):
+            todo.extend(generator.iter for generator in child.generators)
         elif isinstance(child, ast.Call):
             todo.extend(child.args)
             todo.extend(keyword.value for keyword in child.keywords)
@@ -1016,11 +1034,19 @@ _GOING_OVER = frozenset(
      "filter"}
 )  # fmt: skip
 """Builtins whose result holds what their argument holds, not copies of it."""
+_GIVING_ELEMENTS = _GOING_OVER | {"next"}
+"""Builtins whose result is, or holds, what their argument holds: a method called on it
+(``next(iter(models.values())).fit(X, y)``) may change what that argument holds."""
 
 
 def _holds_what_it_goes_over(node: ast.AST) -> bool:
-    """``list(models.values())``, ``sorted(rows)``, ``models.values()``: a new container
-    of the objects another holds, which code given it may change."""
+    """``list(models.values())``, ``sorted(rows)``, ``models.values()``, a comprehension
+    giving what it goes over: a new container of the objects another holds, which code
+    given it may change."""
+    if isinstance(node, _COMPREHENSIONS):  # [m for m in models.values() if m.alpha]
+        targets = set().union(*(_names_in(g.target) for g in node.generators))
+        made = (node.key, node.value) if isinstance(node, ast.DictComp) else (node.elt,)
+        return any(_view_base(part) in targets for part in made)
     if not isinstance(node, ast.Call):
         return False
     func = node.func
@@ -1038,6 +1064,12 @@ def _handed_on_in(
     (``m.summary()``: only the run can tell, see :func:`pure_methods_hold`); None when
     neither."""
     targets = set().union(*(_names_in(g.target) for g in node.generators))
+    inner = [g for c in ast.walk(node) if isinstance(c, _COMPREHENSIONS) for g in c.generators]
+    grown = True
+    while grown:  # `[[m.fit(X, y) for m in ms] for ms in groups.values()]`: m is of ms
+        reached = {n for g in inner if _iterated(g.iter) & targets for n in _names_in(g.target)}
+        grown = not reached <= targets
+        targets |= reached
     found = None
     for child in ast.walk(node):
         if not isinstance(child, ast.Call):
@@ -1056,7 +1088,7 @@ def _handed_on_in(
 
 
 def _base_name(node: ast.AST) -> str | None:
-    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call | ast.NamedExpr):
         node = node.func if isinstance(node, ast.Call) else node.value
     return node.id if isinstance(node, ast.Name) else None
 

@@ -100,6 +100,30 @@ def test_a_loop_changing_what_it_is_given_may_change_what_it_iterates_over():
     assert "models" in analyze_cell(listed).candidates
 
 
+def test_what_a_dict_holds_handed_on_by_other_ways_makes_it_a_candidate():
+    """The elements of ``models`` reach code that may change them without a loop over it
+    at top level: given to a function or to ``map``, spread into a call, taken by
+    ``next``, named by a walrus, gone over by a comprehension inside another, or kept in a
+    literal or a comprehension a later loop goes over (a review's cases: each left the
+    models unfitted after a restart)."""
+    handing_on = [
+        "r = [*map(lambda kv: kv[1].fit(X, y), models.items())]",
+        "fit_all(models.values())",
+        "fit_all(*models.values())",
+        "fit_all(*models)",
+        "next(iter(models.values())).fit(X, y)",
+        "(m := models['ridge']).fit(X, y)",
+        "r = [[m.fit(X, y) for m in ms] for ms in models.values()]",
+        "ms = [m for m in models.values() if m]\nfor m in ms:\n    m.fit(X, y)",
+        "groups = {'g': list(models.values())}\nfor ms in groups.values():\n"
+        "    for m in ms:\n        m.fit(X, y)",
+    ]
+    for source in handing_on:
+        assert "models" in analyze_cell(source).candidates, source
+    for source in ["n = len(list(models.values()))", "s = sum(v for v in models.values())"]:
+        assert "models" not in analyze_cell(source).candidates, source
+
+
 def test_values_a_loop_calls_pure_methods_on_are_pure_only_of_builtins_numpy_pandas():
     """``for c in byname.values(): c.get()`` with a notebook class whose ``get`` changes
     it: the dict is measured (a review's case); a list of frames is not."""

@@ -112,8 +112,21 @@ def test_a_list_extended_in_place_is_a_new_input_for_the_cells_after(
         "fitted = [model.fit(X, y) for model in models.values()]",
         "for name in models:\n    models[name].fit(X, y)",
         "ms = list(models.values())\nfor model in ms:\n    model.fit(X, y)",
+        "r = [*map(lambda kv: kv[1].fit(X, y), models.items())]",
+        "def fit_all(*ms):\n    for m in ms:\n        m.fit(X, y)\nfit_all(*models.values())",
+        "groups = {'g': list(models.values())}\n"
+        "r = [[m.fit(X, y) for m in ms] for ms in groups.values()]",
     ],
-    ids=["for-items", "for-sorted", "comprehension", "by-key", "listed-first"],
+    ids=[
+        "for-items",
+        "for-sorted",
+        "comprehension",
+        "by-key",
+        "listed-first",
+        "map",
+        "spread",
+        "nested",
+    ],
 )
 def test_models_fitted_in_a_loop_over_their_dict_come_back_fitted(tmp_path, isolated_store, loop):
     """``for name, model in models.items(): model.fit(X, y)`` changes the models the dict
