@@ -34,7 +34,7 @@ import pickle
 import re
 import sys
 import types
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -1556,15 +1556,36 @@ class ByValue:
     """A function's file (its cell, as IPython named it) and that file's text: put back in
     ``linecache`` when it is loaded, so the restored function hashes by its source, as it
     did in the session that made it, and the cells reading it hit."""
+    holds: tuple[tuple[str, int | str, str], ...] = ()
+    """The closure cells (by index) and defaults (by index, or keyword) of a function that
+    held another output of the cell, with that output's name: ``rec = make(log)`` beside
+    ``log``. Dill writes a copy of what they hold; loaded, they hold the output again
+    (:meth:`hold_outputs`)."""
 
     @classmethod
-    def of(cls, value: Any) -> ByValue:
+    def of(cls, value: Any, outputs: Mapping[int, str] | None = None) -> ByValue:
+        """``value`` stored by value; ``outputs`` are the cell's other outputs that may
+        change, by id, each with its name."""
         payload = dill_dumps(value, by_name=False, recurse=True)  # (itself, by its name)
+        holds = tuple(_outputs_held(value, outputs or {}))
         filename = getattr(getattr(value, "__code__", None), "co_filename", None)
         if not isinstance(filename, str) or os.path.exists(filename):  # noqa: PTH110 (a text path, as code objects hold it)
-            return cls(payload)  # a file's source is read from it
+            return cls(payload, holds=holds)  # a file's source is read from it
         lines = linecache.getlines(filename)
-        return cls(payload, (filename, "".join(lines)) if lines else None)
+        return cls(payload, (filename, "".join(lines)) if lines else None, holds)
+
+    def hold_outputs(self, function: Any, namespace: dict[str, Any]) -> None:
+        """Make the loaded ``function`` hold the outputs it held when it was stored."""
+        defaults = list(function.__defaults__ or ())
+        for kind, where, name in getattr(self, "holds", ()):
+            if kind == "closure":
+                function.__closure__[where].cell_contents = namespace[name]
+            elif kind == "default":
+                defaults[int(where)] = namespace[name]
+            else:
+                function.__kwdefaults__[where] = namespace[name]
+        if defaults:
+            function.__defaults__ = tuple(defaults)
 
     def load(self, load: Callable[..., Any], namespace: dict[str, Any]) -> Any:
         """The function or class, reading the notebook's globals in ``namespace``: dill
@@ -1586,6 +1607,24 @@ class ByValue:
                     fresh = _reading(inner, namespace)
                     setattr(value, name, type(member)(fresh) if inner is not member else fresh)
         return value
+
+
+def _outputs_held(
+    function: Any, outputs: Mapping[int, str]
+) -> Iterator[tuple[str, int | str, str]]:
+    """Where ``function`` holds one of ``outputs`` (see :attr:`ByValue.holds`)."""
+    if type(function) is not types.FunctionType:
+        return
+    for at, cell in enumerate(function.__closure__ or ()):
+        with suppress(ValueError):  # (a cell not filled yet)
+            if (name := outputs.get(id(cell.cell_contents))) is not None:
+                yield "closure", at, name
+    for at, default in enumerate(function.__defaults__ or ()):
+        if (name := outputs.get(id(default))) is not None:
+            yield "default", at, name
+    for keyword, default in (function.__kwdefaults__ or {}).items():
+        if (name := outputs.get(id(default))) is not None:
+            yield "keyword", keyword, name
 
 
 def _notebooks(fn: Any) -> bool:
@@ -1644,7 +1683,8 @@ def pack_outputs(
         ) is not None:
             packed[name] = LibraryRef(*where)
         elif _is_notebook_code(value):
-            packed[name] = ByValue.of(value)
+            others = {id(v): n for n, v in values.items() if n != name and may_change(v)}
+            packed[name] = ByValue.of(value, others)
         elif apart:
             packed[name] = Pickled(views.get(name, value))
         else:
@@ -1844,10 +1884,13 @@ def unpack_outputs(
         for source in later:
             define_later(source)
         load_values(early=False)
-        return
-    load_values(early=False)
-    for source in later:
-        define_later(source)
+    else:
+        load_values(early=False)
+        for source in later:
+            define_later(source)
+    for name, value in packed.items():
+        if isinstance(value, ByValue):
+            value.hold_outputs(namespace[name], namespace)
 
 
 _IMMUTABLE = (int, float, complex, str, bytes, bool, type(None), range, frozenset)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import builtins
 import dataclasses
+import functools
 import inspect
 import re
 import sys
@@ -669,12 +670,14 @@ class _CellWork(engine.Work):
         return Unstorable.of(note, (culprit[2],) if culprit else ())
 
 
-CELL_RECORDS = "2"
+CELL_RECORDS = "3"
 """The version of what a cell's run records, part of every cell's key: raised when hitnb
 learns to record something a run does that records made before lack (version 2: what a
 loop over ``models.items()`` changes, the live objects of other names a sharing name
-holds), so that those are not served again with it: after the upgrade each cell runs once
-more, saying so. (Records without it: version 1.)"""
+holds; 3: what ``fit_all(models.values())`` and other ways of handing a dict's values on
+change, the outputs a closure made in the cell holds), so that those are not served again
+with it: after the upgrade each cell runs once more, saying so. (Records without it:
+version 1.)"""
 
 
 def _sharing_unmet(
@@ -1282,11 +1285,14 @@ def _defaults_named(
 def _defaults_follow(namespace: dict[str, Any], replaced: dict[int, tuple[Any, Any]]) -> None:
     """Make the notebook's functions (and its classes' methods) that hold, as a default
     value or in a closure, an object a hit replaced (``replaced``: by id, the object and
-    what replaced it) hold its replacement. The hit restores a value the cell changed in
-    place (or one sharing it) as a new object, where a plain run changes the very object
-    every holder holds: ``def record(e, sink=log)`` went on appending to the old ``log``
-    after a hit restored ``log`` changed. A name the cell bound to a new object is not
-    replaced so: a plain run leaves the defaults holding the old one."""
+    what replaced it) hold its replacement, and ``functools.partial`` objects holding it
+    as an argument: those the namespace holds, and those one step inside its lists,
+    tuples, dicts and notebook objects (:func:`_with_what_they_hold`). The hit restores a
+    value the cell changed in place (or one sharing it) as a new object, where a plain run
+    changes the very object every holder holds: ``def record(e, sink=log)`` went on
+    appending to the old ``log`` after a hit restored ``log`` changed. A name the cell
+    bound to a new object is not replaced so: a plain run leaves the defaults holding the
+    old one."""
     if not replaced:
         return
 
@@ -1295,15 +1301,24 @@ def _defaults_follow(namespace: dict[str, Any], replaced: dict[int, tuple[Any, A
         return found[1] if found is not None and found[0] is obj else obj
 
     functions = []
-    for value in list(namespace.values()):
+    partials = []
+    for value in _with_what_they_hold(namespace.values()):
         if type(value) is types.FunctionType and value.__module__ == "__main__":
             functions.append(value)
+        elif type(value) is functools.partial:
+            partials.append(value)
         elif is_notebook_class(value):
             functions += [
                 f
                 for member in vars(value).values()
                 if type(f := getattr(member, "__func__", member)) is types.FunctionType
             ]
+    for made in partials:  # partial(list.append, log): its arguments follow too
+        args, keywords = tuple(map(new, made.args)), {k: new(v) for k, v in made.keywords.items()}
+        held = (*made.args, *made.keywords.values())
+        if any(a is not b for a, b in zip((*args, *keywords.values()), held, strict=True)):
+            state = (made.func, args, keywords, made.__dict__ or None)
+            made.__setstate__(state)  # type: ignore[attr-defined]  # (in C; typeshed lacks it)
     for function in functions:
         if function.__defaults__:
             function.__defaults__ = tuple(map(new, function.__defaults__))
@@ -1313,6 +1328,21 @@ def _defaults_follow(namespace: dict[str, Any], replaced: dict[int, tuple[Any, A
             with suppress(ValueError):  # (a cell not filled yet)
                 if new(cell.cell_contents) is not cell.cell_contents:
                     cell.cell_contents = new(cell.cell_contents)
+
+
+def _with_what_they_hold(values: Iterable[Any]) -> Iterator[Any]:
+    """``values``, and what each list, tuple or dict among them and each notebook object's
+    attributes hold (one step down: ``hooks = {"rec": make(log)}``, ``job.report = lambda
+    out=seen: ...``)."""
+    for value in list(values):
+        yield value
+        kind = type(value)
+        if kind is list or kind is tuple:
+            yield from value
+        elif kind is dict:
+            yield from list(value.values())
+        elif kind.__module__ == "__main__" and isinstance(getattr(value, "__dict__", None), dict):
+            yield from list(vars(value).values())
 
 
 def _rebound_away(

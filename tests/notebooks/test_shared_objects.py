@@ -668,6 +668,54 @@ def test_a_function_default_holding_what_a_hit_restores_holds_the_restored_value
     _hit_as_plain(tmp_path, isolated_store, cells, "['first', 'second', 'third'] True True\n")
 
 
+@pytest.mark.parametrize(
+    "holder, call",
+    [
+        ("import functools\nrec = functools.partial(list.append, log)", "rec('second')"),
+        ("hooks = {'rec': make(log)}", "hooks['rec']('second')"),
+        (
+            "class Job:\n    pass\njob = Job()\njob.rec = lambda e, out=log: out.append(e)",
+            "job.rec('second')",
+        ),
+    ],
+    ids=["partial", "closure-in-dict", "lambda-in-object"],
+)
+def test_what_holds_a_value_a_hit_restores_holds_the_restored_value(
+    tmp_path: Path, isolated_store: Path, holder: str, call: str
+):
+    """A partial, a closure in a dict, a lambda default in an object, holding ``log``; a
+    cell appending to ``log``: its hit restores ``log`` as a new object, and after a
+    restart the holder went on appending to the old one (``['first']`` printed, where a
+    plain run prints both; a review's cases, older than this change)."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nlog = []\n"
+        "def make(sink):\n    def f(e):\n        sink.append(e)\n    return f",
+        holder,
+        "log.append('first')",
+        "%hitnb why",
+        "%hitnb auto off",
+        f"{call}\nprint(log)",
+    ]
+    _hit_as_plain(tmp_path, isolated_store, cells, "['first', 'second']\n")
+
+
+def test_a_closure_made_beside_the_value_it_holds_holds_it_after_a_hit(
+    tmp_path: Path, isolated_store: Path
+):
+    """``log = []``, ``def make(sink)`` and ``rec = make(log)`` in one cell: ``rec`` went to
+    dill alone, and came back closing over a copy of ``log`` (``rec`` no longer reached
+    ``log`` after a restart; a review's case, older than this change)."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto",
+        "log = []\ndef make(sink):\n    def f(e):\n        sink.append(e)\n    return f\n"
+        "rec = make(log)",
+        "%hitnb why",
+        "%hitnb auto off",
+        "rec('first')\nprint(log)",
+    ]
+    _hit_as_plain(tmp_path, isolated_store, cells, "['first']\n")
+
+
 def test_a_cell_defining_a_function_whose_default_it_bound_is_restored(
     tmp_path: Path, isolated_store: Path
 ):
