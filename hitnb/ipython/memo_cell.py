@@ -1156,6 +1156,12 @@ def _run_recorded(
                 if still_bound:
                     outputs[name] = obj
                     measured[name] = digest
+                elif not unstorable and (holder := _code_holding(namespace, obj)) is not None:
+                    unstorable = (  # log.append(1); log = log + [2], with record(sink=log)
+                        f"this cell ran but was not cached: it changed `{name}` in place and "
+                        f"bound the name to another object; {holder} holds the one it "
+                        "changed, which a hit could not change again"
+                    )
                 with suppress(UnhashableValue):
                     changed.update(objects_reached(obj))
                 changed[id(obj)] = obj
@@ -1328,6 +1334,25 @@ def _defaults_follow(namespace: dict[str, Any], replaced: dict[int, tuple[Any, A
             with suppress(ValueError):  # (a cell not filled yet)
                 if new(cell.cell_contents) is not cell.cell_contents:
                     cell.cell_contents = new(cell.cell_contents)
+
+
+def _code_holding(namespace: dict[str, Any], obj: Any) -> str | None:
+    """Which of the notebook's functions or partials (those :func:`_defaults_follow`
+    looks at) holds ``obj`` as a default, in a closure or as an argument, said as a user
+    reads it; None when none does."""
+    for value in _with_what_they_hold(namespace.values()):
+        if type(value) is functools.partial:
+            held = (*value.args, *value.keywords.values())
+        elif type(value) is types.FunctionType and value.__module__ == "__main__":
+            held = (*(value.__defaults__ or ()), *(value.__kwdefaults__ or {}).values())
+            for cell in value.__closure__ or ():
+                with suppress(ValueError):  # (a cell not filled yet)
+                    held += (cell.cell_contents,)
+        else:
+            continue
+        if any(part is obj for part in held):
+            return f"`{value.__qualname__}`" if type(value) is types.FunctionType else "a partial"
+    return None
 
 
 def _with_what_they_hold(values: Iterable[Any]) -> Iterator[Any]:

@@ -699,6 +699,26 @@ def test_what_holds_a_value_a_hit_restores_holds_the_restored_value(
     _hit_as_plain(tmp_path, isolated_store, cells, "['first', 'second']\n")
 
 
+def test_a_default_holding_what_a_cell_changed_then_bound_anew_leaves_the_cell_uncached(
+    tmp_path: Path, isolated_store: Path
+):
+    """``log.append(1); log = log + [2]`` with ``def record(e, sink=log)``: the default holds
+    the first list, changed, which no name holds after the run. A hit restored ``log``
+    alone, and the default was left empty after a restart (``[3]`` printed where a plain
+    run prints ``[1, 3]``; a review's case, older than this change): the cell runs."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nlog = []\ndef record(e, sink=log):\n    sink.append(e)",
+        "log.append(1)\nlog = log + [2]",
+        "%hitnb why",
+        "%hitnb auto off",
+        "record(3)\nprint(log, record.__defaults__[0])",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1] == "[1, 2] [1, 3]\n"
+    assert "not cached: it changed `log` in place" in second[2], second[2]
+    assert "`record` holds the one it changed" in second[2], second[2]
+
+
 def test_a_closure_made_beside_the_value_it_holds_holds_it_after_a_hit(
     tmp_path: Path, isolated_store: Path
 ):
