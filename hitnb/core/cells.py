@@ -1576,6 +1576,8 @@ class ByValue:
 
     def hold_outputs(self, function: Any, namespace: dict[str, Any]) -> None:
         """Make the loaded ``function`` hold the outputs it held when it was stored."""
+        if not getattr(self, "holds", ()):  # (a class, or a record made before them)
+            return
         defaults = list(function.__defaults__ or ())
         for kind, where, name in getattr(self, "holds", ()):
             if kind == "closure":

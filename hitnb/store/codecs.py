@@ -382,6 +382,9 @@ class _Pickler(pickle.Pickler):
     names, as references; with ``by_dill``, the functions and classes pickle cannot name
     as dill's pickles of them (see :func:`_dill_reduced`); everything else as pickle does."""
 
+    views: dict[int, tuple[Any, ...]] = {}  # noqa: RUF012 (read only; each dump sets its own)
+    """The arrays to write as views of another array of the value (:func:`views_within`)."""
+
     def __init__(
         self,
         file: BinaryIO,
@@ -395,6 +398,8 @@ class _Pickler(pickle.Pickler):
 
     def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)
+        if self.views and (view := self.views.get(id(obj))) is not None:
+            return view_of, view
         if kind is _Preamble:
             references = tuple(reference for reference, _ in obj.pairs)
             return _last, (references, _MemoMark(obj.pairs), obj.value)
@@ -514,6 +519,87 @@ def _held_among(
                 level.append(obj)
         looked += len(level)
     return sorted(found)
+
+
+VIEW_SEARCH_LIMIT = 10_000
+"""Objects :func:`views_within` looks at before it stops (the views found by then count)."""
+
+
+def views_within(value: Any) -> dict[int, tuple[Any, ...]]:
+    """The numpy arrays of ``value`` viewing the memory of another array it holds (``data =
+    {"values": arr, "head": arr[:3]}``), by id, each with what :func:`view_of` makes it
+    again from: the array of them spanning most of that memory in one block, where the
+    view starts in it, its shape, strides and dtype, and whether it is writeable. Pickle
+    writes a view as an array of its own: loaded, ``data["values"][0] = 99`` no longer
+    reached ``data["head"]``.
+
+    Only arrays held by dicts, lists, tuples and the attributes of the notebook's objects
+    (and hitnb's records) are looked at, not those inside libraries' objects: two pandas
+    frames sharing a block under Copy-on-Write know it by references pickle does not keep,
+    and made views of one block again, a write to one would reach the other."""
+    np = sys.modules.get("numpy")
+    if np is None:
+        return {}
+    ndarray = np.ndarray
+    arrays: dict[int, Any] = {}
+    seen: set[int] = set()
+    todo = [value]
+    while todo and len(seen) < VIEW_SEARCH_LIMIT:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        kind = type(obj)
+        if kind is ndarray:
+            arrays[id(obj)] = obj
+        elif kind is dict:
+            todo.extend(obj.values())
+        elif kind is list or kind is tuple:
+            todo.extend(obj)
+        elif kind is _Preamble:
+            todo.append(obj.value)
+        elif kind.__module__ == "__main__" or kind.__module__.startswith("hitnb."):
+            attributes = getattr(obj, "__dict__", None)
+            if type(attributes) is dict:
+                todo.extend(attributes.values())
+    if len(arrays) < 2:
+        return {}
+    owners: dict[int, list[Any]] = {}
+    for array in arrays.values():
+        owner = array
+        while type(owner.base) is ndarray:
+            owner = owner.base
+        if not array.dtype.hasobject:
+            owners.setdefault(id(owner.base if owner.base is not None else owner), []).append(array)
+    bounds = getattr(np.lib, "array_utils", np).byte_bounds
+    views: dict[int, tuple[Any, ...]] = {}
+    for group in owners.values():
+        blocks = [array for array in group if array.flags.c_contiguous]
+        if len(group) < 2 or not blocks:
+            continue
+        anchor = max(blocks, key=lambda array: array.nbytes)  # the first of the largest
+        low, high = bounds(anchor)
+        for array in group:
+            first, end = bounds(array)
+            if array is anchor or not low <= first <= end <= high:
+                continue
+            start = _data_start(array) - _data_start(anchor)
+            writeable = bool(array.flags.writeable)
+            views[id(array)] = (anchor, start, array.shape, array.strides, array.dtype, writeable)
+    return views
+
+
+def _data_start(array: Any) -> int:
+    return int(array.__array_interface__["data"][0])
+
+
+def view_of(owner: Any, offset: int, shape: Any, strides: Any, dtype: Any, writeable: bool) -> Any:
+    """The view :func:`views_within` found, made again over ``owner`` (called by pickle:
+    its name is in stored pickles, keep it)."""
+    made = sys.modules["numpy"].ndarray(shape, dtype, buffer=owner, offset=offset, strides=strides)
+    if not writeable:
+        made.flags.writeable = False
+    return made
 
 
 class _Walker(_Pickler):
@@ -744,10 +830,12 @@ def function_from_dill(payload: bytes) -> Any:
 def _dumps(value: Any, protocol: int, buffer_callback: Any, by_dill: bool = False) -> bytes:
     active = _referring.get()
     refer = active[0] if active is not None else {}
-    if not (_naming or refer or by_dill):
+    views = views_within(value)
+    if not (_naming or refer or by_dill or views):
         return pickle.dumps(value, protocol=protocol, buffer_callback=buffer_callback)
     out = io.BytesIO()
     pickler = _Pickler(out, refer, by_dill, protocol=protocol, buffer_callback=buffer_callback)
+    pickler.views = views
     pairs = _containers_referred(value, refer, active[2]) if active is not None and refer else []
     pickler.dump(_Preamble(pairs, value) if pairs else value)
     return out.getvalue()
@@ -758,7 +846,7 @@ def dumps_referring(value: Any) -> bytes:
     when a block of it is active (a value a cell's record pickles on its own: an instance
     of the notebook's class holding an input the cell left as it was)."""
     active = _referring.get()
-    if active is None or not active[0]:
+    if (active is None or not active[0]) and not views_within(value):
         return pickle.dumps(value, protocol=5)
     return _dumps(value, 5, None)
 

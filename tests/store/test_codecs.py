@@ -123,6 +123,25 @@ def test_pickle_keeps_large_buffers_out_of_band(store):
     np.testing.assert_array_equal(back["a"], big)
 
 
+def test_arrays_of_one_value_viewing_each_other_come_back_viewing_each_other(store):
+    """Pickle writes a view as an array of its own: loaded, a change through one name no
+    longer reached the other. Views among a value's dicts, lists, tuples come back views,
+    stored again as loaded too; arrays inside a pandas frame are left to pandas."""
+    values = np.arange(10.0)
+    value = {"values": values, "parts": [values[:3], values[1::2], values.reshape(2, 5)]}
+    back, _ = roundtrip(store, value)
+    twice = store.load(store.put("5" * 32, back, function="t", code="c", args="a", duration=0))
+    for loaded in (back, twice):
+        loaded["values"][1] = 99.0
+        head, odd, grid = loaded["parts"]
+        assert head[1] == odd[0] == grid[0, 1] == 99.0
+    frame = pd.DataFrame({"a": np.arange(5.0)})
+    kept = store.put("6" * 32, {"frame": frame, "a": frame["a"].to_numpy()}, function="t",
+                     code="c", args="a", duration=0)  # fmt: skip
+    loaded = store.load(kept)
+    assert not np.shares_memory(loaded["a"], loaded["frame"]["a"].to_numpy())
+
+
 def test_small_buffers_stay_in_the_pickle_stream(store):
     from hitnb.store.codecs import OUT_OF_BAND_BYTES, pickle_stream
 
