@@ -1576,10 +1576,11 @@ class ByValue:
 
     def hold_outputs(self, function: Any, namespace: dict[str, Any]) -> None:
         """Make the loaded ``function`` hold the outputs it held when it was stored."""
-        if not getattr(self, "holds", ()):  # (a class, or a record made before them)
+        holds = getattr(self, "holds", ())  # (none: a class, or a record made before them)
+        if not holds:
             return
         defaults = list(function.__defaults__ or ())
-        for kind, where, name in getattr(self, "holds", ()):
+        for kind, where, name in holds:
             if kind == "closure":
                 function.__closure__[where].cell_contents = namespace[name]
             elif kind == "default":

@@ -382,9 +382,6 @@ class _Pickler(pickle.Pickler):
     names, as references; with ``by_dill``, the functions and classes pickle cannot name
     as dill's pickles of them (see :func:`_dill_reduced`); everything else as pickle does."""
 
-    views: dict[int, tuple[Any, ...]] = {}  # noqa: RUF012 (read only; each dump sets its own)
-    """The arrays to write as views of another array of the value (:func:`views_within`)."""
-
     def __init__(
         self,
         file: BinaryIO,
@@ -395,11 +392,12 @@ class _Pickler(pickle.Pickler):
         super().__init__(file, **options)
         self.refer = refer
         self.by_dill = by_dill
+        self.views: dict[int, tuple[Any, ...]] = {}
+        """The arrays to write as views of another array of the value (see
+        :func:`views_within`)."""
 
     def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)
-        if self.views and (view := self.views.get(id(obj))) is not None:
-            return view_of, view
         if kind is _Preamble:
             references = tuple(reference for reference, _ in obj.pairs)
             return _last, (references, _MemoMark(obj.pairs), obj.value)
@@ -414,6 +412,8 @@ class _Pickler(pickle.Pickler):
             return load_part, name
         if name is not None:
             return load_reference, (name,)
+        if self.views and (view := self.views.get(id(obj))) is not None:
+            return view_of, view
         for naming in _naming:
             where = naming(obj)
             if where is not None and getattr(obj, "__module__", None) == where[0]:
