@@ -682,6 +682,7 @@ class _Flow:
             if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Load):
                 self.read_name(child.id)
             elif isinstance(child, ast.NamedExpr) and isinstance(child.target, ast.Name):
+                self.alias(child.value)  # if (m := models.get("a")) is not None: m.fit(X, y)
                 self.bind(child.target.id)
             elif isinstance(child, ast.Call) and _ipython_call(child) is None:
                 self.call(child)
@@ -702,13 +703,15 @@ class _Flow:
         base = _base_name(func.value) if isinstance(func, ast.Attribute) else None
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             self.attribute_calls.add((func.value.id, func.attr))
+        changing = isinstance(func, ast.Attribute) and (in_place or func.attr not in PURE_METHODS)
         if isinstance(func, ast.Attribute) and base is not None:
-            if in_place or func.attr not in PURE_METHODS:
+            if changing:
                 self.mutated.add(base)
-                if base in _GIVING_ELEMENTS:  # next(iter(models.values())).fit(X, y)
-                    self.escaped.update(_iterated(func.value))
             else:
                 self.receivers.add(base)
+        if changing:  # next(iter(models.values())).fit(X, y), (a if big else b).fit(X, y)
+            assert isinstance(func, ast.Attribute)
+            self.escaped.update(_held_names(func.value) - {base})
         elif isinstance(func, ast.Subscript) and (base := _base_name(func)) is not None:
             self.mutated.add(base)  # sinks["log"](x): a method it holds (log.append) changes it
         if isinstance(func, ast.Name):
@@ -716,36 +719,18 @@ class _Flow:
                 return
             self.called.add(func.id)
         callee = _callee_path(func)
+        going_over = isinstance(func, ast.Name) and func.id in _GOING_OVER
         for argument in (*node.args, *(k.value for k in node.keywords)):
-            if isinstance(argument, ast.Starred):  # fit_all(*models): each of them is given
-                argument = argument.value
-            base = _view_base(argument)
-            if base is not None:
-                self.passed.setdefault(base, set()).add(callee)
-            elif isinstance(func, ast.Name) and func.id in _GOING_OVER:
-                continue  # list(models.values()): what it makes is followed where it goes
-            elif _holds_what_it_goes_over(argument):  # fit_all(models.values())
-                for name in _iterated(argument):
-                    self.passed.setdefault(name, set()).add(callee)
+            # fit_all([ridge, lasso]), fit_all(*models.values()); list(models.values()) makes
+            # a container of what it is given, followed where it goes (see alias)
+            for name in _held_names(argument, made=not going_over):
+                self.passed.setdefault(name, set()).add(callee)
 
     def alias(self, value: ast.expr, made: bool = True) -> None:
         """``view = x[:2]``, ``y = x``: the new name shares ``x``'s memory or object;
         ``ms = list(models.values())`` (``made``, a value bound, not a loop's): it holds
         what ``models`` holds."""
-        todo = [value]
-        while todo:
-            element = todo.pop()
-            if isinstance(element, ast.Tuple | ast.List | ast.Set):  # {'g': [ridge, lasso]}
-                todo.extend(element.elts)
-                continue
-            if isinstance(element, ast.Dict):
-                todo.extend(part for part in (*element.keys, *element.values) if part)
-                continue
-            base = _view_base(element.value if isinstance(element, ast.Starred) else element)
-            if base is not None:
-                self.escaped.add(base)
-            elif made and _holds_what_it_goes_over(element):
-                self.escaped.update(_iterated(element))
+        self.escaped.update(_held_names(value, made))
 
     def read_definition(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
         for decorator in node.decorator_list:
@@ -1034,9 +1019,61 @@ _GOING_OVER = frozenset(
      "filter"}
 )  # fmt: skip
 """Builtins whose result holds what their argument holds, not copies of it."""
-_GIVING_ELEMENTS = _GOING_OVER | {"next"}
-"""Builtins whose result is, or holds, what their argument holds: a method called on it
-(``next(iter(models.values())).fit(X, y)``) may change what that argument holds."""
+
+
+def _held_names(node: ast.AST, made: bool = True) -> set[str]:
+    """The names whose objects ``node`` may be, or share memory with (``x``, ``x[:2]``,
+    ``d.get("a")``, ``a if big else b``, ``a or b``, ``(m := x)``), or, when ``made`` (a
+    value made, not a loop's variable), hold: ``[ridge, lasso]``, ``{"m": ridge}``,
+    ``list(models.values())``, ``list(models.values())[0]``, ``next(iter(models.values()))``,
+    ``[m for m in models.values()]``."""
+    found: set[str] = set()
+    todo = [node]
+    while todo:
+        child = todo.pop()
+        if isinstance(child, ast.IfExp):
+            todo += [child.body, child.orelse]
+        elif isinstance(child, ast.BoolOp):
+            todo += child.values
+        elif isinstance(child, ast.NamedExpr | ast.Starred):
+            todo.append(child.value)
+        elif (base := _view_base(child)) is not None:
+            found.add(base)
+        elif isinstance(child, ast.Tuple | ast.List | ast.Set):  # (a loop's: each of them)
+            todo += child.elts
+        elif isinstance(child, ast.Dict):
+            todo += [part for part in (*child.keys, *child.values) if part is not None]
+        elif not made:
+            continue
+        elif isinstance(child, ast.Subscript):  # an element of what follows
+            todo.append(child.value)
+        elif isinstance(child, ast.Call) and (whole := _element_of(child)) is not None:
+            todo.append(whole)
+        elif isinstance(child, ast.expr) and _holds_what_it_goes_over(child):
+            found |= _iterated(child)
+    return found
+
+
+def _gives(node: ast.AST, names: set[str]) -> bool:
+    """Whether ``node`` is one of ``names``, or a literal holding one (``(k, m)``)."""
+    if isinstance(node, ast.Name):
+        return node.id in names
+    if isinstance(node, ast.Starred):
+        return _gives(node.value, names)
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return any(_gives(element, names) for element in node.elts)
+    if isinstance(node, ast.Dict):
+        return any(_gives(part, names) for part in node.values)
+    return False
+
+
+def _element_of(call: ast.Call) -> ast.expr | None:
+    """What ``call`` gives one of the objects of, not a copy: ``it`` of ``next(it)``, ``d``
+    of ``d.get(key)``; None for another call."""
+    func = call.func
+    if isinstance(func, ast.Name) and func.id == "next" and call.args:
+        return call.args[0]
+    return func.value if isinstance(func, ast.Attribute) and func.attr == "get" else None
 
 
 def _holds_what_it_goes_over(node: ast.AST) -> bool:
@@ -1046,7 +1083,7 @@ def _holds_what_it_goes_over(node: ast.AST) -> bool:
     if isinstance(node, _COMPREHENSIONS):  # [m for m in models.values() if m.alpha]
         targets = set().union(*(_names_in(g.target) for g in node.generators))
         made = (node.key, node.value) if isinstance(node, ast.DictComp) else (node.elt,)
-        return any(_view_base(part) in targets for part in made)
+        return any(_gives(part, targets) for part in made)
     if not isinstance(node, ast.Call):
         return False
     func = node.func
@@ -1323,6 +1360,12 @@ class CellRecord:
     it (``arr = df.values``: see :func:`_array_views`). Records made before did not, and
     load as False: one holding both kinds is not restored (see
     :func:`frames_viewed_apart`), it runs again and is stored anew."""
+    items_kept: dict[str, tuple[Any, ...]] | None = None
+    """For each dict or list input the run changed in place (of at most a thousand items),
+    the keys (places) whose item is the same object after the run as before: a hit that
+    restores it makes the code holding such an item hold the restored one (``partial(score,
+    models["a"])`` beside a loop fitting ``models``), and leaves an item the cell replaced
+    (``models["a"] = Lasso()``) where it was. None in records made before."""
 
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed
@@ -1556,16 +1599,17 @@ class ByValue:
     """A function's file (its cell, as IPython named it) and that file's text: put back in
     ``linecache`` when it is loaded, so the restored function hashes by its source, as it
     did in the session that made it, and the cells reading it hit."""
-    holds: tuple[tuple[str, int | str, str], ...] = ()
+    holds: tuple[tuple[Any, ...], ...] = ()
     """The closure cells (by index) and defaults (by index, or keyword) of a function that
-    held another output of the cell, with that output's name: ``rec = make(log)`` beside
-    ``log``. Dill writes a copy of what they hold; loaded, they hold the output again
+    held another output of the cell or an item of one, with that output's name and the
+    item's key: ``rec = make(log)`` beside ``log``, ``sc = make(models["a"])`` beside
+    ``models``. Dill writes a copy of what they hold; loaded, they hold the output again
     (:meth:`hold_outputs`)."""
 
     @classmethod
-    def of(cls, value: Any, outputs: Mapping[int, str] | None = None) -> ByValue:
+    def of(cls, value: Any, outputs: Mapping[int, Place] | None = None) -> ByValue:
         """``value`` stored by value; ``outputs`` are the cell's other outputs that may
-        change, by id, each with its name."""
+        change and their items, by id, each with its place (see :func:`output_places`)."""
         payload = dill_dumps(value, by_name=False, recurse=True)  # (itself, by its name)
         holds = tuple(_outputs_held(value, outputs or {}))
         filename = getattr(getattr(value, "__code__", None), "co_filename", None)
@@ -1580,13 +1624,16 @@ class ByValue:
         if not holds:
             return
         defaults = list(function.__defaults__ or ())
-        for kind, where, name in holds:
+        for kind, where, name, *key in holds:
+            held = namespace[name]
+            for step in key:
+                held = held[step]
             if kind == "closure":
-                function.__closure__[where].cell_contents = namespace[name]
+                function.__closure__[where].cell_contents = held
             elif kind == "default":
-                defaults[int(where)] = namespace[name]
+                defaults[int(where)] = held
             else:
-                function.__kwdefaults__[where] = namespace[name]
+                function.__kwdefaults__[where] = held
         if defaults:
             function.__defaults__ = tuple(defaults)
 
@@ -1612,22 +1659,46 @@ class ByValue:
         return value
 
 
-def _outputs_held(
-    function: Any, outputs: Mapping[int, str]
-) -> Iterator[tuple[str, int | str, str]]:
+Place = tuple[Any, ...]
+"""An output's name, then the key of its item where one is meant: ``("log",)``,
+``("models", "a")``."""
+ITEMS_PLACED = 1000
+"""The longest dict or list output whose items :func:`output_places` places."""
+
+
+def output_places(values: dict[str, Any]) -> dict[int, dict[int, Place]]:
+    """For each output, by id, the other outputs that may change and the items of the dict
+    and list outputs (of at most :data:`ITEMS_PLACED`), by id, with their places."""
+    places: dict[int, Place] = {}
+    for name, value in values.items():
+        if isinstance(value, dict | list) and len(value) <= ITEMS_PLACED:
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if may_change(item):
+                    places.setdefault(id(item), (name, key))
+    for name, value in values.items():
+        if may_change(value):
+            places[id(value)] = (name,)
+    return {
+        id(value): {i: place for i, place in places.items() if place[0] != name}
+        for name, value in values.items()
+    }
+
+
+def _outputs_held(function: Any, outputs: Mapping[int, Place]) -> Iterator[tuple[Any, ...]]:
     """Where ``function`` holds one of ``outputs`` (see :attr:`ByValue.holds`)."""
     if type(function) is not types.FunctionType:
         return
     for at, cell in enumerate(function.__closure__ or ()):
         with suppress(ValueError):  # (a cell not filled yet)
-            if (name := outputs.get(id(cell.cell_contents))) is not None:
-                yield "closure", at, name
+            if (place := outputs.get(id(cell.cell_contents))) is not None:
+                yield "closure", at, *place
     for at, default in enumerate(function.__defaults__ or ()):
-        if (name := outputs.get(id(default))) is not None:
-            yield "default", at, name
+        if (place := outputs.get(id(default))) is not None:
+            yield "default", at, *place
     for keyword, default in (function.__kwdefaults__ or {}).items():
-        if (name := outputs.get(id(default))) is not None:
-            yield "keyword", keyword, name
+        if (place := outputs.get(id(default))) is not None:
+            yield "keyword", keyword, *place
 
 
 def _notebooks(fn: Any) -> bool:
@@ -1671,6 +1742,7 @@ def pack_outputs(
     apart = bool(definitions) or any(_is_notebook_code(v) for v in values.values())
     packed: dict[str, Any] = _definitions_kept(values, definitions)
     views = _array_views(values, anchors, refer or ())
+    places: dict[int, dict[int, Place]] | None = None  # (for the code stored by value)
     if not apart:  # (pickled apart, each view goes with the others: see PickledTogether)
         packed.update(views)
     for name, value in values.items():
@@ -1686,8 +1758,8 @@ def pack_outputs(
         ) is not None:
             packed[name] = LibraryRef(*where)
         elif _is_notebook_code(value):
-            others = {id(v): n for n, v in values.items() if n != name and may_change(v)}
-            packed[name] = ByValue.of(value, others)
+            places = places if places is not None else output_places(values)
+            packed[name] = ByValue.of(value, places[id(value)])
         elif apart:
             packed[name] = Pickled(views.get(name, value))
         else:

@@ -551,18 +551,20 @@ class _CellWork(engine.Work):
                 raise
             raise engine.Unrestorable(f"the stored outputs cannot be restored ({exc})") from exc
         kept_objects = getattr(stored, "changed", frozenset()) | stored.shared
-        _defaults_follow(
-            namespace,
-            {
-                id(old): (old, namespace[name])
-                for name in kept_objects
-                if name in namespace
-                and (old := before.get(name, _UNBOUND)) is not _UNBOUND
-                and old is not namespace[name]
-                and may_change(old)
-            },
-        )
+        pairs = {
+            name: (old, namespace[name])
+            for name in kept_objects
+            if name in namespace
+            and (old := before.get(name, _UNBOUND)) is not _UNBOUND
+            and old is not namespace[name]
+            and may_change(old)
+        }
+        replaced = _items_replaced(pairs, getattr(stored, "items_kept", None) or {})
+        replaced.update((id(old), (old, new)) for old, new in pairs.values())
+        followed = _defaults_follow(namespace, replaced)
         known = known_digests(self.shell)
+        if followed:  # (a partial, a dict of closures: their digests are kept by identity)
+            known.clear()
         for name, digest in getattr(stored, "digests", {}).items():
             if name in namespace:
                 known.put(namespace[name], digest)
@@ -674,8 +676,9 @@ CELL_RECORDS = "3"
 """The version of what a cell's run records, part of every cell's key: raised when hitnb
 learns to record something a run does that records made before lack (version 2: what a
 loop over ``models.items()`` changes, the live objects of other names a sharing name
-holds; 3: what ``fit_all(models.values())`` and other ways of handing a dict's values on
-change, the outputs a closure made in the cell holds), so that those are not served again
+holds; 3: what ``fit_all(models.values())``, ``fit_all([ridge, lasso])`` and other ways
+of handing values on change, the outputs a closure made in the cell holds, which items of a
+changed dict the run left in place), so that those are not served again
 with it: after the upgrade each cell runs once more, saying so. (Records without it:
 version 1.)"""
 
@@ -1082,6 +1085,7 @@ def _run_recorded(
         if name in digests and name in namespace and may_change(namespace[name])
     }
     held = {name: id(value) for name, value in namespace.items() if name not in analysis.bound}
+    items_before = _items_of(namespace, analysis)
     module_globals = {m: _globals_ids(m) for m in _user_modules_reached(namespace, analysis)}
     swapped = _attributes_as_found(namespace, analysis.put_back)
     classes = notebook_classes(namespace, analysis.bound)  # their own values, checked after
@@ -1244,6 +1248,7 @@ def _run_recorded(
             tuple(sorted(apart_from)),
             by_value or None,
             frames_viewed=True,
+            items_kept=_items_kept(items_before, namespace, frozenset(measured) | set(written)),
         )
         return record, unstorable, reached if apart else {}
 
@@ -1288,26 +1293,130 @@ def _defaults_named(
     return names
 
 
-def _defaults_follow(namespace: dict[str, Any], replaced: dict[int, tuple[Any, Any]]) -> None:
-    """Make the notebook's functions (and its classes' methods) that hold, as a default
-    value or in a closure, an object a hit replaced (``replaced``: by id, the object and
-    what replaced it) hold its replacement, and ``functools.partial`` objects holding it
-    as an argument: those the namespace holds, and those one step inside its lists,
-    tuples, dicts and notebook objects (:func:`_with_what_they_hold`). The hit restores a
-    value the cell changed in place (or one sharing it) as a new object, where a plain run
-    changes the very object every holder holds: ``def record(e, sink=log)`` went on
-    appending to the old ``log`` after a hit restored ``log`` changed. A name the cell
-    bound to a new object is not replaced so: a plain run leaves the defaults holding the
-    old one."""
+def _defaults_follow(namespace: dict[str, Any], replaced: dict[int, tuple[Any, Any]]) -> bool:
+    """Make the code of the notebook that holds an object a hit replaced (``replaced``: by
+    id, the object and what replaced it) hold its replacement: its functions and its
+    classes' methods, as a default value or in a closure, and ``functools.partial`` objects
+    as an argument (:func:`_code_holders`). The hit restores a value the cell changed in
+    place (or one sharing it) as a new object, where a plain run changes the very object
+    every holder holds: ``def record(e, sink=log)`` went on appending to the old ``log``
+    after a hit restored ``log`` changed (so do the items of such a dict or list the run
+    left in place: see :func:`_items_replaced`). A name the cell bound to a new object is
+    not replaced so: a plain run leaves the defaults holding the old one. Whether any
+    holder changed (the digests kept of values holding it no longer hold)."""
     if not replaced:
-        return
+        return False
 
     def new(obj: Any) -> Any:
         found = replaced.get(id(obj))
         return found[1] if found is not None and found[0] is obj else obj
 
-    functions = []
-    partials = []
+    changed = False
+    functions, partials = _code_holders(namespace)
+    for made in partials:  # partial(list.append, log): its arguments follow too
+        args, keywords = tuple(map(new, made.args)), {k: new(v) for k, v in made.keywords.items()}
+        held = (*made.args, *made.keywords.values())
+        if any(a is not b for a, b in zip((*args, *keywords.values()), held, strict=True)):
+            state = (made.func, args, keywords, made.__dict__ or None)
+            made.__setstate__(state)  # type: ignore[attr-defined]  # (in C; typeshed lacks it)
+            changed = True
+    for function in functions:
+        defaults = function.__defaults__ or ()
+        if any(new(value) is not value for value in defaults):
+            function.__defaults__ = tuple(map(new, defaults))
+            changed = True
+        keywords = function.__kwdefaults__ or {}
+        if any(new(value) is not value for value in keywords.values()):
+            function.__kwdefaults__ = {k: new(v) for k, v in keywords.items()}
+            changed = True
+        for cell in function.__closure__ or ():
+            with suppress(ValueError):  # (a cell not filled yet)
+                if new(cell.cell_contents) is not cell.cell_contents:
+                    cell.cell_contents = new(cell.cell_contents)
+                    changed = True
+    return changed
+
+
+def _items_of(namespace: dict[str, Any], analysis: CellAnalysis) -> dict[str, tuple[Any, Any]]:
+    """Each dict or list input the run may change in place (of at most
+    :data:`HOLDERS_LOOKED_INTO` items), with a shallow copy of it: which of its items are
+    the same objects after the run (:func:`_items_kept`)."""
+    found: dict[str, tuple[Any, Any]] = {}
+    for name in analysis.candidates | analysis.receivers | analysis.element_receivers:
+        value: Any = namespace.get(name)
+        if isinstance(value, dict | list) and len(value) <= HOLDERS_LOOKED_INTO:
+            found[name] = (value, dict(value) if type(value) is dict else list(value))
+    return found
+
+
+def _items_kept(
+    before: dict[str, tuple[Any, Any]], namespace: dict[str, Any], changed: Iterable[str]
+) -> dict[str, tuple[Any, ...]]:
+    """For each of ``changed`` that :func:`_items_of` copied and the name still holds, the
+    keys (places) of the items the run left in place (see ``CellRecord.items_kept``)."""
+    kept: dict[str, tuple[Any, ...]] = {}
+    for name in changed:
+        if name not in before or namespace.get(name) is not before[name][0]:
+            continue
+        value, copied = before[name]
+        if isinstance(value, dict):
+            kept[name] = tuple(k for k, v in copied.items() if k in value and value[k] is v)
+        else:
+            kept[name] = tuple(at for at, v in enumerate(copied[: len(value)]) if value[at] is v)
+    return kept
+
+
+def _items_replaced(
+    pairs: dict[str, tuple[Any, Any]], kept: dict[str, tuple[Any, ...]]
+) -> dict[int, tuple[Any, Any]]:
+    """For each name of ``pairs`` (the dict or list a hit replaced, and its replacement)
+    whose record says which items the run left in place (``kept``), each of those items
+    that may change and the replacement's item there, by id."""
+    found: dict[int, tuple[Any, Any]] = {}
+    for name, (old, new) in pairs.items():
+        if type(old) is not type(new) or type(old) not in (dict, list):
+            continue
+        for key in kept.get(name, ()):
+            try:
+                item, restored = old[key], new[key]
+            except (KeyError, IndexError):
+                continue
+            if item is not restored and may_change(item):
+                found[id(item)] = (item, restored)
+    return found
+
+
+def _code_holding(namespace: dict[str, Any], obj: Any) -> str | None:
+    """Which of the notebook's functions, methods or partials (:func:`_code_holders`)
+    holds ``obj`` as a default, in a closure or as an argument, said as a user reads it;
+    None when none does."""
+    functions, partials = _code_holders(namespace)
+    for made in partials:
+        if any(part is obj for part in (*made.args, *made.keywords.values())):
+            return "a partial"
+    for function in functions:
+        held = [*(function.__defaults__ or ()), *(function.__kwdefaults__ or {}).values()]
+        for cell in function.__closure__ or ():
+            with suppress(ValueError):  # (a cell not filled yet)
+                held.append(cell.cell_contents)
+        if any(part is obj for part in held):
+            return f"`{function.__qualname__}`"
+    return None
+
+
+HOLDERS_LOOKED_INTO = 1000
+"""The longest list, tuple or dict of the namespace whose items :func:`_code_holders`
+looks at (a list of a million records holds no function worth the walk)."""
+
+
+def _code_holders(
+    namespace: dict[str, Any],
+) -> tuple[list[types.FunctionType], list[functools.partial[Any]]]:
+    """The notebook's functions (its classes' methods among them) and the partials the
+    namespace holds, and those one step inside its lists, tuples, dicts and notebook objects
+    (``hooks = {"rec": make(log)}``, ``job.report = lambda out=seen: ...``)."""
+    functions: list[types.FunctionType] = []
+    partials: list[functools.partial[Any]] = []
     for value in _with_what_they_hold(namespace.values()):
         if type(value) is types.FunctionType and value.__module__ == "__main__":
             functions.append(value)
@@ -1319,53 +1428,18 @@ def _defaults_follow(namespace: dict[str, Any], replaced: dict[int, tuple[Any, A
                 for member in vars(value).values()
                 if type(f := getattr(member, "__func__", member)) is types.FunctionType
             ]
-    for made in partials:  # partial(list.append, log): its arguments follow too
-        args, keywords = tuple(map(new, made.args)), {k: new(v) for k, v in made.keywords.items()}
-        held = (*made.args, *made.keywords.values())
-        if any(a is not b for a, b in zip((*args, *keywords.values()), held, strict=True)):
-            state = (made.func, args, keywords, made.__dict__ or None)
-            made.__setstate__(state)  # type: ignore[attr-defined]  # (in C; typeshed lacks it)
-    for function in functions:
-        if function.__defaults__:
-            function.__defaults__ = tuple(map(new, function.__defaults__))
-        if function.__kwdefaults__:
-            function.__kwdefaults__ = {k: new(v) for k, v in function.__kwdefaults__.items()}
-        for cell in function.__closure__ or ():
-            with suppress(ValueError):  # (a cell not filled yet)
-                if new(cell.cell_contents) is not cell.cell_contents:
-                    cell.cell_contents = new(cell.cell_contents)
-
-
-def _code_holding(namespace: dict[str, Any], obj: Any) -> str | None:
-    """Which of the notebook's functions or partials (those :func:`_defaults_follow`
-    looks at) holds ``obj`` as a default, in a closure or as an argument, said as a user
-    reads it; None when none does."""
-    for value in _with_what_they_hold(namespace.values()):
-        if type(value) is functools.partial:
-            held = (*value.args, *value.keywords.values())
-        elif type(value) is types.FunctionType and value.__module__ == "__main__":
-            held = (*(value.__defaults__ or ()), *(value.__kwdefaults__ or {}).values())
-            for cell in value.__closure__ or ():
-                with suppress(ValueError):  # (a cell not filled yet)
-                    held += (cell.cell_contents,)
-        else:
-            continue
-        if any(part is obj for part in held):
-            return f"`{value.__qualname__}`" if type(value) is types.FunctionType else "a partial"
-    return None
+    return functions, partials
 
 
 def _with_what_they_hold(values: Iterable[Any]) -> Iterator[Any]:
-    """``values``, and what each list, tuple or dict among them and each notebook object's
-    attributes hold (one step down: ``hooks = {"rec": make(log)}``, ``job.report = lambda
-    out=seen: ...``)."""
+    """``values``, and what each list, tuple or dict among them (of at most
+    :data:`HOLDERS_LOOKED_INTO` items) and each notebook object's attributes hold."""
     for value in list(values):
         yield value
         kind = type(value)
-        if kind is list or kind is tuple:
-            yield from value
-        elif kind is dict:
-            yield from list(value.values())
+        if kind is list or kind is tuple or kind is dict:
+            if len(value) <= HOLDERS_LOOKED_INTO:
+                yield from list(value.values() if kind is dict else value)
         elif kind.__module__ == "__main__" and isinstance(getattr(value, "__dict__", None), dict):
             yield from list(vars(value).values())
 

@@ -120,6 +120,20 @@ def test_what_a_dict_holds_handed_on_by_other_ways_makes_it_a_candidate():
     ]
     for source in handing_on:
         assert "models" in analyze_cell(source).candidates, source
+    # (the second review's: literals given to a call, elements taken, either of two)
+    for source, names in [
+        ("fit_all([ridge, lasso])", {"ridge", "lasso"}),
+        ("pipe = Pipeline([('sc', StandardScaler()), ('m', ridge)])\npipe.fit(X, y)", {"ridge"}),
+        ("m = list(models.values())[0]\nm.fit(X, y)", {"models"}),
+        ("[*models.values()][0].fit(X, y)", {"models"}),
+        ("(ridge if big else lasso).fit(X, y)", {"ridge", "lasso"}),
+        ("(ridge or lasso).fit(X, y)", {"ridge", "lasso"}),
+        ("ms = [(k, m) for k, m in models.items()]\nms[0][1].fit(X, y)", {"models"}),
+        ("if (m := models.get('a')) is not None:\n    m.fit(X, y)", {"models"}),
+        ("m = next(iter(models.values()))\nm.fit(X, y)", {"models"}),
+        ("fit_all(**{'ms': models.values()})", {"models"}),
+    ]:
+        assert names <= analyze_cell(source).candidates, source
     for source in ["n = len(list(models.values()))", "s = sum(v for v in models.values())"]:
         assert "models" not in analyze_cell(source).candidates, source
 

@@ -116,6 +116,8 @@ def test_a_list_extended_in_place_is_a_new_input_for_the_cells_after(
         "def fit_all(*ms):\n    for m in ms:\n        m.fit(X, y)\nfit_all(*models.values())",
         "groups = {'g': list(models.values())}\n"
         "r = [[m.fit(X, y) for m in ms] for ms in groups.values()]",
+        "def fit_all(ms):\n    for m in ms:\n        m.fit(X, y)\n"
+        "fit_all([models['ridge'], models['lasso']])",
     ],
     ids=[
         "for-items",
@@ -126,6 +128,7 @@ def test_a_list_extended_in_place_is_a_new_input_for_the_cells_after(
         "map",
         "spread",
         "nested",
+        "list-given",
     ],
 )
 def test_models_fitted_in_a_loop_over_their_dict_come_back_fitted(tmp_path, isolated_store, loop):

@@ -731,24 +731,87 @@ def test_arrays_of_one_value_viewing_each_other_still_do_after_a_hit(
     _hit_as_plain(tmp_path, isolated_store, cells, shown_plainly)
 
 
+@pytest.mark.parametrize(
+    "holder",
+    ["def record(e, sink=log):\n    sink.append(e)",
+     "class R:\n    def record(self, e, sink=log):\n        sink.append(e)\nrecord = R().record"],
+    ids=["function", "method"],
+)  # fmt: skip
 def test_a_default_holding_what_a_cell_changed_then_bound_anew_leaves_the_cell_uncached(
-    tmp_path: Path, isolated_store: Path
+    tmp_path: Path, isolated_store: Path, holder: str
 ):
     """``log.append(1); log = log + [2]`` with ``def record(e, sink=log)``: the default holds
     the first list, changed, which no name holds after the run. A hit restored ``log``
     alone, and the default was left empty after a restart (``[3]`` printed where a plain
     run prints ``[1, 3]``; a review's case, older than this change): the cell runs."""
     cells = [
-        "%load_ext hitnb\n%hitnb auto\nlog = []\ndef record(e, sink=log):\n    sink.append(e)",
+        f"%load_ext hitnb\n%hitnb auto\nlog = []\n{holder}",
         "log.append(1)\nlog = log + [2]",
         "%hitnb why",
         "%hitnb auto off",
-        "record(3)\nprint(log, record.__defaults__[0])",
+        "record(3)\nprint(log, record.__defaults__[-1])",
     ]
     first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
     assert first[-1] == second[-1] == "[1, 2] [1, 3]\n"
     assert "not cached: it changed `log` in place" in second[2], second[2]
-    assert "`record` holds the one it changed" in second[2], second[2]
+    assert "record` holds the one it changed" in second[2], second[2]
+
+
+@pytest.mark.parametrize(
+    "holder",
+    [
+        "sc = functools.partial(score, models['a'])",
+        "def sc(x, m=models['a']):\n    return score(m, x)",
+        "sc = make(models['a'])",
+    ],
+    ids=["partial", "default", "closure"],
+)
+def test_code_holding_an_item_of_a_dict_a_hit_restores_holds_the_restored_item(
+    tmp_path: Path, isolated_store: Path, holder: str
+):
+    """``sc = partial(score, models['a'])`` and a cell fitting the models in place: the
+    hit restores ``models`` with new model objects, and ``sc`` went on scoring the old,
+    unfitted one (``(None, 0)`` where a plain run gives ``(1, 0)``; the second review's
+    cases, older than this change). An item the cell replaced is left alone: a plain run
+    leaves ``sc`` holding the old one."""
+    model = (
+        "import functools\nclass M:\n    w = None\n    def fit(self, v):\n"
+        "        self.w = v\ndef score(m, x):\n    return (m.w, x)\n"
+        "def make(m):\n    return lambda x: score(m, x)\nmodels = {'a': M(), 'b': M()}"
+    )
+    for change, printed in [
+        ("for m in models.values():\n    m.fit(1)", "(1, 0) 1\n"),
+        ("models['a'] = M()\nfor m in models.values():\n    m.fit(1)", "(None, 0) 1\n"),
+    ]:
+        cells = [
+            f"%load_ext hitnb\n%hitnb auto\n{model}",
+            holder,
+            change,
+            "%hitnb why",
+            "%hitnb auto off",
+            "print(sc(0), models['a'].w)",
+        ]
+        _hit_as_plain(tmp_path, isolated_store, cells, printed)
+
+
+def test_a_cell_reading_a_partial_a_hit_followed_is_keyed_by_what_it_holds_now(
+    tmp_path: Path, isolated_store: Path
+):
+    """A hit that makes a partial hold the restored ``log`` changes the partial in place:
+    the digest the session kept for it was stale, and a later cell reading it hit the
+    record of the earlier cell of the same code (``0`` printed where a plain run prints
+    ``1``; the second review's case, made by this change)."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nimport functools\nlog = []\n"
+        "rec = functools.partial(list.append, log)",
+        "n = len(rec.args[0])",
+        "log.append(1)",
+        "n = len(rec.args[0])",
+        "%hitnb auto off",
+        "print(n, rec.args[0] is log)",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1] == "1 True\n"
 
 
 def test_a_closure_made_beside_the_value_it_holds_holds_it_after_a_hit(
