@@ -43,11 +43,12 @@ from hitnb.core.reaching import objects_reached
 from hitnb.deep import deep_if_needed
 from hitnb.errors import CodecError
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
-from hitnb.hashing.apart import Marks, byte_bounds, data_start, hash_apart, memory_owner
+from hitnb.hashing.apart import Marks, hash_apart, memory_owner
 from hitnb.hashing.code import importable_name, library_attribute, library_method
 from hitnb.hashing.values import UnhashableValue, caches_of, hash_value
 from hitnb.store.codecs import (
     Part,
+    anchor_placements,
     dill_dumps,
     dill_loads,
     dumps_referring,
@@ -1567,17 +1568,10 @@ def _array_views(
         owners.setdefault(id(memory_owner(array)), []).append(array)
     views: dict[str, ArrayView] = {}
     for group in owners.values():
-        blocks = [a for a in group if a.flags.c_contiguous]
-        if len(group) < 2 or not blocks:
-            continue
-        anchor = max(blocks, key=lambda a: a.nbytes)  # the first of the largest
-        low, high = byte_bounds(anchor)
+        anchor, starts = anchor_placements(group)
         for name, value in values.items():
-            if value is anchor or not any(value is member for member in group):
-                continue
-            first, end = byte_bounds(value)
-            if low <= first and end <= high:  # placed by where its first element lies
-                offset = data_start(value) - data_start(anchor)
+            offset = starts.get(id(value))  # (by id: the group's arrays are alive)
+            if offset is not None:
                 views[name] = ArrayView(
                     anchor,
                     offset,

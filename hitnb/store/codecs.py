@@ -567,26 +567,44 @@ def views_within(value: Any) -> dict[int, tuple[Any, ...]]:
     owners: dict[int, list[Any]] = {}
     for array in arrays.values():
         owner = array
-        while type(owner.base) is ndarray:
+        while isinstance(owner.base, ndarray):
             owner = owner.base
         if not array.dtype.hasobject:
             owners.setdefault(id(owner.base if owner.base is not None else owner), []).append(array)
-    bounds = getattr(np.lib, "array_utils", np).byte_bounds
     views: dict[int, tuple[Any, ...]] = {}
     for group in owners.values():
-        blocks = [array for array in group if array.flags.c_contiguous]
-        if len(group) < 2 or not blocks:
-            continue
-        anchor = max(blocks, key=lambda array: array.nbytes)  # the first of the largest
-        low, high = bounds(anchor)
+        anchor, starts = anchor_placements(group)
         for array in group:
-            first, end = bounds(array)
-            if array is anchor or not low <= first <= end <= high:
-                continue
-            start = _data_start(array) - _data_start(anchor)
-            writeable = bool(array.flags.writeable)
-            views[id(array)] = (anchor, start, array.shape, array.strides, array.dtype, writeable)
+            if (start := starts.get(id(array))) is not None:
+                writeable = bool(array.flags.writeable)
+                views[id(array)] = (
+                    anchor,
+                    start,
+                    array.shape,
+                    array.strides,
+                    array.dtype,
+                    writeable,
+                )
     return views
+
+
+def anchor_placements(group: list[Any]) -> tuple[Any, dict[int, int]]:
+    """Of numpy arrays sharing one memory: the one spanning most of it in one contiguous
+    block (the anchor: the first of the largest), and, by id, where each other one lying
+    within it starts in it, in bytes; (None, {}) when there are not two or none is
+    contiguous."""
+    blocks = [array for array in group if array.flags.c_contiguous]
+    if len(group) < 2 or not blocks:
+        return None, {}
+    anchor = max(blocks, key=lambda array: array.nbytes)
+    bounds = getattr(sys.modules["numpy"].lib, "array_utils", sys.modules["numpy"]).byte_bounds
+    low, high = bounds(anchor)
+    starts = {}
+    for array in group:
+        first, end = bounds(array)
+        if array is not anchor and low <= first <= end <= high:
+            starts[id(array)] = _data_start(array) - _data_start(anchor)
+    return anchor, starts
 
 
 def _data_start(array: Any) -> int:
