@@ -1023,11 +1023,11 @@ _GOING_OVER = frozenset(
 
 
 def _held_names(node: ast.AST, made: bool = True) -> set[str]:
-    """The names whose objects ``node`` may be, or share memory with (``x``, ``x[:2]``,
-    ``d.get("a")``, ``a if big else b``, ``a or b``, ``(m := x)``), or, when ``made`` (a
-    value made, not a loop's variable), hold: ``[ridge, lasso]``, ``{"m": ridge}``,
-    ``list(models.values())``, ``list(models.values())[0]``, ``next(iter(models.values()))``,
-    ``[m for m in models.values()]``."""
+    """The names whose objects ``node`` may be, share memory with or hold as a literal
+    (``x``, ``x[:2]``, ``a if big else b``, ``a or b``, ``(m := x)``, ``[ridge, lasso]``,
+    ``{"m": ridge}``), or, when ``made`` (a value made, not a loop's variable), hold or
+    give one of: ``d.get("a")``, ``list(models.values())``, ``list(models.values())[0]``,
+    ``next(iter(models.values()))``, ``[m for m in models.values()]``."""
     found: set[str] = set()
     todo = [node]
     while todo:

@@ -1345,7 +1345,7 @@ def _items_of(namespace: dict[str, Any], analysis: CellAnalysis) -> dict[str, tu
     for name in analysis.candidates | analysis.receivers | analysis.element_receivers:
         value: Any = namespace.get(name)
         if isinstance(value, dict | list) and len(value) <= HOLDERS_LOOKED_INTO:
-            found[name] = (value, dict(value) if type(value) is dict else list(value))
+            found[name] = (value, dict(value) if isinstance(value, dict) else list(value))
     return found
 
 

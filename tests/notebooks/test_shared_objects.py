@@ -794,6 +794,23 @@ def test_code_holding_an_item_of_a_dict_a_hit_restores_holds_the_restored_item(
         _hit_as_plain(tmp_path, isolated_store, cells, printed)
 
 
+def test_a_dict_subclass_input_a_cell_changes_is_measured_and_restored(
+    tmp_path: Path, isolated_store: Path
+):
+    """An ``OrderedDict`` a cell changes in place: which of its items stayed was read from
+    a copy made as a list of its keys, and the run was not stored ("hitnb could not measure
+    what it changed (AttributeError: 'list' object has no attribute 'items')"; tsa_dates in
+    the corpus, made by this change)."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nfrom collections import OrderedDict\nd = OrderedDict(a=[1])",
+        "d['a'].append(2)\nd['b'] = [3]",
+        "%hitnb why",
+        "%hitnb auto off",
+        "print(dict(d))",
+    ]
+    _hit_as_plain(tmp_path, isolated_store, cells, "{'a': [1, 2], 'b': [3]}\n")
+
+
 def test_a_cell_reading_a_partial_a_hit_followed_is_keyed_by_what_it_holds_now(
     tmp_path: Path, isolated_store: Path
 ):
