@@ -845,10 +845,17 @@ def function_from_dill(payload: bytes) -> Any:
     return dill_loads(payload)
 
 
-def _dumps(value: Any, protocol: int, buffer_callback: Any, by_dill: bool = False) -> bytes:
+def _dumps(
+    value: Any,
+    protocol: int,
+    buffer_callback: Any,
+    by_dill: bool = False,
+    views: dict[int, tuple[Any, ...]] | None = None,
+) -> bytes:
+    """``views``: :func:`views_within` of ``value``, when the caller has it already."""
     active = _referring.get()
     refer = active[0] if active is not None else {}
-    views = views_within(value)
+    views = views_within(value) if views is None else views
     if not (_naming or refer or by_dill or views):
         return pickle.dumps(value, protocol=protocol, buffer_callback=buffer_callback)
     out = io.BytesIO()
@@ -864,9 +871,10 @@ def dumps_referring(value: Any) -> bytes:
     when a block of it is active (a value a cell's record pickles on its own: an instance
     of the notebook's class holding an input the cell left as it was)."""
     active = _referring.get()
-    if (active is None or not active[0]) and not views_within(value):
+    views = views_within(value)
+    if (active is None or not active[0]) and not views:
         return pickle.dumps(value, protocol=5)
-    return _dumps(value, 5, None)
+    return _dumps(value, 5, None, views=views)
 
 
 def dumps_with_dill_functions(value: Any) -> bytes:
