@@ -1617,19 +1617,13 @@ class ByValue:
         holds = getattr(self, "holds", ())  # (none: a class, or a record made before them)
         if not holds:
             return
-        defaults = list(function.__defaults__ or ())
+        places = []
         for kind, where, name, *key in holds:
             held = namespace[name]
             for step in key:
                 held = held[step]
-            if kind == "closure":
-                function.__closure__[where].cell_contents = held
-            elif kind == "default":
-                defaults[int(where)] = held
-            else:
-                function.__kwdefaults__[where] = held
-        if defaults:
-            function.__defaults__ = tuple(defaults)
+            places.append((kind, where, held))
+        hold_at(function, places)
 
     def load(self, load: Callable[..., Any], namespace: dict[str, Any]) -> Any:
         """The function or class, reading the notebook's globals in ``namespace``: dill
@@ -1656,16 +1650,19 @@ class ByValue:
 Place = tuple[Any, ...]
 """An output's name, then the key of its item where one is meant: ``("log",)``,
 ``("models", "a")``."""
-ITEMS_PLACED = 1000
-"""The longest dict or list output whose items :func:`output_places` places."""
+ITEMS_FOLLOWED = 1000
+"""The longest dict or list (or tuple) whose items are looked at for the code holding
+what a hit restores: here, the outputs' items :func:`output_places` places; in the IPython
+host, the holders one step inside the namespace and the items a run left in place (a list
+of a million records holds no function worth the walk)."""
 
 
 def output_places(values: dict[str, Any]) -> dict[int, dict[int, Place]]:
     """For each output, by id, the other outputs that may change and the items of the dict
-    and list outputs (of at most :data:`ITEMS_PLACED`), by id, with their places."""
+    and list outputs (of at most :data:`ITEMS_FOLLOWED`), by id, with their places."""
     places: dict[int, Place] = {}
     for name, value in values.items():
-        if isinstance(value, dict | list) and len(value) <= ITEMS_PLACED:
+        if isinstance(value, dict | list) and len(value) <= ITEMS_FOLLOWED:
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
                 if may_change(item):
@@ -1683,16 +1680,47 @@ def _outputs_held(function: Any, outputs: Mapping[int, Place]) -> Iterator[tuple
     """Where ``function`` holds one of ``outputs`` (see :attr:`ByValue.holds`)."""
     if type(function) is not types.FunctionType:
         return
+    for kind, where, held in function_holds(function):
+        if (place := outputs.get(id(held))) is not None:
+            yield kind, where, *place
+
+
+def function_holds(function: types.FunctionType) -> Iterator[tuple[str, int | str, Any]]:
+    """What ``function`` holds beside its code: each closure cell's contents (``"closure"``,
+    by index; a cell not filled yet left out), default (``"default"``, by index) and keyword
+    default (``"keyword"``, by name), with its place."""
     for at, cell in enumerate(function.__closure__ or ()):
-        with suppress(ValueError):  # (a cell not filled yet)
-            if (place := outputs.get(id(cell.cell_contents))) is not None:
-                yield "closure", at, *place
+        try:
+            contents = cell.cell_contents
+        except ValueError:
+            continue
+        yield "closure", at, contents
     for at, default in enumerate(function.__defaults__ or ()):
-        if (place := outputs.get(id(default))) is not None:
-            yield "default", at, *place
+        yield "default", at, default
     for keyword, default in (function.__kwdefaults__ or {}).items():
-        if (place := outputs.get(id(default))) is not None:
-            yield "keyword", keyword, *place
+        yield "keyword", keyword, default
+
+
+def hold_at(function: types.FunctionType, places: Iterable[tuple[str, int | str, Any]]) -> None:
+    """Make ``function`` hold each value at its place, as :func:`function_holds` names
+    them: closure cells set, defaults and keyword defaults given anew."""
+    defaults = list(function.__defaults__ or ())
+    keywords = dict(function.__kwdefaults__ or {})
+    new_defaults = new_keywords = False
+    for kind, where, value in places:
+        if kind == "closure":
+            assert function.__closure__ is not None
+            function.__closure__[int(where)].cell_contents = value
+        elif kind == "default":
+            defaults[int(where)] = value
+            new_defaults = True
+        else:
+            keywords[str(where)] = value
+            new_keywords = True
+    if new_defaults:
+        function.__defaults__ = tuple(defaults)
+    if new_keywords:
+        function.__kwdefaults__ = keywords
 
 
 def _notebooks(fn: Any) -> bool:

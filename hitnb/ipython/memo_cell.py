@@ -28,6 +28,7 @@ from hitnb import config
 from hitnb.core import ambient, costs, engine, files, modes
 from hitnb.core.arguments import summarize
 from hitnb.core.cells import (
+    ITEMS_FOLLOWED,
     MUTABLE_CONTAINERS,
     Callee,
     CellAnalysis,
@@ -43,6 +44,8 @@ from hitnb.core.cells import (
     figure_among,
     frames_viewed_apart,
     function_defaults,
+    function_holds,
+    hold_at,
     is_code_value,
     is_notebook_class,
     is_session_name,
@@ -1321,30 +1324,21 @@ def _defaults_follow(namespace: dict[str, Any], replaced: dict[int, tuple[Any, A
             made.__setstate__(state)  # type: ignore[attr-defined]  # (in C; typeshed lacks it)
             changed = True
     for function in functions:
-        defaults = function.__defaults__ or ()
-        if any(new(value) is not value for value in defaults):
-            function.__defaults__ = tuple(map(new, defaults))
+        moved = [(k, at, new(v)) for k, at, v in function_holds(function) if new(v) is not v]
+        if moved:
+            hold_at(function, moved)
             changed = True
-        keywords = function.__kwdefaults__ or {}
-        if any(new(value) is not value for value in keywords.values()):
-            function.__kwdefaults__ = {k: new(v) for k, v in keywords.items()}
-            changed = True
-        for cell in function.__closure__ or ():
-            with suppress(ValueError):  # (a cell not filled yet)
-                if new(cell.cell_contents) is not cell.cell_contents:
-                    cell.cell_contents = new(cell.cell_contents)
-                    changed = True
     return changed
 
 
 def _items_of(namespace: dict[str, Any], analysis: CellAnalysis) -> dict[str, tuple[Any, Any]]:
     """Each dict or list input the run may change in place (of at most
-    :data:`HOLDERS_LOOKED_INTO` items), with a shallow copy of it: which of its items are
+    :data:`ITEMS_FOLLOWED` items), with a shallow copy of it: which of its items are
     the same objects after the run (:func:`_items_kept`)."""
     found: dict[str, tuple[Any, Any]] = {}
     for name in analysis.candidates | analysis.receivers | analysis.element_receivers:
         value: Any = namespace.get(name)
-        if isinstance(value, dict | list) and len(value) <= HOLDERS_LOOKED_INTO:
+        if isinstance(value, dict | list) and len(value) <= ITEMS_FOLLOWED:
             found[name] = (value, dict(value) if isinstance(value, dict) else list(value))
     return found
 
@@ -1395,18 +1389,9 @@ def _code_holding(namespace: dict[str, Any], obj: Any) -> str | None:
         if any(part is obj for part in (*made.args, *made.keywords.values())):
             return "a partial"
     for function in functions:
-        held = [*(function.__defaults__ or ()), *(function.__kwdefaults__ or {}).values()]
-        for cell in function.__closure__ or ():
-            with suppress(ValueError):  # (a cell not filled yet)
-                held.append(cell.cell_contents)
-        if any(part is obj for part in held):
+        if any(held is obj for _, _, held in function_holds(function)):
             return f"`{function.__qualname__}`"
     return None
-
-
-HOLDERS_LOOKED_INTO = 1000
-"""The longest list, tuple or dict of the namespace whose items :func:`_code_holders`
-looks at (a list of a million records holds no function worth the walk)."""
 
 
 def _code_holders(
@@ -1433,12 +1418,12 @@ def _code_holders(
 
 def _with_what_they_hold(values: Iterable[Any]) -> Iterator[Any]:
     """``values``, and what each list, tuple or dict among them (of at most
-    :data:`HOLDERS_LOOKED_INTO` items) and each notebook object's attributes hold."""
+    :data:`ITEMS_FOLLOWED` items) and each notebook object's attributes hold."""
     for value in list(values):
         yield value
         kind = type(value)
         if kind is list or kind is tuple or kind is dict:
-            if len(value) <= HOLDERS_LOOKED_INTO:
+            if len(value) <= ITEMS_FOLLOWED:
                 yield from list(value.values() if kind is dict else value)
         elif kind.__module__ == "__main__" and isinstance(getattr(value, "__dict__", None), dict):
             yield from list(vars(value).values())
