@@ -1368,11 +1368,11 @@ class CellRecord:
     models["a"])`` beside a loop fitting ``models``), and leaves an item the cell replaced
     (``models["a"] = Lasso()``) where it was. None in records made before."""
     written_in_place: frozenset[str] = frozenset()
-    """The numpy array inputs the run changed in place (``y += 3 * x``), of the same shape
-    and dtype after, whose memory no other output shares: a hit writes what the run left
-    into the live array, which every name viewing its memory or holding it (the models
-    fitted on ``y``) sees, as after a plain run. Such names are not stored with it (see
-    ``in_place_arrays`` in :mod:`hitnb.ipython.memo_cell`)."""
+    """The inputs the run changed in place that a hit writes what it left into, keeping
+    the live object (``y += 3 * x`` on a numpy array, ``log.append(1)`` on a list of
+    strings): whatever views or holds them (the models fitted on ``y``, a function's
+    default) sees the change as after a plain run, and such holders are not stored with
+    them (see ``in_place_values`` in :mod:`hitnb.ipython.memo_cell`)."""
 
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed

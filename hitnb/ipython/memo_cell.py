@@ -1093,7 +1093,7 @@ def _run_recorded(
     module_globals = {m: _globals_ids(m) for m in _user_modules_reached(namespace, analysis)}
     swapped = _attributes_as_found(namespace, analysis.put_back)
     classes = notebook_classes(namespace, analysis.bound)  # their own values, checked after
-    arrays = _array_layouts(namespace, analysis.candidates | analysis.receivers | kept.keys())
+    layouts = _layouts(namespace, analysis.candidates | analysis.receivers | kept.keys())
     shown: list[Any] = []  # the values shown before the result
     start = time.perf_counter()
     with recording(shell) as events:
@@ -1192,7 +1192,7 @@ def _run_recorded(
         shared: set[str] = set()
         left: set[str] = set()
         changed_values = [namespace[n] for n in sorted(measured) + written if n in namespace]
-        in_place = in_place_arrays(namespace, changed_by, measured, arrays, outputs)
+        in_place = in_place_values(namespace, changed_by, measured, layouts, outputs)
         changed = {
             ident: obj
             for name, reached_by_name in changed_by.items()
@@ -1280,69 +1280,130 @@ def _run_recorded(
     return value, record, unstorable, reached
 
 
+def _outputs_may_hold(outputs: dict[str, Any], values: Iterable[str]) -> bool:
+    """Whether an output of the cell other than ``values`` may hold one of them where the
+    names sharing it are not found: code (a closure made in the cell, restored holding the
+    restored value), or what a pickle of it reaches."""
+    idents = {id(outputs[name]) for name in values}
+    for name, output in outputs.items():
+        if name in values:
+            continue
+        if callable(output):
+            return True
+        try:
+            if not idents.isdisjoint(objects_reached(output)):
+                return True
+        except UnhashableValue:
+            return True
+    return False
+
+
 def _write_in_place(namespace: dict[str, Any], before: dict[str, Any], stored: CellRecord) -> bool:
-    """Write what the run left into the live arrays it changed in place (see
-    :func:`in_place_arrays`), each bound again to its name; whether there were any. The
-    live array, keyed as the run found it, takes the stored one's values unless a library
-    made it another shape, dtype or read-only since (then the cell runs)."""
+    """Write what the run left into the live values it changed in place (see
+    :func:`in_place_values`), each bound again to its name; whether there were any. The
+    live value, keyed as the run found it, takes the stored one's contents unless it is of
+    another type, or a library made the array another shape, dtype or read-only since
+    (then the cell runs)."""
     pairs: list[tuple[str, Any, Any]] = [
         (name, before.get(name), namespace[name]) for name in stored.written_in_place
     ]
     for name, live, new in pairs:
-        if not (
-            type(live) is type(new)
-            and live.shape == new.shape
-            and live.dtype == new.dtype
-            and live.flags.writeable
+        if type(live) is not type(new) or (
+            type(live) not in _REFILLED
+            and not (live.shape == new.shape and live.dtype == new.dtype and live.flags.writeable)
         ):
-            raise engine.Unrestorable(f"array `{name}` cannot take the run's values in place")
+            raise engine.Unrestorable(f"`{name}` cannot take the run's values in place")
     for name, live, new in pairs:
-        live[...] = new
+        if type(live) is dict or type(live) is set:
+            live.clear()
+            live.update(new)
+        elif type(live) is list or type(live) is bytearray:
+            live[:] = new
+        else:
+            live[...] = new
         namespace[name] = live
     return bool(pairs)
 
 
-def _array_layouts(namespace: dict[str, Any], names: Iterable[str]) -> dict[str, tuple[Any, ...]]:
-    """The numpy arrays among ``names`` (exactly ``ndarray``) with their shape, dtype and
-    strides before the run: one the run changed in place keeping them may be written into
-    again by a hit (see :func:`in_place_arrays`)."""
+def _layouts(namespace: dict[str, Any], names: Iterable[str]) -> dict[str, tuple[Any, ...]]:
+    """The values among ``names`` a hit may write into in place, as the run found them:
+    numpy arrays (exactly ``ndarray``) with their shape, dtype and strides, and lists,
+    dicts, sets and bytearrays (see :func:`in_place_values`)."""
     np = sys.modules.get("numpy")
-    if np is None:
-        return {}
-    arrays = {name: namespace[name] for name in names if type(namespace.get(name)) is np.ndarray}
-    return {
-        name: (value, value.shape, value.dtype, value.strides) for name, value in arrays.items()
-    }
+    found: dict[str, tuple[Any, ...]] = {}
+    for name in names:
+        value: Any = namespace.get(name)
+        kind = type(value)
+        if kind in _REFILLED:
+            found[name] = (value,)
+        elif np is not None and kind is np.ndarray:
+            found[name] = (value, value.shape, value.dtype, value.strides)
+    return found
 
 
-def in_place_arrays(
+_REFILLED = (list, dict, set, bytearray)
+"""Containers a hit refills in place when they hold only values that cannot change."""
+_ATOMS = frozenset({int, float, complex, str, bytes, bool, type(None)})
+
+
+def _atoms_only(value: Any) -> bool:
+    """Whether the list, dict, set or bytearray ``value`` holds only values that cannot
+    change (numbers, strings, bytes, None, numpy scalars, tuples of those): refilled with
+    copies of them, it holds what it held after the run, as no one can tell a copy of such
+    a value from itself."""
+    if type(value) is bytearray:
+        return True
+    items = (*value.keys(), *value.values()) if type(value) is dict else value
+    return all(_atom(item) for item in items)
+
+
+def _atom(value: Any, depth: int = 0) -> bool:
+    kind = type(value)
+    if kind in _ATOMS:
+        return True
+    if kind is tuple:
+        return depth < 3 and all(_atom(item, depth + 1) for item in value)
+    np = sys.modules.get("numpy")
+    return np is not None and isinstance(value, np.generic) and not value.dtype.hasobject
+
+
+def in_place_values(
     namespace: dict[str, Any],
     changed_by: dict[str, dict[int, Any]],
     measured: dict[str, str | None],
-    arrays: dict[str, tuple[Any, ...]],
+    layouts: dict[str, tuple[Any, ...]],
     outputs: dict[str, Any],
 ) -> frozenset[str]:
-    """The numpy arrays among the inputs the run changed in place (``y += 3 * x``) that a
-    hit may write what the run left into, in the live array: still bound to their name,
-    of the shape, dtype and strides they had, writeable, and sharing their memory with no
-    other output of the cell nor with what shares the other values it changed
-    (``changed_by``: what each reaches). The names viewing or holding such an array (the
-    models fitted on ``y``) then see the change as after a plain run, where restoring a new
-    array meant storing and restoring each of them with it (135 MB for a cell of 1 ms:
-    statespace_sarimax_faq cell 12). An array failing that is restored as before, with
-    the names sharing it."""
+    """The inputs the run changed in place (``y += 3 * x``, ``log.append(1)``) that a hit
+    may write what the run left into, keeping the live object: numpy arrays still of the
+    shape, dtype and strides they had, writeable, of no Python objects; lists, dicts, sets
+    holding only values that cannot change (see :func:`_atoms_only`), and bytearrays. Each
+    must still be bound to its name, and share its memory or itself with no other output
+    of the cell nor with what shares the other values it changed (``changed_by``: what
+    each reaches). Whatever holds or views such a value (the models fitted on ``y``, a
+    function's default, a library object keeping the list) then sees the change as after
+    a plain run, where restoring a new object meant storing and restoring each holder
+    with it (135 MB for a cell of 1 ms: statespace_sarimax_faq cell 12), and a holder not
+    seen as one (behind a library object's private attributes) kept the old values. A value
+    failing that is restored as before, with the names sharing it."""
     sharers: dict[str, set[str]] = {}
     for name, digest in measured.items():
-        found = arrays.get(name)
+        found = layouts.get(name)
         value: Any = namespace.get(name)
-        if (
-            digest is not None
-            and found is not None
-            and found[0] is value
-            and (value.shape, value.dtype, value.strides) == found[1:]
-            and value.flags.writeable
-        ):
-            sharers[name] = set(sharing_names(namespace, changed_by[name])) - {name}
+        if digest is None or found is None or found[0] is not value:
+            continue
+        if len(found) > 1:  # an array
+            if (
+                (value.shape, value.dtype, value.strides) != found[1:]
+                or not value.flags.writeable
+                or value.dtype.hasobject
+            ):
+                continue
+        elif not _atoms_only(value):
+            continue
+        sharers[name] = set(sharing_names(namespace, changed_by[name])) - {name}
+    if sharers and _outputs_may_hold(outputs, sharers):
+        return frozenset()
     in_place = set(sharers)
     while in_place:
         rest = {

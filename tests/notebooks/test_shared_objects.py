@@ -386,12 +386,13 @@ def test_a_name_sharing_the_change_edited_since_runs_the_cell(tmp_path: Path, is
     """``cfg = {"opt": opt, "seed": 0}`` edited to ``seed: 1``: the cell changing ``opt``
     keys alike (``cfg`` is none of its inputs), and its hit restored ``cfg`` as the run
     left it, with seed 0 (a review's case, older than this change). It runs again now,
-    and is stored anew: the next session hits."""
+    and is stored anew: the next session hits. (``opt`` holds a list: a dict of plain
+    values only is changed in place by a hit, which ``cfg`` sees as it is.)"""
     env = {"HITNB_STORE": str(isolated_store)}
     printed = []
     for seed in (0, 1, 1):
         cells = [
-            "%load_ext hitnb\n%hitnb auto\nopt = {'lr': 0.1}",
+            "%load_ext hitnb\n%hitnb auto\nopt = {'lr': 0.1, 'layers': [1]}",
             f"cfg = {{'opt': opt, 'seed': {seed}}}",
             "opt['lr'] = 0.5",
             "%hitnb why",
@@ -400,9 +401,9 @@ def test_a_name_sharing_the_change_edited_since_runs_the_cell(tmp_path: Path, is
         ]
         printed.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0])
     assert [p[-1] for p in printed] == [
-        "{'opt': {'lr': 0.5}, 'seed': 0} True\n",
-        "{'opt': {'lr': 0.5}, 'seed': 1} True\n",
-        "{'opt': {'lr': 0.5}, 'seed': 1} True\n",
+        "{'opt': {'lr': 0.5, 'layers': [1]}, 'seed': 0} True\n",
+        "{'opt': {'lr': 0.5, 'layers': [1]}, 'seed': 1} True\n",
+        "{'opt': {'lr': 0.5, 'layers': [1]}, 'seed': 1} True\n",
     ]
     assert "`cfg` shares objects with what the cell changes and holds other" in printed[1][3]
     assert "came from the cache" in printed[2][3]
@@ -608,12 +609,13 @@ def test_a_sharing_name_edited_since_runs_the_cell_and_is_stored_again(
 ):
     """The record refers to what a restored sharing name holds by where it lies in it:
     edited so that it holds it elsewhere, the cell runs again, saying why, and is stored
-    anew (it is not a record that cannot be loaded, run uncached)."""
+    anew (it is not a record that cannot be loaded, run uncached). (``opt`` holds a
+    list: a list of plain values only is changed in place by a hit.)"""
     env = {"HITNB_STORE": str(isolated_store)}
     printed = []
     for key in ("labels", "names", "names"):
         cells = [
-            f"%load_ext hitnb\n%hitnb auto\nopt = [0]\nlabels = ['a']\n"
+            f"%load_ext hitnb\n%hitnb auto\nopt = [[0]]\nlabels = ['a']\n"
             f"cfg = {{'opt': opt, '{key}': labels}}",
             "opt.append(1)",
             "%hitnb why",
@@ -622,9 +624,9 @@ def test_a_sharing_name_edited_since_runs_the_cell_and_is_stored_again(
         ]
         printed.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0])
     assert [p[-1] for p in printed] == [
-        "{'opt': [0, 1], 'labels': ['a', 'b']} True True\n",
-        "{'opt': [0, 1], 'names': ['a', 'b']} True True\n",
-        "{'opt': [0, 1], 'names': ['a', 'b']} True True\n",
+        "{'opt': [[0], 1], 'labels': ['a', 'b']} True True\n",
+        "{'opt': [[0], 1], 'names': ['a', 'b']} True True\n",
+        "{'opt': [[0], 1], 'names': ['a', 'b']} True True\n",
     ]
     assert "holds a part of `cfg` that `cfg` does not hold now" in printed[1][2], printed[1][2]
     assert "0 run uncached" in printed[1][3], printed[1][3]
@@ -990,3 +992,53 @@ def test_an_array_changed_in_place_is_written_into_the_live_array_on_a_hit(
     assert stored[1] == stored[0] == 3, "once restarted, every cell hit"
     sizes = sorted(row.size for row in open_store(isolated_store).listing())
     assert sizes[1] < 9_000_000, "the cell changing y stored y (8 MB), not the model"
+
+
+def test_a_list_or_dict_of_plain_values_changed_in_place_is_refilled_on_a_hit(
+    tmp_path: Path, isolated_store: Path
+):
+    """``notes.append("checked")`` on a list a statsmodels model holds, ``counts["a"] += 1``
+    on a dict an object keeps: a hit restored a new list, the model (holding it behind
+    its private ``_results``) was not seen as sharing it, and after a restart it held the
+    old list, empty. A hit now refills the live list or dict with what the run left, when
+    they hold only values that cannot change. An object array is never written into in
+    place: its elements would be copies (``a[0] is inner``)."""
+    slow = "import time\ntime.sleep(0.3)  # worth storing, not running again\n"
+    cells = [
+        "%load_ext hitnb\nimport json\nimport numpy as np\nimport statsmodels.api as sm",
+        "%%memo\nrng = np.random.default_rng(0)\n"
+        "res = sm.OLS(rng.random(50), sm.add_constant(rng.random(50))).fit()\n"
+        "notes = []\nres.model.notes = notes\ncounts = {'a': 1}\nkept = [counts]\n"
+        "a = np.empty(2, dtype=object)\na[0] = [1]\na[1] = [2]\ninner = a[0]",
+        f"%%memo\n{slow}notes.append('checked')\ncounts['a'] += 1\ncounts['b'] = 7",
+        f"%%memo\n{slow}a[1] = [3]",
+        "print(json.dumps([res.model.notes, res.model.notes is notes, kept[0], kept[0] is counts,"
+        " a.tolist(), a[0] is inner]))",
+    ]
+    first, second, stored = _twice(tmp_path, isolated_store, cells)
+    expected = '[["checked"], true, {"a": 2, "b": 7}, true, [[1], [3]], true]\n'
+    assert first[-1] == second[-1] == expected
+    assert stored[1] == stored[0] == 3, "once restarted, every cell hit"
+
+
+def test_code_holding_a_list_a_hit_refills_appends_to_it_and_the_cell_hits(
+    tmp_path: Path, isolated_store: Path
+):
+    """A default, a partial in a dict in a dict, a bound ``append`` in a dict: each holds
+    ``log``, which a cell appends to. A hit restored a new list, and the check of names
+    sharing it ran the cell again in every session (``rec`` holding other values beside
+    it than when it ran). Refilled in place, every holder appends to the list the cell
+    changed, and the cell hits."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nimport functools",
+        "log = []\ndef record(e, sink=log):\n    sink.append(e)\n"
+        "rec = functools.partial(record, sink=log)\n"
+        "hooks = {'r': {'x': functools.partial(record, sink=log)}}\nadders = {'add': log.append}",
+        "import time\ntime.sleep(0.3)\nlog.append(1)",
+        "%hitnb why",
+        "%hitnb auto off",
+        "record(2)\nrec(3)\nhooks['r']['x'](4)\nadders['add'](5)\nprint(log)",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1] == "[1, 2, 3, 4, 5]\n"
+    assert "came from the cache" in second[3], second[3]
