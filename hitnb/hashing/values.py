@@ -399,7 +399,7 @@ class ValueHasher:
                 state = state[1]  # (None, slots) from objects with __slots__ only
             left_out = _left_out(type(value))
             if isinstance(state, dict) and (left_out.names or left_out.in_caches):
-                state = left_out.apply(state, value)  # values derived from the rest, apart
+                state = left_out.apply(state)  # values derived from the rest, kept apart
             self.update_state(state)
         if listitems is not None:
             self.update_child(".items", list(listitems))
@@ -466,25 +466,15 @@ class LeftOut(NamedTuple):
     """Attributes left out."""
     in_caches: tuple[tuple[str, frozenset[str]], ...]
     """Per cache attribute (a dict), the entries left out of it."""
-    derived: tuple[tuple[str, str, Callable[[Any], Any]], ...] = ()
-    """Entries of a cache that users may also assign (cache attribute, entry, the function
-    computing it): left out while they hold what the function computes."""
 
-    def apply(self, state: dict[str, Any], value: Any = None) -> dict[str, Any]:
-        """``state`` (of ``value``) without what is left out. A cache left empty goes too:
-        statsmodels makes it on the first read when the class did not, and an object
-        without it is the same value as one with it empty."""
+    def apply(self, state: dict[str, Any]) -> dict[str, Any]:
+        """``state`` without what is left out. A cache left empty goes too: statsmodels
+        makes it on the first read when the class did not, and an object without it is
+        the same value as one with it empty."""
         kept = {k: v for k, v in state.items() if k not in self.names}
         for attribute, entries in self.in_caches:
             cache = kept.get(attribute)
             if isinstance(cache, dict):
-                entries = entries | {
-                    entry
-                    for cached, entry, compute in self.derived
-                    if cached == attribute
-                    and entry in cache
-                    and _as_computed(cache[entry], compute, value)
-                }
                 rest = {k: v for k, v in cache.items() if k not in entries}
                 if rest:
                     kept[attribute] = rest
@@ -506,13 +496,6 @@ def _left_out(cls: type) -> LeftOut:
       read that way would otherwise count as changed, and every cell reading it after a
       restart as missing. Entries no such descriptor names stay, and so do those of
       ``cache_writable`` attributes, which users assign;
-    * statsmodels' names of a model's variables (``ynames``, ``xnames``), kept in that
-      dict while they are the names computed from the data: the first ``summary()`` of a
-      model computes them, and a user may assign others (then they count);
-    * the same for what statsmodels' results keep with ``_summary_cache`` (the dict
-      ``_summary_statistics_cache``: ``summary()`` fills it with the log-likelihood and
-      other figures it computes from the rest): ``print(res.summary())`` counted as
-      changing ``res``, so its record held the whole results object, restored on each hit;
     * ``_parents`` of matplotlib's transforms: who depends on a transform, keyed by the
       dependents' memory addresses (a figure hashed as another value in every process).
     """
@@ -520,12 +503,9 @@ def _left_out(cls: type) -> LeftOut:
     if found is None:
         names = set()
         caches: dict[str, set[str]] = {}
-        derived: list[tuple[str, str, Callable[[Any], Any]]] = []
         for klass in cls.__mro__:
             if _is_transform_node(klass):
                 names.add("_parents")
-            if _memoizes_summaries(klass):
-                names.add("_summary_statistics_cache")
             for name, member in vars(klass).items():
                 if isinstance(member, functools.cached_property):
                     names.add(name)
@@ -533,40 +513,9 @@ def _left_out(cls: type) -> LeftOut:
                     cache = _read_only_cache_of(member)
                     if cache is not None:
                         caches.setdefault(cache, set()).add(name)
-                    elif (klass.__module__, klass.__name__, name) in _NAMES_COMPUTED:
-                        cache = getattr(member, "cachename", None) or "_cache"
-                        derived.append((cache, name, member.fget))
-                        caches.setdefault(cache, set())
         in_caches = tuple((attr, frozenset(entries)) for attr, entries in sorted(caches.items()))
-        found = _left_out_of[cls] = LeftOut(frozenset(names), in_caches, tuple(derived))
+        found = _left_out_of[cls] = LeftOut(frozenset(names), in_caches)
     return found
-
-
-_NAMES_COMPUTED = frozenset(
-    {
-        ("statsmodels.base.data", "ModelData", "ynames"),
-        ("statsmodels.base.data", "ModelData", "xnames"),
-    }
-)
-"""statsmodels' writable cached attributes whose computing only reads the object (the
-names of its data's columns): hashing may compute them again to compare."""
-
-
-def _as_computed(cached: Any, compute: Callable[[Any], Any], value: Any) -> bool:
-    """Whether ``cached`` is what ``compute(value)`` gives, for names (a string, or a list
-    of strings); False for anything else, or when computing fails."""
-    try:
-        computed = compute(value)
-    except Exception:
-        return False
-    if type(cached) is str or cached is None:
-        return type(computed) is type(cached) and computed == cached
-    return (
-        type(cached) is list
-        and type(computed) is list
-        and all(type(item) is str for item in cached)
-        and computed == cached
-    )
 
 
 def caches_of(cls: type) -> frozenset[str]:
@@ -614,12 +563,6 @@ def _callback_registry_reduced(value: Any) -> tuple[Any, ...]:
         for signal, proxies in getattr(value, "callbacks", {}).items()
     }
     return (_NEWOBJ, (type(value),), state)
-
-
-def _memoizes_summaries(klass: type) -> bool:
-    return klass.__name__ == "LikelihoodModelResults" and klass.__module__ == (
-        "statsmodels.base.model"
-    )
 
 
 def _is_transform_node(klass: type) -> bool:

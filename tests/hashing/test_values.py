@@ -470,29 +470,6 @@ def test_statsmodels_read_only_caches_are_not_part_of_a_results_value():
     assert hash_value(sm.OLS(3 * x + np.sin(x), sm.add_constant(x)).fit()) == fitted
 
 
-def test_a_statsmodels_summary_leaves_the_results_value_as_it_was():
-    """``summary()`` memoizes figures in ``_summary_statistics_cache`` and computes the
-    names of the model's variables: a cell printing it does not change the results (its
-    record held the whole results object, restored on every hit), while names a user
-    assigns count."""
-    import pandas as pd
-    import statsmodels.api as sm
-
-    x = np.arange(30.0)
-    data = pd.DataFrame({"y": 3 * x + np.sin(x), "x": x})
-    for res in (
-        sm.GLM(data["y"], sm.add_constant(data["x"])).fit(),
-        sm.tsa.SARIMAX(data["y"].to_numpy(), order=(1, 0, 0)).fit(disp=False),
-    ):
-        before = hash_value(res)
-        res.summary()
-        assert "_summary_statistics_cache" in vars(res._results)
-        assert "ynames" in res.model.data._cache
-        assert hash_value(res) == before
-        res.model.data.ynames = "sales"  # a name the user gives: part of the value
-        assert hash_value(res) != before
-
-
 def test_a_statsmodels_cache_made_by_the_first_read_is_not_part_of_the_value():
     """statsmodels makes the ``_cache`` dict on the first read of a cached attribute when
     the results class did not make it (``GMMResults``: ``res.results_gmm.summary()``):
