@@ -435,6 +435,8 @@ class _CellWork(engine.Work):
                         self.containers,
                     )
                 )  # fmt: skip
+            for name in record.written_in_place:  # stored as it became, written into the
+                self.refer.pop(id(record.outputs[name]), None)  # live one (`z = y`: not `z`)
             anchors = [self.read[n] for n in self.refer.values() if isinstance(n, str)]
             outputs = pack_outputs(record.outputs, self.analysis.definitions, anchors, self.refer)
             result = pack_result(record.result, record.outputs, outputs)
@@ -702,6 +704,14 @@ def _sharing_unmet(
     it where the run itself made it share (``box.labels = labels`` with a list). Restored,
     a sharing name is as the run left it: what else it holds must be as it was then (see
     :func:`_shared_unmet`)."""
+    then = stored.read_sharing or {}
+    for name in sorted(stored.written_in_place):
+        now = _read_sharing(namespace, name, read) if name in namespace else None
+        if now != then.get(name):
+            return (
+                f"the inputs sharing `{name}`, which the cell changes, are "
+                f"{_listed(now)} now and were {_listed(then.get(name))} when it ran"
+            )
     changed = sorted(name for name in stored.changed - stored.written_in_place if name in namespace)
     if not changed:
         return _shared_unmet(namespace, stored, read, None)
@@ -720,6 +730,10 @@ def _sharing_unmet(
         return f"`{name}` shared objects with {them} when the cell ran, and does not now"
     walked = set(changed) == set(getattr(stored, "apart_from", ()))
     return _shared_unmet(namespace, stored, read, reached if walked else None)
+
+
+def _listed(names: tuple[str, ...] | None) -> str:
+    return ", ".join(f"`{name}`" for name in names) if names else "none"
 
 
 def _shared_unmet(
@@ -1094,6 +1108,7 @@ def _run_recorded(
     swapped = _attributes_as_found(namespace, analysis.put_back)
     classes = notebook_classes(namespace, analysis.bound)  # their own values, checked after
     layouts = _layouts(namespace, analysis.candidates | analysis.receivers | kept.keys())
+    read_sharing = {name: _read_sharing(namespace, name, read) for name in layouts}
     shown: list[Any] = []  # the values shown before the result
     start = time.perf_counter()
     with recording(shell) as events:
@@ -1192,7 +1207,8 @@ def _run_recorded(
         shared: set[str] = set()
         left: set[str] = set()
         changed_values = [namespace[n] for n in sorted(measured) + written if n in namespace]
-        in_place = in_place_values(namespace, changed_by, measured, layouts, outputs)
+        results = [*shown, value] if analysis.has_result else shown
+        in_place = in_place_values(namespace, changed_by, measured, layouts, outputs, results)
         changed = {
             ident: obj
             for name, reached_by_name in changed_by.items()
@@ -1263,6 +1279,7 @@ def _run_recorded(
             frames_viewed=True,
             items_kept=_items_kept(items_before, namespace, frozenset(measured) | set(written)),
             written_in_place=in_place,
+            read_sharing={name: read_sharing[name] for name in sorted(in_place)} or None,
         )
         return record, unstorable, reached if apart else {}
 
@@ -1280,20 +1297,30 @@ def _run_recorded(
     return value, record, unstorable, reached
 
 
-def _outputs_may_hold(outputs: dict[str, Any], values: Iterable[str]) -> bool:
-    """Whether an output of the cell other than ``values`` may hold one of them where the
-    names sharing it are not found: code (a closure made in the cell, restored holding the
-    restored value), or what a pickle of it reaches."""
-    idents = {id(outputs[name]) for name in values}
-    for name, output in outputs.items():
-        if name in values:
+def _outputs_may_hold(outputs: dict[str, Any], values: Iterable[str], shown: list[Any]) -> bool:
+    """Whether an output of the cell other than ``values``, or a value it showed, may hold
+    one of them, or view an array's memory, where the names sharing it are not found: code
+    (a closure made in the cell, restored holding the restored value), or what a pickle
+    of it reaches."""
+    held = [outputs[name] for name in values]
+    idents = {id(value) for value in held}
+    np: Any = sys.modules.get("numpy")
+    arrays = [value for value in held if np is not None and type(value) is np.ndarray]
+    others = [output for name, output in outputs.items() if name not in values]
+    for output in [*others, *shown]:
+        if output is None:
             continue
         if callable(output):
             return True
         try:
-            if not idents.isdisjoint(objects_reached(output)):
-                return True
+            reached = objects_reached(output)
         except UnhashableValue:
+            return True
+        if not idents.isdisjoint(reached) or any(
+            isinstance(obj, np.ndarray) and np.may_share_memory(obj, array)
+            for obj in reached.values()
+            for array in arrays
+        ):
             return True
     return False
 
@@ -1308,9 +1335,18 @@ def _write_in_place(namespace: dict[str, Any], before: dict[str, Any], stored: C
         (name, before.get(name), namespace[name]) for name in stored.written_in_place
     ]
     for name, live, new in pairs:
-        if type(live) is not type(new) or (
-            type(live) not in _REFILLED
-            and not (live.shape == new.shape and live.dtype == new.dtype and live.flags.writeable)
+        if (
+            live is new
+            or type(live) is not type(new)
+            or (
+                type(live) not in _REFILLED
+                and not (
+                    live.shape == new.shape
+                    and live.dtype == new.dtype
+                    and live.flags.writeable
+                    and not sys.modules["numpy"].may_share_memory(live, new)
+                )
+            )
         ):
             raise engine.Unrestorable(f"`{name}` cannot take the run's values in place")
     for name, live, new in pairs:
@@ -1323,6 +1359,19 @@ def _write_in_place(namespace: dict[str, Any], before: dict[str, Any], stored: C
             live[...] = new
         namespace[name] = live
     return bool(pairs)
+
+
+def _read_sharing(namespace: dict[str, Any], name: str, read: dict[str, Any]) -> tuple[str, ...]:
+    """The inputs the cell reads, other than ``name``, that share ``name``'s value or its
+    memory (``z = y[:]``): what the cell computes through them depends on whether a change
+    to ``name`` reaches them, which the key does not say (see :func:`in_place_values`)."""
+    value = namespace[name]
+    try:
+        reached = objects_reached(value)
+    except UnhashableValue:
+        reached = {}
+    reached[id(value)] = value
+    return tuple(sorted(set(sharing_names(namespace, reached)) & read.keys() - {name}))
 
 
 def _layouts(namespace: dict[str, Any], names: Iterable[str]) -> dict[str, tuple[Any, ...]]:
@@ -1373,15 +1422,18 @@ def in_place_values(
     measured: dict[str, str | None],
     layouts: dict[str, tuple[Any, ...]],
     outputs: dict[str, Any],
+    shown: list[Any],
 ) -> frozenset[str]:
     """The inputs the run changed in place (``y += 3 * x``, ``log.append(1)``) that a hit
     may write what the run left into, keeping the live object: numpy arrays still of the
     shape, dtype and strides they had, writeable, of no Python objects; lists, dicts, sets
     holding only values that cannot change (see :func:`_atoms_only`), and bytearrays. Each
     must still be bound to its name, and share its memory or itself with no other output
-    of the cell nor with what shares the other values it changed (``changed_by``: what
-    each reaches). Whatever holds or views such a value (the models fitted on ``y``, a
-    function's default, a library object keeping the list) then sees the change as after
+    of the cell, nor the values it showed (``shown``, its result among them: ``_`` is the
+    list itself after a plain run), nor what shares the other values it changed
+    (``changed_by``: what each reaches). Whatever holds or views such a value (the models
+    fitted on ``y``, a function's default, a library object keeping the list) then sees the
+    change as after
     a plain run, where restoring a new object meant storing and restoring each holder
     with it (135 MB for a cell of 1 ms: statespace_sarimax_faq cell 12), and a holder not
     seen as one (behind a library object's private attributes) kept the old values. A value
@@ -1402,7 +1454,7 @@ def in_place_values(
         elif not _atoms_only(value):
             continue
         sharers[name] = set(sharing_names(namespace, changed_by[name])) - {name}
-    if sharers and _outputs_may_hold(outputs, sharers):
+    if sharers and _outputs_may_hold(outputs, sharers, shown):
         return frozenset()
     in_place = set(sharers)
     while in_place:

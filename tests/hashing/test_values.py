@@ -470,6 +470,21 @@ def test_statsmodels_read_only_caches_are_not_part_of_a_results_value():
     assert hash_value(sm.OLS(3 * x + np.sin(x), sm.add_constant(x)).fit()) == fitted
 
 
+def test_what_a_statsmodels_summary_memoizes_is_part_of_the_results_value():
+    """``summary()`` keeps the figures it computes (``_summary_statistics_cache``) so that
+    they outlive ``remove_data()``: a results object read by ``summary()`` and one not are
+    two values once the data is removed (``res.llf`` then raises for the second). Left out
+    of the digest, a hit of a summary cell left ``res`` without them (a review's case)."""
+    import statsmodels.api as sm
+
+    x = np.arange(30.0)
+    res = sm.tsa.SARIMAX(3 * x + np.sin(x), order=(1, 0, 0)).fit(disp=False)
+    before = hash_value(res)
+    res.summary()
+    assert "_summary_statistics_cache" in vars(res._results)
+    assert hash_value(res) != before
+
+
 def test_a_statsmodels_cache_made_by_the_first_read_is_not_part_of_the_value():
     """statsmodels makes the ``_cache`` dict on the first read of a cached attribute when
     the results class did not make it (``GMMResults``: ``res.results_gmm.summary()``):

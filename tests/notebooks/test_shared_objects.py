@@ -1042,3 +1042,48 @@ def test_code_holding_a_list_a_hit_refills_appends_to_it_and_the_cell_hits(
     first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
     assert first[-1] == second[-1] == "[1, 2, 3, 4, 5]\n"
     assert "came from the cache" in second[3], second[3]
+
+
+def test_a_value_written_in_place_read_through_another_name_or_shown_stays_itself(
+    tmp_path: Path, isolated_store: Path
+):
+    """From a review of the writes in place: ``snap = counts`` read by the cell changing
+    ``counts`` made the record refer to ``snap`` for the changed dict, and the hit wrote
+    the live dict into itself, emptying it; a list the cell shows as its result came back
+    apart from the name (``_ is log`` False)."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto",
+        "counts = {'a': 1}\nsnap = counts\nlog = ['a']",
+        "import time\ntime.sleep(0.3)\ncounts['b'] = 2\nn = len(snap)\nlog.append(1)\nlog",
+        "%hitnb why",
+        "%hitnb auto off",
+        "r = _\nr.append('later')\nprint(n, counts, snap is counts, r is log, log)",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1] == "2 {'a': 1, 'b': 2} True True ['a', 1, 'later']\n"
+    assert "came from the cache" in second[3], second[3]
+
+
+def test_a_cell_reading_through_a_view_of_what_it_changes_runs_when_that_differs(
+    tmp_path: Path, isolated_store: Path
+):
+    """``z = y[:]`` (a view) edited to ``z = y.copy()``: the cell ``y += 1; s = z.sum()``
+    keys alike (``z`` holds the same values), and computes another sum. Written in place,
+    the hit left ``y`` right and replayed the sum the view gave (a review's case): the
+    inputs the cell reads that share what it changes are checked, and it runs again."""
+    env = {"HITNB_STORE": str(isolated_store)}
+    printed = []
+    for made in ("y[:]", "y.copy()"):
+        cells = [
+            f"%load_ext hitnb\n%hitnb auto\nimport numpy as np\ny = np.arange(5.0)\nz = {made}",
+            "import time\ntime.sleep(0.3)\ny += 1\ns = float(z.sum())",
+            "%hitnb why",
+            "%hitnb auto off",
+            "print(s, y.tolist())",
+        ]
+        printed.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0])
+    assert [p[-1] for p in printed] == [
+        "15.0 [1.0, 2.0, 3.0, 4.0, 5.0]\n",
+        "10.0 [1.0, 2.0, 3.0, 4.0, 5.0]\n",
+    ]
+    assert "the inputs sharing `y`" in printed[1][2], printed[1][2]
