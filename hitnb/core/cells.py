@@ -1375,8 +1375,8 @@ class CellRecord:
     them (see ``in_place_values`` in :mod:`hitnb.ipython.memo_cell`)."""
     read_sharing: dict[str, tuple[str, ...]] | None = None
     """For each of :attr:`written_in_place`, the inputs the cell read that shared it or its
-    memory before the run (``z = y[:]``): a hit needs the same ones (a copy ``z =
-    y.copy()`` would not see the change the cell reads through ``z``)."""
+    memory when it ran (``z = y[:]``): a hit needs the same ones (a copy ``z = y.copy()``
+    would not see the change the cell reads through ``z``)."""
 
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed

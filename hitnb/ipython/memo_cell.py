@@ -1108,7 +1108,6 @@ def _run_recorded(
     swapped = _attributes_as_found(namespace, analysis.put_back)
     classes = notebook_classes(namespace, analysis.bound)  # their own values, checked after
     layouts = _layouts(namespace, analysis.candidates | analysis.receivers | kept.keys())
-    read_sharing = {name: _read_sharing(namespace, name, read) for name in layouts}
     shown: list[Any] = []  # the values shown before the result
     start = time.perf_counter()
     with recording(shell) as events:
@@ -1208,7 +1207,10 @@ def _run_recorded(
         left: set[str] = set()
         changed_values = [namespace[n] for n in sorted(measured) + written if n in namespace]
         results = [*shown, value] if analysis.has_result else shown
-        in_place = in_place_values(namespace, changed_by, measured, layouts, outputs, results)
+        read_sharing = in_place_values(
+            namespace, changed_by, measured, layouts, outputs, results, read.keys()
+        )
+        in_place = frozenset(read_sharing)
         changed = {
             ident: obj
             for name, reached_by_name in changed_by.items()
@@ -1279,7 +1281,7 @@ def _run_recorded(
             frames_viewed=True,
             items_kept=_items_kept(items_before, namespace, frozenset(measured) | set(written)),
             written_in_place=in_place,
-            read_sharing={name: read_sharing[name] for name in sorted(in_place)} or None,
+            read_sharing=read_sharing or None,
         )
         return record, unstorable, reached if apart else {}
 
@@ -1423,7 +1425,8 @@ def in_place_values(
     layouts: dict[str, tuple[Any, ...]],
     outputs: dict[str, Any],
     shown: list[Any],
-) -> frozenset[str]:
+    read: Iterable[str],
+) -> dict[str, tuple[str, ...]]:
     """The inputs the run changed in place (``y += 3 * x``, ``log.append(1)``) that a hit
     may write what the run left into, keeping the live object: numpy arrays still of the
     shape, dtype and strides they had, writeable, of no Python objects; lists, dicts, sets
@@ -1437,7 +1440,10 @@ def in_place_values(
     a plain run, where restoring a new object meant storing and restoring each holder
     with it (135 MB for a cell of 1 ms: statespace_sarimax_faq cell 12), and a holder not
     seen as one (behind a library object's private attributes) kept the old values. A value
-    failing that is restored as before, with the names sharing it."""
+    failing that is restored as before, with the names sharing it. Each comes with the
+    inputs the cell read (``read``) that share it after the run (see
+    :func:`_read_sharing`): an input whose sharing the run changed is bound or changed by
+    it, an output, so they are those that shared it before."""
     sharers: dict[str, set[str]] = {}
     for name, digest in measured.items():
         found = layouts.get(name)
@@ -1455,7 +1461,7 @@ def in_place_values(
             continue
         sharers[name] = set(sharing_names(namespace, changed_by[name])) - {name}
     if sharers and _outputs_may_hold(outputs, sharers, shown):
-        return frozenset()
+        return {}
     in_place = set(sharers)
     while in_place:
         rest = {
@@ -1473,7 +1479,8 @@ def in_place_values(
         if not failing:
             break
         in_place -= failing
-    return frozenset(in_place)
+    inputs = set(read)
+    return {name: tuple(sorted(sharers[name] & inputs)) for name in sorted(in_place)}
 
 
 def _defaults_named(
