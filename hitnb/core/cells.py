@@ -1373,10 +1373,11 @@ class CellRecord:
     strings): whatever views or holds them (the models fitted on ``y``, a function's
     default) sees the change as after a plain run, and such holders are not stored with
     them (see ``in_place_values`` in :mod:`hitnb.ipython.memo_cell`)."""
-    read_sharing: dict[str, tuple[str, ...]] | None = None
-    """For each of :attr:`written_in_place`, the inputs the cell read that shared it or its
-    memory when it ran (``z = y[:]``): a hit needs the same ones (a copy ``z = y.copy()``
-    would not see the change the cell reads through ``z``)."""
+    sharing_when_run: dict[str, tuple[tuple[str, tuple[Any, ...] | None], ...]] | None = None
+    """For each of :attr:`written_in_place`, the names that shared it or its memory when
+    the cell ran, with where each array among them looked in it (``z = y[:]``): a hit needs
+    the same (a copy ``z = y.copy()`` would not see the change the cell reads through
+    ``z``, nor would ``y[2:4]`` hold what ``y[0:2]`` held)."""
 
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed

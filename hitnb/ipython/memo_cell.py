@@ -704,12 +704,12 @@ def _sharing_unmet(
     it where the run itself made it share (``box.labels = labels`` with a list). Restored,
     a sharing name is as the run left it: what else it holds must be as it was then (see
     :func:`_shared_unmet`)."""
-    then = stored.read_sharing or {}
+    then = stored.sharing_when_run or {}
     for name in sorted(stored.written_in_place):
-        now = _read_sharing(namespace, name, read) if name in namespace else None
+        now = _sharing_of(namespace, name) if name in namespace else None
         if now != then.get(name):
             return (
-                f"the inputs sharing `{name}`, which the cell changes, are "
+                f"the names sharing `{name}`, which the cell changes, are "
                 f"{_listed(now)} now and were {_listed(then.get(name))} when it ran"
             )
     changed = sorted(name for name in stored.changed - stored.written_in_place if name in namespace)
@@ -732,8 +732,10 @@ def _sharing_unmet(
     return _shared_unmet(namespace, stored, read, reached if walked else None)
 
 
-def _listed(names: tuple[str, ...] | None) -> str:
-    return ", ".join(f"`{name}`" for name in names) if names else "none"
+def _listed(sharing: Sharing | None) -> str:
+    if not sharing:
+        return "none"
+    return ", ".join(f"`{name}`" + (" (a view)" if at else "") for name, at in sharing)
 
 
 def _shared_unmet(
@@ -1207,10 +1209,10 @@ def _run_recorded(
         left: set[str] = set()
         changed_values = [namespace[n] for n in sorted(measured) + written if n in namespace]
         results = [*shown, value] if analysis.has_result else shown
-        read_sharing = in_place_values(
-            namespace, changed_by, measured, layouts, outputs, results, read.keys()
+        sharing_when_run = in_place_values(
+            namespace, changed_by, measured, layouts, outputs, results
         )
-        in_place = frozenset(read_sharing)
+        in_place = frozenset(sharing_when_run)
         changed = {
             ident: obj
             for name, reached_by_name in changed_by.items()
@@ -1281,7 +1283,7 @@ def _run_recorded(
             frames_viewed=True,
             items_kept=_items_kept(items_before, namespace, frozenset(measured) | set(written)),
             written_in_place=in_place,
-            read_sharing=read_sharing or None,
+            sharing_when_run=sharing_when_run or None,
         )
         return record, unstorable, reached if apart else {}
 
@@ -1352,10 +1354,12 @@ def _write_in_place(namespace: dict[str, Any], before: dict[str, Any], stored: C
         ):
             raise engine.Unrestorable(f"`{name}` cannot take the run's values in place")
     for name, live, new in pairs:
-        if type(live) is dict or type(live) is set:
-            live.clear()
+        if type(live) is dict:
+            _refill_dict(live, new)
+        elif type(live) is set:
+            live.intersection_update(new)
             live.update(new)
-        elif type(live) is list or type(live) is bytearray:
+        elif type(live) is list:
             live[:] = new
         else:
             live[...] = new
@@ -1363,23 +1367,61 @@ def _write_in_place(namespace: dict[str, Any], before: dict[str, Any], stored: C
     return bool(pairs)
 
 
-def _read_sharing(namespace: dict[str, Any], name: str, read: dict[str, Any]) -> tuple[str, ...]:
-    """The inputs the cell reads, other than ``name``, that share ``name``'s value or its
-    memory (``z = y[:]``): what the cell computes through them depends on whether a change
-    to ``name`` reaches them, which the key does not say (see :func:`in_place_values`)."""
+def _refill_dict(live: dict[Any, Any], new: dict[Any, Any]) -> None:
+    """Make ``live`` hold what ``new`` holds, in its order, changing no more of it than
+    that takes: its entries gone taken out, the others set, the new ones added last; only
+    when that would leave another order is it emptied and filled. An iterator over the
+    dict (``it = iter(d)``, taken after deletions) then goes on where a plain run's
+    would: rebuilt, the table moved its entries up and the iterator skipped one."""
+    for key in [key for key in live if key not in new]:
+        del live[key]
+    kept = [key for key in new if key in live]
+    if kept != list(live) or list(new)[: len(kept)] != kept:
+        live.clear()
+    live.update(new)
+
+
+Sharing = tuple[tuple[str, tuple[Any, ...] | None], ...]
+"""The names sharing a value written in place, each with where it views an array's memory
+(see :func:`_sharing_of`)."""
+
+
+def _sharing_of(
+    namespace: dict[str, Any], name: str, sharers: Iterable[str] | None = None
+) -> Sharing:
+    """The names other than ``name`` that share its value or its memory (found by
+    :func:`~hitnb.core.cells.sharing_names` unless given), with, for an array viewing an
+    array's memory, where it looks in it (offset in bytes, shape, strides, dtype). What
+    the cell computes through them (``z = y[:]`` read by ``y += 1; s = z.sum()``, or
+    read by a function it calls) depends on whether the change reaches them, and what
+    the change leaves in them on where they look, which the key does not say: a hit needs
+    the same as when the cell ran (see :func:`in_place_values`)."""
     value = namespace[name]
-    try:
-        reached = objects_reached(value)
-    except UnhashableValue:
-        reached = {}
-    reached[id(value)] = value
-    return tuple(sorted(set(sharing_names(namespace, reached)) & read.keys() - {name}))
+    if sharers is None:
+        try:
+            reached = objects_reached(value)
+        except UnhashableValue:
+            reached = {}
+        reached[id(value)] = value
+        sharers = sharing_names(namespace, reached)
+    np: Any = sys.modules.get("numpy")
+    found = []
+    for other in sorted(set(sharers) - {name}):
+        held = namespace.get(other)
+        at = None
+        if np is not None and type(value) is np.ndarray and isinstance(held, np.ndarray):
+            start = held.__array_interface__["data"][0] - value.__array_interface__["data"][0]
+            at = (start, held.shape, held.strides, held.dtype.str)
+        found.append((other, at))
+    return tuple(found)
 
 
 def _layouts(namespace: dict[str, Any], names: Iterable[str]) -> dict[str, tuple[Any, ...]]:
     """The values among ``names`` a hit may write into in place, as the run found them:
     numpy arrays (exactly ``ndarray``) with their shape, dtype and strides, and lists,
-    dicts, sets and bytearrays (see :func:`in_place_values`)."""
+    dicts and sets (see :func:`in_place_values`). Not bytearrays: one a memoryview
+    exports cannot be resized, and a hit failing on it after another write ran the cell
+    on what it had written."""
     np = sys.modules.get("numpy")
     found: dict[str, tuple[Any, ...]] = {}
     for name in names:
@@ -1392,18 +1434,16 @@ def _layouts(namespace: dict[str, Any], names: Iterable[str]) -> dict[str, tuple
     return found
 
 
-_REFILLED = (list, dict, set, bytearray)
+_REFILLED = (list, dict, set)
 """Containers a hit refills in place when they hold only values that cannot change."""
 _ATOMS = frozenset({int, float, complex, str, bytes, bool, type(None)})
 
 
 def _atoms_only(value: Any) -> bool:
-    """Whether the list, dict, set or bytearray ``value`` holds only values that cannot
-    change (numbers, strings, bytes, None, numpy scalars, tuples of those): refilled with
-    copies of them, it holds what it held after the run, as no one can tell a copy of such
-    a value from itself."""
-    if type(value) is bytearray:
-        return True
+    """Whether the list, dict or set ``value`` holds only values that cannot change
+    (numbers, strings, bytes, None, numpy scalars, tuples of those): refilled with copies
+    of them, it holds what it held after the run, as no one can tell a copy of such a
+    value from itself (but by ``is``: a string appended from another name)."""
     items = (*value.keys(), *value.values()) if type(value) is dict else value
     return all(_atom(item) for item in items)
 
@@ -1425,12 +1465,11 @@ def in_place_values(
     layouts: dict[str, tuple[Any, ...]],
     outputs: dict[str, Any],
     shown: list[Any],
-    read: Iterable[str],
-) -> dict[str, tuple[str, ...]]:
+) -> dict[str, Sharing]:
     """The inputs the run changed in place (``y += 3 * x``, ``log.append(1)``) that a hit
     may write what the run left into, keeping the live object: numpy arrays still of the
     shape, dtype and strides they had, writeable, of no Python objects; lists, dicts, sets
-    holding only values that cannot change (see :func:`_atoms_only`), and bytearrays. Each
+    holding only values that cannot change (see :func:`_atoms_only`). Each
     must still be bound to its name, and share its memory or itself with no other output
     of the cell, nor the values it showed (``shown``, its result among them: ``_`` is the
     list itself after a plain run), nor what shares the other values it changed
@@ -1441,9 +1480,9 @@ def in_place_values(
     with it (135 MB for a cell of 1 ms: statespace_sarimax_faq cell 12), and a holder not
     seen as one (behind a library object's private attributes) kept the old values. A value
     failing that is restored as before, with the names sharing it. Each comes with the
-    inputs the cell read (``read``) that share it after the run (see
-    :func:`_read_sharing`): an input whose sharing the run changed is bound or changed by
-    it, an output, so they are those that shared it before."""
+    names sharing it after the run (see :func:`_sharing_of`): a name whose sharing the run
+    changed is bound or changed by it, an output, so they are those that shared it
+    before."""
     sharers: dict[str, set[str]] = {}
     for name, digest in measured.items():
         found = layouts.get(name)
@@ -1479,8 +1518,7 @@ def in_place_values(
         if not failing:
             break
         in_place -= failing
-    inputs = set(read)
-    return {name: tuple(sorted(sharers[name] & inputs)) for name in sorted(in_place)}
+    return {name: _sharing_of(namespace, name, sharers[name]) for name in sorted(in_place)}
 
 
 def _defaults_named(
