@@ -1469,13 +1469,12 @@ def in_place_values(
     """The inputs the run changed in place (``y += 3 * x``, ``log.append(1)``) that a hit
     may write what the run left into, keeping the live object: numpy arrays still of the
     shape, dtype and strides they had, writeable, of no Python objects; lists, dicts, sets
-    holding only values that cannot change (see :func:`_atoms_only`). Each
-    must still be bound to its name, and share its memory or itself with no other output
-    of the cell, nor the values it showed (``shown``, its result among them: ``_`` is the
-    list itself after a plain run), nor what shares the other values it changed
-    (``changed_by``: what each reaches). Whatever holds or views such a value (the models
-    fitted on ``y``, a function's default, a library object keeping the list) then sees the
-    change as after
+    holding only values that cannot change (see :func:`_atoms_only`). Each must still be
+    bound to its name, and share its memory or itself with no other output of the cell,
+    nor the values it showed (``shown``, its result among them: ``_`` is the list itself
+    after a plain run), nor what shares the other values it changed (``changed_by``: what
+    each reaches). Whatever holds or views such a value (the models fitted on ``y``, a
+    function's default, a library object keeping the list) then sees the change as after
     a plain run, where restoring a new object meant storing and restoring each holder
     with it (135 MB for a cell of 1 ms: statespace_sarimax_faq cell 12), and a holder not
     seen as one (behind a library object's private attributes) kept the old values. A value
