@@ -1378,6 +1378,12 @@ class CellRecord:
     the cell ran, with where each array among them looked in it (``z = y[:]``): a hit needs
     the same (a copy ``z = y.copy()`` would not see the change the cell reads through
     ``z``, nor would ``y[2:4]`` hold what ``y[0:2]`` held)."""
+    changed_overlaps: tuple[tuple[str, str, tuple[Any, ...]], ...] | None = None
+    """The pairs of :attr:`changed` bound to one object, or numpy arrays whose memory
+    overlapped, when the cell ran, with where the second lay in the first's: which values
+    view or are which is not in the key when a function the cell calls reads one (``z =
+    y[:]`` and ``z = y.copy()`` hold the same values), and a cell changing ``y`` changes
+    ``z`` only through a view. A hit needs the same. None in records made before."""
 
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed

@@ -704,6 +704,9 @@ def _sharing_unmet(
     it where the run itself made it share (``box.labels = labels`` with a list). Restored,
     a sharing name is as the run left it: what else it holds must be as it was then (see
     :func:`_shared_unmet`)."""
+    overlaps = getattr(stored, "changed_overlaps", None)
+    if overlaps is not None and _overlaps(namespace, stored.changed) != overlaps:
+        return "the values it changes are one object or view each other otherwise than when it ran"
     then = stored.sharing_when_run or {}
     for name in sorted(stored.written_in_place):
         now = _sharing_of(namespace, name) if name in namespace else None
@@ -730,6 +733,30 @@ def _sharing_unmet(
         return f"`{name}` shared objects with {them} when the cell ran, and does not now"
     walked = set(changed) == set(getattr(stored, "apart_from", ()))
     return _shared_unmet(namespace, stored, read, reached if walked else None)
+
+
+def _overlaps(
+    namespace: dict[str, Any], names: Iterable[str]
+) -> tuple[tuple[str, str, tuple[Any, ...]], ...]:
+    """The pairs of ``names`` bound to one object, or to numpy arrays whose memory may
+    overlap, each with where the second lies in the first's (offset in bytes, shape,
+    strides, dtype): see :attr:`~hitnb.core.cells.CellRecord.changed_overlaps`."""
+    np: Any = sys.modules.get("numpy")
+    values = [(name, namespace[name]) for name in sorted(names) if name in namespace]
+    found: list[tuple[str, str, tuple[Any, ...]]] = []
+    for i, (first, one) in enumerate(values):
+        for second, other in values[i + 1 :]:
+            if one is other:
+                found.append((first, second, ()))
+            elif (
+                np is not None
+                and isinstance(one, np.ndarray)
+                and isinstance(other, np.ndarray)
+                and np.may_share_memory(one, other)
+            ):
+                start = other.__array_interface__["data"][0] - one.__array_interface__["data"][0]
+                found.append((first, second, (start, other.shape, other.strides, other.dtype.str)))
+    return tuple(found)
 
 
 def _listed(sharing: Sharing | None) -> str:
@@ -1283,6 +1310,7 @@ def _run_recorded(
             frames_viewed=True,
             items_kept=_items_kept(items_before, namespace, frozenset(measured) | set(written)),
             written_in_place=in_place,
+            changed_overlaps=_overlaps(namespace, set(measured) | set(written)),
             sharing_when_run=sharing_when_run or None,
         )
         return record, unstorable, reached if apart else {}

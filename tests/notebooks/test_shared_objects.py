@@ -1121,3 +1121,42 @@ def test_an_iterator_over_a_dict_written_in_place_goes_on_as_after_a_plain_run(
     first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
     assert first[-1] == second[-1] == "b ['c'] {'b': 5, 'c': 3}\n"
     assert "came from the cache" in second[4], second[4]
+
+
+@pytest.mark.parametrize(
+    ("setup", "variants", "printed"),
+    [
+        ("y = np.zeros(4)", ("y[:]", "y.copy()"), ("4.0", "0.0")),
+        ("y = [0, 0]", ("y", "list(y)"), ("3", "2")),
+    ],
+    ids=["view-then-copy", "alias-then-copy"],
+)
+def test_values_a_called_function_changes_through_another_name_run_when_that_differs(
+    tmp_path: Path,
+    isolated_store: Path,
+    setup: str,
+    variants: tuple[str, str],
+    printed: tuple[str, str],
+):
+    """``z = y[:]`` edited to ``z = y.copy()`` (or ``z = y`` to ``list(y)``), and a cell
+    changing ``y`` that calls a function reading ``z``: with the view, ``z`` changed too
+    and was stored as a changed value. The key holds values, not which view which, and the
+    hit restored ``z`` changed where a plain run leaves the copy as it was (a review's
+    case, wrong before too). Which changed values are one object or view each other is
+    kept with the record, and the cell runs again."""
+    env = {"HITNB_STORE": str(isolated_store)}
+    change = "y += 1" if "zeros" in setup else "y.append(1)"
+    read = "float(z.sum())" if "zeros" in setup else "len(z)"
+    outputs = []
+    for made in variants:
+        cells = [
+            f"%load_ext hitnb\n%hitnb auto\nimport numpy as np\n{setup}\nz = {made}\n"
+            f"def total():\n    return {read}",
+            f"import time\ntime.sleep(0.3)\n{change}\ns = total()",
+            "%hitnb why",
+            "%hitnb auto off",
+            "print(s)",
+        ]
+        outputs.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0])
+    assert [o[-1] for o in outputs] == [f"{p}\n" for p in printed]
+    assert "it ran again" in outputs[1][2], outputs[1][2]
