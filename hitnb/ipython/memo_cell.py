@@ -754,9 +754,15 @@ def _overlaps(
                 and isinstance(other, np.ndarray)
                 and np.may_share_memory(one, other)
             ):
-                start = other.__array_interface__["data"][0] - one.__array_interface__["data"][0]
-                found.append((first, second, (start, other.shape, other.strides, other.dtype.str)))
+                found.append((first, second, _placed(other, one)))
     return tuple(found)
+
+
+def _placed(view: Any, base: Any) -> tuple[Any, ...]:
+    """Where the numpy array ``view`` looks in ``base``'s memory: its start's offset from
+    ``base``'s in bytes, its shape, strides and dtype."""
+    start = codecs.data_start(view) - codecs.data_start(base)
+    return (start, view.shape, view.strides, view.dtype.str)
 
 
 def _listed(sharing: Sharing | None) -> str:
@@ -1438,8 +1444,7 @@ def _sharing_of(
         held = namespace.get(other)
         at = None
         if np is not None and type(value) is np.ndarray and isinstance(held, np.ndarray):
-            start = held.__array_interface__["data"][0] - value.__array_interface__["data"][0]
-            at = (start, held.shape, held.strides, held.dtype.str)
+            at = _placed(held, value)
         found.append((other, at))
     return tuple(found)
 

@@ -603,11 +603,12 @@ def anchor_placements(group: list[Any]) -> tuple[Any, dict[int, int]]:
     for array in group:
         first, end = bounds(array)
         if array is not anchor and low <= first <= end <= high:
-            starts[id(array)] = _data_start(array) - _data_start(anchor)
+            starts[id(array)] = data_start(array) - data_start(anchor)
     return anchor, starts
 
 
-def _data_start(array: Any) -> int:
+def data_start(array: Any) -> int:
+    """The address of a numpy array's first element."""
     return int(array.__array_interface__["data"][0])
 
 
