@@ -1123,6 +1123,23 @@ def test_an_iterator_over_a_dict_written_in_place_goes_on_as_after_a_plain_run(
     assert "came from the cache" in second[4], second[4]
 
 
+def test_a_set_shrunk_in_place_iterates_as_after_a_plain_run(tmp_path: Path, isolated_store: Path):
+    """A set of 20 cut down to two items in place keeps its big table, where 3 comes before
+    10; the hit rebuilt a small one (``intersection_update``), where 10 comes first (a
+    review's case). The items that went are taken out of the live set now."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\ns = set(range(20))",
+        "import time\ntime.sleep(0.3)\n"
+        "s.difference_update([v for v in range(20) if v not in (3, 10)])",
+        "%hitnb why",
+        "%hitnb auto off",
+        "print(list(s))",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1] == "[3, 10]\n"
+    assert "came from the cache" in second[2], second[2]
+
+
 @pytest.mark.parametrize(
     ("setup", "variants", "printed"),
     [
