@@ -1186,10 +1186,12 @@ def _fallback_store(root: Path, error: StoreLocationError) -> LocalStore:
 
 
 def open_store(
-    root: Path, *, remote: str | None = None, signing_key: str | None = None
+    root: str | os.PathLike[str], *, remote: str | None = None, signing_key: str | None = None
 ) -> LocalStore:
     """The store at ``root``, opened once per process and shared by every caller; with
     ``remote`` (an fsspec URL), the local store caches that shared store."""
+    if not isinstance(root, Path):  # (a Path made on every call costs 10 us: the hit path)
+        root = Path(root)
     store = _open.get(root)
     if store is not None and store.read_only and os.access(root, os.W_OK):
         store = None  # the file system became writable again: open it for writing

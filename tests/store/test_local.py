@@ -279,3 +279,14 @@ def test_learned_output_digests_belong_to_the_bytes_they_were_learned_for(tmp_pa
     store.delete([KEY])
     put(store, {"model": [3]})
     assert store.learned_digests(KEY, again.checksum) == {}, "removed with its entry"
+
+
+def test_a_store_opened_by_its_path_as_text_is_the_same_store(tmp_path):
+    """``open_store("folder")`` failed with AttributeError ('str' object has no attribute
+    'exists'); text and a Path name one store, opened once."""
+    from hitnb.store.local import open_store
+
+    folder = tmp_path / "s"
+    put(open_store(str(folder)), "x")
+    assert open_store(folder) is open_store(str(folder))
+    assert open_store(folder).load(open_store(folder).get(KEY)) == "x"
