@@ -337,6 +337,34 @@ def test_damage_met_after_opening_is_rebuilt(isolated_store: Path):
     assert len(list(isolated_store.glob("index.sqlite.corrupt-*[0-9]"))) == 1
 
 
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("checksum", "abc"), ("size", -1), ("codec", b"\x00"), ("blob", "short"), ("status", b"\x01")],
+)
+def test_a_hit_on_a_row_with_impossible_values_rebuilds_the_index(
+    isolated_store: Path, column: str, value: object
+):
+    """A row whose values SQLite keeps intact but hitnb never writes (garbage that changed
+    a value) is damage to the hit that reads it: the index is rebuilt from the manifests
+    and the call returns the stored value, as for damage met at opening."""
+
+    @hitnb.memo
+    def square(x):
+        return {"x": x, "pad": "p" * 30}
+
+    assert square(3)["x"] == 3
+    store = local._open[isolated_store]
+    key = square.key(3)
+    store.index.flush_hits()
+    store.index.conn.execute(f"UPDATE entries SET {column} = ? WHERE key = ?", (value, key))
+    store.index.conn.commit()
+    square._hot.clear()
+    with pytest.warns(CorruptEntryWarning, match="rebuilt"):
+        assert square(3) == {"x": 3, "pad": "p" * 30}
+    assert store.index.check() == []
+    assert store.lookup(key) is not None
+
+
 def test_a_damaged_index_on_a_full_disk_is_kept_in_memory(small_disk: Path, tmp_path: Path):
     """The rebuilt index cannot be written: the process keeps one in memory, made from the
     manifests, serves every stored result, and `verify --repair` rebuilds the file later."""
