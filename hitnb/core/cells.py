@@ -1389,6 +1389,13 @@ class CellRecord:
     view or are which is not in the key when a function the cell calls reads one (``z =
     y[:]`` and ``z = y.copy()`` hold the same values), and a cell changing ``y`` changes
     ``z`` only through a view. A hit needs the same. None in records made before."""
+    function_data: dict[str, str] | None = None
+    """For each output that is a notebook function holding attributes of its own, the
+    digest of those as the run left them (:func:`function_data_digests`): a hit defines a
+    ``def`` again from its source, which sets none (``def f(): ...`` then ``f.items =
+    log``), and checks the function it restores holds the same; else the cell runs. A
+    lambda, stored by value, comes back holding them. None when none, and in records made
+    before."""
 
     def shows_result(self) -> bool:
         """Whether ``events`` hold the result as it was shown (a ``"result"`` event, placed
@@ -1709,8 +1716,9 @@ def _outputs_held(function: Any, outputs: Mapping[int, Place]) -> Iterator[tuple
 
 def function_holds(function: types.FunctionType) -> Iterator[tuple[str, int | str, Any]]:
     """What ``function`` holds beside its code: each closure cell's contents (``"closure"``,
-    by index; a cell not filled yet left out), default (``"default"``, by index) and keyword
-    default (``"keyword"``, by name), with its place."""
+    by index; a cell not filled yet left out), default (``"default"``, by index), keyword
+    default (``"keyword"``, by name) and own attribute (``"attribute"``, by name: ``f.items
+    = log``), with its place."""
     for at, cell in enumerate(function.__closure__ or ()):
         try:
             contents = cell.cell_contents
@@ -1721,11 +1729,13 @@ def function_holds(function: types.FunctionType) -> Iterator[tuple[str, int | st
         yield "default", at, default
     for keyword, default in (function.__kwdefaults__ or {}).items():
         yield "keyword", keyword, default
+    for attribute, held in list(vars(function).items()):
+        yield "attribute", attribute, held
 
 
 def hold_at(function: types.FunctionType, places: Iterable[tuple[str, int | str, Any]]) -> None:
     """Make ``function`` hold each value at its place, as :func:`function_holds` names
-    them: closure cells set, defaults and keyword defaults given anew."""
+    them: closure cells and attributes set, defaults and keyword defaults given anew."""
     defaults = list(function.__defaults__ or ())
     keywords = dict(function.__kwdefaults__ or {})
     new_defaults = new_keywords = False
@@ -1733,6 +1743,8 @@ def hold_at(function: types.FunctionType, places: Iterable[tuple[str, int | str,
         if kind == "closure":
             assert function.__closure__ is not None
             function.__closure__[int(where)].cell_contents = value
+        elif kind == "attribute":
+            vars(function)[str(where)] = value
         elif kind == "default":
             defaults[int(where)] = value
             new_defaults = True
@@ -2272,6 +2284,60 @@ def function_defaults(outputs: dict[str, Any]) -> dict[str, str]:
         and value.__module__ == "__main__"
         and (value.__defaults__ or value.__kwdefaults__)
     }
+
+
+def own_attributes(fn: types.FunctionType) -> dict[str, Any]:
+    """What a function holds as its own attributes (``f.calls = 0``, ``f.items = log``):
+    data code may set on it, which neither its digest (its code and defaults) nor the
+    definition a hit runs again gives back. Python's ``__dunder__`` entries aside
+    (``__wrapped__``, which ``functools.wraps`` sets: a decorator makes it again)."""
+    return {
+        name: value
+        for name, value in vars(fn).items()
+        if not (name.startswith("__") and name.endswith("__"))
+    }
+
+
+def attribute_digests(fn: types.FunctionType) -> dict[str, str | None]:
+    """The digest of each of :func:`own_attributes`, None for one that cannot be
+    hashed."""
+    digests: dict[str, str | None] = {}
+    for name, value in sorted(own_attributes(fn).items()):
+        try:
+            digests[name] = hash_value(value)
+        except UnhashableValue:
+            digests[name] = None
+    return digests
+
+
+def function_data_digests(outputs: dict[str, Any]) -> dict[str, str]:
+    """For each notebook function among ``outputs`` that holds attributes of its own (see
+    :func:`own_attributes`), the digest of their names and values (an unhashable one
+    by its name alone): a hit checks the restored function holds the same (a ``def`` made
+    again from its source holds none)."""
+    return {
+        name: hash_value(attribute_digests(value))
+        for name, value in sorted(outputs.items())
+        if _notebooks(value) and own_attributes(value)
+    }
+
+
+def notebook_functions(
+    namespace: dict[str, Any], leave_out: Iterable[str]
+) -> dict[str, tuple[types.FunctionType, dict[str, tuple[Any, str | None]]]]:
+    """The notebook functions bound in ``namespace`` (other than the names ``leave_out``),
+    each with its own attributes (:func:`own_attributes`), their values and the
+    digests of those (see :func:`attribute_digests`): what a run set on them, deleted or
+    changed in place is told after it."""
+    left = set(leave_out)
+    found = {}
+    for name, value in namespace.items():
+        if name in left or not _notebooks(value):
+            continue
+        held = own_attributes(value)
+        digests = attribute_digests(value)
+        found[name] = (value, {a: (held[a], digest) for a, digest in digests.items()})
+    return found
 
 
 def notebook_classes(namespace: dict[str, Any], leave_out: Iterable[str]) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from hitnb.core.cells import (
     Pickled,
     PickledTogether,
     analyze_cell,
+    attribute_digests,
     class_data_digest,
     defaults_digest,
     drawn_only,
@@ -43,6 +44,7 @@ from hitnb.core.cells import (
     environment_read,
     figure_among,
     frames_viewed_apart,
+    function_data_digests,
     function_defaults,
     function_holds,
     hold_at,
@@ -51,6 +53,8 @@ from hitnb.core.cells import (
     is_session_name,
     may_change,
     notebook_classes,
+    notebook_functions,
+    own_attributes,
     pack_outputs,
     pack_result,
     parts_of_inputs,
@@ -553,6 +557,13 @@ class _CellWork(engine.Work):
                     raise engine.Unrestorable(
                         f"function `{name}` defined again from its source has other default "
                         "values than the run gave it"
+                    )
+            for name, data in (stored.function_data or {}).items():
+                if function_data_digests({name: namespace.get(name)}).get(name) != data:
+                    raise engine.Unrestorable(
+                        f"function `{name}` made again is not as the run left it (the cell "
+                        "set attributes on it, which defining it again from its source does "
+                        "not)"
                     )
             written = _write_in_place(namespace, before, stored)
         except Exception as exc:  # a module gone, a class that no longer loads: the cell
@@ -1150,6 +1161,7 @@ def _run_recorded(
     module_globals = {m: _globals_ids(m) for m in _user_modules_reached(namespace, analysis)}
     swapped = _attributes_as_found(namespace, analysis.put_back)
     classes = notebook_classes(namespace, analysis.bound)  # their own values, checked after
+    functions = notebook_functions(namespace, analysis.bound)  # and their own attributes
     layouts = _layouts(namespace, analysis.candidates | analysis.receivers | kept.keys())
     shown: list[Any] = []  # the values shown before the result
     start = time.perf_counter()
@@ -1246,6 +1258,12 @@ def _run_recorded(
                 f"this cell ran but was not cached: it changed class `{changed_class}`, which "
                 "another cell defines: a hit could not change it again"
             )
+        changed_function = _attribute_changed(namespace, functions, outputs)
+        if changed_function is not None and not unstorable:
+            unstorable = (
+                f"this cell ran but was not cached: it {changed_function}, which another "
+                "cell made: a hit could not change it again"
+            )
         shared: set[str] = set()
         left: set[str] = set()
         changed_values = [namespace[n] for n in sorted(measured) + written if n in namespace]
@@ -1327,6 +1345,7 @@ def _run_recorded(
             changed_overlaps=_overlaps(namespace, set(measured) | set(written)),
             sharing_when_run=sharing_when_run or None,
             patches=patches or None,
+            function_data=function_data_digests(outputs) or None,
         )
         return record, unstorable, reached if apart else {}
 
@@ -1812,6 +1831,41 @@ def _bound_where_code_does_not_say(
 
 
 _UNBOUND = object()
+
+
+def _attribute_changed(
+    namespace: dict[str, Any],
+    before: dict[str, tuple[types.FunctionType, dict[str, tuple[Any, str | None]]]],
+    outputs: dict[str, Any],
+) -> str | None:
+    """An attribute of a notebook function the cell did not bind (``before``: see
+    :func:`~hitnb.core.cells.notebook_functions`) that the run set, deleted or changed in
+    place (``f.items = log``, ``f.calls += 1``, ``f.items.append(2)``), said as a user reads
+    it; None when none. Neither the function's digest nor a hit covers what it holds: a
+    hit restores the cell's outputs, and the function, an input, came back without the
+    attribute (AttributeError after a restart). One holding an output of the cell changed
+    in place (``f.items = log`` in an earlier cell, ``log.append(2)`` in this one) is as
+    after a plain run: a hit writes into that very object, or makes the function hold the
+    one it restores (see :func:`_defaults_follow`)."""
+    made = {id(value) for value in outputs.values()}
+    for name, (function, found) in sorted(before.items()):
+        if namespace.get(name) is not function:
+            continue  # bound again by the run: an output, its attributes stored with it
+        held = own_attributes(function)
+        now: dict[str, str | None] | None = None  # (hashed again only when needed)
+        for attribute in sorted(found.keys() | held.keys()):
+            value = held.get(attribute, _UNBOUND)
+            was, digest = found.get(attribute, (_UNBOUND, None))
+            if value is _UNBOUND:
+                return f"deleted attribute `{attribute}` of function `{name}`"
+            if value is not was:
+                return f"set attribute `{attribute}` of function `{name}`"
+            if id(value) in made:
+                continue
+            now = attribute_digests(function) if now is None else now
+            if now.get(attribute) != digest:
+                return f"changed attribute `{attribute}` of function `{name}` in place"
+    return None
 
 
 def _user_modules_reached(namespace: dict[str, Any], analysis: CellAnalysis) -> list[Any]:

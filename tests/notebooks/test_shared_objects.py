@@ -1210,3 +1210,68 @@ def test_what_a_cell_sets_inside_a_results_object_is_set_in_the_live_one_on_a_hi
     assert stored[1] == stored[0] == 2, "once restarted, every cell hit"
     sizes = sorted(row.size for row in open_store(isolated_store).listing())
     assert sizes[0] < 2_000_000, "the summary's cell stored what it set (residuals: 1.6 MB)"
+
+
+@pytest.mark.parametrize(
+    ("made", "where", "why"),
+    [
+        ("def f():\n    pass", "before", "it set attribute `items` of function `f`"),
+        ("f = lambda: 0", "before", "it set attribute `items` of function `f`"),
+        ("def f():\n    pass", "in", "function `f` made again is not as the run left it"),
+        ("f = lambda: 0", "in", "came from the cache"),
+    ],
+    ids=["def-before", "lambda-before", "def-in-cell", "lambda-in-cell"],
+)
+def test_an_attribute_a_cell_sets_on_a_function_is_there_after_a_restart(
+    tmp_path: Path, isolated_store: Path, made: str, where: str, why: str
+):
+    """``f.items = log`` in a cell: a function is code, so no change to it was measured,
+    and after a restart the hit left ``f`` without ``items`` (AttributeError; a review's
+    case, wrong before too). A function another cell made is not restored by a hit: the
+    run is not stored. One the cell defines by ``def`` is made again from its source,
+    without the attribute: the cell runs. A lambda, stored by value, comes back holding
+    the restored ``log`` itself."""
+    cells = [
+        f"%load_ext hitnb\n%hitnb auto\nlog = [1]\n{made if where == 'before' else ''}",
+        "import time\ntime.sleep(0.3)\n"
+        f"{made if where == 'in' else ''}\nlog.append(2)\nf.items = log",
+        "%hitnb why",
+        "%hitnb auto off",
+        "log.append(9)\nprint(f.items is log, f.items, log)",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1] == "True [1, 2, 9] [1, 2, 9]\n"
+    assert why in second[2], second[2]
+
+
+def test_an_attribute_of_a_function_changed_in_place_leaves_the_cell_uncached(
+    tmp_path: Path, isolated_store: Path
+):
+    """``f.items.append(2)``, ``f`` made by another cell: the hit left ``f.items`` as
+    the first cell made it (``[1]`` after a restart, ``[1, 2]`` after a plain run)."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nf = lambda: 0\nf.items = [1]",
+        "import time\ntime.sleep(0.3)\nf.items.append(2)",
+        "%hitnb why",
+        "%hitnb auto off",
+        "print(f.items)",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1] == "[1, 2]\n"
+    assert "it changed attribute `items` of function `f` in place" in second[2], second[2]
+
+
+def test_a_function_attribute_holding_what_a_hit_restores_holds_the_restored_value(
+    tmp_path: Path, isolated_store: Path
+):
+    """``f.items = log`` in an earlier cell, a cell appending a list to ``log``: the hit
+    restores ``log`` as a new object, and the function's attribute must follow it, as a
+    default or a closure does (see :func:`_defaults_follow`)."""
+    cells = [
+        "%load_ext hitnb\n%hitnb auto\nlog = [[1]]\nf = lambda: 0\nf.items = log",
+        "import time\ntime.sleep(0.3)\nlog.append([2])",
+        "%hitnb why",
+        "%hitnb auto off",
+        "print(f.items is log, log)",
+    ]
+    _hit_as_plain(tmp_path, isolated_store, cells, "True [[1], [2]]\n")
