@@ -49,6 +49,7 @@ from hitnb.hashing.values import UnhashableValue, caches_of, hash_value
 from hitnb.store.codecs import (
     Part,
     anchor_placements,
+    data_start,
     dill_dumps,
     dill_loads,
     dumps_referring,
@@ -1581,7 +1582,8 @@ def _array_views(
     whose memory's owner another array among the outputs, the arrays of the pandas outputs
     (``arr = df.values``; not those of ``referred`` inputs) and ``anchors`` (the inputs the
     record refers to by name) views too, lying within the one of them that spans most of
-    that memory in one contiguous block."""
+    that memory in one contiguous block; or within a bytearray among the outputs and
+    ``anchors`` whose memory it views (see :func:`_placed_in_buffer`)."""
     np = sys.modules.get("numpy")
     if np is None:
         return {}
@@ -1595,9 +1597,10 @@ def _array_views(
     owners: dict[int, list[Any]] = {}
     for array in arrays:
         owners.setdefault(id(memory_owner(array)), []).append(array)
+    buffers = {id(v): v for v in (*values.values(), *anchors) if type(v) is bytearray and v}
     views: dict[str, ArrayView] = {}
     for group in owners.values():
-        anchor, starts = anchor_placements(group)
+        anchor, starts = _placed_in_buffer(group, buffers) or anchor_placements(group)
         for name, value in values.items():
             offset = starts.get(id(value))  # (by id: the group's arrays are alive)
             if offset is not None:
@@ -1610,6 +1613,30 @@ def _array_views(
                     bool(value.flags.writeable),
                 )
     return views
+
+
+def _placed_in_buffer(
+    group: list[Any], buffers: dict[int, bytearray]
+) -> tuple[bytearray, dict[int, int]] | None:
+    """When the numpy arrays of ``group``, sharing one memory, view a bytearray among
+    ``buffers`` (``np.frombuffer(ba)``, whose base is a memory view of ``ba``): that
+    bytearray, as their anchor, and where each lying within it starts in it, in bytes.
+    Pickled, such an array held a copy of the bytes: after a hit, ``ba[1] = 7`` no longer
+    reached it. None when they view no such bytearray."""
+    owner = memory_owner(group[0])
+    held = owner.obj if isinstance(owner, memoryview) else owner
+    buffer = buffers.get(id(held))
+    if buffer is None or buffer is not held:
+        return None
+    np = sys.modules["numpy"]
+    start = data_start(np.frombuffer(buffer, dtype=np.uint8))
+    bounds = getattr(np.lib, "array_utils", np).byte_bounds
+    starts = {}
+    for array in group:
+        first, end = bounds(array)
+        if start <= first <= end <= start + len(buffer):
+            starts[id(array)] = data_start(array) - start
+    return buffer, starts
 
 
 @dataclass(frozen=True)
@@ -2538,12 +2565,29 @@ def _held(value: Any) -> set[int]:
         return set()
     base = _array_base(value)
     held = set() if base is None else {id(base)}
+    if (exporter := _buffer_exporter(value)) is not None:
+        held.add(id(exporter))
     for ref in gc.get_referents(value):
         held.add(id(ref))
         if type(ref) is dict and len(ref) <= SHARING_SCAN_LIMIT:
             held.update(id(item) for item in ref.values())
     held.update(_parts_below(value))
     return held
+
+
+def _buffer_exporter(value: Any) -> Any:
+    """The object other than a numpy array whose memory a memory view or a numpy array
+    views (``memoryview(ba)``; ``np.frombuffer(ba)``, over a memory view of it; an array
+    a hit made over ``ba`` itself): a change to a bytearray reaches them, and the garbage
+    collector reports none as holding it. None for anything else."""
+    if type(value).__module__.partition(".")[0] == "numpy" and hasattr(value, "base"):
+        owner = memory_owner(value)
+        if owner is value or type(owner).__module__.partition(".")[0] == "numpy":
+            return None  # (an array owning its memory, and its views)
+        value = owner
+        if not isinstance(value, memoryview):
+            return value
+    return value.obj if isinstance(value, memoryview) else None
 
 
 def _parts_below(value: Any) -> set[int]:

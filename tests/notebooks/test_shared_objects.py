@@ -1275,3 +1275,42 @@ def test_a_function_attribute_holding_what_a_hit_restores_holds_the_restored_val
         "print(f.items is log, log)",
     ]
     _hit_as_plain(tmp_path, isolated_store, cells, "True [[1], [2]]\n")
+
+
+@pytest.mark.parametrize(
+    ("before", "cell", "printed", "why"),
+    [
+        ("", "ba[0] = 5\na = np.frombuffer(ba, dtype=np.uint8)", "[5, 0, 0, 7]", "from the cache"),
+        (
+            "",
+            "ba[0] = 5\na = np.frombuffer(ba, dtype=np.uint8, offset=1)[::2]\n"
+            "def helper():\n    return 1",
+            "[0, 7]",
+            "from the cache",
+        ),
+        ("", "a = np.frombuffer(ba, dtype=np.uint8)", "[0, 0, 0, 7]", "from the cache"),
+        ("a = np.frombuffer(ba, dtype=np.uint8)", "ba[0] = 5", "[5, 0, 0, 7]", "it ran again"),
+        ("a = memoryview(ba)", "ba[0] = 5", "[5, 0, 0, 7]", "`a` (a memoryview) cannot be"),
+    ],
+    ids=["made", "made-offset-defining", "made-input-unchanged", "before", "memoryview-before"],
+)
+def test_an_array_or_memoryview_over_a_bytearray_views_it_after_a_hit(
+    tmp_path: Path, isolated_store: Path, before: str, cell: str, printed: str, why: str
+):
+    """``a = np.frombuffer(ba)`` viewing a bytearray: pickled, the array held a copy of
+    the bytes, and after a restart ``ba[3] = 7`` no longer reached it (a review's case,
+    wrong before too); it is stored as a view of ``ba``. Made before the cell, ``a`` (or
+    a memory view) was not seen sharing ``ba``, which the hit restored as a new object,
+    leaving ``a`` over the old one: it shares it now, so the cell runs (the array's
+    values apart from ``ba`` differ from the run's; a memory view cannot be stored)."""
+    cells = [
+        f"%load_ext hitnb\n%hitnb auto\nimport numpy as np\nba = bytearray(4)\n{before}",
+        f"import time\ntime.sleep(0.3)\n{cell}",
+        "%hitnb why",
+        "%hitnb auto off",
+        "ba[3] = 7\nprint([int(v) for v in a], list(ba))",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    held = "[5, 0, 0, 7]" if "ba[0]" in cell else "[0, 0, 0, 7]"
+    assert first[-1] == second[-1] == f"{printed} {held}\n"
+    assert why in second[2], second[2]
