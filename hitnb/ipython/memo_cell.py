@@ -260,6 +260,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
             digests, learned = _input_digests(shell.user_ns, analysis, known)
             imported = _user_modules_imported(analysis.imports)
             imported.update(_classes_of_inputs(shell.user_ns, analysis, source))
+            imported.update(_attributes_of_inputs(shell.user_ns, analysis))
     except UnhashableValue as exc:
         name = re.split(r"[\[.]", exc.path, maxsplit=1)[0] or "?"  # `u` of `u.__dict__`
         refused = (
@@ -352,6 +353,17 @@ def _classes_of_inputs(
             sensitivity = config.settings().version_sensitivity
             found[f"accessor {attribute}"] = fingerprint(accessor, sensitivity).digest.hex()
     return found
+
+
+def _attributes_of_inputs(namespace: dict[str, Any], analysis: CellAnalysis) -> dict[str, str]:
+    """For each input that is a notebook function holding attributes of its own (``f.count
+    = 7`` in another cell), the digest of those (see
+    :func:`~hitnb.core.cells.function_data_digests`): the function's digest covers its code
+    and defaults, not them, and a cell reading ``f.count`` hit with what another session's
+    value gave. One that cannot be hashed (a lock) counts by its name, as a class's own
+    value does (:func:`~hitnb.core.cells.class_data_digest`)."""
+    inputs = {name: namespace.get(name) for name in analysis.inputs}
+    return {f"attributes of {name}": d for name, d in function_data_digests(inputs).items()}
 
 
 def _with_packages(code: str, packages: dict[str, str]) -> str:

@@ -1314,3 +1314,24 @@ def test_an_array_or_memoryview_over_a_bytearray_views_it_after_a_hit(
     held = "[5, 0, 0, 7]" if "ba[0]" in cell else "[0, 0, 0, 7]"
     assert first[-1] == second[-1] == f"{printed} {held}\n"
     assert why in second[2], second[2]
+
+
+def test_a_cell_reading_an_attribute_of_a_function_is_keyed_by_it(
+    tmp_path: Path, isolated_store: Path
+):
+    """``f.count = 1`` edited to ``f.count = 7`` in the cell defining ``f``, and a cell
+    reading ``f.count``: the key held ``f``'s digest, its code and defaults, and the cell
+    hit with the ``10`` of the first session (found beside this change's case)."""
+    env = {"HITNB_STORE": str(isolated_store)}
+    printed = []
+    for count in (1, 7):
+        cells = [
+            f"%load_ext hitnb\n%hitnb auto\ndef f():\n    pass\nf.count = {count}",
+            "import time\ntime.sleep(0.3)\nc = f.count * 10",
+            "%hitnb why",
+            "%hitnb auto off",
+            "print(c)",
+        ]
+        printed.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0])
+    assert [p[-1] for p in printed] == ["10\n", "70\n"]
+    assert "the last cell ran" in printed[1][2], printed[1][2]
