@@ -1379,11 +1379,6 @@ class CellRecord:
     the cell ran, with where each array among them looked in it (``z = y[:]``): a hit needs
     the same (a copy ``z = y.copy()`` would not see the change the cell reads through
     ``z``, nor would ``y[2:4]`` hold what ``y[0:2]`` held)."""
-    patches: dict[str, Any] | None = None
-    """For each of :attr:`written_in_place` that is an object holding attributes (a fitted
-    model's results), what the run set inside it (a :class:`~hitnb.core.patches.Patch`),
-    which is stored in its place: a hit sets those entries in the live object (see
-    :mod:`hitnb.core.patches`). Only while the run is stored; None in what is loaded."""
     changed_overlaps: tuple[tuple[str, str, tuple[Any, ...]], ...] | None = None
     """The pairs of :attr:`changed` bound to one object, or numpy arrays whose memory
     overlapped, when the cell ran, with where the second lay in the first's: which values

@@ -67,7 +67,6 @@ from hitnb.core.cells import (
     unpack_result,
 )
 from hitnb.core.explain import Explanation, explain_call
-from hitnb.core.patches import Patch, layout_of, patch_of
 from hitnb.core.reaching import objects_reached
 from hitnb.core.recipe import NotKept, Recipe, cell_recipe, keeper
 from hitnb.core.record import RunRecord
@@ -455,18 +454,11 @@ class _CellWork(engine.Work):
             for name in record.written_in_place:  # stored as it became, written into the
                 self.refer.pop(id(record.outputs[name]), None)  # live one (`z = y`: not `z`)
             anchors = [self.read[n] for n in self.refer.values() if isinstance(n, str)]
-            kept = {**record.outputs, **(record.patches or {})}  # (see CellRecord.patches)
-            outputs = pack_outputs(kept, self.analysis.definitions, anchors, self.refer)
+            outputs = pack_outputs(record.outputs, self.analysis.definitions, anchors, self.refer)
             result = pack_result(record.result, record.outputs, outputs)
             shown = tuple(pack_result(v, record.outputs, outputs) for v in record.shown)
             packed = CellRecord(
-                **{
-                    **record.__dict__,
-                    "outputs": outputs,
-                    "result": result,
-                    "shown": shown,
-                    "patches": None,
-                }
+                **{**record.__dict__, "outputs": outputs, "result": result, "shown": shown}
             )
         except Exception as exc:  # a definition dill cannot write: the cell ran all the same
             self.refer.clear()  # (nothing stored refers to anything)
@@ -1280,8 +1272,8 @@ def _run_recorded(
         left: set[str] = set()
         changed_values = [namespace[n] for n in sorted(measured) + written if n in namespace]
         results = [*shown, value] if analysis.has_result else shown
-        sharing_when_run, patches = in_place_values(
-            namespace, changed_by, measured, layouts, outputs, results, digests
+        sharing_when_run = in_place_values(
+            namespace, changed_by, measured, layouts, outputs, results
         )
         in_place = frozenset(sharing_when_run)
         changed = {
@@ -1356,7 +1348,6 @@ def _run_recorded(
             written_in_place=in_place,
             changed_overlaps=_overlaps(namespace, set(measured) | set(written)),
             sharing_when_run=sharing_when_run or None,
-            patches=patches or None,
             function_data=function_data_digests(outputs) or None,
         )
         return record, unstorable, reached if apart else {}
@@ -1375,15 +1366,13 @@ def _run_recorded(
     return value, record, unstorable, reached
 
 
-def _outputs_may_hold(
-    outputs: dict[str, Any], values: Iterable[str], shown: list[Any], inside: dict[int, Any]
-) -> bool:
+def _outputs_may_hold(outputs: dict[str, Any], values: Iterable[str], shown: list[Any]) -> bool:
     """Whether an output of the cell other than ``values``, or a value it showed, may hold
-    one of them or an object among ``inside`` (what the entries set inside them hold), or
-    view an array's memory, where the names sharing it are not found: code (a closure made
-    in the cell, restored holding the restored value), or what a pickle of it reaches."""
+    one of them, or view an array's memory, where the names sharing it are not found: code
+    (a closure made in the cell, restored holding the restored value), or what a pickle
+    of it reaches."""
     held = [outputs[name] for name in values]
-    idents = {id(value) for value in held} | inside.keys()
+    idents = {id(value) for value in held}
     np: Any = sys.modules.get("numpy")
     arrays = [value for value in held if np is not None and type(value) is np.ndarray]
     others = [output for name, output in outputs.items() if name not in values]
@@ -1410,21 +1399,11 @@ def _write_in_place(namespace: dict[str, Any], before: dict[str, Any], stored: C
     :func:`in_place_values`), each bound again to its name; whether there were any. The
     live value, keyed as the run found it, takes the stored one's contents unless it is of
     another type, or a library made the array another shape, dtype or read-only since
-    (then the cell runs); an object holding attributes takes the entries the run set in
-    it (its :class:`~hitnb.core.patches.Patch`), once every object they go in is found."""
+    (then the cell runs)."""
     pairs: list[tuple[str, Any, Any]] = [
         (name, before.get(name), namespace[name]) for name in stored.written_in_place
     ]
-    targets = {}
     for name, live, new in pairs:
-        if type(new) is Patch:
-            try:
-                targets[name] = new.targets(live)
-            except (LookupError, TypeError, AttributeError) as exc:
-                raise engine.Unrestorable(
-                    f"`{name}` does not hold what the run set entries in ({exc!r})"
-                ) from None
-            continue
         if (
             live is new
             or type(live) is not type(new)
@@ -1440,9 +1419,7 @@ def _write_in_place(namespace: dict[str, Any], before: dict[str, Any], stored: C
         ):
             raise engine.Unrestorable(f"`{name}` cannot take the run's values in place")
     for name, live, new in pairs:
-        if type(new) is Patch:
-            new.write(targets[name])
-        elif type(live) is dict:
+        if type(live) is dict:
             _refill_dict(live, new)
         elif type(live) is set:
             _refill_set(live, new)
@@ -1513,11 +1490,10 @@ def _sharing_of(
 
 def _layouts(namespace: dict[str, Any], names: Iterable[str]) -> dict[str, tuple[Any, ...]]:
     """The values among ``names`` a hit may write into in place, as the run found them:
-    numpy arrays (exactly ``ndarray``) with their shape, dtype and strides; lists, dicts
-    and sets; other objects holding attributes, with their layout (see
-    :func:`~hitnb.core.patches.layout_of`) (see :func:`in_place_values`). Not bytearrays:
-    one a memoryview exports cannot be resized, and a hit failing on it after another
-    write ran the cell on what it had written."""
+    numpy arrays (exactly ``ndarray``) with their shape, dtype and strides, and lists,
+    dicts and sets (see :func:`in_place_values`). Not bytearrays: one a memoryview
+    exports cannot be resized, and a hit failing on it after another write ran the cell
+    on what it had written."""
     np = sys.modules.get("numpy")
     found: dict[str, tuple[Any, ...]] = {}
     for name in names:
@@ -1527,8 +1503,6 @@ def _layouts(namespace: dict[str, Any], names: Iterable[str]) -> dict[str, tuple
             found[name] = (value,)
         elif np is not None and kind is np.ndarray:
             found[name] = (value, value.shape, value.dtype, value.strides)
-        elif (layout := layout_of(value)) is not None:
-            found[name] = (value, layout)
     return found
 
 
@@ -1563,8 +1537,7 @@ def in_place_values(
     layouts: dict[str, tuple[Any, ...]],
     outputs: dict[str, Any],
     shown: list[Any],
-    digests: dict[str, str],
-) -> tuple[dict[str, Sharing], dict[str, Patch]]:
+) -> dict[str, Sharing]:
     """The inputs the run changed in place (``y += 3 * x``, ``log.append(1)``) that a hit
     may write what the run left into, keeping the live object: numpy arrays still of the
     shape, dtype and strides they had, writeable, of no Python objects; lists, dicts, sets
@@ -1580,39 +1553,14 @@ def in_place_values(
     failing that is restored as before, with the names sharing it. Each comes with the
     names sharing it after the run (see :func:`_sharing_of`): a name whose sharing the run
     changed is bound or changed by it, an output, so they are those that shared it
-    before.
-
-    An object holding attributes (a fitted model's results after ``res.summary()``) is
-    written into by the entries the run set inside it, its :class:`~hitnb.core.patches.Patch`,
-    when they are the whole change and no other name holds what they hold: put back as
-    they were, the object hashes to its digest in the key (``digests``; see
-    :func:`~hitnb.core.patches.patch_of`). Not so when the session kept that digest while
-    reading attributes filled caches inside it (statsmodels' ``res.aic``): the object
-    then holds more than the key says, which another session, whose cells reading them
-    came from the store, does not hold; set in such an object, the entries would leave it
-    unlike the run's, which the cells after it would hash as another value (they ran
-    again: glm_weights cells 68 and 70). Restored whole, it is the run's."""
+    before."""
     sharers: dict[str, set[str]] = {}
-    patches: dict[str, Patch] = {}
-    made: dict[int, Any] = {}  # what the patches set hold
     for name, digest in measured.items():
         found = layouts.get(name)
         value: Any = namespace.get(name)
         if digest is None or found is None or found[0] is not value:
             continue
-        if len(found) == 2:  # an object holding attributes
-            patch = patch_of(value, found[1], digests[name]) if name in digests else None
-            if patch is None:
-                continue
-            try:
-                holds = patch.holds()
-            except UnhashableValue:
-                continue
-            if set(sharing_names(namespace, holds)) - {name}:
-                continue
-            patches[name] = patch
-            made.update(holds)
-        elif len(found) > 1:  # an array
+        if len(found) > 1:  # an array
             if (
                 (value.shape, value.dtype, value.strides) != found[1:]
                 or not value.flags.writeable
@@ -1622,8 +1570,8 @@ def in_place_values(
         elif not _atoms_only(value):
             continue
         sharers[name] = set(sharing_names(namespace, changed_by[name])) - {name}
-    if sharers and _outputs_may_hold(outputs, sharers, shown, made):
-        return {}, {}
+    if sharers and _outputs_may_hold(outputs, sharers, shown):
+        return {}
     in_place = set(sharers)
     while in_place:
         rest = {
@@ -1641,10 +1589,7 @@ def in_place_values(
         if not failing:
             break
         in_place -= failing
-    return (
-        {name: _sharing_of(namespace, name, sharers[name]) for name in sorted(in_place)},
-        {name: patch for name, patch in patches.items() if name in in_place},
-    )
+    return {name: _sharing_of(namespace, name, sharers[name]) for name in sorted(in_place)}
 
 
 def _defaults_named(
