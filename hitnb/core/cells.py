@@ -1562,8 +1562,12 @@ class ArrayView:
     def make(self) -> Any:
         import numpy as np
 
+        anchor = self.anchor
+        if type(anchor) is bytearray:  # made over an array exporting its memory, as
+            anchor = np.frombuffer(anchor, dtype=np.uint8)  # np.frombuffer's are: a bytearray
+            # exporting none could be resized under the view, which then read freed memory
         made = np.ndarray(
-            self.shape, self.dtype, buffer=self.anchor, offset=self.offset, strides=self.strides
+            self.shape, self.dtype, buffer=anchor, offset=self.offset, strides=self.strides
         )
         if not self.writeable:
             made.flags.writeable = False

@@ -1266,7 +1266,9 @@ def test_an_array_or_memoryview_over_a_bytearray_views_it_after_a_hit(
 ):
     """``a = np.frombuffer(ba)`` viewing a bytearray: pickled, the array held a copy of
     the bytes, and after a restart ``ba[3] = 7`` no longer reached it (a review's case,
-    wrong before too); it is stored as a view of ``ba``. Made before the cell, ``a`` (or
+    wrong before too); it is stored as a view of ``ba``, made holding ``ba``'s memory as
+    ``np.frombuffer`` does, so ``ba`` cannot be resized under it (a review found the first
+    version's view reading freed memory after ``ba.extend``). Made before the cell, ``a`` (or
     a memory view) was not seen sharing ``ba``, which the hit restored as a new object,
     leaving ``a`` over the old one: it shares it now, so the cell runs (the array's
     values apart from ``ba`` differ from the run's; a memory view cannot be stored)."""
@@ -1275,11 +1277,12 @@ def test_an_array_or_memoryview_over_a_bytearray_views_it_after_a_hit(
         f"import time\ntime.sleep(0.3)\n{cell}",
         "%hitnb why",
         "%hitnb auto off",
-        "ba[3] = 7\nprint([int(v) for v in a], list(ba))",
+        "ba[3] = 7\ntry:\n    ba.extend(b'x')\n    grew = 'resized'\nexcept BufferError:\n"
+        "    grew = 'held'\nprint([int(v) for v in a], list(ba), grew)",
     ]
     first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
     held = "[5, 0, 0, 7]" if "ba[0]" in cell else "[0, 0, 0, 7]"
-    assert first[-1] == second[-1] == f"{printed} {held}\n"
+    assert first[-1] == second[-1] == f"{printed} {held} held\n"
     assert why in second[2], second[2]
 
 
