@@ -49,7 +49,6 @@ from hitnb.hashing.values import UnhashableValue, caches_of, hash_value
 from hitnb.store.codecs import (
     Part,
     anchor_placements,
-    data_start,
     dill_dumps,
     dill_loads,
     dumps_referring,
@@ -57,6 +56,7 @@ from hitnb.store.codecs import (
     gc_paused,
     loads_in,
     part_of,
+    placements_within,
     walk_pickled,
 )
 
@@ -1628,14 +1628,7 @@ def _placed_in_buffer(
     if buffer is None or buffer is not held:
         return None
     np = sys.modules["numpy"]
-    start = data_start(np.frombuffer(buffer, dtype=np.uint8))
-    bounds = getattr(np.lib, "array_utils", np).byte_bounds
-    starts = {}
-    for array in group:
-        first, end = bounds(array)
-        if start <= first <= end <= start + len(buffer):
-            starts[id(array)] = data_start(array) - start
-    return buffer, starts
+    return buffer, placements_within(np.frombuffer(buffer, dtype=np.uint8), group)
 
 
 @dataclass(frozen=True)

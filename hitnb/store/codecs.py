@@ -597,6 +597,12 @@ def anchor_placements(group: list[Any]) -> tuple[Any, dict[int, int]]:
     if len(group) < 2 or not blocks:
         return None, {}
     anchor = max(blocks, key=lambda array: array.nbytes)
+    return anchor, placements_within(anchor, group)
+
+
+def placements_within(anchor: Any, group: list[Any]) -> dict[int, int]:
+    """By id, where each numpy array of ``group`` (``anchor`` aside) lying within the
+    memory of the contiguous array ``anchor`` starts in it, in bytes."""
     bounds = getattr(sys.modules["numpy"].lib, "array_utils", sys.modules["numpy"]).byte_bounds
     low, high = bounds(anchor)
     starts = {}
@@ -604,7 +610,7 @@ def anchor_placements(group: list[Any]) -> tuple[Any, dict[int, int]]:
         first, end = bounds(array)
         if array is not anchor and low <= first <= end <= high:
             starts[id(array)] = data_start(array) - data_start(anchor)
-    return anchor, starts
+    return starts
 
 
 def data_start(array: Any) -> int:
