@@ -321,17 +321,19 @@ def run_corpus_notebook(
     notebook_timeout: float = NOTEBOOK_TIMEOUT,
     keep: Path | None = None,
     auto: bool = False,
+    folder: Path | None = None,
 ) -> NotebookResult:
     """Run one corpus notebook four times (plain twice, memoized twice on one store) and judge it.
 
     With ``keep``, the four runs' cells and timings are saved there as ``<name>.runs.json``, so
-    ``--rejudge`` can compare them again without running anything.
+    ``--rejudge`` can compare them again without running anything. ``folder``: where the
+    notebook is, when not in the statsmodels corpus (it runs there, as a user's would).
     """
-    folder = notebooks_dir()
+    folder = folder or notebooks_dir()
     path = folder / f"{name}.ipynb"
     if not path.exists():
-        known = ", ".join(p.stem for p in notebook_paths())
-        raise SystemExit(f"no corpus notebook named {name!r}; the corpus has: {known}")
+        known = ", ".join(p.stem for p in sorted(folder.glob("*.ipynb")))
+        raise SystemExit(f"no notebook named {name!r} in {folder}; it has: {known}")
     notebook = nbformat.read(path, as_version=4)
     deadline = time.monotonic() + notebook_timeout
     store = Path(tempfile.mkdtemp(prefix="hitnb-corpus-store-"))
@@ -359,9 +361,9 @@ def run_corpus_notebook(
         shutil.rmtree(store, ignore_errors=True)
 
 
-def rejudge(name: str, keep: Path) -> NotebookResult:
+def rejudge(name: str, keep: Path, folder: Path | None = None) -> NotebookResult:
     """Judge a notebook again from the runs a previous ``--keep`` saved."""
-    notebook = nbformat.read(notebooks_dir() / f"{name}.ipynb", as_version=4)
+    notebook = nbformat.read((folder or notebooks_dir()) / f"{name}.ipynb", as_version=4)
     saved = json.loads((keep / f"{name}.runs.json").read_text())
     runs = []
     for record in saved:
@@ -378,16 +380,18 @@ def _safe_run(
     keep: Path | None,
     again: bool,
     auto: bool = False,
+    folder: Path | None = None,
 ) -> NotebookResult:
     try:
         if again and keep is not None:
-            return rejudge(name, keep)
+            return rejudge(name, keep, folder)
         return run_corpus_notebook(
             name,
             cell_timeout=cell_timeout,
             notebook_timeout=notebook_timeout,
             keep=keep,
             auto=auto,
+            folder=folder,
         )
     except Exception as exc:
         return NotebookResult(name=name, status="broken", failures=[f"runner error: {exc!r}"[:300]])
@@ -504,11 +508,17 @@ def markdown(results: list[NotebookResult], worst: int = 10) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_json(results: list[NotebookResult], out: Path, command: str, started: str) -> None:
+def write_json(
+    results: list[NotebookResult],
+    out: Path,
+    command: str,
+    started: str,
+    corpus: str = f"statsmodels {VERSION} examples/notebooks",
+) -> None:
     import platform
 
     payload = {
-        "corpus": f"statsmodels {VERSION} examples/notebooks",
+        "corpus": corpus,
         "command": command,
         "started": started,
         "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -546,12 +556,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--auto", action="store_true", help="memoize by auto mode instead of %%%%memo lines"
     )
+    parser.add_argument(
+        "--folder",
+        type=Path,
+        help="judge the notebooks in this folder (another public corpus) instead of statsmodels'",
+    )
     args = parser.parse_args(argv)
+    if args.folder is not None and not args.folder.is_dir():
+        parser.error(f"--folder {args.folder}: no such folder")
+    if args.folder is not None and args.sample:
+        parser.error("--sample is statsmodels' own sample; with --folder, pick notebooks by --only")
     if args.rejudge and args.keep is None:
         parser.error("--rejudge needs --keep FOLDER (where a previous run saved its runs)")
 
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    every = [p.stem for p in notebook_paths()]
+    paths = sorted(args.folder.glob("*.ipynb")) if args.folder else notebook_paths()
+    every = [p.stem for p in paths]
     names = list(args.only or (SAMPLE if args.sample else every))
     unknown = sorted(set(names) - set(every))
     if unknown:
@@ -570,6 +590,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.keep,
                 args.rejudge,
                 args.auto,
+                args.folder,
             )
             for name in names
         ]
@@ -583,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{verdict}",
                 flush=True,
             )
-            write_json(results, out, command, started)
+            write_json(results, out, command, started, *([str(args.folder)] if args.folder else []))
     print()
     print(table(results))
     print(f"\nJSON: {out}")
