@@ -1859,9 +1859,10 @@ def pack_outputs(
     return packed
 
 
-def _digest_or_none(value: Any) -> str | None:
+def _digest_or_none(value: Any, digest_of: Callable[[Any], str] = hash_value) -> str | None:
+    """``digest_of(value)``, None for a value that cannot be hashed."""
     try:
-        return hash_value(value)
+        return digest_of(value)
     except UnhashableValue:
         return None
 
@@ -2317,45 +2318,47 @@ def own_attributes(fn: types.FunctionType) -> dict[str, Any]:
     }
 
 
-def attribute_digests(fn: types.FunctionType) -> dict[str, str | None]:
+def attribute_digests(
+    fn: types.FunctionType, digest_of: Callable[[Any], str] = hash_value
+) -> dict[str, str | None]:
     """The digest of each of :func:`own_attributes`, None for one that cannot be
-    hashed."""
-    digests: dict[str, str | None] = {}
-    for name, value in sorted(own_attributes(fn).items()):
-        try:
-            digests[name] = hash_value(value)
-        except UnhashableValue:
-            digests[name] = None
-    return digests
+    hashed. ``digest_of``: how a value is hashed (a session's cache of digests)."""
+    return {
+        name: _digest_or_none(value, digest_of)
+        for name, value in sorted(own_attributes(fn).items())
+    }
 
 
-def function_data_digests(outputs: dict[str, Any]) -> dict[str, str]:
+def function_data_digests(
+    outputs: dict[str, Any], digest_of: Callable[[Any], str] = hash_value
+) -> dict[str, str]:
     """For each notebook function among ``outputs`` that holds attributes of its own (see
     :func:`own_attributes`), the digest of their names and values (an unhashable one
     by its name alone): a hit checks the restored function holds the same (a ``def`` made
     again from its source holds none)."""
     return {
-        name: hash_value(attribute_digests(value))
+        name: hash_value(attribute_digests(value, digest_of))
         for name, value in sorted(outputs.items())
         if _notebooks(value) and own_attributes(value)
     }
 
 
 def notebook_functions(
-    namespace: dict[str, Any], leave_out: Iterable[str]
+    namespace: dict[str, Any],
+    leave_out: Iterable[str],
+    digest_of: Callable[[Any], str] = hash_value,
 ) -> dict[str, tuple[types.FunctionType, dict[str, tuple[Any, str | None]]]]:
     """The notebook functions bound in ``namespace`` (other than the names ``leave_out``),
     each with its own attributes (:func:`own_attributes`), their values and the
-    digests of those (see :func:`attribute_digests`): what a run set on them, deleted or
-    changed in place is told after it."""
+    digests of those (see :func:`attribute_digests`; ``digest_of`` hashes them): what a
+    run set on them, deleted or changed in place is told after it."""
     left = set(leave_out)
     found = {}
     for name, value in namespace.items():
         if name in left or not _notebooks(value):
             continue
         held = own_attributes(value)
-        digests = attribute_digests(value)
-        found[name] = (value, {a: (held[a], digest) for a, digest in digests.items()})
+        found[name] = (value, {a: (v, _digest_or_none(v, digest_of)) for a, v in held.items()})
     return found
 
 

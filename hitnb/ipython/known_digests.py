@@ -24,7 +24,7 @@ import types
 import weakref
 from typing import Any, NamedTuple
 
-from hitnb.hashing.values import UnhashableValue, hashers_registered
+from hitnb.hashing.values import UnhashableValue, hash_value, hashers_registered
 
 _READS_GLOBALS = (types.FunctionType, type, types.ModuleType)
 """Code: a function's digest covers the values of the globals it reads, and a user
@@ -47,6 +47,7 @@ class KnownDigests:
         self._by_id: dict[int, tuple[Any, str]] = {}
         self._origins: dict[int, tuple[Any, Origin]] = {}
         self._refused: dict[int, tuple[weakref.ref[Any], UnhashableValue, int]] = {}
+        self._hashed: dict[int, tuple[Any, str]] = {}
         self.learned: dict[tuple[str, str], dict[str, str]] = {}
         """Digests learned for stored outputs, by entry key and checksum, as this session
         read or wrote them: a cell hit again in the session does not ask the store again.
@@ -98,9 +99,24 @@ class KnownDigests:
             return
         refused[key] = (held, why, hashers_registered())
 
+    def hashed(self, value: Any) -> str:
+        """``hash_value(value)``, hashed once while nothing could change the value: what a
+        notebook function holds (``fib.memo`` of a million entries), which every cell run
+        checks. Kept apart from :meth:`get`, whose digest of a restored value is that of
+        the value stored, which the live one need not hash to: a run's check compares
+        digests of the live value before and after it."""
+        found = self._hashed.get(id(value))
+        if found is not None and found[0] is value:
+            return found[1]
+        digest = hash_value(value)
+        if not isinstance(value, _READS_GLOBALS):
+            self._hashed[id(value)] = (value, digest)
+        return digest
+
     def clear(self) -> None:
         self._by_id.clear()
         self._origins.clear()
+        self._hashed.clear()
 
     def __len__(self) -> int:
         return len(self._by_id)

@@ -259,7 +259,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
             digests, learned = _input_digests(shell.user_ns, analysis, known)
             imported = _user_modules_imported(analysis.imports)
             imported.update(_classes_of_inputs(shell.user_ns, analysis, source))
-            imported.update(_attributes_of_inputs(shell.user_ns, analysis))
+            imported.update(_attributes_of_inputs(shell.user_ns, analysis, known))
     except UnhashableValue as exc:
         name = re.split(r"[\[.]", exc.path, maxsplit=1)[0] or "?"  # `u` of `u.__dict__`
         refused = (
@@ -354,15 +354,20 @@ def _classes_of_inputs(
     return found
 
 
-def _attributes_of_inputs(namespace: dict[str, Any], analysis: CellAnalysis) -> dict[str, str]:
+def _attributes_of_inputs(
+    namespace: dict[str, Any], analysis: CellAnalysis, known: KnownDigests
+) -> dict[str, str]:
     """For each input that is a notebook function holding attributes of its own (``f.count
     = 7`` in another cell), the digest of those (see
     :func:`~hitnb.core.cells.function_data_digests`): the function's digest covers its code
     and defaults, not them, and a cell reading ``f.count`` hit with what another session's
     value gave. One that cannot be hashed (a lock) counts by its name, as a class's own
-    value does (:func:`~hitnb.core.cells.class_data_digest`)."""
+    value does (:func:`~hitnb.core.cells.class_data_digest`). A value the session knows
+    hashed already (``known``) is not hashed again: ``fib.memo`` of a million entries is
+    hashed once, not by every cell reading ``fib``."""
     inputs = {name: namespace.get(name) for name in analysis.inputs}
-    return {f"attributes of {name}": d for name, d in function_data_digests(inputs).items()}
+    digests = function_data_digests(inputs, known.hashed)
+    return {f"attributes of {name}": d for name, d in digests.items()}
 
 
 def _with_packages(code: str, packages: dict[str, str]) -> str:
@@ -1165,7 +1170,9 @@ def _run_recorded(
     module_globals = {m: _globals_ids(m) for m in _user_modules_reached(namespace, analysis)}
     swapped = _attributes_as_found(namespace, analysis.put_back)
     classes = notebook_classes(namespace, analysis.bound)  # their own values, checked after
-    functions = notebook_functions(namespace, analysis.bound)  # and their own attributes
+    functions = notebook_functions(  # and their own attributes
+        namespace, analysis.bound, known_digests(shell).hashed
+    )
     layouts = _layouts(namespace, analysis.candidates | analysis.receivers | kept.keys())
     shown: list[Any] = []  # the values shown before the result
     start = time.perf_counter()
@@ -1263,6 +1270,10 @@ def _run_recorded(
                 "another cell defines: a hit could not change it again"
             )
         changed_function = _attribute_changed(namespace, functions, outputs)
+        if changed_function is not None or any(
+            namespace.get(name) is not function for name, (function, _) in functions.items()
+        ):  # the digests kept of what those functions held, taken before the run, may be
+            known.clear()  # stale (those of functions left as they were are not)
         if changed_function is not None and not unstorable:
             unstorable = (
                 f"this cell ran but was not cached: it {changed_function}, which another "
