@@ -2087,7 +2087,7 @@ def parts_of_inputs(
         while todo and len(seen) < PARTS_LIMIT:
             below: list[tuple[Any, Part]] = []
             for obj, part in todo:
-                for step, child in _parts_inside(obj):
+                for step, child in _parts_inside(obj, axes=True):
                     if id(child) in seen or id(child) in refer or not may_change(child):
                         continue
                     seen.add(id(child))
@@ -2136,7 +2136,7 @@ def parts_of_shared(
         while todo and len(seen) < PARTS_LIMIT:
             below: list[tuple[Any, Part]] = []
             for obj, part in todo:
-                for step, child in _parts_inside(obj):
+                for step, child in _parts_inside(obj, axes=True):
                     ident = id(child)
                     if ident in seen or ident in refer or ident in reached:
                         continue  # (what the changed values reach is restored with them)
@@ -2200,8 +2200,14 @@ def _held_once(
     }
 
 
-def _parts_inside(obj: Any) -> Iterator[tuple[tuple[str, Any], Any]]:
+def _parts_inside(obj: Any, axes: bool = False) -> Iterator[tuple[tuple[str, Any], Any]]:
+    """The parts of ``obj`` a user names: its items and public attributes; with ``axes``,
+    a pandas frame's index and columns too, which libraries keep as they are (statsmodels'
+    models hold ``data.index`` as their ``_index``)."""
     kind = type(obj)
+    if axes and kind.__module__.partition(".")[0] == "pandas":
+        for axis in _AXES.get(kind.__name__, ()):
+            yield ("axis", axis), getattr(obj, axis)
     if kind is list or kind is tuple:
         if len(obj) <= SHARING_SCAN_LIMIT:
             yield from ((("item", i), item) for i, item in enumerate(obj))
@@ -2218,6 +2224,9 @@ def _parts_inside(obj: Any) -> Iterator[tuple[tuple[str, Any], Any]]:
                 if type(key) is str and not key.startswith("_") and key not in caches:
                     yield ("attribute", key), item
 
+
+_AXES = {"DataFrame": ("index", "columns"), "Series": ("index",)}
+"""The axes :func:`_parts_inside` gives as parts of pandas values, by type name."""
 
 MUTABLE_CONTAINERS = frozenset({list, dict, set, bytearray})
 """The containers that can change in place which pickle writes itself, never asking the

@@ -253,7 +253,8 @@ class Reference(NamedTuple):
 
 Part = tuple[tuple[str, Any], ...]
 """Where an object lies inside a value: steps ``("attribute", name)`` (its own
-``__dict__``), ``("item", index or key)``."""
+``__dict__``), ``("item", index or key)``, ``("axis", "index" or "columns")`` (of a
+pandas value)."""
 _referring: contextvars.ContextVar[
     tuple[dict[int, str | tuple[str, Part]], Mapping[str, Any], dict[int, Any]] | None
 ] = contextvars.ContextVar("hitnb_references", default=None)
@@ -358,7 +359,12 @@ def part_of(whole: Any, part: Part) -> Any:
     when ``whole`` holds none there."""
     found = whole
     for kind, step in part:
-        found = vars(found)[step] if kind == "attribute" else found[step]
+        if kind == "axis":
+            if type(found).__module__.partition(".")[0] != "pandas":
+                raise TypeError(f"{type(found).__name__} is no pandas value")
+            found = getattr(found, step)
+        else:
+            found = vars(found)[step] if kind == "attribute" else found[step]
     return found
 
 

@@ -1305,3 +1305,41 @@ def test_a_cell_reading_an_attribute_of_a_function_is_keyed_by_it(
         printed.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0])
     assert [p[-1] for p in printed] == ["10\n", "70\n"]
     assert "the last cell ran" in printed[1][2], printed[1][2]
+
+
+@pytest.mark.parametrize(
+    ("made", "axis"),
+    [
+        ("pd.DataFrame({'y': [1.0, 2.0]}, index=pd.Index(['a', 'b'], name='k'))", "index"),
+        ("pd.DataFrame({'y': [1.0, 2.0]}, index=pd.Index(['a', 'b'], name='k'))", "columns"),
+        ("pd.Series([1.0, 2.0], index=pd.date_range('2000-01-01', periods=2))", "index"),
+    ],
+    ids=["frame-index", "frame-columns", "series-index"],
+)
+def test_what_holds_an_inputs_index_holds_the_inputs_own_after_a_hit(
+    tmp_path: Path, isolated_store: Path, made: str, axis: str
+):
+    """statsmodels' models keep their data's index (``model._index is co2.index``), and
+    two models fitted on one frame share it. Restored, each held a copy of the index of
+    its own: after a restart ``a.idx is df.index`` was False, and a cell changing one of
+    the models (arima_alternative_estimators cell 17, ``res_hr.plot_diagnostics()``) found
+    the other holding other values beside what they shared, and ran again on every hit
+    (2.3 s where the plain cell took 0.6 s). The index of an input is referred to as the
+    input's own, as a part of it is."""
+    slow = "import time\ntime.sleep(0.3)\n"
+    cells = [
+        f"%load_ext hitnb\n%hitnb auto\nimport pandas as pd, types\ndf = {made}",
+        f"{slow}a = types.SimpleNamespace(idx=df.{axis}, log=[])",
+        f"{slow}b = types.SimpleNamespace(idx=df.{axis})",
+        "%hitnb auto off",
+        f"print(a.idx is df.{axis}, b.idx is df.{axis})",
+        "%hitnb auto",
+        f"{slow}a.log.append(1)",
+        "%hitnb why",
+        "%hitnb auto off",
+        "print(a.log, list(a.idx) == list(b.idx))",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[4] == second[4] == "True True\n"
+    assert first[-1] == second[-1] == "[1] True\n"
+    assert "came from the cache" in second[7], second[7]
