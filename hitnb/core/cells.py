@@ -45,7 +45,7 @@ from hitnb.errors import CodecError
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
 from hitnb.hashing.apart import Marks, hash_apart, memory_owner
 from hitnb.hashing.code import importable_name, library_attribute, library_method
-from hitnb.hashing.values import UnhashableValue, caches_of, hash_value
+from hitnb.hashing.values import UnhashableValue, cache_entries, caches_of, hash_value
 from hitnb.store.codecs import (
     Part,
     anchor_placements,
@@ -54,6 +54,7 @@ from hitnb.store.codecs import (
     dumps_referring,
     dumps_with_dill_functions,
     gc_paused,
+    is_cached_part,
     loads_in,
     part_of,
     placements_within,
@@ -1822,7 +1823,7 @@ def pack_outputs(
         packed.update(views)
     for name, value in values.items():
         held = refer.get(id(value)) if refer else None
-        if held is not None and name not in packed:
+        if held is not None and name not in packed and not is_cached_part(held):
             packed[name] = InputPart(held, ()) if isinstance(held, str) else InputPart(*held)
         if name in packed:
             continue
@@ -2087,13 +2088,17 @@ def parts_of_inputs(
         while todo and len(seen) < PARTS_LIMIT:
             below: list[tuple[Any, Part]] = []
             for obj, part in todo:
-                for step, child in _parts_inside(obj, axes=True):
+                for step, child in _parts_inside(obj, axes=True, cached=True):
                     if id(child) in seen or id(child) in refer or not may_change(child):
                         continue
                     seen.add(id(child))
                     where = (*part, step)
+                    if step[0] == "cached" and type(child) in MUTABLE_CONTAINERS:
+                        continue  # (pickle writes those itself: see codecs.load_cached)
                     if found.setdefault(id(child), (name, where))[0] != name:
                         both.add(id(child))
+                    if step[0] == "cached":  # the live input's own entry after a hit, when it
+                        continue  # holds one; else the stored one, kept in it: not walked
                     if containers is not None and type(child) in MUTABLE_CONTAINERS:
                         containers.setdefault(id(child), child)
                     if len(where) < PARTS_DEPTH:
@@ -2200,10 +2205,14 @@ def _held_once(
     }
 
 
-def _parts_inside(obj: Any, axes: bool = False) -> Iterator[tuple[tuple[str, Any], Any]]:
+def _parts_inside(
+    obj: Any, axes: bool = False, cached: bool = False
+) -> Iterator[tuple[tuple[str, Any], Any]]:
     """The parts of ``obj`` a user names: its items and public attributes; with ``axes``,
     a pandas frame's index and columns too, which libraries keep as they are (statsmodels'
-    models hold ``data.index`` as their ``_index``)."""
+    models hold ``data.index`` as their ``_index``); with ``cached``, the cached
+    attributes it holds (see :func:`~hitnb.hashing.values.cache_entries`), each with
+    where it is kept (``cov = res.sigma`` is ``res``'s own cache entry)."""
     kind = type(obj)
     if axes and kind.__module__.partition(".")[0] == "pandas":
         for axis in _AXES.get(kind.__name__, ()):
@@ -2223,6 +2232,9 @@ def _parts_inside(obj: Any, axes: bool = False) -> Iterator[tuple[tuple[str, Any
             for key, item in own.items():
                 if type(key) is str and not key.startswith("_") and key not in caches:
                     yield ("attribute", key), item
+            if cached:  # last: a part named otherwise too is referred to by that name
+                for kept_in, name, value in cache_entries(obj):
+                    yield ("cached", (kept_in, name)), value
 
 
 _AXES = {"DataFrame": ("index", "columns"), "Series": ("index",)}

@@ -518,6 +518,40 @@ def _left_out(cls: type) -> LeftOut:
     return found
 
 
+def cache_entries(value: Any) -> Iterator[tuple[tuple[str, ...], str, Any]]:
+    """The cached attributes ``value`` holds now (see :func:`_left_out`), each as the
+    attributes leading from ``value`` to the dict keeping it (none: its own ``__dict__``,
+    as ``functools.cached_property`` keeps it; ``("_cache",)`` for statsmodels' read-only
+    caches; ``("_results", "_cache")`` through the wrapper statsmodels hands out), its
+    name and its value: ``res.sigma`` read once, ``res._cache["resid"]``."""
+    own = getattr(value, "__dict__", None)
+    if type(own) is not dict:
+        return
+    kind = type(value)
+    left = _left_out(kind)
+    for name in sorted(left.names):
+        if name in own and any(
+            isinstance(vars(klass).get(name), functools.cached_property) for klass in kind.__mro__
+        ):
+            yield (), name, own[name]
+    for attribute, entries in left.in_caches:
+        cache = own.get(attribute)
+        if type(cache) is dict:
+            for name in sorted(entries & cache.keys()):
+                yield (attribute,), name, cache[name]
+    delegate = next(
+        (to for k in kind.__mro__ if (to := _DELEGATING.get((k.__module__, k.__name__)))), None
+    )
+    if delegate is not None and delegate in own:
+        for kept_in, name, entry in cache_entries(own[delegate]):
+            yield (delegate, *kept_in), name, entry
+
+
+_DELEGATING = {("statsmodels.base.wrapper", "ResultsWrapper"): "_results"}
+"""Classes whose instances hand out the attributes of another object they hold, by the
+attribute holding it: ``res.resid`` of a fitted statsmodels model is ``res._results``'s."""
+
+
 def caches_of(cls: type) -> frozenset[str]:
     """The attributes of ``cls``'s instances that hold caches (see :func:`_left_out`): what
     an instance holds there now, another equal to it may not hold."""

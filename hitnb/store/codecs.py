@@ -254,7 +254,9 @@ class Reference(NamedTuple):
 Part = tuple[tuple[str, Any], ...]
 """Where an object lies inside a value: steps ``("attribute", name)`` (its own
 ``__dict__``), ``("item", index or key)``, ``("axis", "index" or "columns")`` (of a
-pandas value)."""
+pandas value), and last only, ``("cached", (kept_in, name))``: a cached attribute, in the
+dict the attributes ``kept_in`` lead to from the instance (none: its own ``__dict__``;
+see :func:`load_cached`)."""
 _referring: contextvars.ContextVar[
     tuple[dict[int, str | tuple[str, Part]], Mapping[str, Any], dict[int, Any]] | None
 ] = contextvars.ContextVar("hitnb_references", default=None)
@@ -354,12 +356,116 @@ def load_part(name: str, part: Part) -> Any:
         ) from None
 
 
+def load_cached(name: str, part: Part, reduced: tuple[Any, ...]) -> Any:
+    """A cached attribute of an input the cell read unchanged (``cov = res.sigma``; called
+    by pickle): the live input's own entry when it holds one, as reading the attribute in
+    a plain run returns it; else the stored value, rebuilt from ``reduced`` (its
+    ``__reduce_ex__``) and kept in the live input's cache, as a plain run computing it
+    keeps it. Restored as a copy beside the input, ``cov`` was not ``res.sigma``: a later
+    ``cov += 1`` left ``res.sigma`` as it was, and a cell changing ``res`` found ``cov``
+    no longer sharing it. The key holds the input's digest, which leaves its caches out
+    (they are what its other values compute), so a live entry is checked against the
+    stored one: one holding other values (changed in place since) makes the hit stale."""
+    whole = load_reference(name)
+    cache: dict[str, Any] | None = None
+    if not isinstance(whole, Reference):
+        *path, (_, (kept_in, entry)) = part
+        try:
+            cache = _cache_dict(part_of(whole, tuple(path)), kept_in)
+        except (KeyError, IndexError, TypeError) as exc:
+            raise StaleReferenceError(
+                f"the stored run holds a part of `{name}` that `{name}` does not hold now ({exc!r})"
+            ) from None
+    value = _rebuilt(reduced)
+    if cache is None:
+        return value
+    if entry not in cache:
+        cache[entry] = value
+        return value
+    if not _pickle_alike(cache[entry], value):  # (a plain run would read other values)
+        raise StaleReferenceError(
+            f"`{name}` holds its cached `{entry}` with other values than when the cell ran"
+        )
+    return cache[entry]
+
+
+def _pickle_alike(one: Any, other: Any) -> bool:
+    """Whether ``one`` and ``other`` pickle to the same bytes (so hold the same values);
+    False when either cannot be pickled."""
+    try:
+        return pickle.dumps(one, protocol=5) == pickle.dumps(other, protocol=5)
+    except Exception:
+        return False
+
+
+def _cache_dict(obj: Any, kept_in: tuple[str, ...]) -> dict[str, Any] | None:
+    """The dict the attributes ``kept_in`` lead to from ``obj`` (none: its ``__dict__``);
+    None when ``obj`` holds none there (a statsmodels results object made without
+    ``_cache``)."""
+    holder = getattr(obj, "__dict__", None)
+    for attribute in kept_in:
+        if type(holder) is not dict:
+            return None
+        held = holder.get(attribute)
+        holder = held if type(held) is dict else getattr(held, "__dict__", None)
+    return holder if type(holder) is dict else None
+
+
+def _reduced_for_cache(obj: Any) -> tuple[Any, ...] | None:
+    """``obj.__reduce_ex__(5)`` as :func:`_rebuilt` takes it (its item iterators made
+    lists); None when ``obj`` reduces to a global's name (pickle writes it as such)."""
+    reduced = obj.__reduce_ex__(5)
+    if isinstance(reduced, str):
+        return None
+    parts = list(reduced) + [None] * (6 - len(reduced))
+    for at in (3, 4):
+        if parts[at] is not None:
+            parts[at] = list(parts[at])
+    return tuple(parts)
+
+
+def _rebuilt(reduced: tuple[Any, ...]) -> Any:
+    """The object ``reduced`` (see :func:`_reduced_for_cache`) describes, made as pickle
+    makes it."""
+    make, args, state, items, pairs, set_state = reduced
+    obj = make(*args)
+    if state is not None:
+        if set_state is not None:
+            set_state(obj, state)
+        elif hasattr(obj, "__setstate__"):
+            obj.__setstate__(state)
+        else:
+            slots = None
+            if isinstance(state, tuple) and len(state) == 2:
+                state, slots = state
+            if state:
+                vars(obj).update(state)
+            for key, value in (slots or {}).items():
+                setattr(obj, key, value)
+    for item in items or ():
+        obj.append(item)
+    for key, value in pairs or ():
+        obj[key] = value
+    return obj
+
+
+def is_cached_part(to: str | tuple[str, Part]) -> bool:
+    """Whether a reference ``to`` is to a cached attribute (see :func:`load_cached`)."""
+    return isinstance(to, tuple) and bool(to[1]) and to[1][-1][0] == "cached"
+
+
 def part_of(whole: Any, part: Part) -> Any:
     """The object at ``part`` inside ``whole``; raises KeyError, IndexError or TypeError
-    when ``whole`` holds none there."""
+    when ``whole`` holds none there (a cached attribute it does not hold now too)."""
     found = whole
     for kind, step in part:
-        if kind == "axis":
+        if kind == "cached":
+            kept_in, entry = step
+            cache = _cache_dict(found, kept_in)
+            if cache is None:
+                raise KeyError(kept_in)
+            found = cache[entry]
+        elif kind == "axis":
             if type(found).__module__.partition(".")[0] != "pandas":
                 raise TypeError(f"{type(found).__name__} is no pandas value")
             found = getattr(found, step)
@@ -398,6 +504,8 @@ class _Pickler(pickle.Pickler):
         super().__init__(file, **options)
         self.refer = refer
         self.by_dill = by_dill
+        self.rebuilding: set[int] = set()
+        """Cached attributes written as :func:`load_cached` with their state (by id)."""
         self.views: dict[int, tuple[Any, ...]] = {}
         """The arrays to write as views of another array of the value (see
         :func:`views_within`)."""
@@ -415,6 +523,14 @@ class _Pickler(pickle.Pickler):
             return _last, (None,)
         name = self.refer.get(id(obj)) if self.refer else None
         if isinstance(name, tuple):
+            if is_cached_part(name):
+                if id(obj) in self.rebuilding:  # met again inside its own state: as itself
+                    return NotImplemented
+                reduced = _reduced_for_cache(obj)
+                if reduced is None:
+                    return NotImplemented
+                self.rebuilding.add(id(obj))  # (pickle writes the state before the object)
+                return load_cached, (*name, reduced)
             return load_part, name
         if name is not None:
             return load_reference, (name,)
@@ -757,7 +873,9 @@ def _dill_referring(loading: bool = False) -> Any:
 
         def persistent_id(self, obj: Any) -> Any:
             to = self.refer.get(id(obj))
-            return None if to is None else ("hitnb", to)
+            if to is None or is_cached_part(to):  # (a reference holds no value to rebuild)
+                return None
+            return ("hitnb", to)
 
         def reducer_override(self, obj: Any) -> Any:
             if self.by_name and _defined_at_top(obj):

@@ -1343,3 +1343,70 @@ def test_what_holds_an_inputs_index_holds_the_inputs_own_after_a_hit(
     assert first[4] == second[4] == "True True\n"
     assert first[-1] == second[-1] == "[1] True\n"
     assert "came from the cache" in second[7], second[7]
+
+
+@pytest.mark.parametrize(
+    ("setup", "read"),
+    [
+        (
+            "import functools\nclass Fit:\n    def __init__(self, x):\n        self.x = x\n"
+            "    @functools.cached_property\n    def doubled(self):\n        return self.x * 2\n"
+            "fit = Fit(np.arange(3.0))",
+            "fit.doubled",
+        ),
+        (
+            "import statsmodels.api as sm\nx = np.arange(6.0)\n"
+            "fit = sm.OLS(x ** 2, sm.add_constant(x)).fit()",
+            "fit.resid",
+        ),
+    ],
+    ids=["cached_property", "statsmodels-cache_readonly"],
+)
+def test_a_cached_attribute_an_output_holds_is_the_inputs_own_after_a_hit(
+    tmp_path: Path, isolated_store: Path, setup: str, read: str
+):
+    """``d = fit.doubled`` (a ``functools.cached_property``; statsmodels' ``res.resid``,
+    kept in ``res._cache``): after a plain run ``d`` is the entry the input keeps. The hit
+    restored a copy, and ``d += 1`` in a later cell left ``fit.doubled`` as it was: the
+    last cell printed other values than plainly (wrong before). The entry is referred to:
+    the live input's own when it holds one, else the stored value, kept in its cache."""
+    slow = "import time\ntime.sleep(0.3)\n"
+    cells = [
+        f"%load_ext hitnb\n%hitnb auto\nimport numpy as np\n{setup}",
+        f"{slow}d = {read}",
+        f"{slow}d += 1",
+        "%hitnb why",
+        "%hitnb auto off",
+        f"print(d is {read}, np.asarray({read}).round(3).tolist())",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1], (first[-1], second[-1])
+    assert first[-1].startswith("True"), first[-1]
+    assert "came from the cache" in second[3], second[3]
+
+
+def test_a_cached_attribute_changed_in_the_live_input_makes_the_hit_run_the_cell(
+    tmp_path: Path, isolated_store: Path
+):
+    """The key leaves an input's caches out, so a hit may meet the input holding the
+    entry a stored output is, with other values (``fit.doubled[0] = 99`` in a plain cell
+    of the second session): a plain run reads those. The hit restored the stored copy
+    (``False [0.0, 2.0, 4.0]``, wrong before); now it runs the cell."""
+    env = {"HITNB_STORE": str(isolated_store)}
+    setup = (
+        "%load_ext hitnb\nimport functools, numpy as np\nclass Fit:\n"
+        "    def __init__(self, x):\n        self.x = x\n    @functools.cached_property\n"
+        "    def doubled(self):\n        return self.x * 2\nfit = Fit(np.arange(3.0))"
+    )
+    printed = []
+    for before in ("", "fit.doubled[0] = 99"):
+        cells = [
+            setup,
+            before,
+            "%%memo --why\nimport time\ntime.sleep(0.3)\nd = fit.doubled",
+            "print(d is fit.doubled, d.tolist())",
+        ]
+        printed.append(printed_in_fresh_kernels(tmp_path, env, cells, kernels=1)[0])
+    assert printed[0][-1] == "True [0.0, 2.0, 4.0]\n"
+    assert printed[1][-1] == "True [99.0, 2.0, 4.0]\n", printed[1]
+    assert "other values than when the cell ran" in printed[1][2], printed[1][2]
