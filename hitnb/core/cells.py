@@ -2234,8 +2234,14 @@ def _parts_inside(
                     yield ("attribute", key), item
             if cached:  # last: a part named otherwise too is referred to by that name
                 for kept_in, name, value in cache_entries(obj):
-                    yield ("cached", (kept_in, name)), value
+                    if type(value).__module__.partition(".")[0] in _CACHED_PARTS:
+                        yield ("cached", (kept_in, name)), value
 
+
+_CACHED_PARTS = frozenset({"numpy", "pandas"})
+"""The libraries whose values :func:`_parts_inside` gives as cached parts: arrays and frames
+(residuals, fitted values, covariances), which rebuild from their pickled state as pickle
+builds them; an object may reach itself from its own state."""
 
 _AXES = {"DataFrame": ("index", "columns"), "Series": ("index",)}
 """The axes :func:`_parts_inside` gives as parts of pandas values, by type name."""

@@ -113,6 +113,12 @@ class KnownDigests:
             self._hashed[id(value)] = (value, digest)
         return digest
 
+    def drop_hashed(self, idents: set[int]) -> None:
+        """Forget what :meth:`hashed` kept of the objects of ``idents`` (by id): values a run
+        may have changed where no check after it looked (the cell's outputs)."""
+        for ident in idents & self._hashed.keys():
+            del self._hashed[ident]
+
     def clear(self) -> None:
         self._by_id.clear()
         self._origins.clear()

@@ -91,7 +91,7 @@ from hitnb.hashing.dependencies import (
     written_during,
 )
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
-from hitnb.hashing.values import UnhashableValue, hash_value, time_limit
+from hitnb.hashing.values import UnhashableValue, cache_entries, hash_value, time_limit
 from hitnb.ipython import formatters, interactivity
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
 from hitnb.ipython.capture import (
@@ -305,6 +305,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
                 namespace=shell.user_ns,
             )
         )  # fmt: skip
+        codecs.take_cached()  # (any a hit given up left: see codecs.load_cached)
     if options.auto and not work.noted:
         auto_session(shell).ran_memoized(outcome.hit or bool(outcome.rerun))
     _note_origins(shell, store, outcome, work)
@@ -576,6 +577,7 @@ class _CellWork(engine.Work):
                     )
             written = _write_in_place(namespace, before, stored)
         except Exception as exc:  # a module gone, a class that no longer loads: the cell
+            codecs.take_cached()  # (its inputs' caches as the hit found them)
             for name, value in before.items():  # runs on the namespace as it found it
                 if value is _UNBOUND:
                     namespace.pop(name, None)
@@ -584,6 +586,8 @@ class _CellWork(engine.Work):
             if isinstance(exc, engine.Unrestorable):
                 raise
             raise engine.Unrestorable(f"the stored outputs cannot be restored ({exc})") from exc
+        for cache, entry, value in codecs.take_cached():  # the hit is sure: as a plain run
+            cache.setdefault(entry, value)  # computing them keeps them
         kept_objects = getattr(stored, "changed", frozenset()) | stored.shared
         pairs = {
             name: (old, namespace[name])
@@ -693,6 +697,7 @@ class _CellWork(engine.Work):
         return _sharing_unmet(self.shell.user_ns, self.analysis, stored, self.read)
 
     def stale(self, reason: str) -> None:
+        codecs.take_cached()  # loaded for a hit given up: the run finds the caches as they were
         self.stale_reason = reason
         options = self.options
         if options.why or (options.name and not self.quiet):
@@ -1170,6 +1175,8 @@ def _run_recorded(
     module_globals = {m: _globals_ids(m) for m in _user_modules_reached(namespace, analysis)}
     swapped = _attributes_as_found(namespace, analysis.put_back)
     classes = notebook_classes(namespace, analysis.bound)  # their own values, checked after
+    caches = _cached_held(namespace, set(analysis.inputs) - set(analysis.bound))  # inputs'
+    # cached attributes (a run clearing one is not stored)
     functions = notebook_functions(  # and their own attributes
         namespace, analysis.bound, known_digests(shell).hashed
     )
@@ -1269,11 +1276,19 @@ def _run_recorded(
                 f"this cell ran but was not cached: it changed class `{changed_class}`, which "
                 "another cell defines: a hit could not change it again"
             )
+        removed = _cache_removed(namespace, {n: c for n, c in caches.items() if n not in outputs})
+        if removed is not None and not unstorable:
+            unstorable = (
+                f"this cell ran but was not cached: it removed {removed}, which a hit could "
+                "not remove again (a hit gives what it restores as the input's own entries)"
+            )
         changed_function = _attribute_changed(namespace, functions, outputs)
         if changed_function is not None or any(
             namespace.get(name) is not function for name, (function, _) in functions.items()
         ):  # the digests kept of what those functions held, taken before the run, may be
             known.clear()  # stale (those of functions left as they were are not)
+        known.drop_hashed({id(value) for value in outputs.values()})  # (`log = f.items;
+        # log.append(1)`: an output, which the check of f's attributes leaves to the record)
         if changed_function is not None and not unstorable:
             unstorable = (
                 f"this cell ran but was not cached: it {changed_function}, which another "
@@ -1833,6 +1848,46 @@ def _attribute_changed(
             now = attribute_digests(function) if now is None else now
             if now.get(attribute) != digest:
                 return f"changed attribute `{attribute}` of function `{name}` in place"
+    return None
+
+
+def _cached_held(
+    namespace: dict[str, Any], names: Iterable[str]
+) -> dict[str, tuple[Any, frozenset[tuple[tuple[str, ...], str]]]]:
+    """The inputs ``names`` that hold cached attributes (see
+    :func:`~hitnb.hashing.values.cache_entries`), each with where those are kept and their
+    names: a run clearing one (``del fit.doubled``, statsmodels' ``remove_data()``) changes
+    nothing their digests hold, and a hit would not clear it."""
+    found = {}
+    for name in sorted(names):
+        value = namespace.get(name)
+        if value is None or not may_change(value):
+            continue
+        try:
+            held = frozenset((kept_in, entry) for kept_in, entry, _ in cache_entries(value))
+        except Exception:  # (a library's __dict__ that cannot be read: nothing to clear)
+            continue
+        if held:
+            found[name] = (value, held)
+    return found
+
+
+def _cache_removed(
+    namespace: dict[str, Any], before: dict[str, tuple[Any, frozenset[tuple[tuple[str, ...], str]]]]
+) -> str | None:
+    """A cached attribute one of the inputs ``before`` (see :func:`_cached_held`) held
+    before the run and not after it, said as a user reads it; None when none. (The caller
+    leaves out the inputs the run changed otherwise: a hit restores those whole, caches and
+    all, as the run left them.)"""
+    for name, (value, held) in before.items():
+        if namespace.get(name) is not value:
+            continue
+        try:
+            now = {(kept_in, entry) for kept_in, entry, _ in cache_entries(value)}
+        except Exception:
+            now = set()
+        for _, entry in sorted(held - now):
+            return f"the cached attribute `{entry}` of `{name}`"
     return None
 
 

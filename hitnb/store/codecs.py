@@ -283,9 +283,11 @@ def references(
     when the record is loaded: inputs of the cell, whose digests are part of its key.
     """
     token = _referring.set((refer, values, {} if containers is None else containers))
+    pending = _cached_pending.set([])
     try:
         yield
     finally:
+        _cached_pending.reset(pending)
         _referring.reset(token)
 
 
@@ -361,7 +363,8 @@ def load_cached(name: str, part: Part, reduced: tuple[Any, ...]) -> Any:
     by pickle): the live input's own entry when it holds one, as reading the attribute in
     a plain run returns it; else the stored value, rebuilt from ``reduced`` (its
     ``__reduce_ex__``) and kept in the live input's cache, as a plain run computing it
-    keeps it. Restored as a copy beside the input, ``cov`` was not ``res.sigma``: a later
+    keeps it (once the hit is sure: see :func:`take_cached`). Restored as a copy beside
+    the input, ``cov`` was not ``res.sigma``: a later
     ``cov += 1`` left ``res.sigma`` as it was, and a cell changing ``res`` found ``cov``
     no longer sharing it. The key holds the input's digest, which leaves its caches out
     (they are what its other values compute), so a live entry is checked against the
@@ -380,13 +383,34 @@ def load_cached(name: str, part: Part, reduced: tuple[Any, ...]) -> Any:
     if cache is None:
         return value
     if entry not in cache:
-        cache[entry] = value
+        _cached_pending.get().append((cache, entry, value))
         return value
     if not _pickle_alike(cache[entry], value):  # (a plain run would read other values)
         raise StaleReferenceError(
             f"`{name}` holds its cached `{entry}` with other values than when the cell ran"
         )
     return cache[entry]
+
+
+_cached_pending: contextvars.ContextVar[list[tuple[dict[str, Any], str, Any]]] = (
+    contextvars.ContextVar("hitnb_cached_pending")
+)
+"""The cache entries :func:`load_cached` rebuilt for live inputs that held none: kept in
+the inputs' caches only once the hit that loaded them is sure (:func:`take_cached`); a hit
+given up after loading them (another entry holding other values) runs the cell, which must
+find the inputs as the hit found them."""
+
+
+def take_cached() -> list[tuple[dict[str, Any], str, Any]]:
+    """The entries :func:`load_cached` rebuilt since the last call, in the order loaded
+    (each: the live cache, the entry's name, the value), and forget them: the host keeps
+    them in those caches when its hit is sure, and drops them when it gives the hit up."""
+    pending = _cached_pending.get(None)
+    if not pending:
+        return []
+    taken = list(pending)
+    pending.clear()
+    return taken
 
 
 def _pickle_alike(one: Any, other: Any) -> bool:
@@ -505,7 +529,8 @@ class _Pickler(pickle.Pickler):
         self.refer = refer
         self.by_dill = by_dill
         self.rebuilding: set[int] = set()
-        """Cached attributes written as :func:`load_cached` with their state (by id)."""
+        """Cached attributes written as :func:`load_cached` with their state (by id): one
+        met again inside its state cannot be rebuilt so, and is not stored."""
         self.views: dict[int, tuple[Any, ...]] = {}
         """The arrays to write as views of another array of the value (see
         :func:`views_within`)."""
@@ -524,8 +549,10 @@ class _Pickler(pickle.Pickler):
         name = self.refer.get(id(obj)) if self.refer else None
         if isinstance(name, tuple):
             if is_cached_part(name):
-                if id(obj) in self.rebuilding:  # met again inside its own state: as itself
-                    return NotImplemented
+                if id(obj) in self.rebuilding:  # rebuilt from a state holding itself, it
+                    raise pickle.PicklingError(  # would be the shell made before its state
+                        f"cached attribute {name[1][-1][1][1]!r} of `{name[0]}` holds itself"
+                    )
                 reduced = _reduced_for_cache(obj)
                 if reduced is None:
                     return NotImplemented

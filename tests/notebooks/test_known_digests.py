@@ -245,3 +245,20 @@ def test_what_a_notebook_function_holds_is_hashed_once_a_run_not_by_every_cell(
         assert kernel.run("print(len(hashed))") == "3\n"
         changed = kernel.run("%%memo --why\nfib.memo.rows.append(3)")
         assert "changed attribute `memo` of function `fib` in place" in changed, changed
+
+
+def test_a_function_attribute_changed_through_a_name_the_cell_binds_is_hashed_again(
+    tmp_path: Path, isolated_store
+):
+    """``log = f.items; log.append(1)``: ``log`` is an output, which the check of what ``f``
+    holds after the run leaves to the record, so the digest kept of ``f.items`` was stale,
+    and the next ``c = len(f.items)`` hit the first one's entry (0 where a plain run
+    gives 1; a review's case, found in this change)."""
+    slow = "import time\ntime.sleep(0.2)\n"
+    with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+        kernel.run("%load_ext hitnb\n%hitnb auto\ndef f():\n    return 1\nf.items = []")
+        kernel.run(f"{slow}c = len(f.items)")
+        kernel.run(f"{slow}log = f.items\nlog.append(1)")
+        kernel.run(f"{slow}c = len(f.items)")
+        kernel.run("%hitnb auto off")
+        assert kernel.run("print(c, len(f.items))") == "1 1\n"

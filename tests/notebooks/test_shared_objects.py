@@ -1410,3 +1410,54 @@ def test_a_cached_attribute_changed_in_the_live_input_makes_the_hit_run_the_cell
     assert printed[0][-1] == "True [0.0, 2.0, 4.0]\n"
     assert printed[1][-1] == "True [99.0, 2.0, 4.0]\n", printed[1]
     assert "other values than when the cell ran" in printed[1][2], printed[1][2]
+
+
+FIT_TWO_CACHES = (
+    "import functools, numpy as np\nclass Fit:\n    def __init__(self, x):\n        self.x = x\n"
+    "    @functools.cached_property\n    def doubled(self):\n        return self.x * 2\n"
+    "    @functools.cached_property\n    def tripled(self):\n        return self.x * 3\n"
+    "fit = Fit(np.arange(3.0))"
+)
+
+
+def test_a_hit_given_up_leaves_the_inputs_caches_as_it_found_them(
+    tmp_path: Path, isolated_store: Path
+):
+    """``d = fit.doubled; d += 1; u = fit.tripled`` after a cell that changed
+    ``fit.tripled`` (running in every session): the hit put the stored ``d`` into ``fit``'s
+    cache as it loaded it, then found ``fit.tripled`` holding other values and ran the
+    cell, which incremented that ``d`` again (``[2.0, 4.0, 6.0]``; a review's case, found
+    in this change). Entries are kept only once the hit is sure."""
+    cells = [
+        f"%load_ext hitnb\n%hitnb auto\n{FIT_TWO_CACHES}",
+        "import os, math\nmath.flag = 1\nfit.tripled[0] = os.getpid()",  # (not stored)
+        "import time\ntime.sleep(0.3)\nd = fit.doubled\nd += 1\nu = fit.tripled",
+        "%hitnb why",
+        "%hitnb auto off",
+        "print(d.tolist(), fit.doubled.tolist(), d is fit.doubled, u is fit.tripled)",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1] == "[1.0, 3.0, 5.0] [1.0, 3.0, 5.0] True True\n"
+    assert "holds its cached `tripled` with other values" in second[3], second[3]
+
+
+def test_a_cell_clearing_a_cached_attribute_of_an_input_is_not_stored(
+    tmp_path: Path, isolated_store: Path
+):
+    """``del fit.doubled`` changes nothing ``fit``'s digest holds, and a hit did not clear
+    it: after a restart, ``e = fit.doubled`` then found the entry ``d``'s hit kept and was
+    ``d`` (a review's case: ``d is e`` True where a plain run gives False). Such a cell runs
+    in every session, saying why."""
+    slow = "import time\ntime.sleep(0.3)\n"
+    cells = [
+        f"%load_ext hitnb\n%hitnb auto\n{FIT_TWO_CACHES}",
+        f"{slow}d = fit.doubled",
+        f"{slow}del fit.doubled",
+        "%hitnb why",
+        f"{slow}e = fit.doubled",
+        "%hitnb auto off",
+        "print(d is e, e is fit.doubled, d.tolist() == e.tolist())",
+    ]
+    first, second = printed_in_fresh_kernels(tmp_path, {"HITNB_STORE": str(isolated_store)}, cells)
+    assert first[-1] == second[-1] == "False True True\n"
+    assert "removed the cached attribute `doubled` of `fit`" in second[3], second[3]
