@@ -2212,7 +2212,7 @@ def _parts_inside(
     a pandas frame's index and columns too, which libraries keep as they are (statsmodels'
     models hold ``data.index`` as their ``_index``); with ``cached``, the cached
     attributes it holds (see :func:`~hitnb.hashing.values.cache_entries`), each with
-    where it is kept (``cov = res.sigma`` is ``res``'s own cache entry)."""
+    where it is kept (``r = res.resid`` is ``res``'s own cache entry)."""
     kind = type(obj)
     if axes and kind.__module__.partition(".")[0] == "pandas":
         for axis in _AXES.get(kind.__name__, ()):

@@ -523,7 +523,7 @@ def cache_entries(value: Any) -> Iterator[tuple[tuple[str, ...], str, Any]]:
     attributes leading from ``value`` to the dict keeping it (none: its own ``__dict__``,
     as ``functools.cached_property`` keeps it; ``("_cache",)`` for statsmodels' read-only
     caches; ``("_results", "_cache")`` through the wrapper statsmodels hands out), its
-    name and its value: ``res.sigma`` read once, ``res._cache["resid"]``."""
+    name and its value: ``fit.doubled`` read once, ``res._cache["resid"]``."""
     own = getattr(value, "__dict__", None)
     if type(own) is not dict:
         return

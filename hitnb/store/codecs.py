@@ -359,16 +359,15 @@ def load_part(name: str, part: Part) -> Any:
 
 
 def load_cached(name: str, part: Part, reduced: tuple[Any, ...]) -> Any:
-    """A cached attribute of an input the cell read unchanged (``cov = res.sigma``; called
+    """A cached attribute of an input the cell read unchanged (``r = res.resid``; called
     by pickle): the live input's own entry when it holds one, as reading the attribute in
     a plain run returns it; else the stored value, rebuilt from ``reduced`` (its
     ``__reduce_ex__``) and kept in the live input's cache, as a plain run computing it
     keeps it (once the hit is sure: see :func:`take_cached`). Restored as a copy beside
-    the input, ``cov`` was not ``res.sigma``: a later
-    ``cov += 1`` left ``res.sigma`` as it was, and a cell changing ``res`` found ``cov``
-    no longer sharing it. The key holds the input's digest, which leaves its caches out
-    (they are what its other values compute), so a live entry is checked against the
-    stored one: one holding other values (changed in place since) makes the hit stale."""
+    the input, ``r`` was not ``res.resid``: a later ``r -= 1`` left ``res.resid`` as
+    it was. The key holds the input's digest, which leaves its caches out (they are what
+    its other values compute), so a live entry is checked against the stored one: one
+    holding other values (changed in place since) makes the hit stale."""
     whole = load_reference(name)
     cache: dict[str, Any] | None = None
     if not isinstance(whole, Reference):
