@@ -466,6 +466,9 @@ class LeftOut(NamedTuple):
     """Attributes left out."""
     in_caches: tuple[tuple[str, frozenset[str]], ...]
     """Per cache attribute (a dict), the entries left out of it."""
+    properties: frozenset[str] = frozenset()
+    """Those of ``names`` that are ``functools.cached_property`` members (the rest:
+    matplotlib's ``_parents``)."""
 
     def apply(self, state: dict[str, Any]) -> dict[str, Any]:
         """``state`` without what is left out. A cache left empty goes too: statsmodels
@@ -502,19 +505,22 @@ def _left_out(cls: type) -> LeftOut:
     found = _left_out_of.get(cls)
     if found is None:
         names = set()
+        properties = set()
         caches: dict[str, set[str]] = {}
         for klass in cls.__mro__:
             if _is_transform_node(klass):
                 names.add("_parents")
             for name, member in vars(klass).items():
                 if isinstance(member, functools.cached_property):
-                    names.add(name)
+                    properties.add(name)
                 else:
                     cache = _read_only_cache_of(member)
                     if cache is not None:
                         caches.setdefault(cache, set()).add(name)
         in_caches = tuple((attr, frozenset(entries)) for attr, entries in sorted(caches.items()))
-        found = _left_out_of[cls] = LeftOut(frozenset(names), in_caches)
+        found = _left_out_of[cls] = LeftOut(
+            frozenset(names | properties), in_caches, frozenset(properties)
+        )
     return found
 
 
@@ -529,11 +535,8 @@ def cache_entries(value: Any) -> Iterator[tuple[tuple[str, ...], str, Any]]:
         return
     kind = type(value)
     left = _left_out(kind)
-    for name in sorted(left.names):
-        if name in own and any(
-            isinstance(vars(klass).get(name), functools.cached_property) for klass in kind.__mro__
-        ):
-            yield (), name, own[name]
+    for name in sorted(left.properties & own.keys()):
+        yield (), name, own[name]
     for attribute, entries in left.in_caches:
         cache = own.get(attribute)
         if type(cache) is dict:

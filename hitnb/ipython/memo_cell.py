@@ -1861,15 +1861,19 @@ def _cached_held(
     found = {}
     for name in sorted(names):
         value = namespace.get(name)
-        if value is None or not may_change(value):
-            continue
-        try:
-            held = frozenset((kept_in, entry) for kept_in, entry, _ in cache_entries(value))
-        except Exception:  # (a library's __dict__ that cannot be read: nothing to clear)
-            continue
-        if held:
+        if value is not None and may_change(value) and (held := _cache_places(value)):
             found[name] = (value, held)
     return found
+
+
+def _cache_places(value: Any) -> frozenset[tuple[tuple[str, ...], str]]:
+    """Where each cached attribute ``value`` holds is kept, and its name (see
+    :func:`~hitnb.hashing.values.cache_entries`); none for a value whose ``__dict__`` a
+    library will not let be read."""
+    try:
+        return frozenset((kept_in, entry) for kept_in, entry, _ in cache_entries(value))
+    except Exception:
+        return frozenset()
 
 
 def _cache_removed(
@@ -1882,11 +1886,7 @@ def _cache_removed(
     for name, (value, held) in before.items():
         if namespace.get(name) is not value:
             continue
-        try:
-            now = {(kept_in, entry) for kept_in, entry, _ in cache_entries(value)}
-        except Exception:
-            now = set()
-        for _, entry in sorted(held - now):
+        for _, entry in sorted(held - _cache_places(value)):
             return f"the cached attribute `{entry}` of `{name}`"
     return None
 
