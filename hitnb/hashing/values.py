@@ -398,8 +398,10 @@ class ValueHasher:
             if isinstance(state, tuple) and len(state) == 2 and state[0] is None:
                 state = state[1]  # (None, slots) from objects with __slots__ only
             left_out = _left_out(type(value))
-            if isinstance(state, dict) and (left_out.names or left_out.in_caches):
-                state = left_out.apply(state)  # values derived from the rest, kept apart
+            if isinstance(state, dict) and (
+                left_out.names or left_out.in_caches or left_out.writable
+            ):
+                state = left_out.apply(state, value)  # values derived from the rest, kept apart
             self.update_state(state)
         if listitems is not None:
             self.update_child(".items", list(listitems))
@@ -469,21 +471,60 @@ class LeftOut(NamedTuple):
     properties: frozenset[str] = frozenset()
     """Those of ``names`` that are ``functools.cached_property`` members (the rest:
     matplotlib's ``_parents``)."""
+    writable: tuple[tuple[str, tuple[tuple[str, Callable[[Any], Any]], ...]], ...] = ()
+    """Per cache attribute, the entries of writable cached attributes with the function
+    computing each: left out only while they hold what it computes (see
+    :func:`_as_computed`)."""
 
-    def apply(self, state: dict[str, Any]) -> dict[str, Any]:
-        """``state`` without what is left out. A cache left empty goes too: statsmodels
-        makes it on the first read when the class did not, and an object without it is
-        the same value as one with it empty."""
+    def apply(self, state: dict[str, Any], value: Any = None) -> dict[str, Any]:
+        """``state`` (of ``value``) without what is left out. A cache left empty goes too:
+        statsmodels makes it on the first read when the class did not, and an object
+        without it is the same value as one with it empty."""
         kept = {k: v for k, v in state.items() if k not in self.names}
-        for attribute, entries in self.in_caches:
+        computing = dict(self.writable)
+        for attribute in {attribute for attribute, _ in self.in_caches} | computing.keys():
             cache = kept.get(attribute)
-            if isinstance(cache, dict):
-                rest = {k: v for k, v in cache.items() if k not in entries}
-                if rest:
-                    kept[attribute] = rest
-                else:
-                    del kept[attribute]
+            if not isinstance(cache, dict):
+                continue
+            entries = next((e for a, e in self.in_caches if a == attribute), frozenset())
+            rest = {k: v for k, v in cache.items() if k not in entries}
+            for name, compute in computing.get(attribute, ()):
+                if name in rest and _as_computed(value, attribute, compute, rest[name]):
+                    del rest[name]
+            if rest:
+                kept[attribute] = rest
+            else:
+                del kept[attribute]
         return kept
+
+
+def _as_computed(value: Any, attribute: str, compute: Callable[[Any], Any], entry: Any) -> bool:
+    """Whether ``entry``, kept in ``value``'s cache ``attribute`` by a writable cached
+    attribute (statsmodels' ``cache_writable``: ``res.scale``, ``data.ynames``), is what
+    that attribute computes from the rest of ``value`` now (None too: such an attribute
+    computes again on a read). Reading the attribute keeps the entry, which made a cell
+    only printing ``res.summary()`` count as changing ``res``; assigning another value
+    (``res.scale = 2.0``) is a change. Computing it may fill other entries of the cache,
+    which are taken out again: hashing changes nothing. A computation that fails counts
+    as another value."""
+    if entry is None:
+        return True
+    if value is None:
+        return False
+    cache = getattr(value, attribute, None)
+    before = set(cache) if type(cache) is dict else None
+    try:
+        computed = compute(value)
+    except Exception:  # (a library's own failure: the entry counts, as any other state)
+        return False
+    finally:
+        if before is not None and cache is not None and len(cache) != len(before):
+            for added in [name for name in cache if name not in before]:
+                del cache[added]
+    try:
+        return hash_value(computed) == hash_value(entry)
+    except UnhashableValue:
+        return False
 
 
 _left_out_of: weakref.WeakKeyDictionary[type, LeftOut] = weakref.WeakKeyDictionary()
@@ -497,8 +538,10 @@ def _left_out(cls: type) -> LeftOut:
     * the same for statsmodels' read-only cached attributes (``cache_readonly``), kept in
       a dict attribute (``_cache``): reading ``res.bse`` fills it, and a results object
       read that way would otherwise count as changed, and every cell reading it after a
-      restart as missing. Entries no such descriptor names stay, and so do those of
-      ``cache_writable`` attributes, which users assign;
+      restart as missing. Entries no such descriptor names stay;
+    * entries of writable cached attributes (``cache_writable``: ``res.scale``) while
+      they hold what the attribute computes: a read keeps them, and users may assign
+      them (:func:`_as_computed`);
     * ``_parents`` of matplotlib's transforms: who depends on a transform, keyed by the
       dependents' memory addresses (a figure hashed as another value in every process).
     """
@@ -507,19 +550,25 @@ def _left_out(cls: type) -> LeftOut:
         names = set()
         properties = set()
         caches: dict[str, set[str]] = {}
+        writable: dict[str, dict[str, Callable[[Any], Any]]] = {}
+        seen: set[str] = set()
         for klass in cls.__mro__:
             if _is_transform_node(klass):
                 names.add("_parents")
             for name, member in vars(klass).items():
                 if isinstance(member, functools.cached_property):
                     properties.add(name)
-                else:
-                    cache = _read_only_cache_of(member)
-                    if cache is not None:
-                        caches.setdefault(cache, set()).add(name)
+                elif (cache := _read_only_cache_of(member)) is not None:
+                    caches.setdefault(cache, set()).add(name)
+                elif name not in seen and (cache := _writable_cache_of(member)) is not None:
+                    writable.setdefault(cache, {})[name] = member.fget
+                seen.add(name)
         in_caches = tuple((attr, frozenset(entries)) for attr, entries in sorted(caches.items()))
         found = _left_out_of[cls] = LeftOut(
-            frozenset(names | properties), in_caches, frozenset(properties)
+            frozenset(names | properties),
+            in_caches,
+            frozenset(properties),
+            tuple((attr, tuple(sorted(got.items()))) for attr, got in sorted(writable.items())),
         )
     return found
 
@@ -542,12 +591,27 @@ def cache_entries(value: Any) -> Iterator[tuple[tuple[str, ...], str, Any]]:
         if type(cache) is dict:
             for name in sorted(entries & cache.keys()):
                 yield (attribute,), name, cache[name]
-    delegate = next(
-        (to for k in kind.__mro__ if (to := _DELEGATING.get((k.__module__, k.__name__)))), None
-    )
+    delegate = _delegating_attribute(kind)
     if delegate is not None and delegate in own:
         for kept_in, name, entry in cache_entries(own[delegate]):
             yield (delegate, *kept_in), name, entry
+
+
+def _delegating_attribute(kind: type) -> str | None:
+    return next(
+        (to for k in kind.__mro__ if (to := _DELEGATING.get((k.__module__, k.__name__)))), None
+    )
+
+
+def delegate_of(value: Any) -> tuple[str, Any] | None:
+    """The attribute of ``value`` holding the object it hands out the attributes of, and
+    that object (``("_results", res._results)`` for a statsmodels results wrapper); None
+    for a value that hands out its own."""
+    attribute = _delegating_attribute(type(value))
+    own = getattr(value, "__dict__", None)
+    if attribute is None or type(own) is not dict or attribute not in own:
+        return None
+    return attribute, own[attribute]
 
 
 _DELEGATING = {("statsmodels.base.wrapper", "ResultsWrapper"): "_results"}
@@ -570,6 +634,25 @@ _READ_ONLY_CACHING = frozenset(
         ("pandas._libs.properties", "CachedProperty"),  # what statsmodels used before
     }
 )
+
+
+_WRITABLE_CACHING = frozenset(
+    {
+        ("statsmodels.tools._decorators", "CachedWritableAttribute"),
+        ("statsmodels.tools.decorators", "CachedWritableAttribute"),  # before 0.15
+    }
+)
+
+
+def _writable_cache_of(member: Any) -> str | None:
+    """The dict attribute a writable caching descriptor (statsmodels' ``cache_writable``)
+    keeps its values in, when it has the function computing them; None for any other class
+    member."""
+    kind = type(member)
+    if (kind.__module__, kind.__name__) not in _WRITABLE_CACHING:
+        return None
+    cache = getattr(member, "cachename", None)
+    return cache if isinstance(cache, str) and callable(getattr(member, "fget", None)) else None
 
 
 def _read_only_cache_of(member: Any) -> str | None:

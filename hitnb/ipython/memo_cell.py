@@ -91,7 +91,14 @@ from hitnb.hashing.dependencies import (
     written_during,
 )
 from hitnb.hashing.keys import CODE, PYTHON, Dependency, KeyParts
-from hitnb.hashing.values import UnhashableValue, cache_entries, hash_value, time_limit
+from hitnb.hashing.values import (
+    UnhashableValue,
+    cache_entries,
+    caches_of,
+    delegate_of,
+    hash_value,
+    time_limit,
+)
 from hitnb.ipython import formatters, interactivity
 from hitnb.ipython.auto import BADGE_MIN_SAVED, auto_session
 from hitnb.ipython.capture import (
@@ -1181,6 +1188,10 @@ def _run_recorded(
         namespace, analysis.bound, known_digests(shell).hashed
     )
     layouts = _layouts(namespace, analysis.candidates | analysis.receivers | kept.keys())
+    read_only = _attribute_sizes(  # inputs the cell only reads (a read may fill one in)
+        namespace,
+        set(analysis.inputs) - analysis.bound - analysis.candidates - analysis.receivers,
+    )
     shown: list[Any] = []  # the values shown before the result
     start = time.perf_counter()
     with recording(shell) as events:
@@ -1227,6 +1238,11 @@ def _run_recorded(
             )
         ]
         changing += sorted(name for name, value in kept.items() if namespace.get(name) is value)
+        changing += sorted(  # `res.aic`: statsmodels keeps what summaries show on the read
+            name
+            for name, (value, sizes) in read_only.items()
+            if namespace.get(name) is value and name not in outputs and _sizes(value) != sizes
+        )
         changed_by: dict[str, dict[int, Any]] = {}  # what each changed value reaches, by id
         if written:  # changed where no candidate showed it: values sharing them may have too
             known.clear()
@@ -1530,6 +1546,53 @@ def _layouts(namespace: dict[str, Any], names: Iterable[str]) -> dict[str, tuple
         elif np is not None and kind is np.ndarray:
             found[name] = (value, value.shape, value.dtype, value.strides)
     return found
+
+
+def _attribute_sizes(
+    namespace: dict[str, Any], names: Iterable[str]
+) -> dict[str, tuple[Any, tuple[tuple[str, int], ...]]]:
+    """The values among ``names`` that hold attributes, each with :func:`_sizes`, as a run
+    found them: a cell only reading an attribute (``res.aic``) is not hashed again after
+    it runs, yet the read may change the object, and did where it adds an attribute or
+    an entry to one (a statsmodels state space model keeps ``llf`` in its
+    ``_summary_statistics_cache`` on that read, so that ``summary()`` outlives
+    ``remove_data()``): such a value is hashed again, as one the run may have changed."""
+    found = {}
+    for name in sorted(names):
+        value = namespace.get(name)
+        if value is None or is_code_value(value) or not may_change(value):
+            continue
+        sizes = _sizes(value)
+        if sizes:
+            found[name] = (value, sizes)
+    return found
+
+
+def _sizes(value: Any) -> tuple[tuple[str, int], ...]:
+    """Each attribute of ``value`` and of the object it hands out the attributes of (a
+    statsmodels results wrapper's ``_results``: see
+    :func:`~hitnb.hashing.values.delegate_of`), with the length of a dict, list or set held
+    there (else -1). Attributes holding caches the digest leaves out are not listed (see
+    :func:`~hitnb.hashing.values.caches_of`): a read filling ``_cache`` changes nothing
+    the digest holds. Empty for a value with no ``__dict__`` (or one a library will not
+    let be read)."""
+    found: list[tuple[str, int]] = []
+    delegate = delegate_of(value)
+    held = [("", value)] if delegate is None else [("", value), (delegate[0] + ".", delegate[1])]
+    for prefix, obj in held:
+        own = getattr(obj, "__dict__", None)
+        if type(own) is not dict:
+            continue
+        left = caches_of(type(obj))
+        found.extend(
+            (prefix + key, len(item) if isinstance(item, _SIZED) else -1)
+            for key, item in own.items()
+            if key not in left
+        )
+    return tuple(found)
+
+
+_SIZED = (dict, list, set)
 
 
 _REFILLED = (list, dict, set)

@@ -470,6 +470,33 @@ def test_statsmodels_read_only_caches_are_not_part_of_a_results_value():
     assert hash_value(sm.OLS(3 * x + np.sin(x), sm.add_constant(x)).fit()) == fitted
 
 
+def test_a_statsmodels_writable_cache_a_read_filled_is_not_part_of_the_value():
+    """``res.scale`` and the model data's ``ynames`` are ``cache_writable``: the first read
+    keeps what it computed in ``_cache``, and users may assign them. Kept as computed, the
+    entry is no change (a cell reading ``res.resid`` of an ARIMA model, which names its
+    rows by ``ynames``, counted as changing ``res``); assigned another value, it is."""
+    import pandas as pd
+    import statsmodels.api as sm
+
+    x = pd.DataFrame({"x": np.arange(30.0)})
+    y = pd.Series(3 * x["x"] + np.sin(x["x"]), name="y")
+    res = sm.OLS(y, sm.add_constant(x)).fit()
+    before = hash_value(res)
+    _ = res.scale, res.model.data.ynames, res.model.data.xnames
+    assert {"ynames", "xnames"} <= res.model.data._cache.keys()
+    assert "scale" in res._results._cache
+    assert hash_value(res) == before
+    kept = dict(res._results._cache)
+    hash_value(res)  # computing `scale` again to compare fills no entry it had not
+    assert res._results._cache.keys() == kept.keys()
+    res._results.scale = 2.0  # (set on the wrapper, it is an attribute of the wrapper's)
+    assert hash_value(res) != before
+    res._results.scale = type(res._results).scale(res._results)  # what a read computes
+    assert hash_value(res) == before
+    res.model.data.ynames = "sales"
+    assert hash_value(res) != before
+
+
 def test_what_a_statsmodels_summary_memoizes_is_part_of_the_results_value():
     """``summary()`` keeps the figures it computes (``_summary_statistics_cache``) so that
     they outlive ``remove_data()``: a results object read by ``summary()`` and one not are

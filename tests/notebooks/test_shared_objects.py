@@ -130,6 +130,44 @@ def test_reading_a_results_cached_attribute_does_not_change_it(
     assert stored[1] == stored[0], "once restarted, every cell hit: none was stored again"
 
 
+LOGGED_READ = [
+    "%load_ext hitnb\nimport json",
+    "%%memo\nclass Log:\n    def __init__(self):\n        self.seen = []\n"
+    "    @property\n    def value(self):\n        self.seen.append(1)\n        return 42\n"
+    "log = Log()",
+    "%%memo\nimport time\ntime.sleep(0.3)\nprint(log.value)",
+    "%hitnb why",
+    "print(json.dumps(log.seen))",
+]
+SUMMARY_READ = [
+    "%load_ext hitnb\nimport warnings\nimport numpy as np\nimport statsmodels.api as sm\n"
+    "warnings.simplefilter('ignore')",
+    "%%memo\nx = np.arange(30.0)\nres = sm.tsa.SARIMAX(3 * x + np.sin(x), order=(1, 0, 0))"
+    ".fit(disp=False)",
+    "%%memo\nimport time\ntime.sleep(0.3)\nprint(round(res.aic, 3))",
+    "%hitnb why",
+    "res.remove_data()\nprint(round(res.llf, 3))",
+]
+
+
+@pytest.mark.parametrize(
+    "cells, printed",
+    [(LOGGED_READ, "[1]\n"), (SUMMARY_READ, "-79.052\n")],
+    ids=["property-appending", "statsmodels-summary-statistics"],
+)
+def test_an_attribute_read_that_changes_the_object_is_replayed_by_a_hit(
+    tmp_path: Path, isolated_store: Path, cells: list[str], printed: str
+):
+    """A cell only reading an attribute was not hashed again after it ran: a read was taken
+    to change nothing. A property may add to its object, and statsmodels' state space
+    results keep ``llf`` on the first ``res.aic`` so that it outlives ``remove_data()``:
+    after a restart the hit left ``res`` without it, and the plain cell after it raised
+    (``AttributeError``) where a plain run prints the value. The digest the session kept
+    for the object was stale too, keying every later reader by the state before the read.
+    An attribute added or a dict, list or set grown by the run is hashed again now."""
+    _hit_as_plain(tmp_path, isolated_store, cells, printed)
+
+
 REBOUND = [  # spopt's p-median notebook: a column added to `facilities`, which `model_args`
     # also holds, before the cell binds `facilities` to a copy. `facilities` was an output,
     # so the frame it held before was never measured: the hit left `model_args` without
