@@ -149,7 +149,6 @@ def test_a_summary_a_hit_replays_adds_to_the_live_results(tmp_path: Path, isolat
     _hit_as_plain(tmp_path, isolated_store, cells, "True True ['condno', 'jb']\n")
 
 
-
 LOGGED_READ = [
     "%load_ext hitnb\nimport json",
     "%%memo\nclass Log:\n    def __init__(self):\n        self.seen = []\n"
