@@ -67,7 +67,6 @@ from hitnb.core.cells import (
     unpack_result,
 )
 from hitnb.core.explain import Explanation, explain_call
-from hitnb.core.patches import Patch, Snapshot, patch_of, snapshot_of
 from hitnb.core.reaching import objects_reached
 from hitnb.core.recipe import NotKept, Recipe, cell_recipe, keeper
 from hitnb.core.record import RunRecord
@@ -468,8 +467,7 @@ class _CellWork(engine.Work):
             for name in record.written_in_place:  # stored as it became, written into the
                 self.refer.pop(id(record.outputs[name]), None)  # live one (`z = y`: not `z`)
             anchors = [self.read[n] for n in self.refer.values() if isinstance(n, str)]
-            stored = {n: v for n, v in record.outputs.items() if n not in (record.patches or ())}
-            outputs = pack_outputs(stored, self.analysis.definitions, anchors, self.refer)
+            outputs = pack_outputs(record.outputs, self.analysis.definitions, anchors, self.refer)
             result = pack_result(record.result, record.outputs, outputs)
             shown = tuple(pack_result(v, record.outputs, outputs) for v in record.shown)
             packed = CellRecord(
@@ -485,10 +483,7 @@ class _CellWork(engine.Work):
         record = self.ran
         if record is None:
             return 0
-        patched = record.patches or {}
-        return costs.nbytes_of(
-            v for n, v in record.outputs.items() if id(v) not in self.refer and n not in patched
-        )
+        return costs.nbytes_of(v for v in record.outputs.values() if id(v) not in self.refer)
 
     def settings_unread(self) -> frozenset[str]:
         """IPython's display settings, when the run showed nothing through the display
@@ -587,11 +582,7 @@ class _CellWork(engine.Work):
                         "set attributes on it, which defining it again from its source does "
                         "not)"
                     )
-            patches = _patches_unmet(namespace, stored)  # (checked before anything is written)
             written = _write_in_place(namespace, before, stored)
-            for name, patch in patches.items():
-                patch.apply(namespace[name])
-            written |= bool(patches)
         except Exception as exc:  # a module gone, a class that no longer loads: the cell
             codecs.take_cached()  # (its inputs' caches as the hit found them)
             for name, value in before.items():  # runs on the namespace as it found it
@@ -764,10 +755,7 @@ def _sharing_unmet(
                 f"the names sharing `{name}`, which the cell changes, are "
                 f"{_listed(now)} now and were {_listed(then.get(name))} when it ran"
             )
-    patched = (getattr(stored, "patches", None) or {}).keys()
-    changed = sorted(
-        name for name in stored.changed - stored.written_in_place - patched if name in namespace
-    )
+    changed = sorted(name for name in stored.changed - stored.written_in_place if name in namespace)
     if not changed:
         return _shared_unmet(namespace, stored, read, None)
     reached: dict[int, Any] = {}
@@ -1204,7 +1192,6 @@ def _run_recorded(
         namespace,
         set(analysis.inputs) - analysis.bound - analysis.candidates - analysis.receivers,
     )
-    snapshots = _snapshots(namespace, analysis.candidates | analysis.receivers | read_only.keys())
     shown: list[Any] = []  # the values shown before the result
     start = time.perf_counter()
     with recording(shell) as events:
@@ -1330,12 +1317,11 @@ def _run_recorded(
         sharing_when_run = in_place_values(
             namespace, changed_by, measured, layouts, outputs, results
         )
-        patches = _patches(namespace, measured, snapshots, digests, outputs, results)
         in_place = frozenset(sharing_when_run)
         changed = {
             ident: obj
             for name, reached_by_name in changed_by.items()
-            if name not in in_place and name not in patches
+            if name not in in_place
             for ident, obj in reached_by_name.items()
         }
         if changed:
@@ -1404,7 +1390,6 @@ def _run_recorded(
             written_in_place=in_place,
             changed_overlaps=_overlaps(namespace, set(measured) | set(written)),
             sharing_when_run=sharing_when_run or None,
-            patches=patches or None,
             function_data=function_data_digests(outputs) or None,
         )
         return record, unstorable, reached if apart else {}
@@ -1449,79 +1434,6 @@ def _outputs_may_hold(outputs: dict[str, Any], values: Iterable[str], shown: lis
         ):
             return True
     return False
-
-
-def _snapshots(namespace: dict[str, Any], names: Iterable[str]) -> dict[str, tuple[Any, Snapshot]]:
-    """The inputs among ``names`` a patch may be made for (objects holding attributes, see
-    :func:`~hitnb.core.patches.snapshot_of`), each with its snapshot as the run found it."""
-    found = {}
-    for name in sorted(names):
-        value = namespace.get(name)
-        if value is None or is_code_value(value) or not may_change(value):
-            continue
-        if type(value).__module__.partition(".")[0] in ("numpy", "pandas", "builtins"):
-            continue
-        snapshot = snapshot_of(value)
-        if snapshot is not None:
-            found[name] = (value, snapshot)
-    return found
-
-
-def _patches(
-    namespace: dict[str, Any],
-    measured: dict[str, str | None],
-    snapshots: dict[str, tuple[Any, Snapshot]],
-    digests: dict[str, str],
-    outputs: dict[str, Any],
-    shown: list[Any],
-) -> dict[str, Patch]:
-    """The inputs the run changed by adding plain entries only (see
-    :func:`~hitnb.core.patches.patch_of`), each with its patch, when no other output of the
-    cell, nor a value it showed, holds the input or an object inside it (restored, those
-    would hold a copy of it, where a plain run leaves them holding the input)."""
-    found = {}
-    for name, digest in measured.items():
-        taken = snapshots.get(name)
-        value = namespace.get(name)
-        before = digests.get(name)
-        if digest is None or taken is None or taken[0] is not value or before is None:
-            continue
-        patch = patch_of(value, taken[1], before)
-        if patch is not None:
-            found[name] = patch
-    if not found:
-        return {}
-    try:
-        inside: set[int] = set()
-        for name in found:
-            reached = objects_reached(namespace[name]).keys()
-            if not inside.isdisjoint(reached):
-                return {}  # (two inputs holding one object: each patch would add to it)
-            inside.update(reached)
-        others = [v for n, v in outputs.items() if n not in found]
-        for other in [*others, *shown]:
-            if other is not None and (
-                callable(other) or not inside.isdisjoint(objects_reached(other))
-            ):
-                return {}
-    except UnhashableValue:
-        return {}
-    return found
-
-
-def _patches_unmet(namespace: dict[str, Any], stored: CellRecord) -> dict[str, Patch]:
-    """The patches of the stored run (see :attr:`~hitnb.core.cells.CellRecord.patches`),
-    each checked against the live input it adds to; raises
-    :class:`~hitnb.core.engine.Unrestorable` when one cannot take its entries: the cell
-    runs."""
-    patches: dict[str, Patch] = getattr(stored, "patches", None) or {}
-    for name, patch in patches.items():
-        if name not in namespace:
-            raise engine.Unrestorable(f"`{name}`, which the cell adds to, is not defined")
-        why = patch.unmet(namespace[name])
-        if why is not None:
-            raise engine.Unrestorable(f"`{name}` cannot take what the run added to it: {why}")
-    return patches
 
 
 def _write_in_place(namespace: dict[str, Any], before: dict[str, Any], stored: CellRecord) -> bool:

@@ -130,25 +130,6 @@ def test_reading_a_results_cached_attribute_does_not_change_it(
     assert stored[1] == stored[0], "once restarted, every cell hit: none was stored again"
 
 
-def test_a_summary_a_hit_replays_adds_to_the_live_results(tmp_path: Path, isolated_store: Path):
-    """``print(res.summary())`` adds the figures it shows to ``res`` (``diagn``,
-    ``_summary_cache``): the run changed ``res``, and a hit restored it whole, with ``y``,
-    which it shares; ``res2``, fitted on the same ``y`` but holding it behind its private
-    ``_results``, was not seen as sharing it, so after a restart ``res2.model.endog is y``
-    was False, where a plain run leaves True (and the load of both models cost each hit
-    more than the cell). The additions are kept as a patch now and added to the live
-    ``res``."""
-    cells = [
-        "%load_ext hitnb\nimport numpy as np\nimport statsmodels.api as sm",
-        "%%memo\nx = sm.add_constant(np.arange(50.0))\ny = 3 * x[:, 1] + np.sin(x[:, 1])\n"
-        "res = sm.OLS(y, x).fit()\nres2 = sm.OLS(y, x).fit()",
-        "%%memo\nimport time\ntime.sleep(0.3)\nprint(res.summary().tables[1])",
-        "%hitnb why",
-        "print(res2.model.endog is y, res.model.endog is y, sorted(res.diagn)[:2])",
-    ]
-    _hit_as_plain(tmp_path, isolated_store, cells, "True True ['condno', 'jb']\n")
-
-
 LOGGED_READ = [
     "%load_ext hitnb\nimport json",
     "%%memo\nclass Log:\n    def __init__(self):\n        self.seen = []\n"
