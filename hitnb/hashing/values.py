@@ -499,28 +499,39 @@ class LeftOut(NamedTuple):
 
 
 def _as_computed(value: Any, attribute: str, compute: Callable[[Any], Any], entry: Any) -> bool:
-    """Whether ``entry``, kept in ``value``'s cache ``attribute`` by a writable cached
-    attribute (statsmodels' ``cache_writable``: ``res.scale``, ``data.ynames``), is what
+    """Whether ``entry``, kept in ``value``'s cache ``attribute`` by one of statsmodels'
+    writable cached attributes (``cache_writable``: ``res.scale``, ``data.ynames``), is what
     that attribute computes from the rest of ``value`` now (None too: such an attribute
     computes again on a read). Reading the attribute keeps the entry, which made a cell
-    only printing ``res.summary()`` count as changing ``res``; assigning another value
-    (``res.scale = 2.0``) is a change. Computing it may fill other entries of the cache,
-    which are taken out again: hashing changes nothing. A computation that fails counts
-    as another value."""
+    reading ``res.resid`` of an ARIMA model (its rows named by ``ynames``) count as
+    changing ``res``; assigning another value (``res.scale = 2.0``) is a change. Hashing
+    changes nothing: the entries computing it added to the cache are taken out again, and
+    a computation that binds any attribute of ``value`` anew is undone and counts as
+    another value, as does one that fails."""
     if entry is None:
         return True
     if value is None:
         return False
-    cache = getattr(value, attribute, None)
-    before = set(cache) if type(cache) is dict else None
+    own = getattr(value, "__dict__", None)
+    if type(own) is not dict:
+        return False
+    state = dict(own)
+    cache = own.get(attribute)
+    before = dict(cache) if type(cache) is dict else None
     try:
         computed = compute(value)
     except Exception:  # (a library's own failure: the entry counts, as any other state)
         return False
     finally:
-        if before is not None and cache is not None and len(cache) != len(before):
+        if before is not None and type(cache) is dict and len(cache) != len(before):
             for added in [name for name in cache if name not in before]:
                 del cache[added]
+        touched = own.keys() != state.keys() or any(own[k] is not v for k, v in state.items())
+        if touched:
+            own.clear()
+            own.update(state)
+    if touched:
+        return False
     try:
         return hash_value(computed) == hash_value(entry)
     except UnhashableValue:
@@ -646,13 +657,17 @@ _WRITABLE_CACHING = frozenset(
 
 def _writable_cache_of(member: Any) -> str | None:
     """The dict attribute a writable caching descriptor (statsmodels' ``cache_writable``)
-    keeps its values in, when it has the function computing them; None for any other class
-    member."""
+    keeps its values in, when statsmodels itself defines the function computing them
+    (hashing calls it: see :func:`_as_computed`); None for any other class member (a
+    user's own ``cache_writable`` attribute: its entries count, whatever they hold)."""
     kind = type(member)
     if (kind.__module__, kind.__name__) not in _WRITABLE_CACHING:
         return None
     cache = getattr(member, "cachename", None)
-    return cache if isinstance(cache, str) and callable(getattr(member, "fget", None)) else None
+    fget = getattr(member, "fget", None)
+    if not (isinstance(cache, str) and callable(fget)):
+        return None
+    return cache if str(getattr(fget, "__module__", "")).startswith("statsmodels.") else None
 
 
 def _read_only_cache_of(member: Any) -> str | None:

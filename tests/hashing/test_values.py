@@ -497,6 +497,31 @@ def test_a_statsmodels_writable_cache_a_read_filled_is_not_part_of_the_value():
     assert hash_value(res) != before
 
 
+def test_a_users_own_writable_cached_attribute_counts_and_is_never_computed_by_hashing():
+    """Hashing leaves a writable entry out only for statsmodels' own getters, which it calls
+    to compare: a user's getter may do anything (here count its calls, which a plain run
+    would not see again)."""
+    from statsmodels.tools._decorators import cache_writable
+
+    class Scaled:
+        def __init__(self) -> None:
+            self._cache: dict[str, float] = {}
+            self.calls = 0
+
+        @cache_writable()
+        def scale(self) -> float:
+            self.calls += 1
+            return 2.0
+
+    obj = Scaled()
+    before = hash_value(obj)
+    assert obj.scale == 2.0 and obj.calls == 1
+    assert hash_value(obj) != before  # (`calls` moved too: compare the entry alone below)
+    counted = hash_value(obj)
+    obj._cache.clear()
+    assert hash_value(obj) != counted and obj.calls == 1
+
+
 def test_what_a_statsmodels_summary_memoizes_is_part_of_the_results_value():
     """``summary()`` keeps the figures it computes (``_summary_statistics_cache``) so that
     they outlive ``remove_data()``: a results object read by ``summary()`` and one not are
