@@ -1577,18 +1577,23 @@ def _sizes(value: Any) -> tuple[tuple[str, int], ...]:
     the digest holds. Empty for a value with no ``__dict__`` (or one a library will not
     let be read)."""
     found: list[tuple[str, int]] = []
-    delegate = delegate_of(value)
-    held = [("", value)] if delegate is None else [("", value), (delegate[0] + ".", delegate[1])]
-    for prefix, obj in held:
-        own = getattr(obj, "__dict__", None)
-        if type(own) is not dict:
-            continue
-        left = caches_of(type(obj))
-        found.extend(
-            (prefix + key, len(item) if isinstance(item, _SIZED) else -1)
-            for key, item in own.items()
-            if key not in left
+    try:
+        delegate = delegate_of(value)
+        held = (
+            [("", value)] if delegate is None else [("", value), (f"{delegate[0]}.", delegate[1])]
         )
+        for prefix, obj in held:
+            own = getattr(obj, "__dict__", None)
+            if type(own) is not dict:
+                continue
+            left = caches_of(type(obj))
+            found.extend(
+                (prefix + key, len(item) if isinstance(item, _SIZED) else -1)
+                for key, item in own.items()
+                if key not in left
+            )
+    except Exception:  # (a proxy raising when asked for its attributes: nothing to compare)
+        return ()
     return tuple(found)
 
 
