@@ -550,9 +550,9 @@ def _left_out(cls: type) -> LeftOut:
       a dict attribute (``_cache``): reading ``res.bse`` fills it, and a results object
       read that way would otherwise count as changed, and every cell reading it after a
       restart as missing. Entries no such descriptor names stay;
-    * entries of writable cached attributes (``cache_writable``: ``res.scale``) while
-      they hold what the attribute computes: a read keeps them, and users may assign
-      them (:func:`_as_computed`);
+    * entries of statsmodels' writable cached attributes (``cache_writable``:
+      ``res.scale``) while they hold what the attribute computes: a read keeps them, and
+      users may assign them (:func:`_as_computed`);
     * ``_parents`` of matplotlib's transforms: who depends on a transform, keyed by the
       dependents' memory addresses (a figure hashed as another value in every process).
     """
@@ -609,6 +609,8 @@ def cache_entries(value: Any) -> Iterator[tuple[tuple[str, ...], str, Any]]:
 
 
 def _delegating_attribute(kind: type) -> str | None:
+    """The attribute ``kind``'s instances hold the object they delegate to in (see
+    :data:`_DELEGATING`); None for a class that does not delegate."""
     return next(
         (to for k in kind.__mro__ if (to := _DELEGATING.get((k.__module__, k.__name__)))), None
     )
