@@ -398,9 +398,7 @@ class ValueHasher:
             if isinstance(state, tuple) and len(state) == 2 and state[0] is None:
                 state = state[1]  # (None, slots) from objects with __slots__ only
             left_out = _left_out(type(value))
-            if isinstance(state, dict) and (
-                left_out.names or left_out.in_caches or left_out.writable
-            ):
+            if isinstance(state, dict) and (left_out.names or left_out.in_caches):
                 state = left_out.apply(state, value)  # values derived from the rest, kept apart
             self.update_state(state)
         if listitems is not None:
@@ -466,35 +464,30 @@ class LeftOut(NamedTuple):
 
     names: frozenset[str]
     """Attributes left out."""
-    in_caches: tuple[tuple[str, frozenset[str]], ...]
-    """Per cache attribute (a dict), the entries left out of it."""
+    in_caches: tuple[tuple[str, frozenset[str], tuple[tuple[str, Callable[[Any], Any]], ...]], ...]
+    """Per cache attribute (a dict), the entries left out of it (read-only cached
+    attributes), and the entries of writable cached attributes with the function computing
+    each: left out only while they hold what it computes (see :func:`_as_computed`)."""
     properties: frozenset[str] = frozenset()
     """Those of ``names`` that are ``functools.cached_property`` members (the rest:
     matplotlib's ``_parents``)."""
-    writable: tuple[tuple[str, tuple[tuple[str, Callable[[Any], Any]], ...]], ...] = ()
-    """Per cache attribute, the entries of writable cached attributes with the function
-    computing each: left out only while they hold what it computes (see
-    :func:`_as_computed`)."""
 
     def apply(self, state: dict[str, Any], value: Any = None) -> dict[str, Any]:
         """``state`` (of ``value``) without what is left out. A cache left empty goes too:
         statsmodels makes it on the first read when the class did not, and an object
         without it is the same value as one with it empty."""
         kept = {k: v for k, v in state.items() if k not in self.names}
-        computing = dict(self.writable)
-        for attribute in {attribute for attribute, _ in self.in_caches} | computing.keys():
+        for attribute, entries, computed in self.in_caches:
             cache = kept.get(attribute)
-            if not isinstance(cache, dict):
-                continue
-            entries = next((e for a, e in self.in_caches if a == attribute), frozenset())
-            rest = {k: v for k, v in cache.items() if k not in entries}
-            for name, compute in computing.get(attribute, ()):
-                if name in rest and _as_computed(value, attribute, compute, rest[name]):
-                    del rest[name]
-            if rest:
-                kept[attribute] = rest
-            else:
-                del kept[attribute]
+            if isinstance(cache, dict):
+                rest = {k: v for k, v in cache.items() if k not in entries}
+                for name, compute in computed:
+                    if name in rest and _as_computed(value, attribute, compute, rest[name]):
+                        del rest[name]
+                if rest:
+                    kept[attribute] = rest
+                else:
+                    del kept[attribute]
         return kept
 
 
@@ -517,7 +510,7 @@ def _as_computed(value: Any, attribute: str, compute: Callable[[Any], Any], entr
         return False
     state = dict(own)
     cache = own.get(attribute)
-    before = dict(cache) if type(cache) is dict else None
+    before = set(cache) if type(cache) is dict else None
     try:
         computed = compute(value)
     except Exception:  # (a library's own failure: the entry counts, as any other state)
@@ -574,12 +567,12 @@ def _left_out(cls: type) -> LeftOut:
                 elif name not in seen and (cache := _writable_cache_of(member)) is not None:
                     writable.setdefault(cache, {})[name] = member.fget
                 seen.add(name)
-        in_caches = tuple((attr, frozenset(entries)) for attr, entries in sorted(caches.items()))
+        in_caches = tuple(
+            (attr, frozenset(caches.get(attr, ())), tuple(sorted(writable.get(attr, {}).items())))
+            for attr in sorted(caches.keys() | writable.keys())
+        )
         found = _left_out_of[cls] = LeftOut(
-            frozenset(names | properties),
-            in_caches,
-            frozenset(properties),
-            tuple((attr, tuple(sorted(got.items()))) for attr, got in sorted(writable.items())),
+            frozenset(names | properties), in_caches, frozenset(properties)
         )
     return found
 
@@ -597,7 +590,7 @@ def cache_entries(value: Any) -> Iterator[tuple[tuple[str, ...], str, Any]]:
     left = _left_out(kind)
     for name in sorted(left.properties & own.keys()):
         yield (), name, own[name]
-    for attribute, entries in left.in_caches:
+    for attribute, entries, _ in left.in_caches:
         cache = own.get(attribute)
         if type(cache) is dict:
             for name in sorted(entries & cache.keys()):
@@ -636,7 +629,7 @@ def caches_of(cls: type) -> frozenset[str]:
     """The attributes of ``cls``'s instances that hold caches (see :func:`_left_out`): what
     an instance holds there now, another equal to it may not hold."""
     left = _left_out(cls)
-    return left.names | {attribute for attribute, _ in left.in_caches}
+    return left.names | {attribute for attribute, entries, _ in left.in_caches if entries}
 
 
 _READ_ONLY_CACHING = frozenset(

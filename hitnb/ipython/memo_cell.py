@@ -1241,7 +1241,10 @@ def _run_recorded(
         changing += sorted(  # `res.aic`: statsmodels keeps what summaries show on the read
             name
             for name, (value, sizes) in read_only.items()
-            if namespace.get(name) is value and name not in outputs and _sizes(value) != sizes
+            if namespace.get(name) is value
+            and name not in outputs
+            and name not in changing  # (an element receiver, measured already)
+            and _sizes(value) != sizes
         )
         changed_by: dict[str, dict[int, Any]] = {}  # what each changed value reaches, by id
         if written:  # changed where no candidate showed it: values sharing them may have too
