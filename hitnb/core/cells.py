@@ -1386,6 +1386,11 @@ class CellRecord:
     view or are which is not in the key when a function the cell calls reads one (``z =
     y[:]`` and ``z = y.copy()`` hold the same values), and a cell changing ``y`` changes
     ``z`` only through a view. A hit needs the same. None in records made before."""
+    patches: dict[str, Any] | None = None
+    """For each input the run changed by adding plain entries to it alone, or only filled
+    the caches of (see :mod:`~hitnb.core.patches`), those entries (a
+    :class:`~hitnb.core.patches.Patch`): a hit adds them to the live input, which is not
+    stored (nor the names sharing it). None when none, and in records made before."""
     function_data: dict[str, str] | None = None
     """For each output that is a notebook function holding attributes of its own, the
     digest of those as the run left them (:func:`function_data_digests`): a hit defines a

@@ -577,12 +577,17 @@ def _left_out(cls: type) -> LeftOut:
     return found
 
 
-def cache_entries(value: Any) -> Iterator[tuple[tuple[str, ...], str, Any]]:
+def cache_entries(
+    value: Any, every: bool = False, through: bool = True
+) -> Iterator[tuple[tuple[str, ...], Any, Any]]:
     """The cached attributes ``value`` holds now (see :func:`_left_out`), each as the
     attributes leading from ``value`` to the dict keeping it (none: its own ``__dict__``,
     as ``functools.cached_property`` keeps it; ``("_cache",)`` for statsmodels' read-only
     caches; ``("_results", "_cache")`` through the wrapper statsmodels hands out), its
-    name and its value: ``fit.doubled`` read once, ``res._cache["resid"]``."""
+    name and its value: ``fit.doubled`` read once, ``res._cache["resid"]``. With
+    ``every``, each entry of the dicts keeping them too, whatever keeps it there
+    (statsmodels' writable cached attributes: ``res._cache["scale"]``). Not ``through``,
+    only ``value``'s own (not those of the object it hands out the attributes of)."""
     own = getattr(value, "__dict__", None)
     if type(own) is not dict:
         return
@@ -592,12 +597,12 @@ def cache_entries(value: Any) -> Iterator[tuple[tuple[str, ...], str, Any]]:
         yield (), name, own[name]
     for attribute, entries, _ in left.in_caches:
         cache = own.get(attribute)
-        if type(cache) is dict:
-            for name in sorted(entries & cache.keys()):
+        if type(cache) is dict and (entries or every):
+            for name in list(cache) if every else sorted(entries & cache.keys()):
                 yield (attribute,), name, cache[name]
     delegate = _delegating_attribute(kind)
-    if delegate is not None and delegate in own:
-        for kept_in, name, entry in cache_entries(own[delegate]):
+    if through and delegate is not None and delegate in own:
+        for kept_in, name, entry in cache_entries(own[delegate], every):
             yield (delegate, *kept_in), name, entry
 
 
@@ -623,6 +628,19 @@ def delegate_of(value: Any) -> tuple[str, Any] | None:
 _DELEGATING = {("statsmodels.base.wrapper", "ResultsWrapper"): "_results"}
 """Classes whose instances hand out the attributes of another object they hold, by the
 attribute holding it: ``res.resid`` of a fitted statsmodels model is ``res._results``'s."""
+
+
+def keeps_caches(cls: type) -> bool:
+    """Whether ``cls``'s instances may keep cached attributes (see :func:`cache_entries`)."""
+    left = _left_out(cls)
+    return bool(left.properties or left.in_caches or _delegating_attribute(cls))
+
+
+def cache_attributes(cls: type) -> frozenset[str]:
+    """The attributes of ``cls``'s instances holding what their digest leaves out (see
+    :func:`_left_out`): cache dicts, read-only or writable, and cached properties."""
+    left = _left_out(cls)
+    return left.names | {attribute for attribute, _, _ in left.in_caches}
 
 
 def caches_of(cls: type) -> frozenset[str]:

@@ -67,6 +67,7 @@ from hitnb.core.cells import (
     unpack_result,
 )
 from hitnb.core.explain import Explanation, explain_call
+from hitnb.core.patches import Patch, Snapshot, caches_filled, patch_of, snapshot_of
 from hitnb.core.reaching import objects_reached
 from hitnb.core.recipe import NotKept, Recipe, cell_recipe, keeper
 from hitnb.core.record import RunRecord
@@ -467,7 +468,8 @@ class _CellWork(engine.Work):
             for name in record.written_in_place:  # stored as it became, written into the
                 self.refer.pop(id(record.outputs[name]), None)  # live one (`z = y`: not `z`)
             anchors = [self.read[n] for n in self.refer.values() if isinstance(n, str)]
-            outputs = pack_outputs(record.outputs, self.analysis.definitions, anchors, self.refer)
+            stored = {n: v for n, v in record.outputs.items() if n not in (record.patches or ())}
+            outputs = pack_outputs(stored, self.analysis.definitions, anchors, self.refer)
             result = pack_result(record.result, record.outputs, outputs)
             shown = tuple(pack_result(v, record.outputs, outputs) for v in record.shown)
             packed = CellRecord(
@@ -483,7 +485,10 @@ class _CellWork(engine.Work):
         record = self.ran
         if record is None:
             return 0
-        return costs.nbytes_of(v for v in record.outputs.values() if id(v) not in self.refer)
+        patched = record.patches or {}
+        return costs.nbytes_of(
+            v for n, v in record.outputs.items() if id(v) not in self.refer and n not in patched
+        )
 
     def settings_unread(self) -> frozenset[str]:
         """IPython's display settings, when the run showed nothing through the display
@@ -582,7 +587,11 @@ class _CellWork(engine.Work):
                         "set attributes on it, which defining it again from its source does "
                         "not)"
                     )
+            patches = _patches_unmet(namespace, stored)  # (checked before anything is written)
             written = _write_in_place(namespace, before, stored)
+            for name, patch in patches.items():
+                patch.apply(namespace[name])
+            written |= any(patch.changes_value for patch in patches.values())
         except Exception as exc:  # a module gone, a class that no longer loads: the cell
             codecs.take_cached()  # (its inputs' caches as the hit found them)
             for name, value in before.items():  # runs on the namespace as it found it
@@ -755,7 +764,10 @@ def _sharing_unmet(
                 f"the names sharing `{name}`, which the cell changes, are "
                 f"{_listed(now)} now and were {_listed(then.get(name))} when it ran"
             )
-    changed = sorted(name for name in stored.changed - stored.written_in_place if name in namespace)
+    patched = (getattr(stored, "patches", None) or {}).keys()
+    changed = sorted(
+        name for name in stored.changed - stored.written_in_place - patched if name in namespace
+    )
     if not changed:
         return _shared_unmet(namespace, stored, read, None)
     reached: dict[int, Any] = {}
@@ -1192,6 +1204,7 @@ def _run_recorded(
         namespace,
         set(analysis.inputs) - analysis.bound - analysis.candidates - analysis.receivers,
     )
+    snapshots = _snapshots(namespace, analysis.candidates | analysis.receivers | read_only.keys())
     shown: list[Any] = []  # the values shown before the result
     start = time.perf_counter()
     with recording(shell) as events:
@@ -1224,6 +1237,7 @@ def _run_recorded(
                 "which a hit could not change again"
             )
         measured: dict[str, str | None] = {}  # inputs changed in place, hashed after the run
+        patches: dict[str, Patch] = {}  # those of them changed by additions only
         candidates = analysis.candidates - drawn_only(namespace, analysis)
         changing = [
             name
@@ -1271,6 +1285,8 @@ def _run_recorded(
                 if still_bound:
                     outputs[name] = obj
                     measured[name] = digest
+                    if digest is not None:  # (before anything here holds what it added)
+                        _patch_into(patches, name, namespace, snapshots, digests)
                 elif not unstorable and (holder := _code_holding(namespace, obj)) is not None:
                     unstorable = (  # log.append(1); log = log + [2], with record(sink=log)
                         f"this cell ran but was not cached: it changed `{name}` in place and "
@@ -1320,11 +1336,12 @@ def _run_recorded(
         sharing_when_run = in_place_values(
             namespace, changed_by, measured, layouts, outputs, results
         )
+        patches = _patches(namespace, patches, measured, snapshots, digests, outputs, results)
         in_place = frozenset(sharing_when_run)
         changed = {
             ident: obj
             for name, reached_by_name in changed_by.items()
-            if name not in in_place
+            if name not in in_place and name not in patches
             for ident, obj in reached_by_name.items()
         }
         if changed:
@@ -1393,6 +1410,7 @@ def _run_recorded(
             written_in_place=in_place,
             changed_overlaps=_overlaps(namespace, set(measured) | set(written)),
             sharing_when_run=sharing_when_run or None,
+            patches=patches or None,
             function_data=function_data_digests(outputs) or None,
         )
         return record, unstorable, reached if apart else {}
@@ -1437,6 +1455,103 @@ def _outputs_may_hold(outputs: dict[str, Any], values: Iterable[str], shown: lis
         ):
             return True
     return False
+
+
+def _snapshots(namespace: dict[str, Any], names: Iterable[str]) -> dict[str, tuple[Any, Snapshot]]:
+    """The inputs among ``names`` a patch may be made for (objects holding attributes, see
+    :func:`~hitnb.core.patches.snapshot_of`), each with its snapshot as the run found it."""
+    found = {}
+    for name in sorted(names):
+        value = namespace.get(name)
+        if value is None or is_code_value(value) or not may_change(value):
+            continue
+        if type(value).__module__.partition(".")[0] in ("numpy", "pandas", "builtins"):
+            continue
+        snapshot = snapshot_of(value)
+        if snapshot is not None:
+            found[name] = (value, snapshot)
+    return found
+
+
+def _patch_into(
+    patches: dict[str, Patch],
+    name: str,
+    namespace: dict[str, Any],
+    snapshots: dict[str, tuple[Any, Snapshot]],
+    digests: dict[str, str],
+) -> None:
+    """Put into ``patches`` the patch of the input ``name`` (see
+    :func:`~hitnb.core.patches.patch_of`), when the run's change to it is one. Called before
+    the run's record holds anything the run added (a patch needs the objects added held
+    by nothing else)."""
+    taken = snapshots.get(name)
+    value = namespace.get(name)
+    before = digests.get(name)
+    if taken is None or taken[0] is not value or before is None:
+        return
+    patch = patch_of(value, taken[1], before)
+    if patch is not None:
+        patches[name] = patch
+
+
+def _patches(
+    namespace: dict[str, Any],
+    found: dict[str, Patch],
+    measured: dict[str, str | None],
+    snapshots: dict[str, tuple[Any, Snapshot]],
+    digests: dict[str, str],
+    outputs: dict[str, Any],
+    shown: list[Any],
+) -> dict[str, Patch]:
+    """The inputs the run changed by adding plain entries only, each with its patch
+    (``found``, see :func:`_patch_into`), when no other output of the cell, nor a value it
+    showed, holds the input or an object inside it (restored, those would hold a copy of
+    it, where a plain run leaves them holding the input). Also the inputs the run left as
+    they were but for entries it added to their caches (``res.ssr`` read): left out of the
+    digest, a hit did not add them, and a later read computed them again, from state
+    changed since (``y[0] += 100``) or not as the run had (a getter counting the object's
+    attributes)."""
+    for name, (value, snapshot) in snapshots.items():
+        if name not in measured and namespace.get(name) is value and caches_filled(snapshot):
+            _patch_into(found, name, namespace, snapshots, digests)
+            patch = found.get(name)
+            if patch is not None and patch.changes_value:  # (added beside its caches,
+                del found[name]  # unseen by the checks choosing what to hash again)
+    if not found:
+        return {}
+    try:
+        inside: set[int] = set()
+        for name in found:
+            reached = objects_reached(namespace[name]).keys()
+            if not inside.isdisjoint(reached):
+                return {}  # (two inputs holding one object: each patch would add to it)
+            inside.update(reached)
+        if not any(patch.changes_value for patch in found.values()):
+            return found  # (the inputs are not stored either way: what holds them, as before)
+        others = [v for n, v in outputs.items() if n not in found]
+        for other in [*others, *shown]:
+            if other is not None and (
+                callable(other) or not inside.isdisjoint(objects_reached(other))
+            ):
+                return {n: patch for n, patch in found.items() if not patch.changes_value}
+    except UnhashableValue:
+        return {}
+    return found
+
+
+def _patches_unmet(namespace: dict[str, Any], stored: CellRecord) -> dict[str, Patch]:
+    """The patches of the stored run (see :attr:`~hitnb.core.cells.CellRecord.patches`),
+    each checked against the live input it adds to; raises
+    :class:`~hitnb.core.engine.Unrestorable` when one cannot take its entries: the cell
+    runs."""
+    patches: dict[str, Patch] = getattr(stored, "patches", None) or {}
+    for name, patch in patches.items():
+        if name not in namespace:
+            raise engine.Unrestorable(f"`{name}`, which the cell adds to, is not defined")
+        why = patch.unmet(namespace[name])
+        if why is not None:
+            raise engine.Unrestorable(f"`{name}` cannot take what the run added to it: {why}")
+    return patches
 
 
 def _write_in_place(namespace: dict[str, Any], before: dict[str, Any], stored: CellRecord) -> bool:

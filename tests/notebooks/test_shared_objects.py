@@ -130,6 +130,77 @@ def test_reading_a_results_cached_attribute_does_not_change_it(
     assert stored[1] == stored[0], "once restarted, every cell hit: none was stored again"
 
 
+def test_a_summary_a_hit_replays_adds_to_the_live_results(tmp_path: Path, isolated_store: Path):
+    """``print(res.summary())`` adds the figures it shows to ``res`` (``diagn``,
+    ``_summary_cache``): the run changed ``res``, and a hit restored it whole, with ``y``,
+    which it shares; ``res2``, fitted on the same ``y`` but holding it behind its private
+    ``_results``, was not seen as sharing it, so after a restart ``res2.model.endog is y``
+    was False, where a plain run leaves True (and the load of both models cost each hit
+    more than the cell). The additions are kept as a patch now and added to the live
+    ``res``."""
+    cells = [
+        "%load_ext hitnb\nimport numpy as np\nimport statsmodels.api as sm",
+        "%%memo\nx = sm.add_constant(np.arange(50.0))\ny = 3 * x[:, 1] + np.sin(x[:, 1])\n"
+        "res = sm.OLS(y, x).fit()\nres2 = sm.OLS(y, x).fit()",
+        "%%memo\nimport time\ntime.sleep(0.3)\nprint(res.summary().tables[1])",
+        "%hitnb why",
+        "print(res2.model.endog is y, res.model.endog is y, sorted(res.diagn)[:2])",
+    ]
+    _hit_as_plain(tmp_path, isolated_store, cells, "True True ['condno', 'jb']\n")
+
+
+def test_a_summary_hit_adds_the_figures_it_cached_as_the_run_kept_them(
+    tmp_path: Path, isolated_store: Path
+):
+    """The patch carries the cache entries the summary filled (``ssr``, ``aic``): computed
+    again after ``y`` changed, or after ``remove_data()``, they differ from what a plain run
+    kept (``remove_data(); res.aic`` printed the value plainly and raised TypeError after a
+    restart, when the patch left them out)."""
+    fit = (
+        "%%memo\nimport time\ntime.sleep(0.3)\nrng = np.random.default_rng(0)\n"
+        "x = sm.add_constant(rng.normal(size=(50, 2)))\ny = x @ [1, 2, 3] + rng.normal(size=50)\n"
+        "res = sm.OLS(y, x).fit()"
+    )
+    summary = "%%memo\nimport time\ntime.sleep(0.3)\nprint(res.summary().tables[0])"
+    start = "%load_ext hitnb\nimport numpy as np\nimport statsmodels.api as sm"
+    later = "y[0] += 100\nres.remove_data()\nprint(round(res.ssr, 6), round(res.aic, 6))"
+    cells = [start, fit, summary, "%hitnb why", later]
+    plain = printed_in_fresh_kernels(
+        tmp_path, {}, [start, *(c[7:] for c in cells[1:3]), later], kernels=1
+    )
+    _hit_as_plain(tmp_path, isolated_store, cells, plain[0][-1])
+
+
+def test_a_cached_attribute_a_read_filled_is_kept_after_a_hit(tmp_path: Path, isolated_store: Path):
+    """``print(fit.total)`` keeps ``total``: plainly, a later read finds it, even after
+    ``y`` changed. A hit left it out, and the later read computed it again from the new
+    ``y`` (13 where a plain run prints 3)."""
+    cells = [
+        "%load_ext hitnb\nimport functools\nclass Fit:\n    def __init__(self, y):\n"
+        "        self.y = y\n    @functools.cached_property\n    def total(self):\n"
+        "        return sum(self.y)\ny = [1, 2]\nfit = Fit(y)",
+        "%%memo\nimport time\ntime.sleep(0.3)\nprint(fit.total)",
+        "%hitnb why",
+        "y.append(10)\nprint(fit.total)",
+    ]
+    _hit_as_plain(tmp_path, isolated_store, cells, "3\n")
+
+
+def test_an_object_a_cell_adds_that_a_name_holds_too_is_that_object_after_a_hit(
+    tmp_path: Path, isolated_store: Path
+):
+    """Added as a copy, ``m.items`` would no longer be ``REG``: the cell's change is
+    restored whole instead, with ``REG``, which it shares."""
+    cells = [
+        "%load_ext hitnb\nclass M:\n    def __init__(self):\n        self.a = 0\n\n"
+        "m = M()\nREG = [1, 2]",
+        "%%memo\nimport time\ntime.sleep(0.3)\nm.items = REG",
+        "%hitnb why",
+        "REG.append(3)\nprint(m.items, m.items is REG)",
+    ]
+    _hit_as_plain(tmp_path, isolated_store, cells, "[1, 2, 3] True\n")
+
+
 LOGGED_READ = [
     "%load_ext hitnb\nimport json",
     "%%memo\nclass Log:\n    def __init__(self):\n        self.seen = []\n"
