@@ -255,11 +255,7 @@ def patch_of(value: Any, before: Snapshot, digest_before: str) -> Patch | None:
             return None
         for attribute in list(now):
             if attribute not in was:
-                if _plain_at(now, attribute, budget):
-                    places.append(((step, attribute, None), now, None))
-                elif (path := _path_to(value, now[attribute], before)) is not None:
-                    places.append(((step, attribute, None), now, Held(path)))
-                else:
+                if not _place_into(places, (step, attribute, None), now, value, before, budget):
                     return None
             elif type(now[attribute]) is dict:
                 grown = now[attribute]
@@ -269,11 +265,9 @@ def patch_of(value: Any, before: Snapshot, digest_before: str) -> Patch | None:
                 if not _only_added(old, grown):
                     return None
                 for key in [k for k in grown if k not in old]:
-                    if _plain_at(grown, key, budget):
-                        places.append(((step, attribute, key), grown, None))
-                    elif (path := _path_to(value, grown[key], before)) is not None:
-                        places.append(((step, attribute, key), grown, Held(path)))
-                    else:
+                    if not _place_into(
+                        places, (step, attribute, key), grown, value, before, budget
+                    ):
                         return None
     if not places or not _held_only_there([(p, h) for p, h, held in places if held is None]):
         return None
@@ -358,6 +352,28 @@ def _cache_places(additions: list[tuple[Step, str, Any, Any]]) -> set[tuple[Step
             if type(item) is dict:
                 places.update(((*step, attribute), k) for k in item)
     return places
+
+
+def _place_into(
+    places: list[tuple[Place, dict[Any, Any], Held | None]],
+    place: Place,
+    container: dict[Any, Any],
+    value: Any,
+    before: Snapshot,
+    budget: list[int],
+) -> bool:
+    """Note in ``places`` the entry the run added at ``place`` (in ``container``): plain
+    (copied on a hit), or an object ``value`` held before (see :class:`Held`); False when
+    it is neither."""
+    _, attribute, key = place
+    if _plain_at(container, attribute if key is None else key, budget):
+        places.append((place, container, None))
+        return True
+    path = _path_to(value, container[attribute if key is None else key], before)
+    if path is None:
+        return False
+    places.append((place, container, Held(path)))
+    return True
 
 
 def _cache_digests(value: Any, max_bytes: int | None = None) -> CacheDigests | None:
