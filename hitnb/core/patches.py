@@ -40,6 +40,7 @@ import copy
 import copyreg
 import sys
 import types
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,11 +124,12 @@ class Patch:
                     return f"it has an attribute {attribute!r} already"
             elif type(entries.get(attribute)) is not dict or key in entries[attribute]:
                 return f"its attribute {attribute!r} is not a dict lacking {key!r}"
-        if _cache_digests(value) != self.cached_before:
+        holders = _holders(value)
+        if _cache_digests(holders) != self.cached_before:
             return "its caches hold other entries than the run found"
         if self.deeper_before is not None:
             try:
-                deeper = _deeper_digest(value)
+                deeper = _deeper_digest(value, holders)
             except Exception:  # (UnhashableValue, or a library's own failure)
                 return "the caches of the objects it holds cannot be read"
             if deeper != self.deeper_before:
@@ -169,8 +171,9 @@ def snapshot_of(value: Any) -> Snapshot | None:
     """The entries of ``value`` (and of the object it hands out the attributes of) and the
     digests of its cache entries; None for a value a patch cannot be made for (no
     ``__dict__``, pickled otherwise than by it, too many entries or caches too big)."""
+    found = _holders(value)
     holders = []
-    for step, holder in _holders(value):
+    for step, holder in found:
         entries = _entries(holder)
         if entries is None or len(entries) > MAX_ENTRIES:
             return None
@@ -182,7 +185,7 @@ def snapshot_of(value: Any) -> Snapshot | None:
         holders.append((step, holder, dict(entries), dicts))
     if not holders:
         return None
-    cached = _cache_digests(value, CACHES_MAX_BYTES)
+    cached = _cache_digests(found, CACHES_MAX_BYTES)
     if cached is None:
         return None
     own = {id(holder) for _, holder, _, _ in holders}
@@ -214,10 +217,10 @@ def _caches_digest(obj: Any) -> str:
     )
 
 
-def _deeper_digest(value: Any) -> str:
+def _deeper_digest(value: Any, holders: list[tuple[Step, Any]]) -> str:
     """The digest of the caches of the objects inside ``value`` that keep caches, but its
-    holders (see :func:`_holders`), in the order pickle meets them."""
-    own = {id(holder) for _, holder in _holders(value)}
+    ``holders`` (see :func:`_holders`), in the order pickle meets them."""
+    own = {id(holder) for _, holder in holders}
     return hash_value(
         [
             _caches_digest(obj)
@@ -243,16 +246,17 @@ def patch_of(value: Any, before: Snapshot, digest_before: str) -> Patch | None:
     """The entries the run added to ``value`` as a :class:`Patch`, when they are its whole
     change (see the module's docstring); None otherwise. ``value`` is left as the run left
     it."""
-    if [(step, holder) for step, holder, _, _ in before.holders] != [
-        (step, holder) for step, holder in _holders(value)
-    ]:
+    holders = _holders(value)
+    if [(step, holder) for step, holder, _, _ in before.holders] != holders:
         return None
     places: list[tuple[Place, dict[Any, Any], Held | None]] = []  # (None: plain, copied)
     budget = [MAX_PLAIN]
+    entries: dict[Step, dict[str, Any]] = {}  # (each holder's, as the run left them)
     for step, holder, was, dicts in before.holders:
         now = _entries(holder)
         if now is None or not _only_added(was, now):
             return None
+        entries[step] = now
         for attribute in list(now):
             if attribute not in was:
                 if not _place_into(places, (step, attribute, None), now, value, before, budget):
@@ -283,12 +287,12 @@ def patch_of(value: Any, before: Snapshot, digest_before: str) -> Patch | None:
         for (step, attribute, key), holder, held in places
     ]
     try:
-        after = _cache_digests(value)
+        after = _cache_digests(holders)
         if after is None or any(after.get(place) != d for place, d in before.cached.items()):
             return None  # a cache entry taken out, or changed inside
         if not after.keys() - before.cached.keys() <= _cache_places(additions):
             return None  # (a cache entry added to a dict too big to note: not in the patch)
-        if _digest_without(value, additions) != digest_before:
+        if _digest_without(value, additions, entries) != digest_before:
             return None
     except Exception:  # (UnhashableValue, or a library's own failure)
         return None
@@ -376,14 +380,16 @@ def _place_into(
     return True
 
 
-def _cache_digests(value: Any, max_bytes: int | None = None) -> CacheDigests | None:
-    """The digest of each entry of the caches of ``value``'s holders (see :func:`_holders`:
-    read-only and writable cached attributes); None when one cannot be hashed, or when
-    their arrays hold more than ``max_bytes``."""
+def _cache_digests(
+    holders: list[tuple[Step, Any]], max_bytes: int | None = None
+) -> CacheDigests | None:
+    """The digest of each entry of the caches of a value's ``holders`` (see
+    :func:`_holders`: read-only and writable cached attributes); None when one cannot be
+    hashed, or when their arrays hold more than ``max_bytes``."""
     found: CacheDigests = {}
     total = 0
     try:
-        for step, holder in _holders(value):
+        for step, holder in holders:
             for kept_in, name, entry in cache_entries(holder, every=True, through=False):
                 total += getattr(entry, "nbytes", 0) or 0
                 if max_bytes is not None and total > max_bytes:
@@ -441,16 +447,17 @@ def _immutable(item: Any) -> bool:
     return type(item) in _ATOMS or _numpy_scalar(item)
 
 
-def _digest_without(value: Any, additions: list[tuple[Step, str, Any, Any]]) -> str:
-    """The digest of ``value`` with ``additions`` taken out; they are put back after, in
-    the order the run left them in."""
-    holders = {step: _entries(holder) for step, holder in _holders(value)}
+def _digest_without(
+    value: Any,
+    additions: list[tuple[Step, str, Any, Any]],
+    entries: dict[Step, dict[str, Any]],
+) -> str:
+    """The digest of ``value`` with ``additions`` taken out of its holders' ``entries``;
+    they are put back after, in the order the run left them in."""
     taken: list[tuple[dict[Any, Any], list[tuple[Any, Any]]]] = []
     try:
         for step, attribute, key, _ in additions:
-            entries = holders[step]
-            assert entries is not None
-            target = entries if key is None else entries[attribute]
+            target = entries[step] if key is None else entries[step][attribute]
             taken.append((target, list(target.items())))
             del target[attribute if key is None else key]
         return hash_value(value)
@@ -465,30 +472,46 @@ def _path_to(value: Any, target: Any, before: Snapshot) -> tuple[str, ...] | Non
     attributes the holders had before the run and attributes of other objects, not
     through caches, at most :data:`MAX_DEPTH` + 2 steps away; None when nowhere."""
     had = {id(holder): was for _, holder, was, _ in before.holders}
-    seen = {id(value)}
-    frontier: list[tuple[tuple[str, ...], Any]] = [((), value)]
-    for _ in range(MAX_DEPTH + 2):
+
+    def follow(obj: Any, attribute: str, entries: dict[str, Any]) -> bool:
+        return attribute in had.get(id(obj), entries) and attribute not in cache_attributes(
+            type(obj)
+        )
+
+    for path, item in _attribute_walk([((), value)], MAX_DEPTH + 2, follow):
+        if item is target:
+            return path
+        if type(item).__module__.partition(".")[0] == "pandas":
+            for axis in ("index", "columns"):
+                if getattr(item, axis, None) is target:
+                    return (*path, f"[{axis}]")
+    return None
+
+
+def _attribute_walk(
+    starts: list[tuple[tuple[str, ...], Any]],
+    depth: int,
+    follow: Callable[[Any, str, dict[str, Any]], bool],
+) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """The objects held through attributes from ``starts`` (each once, breadth first, at
+    most ``depth`` attributes away), each with the attributes leading to it; an object's
+    attribute is followed when ``follow(obj, attribute, its attributes)`` says so, into
+    objects pickled as ``object`` does (see :func:`_attributes`)."""
+    seen = {id(obj) for _, obj in starts}
+    frontier = starts
+    for _ in range(depth):
         reached: list[tuple[tuple[str, ...], Any]] = []
         for path, obj in frontier:
             entries = _attributes(obj)
             if entries is None:
                 continue
-            was = had.get(id(obj), entries)
-            skipped = cache_attributes(type(obj))
             for attribute, item in list(entries.items()):
-                if attribute in skipped or attribute not in was or id(item) in seen:
+                if id(item) in seen or not follow(obj, attribute, entries):
                     continue
                 seen.add(id(item))
-                if item is target:
-                    return (*path, attribute)
-                if type(item).__module__.partition(".")[0] == "pandas":
-                    for axis in ("index", "columns"):
-                        if getattr(item, axis, None) is target:
-                            return (*path, attribute, f"[{axis}]")
-                    continue
                 reached.append(((*path, attribute), item))
+                yield (*path, attribute), item
         frontier = reached
-    return None
 
 
 def _resolved(value: Any, path: tuple[str, ...]) -> Any:
@@ -515,7 +538,7 @@ def _whole_state(holder: Any) -> bool:
     """Whether pickle and hashing take ``holder``'s state from its ``__dict__`` as it is
     (its ``__getstate__`` gives that dict, or one with the same keys): then a change inside
     any attribute shows in the value's digest."""
-    entries = _entries(holder)
+    entries = _attributes(holder)
     if entries is None:
         return False
     try:
@@ -534,22 +557,13 @@ def _holders(value: Any) -> list[tuple[Step, Any]]:
     delegate = delegate_of(value)
     if delegate is not None:
         found.append(((delegate[0],), delegate[1]))
-    seen = {id(holder) for _, holder in found}
-    frontier = list(found)
-    for _ in range(MAX_DEPTH):
-        reached: list[tuple[Step, Any]] = []
-        for step, obj in frontier:
-            entries = _attributes(obj)
-            for attribute, item in () if entries is None else entries.items():
-                if id(item) in seen or type(item).__module__.partition(".")[0] in _PASSED:
-                    continue
-                seen.add(id(item))
-                reached.append(((*step, attribute), item))
-                if keeps_caches(type(item)) and _entries(item) is not None:
-                    found.append(((*step, attribute), item))
-                    if len(found) >= MAX_HOLDERS:
-                        return found
-        frontier = reached
+    for step, item in _attribute_walk(list(found), MAX_DEPTH, lambda *_: True):
+        if type(item).__module__.partition(".")[0] in _PASSED:
+            continue
+        if keeps_caches(type(item)) and _entries(item) is not None:
+            found.append((step, item))
+            if len(found) >= MAX_HOLDERS:
+                return found
     return found
 
 
