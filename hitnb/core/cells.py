@@ -2137,7 +2137,7 @@ def parts_of_shared(
     lists, dicts and sets among those referred to go into ``containers``."""
     named = _values_by_id(namespace).keys() - {id(value) for value in outputs.values()}
     found: dict[int, tuple[str, Part]] = {}
-    inside: dict[int, set[int]] = {}
+    inside: dict[int, dict[int, Any]] = {}
     parts: dict[int, Any] = {}
     for name in sorted(shared):
         candidates: dict[int, tuple[str, Part]] = {}
@@ -2167,9 +2167,10 @@ def parts_of_shared(
     return found
 
 
-def _held_if_apart(value: Any, reached: Container[int]) -> set[int] | None:
-    """What ``value``'s pickle reaches below it (by id), when none of it is among
-    ``reached``; None when some is, or it cannot be walked."""
+def _held_if_apart(value: Any, reached: Container[int]) -> dict[int, Any] | None:
+    """What ``value``'s pickle reaches below it (by id, with the objects, so that their
+    ids stay theirs: some are made for the walk), when none of it is among ``reached``;
+    None when some is, or it cannot be walked."""
     try:
         below = objects_reached(value)
     except UnhashableValue:
@@ -2177,13 +2178,13 @@ def _held_if_apart(value: Any, reached: Container[int]) -> set[int] | None:
     if any(ident in reached for ident in below):
         return None
     below.pop(id(value), None)
-    return set(below)
+    return below
 
 
 def _held_once(
     name: str,
     candidates: dict[int, tuple[str, Part]],
-    inside: dict[int, set[int]],
+    inside: dict[int, dict[int, Any]],
     outputs: dict[str, Any],
 ) -> dict[int, tuple[str, Part]]:
     """Those of ``candidates`` (parts of output ``name``) no other output holds, and
@@ -2192,21 +2193,25 @@ def _held_once(
     into."""
     roots = {id(value) for value in outputs.values()}
 
-    def written(root: Any) -> set[int]:
+    def written(root: Any) -> dict[int, Any]:
         def opaque(obj: Any) -> bool:
             return id(obj) in candidates or (id(obj) in roots and obj is not root)
 
-        return set(_pickled(root, opaque))
+        return _pickled(root, opaque)
 
+    elsewhere: dict[int, Any] = {}  # (the objects kept with their ids: see _held_if_apart)
     try:
-        elsewhere = set().union(*(written(v) for other, v in outputs.items() if other != name))
-        elsewhere |= written(outputs[name]) - candidates.keys()
+        for other, value in outputs.items():
+            if other != name:
+                elsewhere.update(written(value))
+        own = written(outputs[name])
     except Exception:
         return {}
+    elsewhere.update((ident, obj) for ident, obj in own.items() if ident not in candidates)
     return {
         ident: where
         for ident, where in candidates.items()
-        if ident not in elsewhere and inside[ident].isdisjoint(elsewhere)
+        if ident not in elsewhere and inside[ident].keys().isdisjoint(elsewhere)
     }
 
 

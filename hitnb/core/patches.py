@@ -599,7 +599,7 @@ def _attributes(holder: Any) -> dict[str, Any] | None:
     """``holder``'s ``__dict__`` when its type pickles it as ``object`` does (reducers
     alike, none registered), whatever its ``__getstate__`` gives (not called: matplotlib's
     callback registries count their connections in it); None otherwise (None too)."""
-    if holder is None:
+    if holder is None or isinstance(holder, dict):
         return None
     kind = type(holder)
     if kind.__module__.partition(".")[0] in _PASSED:

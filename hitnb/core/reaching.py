@@ -89,7 +89,7 @@ class _Reach:
             return False
         if kind is types.FunctionType:
             self.met[ident] = obj
-            if obj.__module__ == "__main__" or "<" in obj.__qualname__:
+            if follows_into(obj):
                 self.pending.extend(_held_by_function(obj))
             return True
         hasher = registered_hasher(kind)
@@ -141,11 +141,22 @@ class _Reach:
         return True
 
 
+def follows_into(code: Any) -> bool:
+    """Whether :func:`objects_reached` walks into what ``code`` holds: a function of the
+    notebook, or one local to another (a lambda); not a library's function, nor a class,
+    a method or another callable, whose holdings the walk does not see."""
+    return type(code) is types.FunctionType and (
+        code.__module__ == "__main__" or "<" in code.__qualname__
+    )
+
+
 def _held_by_function(function: types.FunctionType) -> list[Any]:
-    """What a function of the notebook holds that a call may change: its defaults and
-    what it closes over (pickle writes the function by name, or dill copies it)."""
+    """What a function of the notebook holds that a call may change: its defaults, what
+    it closes over, and its own attributes (pickle writes the function by name, or dill
+    copies it)."""
     held: list[Any] = list(function.__defaults__ or ())
     held += (function.__kwdefaults__ or {}).values()
+    held += vars(function).values()
     for cell in function.__closure__ or ():
         try:
             held.append(cell.cell_contents)

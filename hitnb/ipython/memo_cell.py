@@ -68,7 +68,7 @@ from hitnb.core.cells import (
 )
 from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.patches import Patch, Snapshot, caches_filled, patch_of, snapshot_of
-from hitnb.core.reaching import objects_reached
+from hitnb.core.reaching import follows_into, objects_reached
 from hitnb.core.recipe import NotKept, Recipe, cell_recipe, keeper
 from hitnb.core.record import RunRecord
 from hitnb.core.stores import current_store
@@ -77,6 +77,7 @@ from hitnb.hashing.analysis import analyze, text_digest
 from hitnb.hashing.apart import Marks
 from hitnb.hashing.code import (
     is_user_code,
+    library_attribute,
     library_versions,
     module_fingerprint,
     module_values_known,
@@ -1442,7 +1443,7 @@ def _outputs_may_hold(outputs: dict[str, Any], values: Iterable[str], shown: lis
     for output in [*others, *shown]:
         if output is None:
             continue
-        if callable(output):
+        if callable(output) and not follows_into(output):
             return True
         try:
             reached = objects_reached(output)
@@ -1520,10 +1521,10 @@ def _patches(
     if not found:
         return {}
     try:
-        inside: set[int] = set()
+        inside: dict[int, Any] = {}
         for name in found:
-            reached = objects_reached(namespace[name]).keys()
-            if not inside.isdisjoint(reached):
+            reached = _changeable(objects_reached(namespace[name]))
+            if not inside.keys().isdisjoint(reached):
                 return {}  # (two inputs holding one object: each patch would add to it)
             inside.update(reached)
         if not any(patch.changes_value for patch in found.values()):
@@ -1531,12 +1532,40 @@ def _patches(
         others = [v for n, v in outputs.items() if n not in found]
         for other in [*others, *shown]:
             if other is not None and (
-                callable(other) or not inside.isdisjoint(objects_reached(other))
+                (callable(other) and not follows_into(other))
+                or not inside.keys().isdisjoint(objects_reached(other))
             ):
                 return {n: patch for n, patch in found.items() if not patch.changes_value}
     except UnhashableValue:
         return {}
     return found
+
+
+def _changeable(reached: dict[int, Any]) -> dict[int, Any]:
+    """The objects of ``reached`` code could change in place, but for those a library
+    defines at module level or holds in a class: what two values holding in common makes
+    them one. (A results object and a frame a cell showed both reach ``slice``, pandas'
+    ``_new_Index`` and the ``_metadata`` list of pandas' frames, which a frame's pickled
+    state holds.) Kept by id with the objects themselves, whose ids stay theirs while
+    held: the dicts a pickle walk meets are often made for it (a frame's state) and freed
+    after, and their ids given to the next walk's."""
+    class_level = _held_by_classes(reached.values())
+    return {
+        ident: obj
+        for ident, obj in reached.items()
+        if ident not in class_level and may_change(obj) and library_attribute(obj) is None
+    }
+
+
+def _held_by_classes(objects: Iterable[Any]) -> set[int]:
+    """The ids of what the classes of ``objects`` (and their bases) hold as attributes:
+    shared by every instance by design, as a module's names are."""
+    held: set[int] = set()
+    kinds = {type(obj) for obj in objects}
+    for klass in {base for kind in kinds for base in kind.__mro__}:
+        if klass.__module__ != "builtins":
+            held.update(id(value) for value in vars(klass).values())
+    return held
 
 
 def _patches_unmet(namespace: dict[str, Any], stored: CellRecord) -> dict[str, Patch]:

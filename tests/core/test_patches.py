@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import pickle
 from typing import Any
 
 import numpy as np
@@ -204,6 +205,34 @@ def test_a_live_object_whose_caches_differ_from_those_the_run_found_is_not_patch
     assert patch is not None
     _ = live.doubled
     assert "caches hold other entries" in str(patch.unmet(live))
+
+
+class Details(dict[str, Any]):
+    """statsmodels' ``Bunch``: a dict whose ``__dict__`` is itself (``details.inner``)."""
+
+    def __init__(self, **entries: Any) -> None:
+        super().__init__(**entries)
+        self.__dict__ = self
+
+
+class FitWithDetails(Fit):
+    """Fit keeping details of the fit, as ARIMA's Hannan-Rissanen results keep theirs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.details = Details(inner=Fit())
+        _ = self.details.inner.doubled
+
+
+def test_a_value_restored_from_the_store_takes_the_patch_the_live_one_took():
+    """Pickle gives such a dict back with a ``__dict__`` of its own; walked then and not
+    before, the caches inside it counted for the restored value and not for the live one,
+    and a hit of ``res.plot_diagnostics()`` after a restart ran the cell again."""
+    fit = FitWithDetails()
+    restored = pickle.loads(pickle.dumps(fit))
+    patch = _run(fit, Fit.summary)
+    assert patch is not None
+    assert patch.unmet(restored) is None
 
 
 def test_an_object_pickled_otherwise_than_by_its_dict_has_no_snapshot():

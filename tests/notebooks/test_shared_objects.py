@@ -149,6 +149,45 @@ def test_a_summary_a_hit_replays_adds_to_the_live_results(tmp_path: Path, isolat
     _hit_as_plain(tmp_path, isolated_store, cells, "True True ['condno', 'jb']\n")
 
 
+def test_a_summary_beside_a_function_the_cell_defines_is_added_to_the_live_results(
+    tmp_path: Path, isolated_store: Path
+):
+    """A cell defining the helper it shows a summary with (``def table(s): ...``): any
+    code the cell bound counted as holding what it changed, so ``res`` was restored whole
+    (after a restart ``res2.model.endog is y`` was False, as above). A function of the
+    notebook is walked into (its defaults, closure and attributes) like any other output."""
+    cells = [
+        "%load_ext hitnb\nimport numpy as np\nimport statsmodels.api as sm",
+        "%%memo\nx = sm.add_constant(np.arange(50.0))\ny = 3 * x[:, 1] + np.sin(x[:, 1])\n"
+        "res = sm.OLS(y, x).fit()\nres2 = sm.OLS(y, x).fit()",
+        "%%memo\nimport time\ntime.sleep(0.3)\n"
+        "def table(s):\n    return s.tables[1]\n\nprint(table(res.summary()))",
+        "%hitnb why",
+        "print(res2.model.endog is y, res.model.endog is y, sorted(res.diagn)[:2])",
+    ]
+    _hit_as_plain(tmp_path, isolated_store, cells, "True True ['condno', 'jb']\n")
+
+
+def test_a_summary_shown_as_a_frame_is_added_to_the_live_results(
+    tmp_path: Path, isolated_store: Path
+):
+    """The frame a cell shows and the results it patched both reach pandas' ``Index``
+    rebuilding function, the ``slice`` type and the ``_metadata`` list of pandas' frames:
+    counted as objects the two shared, ``res`` was restored whole, with a copy of ``y``,
+    which ``res2`` does not hold then. (The ids compared were also those of the state
+    dicts a walk had let go of, which the next walk could be given.)"""
+    cells = [
+        "%load_ext hitnb\nimport numpy as np\nimport pandas as pd\nimport statsmodels.api as sm",
+        "%%memo\nx = sm.add_constant(pd.DataFrame({'t': np.arange(50.0)}))\n"
+        "y = 3 * x['t'] + np.sin(x['t'])\nres = sm.OLS(y, x).fit()\nres2 = sm.OLS(y, x).fit()",
+        "%%memo\nimport io\nimport time\ntime.sleep(0.3)\n"
+        "pd.read_csv(io.StringIO(res.summary().tables[1].as_csv()), index_col=0)",
+        "%hitnb why",
+        "print(res2.model.data.orig_endog is y, sorted(res.diagn)[:2])",
+    ]
+    _hit_as_plain(tmp_path, isolated_store, cells, "True ['condno', 'jb']\n")
+
+
 def test_a_summary_hit_adds_the_figures_it_cached_as_the_run_kept_them(
     tmp_path: Path, isolated_store: Path
 ):
