@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hitnb.core.reaching import objects_reached
+from hitnb.core.scalars import library_scalar
 from hitnb.deep import deep_if_needed
 from hitnb.errors import CodecError
 from hitnb.hashing.analysis import expression_names, strip_docstrings, text_digest
@@ -2268,27 +2269,7 @@ def may_change(value: Any) -> bool:
     """Whether running code could change ``value`` in place: not for code (modules,
     functions, classes) and not for immutable scalars. (A notebook class's own values can
     change, but they are checked on their own: see :func:`class_data_digest`.)"""
-    return not (isinstance(value, _IMMUTABLE) or is_code_value(value) or _library_scalar(value))
-
-
-def _library_scalar(value: Any) -> bool:
-    """numpy's scalars (a structured array's record aside, a view into it), pandas'
-    timestamps, intervals, periods, date offsets and missing values, and compiled Cython
-    functions: none changes in place. Counted, any two names holding one (a model and the
-    results appended to it, holding its ``QuarterEnd`` and a ``np.True_``) were taken for
-    sharing what a cell changed (statespace_forecasting cell 33 ran again on every hit)."""
-    kind = type(value)
-    top = kind.__module__.partition(".")[0]
-    if top == "numpy":
-        np = sys.modules["numpy"]
-        return isinstance(value, np.generic) and not isinstance(value, np.void)
-    if kind.__name__ == "cython_function_or_method":
-        return True
-    pd = sys.modules.get("pandas") if top == "pandas" else None
-    if pd is None:
-        return False
-    scalars = (pd.Timestamp, pd.Timedelta, pd.Period, pd.Interval, pd.tseries.offsets.BaseOffset)
-    return isinstance(value, scalars) or kind.__name__ in ("NAType", "NaTType")
+    return not (isinstance(value, _IMMUTABLE) or is_code_value(value) or library_scalar(value))
 
 
 def is_notebook_class(value: Any) -> bool:

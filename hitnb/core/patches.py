@@ -11,13 +11,19 @@ Only additions are patched: attributes new to the object (or to the object a sta
 results wrapper hands out the attributes of, or to an object keeping caches it holds a few
 attributes away: ``res._results.model.data``, whose ``xnames`` a summary keeps; see
 :func:`_holders`), and new keys of a dict one of them holds (its caches too), whose values
-are plain (numbers, strings, numpy scalars, numpy arrays of numbers, and lists, tuples,
-named tuples and dicts of those) and held by nothing but the additions: a hit adds copies,
-which only ``is`` could tell from what the run added, and only an object held elsewhere
-too would be told apart (``m.b = m.a``, a list a notebook name holds, a view of the
-array). An addition that is an object the value held before (a formula model's data keeps
-its frame's own index as ``row_labels``) is kept as where it lies (:class:`Held`), and a
-hit adds the live value's own. :func:`snapshot_of` notes, before the run, the holders'
+are plain (numbers, strings, numpy and pandas scalars, numpy arrays of numbers, and lists,
+tuples, named tuples and dicts of those) and held by nothing but the additions: a hit adds
+copies, which only ``is`` could tell from what the run added, and only an object held
+elsewhere too would be told apart (``m.b = m.a``, a list a notebook name holds, a view of
+the array). An addition that is an object the value held before (a formula model's data
+keeps its frame's own index as ``row_labels``), or one an output of the cell holds (the
+index of the predictions ``pred = res.predict(...)`` made, which the model's data keeps as
+``predict_dates``), is kept as where it lies (:class:`Held`), and a hit adds the live
+value's own, or the restored output's; a view of an array the value held (statsmodels'
+cached residuals of a state space model are its ``forecasts_error[0]``), as the place it
+looks at (:class:`HeldView`), and a hit adds a view of the live value's array. Beside the
+caches, an addition goes only to an object pickled and hashed by its ``__dict__``, whose
+other state the digest then covers. :func:`snapshot_of` notes, before the run, the holders'
 entries and the digest of every entry of their caches; :func:`patch_of` keeps the
 additions as a :class:`Patch` when they are the whole change: taken out again, the object
 hashes to its digest before the run, no entry it held was taken out or bound to another
@@ -38,13 +44,15 @@ from __future__ import annotations
 
 import copy
 import copyreg
+import itertools
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from hitnb.core.reaching import objects_reached
+from hitnb.core.scalars import library_scalar
 from hitnb.hashing.values import (
     cache_attributes,
     cache_entries,
@@ -52,6 +60,7 @@ from hitnb.hashing.values import (
     hash_value,
     keeps_caches,
 )
+from hitnb.store.codecs import placements_within, view_of
 
 MAX_ENTRIES = 1024
 """Entries a holder (its attributes, or a dict cache it keeps) may have for a snapshot."""
@@ -90,9 +99,49 @@ class Held:
     """An addition that is an object the value held before the run, by where it lies in
     the value (attributes, and ``[index]`` or ``[columns]`` of a pandas object): a formula
     model's data keeps its frame's own index as ``row_labels``. A hit adds the live
-    value's own, as a plain run does."""
+    value's own, as a plain run does. Or one an output of the cell holds: a time series
+    model's data keeps the index of the predictions ``pred = res.predict(...)`` made as
+    ``predict_dates``, and a hit adds the restored ``pred``'s own."""
 
     path: tuple[str, ...]
+    output: str | None = None
+    """The output holding it (None: the value)."""
+
+    def of(self, value: Any, outputs: Mapping[str, Any]) -> Any:
+        """The object at :attr:`path` in ``value``, or in the output; ``_GONE`` when none."""
+        root = value if self.output is None else outputs.get(self.output, _GONE)
+        return _GONE if root is _GONE else _resolved(root, self.path)
+
+
+@dataclass(frozen=True)
+class HeldView:
+    """An addition that is a numpy array viewing the memory of one the value held before
+    the run, by where that one lies (see :class:`Held`) and where the view looks in it:
+    statsmodels caches the residuals of a state space model as ``forecasts_error[0]``. A
+    hit adds a view of the live value's own array, looking at the same elements."""
+
+    path: tuple[str, ...]
+    anchor: tuple[tuple[int, ...], str]
+    """The shape and dtype of the array viewed, as the run found it."""
+    offset: int
+    shape: tuple[int, ...]
+    strides: tuple[int, ...]
+    dtype: Any
+    writeable: bool
+
+    def of(self, value: Any) -> Any:
+        """The view of the array at :attr:`path` in ``value``; ``_GONE`` when that is not
+        an array of the shape and dtype the run viewed."""
+        anchor = _resolved(value, self.path)
+        np: Any = sys.modules.get("numpy")
+        if (
+            np is None
+            or type(anchor) is not np.ndarray
+            or (anchor.shape, anchor.dtype.str) != self.anchor
+            or not anchor.flags.c_contiguous
+        ):
+            return _GONE
+        return view_of(anchor, self.offset, self.shape, self.strides, self.dtype, self.writeable)
 
 
 @dataclass(frozen=True)
@@ -109,13 +158,16 @@ class Patch:
     """The digest of the caches of the other objects inside the value keeping caches, as
     the run found them (see :func:`_deeper_digest`); None when it held none."""
 
-    def unmet(self, value: Any) -> str | None:
+    def unmet(self, value: Any, outputs: Mapping[str, Any]) -> str | None:
         """Why the entries cannot be added to ``value`` (a place for one is not free, or its
         caches hold other entries than the run found, which the run may have used or
-        changed); None when they can."""
+        changed); None when they can. ``outputs``: the cell's, as the hit restored them."""
         for step, attribute, key, item in self.additions:
-            if type(item) is Held and _resolved(value, item.path) is _GONE:
-                return f"it holds nothing at {'.'.join(item.path)}, which the run added"
+            if type(item) is Held and item.of(value, outputs) is _GONE:
+                where = "it" if item.output is None else f"`{item.output}`"
+                return f"{where} holds nothing at {'.'.join(item.path)}, which the run added"
+            if type(item) is HeldView and item.of(value) is _GONE:
+                return f"it holds no array at {'.'.join(item.path)} as the run viewed"
             entries = _entries(_holder(value, step))
             if entries is None:
                 return f"it holds no {'.'.join(step) or 'attributes'} as the run found it"
@@ -136,12 +188,14 @@ class Patch:
                 return "the objects it holds keep other cached entries than the run found"
         return None
 
-    def apply(self, value: Any) -> None:
+    def apply(self, value: Any, outputs: Mapping[str, Any]) -> None:
         """Add copies of the entries to ``value`` (where :meth:`unmet` found them free), one
         object where the run added one (a patch a session holds may be added again)."""
         for step, attribute, key, item in copy.deepcopy(self.additions):
             if type(item) is Held:
-                item = _resolved(value, item.path)
+                item = item.of(value, outputs)
+            elif type(item) is HeldView:
+                item = item.of(value)
             entries = vars(_holder(value, step))
             if key is None:
                 entries[attribute] = item
@@ -194,7 +248,7 @@ def snapshot_of(value: Any) -> Snapshot | None:
         deeper = tuple(
             (obj, cache_count(obj), _caches_digest(obj))
             for ident, obj in reached
-            if ident not in own and _keeps_caches(obj)
+            if ident not in own and keeps_own_caches(obj)
         )
         unseen = tuple(
             (obj, fingerprint) for _, obj in reached if (fingerprint := _unseen_of(obj)) is not None
@@ -204,8 +258,9 @@ def snapshot_of(value: Any) -> Snapshot | None:
     return Snapshot(tuple(holders), cached, deeper, unseen)
 
 
-def _keeps_caches(obj: Any) -> bool:
-    """Whether ``obj`` may keep caches a copy of it keeps too (not pandas' own)."""
+def keeps_own_caches(obj: Any) -> bool:
+    """Whether ``obj`` may keep caches a copy of it keeps too (not pandas' own): what a
+    patch may add to, or compares the caches of."""
     return type(obj).__module__.partition(".")[0] not in _PASSED and keeps_caches(type(obj))
 
 
@@ -225,7 +280,7 @@ def _deeper_digest(value: Any, holders: list[tuple[Step, Any]]) -> str:
         [
             _caches_digest(obj)
             for ident, obj in objects_reached(value).items()
-            if ident not in own and _keeps_caches(obj)
+            if ident not in own and keeps_own_caches(obj)
         ]
     )
 
@@ -242,14 +297,16 @@ def _unseen_of(obj: Any) -> Any:
     return None
 
 
-def patch_of(value: Any, before: Snapshot, digest_before: str) -> Patch | None:
+def patch_of(
+    value: Any, before: Snapshot, digest_before: str, outputs: Mapping[str, Any]
+) -> Patch | None:
     """The entries the run added to ``value`` as a :class:`Patch`, when they are its whole
     change (see the module's docstring); None otherwise. ``value`` is left as the run left
-    it."""
+    it. ``outputs``: the values the cell bound, which a hit restores before it patches."""
     holders = _holders(value)
     if [(step, holder) for step, holder, _, _ in before.holders] != holders:
         return None
-    places: list[tuple[Place, dict[Any, Any], Held | None]] = []  # (None: plain, copied)
+    places: list[tuple[Place, dict[Any, Any], Held | HeldView | None]] = []  # (None: plain)
     budget = [MAX_PLAIN]
     entries: dict[Step, dict[str, Any]] = {}  # (each holder's, as the run left them)
     for step, holder, was, dicts in before.holders:
@@ -259,7 +316,8 @@ def patch_of(value: Any, before: Snapshot, digest_before: str) -> Patch | None:
         entries[step] = now
         for attribute in list(now):
             if attribute not in was:
-                if not _place_into(places, (step, attribute, None), now, value, before, budget):
+                place = (step, attribute, None)
+                if not _place_into(places, place, now, value, before, outputs, budget):
                     return None
             elif type(now[attribute]) is dict:
                 grown = now[attribute]
@@ -270,10 +328,13 @@ def patch_of(value: Any, before: Snapshot, digest_before: str) -> Patch | None:
                     return None
                 for key in [k for k in grown if k not in old]:
                     if not _place_into(
-                        places, (step, attribute, key), grown, value, before, budget
+                        places, (step, attribute, key), grown, value, before, outputs, budget
                     ):
                         return None
-    if not places or not _held_only_there([(p, h) for p, h, held in places if held is None]):
+    if not places or not _held_only_there(
+        [(p, h) for p, h, held in places if held is None],
+        [(p, h) for p, h, held in places if type(held) is HeldView],
+    ):
         return None
     try:
         if any(_caches_digest(obj) != digest for obj, _, digest in before.deeper):
@@ -297,9 +358,8 @@ def patch_of(value: Any, before: Snapshot, digest_before: str) -> Patch | None:
     except Exception:  # (UnhashableValue, or a library's own failure)
         return None
     cached = [_into_cache(addition, after) for addition in additions]
-    top = _top_steps(value)
     for (step, _, _, _), into_cache in zip(additions, cached, strict=True):
-        if not (into_cache or (step in top and _whole_state(_holder(value, step)))):
+        if not (into_cache or _whole_state(_holder(value, step))):
             return None  # (beside the caches of an object pickled otherwise than by its
             # __dict__: its other state may have changed in place unseen)
     deeper = hash_value([digest for _, _, digest in before.deeper]) if before.deeper else None
@@ -359,25 +419,62 @@ def _cache_places(additions: list[tuple[Step, str, Any, Any]]) -> set[tuple[Step
 
 
 def _place_into(
-    places: list[tuple[Place, dict[Any, Any], Held | None]],
+    places: list[tuple[Place, dict[Any, Any], Held | HeldView | None]],
     place: Place,
     container: dict[Any, Any],
     value: Any,
     before: Snapshot,
+    outputs: Mapping[str, Any],
     budget: list[int],
 ) -> bool:
     """Note in ``places`` the entry the run added at ``place`` (in ``container``): plain
-    (copied on a hit), or an object ``value`` held before (see :class:`Held`); False when
-    it is neither."""
+    (copied on a hit), an object ``value`` held before or one of ``outputs`` holds (see
+    :class:`Held`), or a view of an array ``value`` held before (see :class:`HeldView`);
+    False when it is none of those."""
     _, attribute, key = place
-    if _plain_at(container, attribute if key is None else key, budget):
+    target = container[attribute if key is None else key]
+    had = {id(holder): was for _, holder, was, _ in before.holders}
+    held: Held | HeldView | None = _view_in(value, target, had)
+    if held is None and _plain_at(container, attribute if key is None else key, budget):
         places.append((place, container, None))
         return True
-    path = _path_to(value, container[attribute if key is None else key], before)
-    if path is None:
-        return False
-    places.append((place, container, Held(path)))
-    return True
+    if held is None and (path := _path_to(value, target, had)) is not None:
+        held = Held(path)
+    if held is not None:
+        places.append((place, container, held))
+        return True
+    for name, output in sorted(outputs.items()):
+        path = _path_to(output, target, {})
+        if path is not None:
+            places.append((place, container, Held(path, name)))
+            return True
+    return False
+
+
+def _view_in(value: Any, view: Any, had: dict[int, dict[str, Any]]) -> HeldView | None:
+    """``view`` as a :class:`HeldView` of an array ``value`` holds (found as
+    :func:`_path_to` finds it, among the arrays ``view`` views, nearest first); None when
+    it is no numpy array of numbers viewing one, or that one is not contiguous."""
+    np: Any = sys.modules.get("numpy")
+    if np is None or type(view) is not np.ndarray or view.dtype.hasobject:
+        return None
+    base = view.base
+    while type(base) is np.ndarray:
+        if base.flags.c_contiguous and (path := _path_to(value, base, had)) is not None:
+            offset = placements_within(base, [view]).get(id(view))
+            if offset is None:
+                return None
+            return HeldView(
+                path,
+                (base.shape, base.dtype.str),
+                offset,
+                view.shape,
+                view.strides,
+                view.dtype,
+                bool(view.flags.writeable),
+            )
+        base = base.base
+    return None
 
 
 def _cache_digests(
@@ -400,16 +497,25 @@ def _cache_digests(
     return found
 
 
-def _held_only_there(places: list[tuple[Place, dict[Any, Any]]]) -> bool:
+def _held_only_there(
+    places: list[tuple[Place, dict[Any, Any]]], views: list[tuple[Place, dict[Any, Any]]]
+) -> bool:
     """Whether each object inside the additions at ``places`` that a copy could be told
     from (a list, dict or array, and a tuple holding one) is held by nothing but the
     additions: a reference from anywhere else (another name, a closure, a class, the
     object's own entries, a view of an array, the cell's shown values) is one more than
     the additions account for. An array another added array views must be held by that
-    view alone (copies share no memory)."""
+    view alone (copies share no memory). The ``views`` added (see :class:`HeldView`),
+    made again on a hit (at ``views``), must be held by the additions alone too."""
     counted: dict[int, list[Any]] = {}
     for (_, attribute, key), holder in places:
         _count(holder[attribute if key is None else key], counted, False)
+    for (_, attribute, key), holder in views:
+        entry = counted.setdefault(
+            id(holder[attribute if key is None else key]),
+            [holder[attribute if key is None else key], 0, False],
+        )
+        entry[1] += 1
     return all(
         sys.getrefcount(entry[0]) == entry[1] + 2 and (not entry[2] or entry[1] == 1)
         for entry in counted.values()
@@ -440,11 +546,12 @@ def _count(item: Any, counted: dict[int, list[Any]], viewed: bool) -> None:
 
 
 def _immutable(item: Any) -> bool:
-    """Whether ``item`` is a number, string, bytes, None or numpy scalar, or a tuple of
-    those: a copy of it cannot be told from it but by ``is``."""
+    """Whether ``item`` is a number, string, bytes, None, a numpy scalar or a pandas one (a
+    timestamp, period, offset: see :func:`~hitnb.core.scalars.library_scalar`), or a tuple
+    of those: a copy of it cannot be told from it but by ``is``."""
     if type(item) is tuple:
         return all(_immutable(i) for i in item)
-    return type(item) in _ATOMS or _numpy_scalar(item)
+    return type(item) in _ATOMS or (library_scalar(item) and not callable(item))
 
 
 def _digest_without(
@@ -467,18 +574,19 @@ def _digest_without(
             target.update(items)
 
 
-def _path_to(value: Any, target: Any, before: Snapshot) -> tuple[str, ...] | None:
+def _path_to(value: Any, target: Any, had: dict[int, dict[str, Any]]) -> tuple[str, ...] | None:
     """Where in ``value`` the object ``target`` lies (see :class:`Held`), found through
-    attributes the holders had before the run and attributes of other objects, not
-    through caches, at most :data:`MAX_DEPTH` + 2 steps away; None when nowhere."""
-    had = {id(holder): was for _, holder, was, _ in before.holders}
+    attributes of its objects (those ``had`` before the run, for the objects there, by
+    id), not through caches, at most :data:`MAX_DEPTH` + 2 steps away; None when
+    nowhere."""
 
     def follow(obj: Any, attribute: str, entries: dict[str, Any]) -> bool:
         return attribute in had.get(id(obj), entries) and attribute not in cache_attributes(
             type(obj)
         )
 
-    for path, item in _attribute_walk([((), value)], MAX_DEPTH + 2, follow):
+    walk = _attribute_walk([((), value)], MAX_DEPTH + 2, follow)
+    for path, item in itertools.chain([((), value)], walk):
         if item is target:
             return path
         if type(item).__module__.partition(".")[0] == "pandas":
@@ -526,12 +634,6 @@ def _resolved(value: Any, path: tuple[str, ...]) -> Any:
         if obj is _GONE:
             return _GONE
     return obj
-
-
-def _top_steps(value: Any) -> set[Step]:
-    """The steps of ``value`` and of the object it hands out the attributes of."""
-    delegate = delegate_of(value)
-    return {()} if delegate is None else {(), (delegate[0],)}
 
 
 def _whole_state(holder: Any) -> bool:
@@ -627,15 +729,15 @@ def _only_added(was: dict[Any, Any], now: dict[Any, Any]) -> bool:
 
 
 def _plain_at(parent: Any, key: Any, budget: list[int]) -> bool:
-    """Whether the value at ``parent[key]`` is a number, a string, bytes, None, a numpy
-    scalar or a numpy array owning its memory (see :func:`_own_array`), or a tuple (a named
-    one too), list or dict (with such keys) of plain values. At most :data:`MAX_PLAIN`
-    values in all."""
+    """Whether the value at ``parent[key]`` is immutable (see :func:`_immutable`) or a
+    numpy array owning its memory (see :func:`_own_array`), or a tuple (a named one too),
+    list or dict (with such keys) of plain values. At most :data:`MAX_PLAIN` values in
+    all."""
     budget[0] -= 1
     kind = type(parent[key])
     if budget[0] < 0:
         return False
-    if kind in _ATOMS or _numpy_scalar(parent[key]) or _own_array(parent[key]):
+    if _immutable(parent[key]) or _own_array(parent[key]):
         return True
     if kind is tuple or (
         issubclass(kind, tuple)
@@ -664,8 +766,3 @@ def _own_array(item: Any) -> bool:
         return False  # (a copy is writeable)
     base = item.base
     return item.flags.owndata if base is None else _own_array(base)
-
-
-def _numpy_scalar(item: Any) -> bool:
-    np: Any = sys.modules.get("numpy")
-    return np is not None and isinstance(item, np.generic) and not isinstance(item, np.object_)

@@ -67,7 +67,15 @@ from hitnb.core.cells import (
     unpack_result,
 )
 from hitnb.core.explain import Explanation, explain_call
-from hitnb.core.patches import Patch, Snapshot, caches_filled, patch_of, snapshot_of
+from hitnb.core.patches import (
+    Held,
+    Patch,
+    Snapshot,
+    caches_filled,
+    keeps_own_caches,
+    patch_of,
+    snapshot_of,
+)
 from hitnb.core.reaching import follows_into, objects_reached
 from hitnb.core.recipe import NotKept, Recipe, cell_recipe, keeper
 from hitnb.core.record import RunRecord
@@ -591,7 +599,7 @@ class _CellWork(engine.Work):
             patches = _patches_unmet(namespace, stored)  # (checked before anything is written)
             written = _write_in_place(namespace, before, stored)
             for name, patch in patches.items():
-                patch.apply(namespace[name])
+                patch.apply(namespace[name], namespace)
             written |= any(patch.changes_value for patch in patches.values())
         except Exception as exc:  # a module gone, a class that no longer loads: the cell
             codecs.take_cached()  # (its inputs' caches as the hit found them)
@@ -1287,7 +1295,7 @@ def _run_recorded(
                     outputs[name] = obj
                     measured[name] = digest
                     if digest is not None:  # (before anything here holds what it added)
-                        _patch_into(patches, name, namespace, snapshots, digests)
+                        _patch_into(patches, name, namespace, snapshots, digests, outputs)
                 elif not unstorable and (holder := _code_holding(namespace, obj)) is not None:
                     unstorable = (  # log.append(1); log = log + [2], with record(sink=log)
                         f"this cell ran but was not cached: it changed `{name}` in place and "
@@ -1480,17 +1488,20 @@ def _patch_into(
     namespace: dict[str, Any],
     snapshots: dict[str, tuple[Any, Snapshot]],
     digests: dict[str, str],
+    outputs: dict[str, Any],
 ) -> None:
     """Put into ``patches`` the patch of the input ``name`` (see
     :func:`~hitnb.core.patches.patch_of`), when the run's change to it is one. Called before
     the run's record holds anything the run added (a patch needs the objects added held
-    by nothing else)."""
+    by nothing else). What it adds may be held by one of ``outputs`` not patched itself,
+    which a hit restores first."""
     taken = snapshots.get(name)
     value = namespace.get(name)
     before = digests.get(name)
     if taken is None or taken[0] is not value or before is None:
         return
-    patch = patch_of(value, taken[1], before)
+    stored = {n: v for n, v in outputs.items() if n not in snapshots}
+    patch = patch_of(value, taken[1], before, stored)
     if patch is not None:
         patches[name] = patch
 
@@ -1511,10 +1522,11 @@ def _patches(
     they were but for entries it added to their caches (``res.ssr`` read): left out of the
     digest, a hit did not add them, and a later read computed them again, from state
     changed since (``y[0] += 100``) or not as the run had (a getter counting the object's
-    attributes)."""
+    attributes). Inputs holding one object are patched when no patch adds to it or
+    compares its caches (two formula models fitted on one frame)."""
     for name, (value, snapshot) in snapshots.items():
         if name not in measured and namespace.get(name) is value and caches_filled(snapshot):
-            _patch_into(found, name, namespace, snapshots, digests)
+            _patch_into(found, name, namespace, snapshots, digests, outputs)
             patch = found.get(name)
             if patch is not None and patch.changes_value:  # (added beside its caches,
                 del found[name]  # unseen by the checks choosing what to hash again)
@@ -1522,18 +1534,30 @@ def _patches(
         return {}
     try:
         inside: dict[int, Any] = {}
+        patched = {id(namespace[name]) for name in found}
         for name in found:
             reached = _changeable(objects_reached(namespace[name]))
-            if not inside.keys().isdisjoint(reached):
-                return {}  # (two inputs holding one object: each patch would add to it)
+            if any(
+                ident in patched or keeps_own_caches(reached[ident])
+                for ident in inside.keys() & reached.keys()
+            ):
+                return {}  # (two inputs holding an object a patch adds to or checks)
             inside.update(reached)
         if not any(patch.changes_value for patch in found.values()):
             return found  # (the inputs are not stored either way: what holds them, as before)
-        others = [v for n, v in outputs.items() if n not in found]
-        for other in [*others, *shown]:
+        restored: dict[int, Any] = {}  # (what the additions outputs hold reach: one object
+        for name, patch in found.items():  # with them after a hit too)
+            for *_, item in patch.additions:
+                if type(item) is Held and item.output is not None:
+                    restored.update(objects_reached(item.of(namespace[name], namespace)))
+        others = [(v, True) for n, v in outputs.items() if n not in found]
+        for other, is_output in [*others, *((v, False) for v in shown)]:
             if other is not None and (
                 (callable(other) and not follows_into(other))
-                or not inside.keys().isdisjoint(objects_reached(other))
+                or any(
+                    not (is_output and ident in restored)
+                    for ident in inside.keys() & objects_reached(other).keys()
+                )
             ):
                 return {n: patch for n, patch in found.items() if not patch.changes_value}
     except UnhashableValue:
@@ -1577,7 +1601,7 @@ def _patches_unmet(namespace: dict[str, Any], stored: CellRecord) -> dict[str, P
     for name, patch in patches.items():
         if name not in namespace:
             raise engine.Unrestorable(f"`{name}`, which the cell adds to, is not defined")
-        why = patch.unmet(namespace[name])
+        why = patch.unmet(namespace[name], namespace)
         if why is not None:
             raise engine.Unrestorable(f"`{name}` cannot take what the run added to it: {why}")
     return patches

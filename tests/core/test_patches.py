@@ -29,24 +29,25 @@ class Fit:
         return "summary"
 
 
-def _run(fit: Any, change: Any) -> Any:
-    """The patch of what ``change(fit)`` did to ``fit`` (None when it is not one)."""
+def _run(fit: Any, change: Any, outputs: dict[str, Any] | None = None) -> Any:
+    """The patch of what ``change(fit)`` did to ``fit`` (None when it is not one); what
+    ``change`` returns is the cell's output ``outputs`` names (see :func:`patch_of`)."""
     snapshot = snapshot_of(fit)
     assert snapshot is not None
     before = hash_value(fit)
-    change(fit)
-    return patch_of(fit, snapshot, before)
+    made = dict.fromkeys(outputs or {}, change(fit))  # (what the cell did not bind is gone)
+    return patch_of(fit, snapshot, before, made)
 
 
 def test_plain_entries_a_run_added_are_a_patch_that_makes_the_same_value():
     fit, other = Fit(), Fit()
     patch = _run(fit, Fit.summary)
     assert patch is not None and patch.changes_value
-    assert patch.unmet(other) is None
-    patch.apply(other)
+    assert patch.unmet(other, {}) is None
+    patch.apply(other, {})
     assert hash_value(other) == hash_value(fit)
     assert other.diagnostics == fit.diagnostics and other.settings == fit.settings
-    assert "lacking 'shown'" in str(patch.unmet(other))  # added once only
+    assert "lacking 'shown'" in str(patch.unmet(other, {}))  # added once only
 
 
 def test_a_cached_attribute_the_run_computed_is_in_the_patch():
@@ -55,7 +56,7 @@ def test_a_cached_attribute_the_run_computed_is_in_the_patch():
     fit, other = Fit(), Fit()
     patch = _run(fit, lambda f: (f.summary(), f.doubled))
     assert patch is not None
-    patch.apply(other)
+    patch.apply(other, {})
     assert vars(other)["doubled"].tolist() == [0.0, 2.0, 4.0]
     assert hash_value(other) == hash_value(fit)
 
@@ -66,8 +67,8 @@ def test_a_read_filling_a_cache_alone_is_a_patch():
     fit, other = Fit(), Fit()
     patch = _run(fit, lambda f: f.doubled)
     assert patch is not None and not patch.changes_value
-    assert patch.unmet(other) is None
-    patch.apply(other)
+    assert patch.unmet(other, {}) is None
+    patch.apply(other, {})
     assert vars(other)["doubled"].tolist() == [0.0, 2.0, 4.0]
 
 
@@ -87,11 +88,73 @@ def test_an_object_the_value_held_is_added_as_the_live_values_own():
     data, other = Data(), Data()
     patch = _run(data, lambda d: d.row_labels)
     assert patch is not None and not patch.changes_value
-    assert patch.unmet(other) is None
-    patch.apply(other)
+    assert patch.unmet(other, {}) is None
+    patch.apply(other, {})
     assert vars(other)["row_labels"] is other.frame.index
     del other.frame
-    assert "holds nothing at frame.[index]" in str(patch.unmet(other))
+    assert "holds nothing at frame.[index]" in str(patch.unmet(other, {}))
+
+
+class Series:
+    """A time series model as statsmodels keeps one: its data, which a prediction notes its
+    dates in, and forecast errors its cached residuals view."""
+
+    def __init__(self) -> None:
+        self.data = Data()
+        self.errors = np.arange(6.0).reshape(1, 6).copy()  # (owning its memory)
+
+    def predict(self) -> Any:
+        import pandas as pd
+
+        dates = pd.date_range("2020-01-01", periods=3, freq="D")
+        self.data.predict_start, self.data.predict_dates = dates[0], dates
+        return pd.Series([1.0, 2.0, 3.0], index=dates)
+
+    @functools.cached_property
+    def resid(self) -> np.ndarray:
+        return self.errors[0]
+
+
+class Data:
+    """The data object a model keeps (with caches of its own, as statsmodels' does)."""
+
+    @functools.cached_property
+    def names(self) -> list[str]:
+        return ["y"]
+
+
+def test_a_prediction_noted_in_the_models_data_is_added_with_the_restored_outputs_index():
+    """statsmodels' ``predict`` keeps its first date (a pandas timestamp: plain) and its
+    dates, the very index of the series it returns, in the model's data, an object a few
+    attributes into the results: the hit adds the restored series' own index."""
+    model, other = Series(), Series()
+    assert _run(Series(), Series.predict) is None  # (the index is held by the output too)
+    predicted: list[Any] = []
+    patch = _run(model, lambda m: predicted.append(m.predict()) or predicted[0], {"pred": 0})
+    assert patch is not None and patch.changes_value
+    restored = pickle.loads(pickle.dumps(predicted[0]))
+    assert patch.unmet(other, {"pred": restored}) is None
+    patch.apply(other, {"pred": restored})
+    assert other.data.predict_dates is restored.index
+    assert other.data.predict_start == model.data.predict_start
+    assert hash_value(other) == hash_value(model)
+    assert "`pred` holds nothing at [index]" in str(patch.unmet(Series(), {"pred": 1.0}))
+
+
+def test_a_cached_view_of_an_array_the_value_holds_is_added_as_a_view_of_the_live_one():
+    """A state space model's cached residuals are its ``forecasts_error[0]``: a copy would
+    not see a change to the errors; the hit adds a view of the live value's errors."""
+    model, other = Series(), Series()
+    patch = _run(model, lambda m: m.resid)
+    assert patch is not None and not patch.changes_value
+    patch.apply(other, {})
+    resid = vars(other)["resid"]
+    assert resid.tolist() == model.resid.tolist() and np.shares_memory(resid, other.errors)
+    other.errors[0, 1] = 7.0
+    assert other.resid[1] == 7.0
+    shaped = Series()
+    shaped.errors = np.arange(6.0)
+    assert "holds no array at errors as the run viewed" in str(patch.unmet(shaped, {}))
 
 
 def test_what_something_else_holds_too_is_not_a_patch():
@@ -123,7 +186,7 @@ def test_what_something_else_holds_too_is_not_a_patch():
     other = Fit()
     patch = _run(Fit(), lambda f: (setattr(f, "a", [1]), setattr(f, "b", f.a)))
     assert patch is not None
-    patch.apply(other)
+    patch.apply(other, {})
     assert other.a is other.b, "one object where the run added one"
 
 
@@ -148,13 +211,10 @@ def test_other_changes_are_not_a_patch():
         f.summary()
         f.params[0] = 9.0  # a change inside an entry it held
 
-    def add_view(f: Fit) -> None:
-        f.head = f.params[:2]  # a view of an array it held: a copy would not be
-
     def add_object(f: Fit) -> None:
         f.helper = Fit()  # not a plain value
 
-    for change in (rebind, take_out, grow_inside, add_view, add_object):
+    for change in (rebind, take_out, grow_inside, add_object):
         assert _run(Fit(), change) is None, change.__name__
 
 
@@ -169,7 +229,7 @@ def test_an_array_a_run_added_is_added_as_one_object_with_the_cached_attribute_i
 
     patch = _run(fit, change)
     assert patch is not None
-    patch.apply(other)
+    patch.apply(other, {})
     assert other.shown["doubled"] is other.doubled
     assert hash_value(other) == hash_value(fit)
 
@@ -195,16 +255,16 @@ def test_a_live_object_whose_caches_differ_from_those_the_run_found_is_not_patch
     patch = _run(cached, Fit.summary)
     assert patch is not None
     for live in (Fit(), Fit()):
-        assert patch.unmet(live) is not None  # (none cached)
+        assert patch.unmet(live, {}) is not None  # (none cached)
     live = Fit()
     live.__dict__["doubled"] = np.array([0.0, 2.0, 5.0])
-    assert "caches hold other entries" in str(patch.unmet(live))
+    assert "caches hold other entries" in str(patch.unmet(live, {}))
     live.__dict__["doubled"] = np.array([0.0, 2.0, 4.0])
-    assert patch.unmet(live) is None
+    assert patch.unmet(live, {}) is None
     patch = _run(Fit(), Fit.summary)
     assert patch is not None
     _ = live.doubled
-    assert "caches hold other entries" in str(patch.unmet(live))
+    assert "caches hold other entries" in str(patch.unmet(live, {}))
 
 
 class Details(dict[str, Any]):
@@ -232,7 +292,7 @@ def test_a_value_restored_from_the_store_takes_the_patch_the_live_one_took():
     restored = pickle.loads(pickle.dumps(fit))
     patch = _run(fit, Fit.summary)
     assert patch is not None
-    assert patch.unmet(restored) is None
+    assert patch.unmet(restored, {}) is None
 
 
 def test_an_object_pickled_otherwise_than_by_its_dict_has_no_snapshot():
@@ -275,7 +335,7 @@ def test_entries_come_back_in_the_order_the_run_added_them():
 
     patch = _run(fit, change)
     assert patch is not None
-    patch.apply(other)
+    patch.apply(other, {})
     assert list(vars(other)) == list(vars(fit))
     assert other.again is other.helper
 
@@ -325,6 +385,6 @@ def test_a_hit_needs_the_caches_deeper_in_the_value_as_the_run_found_them():
     outer, live = Outer(), Outer()
     _ = outer.items[0].values, live.items[0].values
     patch = _run(outer, lambda o: o.total)
-    assert patch is not None and patch.unmet(live) is None
+    assert patch is not None and patch.unmet(live, {}) is None
     live.items[0].values.append(10)
-    assert "keep other cached entries" in str(patch.unmet(live))
+    assert "keep other cached entries" in str(patch.unmet(live, {}))

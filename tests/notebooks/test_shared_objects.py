@@ -188,6 +188,31 @@ def test_a_summary_shown_as_a_frame_is_added_to_the_live_results(
     _hit_as_plain(tmp_path, isolated_store, cells, "True ['condno', 'jb']\n")
 
 
+def test_a_prediction_hit_adds_what_the_model_noted_to_the_live_results(
+    tmp_path: Path, isolated_store: Path
+):
+    """A time series model's ``predict`` notes its dates in the model's data (the index of
+    the series it returns), and reading ``resid`` caches a view of the forecast errors:
+    neither could be copied into the live results, which came back whole instead, apart
+    from ``y`` (``res2.model.data.orig_endog is y`` False after a restart). The index is
+    added as the restored prediction's own and the residuals as a view of the live
+    errors."""
+    cells = [
+        "%load_ext hitnb\nimport numpy as np\nimport pandas as pd\n"
+        "from statsmodels.tsa.arima.model import ARIMA",
+        "%%memo\ny = pd.Series(np.sin(np.arange(100) / 5.0) + np.arange(100) / 50.0,\n"
+        "    index=pd.date_range('2000-01-01', periods=100, freq='MS'))\n"
+        "res = ARIMA(y, order=(1, 0, 0)).fit()\nres2 = ARIMA(y, order=(1, 0, 0)).fit()",
+        "%%memo\nimport time\ntime.sleep(0.3)\nprint(round(float(res.resid.iloc[1]), 6))",
+        "%%memo\nimport time\ntime.sleep(0.3)\npred = res.predict('2008-01-01', '2008-06-01')",
+        "%hitnb why",
+        "errors = res._results.forecasts_error\n"
+        "print(res.model.data.predict_dates is pred.index, res2.model.data.orig_endog is y,\n"
+        "      np.shares_memory(res._results._cache['resid'], errors))",
+    ]
+    _hit_as_plain(tmp_path, isolated_store, cells, "True True True\n")
+
+
 def test_a_summary_hit_adds_the_figures_it_cached_as_the_run_kept_them(
     tmp_path: Path, isolated_store: Path
 ):
