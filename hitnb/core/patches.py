@@ -188,6 +188,11 @@ class Patch:
                 return "the objects it holds keep other cached entries than the run found"
         return None
 
+    def targets(self, value: Any) -> list[Any]:
+        """The objects in ``value`` the entries go into: only values reaching one hash to
+        another digest once they are added."""
+        return [_holder(value, step) for step in {step for step, *_ in self.additions}]
+
     def apply(self, value: Any, outputs: Mapping[str, Any]) -> None:
         """Add copies of the entries to ``value`` (where :meth:`unmet` found them free), one
         object where the run added one (a patch a session holds may be added again)."""

@@ -600,7 +600,6 @@ class _CellWork(engine.Work):
             written = _write_in_place(namespace, before, stored)
             for name, patch in patches.items():
                 patch.apply(namespace[name], namespace)
-            written |= any(patch.changes_value for patch in patches.values())
         except Exception as exc:  # a module gone, a class that no longer loads: the cell
             codecs.take_cached()  # (its inputs' caches as the hit found them)
             for name, value in before.items():  # runs on the namespace as it found it
@@ -628,6 +627,13 @@ class _CellWork(engine.Work):
         known = known_digests(self.shell)
         if followed or written:  # (a partial, a dict of closures, what views the array:
             known.clear()  # their digests are kept by identity)
+        elif targets := [
+            target
+            for name, patch in patches.items()
+            if patch.changes_value
+            for target in patch.targets(namespace[name])
+        ]:
+            known.patched(targets)
         for name, digest in getattr(stored, "digests", {}).items():
             if name in namespace:
                 known.put(namespace[name], digest)

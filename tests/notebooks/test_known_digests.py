@@ -262,3 +262,45 @@ def test_a_function_attribute_changed_through_a_name_the_cell_binds_is_hashed_ag
         kernel.run(f"{slow}c = len(f.items)")
         kernel.run("%hitnb auto off")
         assert kernel.run("print(c, len(f.items))") == "1 1\n"
+
+
+FIT_AND_SUMMARY = [
+    "%%memo\nimport time\ntime.sleep(0.2)\nbig = np.arange(2_000_000, dtype=np.float64)",
+    "%%memo\nimport time\ntime.sleep(0.2)\nx = sm.add_constant(np.arange(50.0))\n"
+    "res = sm.OLS(3 * x[:, 1] + np.sin(x[:, 1]), x).fit()\nholder = {'r': res}",
+    "%%memo\nimport time\ntime.sleep(0.2)\nprint(hasattr(holder['r'], 'diagn'))",
+    "%%memo\nimport time\ntime.sleep(0.2)\nprint(res.summary().tables[0])",
+]
+
+
+def test_a_summary_hit_keeps_the_digests_of_values_apart_from_the_results(
+    tmp_path: Path, isolated_store
+):
+    """A hit adding what a summary added to the live results (a patch) changes only the
+    values reaching them; before, it dropped every digest the session kept, and the next
+    cell reading a big array hashed it again."""
+    printed = []
+    for _ in range(2):
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            kernel.run("%load_ext hitnb\nimport numpy as np\nimport statsmodels.api as sm")
+            kernel.run(COUNT_HASHES)
+            for cell in FIT_AND_SUMMARY:
+                kernel.run(cell)
+            kernel.run("%%memo\ntotal = float(big.sum())")
+            printed.append(kernel.run("print(len(hashed))"))
+    # hashed when stored, then again after the summary's run changed the results in place
+    assert printed == ["2\n", "0\n"], "known after the restart, as restored, and kept"
+
+
+def test_a_value_holding_what_a_hit_added_to_is_hashed_again(tmp_path: Path, isolated_store):
+    """``holder`` holds the results the summary's hit added to: the digest kept of it
+    before the hit is stale, and the cell reading it must not be taken for the one that
+    read it before the summary (which printed False)."""
+    printed = []
+    for _ in range(2):
+        with KernelSession(tmp_path, {"HITNB_STORE": str(isolated_store)}) as kernel:
+            kernel.run("%load_ext hitnb\nimport numpy as np\nimport statsmodels.api as sm")
+            for cell in FIT_AND_SUMMARY:
+                kernel.run(cell)
+            printed.append(kernel.run(FIT_AND_SUMMARY[2]))
+    assert printed == ["True\n", "True\n"]
