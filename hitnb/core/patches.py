@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import copy
 import copyreg
+import gc
 import itertools
 import sys
 import types
@@ -312,6 +313,8 @@ def patch_of(
     if [(step, holder) for step, holder, _, _ in before.holders] != holders:
         return None
     places: list[tuple[Place, dict[Any, Any], Held | HeldView | None]] = []  # (None: plain)
+    had = {id(holder): was for _, holder, was, _ in before.holders}
+    lying = _Paths(value, had, outputs)
     budget = [MAX_PLAIN]
     entries: dict[Step, dict[str, Any]] = {}  # (each holder's, as the run left them)
     for step, holder, was, dicts in before.holders:
@@ -321,8 +324,7 @@ def patch_of(
         entries[step] = now
         for attribute in list(now):
             if attribute not in was:
-                place = (step, attribute, None)
-                if not _place_into(places, place, now, value, before, outputs, budget):
+                if not _place_into(places, (step, attribute, None), now, lying, budget):
                     return None
             elif type(now[attribute]) is dict:
                 grown = now[attribute]
@@ -332,9 +334,7 @@ def patch_of(
                 if not _only_added(old, grown):
                     return None
                 for key in [k for k in grown if k not in old]:
-                    if not _place_into(
-                        places, (step, attribute, key), grown, value, before, outputs, budget
-                    ):
+                    if not _place_into(places, (step, attribute, key), grown, lying, budget):
                         return None
     if not places or not _held_only_there(
         [(p, h) for p, h, held in places if held is None],
@@ -427,45 +427,92 @@ def _place_into(
     places: list[tuple[Place, dict[Any, Any], Held | HeldView | None]],
     place: Place,
     container: dict[Any, Any],
-    value: Any,
-    before: Snapshot,
-    outputs: Mapping[str, Any],
+    lying: _Paths,
     budget: list[int],
 ) -> bool:
-    """Note in ``places`` the entry the run added at ``place`` (in ``container``): plain
-    (copied on a hit), an object ``value`` held before or one of ``outputs`` holds (see
-    :class:`Held`), or a view of an array ``value`` held before (see :class:`HeldView`);
-    False when it is none of those."""
+    """Note in ``places`` the entry the run added at ``place`` (in ``container``): an
+    object the value held before the run (see :class:`Held`), a view of an array it held
+    (see :class:`HeldView`), plain (copied on a hit), or an object an output holds; False
+    when it is none of those."""
     _, attribute, key = place
     target = container[attribute if key is None else key]
-    had = {id(holder): was for _, holder, was, _ in before.holders}
-    held: Held | HeldView | None = _view_in(value, target, had)
+    held: Held | HeldView | None = None
+    if not _immutable(target):
+        path = lying.path(target)
+        held = Held(path) if path is not None else _view_in(target, lying)
     if held is None and _plain_at(container, attribute if key is None else key, budget):
         places.append((place, container, None))
         return True
-    if held is None and (path := _path_to(value, target, had)) is not None:
-        held = Held(path)
-    if held is not None:
-        places.append((place, container, held))
-        return True
-    for name, output in sorted(outputs.items()):
-        path = _path_to(output, target, {})
-        if path is not None:
-            places.append((place, container, Held(path, name)))
-            return True
-    return False
+    if held is None:
+        held = lying.in_output(target)
+    if held is None:
+        return False
+    places.append((place, container, held))
+    return True
 
 
-def _view_in(value: Any, view: Any, had: dict[int, dict[str, Any]]) -> HeldView | None:
-    """``view`` as a :class:`HeldView` of an array ``value`` holds (found as
-    :func:`_path_to` finds it, among the arrays ``view`` views, nearest first); None when
-    it is no numpy array of numbers viewing one, or that one is not contiguous."""
+class _Paths:
+    """Where objects lie in a value (see :class:`Held`), found through attributes of its
+    objects (those ``had`` before the run, for the objects there, by id), not through
+    caches, at most :data:`MAX_DEPTH` + 2 steps away; and in the cell's ``outputs``.
+    Each is walked once, when first asked about."""
+
+    def __init__(
+        self, value: Any, had: dict[int, dict[str, Any]], outputs: Mapping[str, Any]
+    ) -> None:
+        self.value = value
+        self.had = had
+        self.outputs = outputs
+        self.found: dict[str | None, dict[int, tuple[str, ...]]] = {}
+
+    def path(self, target: Any, output: str | None = None) -> tuple[str, ...] | None:
+        """Where ``target`` lies in the value (or in ``output``); None when nowhere."""
+        found = self.found.get(output)
+        if found is None:
+            root = self.value if output is None else self.outputs[output]
+            found = self.found[output] = _paths_in(root, self.had if output is None else {})
+        return found.get(id(target))
+
+    def in_output(self, target: Any) -> Held | None:
+        """``target`` as held by one of the outputs (the first by name); None when none
+        holds it."""
+        for name in sorted(self.outputs):
+            if (path := self.path(target, name)) is not None:
+                return Held(path, name)
+        return None
+
+
+def _paths_in(value: Any, had: dict[int, dict[str, Any]]) -> dict[int, tuple[str, ...]]:
+    """The path to each object in ``value`` (see :class:`_Paths`), by id: the first found,
+    breadth first; a pandas object's index and columns as ``[index]`` and ``[columns]``."""
+
+    def follow(obj: Any, attribute: str, entries: dict[str, Any]) -> bool:
+        return attribute in had.get(id(obj), entries) and attribute not in cache_attributes(
+            type(obj)
+        )
+
+    found: dict[int, tuple[str, ...]] = {}
+    walk = _attribute_walk([((), value)], MAX_DEPTH + 2, follow)
+    for path, item in itertools.chain([((), value)], walk):
+        found.setdefault(id(item), path)
+        if type(item).__module__.partition(".")[0] == "pandas":
+            for axis in ("index", "columns"):
+                held = getattr(item, axis, None)
+                if held is not None:
+                    found.setdefault(id(held), (*path, f"[{axis}]"))
+    return found
+
+
+def _view_in(view: Any, lying: _Paths) -> HeldView | None:
+    """``view`` as a :class:`HeldView` of an array the value holds (the nearest of the
+    arrays ``view`` views that one does); None when it is no numpy array of numbers
+    viewing one, or that one is not contiguous."""
     np: Any = sys.modules.get("numpy")
     if np is None or type(view) is not np.ndarray or view.dtype.hasobject:
         return None
     base = view.base
     while type(base) is np.ndarray:
-        if base.flags.c_contiguous and (path := _path_to(value, base, had)) is not None:
+        if base.flags.c_contiguous and (path := lying.path(base)) is not None:
             offset = placements_within(base, [view]).get(id(view))
             if offset is None:
                 return None
@@ -511,7 +558,11 @@ def _held_only_there(
     object's own entries, a view of an array, the cell's shown values) is one more than
     the additions account for. An array another added array views must be held by that
     view alone (copies share no memory). The ``views`` added (see :class:`HeldView`),
-    made again on a hit (at ``views``), must be held by the additions alone too."""
+    made again on a hit (at ``views``), must be held by the additions alone too. Garbage
+    the collector has not freed yet counts as a holder until it has: the young
+    generations are collected once when a reference is found beyond the additions (the
+    table a GLM's ``print(res.summary())`` made and dropped holds its ``ynames``, in a
+    cycle; about 0.2 ms, where a full collection takes 160)."""
     counted: dict[int, list[Any]] = {}
     for (_, attribute, key), holder in places:
         _count(holder[attribute if key is None else key], counted, False)
@@ -521,10 +572,17 @@ def _held_only_there(
             [holder[attribute if key is None else key], 0, False],
         )
         entry[1] += 1
-    return all(
-        sys.getrefcount(entry[0]) == entry[1] + 2 and (not entry[2] or entry[1] == 1)
-        for entry in counted.values()
-    )
+
+    def alone() -> bool:
+        return all(
+            sys.getrefcount(entry[0]) == entry[1] + 2 and (not entry[2] or entry[1] == 1)
+            for entry in counted.values()
+        )
+
+    if alone():
+        return True
+    gc.collect(1)
+    return alone()
 
 
 def _count(item: Any, counted: dict[int, list[Any]], viewed: bool) -> None:
@@ -577,28 +635,6 @@ def _digest_without(
         for target, items in reversed(taken):
             target.clear()
             target.update(items)
-
-
-def _path_to(value: Any, target: Any, had: dict[int, dict[str, Any]]) -> tuple[str, ...] | None:
-    """Where in ``value`` the object ``target`` lies (see :class:`Held`), found through
-    attributes of its objects (those ``had`` before the run, for the objects there, by
-    id), not through caches, at most :data:`MAX_DEPTH` + 2 steps away; None when
-    nowhere."""
-
-    def follow(obj: Any, attribute: str, entries: dict[str, Any]) -> bool:
-        return attribute in had.get(id(obj), entries) and attribute not in cache_attributes(
-            type(obj)
-        )
-
-    walk = _attribute_walk([((), value)], MAX_DEPTH + 2, follow)
-    for path, item in itertools.chain([((), value)], walk):
-        if item is target:
-            return path
-        if type(item).__module__.partition(".")[0] == "pandas":
-            for axis in ("index", "columns"):
-                if getattr(item, axis, None) is target:
-                    return (*path, f"[{axis}]")
-    return None
 
 
 def _attribute_walk(

@@ -175,10 +175,7 @@ def test_what_something_else_holds_too_is_not_a_patch():
         f.array = np.zeros(3)
         f.view_kept_by = [f.array[:2]]  # (a view: not plain either way)
 
-    def entry_it_had(f: Fit) -> None:
-        f.again = f.settings
-
-    for change in (held_by_a_name, inside_held, array_held, entry_it_had):
+    for change in (held_by_a_name, inside_held, array_held):
         assert _run(Fit(), change) is None, change.__name__
     assert _run(Fit(), viewed) is None
     fresh = _run(Fit(), lambda f: setattr(f, "log", [[1], {"a": np.zeros(2)}, (3, [4])]))
@@ -188,6 +185,10 @@ def test_what_something_else_holds_too_is_not_a_patch():
     assert patch is not None
     patch.apply(other, {})
     assert other.a is other.b, "one object where the run added one"
+    patch = _run(Fit(), lambda f: setattr(f, "again", f.settings))
+    assert patch is not None, "an entry it had: added as the live value's own"
+    patch.apply(other, {})
+    assert other.again is other.settings
 
 
 def test_a_cached_entry_the_object_had_is_not_a_patch_when_added_again():
