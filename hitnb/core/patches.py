@@ -49,7 +49,7 @@ import itertools
 import sys
 import types
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hitnb.core.reaching import objects_reached
@@ -225,6 +225,10 @@ class Snapshot:
     unseen: tuple[tuple[Any, Any], ...] = ()
     """The numpy arrays and functions inside the value, each with what of it the digest
     leaves out (see :func:`_unseen_of`): a run changing that is no patch either."""
+    reached: Mapping[int, Any] = field(default_factory=dict)
+    """The objects the value's pickle reached, by id (see
+    :func:`~hitnb.core.reaching.objects_reached`): what it held before the run, kept so
+    that their ids stay theirs."""
 
 
 def snapshot_of(value: Any) -> Snapshot | None:
@@ -250,18 +254,20 @@ def snapshot_of(value: Any) -> Snapshot | None:
         return None
     own = {id(holder) for _, holder, _, _ in holders}
     try:
-        reached = list(objects_reached(value).items())
+        reached = objects_reached(value)
         deeper = tuple(
             (obj, cache_count(obj), _caches_digest(obj))
-            for ident, obj in reached
+            for ident, obj in reached.items()
             if ident not in own and keeps_own_caches(obj)
         )
         unseen = tuple(
-            (obj, fingerprint) for _, obj in reached if (fingerprint := _unseen_of(obj)) is not None
+            (obj, fingerprint)
+            for obj in reached.values()
+            if (fingerprint := _unseen_of(obj)) is not None
         )
     except Exception:  # (UnhashableValue, or a library's own failure reading caches)
         return None
-    return Snapshot(tuple(holders), cached, deeper, unseen)
+    return Snapshot(tuple(holders), cached, deeper, unseen, reached)
 
 
 def keeps_own_caches(obj: Any) -> bool:
@@ -432,14 +438,16 @@ def _place_into(
 ) -> bool:
     """Note in ``places`` the entry the run added at ``place`` (in ``container``): an
     object the value held before the run (see :class:`Held`), a view of an array it held
-    (see :class:`HeldView`), plain (copied on a hit), or an object an output holds; False
-    when it is none of those."""
+    (see :class:`HeldView`), plain (copied on a hit), or an object an output holds (an
+    immutable one before it is taken for plain); False when it is none of those."""
     _, attribute, key = place
     target = container[attribute if key is None else key]
     held: Held | HeldView | None = None
-    if not _immutable(target):
+    if type(target) not in _ATOMS:
         path = lying.path(target)
         held = Held(path) if path is not None else _view_in(target, lying)
+        if held is None and _immutable(target):  # (`t = pd.Timestamp(...); m.when = t`:
+            held = lying.in_output(target)  # copied, `m.when is t` would be False)
     if held is None and _plain_at(container, attribute if key is None else key, budget):
         places.append((place, container, None))
         return True

@@ -1552,10 +1552,14 @@ def _patches(
         if not any(patch.changes_value for patch in found.values()):
             return found  # (the inputs are not stored either way: what holds them, as before)
         restored: dict[int, Any] = {}  # (what the additions outputs hold reach: one object
-        for name, patch in found.items():  # with them after a hit too)
+        held_before = {i for n in found for i in snapshots[n][1].reached}  # with them after
+        for name, patch in found.items():  # a hit too, when the run made all of it)
             for *_, item in patch.additions:
                 if type(item) is Held and item.output is not None:
-                    restored.update(objects_reached(item.of(namespace[name], namespace)))
+                    reached = _changeable(objects_reached(item.of(namespace[name], namespace)))
+                    if not held_before.isdisjoint(reached):  # (`m.child = Node(parent=m)`:
+                        return {n: p for n, p in found.items() if not p.changes_value}
+                    restored.update(reached)  # the restored output holds a copy of `m`)
         others = [(v, True) for n, v in outputs.items() if n not in found]
         for other, is_output in [*others, *((v, False) for v in shown)]:
             if other is not None and (

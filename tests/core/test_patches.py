@@ -141,6 +141,24 @@ def test_a_prediction_noted_in_the_models_data_is_added_with_the_restored_output
     assert "`pred` holds nothing at [index]" in str(patch.unmet(Series(), {"pred": 1.0}))
 
 
+def test_a_timestamp_an_output_holds_too_is_added_as_the_restored_outputs():
+    """A pandas timestamp is plain, but copied, ``m.when is t`` would be False after a
+    hit where the cell bound ``t = pd.Timestamp(...); m.when = t``."""
+    import pandas as pd
+
+    def stamp(fit: Fit) -> Any:
+        fit.when = pd.Timestamp("2020-01-01")
+        return fit.when
+
+    patch = _run(Fit(), stamp, {"t": 0})
+    assert patch is not None
+    other, restored = Fit(), pickle.loads(pickle.dumps(pd.Timestamp("2020-01-01")))
+    patch.apply(other, {"t": restored})
+    assert other.when is restored
+    alone = _run(Fit(), lambda f: setattr(f, "when", pd.Timestamp("2020-01-01")))
+    assert alone is not None, "held by nothing else: copied"
+
+
 def test_a_cached_view_of_an_array_the_value_holds_is_added_as_a_view_of_the_live_one():
     """A state space model's cached residuals are its ``forecasts_error[0]``: a copy would
     not see a change to the errors; the hit adds a view of the live value's errors."""

@@ -213,6 +213,26 @@ def test_a_prediction_hit_adds_what_the_model_noted_to_the_live_results(
     _hit_as_plain(tmp_path, isolated_store, cells, "True True True\n")
 
 
+def test_an_added_output_holding_the_input_it_is_added_to_is_that_input_after_a_hit(
+    tmp_path: Path, isolated_store: Path
+):
+    """``child = Node(parent=m); m.child = child``: taken from the restored output, the
+    added ``child`` held a copy of ``m`` (``m.child.parent is m`` False after a restart,
+    and ``m.v = 42`` did not reach it). An output reaching what a patched input held
+    before the run is restored with the input whole, as before."""
+    node = (
+        "class Node:\n    def __init__(self, parent=None):\n"
+        "        self.parent = parent\n        self.v = 1\n\nm = Node()"
+    )
+    cells = [
+        f"%load_ext hitnb\n{node}",
+        "%%memo\nimport time\ntime.sleep(0.3)\nchild = Node(parent=m)\nm.child = child",
+        "%hitnb why",
+        "m.v = 42\nprint(m.child.parent is m, child.parent is m, m.child is child, child.parent.v)",
+    ]
+    _hit_as_plain(tmp_path, isolated_store, cells, "True True True 42\n")
+
+
 def test_a_summary_hit_adds_the_figures_it_cached_as_the_run_kept_them(
     tmp_path: Path, isolated_store: Path
 ):
