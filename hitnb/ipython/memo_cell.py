@@ -1312,7 +1312,10 @@ def _run_recorded(
                 with suppress(UnhashableValue):
                     reached_now.update(objects_reached(obj))
                 reached_now[id(obj)] = obj
-                known.clear()  # changed in place: values sharing it may have changed too
+                if still_bound and name in patches:  # (its change is what it added to these,
+                    known.patched(patches[name].targets(obj))  # whether or not it is stored so)
+                else:
+                    known.clear()  # changed in place: values sharing it may have changed too
         changed_class = next(
             (
                 name
