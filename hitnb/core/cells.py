@@ -2437,6 +2437,13 @@ SHARING_SCAN_LIMIT = 10_000
 """Containers with more elements than this are not searched for shared objects."""
 
 
+def shared_as_data(obj: Any) -> bool:
+    """Whether two values holding ``obj`` share data through it: it may change in place
+    (see :func:`may_change`) and is no object a library defines at module level, which
+    every value using the library holds by design."""
+    return may_change(obj) and library_attribute(obj) is None
+
+
 def sharing_names(namespace: dict[str, Any], changed: dict[int, Any]) -> list[str]:
     """Names whose values share objects with what a cell changed in place.
 
@@ -2449,11 +2456,7 @@ def sharing_names(namespace: dict[str, Any], changed: dict[int, Any]) -> list[st
     the changed values, sharing names stay one object with them, in the state the run left
     them in, as in the session that ran it.
     """
-    objects = {
-        ident
-        for ident, obj in changed.items()
-        if may_change(obj) and library_attribute(obj) is None
-    }
+    objects = {ident for ident, obj in changed.items() if shared_as_data(obj)}
     objects.update(id(base) for obj in changed.values() if (base := _array_base(obj)) is not None)
     blocks = {ident for obj in changed.values() for ident in _memory_held(obj)}
     values = _values_by_id(namespace)

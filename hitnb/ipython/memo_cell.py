@@ -62,6 +62,7 @@ from hitnb.core.cells import (
     pure_methods_hold,
     reach_marks,
     shared_apart,
+    shared_as_data,
     sharing_names,
     unpack_outputs,
     unpack_result,
@@ -85,7 +86,6 @@ from hitnb.hashing.analysis import analyze, text_digest
 from hitnb.hashing.apart import Marks
 from hitnb.hashing.code import (
     is_user_code,
-    library_attribute,
     library_versions,
     module_fingerprint,
     module_values_known,
@@ -1555,12 +1555,13 @@ def _patches(
         if not any(patch.changes_value for patch in found.values()):
             return found  # (the inputs are not stored either way: what holds them, as before)
         restored: dict[int, Any] = {}  # (what the additions outputs hold reach: one object
-        held_before = {i for n in found for i in snapshots[n][1].reached}  # with them after
-        for name, patch in found.items():  # a hit too, when the run made all of it)
-            for *_, item in patch.additions:
+        for name, patch in found.items():  # with them after a hit too, when the run made
+            for *_, item in patch.additions:  # all of it)
                 if type(item) is Held and item.output is not None:
                     reached = _changeable(objects_reached(item.of(namespace[name], namespace)))
-                    if not held_before.isdisjoint(reached):  # (`m.child = Node(parent=m)`:
+                    if any(  # (`m.child = Node(parent=m)`:
+                        not snapshots[n][1].reached.keys().isdisjoint(reached) for n in found
+                    ):
                         return {n: p for n, p in found.items() if not p.changes_value}
                     restored.update(reached)  # the restored output holds a copy of `m`)
         others = [(v, True) for n, v in outputs.items() if n not in found]
@@ -1590,7 +1591,7 @@ def _changeable(reached: dict[int, Any]) -> dict[int, Any]:
     return {
         ident: obj
         for ident, obj in reached.items()
-        if ident not in class_level and may_change(obj) and library_attribute(obj) is None
+        if ident not in class_level and shared_as_data(obj)
     }
 
 
