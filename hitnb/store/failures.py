@@ -6,7 +6,8 @@ A store meets five kinds of trouble, and only one of them is damage:
 - ``full``: no space left (``ENOSPC``, ``EDQUOT``, SQLite's "database or disk is full").
 - ``read-only``: the file or file system cannot be written (``EROFS``, ``EACCES``).
 - ``io``: the device failed to read or write (``EIO``, SQLite's "disk I/O error"); may pass.
-- ``corrupt``: the bytes are not a database (SQLite's ``SQLITE_CORRUPT``/``SQLITE_NOTADB``).
+- ``corrupt``: the bytes are not a database (SQLite's ``SQLITE_CORRUPT``/``SQLITE_NOTADB``),
+  or a text value is not UTF-8, which hitnb (writing Python strings) never stores.
 
 Only ``corrupt`` justifies moving an index aside and rebuilding it: a full disk or a
 read-only mount says nothing about the file, and treating them as damage once replaced a
@@ -48,6 +49,7 @@ _SQLITE_MESSAGES: tuple[tuple[str, Kind], ...] = (
     ("unable to open", "io"),
     ("malformed", "corrupt"),
     ("not a database", "corrupt"),
+    ("could not decode to utf-8", "corrupt"),  # Python's sqlite3 reading garbage as text
 )
 _OS_KINDS: dict[int, Kind] = {
     errno.ENOSPC: "full",

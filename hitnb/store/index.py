@@ -466,6 +466,18 @@ class Index:
             "SELECT key FROM recipes WHERE NOT json_valid(recipe) LIMIT 5"
         ).fetchall()
         problems += [f"the recipe of entry {r[0]!r} is not JSON" for r in bad]
+        return problems + self._undecodable()
+
+    def _undecodable(self) -> list[str]:
+        """Tables holding text that is not UTF-8: garbage SQLite's check lets pass, which
+        Python's sqlite3 refuses to read (every row is read once)."""
+        problems = []
+        for table in ("entries", "recipes", "output_digests", "meta"):
+            try:
+                for _ in self.conn.execute(f"SELECT * FROM {table}"):
+                    pass
+            except sqlite3.OperationalError as exc:
+                problems.append(f"a row of the table {table} holds text that is not UTF-8 ({exc})")
         return problems
 
     @_guarded("list keys")
