@@ -58,6 +58,7 @@ from hitnb.store.codecs import (
     is_cached_part,
     loads_in,
     part_of,
+    pickled_apart,
     placements_within,
     walk_pickled,
 )
@@ -1491,6 +1492,9 @@ class Pickled:
         return {"payload": payload, "by_dill": True} if self.by_dill else {"payload": payload}
 
 
+pickled_apart(Pickled)
+
+
 class _PickledGroup(Pickled):
     """The outputs :class:`PickledTogether` names, as one pickle of a dict of them by name.
     When pickle refuses the dict for more than a lambda inside (a callback closing over a
@@ -1507,6 +1511,9 @@ class _PickledGroup(Pickled):
             return pickle.dumps(alone, protocol=5)
         self.by_dill = True
         return payload
+
+
+pickled_apart(_PickledGroup)
 
 
 @dataclass(frozen=True)
@@ -1993,7 +2000,10 @@ def unpack_outputs(
     packed: dict[str, Any], define: Callable[[str], None], namespace: dict[str, Any]
 ) -> None:
     """Put a stored cell's outputs into ``namespace``: modules imported, definitions run
-    again with ``define`` (in the order the cell made them), then the values."""
+    again with ``define`` (in the order the cell made them), then the values. A part of a
+    class the cell defines (``reg = Model.registry``) is taken from the class defined
+    again, not the one the namespace held before."""
+    defined = {name for name, value in packed.items() if isinstance(value, Definition)}
     for name, value in packed.items():
         if isinstance(value, ModuleRef):
             namespace[name] = importlib.import_module(value.name)
@@ -2002,7 +2012,8 @@ def unpack_outputs(
         elif isinstance(value, ArrayView):
             namespace[name] = value.make()
         elif isinstance(value, InputPart):
-            namespace[name] = part_of(namespace[value.name], value.part)
+            if value.name not in defined:
+                namespace[name] = part_of(namespace[value.name], value.part)
         elif not isinstance(value, Definition | Pickled | PickledTogether | ByValue):
             namespace[name] = value
     later = []
@@ -2013,6 +2024,9 @@ def unpack_outputs(
                 later.append(value.source)
             else:
                 define(value.source)
+    for name, value in packed.items():
+        if isinstance(value, InputPart) and value.name in defined:
+            namespace[name] = part_of(namespace[value.name], value.part)
     load = loads_in(namespace)  # as the notebook would: see loads_in
     for name, value in packed.items():  # code first: the values may be instances of it
         if isinstance(value, ByValue):

@@ -19,7 +19,7 @@ import re
 import sys
 import time
 import types
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -271,11 +271,12 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
         )
         return _run_uncached(shell, cell, source, why, quiet, options)
     known = known_digests(shell)
+    taken: dict[type, Fingerprint] = {}  # (the notebook classes' fingerprints the key took)
     try:
         with module_values_known(known.get, known.put):
             digests, learned = _input_digests(shell.user_ns, analysis, known)
             imported = _user_modules_imported(analysis.imports)
-            imported.update(_classes_of_inputs(shell.user_ns, analysis, source))
+            imported.update(_classes_of_inputs(shell.user_ns, analysis, source, taken))
             imported.update(_attributes_of_inputs(shell.user_ns, analysis, known))
     except UnhashableValue as exc:
         name = re.split(r"[\[.]", exc.path, maxsplit=1)[0] or "?"  # `u` of `u.__dict__`
@@ -313,7 +314,7 @@ def run_memo_cell(shell: Any, cell: str, options: CellOptions) -> tuple[Any, Cel
     store = current_store()
     if learned:
         _keep_learned(shell, store, learned)
-    work = _CellWork(shell, cell, source, analysis, digests, options, quiet)
+    work = _CellWork(shell, cell, source, analysis, digests, options, quiet, taken)
     with codecs.references(work.refer, work.found, work.containers):
         outcome = engine.run(
             engine.Call(
@@ -353,21 +354,38 @@ def _user_modules_imported(imports: Iterable[str]) -> dict[str, str]:
 
 
 def _classes_of_inputs(
-    namespace: dict[str, Any], analysis: CellAnalysis, source: str
+    namespace: dict[str, Any],
+    analysis: CellAnalysis,
+    source: str,
+    taken: dict[type, Fingerprint],
 ) -> dict[str, str]:
-    """For each input that is an instance of a class the user wrote, that class's
+    """For each input that is an instance of a class the user wrote, or holds one a step
+    inside (``logs[0].add(x)``: see :func:`_with_what_they_hold`), that class's
     fingerprint (:func:`~hitnb.hashing.dependencies.instance_code`): ``tok.tokenize(d)``
     reads ``STOPWORDS`` in the method, which the instance's own digest does not cover; and
     for each pandas accessor the user registered that ``source`` names (``df.feat``), its
-    class's."""
+    class's. The fingerprints of notebook classes go into ``taken`` too: the run compares
+    them with the class's after it (:func:`_called_functions`), without hashing again
+    what the methods read (a big frame)."""
     found = {}
+    sensitivity = config.settings().version_sensitivity
     for name in analysis.inputs:
-        code = instance_code(namespace.get(name))  # (never refuses: see its docstring)
-        if code is not None:
-            found[f"class of {name}"] = code
+        classes: dict[type, str] = {}
+        for held in _with_what_they_hold([namespace.get(name)]):
+            kind = type(held)
+            if kind in classes:
+                continue
+            if is_notebook_class(kind):
+                with suppress(UnhashableValue):  # (instance_code says why, below)
+                    taken[kind] = fingerprint(kind, sensitivity)
+            code = taken[kind].digest.hex() if kind in taken else instance_code(held)
+            if code is not None:  # (instance_code never refuses: see its docstring)
+                classes[kind] = code
+        for kind, code in classes.items():
+            inside = "" if kind is type(namespace.get(name)) else f" ({kind.__qualname__})"
+            found[f"class of {name}{inside}"] = code
     for attribute, accessor in user_accessors().items():
         if re.search(rf"\.{re.escape(attribute)}\b", source):  # `df.feat.total()`
-            sensitivity = config.settings().version_sensitivity
             found[f"accessor {attribute}"] = fingerprint(accessor, sensitivity).digest.hex()
     return found
 
@@ -408,9 +426,12 @@ class _CellWork(engine.Work):
         digests: dict[str, str],
         options: CellOptions,
         quiet: bool,
+        taken: dict[type, Fingerprint],
     ) -> None:
         self.shell = shell
         self.cell = cell
+        self.taken = taken
+        """The fingerprints of notebook classes the key took (see :func:`_classes_of_inputs`)."""
         self.source = source
         self.analysis = analysis
         self.digests = digests
@@ -432,7 +453,7 @@ class _CellWork(engine.Work):
         namespace = shell.user_ns
         self.read = {name: namespace[name] for name in analysis.inputs if name in namespace}
         """The inputs' values as the cell starts."""
-        self.found = dict(namespace)
+        self.found: Mapping[str, Any] = _Found(dict(namespace), namespace, analysis)
         """The namespace as the cell starts: what a stored reference to a name loads as
         (an input, or a name the record restores for sharing what the cell changed: see
         :func:`~hitnb.core.cells.parts_of_shared`), whatever a restore binds first."""
@@ -456,7 +477,7 @@ class _CellWork(engine.Work):
     def run(self) -> engine.Computed:
         __tracebackhide__ = True
         value, record, unstorable, reached = _run_recorded(
-            self.shell, self.source, self.analysis, self.digests, self.read
+            self.shell, self.source, self.analysis, self.digests, self.read, self.taken
         )
         self.ran = record
         if unstorable:
@@ -466,6 +487,10 @@ class _CellWork(engine.Work):
         namespace = self.shell.user_ns
         try:  # (hitnb's own work from here: a failure leaves the run as it is, not stored)
             self.refer.update(_unchanged_inputs(namespace, self.read, self.analysis, record))
+            self.refer.update(
+                _read_by_its_code(namespace, self.found, self.analysis, record, self.containers)
+            )
+            self.refer.update(_values_of_classes_defined(self.analysis, record, self.containers))
             self.refer.update(parts_of_inputs(self.read, self.refer, self.containers))
             if reached:  # (the changed values reach, and the inputs: see reach_marks)
                 self.refer.update(
@@ -476,7 +501,7 @@ class _CellWork(engine.Work):
                 )  # fmt: skip
             for name in record.written_in_place:  # stored as it became, written into the
                 self.refer.pop(id(record.outputs[name]), None)  # live one (`z = y`: not `z`)
-            anchors = [self.read[n] for n in self.refer.values() if isinstance(n, str)]
+            anchors = [self.found[n] for n in self.refer.values() if isinstance(n, str)]
             stored = {n: v for n, v in record.outputs.items() if n not in (record.patches or ())}
             outputs = pack_outputs(stored, self.analysis.definitions, anchors, self.refer)
             result = pack_result(record.result, record.outputs, outputs)
@@ -1097,6 +1122,103 @@ def _unchanged_inputs(
     }
 
 
+def _read_by_its_code(
+    namespace: dict[str, Any],
+    found: Mapping[str, Any],
+    analysis: CellAnalysis,
+    record: CellRecord,
+    containers: dict[int, Any],
+) -> dict[int, str | tuple[str, Part]]:
+    """The notebook globals, and the values of notebook classes, that the notebook code
+    the cell ran reads (see :func:`_called_plans`), left bound to the same object and
+    unchanged, by id: the record refers to them as it refers to inputs (see
+    :func:`_unchanged_inputs`). ``m = M()`` keeping ``self.cfg = DEFAULTS``, or
+    ``M.registry``, was restored holding a copy: after a restart ``m.cfg is DEFAULTS`` was
+    False, and a later change to ``DEFAULTS`` no longer reached ``m``. Their values are
+    in the key, through the code's fingerprint. The lists, dicts and sets among them go
+    into ``containers``."""
+    found_now: dict[int, str | tuple[str, Part]] = {}
+    left = analysis.bound | record.outputs.keys() | record.changed
+    for _, code, plan in _called_plans(namespace, analysis):
+        in_notebook = getattr(code, "__globals__", namespace) is namespace
+        for label, _ in plan.values:
+            kind, where = Dependency.from_label(label)
+            module, _, var = where.partition(".")
+            if module != "__main__" or not in_notebook:
+                continue
+            owner, _, attribute = var.partition(".")
+            if owner in left or owner not in found or namespace.get(owner) is not found[owner]:
+                continue
+            to: str | tuple[str, Part]
+            if kind == "global" and not attribute:
+                value, to = found[owner], owner
+            elif (
+                kind == "attribute" and is_notebook_class(found[owner]) and owner in analysis.inputs
+            ):
+                if "." in attribute or attribute not in vars(found[owner]):
+                    continue
+                value = vars(found[owner])[attribute]
+                to = (owner, (("attribute", attribute),))
+            else:
+                continue
+            if may_change(value) and id(value) not in found_now:
+                found_now[id(value)] = to
+                if type(value) in MUTABLE_CONTAINERS:
+                    containers.setdefault(id(value), value)
+    return found_now
+
+
+class _Found(Mapping[str, Any]):
+    """What a stored reference to a name loads as: the value the name held as the cell
+    started; for a class the cell defines, the class bound now, which a hit defines again
+    before it loads the values holding what the class holds (see
+    :func:`_values_of_classes_defined`)."""
+
+    def __init__(
+        self, started: dict[str, Any], namespace: dict[str, Any], analysis: CellAnalysis
+    ) -> None:
+        self.started = started
+        self.namespace = namespace
+        self.defined = {name for name, _ in analysis.definitions}
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self.defined:
+            return self.namespace[name]
+        return self.started[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.started.keys() | self.defined)
+
+    def __len__(self) -> int:
+        return len(self.started.keys() | self.defined)
+
+
+def _values_of_classes_defined(
+    analysis: CellAnalysis, record: CellRecord, containers: dict[int, Any]
+) -> dict[int, tuple[str, Part]]:
+    """The values the notebook classes the cell defines hold (``registry = {}`` in the
+    class body), by id, with where they lie: an output holding one (``self.reg =
+    M.registry``) is stored referring to it, and a hit, which defines the class again
+    before it loads the outputs, gives it the new class's own (restored as a copy,
+    ``m.reg is M.registry`` was False after a restart). The hit checks the class holds
+    what it held after the run (``CellRecord.classes``). The lists, dicts and sets among
+    them go into ``containers``."""
+    found: dict[int, tuple[str, Part]] = {}
+    for name, _ in analysis.definitions:
+        cls = record.outputs.get(name)
+        if not is_notebook_class(cls) or name not in record.classes:
+            continue
+        for attribute, value in vars(cls).items():
+            if attribute.startswith("__") or not may_change(value) or is_code_value(value):
+                continue
+            if hasattr(type(value), "__get__"):  # properties and other descriptors
+                continue
+            found.setdefault(id(value), (name, (("attribute", attribute),)))
+            if type(value) in MUTABLE_CONTAINERS:
+                containers.setdefault(id(value), value)
+    return found
+
+
 def _aliases(namespace: dict[str, Any], analysis: CellAnalysis) -> str:
     """The cell's inputs bound to one object that could change, as ``a=b``, groups apart by
     ``;``: part of the cell's key. Each input's digest holds its value, not that two are one
@@ -1179,7 +1301,12 @@ def _show_hit(
 
 
 def _run_recorded(
-    shell: Any, source: str, analysis: CellAnalysis, digests: dict[str, str], read: dict[str, Any]
+    shell: Any,
+    source: str,
+    analysis: CellAnalysis,
+    digests: dict[str, str],
+    read: dict[str, Any],
+    taken: dict[type, Fingerprint],
 ) -> tuple[Any, CellRecord, str, dict[int, Any]]:
     """Run the cell, recording what it shows; its outputs are the names it binds and the
     inputs whose digest changed while it ran (in place, through a function it called, or
@@ -1198,7 +1325,7 @@ def _run_recorded(
     (see :func:`~hitnb.core.cells.parts_of_shared`); else empty."""
     __tracebackhide__ = True
     namespace = shell.user_ns
-    called = _called_functions(namespace, analysis)
+    called = _called_functions(namespace, analysis, taken)
     kept = {  # `lines += more` binds `lines` to the object it held, changed in place
         name: namespace[name]
         for name in analysis.bound
@@ -1242,7 +1369,7 @@ def _run_recorded(
         bound_unseen, deleted_unseen = _bound_where_code_does_not_say(held, namespace, analysis)
         outputs.update(bound_unseen)
         deleted += deleted_unseen
-        written, unstorable = _written_through_calls(namespace, called, held)
+        written, unstorable = _written_through_calls(namespace, called, held, analysis.bound)
         changed_module = _outside_changed(namespace, analysis, module_globals, swapped)
         if unstorable or changed_module is not None:
             known.clear()  # what changed outside the notebook's names, values may share
@@ -2259,21 +2386,46 @@ def _outside_attribute_set(
 
 def _called_plans(
     namespace: dict[str, Any], analysis: CellAnalysis
-) -> Iterator[tuple[str, types.FunctionType, Plan]]:
-    """The functions the cell calls by name, and those of user modules it calls by their
-    module (``helpers.bump()``), with their dependency plans."""
+) -> Iterator[tuple[str, Any, Plan]]:
+    """The notebook code the cell may run, with its dependency plans: the functions and
+    notebook classes it calls by name (``M()`` runs ``M.__init__``), the functions of user
+    modules it calls by their module (``helpers.bump()``), the class of a notebook object
+    or class it calls a method of (``m.add()``), and the notebook functions and classes
+    it reads otherwise, or that its inputs hold one step inside (``map(add, xs)``,
+    ``hooks["log"](x)``, a pipeline's notebook step): any of them may write a global.
+    Each with how the cell reaches it, for messages."""
     sensitivity = config.settings().version_sensitivity
-    called = [(name, namespace.get(name)) for name in sorted(analysis.called)]
+    called = [(f"calling `{name}()`", namespace.get(name)) for name in sorted(analysis.called)]
     for base, attribute in sorted(analysis.attribute_calls):
-        module = namespace.get(base)
-        if isinstance(module, types.ModuleType) and is_user_code(module):
-            called.append((f"{base}.{attribute}", module.__dict__.get(attribute)))
-    for name, fn in called:
-        if isinstance(fn, types.FunctionType):
+        owner = namespace.get(base)
+        how = f"calling `{base}.{attribute}()`"
+        if isinstance(owner, types.ModuleType):
+            if is_user_code(owner):
+                called.append((how, owner.__dict__.get(attribute)))
+        elif _notebook_code(owner) or is_notebook_class(type(owner)):
+            called.append((how, owner if _notebook_code(owner) else type(owner)))
+    for name in sorted(analysis.inputs):
+        for held in _with_what_they_hold([namespace.get(name)]):
+            code = held if _notebook_code(held) else type(held)
+            if _notebook_code(code):
+                called.append((f"the notebook code `{name}` is or holds", code))
+    seen: set[int] = set()
+    for how, code in called:
+        if isinstance(code, types.FunctionType) or is_notebook_class(code):
+            if id(code) in seen:
+                continue
+            seen.add(id(code))
             try:
-                yield name, fn, plan_for(fn, sensitivity, frozenset())
+                yield how, code, plan_for(code, sensitivity, frozenset())
             except Exception:  # unreadable: the cell's key says so
                 continue
+
+
+def _notebook_code(value: Any) -> bool:
+    """A function or class the notebook defines."""
+    return (type(value) is types.FunctionType and value.__module__ == "__main__") or (
+        is_notebook_class(value)
+    )
 
 
 def _rebound_by_calls(namespace: dict[str, Any], analysis: CellAnalysis) -> frozenset[str]:
@@ -2281,8 +2433,8 @@ def _rebound_by_calls(namespace: dict[str, Any], analysis: CellAnalysis) -> froz
     they call) assign with ``global``: inputs of the cell, since such a function reads them
     first as a rule, and outputs, which a hit binds again."""
     rebound: set[str] = set()
-    for _, fn, plan in _called_plans(namespace, analysis):
-        if fn.__globals__ is namespace:
+    for _, code, plan in _called_plans(namespace, analysis):
+        if getattr(code, "__globals__", namespace) is namespace:
             for walked, _ in plan.functions:
                 if walked.__globals__ is namespace:
                     rebound |= analyze(walked).assigned
@@ -2290,18 +2442,26 @@ def _rebound_by_calls(namespace: dict[str, Any], analysis: CellAnalysis) -> froz
 
 
 def _called_functions(
-    namespace: dict[str, Any], analysis: CellAnalysis
+    namespace: dict[str, Any], analysis: CellAnalysis, taken: dict[type, Fingerprint]
 ) -> dict[str, tuple[Any, Fingerprint, str | None]]:
-    """The functions the cell calls by name that read values, or whose own defaults a call
-    may change (a list they append to, a counter they rebind with ``global``, ``seen=[]``),
-    with their fingerprints and the digest of their own defaults before the run."""
+    """The code the cell may run (see :func:`_called_plans`) that reads values, or whose
+    own defaults a call may change (a list they append to, a counter they rebind with
+    ``global``, ``seen=[]``), with their fingerprints and the digest of their own defaults
+    before the run, by how the cell reaches them. A class whose fingerprint the key took
+    (``taken``) is not hashed again: nothing ran since."""
     sensitivity = config.settings().version_sensitivity
     found: dict[str, tuple[Any, Fingerprint, str | None]] = {}
-    for name, fn, plan in _called_plans(namespace, analysis):
-        defaults = defaults_digest(fn, changeable_only=True)
+    for name, code, plan in _called_plans(namespace, analysis):
+        defaults = (
+            defaults_digest(code, changeable_only=True)
+            if isinstance(code, types.FunctionType)
+            else None
+        )
         if plan.values or defaults is not None:
             try:
-                found[name] = (fn, fingerprint(fn, sensitivity, plan=plan), defaults)
+                taken_before = taken.get(code) if isinstance(code, type) else None
+                before = taken_before or fingerprint(code, sensitivity, plan=plan)
+                found[name] = (code, before, defaults)
             except Exception:  # unhashable: the cell's key already said so
                 continue
     return found
@@ -2311,36 +2471,43 @@ def _written_through_calls(
     namespace: dict[str, Any],
     called: dict[str, tuple[Any, Fingerprint, str | None]],
     held: dict[str, int],
+    bound: frozenset[str],
 ) -> tuple[list[str], str]:
     """The notebook globals the called functions changed (outputs of the cell), and why
     the run cannot be stored when they changed a value elsewhere (a user module's global,
-    a closure's variable, a default argument), which a hit could not change again."""
+    a closure's variable, a default argument), which a hit could not change again. What
+    the code reads through a name the cell binds (a class it defines again: the old
+    class's ``__init__`` reads ``Model.registry`` by the name) is an output, not a
+    change."""
     sensitivity = config.settings().version_sensitivity
     written: list[str] = []
-    for name, (fn, before, defaults) in called.items():
-        if defaults is not None and defaults_digest(fn, changeable_only=True) != defaults:
-            named = _defaults_named(namespace, fn, held)
+    for how, (code, before, defaults) in called.items():
+        if defaults is not None and defaults_digest(code, changeable_only=True) != defaults:
+            named = _defaults_named(namespace, code, held)
             if named is None:
                 return [], (
-                    f"this cell ran but was not cached: calling `{name}()` changed one of its "
-                    "default arguments in place, which a hit could not change again"
+                    f"this cell ran but was not cached: {how} changed one of its default "
+                    "arguments in place, which a hit could not change again"
                 )
             written += named  # (`def record(e, sink=log)`: a hit restores `log`, and the
             # default follows it: see _defaults_follow)
         try:
-            labels = written_during(before, fingerprint(fn, sensitivity))
+            labels = written_during(before, fingerprint(code, sensitivity))
         except Exception as exc:
-            return [], f"this cell ran but was not cached: `{name}()` left {exc}"
+            return [], f"this cell ran but was not cached: {how} left {exc}"
+        in_notebook = getattr(code, "__globals__", namespace) is namespace
         for label in sorted(labels):
             kind, where = Dependency.from_label(label)
             module, _, var = where.rpartition(".")
-            notebook = module == fn.__module__ and fn.__globals__ is namespace
-            if kind == "global" and notebook and var in namespace:
+            if kind == "global" and module == code.__module__ and in_notebook and var in namespace:
                 written.append(var)
                 continue
+            main, _, path = where.partition(".")
+            if main == "__main__" and in_notebook and path.partition(".")[0] in bound:
+                continue
             return [], (
-                f"this cell ran but was not cached: calling `{name}()` changed {kind} "
-                f"`{where}`, which a hit could not change again"
+                f"this cell ran but was not cached: {how} changed {kind} `{where}`, which a "
+                "hit could not change again"
             )
     return written, ""
 

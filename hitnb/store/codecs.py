@@ -638,6 +638,21 @@ def _tracked_or_plain(obj: Any) -> bool:
 _OPAQUE = (type, types.ModuleType, types.FunctionType, types.CodeType)
 """What pickle writes by name, not by what it refers to: not looked into. (A method of a
 builtin type is written as its object's attribute: ``log.append`` holds ``log``.)"""
+
+_apart: list[type] = []
+"""Types whose objects pickle as a payload of their own (see :func:`pickled_apart`)."""
+
+
+def pickled_apart(kind: type) -> None:
+    """Say that objects of ``kind`` pickle what they hold as a pickle of their own, made
+    under the same block of :func:`references` and loaded later (a cell's outputs pickled
+    apart from its record, loaded after its definitions run again): the pickle holding one
+    refers to nothing inside it. Referred to in the outer pickle too, a value of a class
+    the cell defines was looked up as the record loaded, before the class was defined."""
+    if kind not in _apart:
+        _apart.append(kind)
+
+
 HELD_SEARCH_LIMIT = 1_000_000
 """Objects :func:`_held_among` looks at before it stops (what it found by then counts)."""
 
@@ -662,7 +677,12 @@ def _held_among(
         level = []
         for obj in filter(tracked, held):
             ident = id(obj)
-            if ident not in seen and ident not in refer and not isinstance(obj, _OPAQUE):
+            if (
+                ident not in seen
+                and ident not in refer
+                and not isinstance(obj, _OPAQUE)
+                and type(obj) not in _apart
+            ):
                 seen.add(ident)
                 level.append(obj)
         looked += len(level)

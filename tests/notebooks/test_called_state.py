@@ -64,6 +64,37 @@ def test_a_call_that_changes_a_global_is_replayed_and_never_served_stale(
     assert first == plain and second == plain
 
 
+@pytest.mark.parametrize(
+    "setup, call",
+    [
+        ("class Add:\n    def __init__(self, item):\n        seen.append(item)", 'Add("x")'),
+        ("class Log:\n    def add(self, item):\n        seen.append(item)\nlog = Log()",
+         'log.add("x")'),
+        ("def add(item):\n    seen.append(item)\nhooks = {'add': add}", 'hooks["add"]("x")'),
+        ("def add(item):\n    seen.append(item)", 'list(map(add, ["x"]))'),
+        ("class Log:\n    def add(self, item):\n        seen.append(item)\nlogs = [Log()]",
+         'logs[0].add("x")'),
+    ],
+    ids=["class-called", "method", "function-in-a-dict", "function-passed", "object-in-a-list"],
+)  # fmt: skip
+def test_notebook_code_reached_otherwise_than_by_its_name_changing_a_global_is_replayed(
+    tmp_path, isolated_store, setup, call
+):
+    """Only functions called by name were watched: the notebook code a cell ran through a
+    class (``Add("x")`` runs ``__init__``), a method, a dict or a library's callback
+    changed ``seen`` unseen, and after a restart the hit left ``seen`` empty (``0 []``
+    where the plain run prints ``2 ['x', 'x']``). The last cell runs uncached: a replayed
+    print would hide what the session holds."""
+    cells = [f"seen = []\n{setup}", call, call]
+    check = "print(len(seen), seen)"
+    env = {"HITNB_STORE": str(isolated_store)}
+    plain = printed_in_fresh_kernels(tmp_path, env, ["", *cells, check], kernels=1)
+    memoized = printed_in_fresh_kernels(tmp_path, env, [LOAD, *cells, f"%hitnb auto off\n{check}"])
+    assert plain[0][-1] == "2 ['x', 'x']\n"
+    for run in memoized:
+        assert run[-1].splitlines()[-1] == "2 ['x', 'x']", run[-1]
+
+
 def test_a_generator_method_called_by_name_moves_on(tmp_path, isolated_store):
     setup = "import numpy as np\nrng = np.random.default_rng(0)\ndraw = rng.standard_normal"
     cells = [setup, "x = draw()\nprint(x)", "x = draw()\nprint(x)"]

@@ -626,6 +626,65 @@ def test_a_dict_or_list_input_held_by_what_a_cell_made_stays_the_input(
     )
 
 
+@pytest.mark.parametrize(
+    "setup, check",
+    [
+        ("DEFAULTS = {'lr': 0.1}\nclass Model:\n    def __init__(self):\n"
+         "        self.cfg = DEFAULTS",
+         "DEFAULTS['lr'] = 0.5\nprint(m.cfg, m.cfg is DEFAULTS)"),
+        ("class Model:\n    registry = {}\n    def __init__(self):\n"
+         "        self.reg = Model.registry",
+         "Model.registry['a'] = 1\nprint(m.reg, m.reg is Model.registry)"),
+    ],
+    ids=["a-global", "a-class-attribute"],
+)  # fmt: skip
+def test_an_object_made_holding_what_its_class_reads_holds_it_after_a_hit(
+    tmp_path: Path, isolated_store: Path, setup: str, check: str
+):
+    """``m = Model()`` keeping a notebook global (``self.cfg = DEFAULTS``) or a value of
+    its class (``Model.registry``): the cell reads neither by name, so the hit restored
+    ``m`` holding copies, and a later change to ``DEFAULTS`` no longer reached ``m.cfg``
+    (``{'lr': 0.1} False`` where the plain run prints ``{'lr': 0.5} True``)."""
+    cells = [
+        f"%load_ext hitnb\n%hitnb auto\n{setup}",
+        "m = Model()",
+        "%hitnb auto status\n%hitnb auto off",
+        check,
+    ]
+    value = "{'lr': 0.5}" if "DEFAULTS" in setup else "{'a': 1}"
+    _as_plain_after_a_restart(
+        tmp_path, isolated_store, cells, f"{value} True\n", "1 cells memoized (1 from the store)"
+    )
+
+
+def test_an_object_holding_a_value_of_the_class_its_cell_defines_holds_it_after_a_hit(
+    tmp_path: Path, isolated_store: Path
+):
+    """A hit defines the class again from its source, then loads the objects the cell
+    made: ``m`` and ``reg`` came back holding copies of the class's ``registry``, not the
+    new class's own (``{} False False`` where the plain run prints ``{'a': 1} True
+    True``). Run again in the same session, the hit takes the class it defines again,
+    not the one the namespace held."""
+    define = (
+        "class Model:\n    registry = {}\n    def __init__(self):\n"
+        "        self.reg = Model.registry\nm = Model()\nreg = Model.registry"
+    )
+    check = "print(m.reg, m.reg is Model.registry, reg is Model.registry)"
+    cells = [
+        "%load_ext hitnb\n%hitnb auto",
+        define,
+        "%hitnb auto off\nModel.registry['a'] = 1\n" + check + "\n%hitnb auto on",
+        define,
+        "%hitnb auto status\n%hitnb auto off",
+        "Model.registry['b'] = 2\n" + check,
+    ]
+    first, second, _ = _twice(tmp_path, isolated_store, cells)
+    for run in (first, second):
+        assert "{'a': 1} True True" in run[2].splitlines(), run[2]
+        assert run[-1] == "{'b': 2} True True\n", run[-1]
+    assert "(2 from the store)" in second[-2], second[-2]
+
+
 def test_inputs_bound_to_one_object_are_part_of_the_key(tmp_path: Path, isolated_store: Path):
     """``b = a`` edited to ``b = [1]``: the cell reading both keyed alike (each holds
     ``[1]``), and its record referred to the one list by one of the names, which the hit
