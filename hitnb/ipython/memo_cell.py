@@ -2385,26 +2385,29 @@ def _outside_attribute_set(
 
 
 def _called_plans(
-    namespace: dict[str, Any], analysis: CellAnalysis
+    namespace: dict[str, Any], analysis: CellAnalysis, by_name_only: bool = False
 ) -> Iterator[tuple[str, Any, Plan]]:
     """The notebook code the cell may run, with its dependency plans: the functions and
     notebook classes it calls by name (``M()`` runs ``M.__init__``), the functions of user
     modules it calls by their module (``helpers.bump()``), the class of a notebook object
     or class it calls a method of (``m.add()``), and the notebook functions and classes
     it reads otherwise, or that its inputs hold one step inside (``map(add, xs)``,
-    ``hooks["log"](x)``, a pipeline's notebook step): any of them may write a global.
-    Each with how the cell reaches it, for messages."""
+    ``hooks["log"](x)``, ``logs[0].add(x)``): any of them may write a global. Each with
+    how the cell reaches it, for messages. With ``by_name_only``, the functions the cell
+    calls by name and those of user modules only."""
     sensitivity = config.settings().version_sensitivity
     called = [(f"calling `{name}()`", namespace.get(name)) for name in sorted(analysis.called)]
+    if by_name_only:
+        called = [(how, code) for how, code in called if isinstance(code, types.FunctionType)]
     for base, attribute in sorted(analysis.attribute_calls):
         owner = namespace.get(base)
         how = f"calling `{base}.{attribute}()`"
         if isinstance(owner, types.ModuleType):
             if is_user_code(owner):
                 called.append((how, owner.__dict__.get(attribute)))
-        elif _notebook_code(owner) or is_notebook_class(type(owner)):
+        elif not by_name_only and (_notebook_code(owner) or is_notebook_class(type(owner))):
             called.append((how, owner if _notebook_code(owner) else type(owner)))
-    for name in sorted(analysis.inputs):
+    for name in sorted(analysis.inputs) if not by_name_only else ():
         for held in _with_what_they_hold([namespace.get(name)]):
             code = held if _notebook_code(held) else type(held)
             if _notebook_code(code):
@@ -2431,9 +2434,13 @@ def _notebook_code(value: Any) -> bool:
 def _rebound_by_calls(namespace: dict[str, Any], analysis: CellAnalysis) -> frozenset[str]:
     """Notebook globals that the notebook functions the cell calls by name (or the helpers
     they call) assign with ``global``: inputs of the cell, since such a function reads them
-    first as a rule, and outputs, which a hit binds again."""
+    first as a rule, and outputs, which a hit binds again. Not for the code the cell
+    reaches otherwise (a class's methods, a callback): the methods it never calls would
+    make inputs of what they assign (``global conn; conn = sqlite3.connect(...)`` in an
+    unused method left every cell reading an instance uncached); a global such code does
+    rebind is found changed after the run (see :func:`_written_through_calls`)."""
     rebound: set[str] = set()
-    for _, code, plan in _called_plans(namespace, analysis):
+    for _, code, plan in _called_plans(namespace, analysis, by_name_only=True):
         if getattr(code, "__globals__", namespace) is namespace:
             for walked, _ in plan.functions:
                 if walked.__globals__ is namespace:

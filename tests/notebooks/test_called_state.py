@@ -95,6 +95,28 @@ def test_notebook_code_reached_otherwise_than_by_its_name_changing_a_global_is_r
         assert run[-1].splitlines()[-1] == "2 ['x', 'x']", run[-1]
 
 
+def test_a_global_a_method_never_called_rebinds_leaves_the_cell_cached(tmp_path, isolated_store):
+    """What every method of an input's class assigns with ``global`` was made an input of
+    the cell: a connection an unused method opens made every cell reading the object run
+    uncached ("input `conn` holds a Connection that cannot be hashed")."""
+    setup = (
+        "import sqlite3\n"
+        "class DB:\n"
+        "    def name(self):\n"
+        "        return 'db'\n"
+        "    def open(self):\n"
+        "        global conn\n"
+        "        conn = sqlite3.connect(':memory:')\n"
+        "d = DB()\n"
+        "d.open()"
+    )
+    cells = [LOAD, setup, "n = d.name()\nprint(n)", "%hitnb why"]
+    env = {"HITNB_STORE": str(isolated_store)}
+    first, second = printed_in_fresh_kernels(tmp_path, env, cells)
+    assert first[2] == second[2] == "db\n"
+    assert "came from the cache" in second[3], second[3]
+
+
 def test_a_generator_method_called_by_name_moves_on(tmp_path, isolated_store):
     setup = "import numpy as np\nrng = np.random.default_rng(0)\ndraw = rng.standard_normal"
     cells = [setup, "x = draw()\nprint(x)", "x = draw()\nprint(x)"]
