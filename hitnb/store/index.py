@@ -477,6 +477,8 @@ class Index:
                 for _ in self.conn.execute(f"SELECT * FROM {table}"):
                     pass
             except sqlite3.OperationalError as exc:
+                if classify(exc) != "corrupt":
+                    raise
                 problems.append(f"a row of the table {table} holds text that is not UTF-8 ({exc})")
         return problems
 
