@@ -2396,7 +2396,9 @@ def _called_plans(
     how the cell reaches it, for messages. With ``by_name_only``, the functions the cell
     calls by name and those of user modules only."""
     sensitivity = config.settings().version_sensitivity
-    called = [(f"calling `{name}()`", namespace.get(name)) for name in sorted(analysis.called)]
+    called = [
+        (f"calling `{name}()`", _run_by(namespace.get(name))) for name in sorted(analysis.called)
+    ]
     if by_name_only:
         called = [(how, code) for how, code in called if isinstance(code, types.FunctionType)]
     for base, attribute in sorted(analysis.attribute_calls):
@@ -2409,7 +2411,8 @@ def _called_plans(
             called.append((how, owner if _notebook_code(owner) else type(owner)))
     for name in sorted(analysis.inputs) if not by_name_only else ():
         for held in _with_what_they_hold([namespace.get(name)]):
-            code = held if _notebook_code(held) else type(held)
+            code = _run_by(held)
+            code = code if _notebook_code(code) else type(held)
             if _notebook_code(code):
                 called.append((f"the notebook code `{name}` is or holds", code))
     seen: set[int] = set()
@@ -2422,6 +2425,19 @@ def _called_plans(
                 yield how, code, plan_for(code, sensitivity, frozenset())
             except Exception:  # unreadable: the cell's key says so
                 continue
+
+
+def _run_by(value: Any) -> Any:
+    """The function a call of ``value`` runs, when it is a partial of one or a method
+    bound to an object (``p = partial(add, 10)``, ``cb = t.f``); else ``value``."""
+    for _ in range(8):  # (a partial of a partial)
+        if isinstance(value, functools.partial):
+            value = value.func
+        elif isinstance(value, types.MethodType):
+            value = value.__func__
+        else:
+            break
+    return value
 
 
 def _notebook_code(value: Any) -> bool:

@@ -74,14 +74,20 @@ def test_a_call_that_changes_a_global_is_replayed_and_never_served_stale(
         ("def add(item):\n    seen.append(item)", 'list(map(add, ["x"]))'),
         ("class Log:\n    def add(self, item):\n        seen.append(item)\nlogs = [Log()]",
          'logs[0].add("x")'),
+        ("import functools\ndef add(item):\n    seen.append(item)\np = functools.partial(add)",
+         'p("x")'),
+        ("class Log:\n    def add(self, item):\n        seen.append(item)\ncb = Log().add",
+         'cb("x")'),
     ],
-    ids=["class-called", "method", "function-in-a-dict", "function-passed", "object-in-a-list"],
+    ids=["class-called", "method", "function-in-a-dict", "function-passed", "object-in-a-list",
+         "partial", "bound-method-by-name"],
 )  # fmt: skip
 def test_notebook_code_reached_otherwise_than_by_its_name_changing_a_global_is_replayed(
     tmp_path, isolated_store, setup, call
 ):
     """Only functions called by name were watched: the notebook code a cell ran through a
-    class (``Add("x")`` runs ``__init__``), a method, a dict or a library's callback
+    class (``Add("x")`` runs ``__init__``), a method, a dict, a library's callback, a
+    partial or a method bound to an object
     changed ``seen`` unseen, and after a restart the hit left ``seen`` empty (``0 []``
     where the plain run prints ``2 ['x', 'x']``). The last cell runs uncached: a replayed
     print would hide what the session holds."""
