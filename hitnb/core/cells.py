@@ -1828,7 +1828,7 @@ def pack_outputs(
     ``anchors`` are stored as views of it (:class:`ArrayView`); one that is an input the
     run left unchanged, or a part of one, as where it lies (``refer``: see
     :class:`InputPart`)."""
-    apart = bool(definitions) or any(_is_notebook_code(v) for v in values.values())
+    apart = bool(definitions) or any(is_notebook_code(v) for v in values.values())
     packed: dict[str, Any] = _definitions_kept(values, definitions)
     views = _array_views(values, anchors, refer or ())
     places: dict[int, dict[int, Place]] | None = None  # (for the code stored by value)
@@ -1846,7 +1846,7 @@ def pack_outputs(
             where := library_attribute(value) or library_method(value) or importable_name(value)
         ) is not None:
             packed[name] = LibraryRef(*where)
-        elif _is_notebook_code(value):
+        elif is_notebook_code(value):
             places = places if places is not None else output_places(values)
             packed[name] = ByValue.of(value, places[id(value)])
         elif apart:
@@ -1982,7 +1982,8 @@ def unpack_result(result: Any, namespace: dict[str, Any]) -> Any:
     return result.load(loads_in(namespace))
 
 
-def _is_notebook_code(value: Any) -> bool:
+def is_notebook_code(value: Any) -> bool:
+    """A function or class the notebook defines."""
     return isinstance(value, types.FunctionType | type) and value.__module__ == "__main__"
 
 

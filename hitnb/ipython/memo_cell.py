@@ -50,6 +50,7 @@ from hitnb.core.cells import (
     hold_at,
     is_code_value,
     is_notebook_class,
+    is_notebook_code,
     is_session_name,
     may_change,
     notebook_classes,
@@ -2407,13 +2408,13 @@ def _called_plans(
         if isinstance(owner, types.ModuleType):
             if is_user_code(owner):
                 called.append((how, owner.__dict__.get(attribute)))
-        elif not by_name_only and (_notebook_code(owner) or is_notebook_class(type(owner))):
-            called.append((how, owner if _notebook_code(owner) else type(owner)))
+        elif not by_name_only and (is_notebook_code(owner) or is_notebook_class(type(owner))):
+            called.append((how, owner if is_notebook_code(owner) else type(owner)))
     for name in sorted(analysis.inputs) if not by_name_only else ():
         for held in _with_what_they_hold([namespace.get(name)]):
             code = _run_by(held)
-            code = code if _notebook_code(code) else type(held)
-            if _notebook_code(code):
+            code = code if is_notebook_code(code) else type(held)
+            if is_notebook_code(code):
                 called.append((f"the notebook code `{name}` is or holds", code))
     seen: set[int] = set()
     for how, code in called:
@@ -2438,13 +2439,6 @@ def _run_by(value: Any) -> Any:
         else:
             break
     return value
-
-
-def _notebook_code(value: Any) -> bool:
-    """A function or class the notebook defines."""
-    return (type(value) is types.FunctionType and value.__module__ == "__main__") or (
-        is_notebook_class(value)
-    )
 
 
 def _rebound_by_calls(namespace: dict[str, Any], analysis: CellAnalysis) -> frozenset[str]:
