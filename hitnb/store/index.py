@@ -327,6 +327,9 @@ class Index:
         self._thread_state = threading.local()
         self._generation = 0
         self._local = threading.local()
+        self._connections: set[sqlite3.Connection] = set()
+        """Every connection open, on any thread (each thread's is in :attr:`_local`)."""
+        self._connections_lock = threading.Lock()
         self._hits: dict[str, tuple[int, float]] = {}
         self._hits_lock = threading.Lock()
         self._last_flush = time.monotonic()
@@ -353,7 +356,7 @@ class Index:
     def reopen(self) -> None:
         """Use the file now at :attr:`path` (after it was rebuilt): every thread reconnects."""
         self._generation += 1
-        self.close_connection()
+        self.release_connection()
         self.identity = self._file_identity()
 
     def use_memory(self) -> None:
@@ -363,7 +366,7 @@ class Index:
         )
         self.read_only = False
         self._generation += 1
-        self.close_connection()
+        self.release_connection()
         self._keeper = sqlite3.connect(self.memory_uri, uri=True, isolation_level=None,
                                        check_same_thread=False)  # fmt: skip
         self._keeper.executescript(_SCHEMA)
@@ -387,47 +390,75 @@ class Index:
 
     @property
     def conn(self) -> sqlite3.Connection:
-        """This thread's connection; a forked child gets new ones (see :func:`_after_fork`)."""
+        """This thread's connection; a forked child gets new ones (see :func:`_after_fork`),
+        and every thread a new one after :meth:`reopen` or :meth:`close`."""
         local = self._local
         conn: sqlite3.Connection | None = getattr(local, "conn", None)
         if conn is None or local.generation != self._generation:
             if conn is not None:
-                conn.close()
+                self._close(conn)
             conn = local.conn = self._connect()
             local.generation = self._generation
+            with self._connections_lock:
+                self._connections.add(conn)
         return conn
 
     def _forget_after_fork(self) -> None:
-        """In a forked child: drop the parent's connections, pending hits and lock state."""
+        """In a forked child: drop the parent's connections (unclosed: they are the
+        parent's), pending hits and lock state."""
         self._local = threading.local()
+        self._connections = set()
+        self._connections_lock = threading.Lock()
         self._hits = {}
         self._hits_lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection:
+        """A new connection, which any thread may close (see :meth:`close`)."""
         if self.memory_uri is not None:
-            return sqlite3.connect(self.memory_uri, uri=True, timeout=60.0, isolation_level=None)
+            return sqlite3.connect(self.memory_uri, uri=True, timeout=60.0, isolation_level=None,
+                                   check_same_thread=False)  # fmt: skip
         if self.read_only:  # immutable: no -wal/-shm can be made, and nobody changes the file
             uri = f"file:{self.path}?{'immutable=1' if self.immutable else 'mode=ro'}"
-            return sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None)
+            return sqlite3.connect(uri, uri=True, timeout=60.0, isolation_level=None,
+                                   check_same_thread=False)  # fmt: skip
         existed = self.path.exists()
-        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+        conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None,
+                               check_same_thread=False)  # fmt: skip
         if not existed:
             self.path.chmod(0o600)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
 
-    def close(self) -> None:
-        self.flush_hits()
-        self.close_connection()
+    def _close(self, conn: sqlite3.Connection) -> None:
+        """Close ``conn`` and forget it. Closed it must be: a ``sqlite3.Connection`` sits in
+        a reference cycle with its statement cache, so one merely dropped keeps its files
+        open until the garbage collector runs."""
+        with self._connections_lock:
+            self._connections.discard(conn)
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
 
-    def close_connection(self) -> None:
-        """Close this thread's connection; other threads reconnect after :meth:`reopen`."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                conn.close()
+    def close(self) -> None:
+        """Write the hits counted and close every connection, on every thread: no file of
+        the index stays open (a store closed can be unmounted). Threads querying the index
+        meanwhile must be done; the next query of any thread opens a new connection."""
+        self.flush_hits()
+        self._generation += 1
+        with self._connections_lock:
+            opened, self._connections = self._connections, set()
+        for conn in opened:
+            self._close(conn)
         self._local = threading.local()
+
+    def release_connection(self) -> None:
+        """Close this thread's connection, if it has one; its next query opens another. A
+        thread that writes now and then (the row writer) keeps no file open meanwhile."""
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is not None:
+            local.conn = None
+            self._close(conn)
 
     class _Transaction:
         def __init__(self, conn: sqlite3.Connection) -> None:

@@ -224,7 +224,7 @@ class LocalStore:
         self.locks = KeyLocks(root)
         self.remote: Remote | None = None
         """The shared store behind this one, when the settings name one (see remote.py)."""
-        self._rows = RowWriter(self._write_rows)
+        self._rows = RowWriter(self._write_rows, release=self._release_index)
         self._index = self._open_index(root / "index.sqlite")
 
     @property
@@ -615,6 +615,10 @@ class LocalStore:
 
     def _manifest_state(self, key: str) -> tuple[int, int] | None:
         return _file_state(self._manifest_file(key))
+
+    def _release_index(self) -> None:
+        """Close the row writer thread's index connection once it has written."""
+        self._index.release_connection()
 
     def _write_rows(self, rows: list[Row]) -> None:
         """Index entries whose manifests are written, in one transaction (the row writer's
@@ -1064,7 +1068,10 @@ class LocalStore:
             raise CorruptEntryError(f"manifest of entry {key} cannot be read: {exc}") from exc
 
     def close(self) -> None:
-        self.index.close()  # (the rows queued are written first)
+        """Write the rows queued, and close the index: no file of the store stays open in
+        this process (a store reopened later reconnects)."""
+        self._rows.settle()
+        self._index.close()
 
 
 _PLAIN_FIELDS = tuple(name for name in COLUMNS if name not in JSON_FIELDS)

@@ -61,10 +61,16 @@ _writers: weakref.WeakSet[RowWriter] = weakref.WeakSet()
 class RowWriter:
     """The queued index rows of one store, and who writes them when."""
 
-    def __init__(self, write: Callable[[list[Row]], None]) -> None:
+    def __init__(
+        self, write: Callable[[list[Row]], None], release: Callable[[], None] = lambda: None
+    ) -> None:
         """``write`` puts a batch of rows in the index; it must not raise (a row it cannot
-        write is left to the entry's manifest)."""
+        write is left to the entry's manifest). ``release`` is called on the thread after
+        each of its writes, to close what the write opened there: between writes the
+        thread holds no file of the store open, so the store can be closed (and its folder
+        unmounted) while the thread waits for the next queue."""
         self._write = write
+        self._release = release
         self._queue: list[Row] = []
         self._pending: dict[str, Row] = {}
         """The rows in the queue, by key (the newest, when a key was queued twice)."""
@@ -119,6 +125,12 @@ class RowWriter:
                             if self._pending.get(row.entry.key) is row:
                                 del self._pending[row.entry.key]
 
+    def settle(self) -> None:
+        """Write every row queued so far, once the thread's write in progress is done and
+        released (:meth:`flush` returns at once when the thread has taken the last rows)."""
+        with self._writing:
+            self.flush()
+
     def _run(self) -> None:
         """The thread: write the queue once the caller has queued nothing for :data:`IDLE`;
         end when no queue starts for :data:`LINGER` (:meth:`submit` starts another)."""
@@ -133,7 +145,9 @@ class RowWriter:
                 if quiet < IDLE:
                     self._changed.wait(IDLE - quiet)
                     continue
-            self.flush()
+            with self._writing:
+                self.flush()
+                self._release()
 
     def _forked(self) -> None:
         """In a forked child: the thread was not copied and its queue is the parent's to

@@ -9,7 +9,10 @@ import sys
 import textwrap
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
+
+import pytest
 
 from hitnb.store import row_writer
 from hitnb.store.blobs import INLINE_LIMIT
@@ -23,7 +26,7 @@ def put(store: LocalStore, key: str, value: object = "v") -> None:
 
 
 def rows_in_file(root: Path) -> int:
-    with sqlite3.connect(root / "index.sqlite") as conn:
+    with closing(sqlite3.connect(root / "index.sqlite")) as conn:
         return int(conn.execute("SELECT count(*) FROM entries").fetchone()[0])
 
 
@@ -156,3 +159,47 @@ def test_the_thread_ends_when_nothing_is_queued_and_starts_again(tmp_path, monke
             time.sleep(0.02)
         assert store._rows._thread is None, "no thread is kept once the queue is written"
     assert rows_in_file(store.root) == 2
+
+
+def files_open_under(root: Path) -> list[str]:
+    """The files under ``root`` this process holds open (Linux's /proc)."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = fd.readlink()
+        except OSError:  # closed meanwhile (the listing's own)
+            continue
+        if target.is_relative_to(root):
+            found.append(target.name)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc")
+def test_a_closed_store_keeps_no_file_open_after_the_thread_wrote_its_rows(tmp_path):
+    """The folder of a closed store can be unmounted or remounted read-only: the thread's
+    connection, which the garbage collector alone would close, is closed once it wrote."""
+    store = LocalStore(tmp_path / "s")
+    put(store, KEYS[0])
+    deadline = time.monotonic() + 5
+    while store._rows.pending(KEYS[0]) is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert store._rows.pending(KEYS[0]) is None, "the thread wrote the row"
+    store.close()
+    assert files_open_under(store.root) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc")
+def test_closing_a_store_waits_for_the_threads_write_in_progress(tmp_path):
+    store = LocalStore(tmp_path / "s")
+    started, release = threading.Event(), threading.Event()
+    write = store._rows._write
+    store._rows._write = lambda rows: (started.set(), release.wait(10), write(rows))[2]
+    put(store, KEYS[0])
+    assert started.wait(5), "the thread took the row"
+    closing = threading.Thread(target=store.close)
+    closing.start()
+    time.sleep(0.1)
+    assert closing.is_alive(), "close waits for the write"
+    release.set()
+    closing.join(5)
+    assert rows_in_file(store.root) == 1 and files_open_under(store.root) == []
