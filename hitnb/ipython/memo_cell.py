@@ -68,6 +68,7 @@ from hitnb.core.cells import (
     unpack_outputs,
     unpack_result,
 )
+from hitnb.core.clocks import may_read_a_clock, moved, read_clocks, readings_in
 from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.patches import (
     Held,
@@ -626,6 +627,11 @@ class _CellWork(engine.Work):
             written = _write_in_place(namespace, before, stored)
             for name, patch in patches.items():
                 patch.apply(namespace[name], namespace)
+            readings = stored.clock_readings or {}
+            if readings:  # (see hitnb.core.clocks)
+                clocks = read_clocks()
+                for name, reading in readings.items():
+                    namespace[name] = moved(namespace[name], reading, clocks)
         except Exception as exc:  # a module gone, a class that no longer loads: the cell
             codecs.take_cached()  # (its inputs' caches as the hit found them)
             for name, value in before.items():  # runs on the namespace as it found it
@@ -661,7 +667,7 @@ class _CellWork(engine.Work):
         ]:
             known.patched(targets)
         for name, digest in getattr(stored, "digests", {}).items():
-            if name in namespace:
+            if name in namespace and name not in readings:
                 known.put(namespace[name], digest)
         for name in stored.deleted:
             namespace.pop(name, None)
@@ -1349,6 +1355,7 @@ def _run_recorded(
     )
     snapshots = _snapshots(namespace, analysis.candidates | analysis.receivers | read_only.keys())
     shown: list[Any] = []  # the values shown before the result
+    clocks_before = read_clocks()
     start = time.perf_counter()
     with recording(shell) as events:
         value = execute(shell, source, lambda v: show_value(shell, v, events, shown))
@@ -1356,6 +1363,7 @@ def _run_recorded(
             show_result(shell, value, events)
         flush_inline_figures()
     duration = time.perf_counter() - start
+    clocks_after = read_clocks()
 
     def measure() -> tuple[CellRecord, str, dict[int, Any]]:
         """What the run changed and made, measured after it."""
@@ -1557,6 +1565,12 @@ def _run_recorded(
             changed_overlaps=_overlaps(namespace, set(measured) | set(written)),
             sharing_when_run=sharing_when_run or None,
             patches=patches or None,
+            clock_readings=(
+                readings_in(outputs, clocks_before, clocks_after)
+                if may_read_a_clock(source)
+                else None
+            )
+            or None,
             function_data=function_data_digests(outputs) or None,
         )
         return record, unstorable, reached if apart else {}
