@@ -39,7 +39,6 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from hitnb.core.clocks import Reading
 from hitnb.core.reaching import objects_reached
 from hitnb.core.scalars import library_scalar
 from hitnb.deep import deep_if_needed
@@ -1394,11 +1393,6 @@ class CellRecord:
     the caches of (see :mod:`~hitnb.core.patches`), those entries (a
     :class:`~hitnb.core.patches.Patch`): a hit adds them to the live input, which is not
     stored (nor the names sharing it). None when none, and in records made before."""
-    clock_readings: dict[str, Reading] | None = None
-    """The outputs that are readings of a clock taken as the run ran (``t0 =
-    time.perf_counter()``), with how long before its end: a hit binds the clock's reading
-    at the hit less as much (see :mod:`~hitnb.core.clocks`). None when none, and in records
-    made before."""
     function_data: dict[str, str] | None = None
     """For each output that is a notebook function holding attributes of its own, the
     digest of those as the run left them (:func:`function_data_digests`): a hit defines a

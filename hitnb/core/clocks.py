@@ -1,25 +1,24 @@
-"""Readings of a clock that a cell binds, moved to the time of a hit.
+"""Readings of a clock that a cell binds: such a cell is not cached.
 
-A cell binding ``t0 = time.perf_counter()`` or ``started = datetime.now()`` and restored as
-stored brings back the time of the run that was stored: a later ``time.perf_counter() - t0``
-then counts the hours since that run, where a plain run counts seconds. The value is found
-for what it is: after a run, an output that lies between the readings of a clock taken just
-before and just after the run is a reading of that clock (no other value of a notebook falls
-in such a window but by a rare chance, and then the cost is a value moved, not a wrong run).
-The record keeps how long before the run's end it was read, and a hit binds the clock's
-reading at the hit less as much, as if the run had just ended: two readings of one run keep
-their difference (``t1 - t0`` is what the run measured), none lies ahead of the clock, and a
-later cell measuring from one counts what a plain run would (the rest of the run the reading
-began, then the time that really passed since the hit).
+A cell binding ``t0 = time.perf_counter()`` or ``run_id = int(time.time())`` and restored
+from the store brings back the time of the run that was stored: a later
+``time.perf_counter() - t0`` counts the hours since that run, where a plain run counts
+seconds. Moving the reading to the time of the hit would not do: what the cell made from it
+(a path naming ``run_id``, a seed, a dict keyed by ``t0``) comes back as stored and no longer
+agrees with it. So a cell that binds a reading runs every time, as a plain cell, and says so
+(it is cached once it deletes the name, when no later cell reads it).
 
-Only a cell whose code names a clock (``time``, ``perf_counter``, ``now``, ``today``, ...)
-is looked at: a statistic of any other cell that falls in the window by chance is left as
-it is; a reading taken in a function the cell calls under another name is missed. Only
-names bound to a reading are moved, not readings held inside other values, nor values
-computed from one (``deadline = time.time() + 60``, a run id formatted from ``now``): those
-come back as stored. Integers are taken for readings of the ``_ns`` clocks and for whole
-seconds of the wall clock (``seed = int(time.time())``), not for whole seconds of the
-monotonic clocks, which small counts of a notebook meet too often.
+The reading is found for what it is: after a run, an output that lies between the readings
+of a clock taken just before and just after the run is a reading of that clock. Another
+value falls in such a window only by chance (a file's modification time the cell wrote, a
+date literal equal to today, a statistic near the seconds since boot during a long cell),
+and then the cost is a cell run again, never a wrong value. Only cells whose code names a
+clock (``time``, ``perf_counter``, ``now``, ``today``, ...) are looked at; a reading taken by
+a function the cell calls under another name (``pc = time.perf_counter`` in an earlier
+cell), a value computed from a reading (``deadline = time.time() + 60``) and a reading held
+inside another value are not found. Integers count for the ``_ns`` clocks and for whole
+seconds of the wall clock (``int(time.time())``), not for whole seconds of the monotonic
+clocks, which small counts of a notebook meet too often.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ import datetime
 import re
 import time
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 _CLOCK_WORDS = re.compile(
     r"\b(time|time_ns|perf_counter|perf_counter_ns|monotonic|monotonic_ns|now|utcnow|today)\b"
@@ -74,70 +73,41 @@ def read_clocks() -> Readings:
     )
 
 
-class Reading(NamedTuple):
-    """An output that is a reading of ``clock``, taken ``before_end`` before the run ended
-    (seconds, nanoseconds, a ``timedelta`` or days, as the clock counts)."""
-
-    clock: str
-    before_end: Any
-
-
 _FLOAT_CLOCKS = ("time", "perf_counter", "monotonic")
 _INT_CLOCKS = ("time_ns", "perf_counter_ns", "monotonic_ns")
 
 
-def reading_of(value: Any, before: Readings, after: Readings) -> Reading | None:
-    """The clock ``value`` is a reading of, taken between ``before`` and ``after``; None
-    when it is none (only floats, ints, datetimes and dates of the standard types, and
-    their subclasses such as ``pandas.Timestamp``, can be)."""
+def clock_of(value: Any, before: Readings, after: Readings) -> str | None:
+    """The clock ``value`` is a reading of, taken between ``before`` and ``after`` (as
+    ``time.perf_counter``); None when it is none. Python's own floats and ints count (not
+    bools, nor numpy scalars), and datetimes and dates, pandas Timestamps among them."""
     kind = type(value)
     if kind is float:
         for clock in _FLOAT_CLOCKS:
-            end = getattr(after, clock)
-            if getattr(before, clock) <= value <= end:
-                return Reading(clock, end - value)
+            if getattr(before, clock) <= value <= getattr(after, clock):
+                return f"time.{clock}"
     elif kind is int:
         for clock in _INT_CLOCKS:
-            end = getattr(after, clock)
-            if getattr(before, clock) <= value <= end:
-                return Reading(clock, end - value)
+            if getattr(before, clock) <= value <= getattr(after, clock):
+                return f"time.{clock}"
         if int(before.time) <= value <= int(after.time):
-            return Reading("whole_seconds", int(after.time) - value)
+            return "time.time"
     elif isinstance(value, datetime.datetime):
         if value.tzinfo is not None and value.utcoffset() is not None:
             if before.aware <= value <= after.aware:
-                return Reading("aware", after.aware - value)
-        else:
-            for clock in ("now", "utcnow"):
-                end = getattr(after, clock)
-                if getattr(before, clock) <= value <= end:
-                    return Reading(clock, end - value)
+                return "datetime.now"
+        elif before.now <= value <= after.now or before.utcnow <= value <= after.utcnow:
+            return "datetime.now"
     elif isinstance(value, datetime.date) and before.now.date() <= value <= after.now.date():
-        return Reading("today", (after.now.date() - value).days)
+        return "date.today"
     return None
 
 
-def readings_in(outputs: dict[str, Any], before: Readings, after: Readings) -> dict[str, Reading]:
-    """The outputs that are clock readings taken while the run ran, by name."""
+def readings_in(outputs: dict[str, Any], before: Readings, after: Readings) -> dict[str, str]:
+    """The outputs that are readings of a clock taken while the run ran: name -> clock."""
     found = {}
     for name, value in outputs.items():
-        reading = reading_of(value, before, after)
-        if reading is not None:
-            found[name] = reading
+        clock = clock_of(value, before, after)
+        if clock is not None:
+            found[name] = clock
     return found
-
-
-def moved(value: Any, reading: Reading, now: Readings) -> Any:
-    """What a reading ``value`` stored as ``reading`` is at a hit whose clocks read ``now``:
-    the clock now, less how long before its run's end the reading was taken; of the type
-    of the stored value (a ``pandas.Timestamp`` stays one, in its time zone)."""
-    clock, before_end = reading
-    if clock == "whole_seconds":
-        return int(now.time) - before_end
-    if clock == "today":
-        return value + (now.now.date() - datetime.timedelta(days=before_end) - value)
-    if clock == "aware":
-        return value + (now.aware - before_end - value)
-    if clock in ("now", "utcnow"):
-        return value + (getattr(now, clock) - before_end - value)
-    return getattr(now, clock) - before_end

@@ -68,7 +68,7 @@ from hitnb.core.cells import (
     unpack_outputs,
     unpack_result,
 )
-from hitnb.core.clocks import may_read_a_clock, moved, read_clocks, readings_in
+from hitnb.core.clocks import Readings, may_read_a_clock, read_clocks, readings_in
 from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.patches import (
     Held,
@@ -627,11 +627,6 @@ class _CellWork(engine.Work):
             written = _write_in_place(namespace, before, stored)
             for name, patch in patches.items():
                 patch.apply(namespace[name], namespace)
-            readings = stored.clock_readings or {}
-            if readings:  # (see hitnb.core.clocks)
-                clocks = read_clocks()
-                for name, reading in readings.items():
-                    namespace[name] = moved(namespace[name], reading, clocks)
         except Exception as exc:  # a module gone, a class that no longer loads: the cell
             codecs.take_cached()  # (its inputs' caches as the hit found them)
             for name, value in before.items():  # runs on the namespace as it found it
@@ -667,7 +662,7 @@ class _CellWork(engine.Work):
         ]:
             known.patched(targets)
         for name, digest in getattr(stored, "digests", {}).items():
-            if name in namespace and name not in readings:
+            if name in namespace:
                 known.put(namespace[name], digest)
         for name in stored.deleted:
             namespace.pop(name, None)
@@ -1387,6 +1382,8 @@ def _run_recorded(
                 f"this cell ran but was not cached: it changed {changed_module}, "
                 "which a hit could not change again"
             )
+        if not unstorable and may_read_a_clock(source):
+            unstorable = _clock_read(outputs, clocks_before, clocks_after)
         measured: dict[str, str | None] = {}  # inputs changed in place, hashed after the run
         patches: dict[str, Patch] = {}  # those of them changed by additions only
         candidates = analysis.candidates - drawn_only(namespace, analysis)
@@ -1565,12 +1562,6 @@ def _run_recorded(
             changed_overlaps=_overlaps(namespace, set(measured) | set(written)),
             sharing_when_run=sharing_when_run or None,
             patches=patches or None,
-            clock_readings=(
-                readings_in(outputs, clocks_before, clocks_after)
-                if may_read_a_clock(source)
-                else None
-            )
-            or None,
             function_data=function_data_digests(outputs) or None,
         )
         return record, unstorable, reached if apart else {}
@@ -1587,6 +1578,20 @@ def _run_recorded(
         )
         reached = {}
     return value, record, unstorable, reached
+
+
+def _clock_read(outputs: dict[str, Any], before: Readings, after: Readings) -> str:
+    """Why the run cannot be stored when an output is a reading of a clock taken as it ran
+    (see :mod:`hitnb.core.clocks`); empty when none is."""
+    readings = readings_in(outputs, before, after)
+    if not readings:
+        return ""
+    name, clock = next(iter(sorted(readings.items())))
+    return (
+        f"this cell ran but was not cached: `{name}` holds a reading of the clock "
+        f"({clock}) taken as it ran, which a hit would bring back from an old run "
+        f"(`del {name}` at the end of the cell lets it be cached, if no later cell reads it)"
+    )
 
 
 def _outputs_may_hold(outputs: dict[str, Any], values: Iterable[str], shown: list[Any]) -> bool:
