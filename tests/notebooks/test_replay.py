@@ -193,7 +193,8 @@ def test_a_warning_due_but_not_yet_sent_before_a_figure_replays_as_the_run_showe
     cell = WARNED.format(  # holding the interpreter delays the timer's start, as a busy fit does
         between="started = time.monotonic()\nimport sys\nsys.setswitchinterval(0.1)\n",
         after="while time.monotonic() < started + 0.2005:\n    pass\n"
-        "sys.setswitchinterval(0.005)\ndisplay('figure')",
+        "sys.setswitchinterval(0.005)\ndisplay('figure')\n"
+        "del started",  # (a reading of the clock: bound, the cell would not be cached)
     )
     shown = []
     for _ in range(2):  # the miss, then a hit after a restart
