@@ -2448,16 +2448,22 @@ def _called_plans(
 
 
 def _run_by(value: Any) -> Any:
-    """The function a call of ``value`` runs, when it is a partial of one or a method
-    bound to an object (``p = partial(add, 10)``, ``cb = t.f``); else ``value``."""
+    """The function a call of ``value`` runs, when it is a partial of one, a method bound
+    to an object (``p = partial(add, 10)``, ``cb = t.f``) or the wrapper ``functools.cache``
+    and ``lru_cache`` make (which runs it on a call it has not seen); else ``value``."""
     for _ in range(8):  # (a partial of a partial)
         if isinstance(value, functools.partial):
             value = value.func
         elif isinstance(value, types.MethodType):
             value = value.__func__
+        elif isinstance(value, _LRU_CACHE_WRAPPER):
+            value = value.__wrapped__
         else:
             break
     return value
+
+
+_LRU_CACHE_WRAPPER = type(functools.lru_cache(lambda: None))
 
 
 def _rebound_by_calls(namespace: dict[str, Any], analysis: CellAnalysis) -> frozenset[str]:

@@ -101,6 +101,24 @@ def test_notebook_code_reached_otherwise_than_by_its_name_changing_a_global_is_r
         assert run[-1].splitlines()[-1] == "2 ['x', 'x']", run[-1]
 
 
+@pytest.mark.parametrize("decorator", ["functools.cache", "functools.lru_cache(maxsize=8)"])
+def test_a_cached_notebook_function_changing_a_global_is_replayed(
+    tmp_path, isolated_store, decorator
+):
+    """The wrapper ``functools.cache`` makes runs the function on a call it has not seen:
+    that run's change of ``seen`` was not watched, and after a restart the hits left it
+    empty (``0 []`` where the plain run prints ``2 ['x', 'y']``)."""
+    setup = f"import functools\n@{decorator}\ndef add(item):\n    seen.append(item)"
+    cells = [f"seen = []\n{setup}", 'add("x")', 'add("y")']
+    check = "print(len(seen), seen)"
+    env = {"HITNB_STORE": str(isolated_store)}
+    plain = printed_in_fresh_kernels(tmp_path, env, ["", *cells, check], kernels=1)
+    memoized = printed_in_fresh_kernels(tmp_path, env, [LOAD, *cells, f"%hitnb auto off\n{check}"])
+    assert plain[0][-1] == "2 ['x', 'y']\n"
+    for run in memoized:
+        assert run[-1].splitlines()[-1] == "2 ['x', 'y']", run[-1]
+
+
 def test_a_global_a_method_never_called_rebinds_leaves_the_cell_cached(tmp_path, isolated_store):
     """What every method of an input's class assigns with ``global`` was made an input of
     the cell: a connection an unused method opens made every cell reading the object run
