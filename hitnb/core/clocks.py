@@ -13,12 +13,13 @@ of a clock taken just before and just after the run is a reading of that clock. 
 value falls in such a window only by chance (a file's modification time the cell wrote, a
 date literal equal to today, a statistic near the seconds since boot during a long cell),
 and then the cost is a cell run again, never a wrong value. Only cells whose code names a
-clock (``time``, ``perf_counter``, ``now``, ``today``, ...) are looked at; a reading taken by
-a function the cell calls under another name (``pc = time.perf_counter`` in an earlier
-cell), a value computed from a reading (``deadline = time.time() + 60``) and a reading held
-inside another value are not found. Integers count for the ``_ns`` clocks and for whole
-seconds of the wall clock (``int(time.time())``), not for whole seconds of the monotonic
-clocks, which small counts of a notebook meet too often.
+clock (``time``, ``perf_counter``, ``now``, ``today``, ...) or calls one under another name
+(``pc()`` after ``from time import perf_counter as pc``, ``timeit.default_timer()``) are
+looked at; a reading taken by a function the cell calls, a value computed from a reading
+(``deadline = time.time() + 60``) and a reading held inside another value are not found.
+Integers count for the ``_ns`` clocks and for whole seconds of the wall clock
+(``int(time.time())``), not for whole seconds of the monotonic clocks, which small counts of
+a notebook meet too often.
 """
 
 from __future__ import annotations
@@ -37,6 +38,29 @@ _CLOCK_WORDS = re.compile(
 def may_read_a_clock(source: str) -> bool:
     """Whether code names a clock (it may bind a reading of one)."""
     return _CLOCK_WORDS.search(source) is not None
+
+
+_CLOCKS = (
+    time.time,
+    time.time_ns,
+    time.perf_counter,
+    time.perf_counter_ns,
+    time.monotonic,
+    time.monotonic_ns,
+    datetime.datetime.now,
+    datetime.datetime.utcnow,
+    datetime.datetime.today,
+    datetime.date.today,
+)
+
+
+def is_clock(value: Any) -> bool:
+    """Whether ``value`` is one of the clocks, under whatever name the notebook gave it
+    (``from time import perf_counter as pc``; ``timeit.default_timer`` is one)."""
+    try:
+        return callable(value) and any(value == clock for clock in _CLOCKS)
+    except Exception:  # a callable whose == raises
+        return False
 
 
 @dataclass(frozen=True)

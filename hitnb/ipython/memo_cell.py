@@ -68,7 +68,7 @@ from hitnb.core.cells import (
     unpack_outputs,
     unpack_result,
 )
-from hitnb.core.clocks import Readings, may_read_a_clock, read_clocks, readings_in
+from hitnb.core.clocks import Readings, is_clock, may_read_a_clock, read_clocks, readings_in
 from hitnb.core.explain import Explanation, explain_call
 from hitnb.core.patches import (
     Held,
@@ -1382,7 +1382,7 @@ def _run_recorded(
                 f"this cell ran but was not cached: it changed {changed_module}, "
                 "which a hit could not change again"
             )
-        if not unstorable and may_read_a_clock(source):
+        if not unstorable and (may_read_a_clock(source) or _calls_a_clock(namespace, analysis)):
             unstorable = _clock_read(outputs, clocks_before, clocks_after)
         measured: dict[str, str | None] = {}  # inputs changed in place, hashed after the run
         patches: dict[str, Patch] = {}  # those of them changed by additions only
@@ -1578,6 +1578,17 @@ def _run_recorded(
         )
         reached = {}
     return value, record, unstorable, reached
+
+
+def _calls_a_clock(namespace: dict[str, Any], analysis: CellAnalysis) -> bool:
+    """Whether the cell calls a clock under a name that does not say so (``pc()``,
+    ``timeit.default_timer()``)."""
+    called = [namespace.get(name) for name in analysis.called]
+    for base, attribute in analysis.attribute_calls:
+        owner = namespace.get(base)
+        if isinstance(owner, types.ModuleType):
+            called.append(owner.__dict__.get(attribute))
+    return any(is_clock(value) for value in called if value is not None)
 
 
 def _clock_read(outputs: dict[str, Any], before: Readings, after: Readings) -> str:

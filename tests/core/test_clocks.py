@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from hitnb.core.clocks import clock_of, may_read_a_clock, read_clocks, readings_in
+from hitnb.core.clocks import clock_of, is_clock, may_read_a_clock, read_clocks, readings_in
 
 
 def test_a_reading_of_each_clock_taken_during_the_run_is_found():
@@ -55,3 +55,11 @@ def test_only_cells_naming_a_clock_are_looked_at():
     assert may_read_a_clock("from time import time\nstart = time()")
     assert may_read_a_clock("stamp = pd.Timestamp.now()")
     assert not may_read_a_clock("aic = res.aic\ntimes = [1, 2]\nruntime = 3")
+
+
+def test_clocks_are_known_under_other_names():
+    import timeit
+    from time import perf_counter as pc
+
+    assert is_clock(pc) and is_clock(timeit.default_timer) and is_clock(datetime.datetime.now)
+    assert not is_clock(print) and not is_clock(np.array([1.0, 2.0])) and not is_clock(time.sleep)

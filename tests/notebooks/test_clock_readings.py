@@ -66,3 +66,14 @@ def test_a_cell_binding_readings_of_a_clock_runs_every_session_as_plainly(isolat
         assert "`del day` at the end of the cell lets it be cached" in why
         assert later == expected
     assert runs[1][3] == "the last %%memo cell came from the cache\n"
+
+
+def test_a_clock_called_under_another_name_is_found(isolated_store, tmp_path):
+    env = {"HITNB_STORE": str(isolated_store)}
+    setup = "from time import perf_counter as pc, sleep\nimport timeit"
+    for cell, name in (("x0 = pc()", "x0"), ("w0 = timeit.default_timer()", "w0")):
+        with KernelSession(tmp_path, env) as kernel:
+            kernel.run("%load_ext hitnb")
+            kernel.run(setup)
+            shown = kernel.run(f"%%memo\n{cell}\nsleep(0.2)")
+        assert f"not cached: `{name}` holds a reading of the clock (time.perf_counter)" in shown
