@@ -1350,7 +1350,8 @@ def _run_recorded(
     )
     snapshots = _snapshots(namespace, analysis.candidates | analysis.receivers | read_only.keys())
     shown: list[Any] = []  # the values shown before the result
-    clocks_before = read_clocks()
+    watch_clocks = may_read_a_clock(source) or _calls_a_clock(namespace, analysis)
+    clocks_before = read_clocks() if watch_clocks else None
     start = time.perf_counter()
     with recording(shell) as events:
         value = execute(shell, source, lambda v: show_value(shell, v, events, shown))
@@ -1358,7 +1359,7 @@ def _run_recorded(
             show_result(shell, value, events)
         flush_inline_figures()
     duration = time.perf_counter() - start
-    clocks_after = read_clocks()
+    clocks_after = read_clocks() if watch_clocks else None
 
     def measure() -> tuple[CellRecord, str, dict[int, Any]]:
         """What the run changed and made, measured after it."""
@@ -1382,7 +1383,7 @@ def _run_recorded(
                 f"this cell ran but was not cached: it changed {changed_module}, "
                 "which a hit could not change again"
             )
-        if not unstorable and (may_read_a_clock(source) or _calls_a_clock(namespace, analysis)):
+        if not unstorable and clocks_before is not None and clocks_after is not None:
             unstorable = _clock_read(outputs, clocks_before, clocks_after)
         measured: dict[str, str | None] = {}  # inputs changed in place, hashed after the run
         patches: dict[str, Patch] = {}  # those of them changed by additions only
