@@ -91,14 +91,20 @@ def test_notebook_code_reached_otherwise_than_by_its_name_changing_a_global_is_r
     changed ``seen`` unseen, and after a restart the hit left ``seen`` empty (``0 []``
     where the plain run prints ``2 ['x', 'x']``). The last cell runs uncached: a replayed
     print would hide what the session holds."""
-    cells = [f"seen = []\n{setup}", call, call]
+    _assert_seen_as_plainly(tmp_path, isolated_store, [f"seen = []\n{setup}", call, call],
+                            "2 ['x', 'x']")  # fmt: skip
+
+
+def _assert_seen_as_plainly(tmp_path, store, cells: list[str], expected: str) -> None:
+    """Run ``cells`` plainly, then in auto mode in two kernels on ``store``: after each, an
+    uncached cell printing ``len(seen), seen`` shows ``expected``, as the plain run does."""
     check = "print(len(seen), seen)"
-    env = {"HITNB_STORE": str(isolated_store)}
+    env = {"HITNB_STORE": str(store)}
     plain = printed_in_fresh_kernels(tmp_path, env, ["", *cells, check], kernels=1)
     memoized = printed_in_fresh_kernels(tmp_path, env, [LOAD, *cells, f"%hitnb auto off\n{check}"])
-    assert plain[0][-1] == "2 ['x', 'x']\n"
+    assert plain[0][-1] == f"{expected}\n"
     for run in memoized:
-        assert run[-1].splitlines()[-1] == "2 ['x', 'x']", run[-1]
+        assert run[-1].splitlines()[-1] == expected, run[-1]
 
 
 @pytest.mark.parametrize("decorator", ["functools.cache", "functools.lru_cache(maxsize=8)"])
@@ -110,13 +116,7 @@ def test_a_cached_notebook_function_changing_a_global_is_replayed(
     empty (``0 []`` where the plain run prints ``2 ['x', 'y']``)."""
     setup = f"import functools\n@{decorator}\ndef add(item):\n    seen.append(item)"
     cells = [f"seen = []\n{setup}", 'add("x")', 'add("y")']
-    check = "print(len(seen), seen)"
-    env = {"HITNB_STORE": str(isolated_store)}
-    plain = printed_in_fresh_kernels(tmp_path, env, ["", *cells, check], kernels=1)
-    memoized = printed_in_fresh_kernels(tmp_path, env, [LOAD, *cells, f"%hitnb auto off\n{check}"])
-    assert plain[0][-1] == "2 ['x', 'y']\n"
-    for run in memoized:
-        assert run[-1].splitlines()[-1] == "2 ['x', 'y']", run[-1]
+    _assert_seen_as_plainly(tmp_path, isolated_store, cells, "2 ['x', 'y']")
 
 
 def test_a_global_a_method_never_called_rebinds_leaves_the_cell_cached(tmp_path, isolated_store):
